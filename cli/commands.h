@@ -1,0 +1,10 @@
+/*
+** commands.h — the `warden` subcommands. Each takes argc/argv after the command word and
+** returns the process's exit code.
+*/
+#ifndef WARDEN_CLI_COMMANDS_H
+#define WARDEN_CLI_COMMANDS_H
+
+int cli_verify(int argc, char **argv);
+
+#endif

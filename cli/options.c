@@ -1,0 +1,151 @@
+/*
+** options.c — parsing the shared options of the `warden` commands. The config file is read
+** first; the flags then override it wherever they appear on the line, and repeatable flags
+** (--trust, --certs) add to the file's lists.
+*/
+#include "options.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct flag_setting {
+    const char *key;
+    const char *value;
+} flag_setting;
+
+int cli_parse_time(const char *text, int64_t *out)
+{
+    int year, month, day, hour, minute, second, consumed = 0;
+    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second, &consumed) != 6
+        || consumed != 19)
+        return -1;
+    const char *rest = text + consumed;
+    if (*rest == '.') {
+        rest++;
+        if (*rest < '0' || *rest > '9')
+            return -1;
+        while (*rest >= '0' && *rest <= '9')
+            rest++;
+    }
+    int offset = 0;
+    if (strcmp(rest, "Z") == 0) {
+        offset = 0;
+    } else if ((rest[0] == '+' || rest[0] == '-') && strlen(rest) == 6 && rest[3] == ':') {
+        int offset_hours, offset_minutes;
+        if (sscanf(rest + 1, "%2d:%2d", &offset_hours, &offset_minutes) != 2 || offset_hours > 14 || offset_minutes > 59)
+            return -1;
+        offset = (offset_hours * 60 + offset_minutes) * 60 * (rest[0] == '-' ? -1 : 1);
+    } else {
+        return -1;
+    }
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
+        return -1;
+    struct tm broken = { .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day,
+                         .tm_hour = hour, .tm_min = minute, .tm_sec = second };
+    time_t seconds = timegm(&broken);
+    if (broken.tm_mday != day) /* timegm normalised an impossible date such as Feb 30 */
+        return -1;
+    *out = (int64_t)seconds - offset;
+    return 0;
+}
+
+void cli_format_time(int64_t seconds, char buffer[21])
+{
+    time_t t = (time_t)seconds;
+    struct tm broken;
+    gmtime_r(&t, &broken);
+    strftime(buffer, 21, "%Y-%m-%dT%H:%M:%SZ", &broken);
+}
+
+static int usage_error(const char *command, const char *format, const char *detail)
+{
+    fprintf(stderr, "warden %s: ", command);
+    fprintf(stderr, format, detail);
+    fprintf(stderr, "\nTry 'warden %s --help'.\n", command);
+    return 2;
+}
+
+int cli_options_parse(int argc, char **argv, int first, const char *command, cli_options *options)
+{
+    const char *config_path = NULL;
+    flag_setting settings[256];
+    size_t setting_count = 0;
+    warden_error err;
+    int status = 2;
+
+    memset(options, 0, sizeof *options);
+    options->arguments = calloc((size_t)argc + 1, sizeof(char *));
+    if (options->arguments == NULL)
+        return usage_error(command, "%s", "out of memory");
+
+    bool only_arguments = false;
+    for (int i = first; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+        if (only_arguments || arg[0] != '-' || strcmp(arg, "-") == 0) {
+            options->arguments[options->argument_count++] = argv[i];
+            continue;
+        }
+        if (strcmp(arg, "--") == 0) {
+            only_arguments = true;
+        } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            options->help = true;
+        } else if (strcmp(arg, "--json") == 0) {
+            options->json = true;
+        } else if (strcmp(arg, "--allow-sha1") == 0) {
+            settings[setting_count++] = (flag_setting){ "algorithms.allow_sha1", "true" };
+        } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--trust") == 0
+                   || strcmp(arg, "--certs") == 0 || strcmp(arg, "--users") == 0
+                   || strcmp(arg, "--policies") == 0 || strcmp(arg, "--now") == 0) {
+            if (next == NULL)
+                return cli_options_clear(options), usage_error(command, "option %s needs a value", arg);
+            i++;
+            if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
+                config_path = next;
+            } else if (strcmp(arg, "--now") == 0) {
+                if (cli_parse_time(next, &options->now) != 0)
+                    return cli_options_clear(options),
+                           usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z", next);
+            } else {
+                if (setting_count == sizeof settings / sizeof settings[0])
+                    return cli_options_clear(options), usage_error(command, "%s", "too many options");
+                settings[setting_count++] = (flag_setting){ arg + 2, next }; /* "--trust" -> "trust" */
+            }
+        } else {
+            return cli_options_clear(options), usage_error(command, "unknown option '%s'", arg);
+        }
+    }
+    if (options->help)
+        return 0;
+
+    if (warden_config_new(&options->config) != WARDEN_OK) {
+        fprintf(stderr, "warden %s: out of memory\n", command);
+        goto failed;
+    }
+    if (config_path != NULL && warden_config_load(options->config, config_path, &err) != WARDEN_OK) {
+        fprintf(stderr, "warden %s: %s: %s\n", command, config_path, err.text);
+        goto failed;
+    }
+    for (size_t i = 0; i < setting_count; i++) {
+        if (warden_config_set(options->config, settings[i].key, settings[i].value, &err) != WARDEN_OK) {
+            fprintf(stderr, "warden %s: %s\n", command, err.text);
+            goto failed;
+        }
+    }
+    return 0;
+
+failed:
+    cli_options_clear(options);
+    return status;
+}
+
+void cli_options_clear(cli_options *options)
+{
+    warden_config_free(options->config);
+    options->config = NULL;
+    free(options->arguments);
+    options->arguments = NULL;
+    options->argument_count = 0;
+}

@@ -1,0 +1,36 @@
+/*
+** options.h — the options every `warden` command shares (CONTRACTS.md section 1): a config
+** file, the flags that override it, and the message arguments.
+*/
+#ifndef WARDEN_CLI_OPTIONS_H
+#define WARDEN_CLI_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <warden.h>
+
+typedef struct cli_options {
+    warden_config *config;     /* config file + flags, ready for warden_engine_new */
+    int64_t        now;        /* --now, Unix seconds; 0 = the system clock */
+    bool           json;
+    bool           help;
+    char         **arguments;  /* positional arguments (borrowed from argv) */
+    size_t         argument_count;
+} cli_options;
+
+/* Parses argv[first..argc) for a command. Returns 0, or 2 (usage or input error) after
+** printing why to stderr. On success options->config is owned by the caller
+** (cli_options_clear). */
+int cli_options_parse(int argc, char **argv, int first, const char *command, cli_options *options);
+
+void cli_options_clear(cli_options *options);
+
+/* "2026-11-25T12:00:30Z" (fraction allowed, 'Z' or ±hh:mm) to Unix seconds. Returns 0 or -1. */
+int cli_parse_time(const char *text, int64_t *out);
+
+/* Unix seconds to "YYYY-MM-DDThh:mm:ssZ" (buffer of at least 21 bytes). */
+void cli_format_time(int64_t seconds, char buffer[21]);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+** time_text.h — xsd:dateTime text to Unix seconds and back.
+*/
+#ifndef WD_TIME_TEXT_H
+#define WD_TIME_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WD_TIME_REQUIRE_UTC 1 /* only the 'Z' suffix is accepted (BSP R3217) */
+
+/* Parses "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)" (length bytes) into *out, Unix
+** seconds (the fraction is dropped). A missing zone is refused: a time that means different
+** instants on different machines cannot be checked. With WD_TIME_REQUIRE_UTC only 'Z'.
+** Field ranges are checked (month 1-12, day within the month, hour 0-23, leap second 60
+** refused). Returns 0, or -1 when the text is not such a time. */
+int wd_time_parse(const char *text, size_t length, int flags, int64_t *out);
+
+/* Writes "YYYY-MM-DDThh:mm:ssZ" and a NUL into buffer (at least 21 bytes). */
+void wd_time_format(int64_t seconds, char buffer[21]);
+
+#endif

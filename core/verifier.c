@@ -1,0 +1,201 @@
+/*
+** verifier.c — the path of one message through the core: bytes → safe parse → envelope →
+** ID table → WS-Security processing → a delivered warden_message. Nothing half-checked
+** leaves this file: every failure frees what was built and reports a reason.
+*/
+#include "verifier.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "envelope.h"
+#include "ids.h"
+#include "message.h"
+#include "wssec.h"
+#include "xml_parse.h"
+#include "xml_text.h"
+
+struct wd_verifier {
+    wd_settings     settings;
+    char           *actor;                 /* owned copy behind settings.actor */
+    char          **require_signed;        /* owned copies behind settings.require_signed */
+    wd_crypto       crypto;
+    wd_trust_store *trust;
+    wd_users       *users;
+    wd_credentials  credentials;
+    wd_replay_cache *replay;
+};
+
+void wd_verifier_free(wd_verifier *verifier)
+{
+    if (verifier == NULL)
+        return;
+    for (size_t i = 0; i < verifier->settings.require_signed_count; i++)
+        free(verifier->require_signed[i]);
+    free(verifier->require_signed);
+    free(verifier->actor);
+    wd_crypto_clear(&verifier->crypto);
+    wd_trust_store_free(verifier->trust);
+    wd_users_free(verifier->users);
+    wd_replay_cache_free(verifier->replay);
+    free(verifier);
+}
+
+static int copy_settings(wd_verifier *verifier, const wd_settings *settings)
+{
+    verifier->settings = *settings;
+    if (settings->actor != NULL) {
+        verifier->actor = strdup(settings->actor);
+        if (verifier->actor == NULL)
+            return -1;
+    }
+    verifier->settings.actor = verifier->actor;
+    size_t count = settings->require_signed_count;
+    verifier->require_signed = calloc(count + 1, sizeof(char *));
+    if (verifier->require_signed == NULL)
+        return -1;
+    verifier->settings.require_signed_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        verifier->require_signed[i] = strdup(settings->require_signed[i]);
+        if (verifier->require_signed[i] == NULL)
+            return -1;
+        verifier->settings.require_signed_count = i + 1;
+    }
+    verifier->settings.require_signed = (const char *const *)verifier->require_signed;
+    return 0;
+}
+
+int wd_verifier_new(const wd_settings *settings, wd_trust_store *trust, wd_users *users,
+                    warden_password_fn password_callback, void *password_context,
+                    wd_replay_cache *replay, wd_verifier **out, wd_failure *failure)
+{
+    wd_verifier *verifier = calloc(1, sizeof *verifier);
+    if (verifier == NULL) {
+        wd_trust_store_free(trust);
+        wd_users_free(users);
+        wd_replay_cache_free(replay);
+        return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory"), WARDEN_E_NOMEM;
+    }
+    verifier->trust = trust;
+    verifier->users = users;
+    verifier->replay = replay;
+    if (copy_settings(verifier, settings) != 0) {
+        wd_verifier_free(verifier);
+        return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory"), WARDEN_E_NOMEM;
+    }
+    if (wd_crypto_init(&verifier->crypto, failure) != 0) {
+        wd_verifier_free(verifier);
+        return WARDEN_E_INTERNAL;
+    }
+    verifier->credentials.users = users;
+    verifier->credentials.callback = password_callback;
+    verifier->credentials.callback_context = password_context;
+    *out = verifier;
+    return WARDEN_OK;
+}
+
+/* Reads a field of the caller's options only when the caller's struct is large enough to
+** hold it: older callers pass smaller structs. */
+#define OPTION(options, field, fallback)                                                   \
+    ((options) != NULL && (options)->size >= offsetof(warden_receive_options, field) +     \
+                                             sizeof((options)->field)                      \
+         ? (options)->field : (fallback))
+
+static int copy_header_text(warden_string *target, const xmlNode *element, wd_failure *failure)
+{
+    if (element == NULL)
+        return 0;
+    size_t length = 0;
+    char *text = wd_xml_text(element, true, &length);
+    if (text == NULL) {
+        if (length == SIZE_MAX)
+            return wd_fail(failure, WD_REASON_MALFORMED, "the %s header holds more than text", element->name);
+        return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+    }
+    target->data = text;
+    target->length = length;
+    return 0;
+}
+
+static int copy_operation(warden_message *message, const xmlNode *operation, wd_failure *failure)
+{
+    if (operation == NULL)
+        return 0;
+    const char *ns = operation->ns != NULL ? (const char *)operation->ns->href : "";
+    size_t length = strlen(ns) + strlen((const char *)operation->name) + 2;
+    char *text = malloc(length + 1);
+    if (text == NULL)
+        return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+    snprintf(text, length + 1, "{%s}%s", ns, (const char *)operation->name);
+    message->operation.data = text;
+    message->operation.length = length;
+    return 0;
+}
+
+int wd_verifier_receive(wd_verifier *verifier, const void *bytes, size_t length,
+                        const warden_receive_options *options, warden_message **out,
+                        wd_failure *failure)
+{
+    xmlDoc *document = NULL;
+    wd_id_table *ids = NULL;
+    warden_message *message = NULL;
+    wd_envelope envelope;
+    int status = WARDEN_E_SECURITY;
+
+    *out = NULL;
+    int64_t now = OPTION(options, now, 0);
+    if (now == 0)
+        now = (int64_t)time(NULL);
+
+    if (wd_xml_parse(bytes, length, &verifier->settings.limits, &document, failure) != 0)
+        goto done;
+    if (wd_envelope_read(document, verifier->settings.actor, &envelope, failure) != 0)
+        goto done;
+    if (wd_ids_build(document, &ids, failure) != 0)
+        goto done;
+    message = wd_message_new();
+    if (message == NULL) {
+        wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+        goto done;
+    }
+    message->now = now;
+    message->soap_version = envelope.soap_version;
+    message->body = envelope.body;
+    if (copy_header_text(&message->action, envelope.action, failure) != 0 ||
+        copy_header_text(&message->to, envelope.to, failure) != 0 ||
+        copy_header_text(&message->message_id, envelope.message_id, failure) != 0 ||
+        copy_operation(message, envelope.operation, failure) != 0)
+        goto done;
+    const warden_attr *attrs = OPTION(options, attrs, NULL);
+    size_t attr_count = OPTION(options, attr_count, 0);
+    if (attrs != NULL && wd_message_set_attrs(message, attrs, attr_count) != 0) {
+        wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+        goto done;
+    }
+
+    wd_wssec_context context = {
+        .settings = &verifier->settings, .crypto = &verifier->crypto, .trust = verifier->trust,
+        .credentials = &verifier->credentials, .replay = verifier->replay, .now = now,
+    };
+    if (wd_wssec_process(&context, &envelope, ids, message, failure) != 0)
+        goto done;
+
+    message->document = document; /* the message owns the verified document from here */
+    document = NULL;
+    *out = message;
+    message = NULL;
+    status = WARDEN_OK;
+
+done:
+    if (status != WARDEN_OK && failure != NULL && failure->code != 0)
+        status = failure->code;
+    wd_ids_free(ids);
+    warden_message_free(message);
+    if (document != NULL)
+        xmlFreeDoc(document);
+    return status;
+}

@@ -1,0 +1,396 @@
+/*
+** wssec.c — the wsse:Security header processor. It walks the header in document order,
+** hands each child to its module (timestamp.c, username_token.c, x509_token.c,
+** signature.c), then applies the configuration's requirements and the replay cache, and
+** records the results on the message.
+**
+** "What was signed" is decided by node identity: a part counts as signed only when a
+** verified Reference points at that very element at its canonical place (the Envelope's
+** Body, our Security header's Timestamp, ...). A Body moved elsewhere keeps its digest but
+** is no longer the Body, which is what defeats signature wrapping.
+*/
+#include "wssec.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "namespaces.h"
+#include "signature.h"
+#include "timestamp.h"
+#include "username_token.h"
+#include "x509_token.h"
+#include "xml_text.h"
+
+#define MAX_BINARY_TOKENS 16
+#define MAX_PART_NAMES (WD_WSSEC_MAX_SIGNATURES * 30)
+
+typedef struct binary_token {
+    xmlNode *element;
+    wd_cert *cert; /* one reference owned until moved into the message */
+} binary_token;
+
+typedef struct header_state {
+    const wd_wssec_context *context;
+    const wd_envelope      *envelope;
+    wd_timestamp            timestamp;
+    bool                    has_timestamp;
+    wd_username_token       username_token;
+    bool                    has_username_token;
+    binary_token            binary_tokens[MAX_BINARY_TOKENS];
+    size_t                  binary_token_count;
+    xmlNode                *signatures[WD_WSSEC_MAX_SIGNATURES];
+    size_t                  signature_count;
+    wd_signature_result     results[WD_WSSEC_MAX_SIGNATURES];
+    size_t                  result_count;
+} header_state;
+
+static bool is_wsa_namespace(const xmlNode *node)
+{
+    if (node->ns == NULL || node->ns->href == NULL)
+        return false;
+    const char *href = (const char *)node->ns->href;
+    return strcmp(href, WD_NS_WSA) == 0 || strcmp(href, WD_NS_WSA_2004) == 0;
+}
+
+/* ---- reading the header ------------------------------------------------------------- */
+
+static int read_child(header_state *state, xmlNode *child, wd_failure *failure)
+{
+    const wd_wssec_context *context = state->context;
+
+    if (wd_xml_is(child, WD_NS_WSU, "Timestamp")) {
+        if (state->has_timestamp)
+            return wd_fail(failure, WD_REASON_TIMESTAMP_INVALID, "more than one wsu:Timestamp in the Security header");
+        if (wd_timestamp_read(child, &state->timestamp, failure) != 0)
+            return -1;
+        state->has_timestamp = true;
+        return wd_timestamp_check(&state->timestamp, context->now, context->settings, failure);
+    }
+    if (wd_xml_is(child, WD_NS_WSSE, "UsernameToken")) {
+        if (state->has_username_token)
+            return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "more than one UsernameToken in the Security header");
+        if (wd_username_token_read(child, &state->username_token, failure) != 0)
+            return -1;
+        state->has_username_token = true;
+        return wd_username_token_verify(&state->username_token, context->credentials, context->now,
+                                        context->settings, failure);
+    }
+    if (wd_xml_is(child, WD_NS_WSSE, "BinarySecurityToken")) {
+        if (state->binary_token_count == MAX_BINARY_TOKENS)
+            return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d BinarySecurityTokens", MAX_BINARY_TOKENS);
+        binary_token *token = &state->binary_tokens[state->binary_token_count];
+        if (wd_x509_token_read(child, context->trust, &token->cert, failure) != 0)
+            return -1;
+        token->element = child;
+        state->binary_token_count++;
+        /* A token we report must be one we trust, used by a signature or not. */
+        return wd_trust_store_validate(context->trust, token->cert, context->now, failure);
+    }
+    if (wd_xml_is(child, WD_NS_DSIG, "Signature")) {
+        if (state->signature_count == WD_WSSEC_MAX_SIGNATURES)
+            return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d signatures", WD_WSSEC_MAX_SIGNATURES);
+        state->signatures[state->signature_count++] = child;
+        return 0;
+    }
+    const char *ns = child->ns != NULL ? (const char *)child->ns->href : "";
+    if (strcmp(ns, WD_NS_XENC) == 0)
+        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "encrypted content (xenc:%s) is not supported", child->name);
+    if (strcmp(ns, WD_NS_SAML2) == 0 || strcmp(ns, WD_NS_SAML1) == 0)
+        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "SAML assertions are not supported by this version");
+    return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "unsupported element {%s}%s in the Security header",
+                   ns, child->name);
+}
+
+/* ---- naming the parts ------------------------------------------------------------- */
+
+/* The contract's name of a covered element: the standard names for elements at their
+** canonical places, "{ns}local" for anything else. Writes into buffer. */
+static const char *part_name(const header_state *state, const xmlNode *node, char *buffer, size_t capacity)
+{
+    const wd_envelope *envelope = state->envelope;
+    if (node == envelope->body)
+        return "Body";
+    if (state->has_timestamp && node == state->timestamp.node)
+        return "Timestamp";
+    if (state->has_username_token && node == state->username_token.node)
+        return "UsernameToken";
+    for (size_t i = 0; i < state->binary_token_count; i++)
+        if (node == state->binary_tokens[i].element)
+            return "BinarySecurityToken";
+    if (envelope->header != NULL && node->parent == envelope->header && is_wsa_namespace(node))
+        return (const char *)node->name;
+    snprintf(buffer, capacity, "{%s}%s", node->ns != NULL ? (const char *)node->ns->href : "",
+             (const char *)node->name);
+    return buffer;
+}
+
+static bool is_covered(const header_state *state, const xmlNode *node)
+{
+    for (size_t r = 0; r < state->result_count; r++)
+        for (size_t i = 0; i < state->results[r].covered_count; i++)
+            if (state->results[r].covered[i] == node)
+                return true;
+    return false;
+}
+
+/* Checks one required part: every element the message carries under that name must be
+** covered. A part the message does not carry is not checked here (require.timestamp asks
+** for a Timestamp; a policy can ask for the rest). */
+static int check_required_part(const header_state *state, const char *name, wd_failure *failure)
+{
+    const wd_envelope *envelope = state->envelope;
+    char buffer[512];
+
+    if (strcmp(name, "Body") == 0) {
+        if (!is_covered(state, envelope->body))
+            return wd_fail(failure, WD_REASON_UNSIGNED_PART, "the Body is not covered by the signature");
+        return 0;
+    }
+    if (strcmp(name, "Timestamp") == 0) {
+        if (state->has_timestamp && !is_covered(state, state->timestamp.node))
+            return wd_fail(failure, WD_REASON_UNSIGNED_PART, "the Timestamp is not covered by the signature");
+        return 0;
+    }
+    if (strcmp(name, "UsernameToken") == 0) {
+        if (state->has_username_token && !is_covered(state, state->username_token.node))
+            return wd_fail(failure, WD_REASON_UNSIGNED_PART, "the UsernameToken is not covered by the signature");
+        return 0;
+    }
+    if (strcmp(name, "BinarySecurityToken") == 0) {
+        for (size_t i = 0; i < state->binary_token_count; i++)
+            if (!is_covered(state, state->binary_tokens[i].element))
+                return wd_fail(failure, WD_REASON_UNSIGNED_PART, "a BinarySecurityToken is not covered by the signature");
+        return 0;
+    }
+    /* WS-Addressing names and "{ns}local" names: direct children of the Header */
+    if (envelope->header == NULL)
+        return 0;
+    for (xmlNode *child = wd_xml_first_element(envelope->header); child != NULL; child = wd_xml_next_element(child)) {
+        const char *child_name = part_name(state, child, buffer, sizeof buffer);
+        if (strcmp(child_name, name) == 0 && !is_covered(state, child))
+            return wd_fail(failure, WD_REASON_UNSIGNED_PART, "the %s header is not covered by the signature", name);
+    }
+    return 0;
+}
+
+/* ---- results ---------------------------------------------------------------------- */
+
+static int add_x509_token(warden_message *message, wd_cert **cert, xmlNode *element, bool signing)
+{
+    warden_token *token = wd_message_add_token(message);
+    if (token == NULL)
+        return -1;
+    token->kind = WD_TOKEN_X509;
+    token->element = element;
+    token->cert = *cert;
+    *cert = NULL; /* moved */
+    token->signing = signing;
+    token->valid_from = token->cert->not_before;
+    token->valid_till = token->cert->not_after;
+    return 0;
+}
+
+static int record_results(header_state *state, warden_message *message, const wd_signature_result *body_signature,
+                          wd_failure *failure)
+{
+    /* Tokens in header order: walk the header again and pick ours up as they come. */
+    for (xmlNode *child = wd_xml_first_element(state->envelope->security); child != NULL;
+         child = wd_xml_next_element(child)) {
+        for (size_t i = 0; i < state->binary_token_count; i++) {
+            binary_token *bt = &state->binary_tokens[i];
+            if (bt->element != child)
+                continue;
+            bool signing = body_signature != NULL && body_signature->token == child;
+            if (add_x509_token(message, &bt->cert, child, signing) != 0)
+                return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+        }
+        if (state->has_username_token && child == state->username_token.node) {
+            warden_token *token = wd_message_add_token(message);
+            if (token == NULL)
+                return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+            token->kind = WD_TOKEN_USERNAME;
+            token->element = child;
+            token->password_type = state->username_token.password_type == WD_PASSWORD_DIGEST ? "digest" : "text";
+            if (state->username_token.has_created)
+                token->valid_from = state->username_token.created;
+            if (wd_message_set_string(&token->username, state->username_token.username,
+                                      state->username_token.username_length) != 0)
+                return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+        }
+    }
+    /* A signing certificate found by key identifier has no element in the message. */
+    if (body_signature != NULL && body_signature->token == NULL) {
+        wd_cert *cert = wd_cert_ref(body_signature->cert);
+        if (add_x509_token(message, &cert, NULL, true) != 0) {
+            wd_cert_unref(cert);
+            return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+        }
+    }
+    for (size_t i = 0; i < message->token_count; i++) {
+        warden_token *token = &message->tokens[i];
+        if (token->kind == WD_TOKEN_USERNAME)
+            message->username = token->username;
+        if (token->kind == WD_TOKEN_X509 && token->signing && message->signing == NULL)
+            message->signing = token;
+    }
+
+    /* Signed parts, named once each, in the order the references listed them. */
+    const char *names[MAX_PART_NAMES];
+    char storage[MAX_PART_NAMES][256];
+    size_t count = 0;
+    for (size_t r = 0; r < state->result_count; r++) {
+        for (size_t i = 0; i < state->results[r].covered_count && count < MAX_PART_NAMES; i++) {
+            const char *name = part_name(state, state->results[r].covered[i], storage[count], sizeof storage[count]);
+            bool seen = false;
+            for (size_t k = 0; k < count && !seen; k++)
+                seen = strcmp(names[k], name) == 0;
+            if (!seen)
+                names[count++] = name;
+        }
+    }
+    if (wd_message_set_signed_parts(message, names, count) != 0)
+        return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+
+    message->protection = body_signature != NULL ? WARDEN_PROTECTION_SIGN : WARDEN_PROTECTION_NONE;
+    if (state->has_timestamp) {
+        message->has_timestamp = true;
+        message->created = state->timestamp.created;
+        message->has_expires = state->timestamp.has_expires;
+        message->expires = state->timestamp.expires;
+    }
+    return 0;
+}
+
+static int remember(const wd_wssec_context *context, const char *kind, const void *value, size_t length,
+                    int64_t until, wd_failure *failure)
+{
+    if (until <= context->now)
+        until = context->now + 1;
+    switch (wd_replay_cache_remember(context->replay, kind, value, length, until, context->now)) {
+    case WD_REPLAY_FRESH:
+        return 0;
+    case WD_REPLAY_SEEN:
+        return wd_fail(failure, WD_REASON_REPLAY, "this %s was already received", kind);
+    case WD_REPLAY_FULL:
+        return wd_fail(failure, WD_REASON_REPLAY_CACHE_FULL, "the replay cache is full; refusing new messages");
+    case WD_REPLAY_ERROR:
+        break;
+    }
+    return wd_fail_internal(failure, WARDEN_E_INTERNAL, "the replay cache failed");
+}
+
+/* How long a replay of this message could still be accepted: until its Created leaves the
+** ttl window and its Expires (plus skew) has passed. */
+static int64_t replay_horizon(const header_state *state, const wd_settings *settings, int64_t now)
+{
+    int64_t until = now + settings->ttl;
+    if (state->has_timestamp) {
+        until = state->timestamp.created + settings->ttl;
+        if (state->timestamp.has_expires && state->timestamp.expires + settings->skew > until)
+            until = state->timestamp.expires + settings->skew;
+    }
+    return until;
+}
+
+static int apply_replay_cache(const header_state *state, wd_failure *failure)
+{
+    const wd_wssec_context *context = state->context;
+    const wd_settings *settings = context->settings;
+    if (state->has_username_token && state->username_token.nonce != NULL) {
+        int64_t until = (state->username_token.has_created ? state->username_token.created : context->now)
+                        + settings->ttl;
+        if (remember(context, "nonce", state->username_token.nonce, state->username_token.nonce_length,
+                     until, failure) != 0)
+            return -1;
+    }
+    for (size_t r = 0; r < state->result_count; r++) {
+        const wd_signature_result *result = &state->results[r];
+        if (remember(context, "signature", result->signature_value, result->signature_value_length,
+                     replay_horizon(state, settings, context->now), failure) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- the processor ---------------------------------------------------------------- */
+
+int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelope,
+                     const wd_id_table *ids, warden_message *message, wd_failure *failure)
+{
+    const wd_settings *settings = context->settings;
+    header_state state;
+    int status = -1;
+
+    memset(&state, 0, sizeof state);
+    state.context = context;
+    state.envelope = envelope;
+
+    if (envelope->security == NULL) {
+        if (settings->require_token)
+            return wd_fail(failure, WD_REASON_SECURITY_HEADER_MISSING, "no wsse:Security header addressed to us");
+        if (settings->require_timestamp == WD_TIMESTAMP_ALWAYS)
+            return wd_fail(failure, WD_REASON_TIMESTAMP_MISSING, "no wsu:Timestamp (require.timestamp = \"always\")");
+        return wd_message_set_signed_parts(message, NULL, 0) == 0
+                   ? 0 : wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+    }
+
+    size_t children = 0;
+    for (xmlNode *child = wd_xml_first_element(envelope->security); child != NULL; child = wd_xml_next_element(child)) {
+        if (++children > WD_WSSEC_MAX_CHILDREN) {
+            wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d elements in the Security header", WD_WSSEC_MAX_CHILDREN);
+            goto done;
+        }
+        if (read_child(&state, child, failure) != 0)
+            goto done;
+    }
+
+    wd_signature_context signature_context = {
+        .crypto = context->crypto, .trust = context->trust, .ids = ids,
+        .security = envelope->security, .settings = settings, .now = context->now,
+    };
+    const wd_signature_result *body_signature = NULL;
+    for (size_t i = 0; i < state.signature_count; i++) {
+        wd_signature_result *result = &state.results[state.result_count];
+        if (wd_signature_verify(state.signatures[i], &signature_context, result, failure) != 0) {
+            wd_signature_result_clear(result);
+            goto done;
+        }
+        state.result_count++;
+        for (size_t k = 0; k < result->covered_count && body_signature == NULL; k++)
+            if (result->covered[k] == envelope->body)
+                body_signature = result;
+    }
+
+    bool signed_message = state.result_count > 0;
+    if (!state.has_timestamp && (settings->require_timestamp == WD_TIMESTAMP_ALWAYS ||
+                                 (signed_message && settings->require_timestamp == WD_TIMESTAMP_WHEN_SIGNED))) {
+        wd_fail(failure, WD_REASON_TIMESTAMP_MISSING, "no wsu:Timestamp in the Security header");
+        goto done;
+    }
+    if (settings->require_token && !signed_message && !state.has_username_token) {
+        wd_fail(failure, WD_REASON_SECURITY_HEADER_MISSING,
+                "the Security header carries no authenticating token (signature or UsernameToken)");
+        goto done;
+    }
+    if (signed_message) {
+        for (size_t i = 0; i < settings->require_signed_count; i++)
+            if (check_required_part(&state, settings->require_signed[i], failure) != 0)
+                goto done;
+    }
+    if (apply_replay_cache(&state, failure) != 0)
+        goto done;
+    if (record_results(&state, message, body_signature, failure) != 0)
+        goto done;
+    status = 0;
+
+done:
+    for (size_t i = 0; i < state.binary_token_count; i++)
+        wd_cert_unref(state.binary_tokens[i].cert);
+    for (size_t i = 0; i < state.result_count; i++)
+        wd_signature_result_clear(&state.results[i]);
+    if (state.has_username_token)
+        wd_username_token_clear(&state.username_token);
+    return status;
+}

@@ -1,0 +1,44 @@
+/*
+** wssec.h — processing the wsse:Security header addressed to us: every child in document
+** order (Timestamp, UsernameToken, BinarySecurityToken, Signature), then the requirements
+** of the configuration (a token, a Timestamp, the parts a signature must cover, decided by
+** node identity), then replay detection. Fills the message's security properties.
+*/
+#ifndef WD_WSSEC_H
+#define WD_WSSEC_H
+
+#include <stdint.h>
+
+#include "crypto.h"
+#include "envelope.h"
+#include "failure.h"
+#include "ids.h"
+#include "message.h"
+#include "replay_cache.h"
+#include "settings.h"
+#include "trust_store.h"
+#include "users.h"
+
+typedef struct wd_wssec_context {
+    const wd_settings    *settings;
+    const wd_crypto      *crypto;
+    wd_trust_store       *trust;
+    const wd_credentials *credentials;
+    wd_replay_cache      *replay;
+    int64_t               now;
+} wd_wssec_context;
+
+/* Most children of one Security header; more is limit-exceeded. */
+#define WD_WSSEC_MAX_CHILDREN 64
+/* Most ds:Signature elements in one Security header. */
+#define WD_WSSEC_MAX_SIGNATURES 4
+
+/* Runs security processing on a read envelope whose IDs are in ids, and fills message's
+** protection level, username, timestamp, tokens and signed parts. Returns 0 when every check
+** passed; -1 with failure filled otherwise (message then holds partial results and must be
+** freed, never delivered). Replay caches are written only after every other check passed,
+** so a rejected message cannot poison a nonce. */
+int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelope,
+                     const wd_id_table *ids, warden_message *message, wd_failure *failure);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+** xml_parse.h — turning untrusted bytes into a libxml2 document safely: no DTD (a DOCTYPE is
+** "dtd-forbidden"), no entity expansion, no network, and the limits of wd_limits enforced
+** while parsing so that a hostile message never costs more than the limits allow.
+*/
+#ifndef WD_XML_PARSE_H
+#define WD_XML_PARSE_H
+
+#include <libxml/tree.h>
+#include <stddef.h>
+
+#include "failure.h"
+#include "settings.h"
+
+/* Parses bytes into *out (owned by the caller: xmlFreeDoc). Rejections: malformed (not
+** well-formed XML, entity references, empty input), dtd-forbidden, limit-exceeded.
+** Thread-safe. */
+int wd_xml_parse(const void *bytes, size_t length, const wd_limits *limits, xmlDocPtr *out,
+                 wd_failure *failure);
+
+#endif

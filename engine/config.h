@@ -1,0 +1,61 @@
+/*
+** config.h — the warden_config structure (CONTRACTS.md section 3) shared by engine/ files.
+** Every string and list here is owned by the config.
+*/
+#ifndef WD_ENGINE_CONFIG_H
+#define WD_ENGINE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../core/settings.h"
+#include "../include/warden.h"
+
+typedef struct wd_string_array {
+    char  **items;
+    size_t  count;
+} wd_string_array;
+
+typedef enum wd_replay_backend_kind { WD_REPLAY_MEMORY = 0, WD_REPLAY_REDIS, WD_REPLAY_NONE } wd_replay_backend_kind;
+
+struct warden_config {
+    wd_string_array trust;            /* CA bundle paths (absolute, or relative to the working folder) */
+    wd_string_array certs;            /* known sender certificate bundles */
+    char           *users;            /* users file, or NULL */
+    char           *policies;         /* policy directory, or NULL */
+    char           *actor;            /* NULL = the Security header without actor */
+    /* require */
+    bool            require_token;
+    wd_string_array require_signed;   /* part names */
+    const char    **require_signed_view; /* the same strings, NULL-terminated, for wd_settings;
+                                        ** rebuilt by config.c whenever require_signed changes */
+    wd_timestamp_requirement require_timestamp;
+    /* algorithms */
+    bool            allow_sha1;
+    int64_t         min_rsa_bits;
+    /* clock */
+    int64_t         ttl, future_ttl, skew;
+    /* replay */
+    wd_replay_backend_kind replay_backend;
+    int64_t         replay_entries;
+    char           *replay_url;
+    /* limits */
+    int64_t         limit_message_bytes, limit_depth, limit_attributes, limit_text_bytes;
+    int64_t         limit_instructions, limit_memory, limit_time_ms;
+    /* reload */
+    bool            reload_watch;
+    int64_t         reload_debounce_ms;
+    int64_t         reload_max_stale_s; /* 0 = off (nil) */
+    /* log */
+    char           *log_decisions;    /* path, or NULL */
+    /* embedder callbacks */
+    warden_password_fn password_callback;
+    void              *password_context;
+};
+
+/* Fills settings from config; settings borrows config's strings (require_signed, actor), so
+** it is valid while config lives. */
+void wd_config_to_settings(const warden_config *config, wd_settings *settings);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+** warden.h — the one public header of Warden, an authorization engine for SOAP services.
+**
+** A warden_engine receives SOAP messages, runs WS-Security processing on them (timestamps,
+** username tokens, X.509 tokens, XML signatures, replay detection) and delivers only the
+** messages that pass every check. The results of that processing are attached to the
+** delivered warden_message as typed properties, the way the Windows Web Services API
+** (WsGetMessageProperty / WsGetSecurityTokenProperty) attaches "security processing results".
+**
+** Conventions (they hold for every function below unless its comment says otherwise):
+**  - Functions that can fail return int: WARDEN_OK (0) or a positive WARDEN_E_* code.
+**  - Where a person must read why, an optional warden_error * is passed last; it may be NULL.
+**    On failure it is filled with the code, a stable reason string (for rejections, one of the
+**    reason codes of CONTRACTS.md section 1) and a human-readable text.
+**  - Handles are opaque. Every *_new / *_open has a *_free; freeing NULL is a no-op.
+**  - Values returned by getters are owned by the object they came from (message, token,
+**    decision) and stay valid until that object is freed. Callers never free them.
+**  - Thread-safety: a warden_engine may be shared by any number of threads. A warden_config,
+**    warden_message and warden_decision may be read from several threads at once but must not
+**    be freed (or, for a config, changed) while another thread uses it.
+*/
+#ifndef WARDEN_H
+#define WARDEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define WARDEN_API __attribute__((visibility("default")))
+#else
+#define WARDEN_API
+#endif
+
+#define WARDEN_VERSION_STRING "0.1.0"
+#define WARDEN_VERSION_NUMBER 100 /* major * 10000 + minor * 100 + patch */
+
+/* ---------------------------------------------------------------------------------------
+** Status codes
+*/
+#define WARDEN_OK               0
+#define WARDEN_E_INVALID_ARG    1 /* a NULL where a value is required, a wrong value_size, ... */
+#define WARDEN_E_NOMEM          2
+#define WARDEN_E_IO             3 /* a file could not be read */
+#define WARDEN_E_CONFIG         4 /* a configuration value or file is wrong */
+#define WARDEN_E_SECURITY       5 /* a message was rejected; warden_error.reason says why */
+#define WARDEN_E_NOT_APPLICABLE 6 /* the property does not apply to this message or token */
+#define WARDEN_E_POLICY         7 /* a policy set does not load */
+#define WARDEN_E_INTERNAL       8
+
+typedef struct warden_config   warden_config;   /* settings before an engine exists */
+typedef struct warden_engine   warden_engine;   /* one per service; thread-safe */
+typedef struct warden_message  warden_message;  /* one delivered message; owns its properties */
+typedef struct warden_token    warden_token;    /* owned by its message */
+typedef struct warden_decision warden_decision;
+
+typedef struct warden_error {
+    int  code;        /* a WARDEN_E_* code, or WARDEN_OK */
+    char reason[48];  /* stable reason code, e.g. "timestamp-expired"; "" when none applies */
+    char text[256];   /* what happened, for a person */
+} warden_error;
+
+typedef struct warden_string { const char *data; size_t length; } warden_string;         /* like WS_STRING; data is also NUL-terminated */
+typedef struct warden_bytes  { const unsigned char *data; size_t length; } warden_bytes; /* like WS_BYTES */
+typedef struct warden_attr   { const char *name; const char *value; } warden_attr;
+typedef struct warden_string_list { const warden_string *items; size_t count; } warden_string_list;
+typedef struct warden_attr_list   { const warden_attr *items; size_t count; } warden_attr_list;
+
+/* Zero it, set size = sizeof(warden_receive_options), then the fields you use.
+** New versions only append fields. */
+typedef struct warden_receive_options {
+    size_t             size;
+    int64_t            now;            /* evaluation time, Unix seconds; 0 = the system clock */
+    warden_bytes       transport_cert; /* DER of the TLS peer certificate, if any (later) */
+    const warden_attr *attrs;          /* copied; seen by policies as m.attrs */
+    size_t             attr_count;
+} warden_receive_options;
+
+/* ---------------------------------------------------------------------------------------
+** Library
+*/
+
+/* The library's version, e.g. "0.1.0". Static string. */
+WARDEN_API const char *warden_version(void);
+
+/* A static English description of a WARDEN_E_* code ("unknown status" for others). */
+WARDEN_API const char *warden_strerror(int code);
+
+/* ---------------------------------------------------------------------------------------
+** Configuration (CONTRACTS.md section 3)
+**
+** A warden_config holds settings until an engine is made from it; the engine copies what it
+** needs, so the config may be freed right after warden_engine_new. Not thread-safe while it is
+** being changed.
+*/
+
+/* A new config with every default of section 3. *out is owned by the caller
+** (warden_config_free). Errors: INVALID_ARG (out is NULL), NOMEM. */
+WARDEN_API int warden_config_new(warden_config **out);
+
+/* Reads a config file: a Lua file returning a table, evaluated in an empty sandbox with an
+** instruction limit. Relative paths in it are taken from the file's folder. Keys it sets
+** replace the config's values, except the lists "trust" and "certs", which are appended to.
+** Errors: IO (unreadable), CONFIG (syntax, unknown key, wrong type: err->text names the key).
+** On error the config is left unchanged. */
+WARDEN_API int warden_config_load(warden_config *config, const char *path, warden_error *err);
+
+/* Sets one key of section 3 by its dotted name ("users", "clock.ttl",
+** "algorithms.allow_sha1", "require.signed", ...) from text: numbers in decimal, booleans as
+** "true"/"false", lists ("trust", "certs") append one item, "require.signed" takes a
+** comma-separated list, the empty string sets an optional string key back to nil.
+** Relative paths are kept as given (relative to the process's working folder).
+** Errors: CONFIG (unknown key, or a value of the wrong type; err->text names the key). */
+WARDEN_API int warden_config_set(warden_config *config, const char *key, const char *value,
+                                 warden_error *err);
+
+/* An embedder's password source for UsernameToken, besides (and consulted after) the users
+** file, like WWSAPI's WS_VALIDATE_PASSWORD_CALLBACK. A PasswordDigest can only be checked by
+** someone who knows the password, so the callback looks the password up rather than saying
+** yes or no:
+**   - return WARDEN_OK after writing the password (not NUL-terminated) to password[0..capacity)
+**     and its length to *length;
+**   - return WARDEN_E_NOT_APPLICABLE when the user is unknown (rejection "user-unknown");
+**   - return anything else on failure (the message is rejected; never delivered).
+** The callback may be called from any thread that receives, concurrently. context is passed
+** through untouched. A password longer than capacity (1024) is an error. */
+typedef int (*warden_password_fn)(void *context, const char *username, size_t username_length,
+                                  char *password, size_t capacity, size_t *length);
+WARDEN_API int warden_config_set_password_callback(warden_config *config, warden_password_fn fn,
+                                                   void *context);
+
+/* Frees the config. NULL is a no-op. */
+WARDEN_API void warden_config_free(warden_config *config);
+
+/* ---------------------------------------------------------------------------------------
+** Engine
+*/
+
+/* Makes an engine from a config: loads the trust store (CA bundles, known certificates), the
+** users file and (later) the policy set. The config is not kept; it may be freed afterwards.
+** *out is owned by the caller (warden_engine_free).
+** Errors: INVALID_ARG, NOMEM, IO (a file cannot be read), CONFIG (a file is not valid). */
+WARDEN_API int warden_engine_new(const warden_config *config, warden_engine **out, warden_error *err);
+
+/* warden_config_new + warden_config_load + warden_engine_new in one call. */
+WARDEN_API int warden_engine_open(const char *config_path, warden_engine **out, warden_error *err);
+
+/* Frees the engine. All messages received from it must have been freed before. NULL is a
+** no-op. */
+WARDEN_API void warden_engine_free(warden_engine *engine);
+
+/* Runs security processing on one SOAP message (bytes, len; not kept). On success *out is a
+** delivered message owned by the caller (warden_message_free). On rejection returns
+** WARDEN_E_SECURITY, *out is NULL, and err->reason holds the stable reason code
+** ("timestamp-expired", "signature-invalid", ...; CONTRACTS.md section 1) and err->text the
+** detail. opt may be NULL. Thread-safe: any number of threads may receive on one engine. */
+WARDEN_API int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
+                                     const warden_receive_options *opt, warden_message **out,
+                                     warden_error *err);
+
+/* ---------------------------------------------------------------------------------------
+** Message properties — the security processing results of a delivered message.
+**
+** Ids mirror WWSAPI's WS_MESSAGE_PROPERTY_ID where WWSAPI has the property and extend it from
+** 1000. value must point to a variable of the property's type and value_size must equal its
+** size (else INVALID_ARG). A property that does not apply returns NOT_APPLICABLE and writes
+** nothing. Returned strings, bytes and lists are owned by the message.
+*/
+typedef enum warden_message_property_id {
+    WARDEN_MESSAGE_PROPERTY_USERNAME          = 14,   /* warden_string: the UsernameToken's user */
+    WARDEN_MESSAGE_PROPERTY_ENCODED_CERT      = 15,   /* warden_bytes: DER of the signing certificate */
+    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string: the assertion's XML (later) */
+    WARDEN_MESSAGE_PROPERTY_PROTECTION_LEVEL  = 21,   /* int: WARDEN_PROTECTION_* */
+    WARDEN_MESSAGE_PROPERTY_ACTION            = 1000, /* warden_string: WS-Addressing Action */
+    WARDEN_MESSAGE_PROPERTY_OPERATION         = 1001, /* warden_string: "{ns}Name" of the Body's first child */
+    WARDEN_MESSAGE_PROPERTY_TO                = 1002, /* warden_string: WS-Addressing To */
+    WARDEN_MESSAGE_PROPERTY_MESSAGE_ID        = 1003, /* warden_string: WS-Addressing MessageID */
+    WARDEN_MESSAGE_PROPERTY_TIMESTAMP_CREATED = 1004, /* int64_t: Unix seconds */
+    WARDEN_MESSAGE_PROPERTY_TIMESTAMP_EXPIRES = 1005, /* int64_t: Unix seconds */
+    WARDEN_MESSAGE_PROPERTY_SIGNED_PARTS      = 1006, /* warden_string: comma-separated part names; "" when nothing is signed */
+    WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST  = 1007, /* warden_string_list: the same names, one item each */
+    WARDEN_MESSAGE_PROPERTY_SOAP_VERSION      = 1008, /* warden_string: "1.1" or "1.2" */
+    WARDEN_MESSAGE_PROPERTY_ATTRS             = 1009, /* warden_attr_list: the receive options' attrs (count may be 0) */
+    WARDEN_MESSAGE_PROPERTY_NOW               = 1010  /* int64_t: the evaluation time the message was verified at */
+} warden_message_property_id;
+
+#define WARDEN_PROTECTION_NONE             1
+#define WARDEN_PROTECTION_SIGN             2
+#define WARDEN_PROTECTION_SIGN_AND_ENCRYPT 3
+
+/* Reads one message property (see above). Errors: INVALID_ARG, NOT_APPLICABLE. */
+WARDEN_API int warden_message_get_property(const warden_message *message,
+                                           warden_message_property_id id, void *value,
+                                           size_t value_size);
+
+/* The number of security tokens the message carried and that were verified. */
+WARDEN_API size_t warden_message_token_count(const warden_message *message);
+
+/* Token i (0-based), owned by the message; NULL when i is out of range. Tokens are listed in
+** the order they appear in the Security header. */
+WARDEN_API const warden_token *warden_message_token(const warden_message *message, size_t i);
+
+/* Frees the message and everything read from it. NULL is a no-op. */
+WARDEN_API void warden_message_free(warden_message *message);
+
+/* ---------------------------------------------------------------------------------------
+** Token properties (WS_SECURITY_TOKEN_PROPERTY_ID, extended from 1000)
+*/
+typedef enum warden_token_property_id {
+    WARDEN_TOKEN_PROPERTY_KEY_TYPE                 = 1,    /* int: WARDEN_KEY_TYPE_* */
+    WARDEN_TOKEN_PROPERTY_VALID_FROM_TIME          = 2,    /* int64_t Unix seconds; 0 when the token sets none */
+    WARDEN_TOKEN_PROPERTY_VALID_TILL_TIME          = 3,    /* int64_t Unix seconds; 0 when the token sets none */
+    WARDEN_TOKEN_PROPERTY_SERIALIZED_XML           = 4,    /* warden_string: the token element as received */
+    WARDEN_TOKEN_PROPERTY_ATTACHED_REFERENCE_XML   = 5,    /* warden_string: a wsse:SecurityTokenReference to it inside this message */
+    WARDEN_TOKEN_PROPERTY_UNATTACHED_REFERENCE_XML = 6,    /* warden_string: a reference usable from outside (X.509: thumbprint) */
+    WARDEN_TOKEN_PROPERTY_SYMMETRIC_KEY            = 7,    /* warden_bytes; symmetric tokens only */
+    WARDEN_TOKEN_PROPERTY_KIND                     = 1000, /* warden_string: "x509", "username" */
+    WARDEN_TOKEN_PROPERTY_ROLE                     = 1001, /* warden_string: "signing", "supporting" */
+    WARDEN_TOKEN_PROPERTY_USERNAME                 = 1002, /* warden_string */
+    WARDEN_TOKEN_PROPERTY_CERT_DER                 = 1003, /* warden_bytes */
+    WARDEN_TOKEN_PROPERTY_CERT_SUBJECT             = 1004, /* warden_string: RFC 4514 DN, most specific first */
+    WARDEN_TOKEN_PROPERTY_CERT_ISSUER              = 1005, /* warden_string: RFC 4514 DN */
+    WARDEN_TOKEN_PROPERTY_CERT_SERIAL              = 1006, /* warden_string: lowercase hex */
+    WARDEN_TOKEN_PROPERTY_CERT_SHA256              = 1007, /* warden_string: lowercase hex of the DER's SHA-256 */
+    WARDEN_TOKEN_PROPERTY_CERT_KEY_TYPE            = 1008, /* warden_string: "rsa", "ec", "ed25519", ... */
+    WARDEN_TOKEN_PROPERTY_CERT_KEY_BITS            = 1009, /* int */
+    WARDEN_TOKEN_PROPERTY_CERT_SUBJECT_ATTRS       = 1010, /* warden_attr_list: (short name, value), DN order */
+    WARDEN_TOKEN_PROPERTY_CERT_ISSUER_ATTRS        = 1011, /* warden_attr_list */
+    WARDEN_TOKEN_PROPERTY_CERT_SAN_DNS             = 1012, /* warden_string_list */
+    WARDEN_TOKEN_PROPERTY_CERT_SAN_EMAIL           = 1013, /* warden_string_list */
+    WARDEN_TOKEN_PROPERTY_CERT_SAN_URI             = 1014, /* warden_string_list */
+    WARDEN_TOKEN_PROPERTY_CERT_SAN_IP              = 1015, /* warden_string_list: textual addresses */
+    WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE            = 1016  /* warden_string: "text" or "digest" */
+} warden_token_property_id;
+
+#define WARDEN_KEY_TYPE_NONE       1
+#define WARDEN_KEY_TYPE_SYMMETRIC  2
+#define WARDEN_KEY_TYPE_ASYMMETRIC 3
+
+/* Reads one token property. Same rules as warden_message_get_property. */
+WARDEN_API int warden_token_get_property(const warden_token *token, warden_token_property_id id,
+                                         void *value, size_t value_size);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WARDEN_H */

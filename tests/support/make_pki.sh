@@ -1,0 +1,103 @@
+#!/bin/sh
+# make_pki.sh DIR — the test PKI, made fresh with the openssl command so that no private key
+# is committed. Validity windows are fixed dates, so tests can pin the clock (--now).
+#
+#   ca.pem            CN=Test Root CA,O=Example            trust anchor (RSA-2048)
+#   intermediate.pem  CN=Test Issuing CA,O=Example         signed by the root
+#   alice.pem/.key    CN=alice,OU=Payments,O=Example       root-signed, RSA-2048, SANs
+#   bob.pem/.key      CN=bob,OU=Ops,O=Example              signed by the intermediate
+#   ecuser.pem/.key   CN=ecuser,OU=Payments,O=Example      root-signed, EC P-256
+#   expired.pem/.key  CN=old,O=Example                     root-signed, 2020-2021
+#   small.pem/.key    CN=small,O=Example                   root-signed, RSA-1024
+#   rogue-ca.pem, mallory.pem/.key                         a CA nobody trusts, and its leaf
+#   known.pem         alice + bob + ecuser + intermediate  (the "certs" list)
+# Validity of the current ones: 2025-01-01 to 2035-01-01.
+set -eu
+dir=${1:?usage: make_pki.sh DIR}
+if [ -f "$dir/.complete" ]; then exit 0; fi
+rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
+
+start=20250101000000Z
+end=20350101000000Z
+
+cat > openssl.cnf <<'CNF'
+[ ca ]
+default_ca = test_ca
+[ test_ca ]
+dir           = .
+database      = $dir/index.txt
+new_certs_dir = $dir/issued
+serial        = $dir/serial
+default_md    = sha256
+policy        = any
+unique_subject = no
+copy_extensions = copy
+[ any ]
+organizationName       = optional
+organizationalUnitName = optional
+commonName             = supplied
+[ req ]
+distinguished_name = dn
+prompt = no
+[ dn ]
+CN = placeholder
+[ ca_ext ]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ leaf_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ alice_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = DNS:alice.example.com,DNS:payments.example.com,email:alice@example.com,URI:urn:example:alice,IP:192.0.2.10
+CNF
+
+# sign NAME SUBJECT ISSUER EXT START END SERIAL
+sign() {
+    name=$1 subject=$2 issuer=$3 ext=$4 from=$5 to=$6 serial=$7
+    mkdir -p "ca-$issuer/issued"; touch "ca-$issuer/index.txt"
+    echo "$serial" > "ca-$issuer/serial"
+    openssl req -new -config openssl.cnf -key "$name.key" -subj "$subject" -out "$name.csr" 2>/dev/null
+    (cd "ca-$issuer" && openssl ca -batch -config ../openssl.cnf -name test_ca \
+        -cert "../$issuer.pem" -keyfile "../$issuer.key" -extensions "$ext" -extfile ../openssl.cnf \
+        -startdate "$from" -enddate "$to" -notext -in "../$name.csr" -out "../$name.pem" 2>/dev/null)
+    rm -f "$name.csr"
+}
+rsa() { openssl genpkey -algorithm RSA -pkeyopt "rsa_keygen_bits:${2:-2048}" -out "$1.key" 2>/dev/null; }
+
+# self-signed roots, with fixed dates as well (openssl ca -selfsign)
+for root in ca rogue-ca; do
+    rsa "$root"
+    case $root in ca) subj="/CN=Test Root CA/O=Example";; *) subj="/CN=Rogue CA/O=Rogue";; esac
+    mkdir -p "ca-$root/issued"; touch "ca-$root/index.txt"; echo 01 > "ca-$root/serial"
+    openssl req -new -config openssl.cnf -key "$root.key" -subj "$subj" -out "$root.csr" 2>/dev/null
+    (cd "ca-$root" && openssl ca -batch -selfsign -config ../openssl.cnf -name test_ca \
+        -keyfile "../$root.key" -extensions ca_ext -extfile ../openssl.cnf \
+        -startdate 20240101000000Z -enddate 20450101000000Z -notext -in "../$root.csr" -out "../$root.pem" 2>/dev/null)
+    rm -f "$root.csr"
+done
+
+rsa intermediate; sign intermediate "/CN=Test Issuing CA/O=Example" ca ca_ext $start $end 10
+rsa alice;   sign alice   "/CN=alice/OU=Payments/O=Example" ca alice_ext $start $end 01E5
+rsa bob;     sign bob     "/CN=bob/OU=Ops/O=Example" intermediate leaf_ext $start $end 20
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ecuser.key 2>/dev/null
+sign ecuser  "/CN=ecuser/OU=Payments/O=Example" ca leaf_ext $start $end 30
+rsa expired; sign expired "/CN=old/O=Example" ca leaf_ext 20200101000000Z 20210101000000Z 40
+rsa small 1024; sign small "/CN=small/O=Example" ca leaf_ext $start $end 50
+rsa mallory; sign mallory "/CN=mallory/O=Rogue" rogue-ca leaf_ext $start $end 60
+
+cat alice.pem bob.pem ecuser.pem intermediate.pem > known.pem
+cat > users.txt <<'USERS'
+# name:password
+alice:secret
+bob:hunter2
+carol:p:a:ss
+USERS
+touch .complete
