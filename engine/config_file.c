@@ -1,0 +1,663 @@
+/*
+** config_file.c — warden_config_load: a config file (CONTRACTS.md section 3) is a Lua chunk
+** returning a table. It is evaluated in an empty environment, under an instruction and a
+** memory limit, and its table is turned into config values through the shared schema
+** (config_schema.h). All of it lands in a draft copy that replaces the config only when the
+** whole file was good.
+*/
+#include "config.h"
+#include "config_schema.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <lauxlib.h>
+#include <lua.h>
+
+/* A config file is a few hundred bytes of data; these bounds only stop abuse (a path to
+** /dev/zero, an endless loop, a table that eats the heap) from hanging or sinking the host. */
+#define CONFIG_MAX_BYTES        ((size_t)1 << 20)
+#define CONFIG_LUA_MEMORY       ((size_t)8 << 20)
+#define CONFIG_LUA_INSTRUCTIONS 1000000
+#define CONFIG_HOOK_EVERY       1000
+
+/* Per-load sandbox state; the lua_State reaches it as its allocator's userdata. */
+typedef struct sandbox {
+    size_t  used;
+    size_t  limit;
+    bool    memory_hit;
+    int64_t instructions_left;
+    bool    instruction_hit;
+} sandbox;
+
+typedef struct chunk {
+    const char *text;
+    size_t      length;
+    const char *name;
+} chunk;
+
+static void fail(warden_error *err, int code, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+static void fail(warden_error *err, int code, const char *format, ...)
+{
+    va_list args;
+
+    if (err == NULL)
+        return;
+    err->code = code;
+    snprintf(err->reason, sizeof err->reason, "config");
+    va_start(args, format);
+    vsnprintf(err->text, sizeof err->text, format, args);
+    va_end(args);
+}
+
+/* ---------------------------------------------------------------------------------------
+** Reading the file
+*/
+
+static int read_file(const char *path, char **out, size_t *length, warden_error *err)
+{
+    int rc = WARDEN_E_IO;
+    int fd = -1;
+    char *buffer = NULL;
+    size_t capacity;
+    size_t used = 0;
+    struct stat st;
+    char reason[128];
+
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below. */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        if (strerror_r(errno, reason, sizeof reason) != 0)
+            snprintf(reason, sizeof reason, "error %d", errno);
+        fail(err, WARDEN_E_IO, "%s: cannot open: %s", path, reason);
+        goto done;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fail(err, WARDEN_E_IO, "%s: not a regular file", path);
+        goto done;
+    }
+    capacity = (st.st_size > 0 && (uintmax_t)st.st_size < CONFIG_MAX_BYTES ? (size_t)st.st_size : CONFIG_MAX_BYTES) + 1;
+    buffer = malloc(capacity);
+    if (buffer == NULL) {
+        rc = WARDEN_E_NOMEM;
+        fail(err, rc, "%s: out of memory", path);
+        goto done;
+    }
+    for (;;) {
+        ssize_t n;
+        if (used == capacity) {
+            /* The file grew since fstat; keep reading up to the bound. */
+            size_t bigger = capacity * 2 > CONFIG_MAX_BYTES + 1 ? CONFIG_MAX_BYTES + 1 : capacity * 2;
+            char *grown;
+            if (bigger <= capacity)
+                break;
+            grown = realloc(buffer, bigger);
+            if (grown == NULL) {
+                rc = WARDEN_E_NOMEM;
+                fail(err, rc, "%s: out of memory", path);
+                goto done;
+            }
+            buffer = grown;
+            capacity = bigger;
+        }
+        n = read(fd, buffer + used, capacity - used);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            if (strerror_r(errno, reason, sizeof reason) != 0)
+                snprintf(reason, sizeof reason, "error %d", errno);
+            fail(err, WARDEN_E_IO, "%s: cannot read: %s", path, reason);
+            goto done;
+        }
+        if (n == 0)
+            break;
+        used += (size_t)n;
+    }
+    if (used > CONFIG_MAX_BYTES) {
+        rc = WARDEN_E_CONFIG;
+        fail(err, rc, "%s: larger than %zu bytes", path, CONFIG_MAX_BYTES);
+        goto done;
+    }
+    *out = buffer;
+    *length = used;
+    buffer = NULL;
+    rc = WARDEN_OK;
+done:
+    if (fd >= 0)
+        close(fd);
+    free(buffer);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------
+** Paths
+*/
+
+static char *current_folder(void)
+{
+    size_t size = 256;
+
+    for (;;) {
+        char *buffer = malloc(size);
+        if (buffer == NULL)
+            return NULL;
+        if (getcwd(buffer, size) != NULL)
+            return buffer;
+        free(buffer);
+        if (errno != ERANGE || size > ((size_t)1 << 20))
+            return NULL;
+        size *= 2;
+    }
+}
+
+static char *join_path(const char *folder, size_t folder_length, const char *path, size_t path_length)
+{
+    bool slash = folder_length > 0 && folder[folder_length - 1] != '/';
+    char *joined;
+
+    if (path_length > SIZE_MAX - folder_length - 2)
+        return NULL;
+    joined = malloc(folder_length + slash + path_length + 1);
+    if (joined == NULL)
+        return NULL;
+    memcpy(joined, folder, folder_length);
+    if (slash)
+        joined[folder_length] = '/';
+    memcpy(joined + folder_length + slash, path, path_length);
+    joined[folder_length + slash + path_length] = '\0';
+    return joined;
+}
+
+/* The absolute folder of the config file. Symbolic links are kept as written, not resolved:
+** a Kubernetes ConfigMap swaps its "..data" link on update, and paths must follow the swap. */
+static int config_folder(const char *path, char **out, warden_error *err)
+{
+    int rc = WARDEN_E_NOMEM;
+    const char *slash = strrchr(path, '/');
+    size_t length = slash == NULL ? 0 : (size_t)(slash - path);
+    char *cwd = NULL;
+
+    while (length > 1 && path[length - 1] == '/')
+        length--;
+    if (path[0] == '/') {
+        *out = length == 0 ? strdup("/") : strndup(path, length);
+        rc = *out == NULL ? WARDEN_E_NOMEM : WARDEN_OK;
+        goto done;
+    }
+    /* "./warden.lua" and "./conf/warden.lua" should not leave "/./" in every path. */
+    while (length >= 2 && path[0] == '.' && path[1] == '/') {
+        path += 2;
+        length -= 2;
+        while (length > 0 && path[0] == '/') {
+            path++;
+            length--;
+        }
+    }
+    if (length == 1 && path[0] == '.')
+        length = 0;
+    cwd = current_folder();
+    if (cwd == NULL) {
+        rc = WARDEN_E_IO;
+        fail(err, rc, "%s: cannot find the current folder to resolve paths against", path);
+        goto done;
+    }
+    *out = length == 0 ? strdup(cwd) : join_path(cwd, strlen(cwd), path, length);
+    rc = *out == NULL ? WARDEN_E_NOMEM : WARDEN_OK;
+done:
+    if (rc == WARDEN_E_NOMEM)
+        fail(err, rc, "%s: out of memory", path);
+    free(cwd);
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------
+** The sandbox
+*/
+
+static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    sandbox *box = ud;
+    void *moved;
+
+    if (ptr == NULL)
+        osize = 0; /* then osize holds a type tag, not a size */
+    if (nsize == 0) {
+        free(ptr);
+        box->used -= osize;
+        return NULL;
+    }
+    if (nsize > osize && nsize - osize > box->limit - box->used) {
+        box->memory_hit = true;
+        return NULL;
+    }
+    moved = realloc(ptr, nsize);
+    if (moved == NULL) {
+        /* Lua assumes a shrink never fails; the old block is still big enough. */
+        if (nsize <= osize)
+            return ptr;
+        box->memory_hit = true;
+        return NULL;
+    }
+    box->used = box->used - osize + nsize;
+    return moved;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    void *ud = NULL;
+    sandbox *box;
+
+    (void)ar;
+    lua_getallocf(L, &ud);
+    box = ud;
+    box->instructions_left -= CONFIG_HOOK_EVERY;
+    if (box->instructions_left > 0)
+        return;
+    box->instruction_hit = true;
+    /* Fire on every instruction from now on, so nothing can get past the limit. */
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "config: instruction limit");
+}
+
+/* Runs under lua_pcall, so every error (syntax, runtime, memory, limit) is caught. */
+static int run_chunk(lua_State *L)
+{
+    const chunk *c = lua_touserdata(L, 1);
+
+    if (luaL_loadbufferx(L, c->text, c->length, c->name, "t") != LUA_OK)
+        return lua_error(L);
+    /* The chunk's only upvalue is _ENV: a fresh empty table, so no library is in reach. */
+    lua_newtable(L);
+    lua_setupvalue(L, -2, 1);
+    lua_call(L, 0, 1);
+    return 1;
+}
+
+/* ---------------------------------------------------------------------------------------
+** From the returned table to config values. Only calls that cannot raise a Lua error are
+** used here (raw access, type checks, strings that are already strings), since this runs
+** outside lua_pcall, and no script code (metamethods) can run.
+*/
+
+typedef struct loader {
+    lua_State     *L;
+    warden_config *draft;
+    const char    *folder;
+    warden_error  *err;
+} loader;
+
+/* "got ..." for a Lua value: the value itself for numbers, the type name otherwise. */
+static void describe(lua_State *L, int index, char *out, size_t size)
+{
+    if (lua_type(L, index) == LUA_TNUMBER) {
+        if (lua_isinteger(L, index))
+            snprintf(out, size, "%" PRId64, (int64_t)lua_tointeger(L, index));
+        else
+            snprintf(out, size, "%.14g", (double)lua_tonumber(L, index));
+    } else {
+        snprintf(out, size, "%s", lua_typename(L, lua_type(L, index)));
+    }
+}
+
+static int wrong_type(loader *ld, const char *name, int index, const wd_config_key *key)
+{
+    char expected[96];
+    char got[48];
+
+    wd_config_expected(key, expected, sizeof expected);
+    describe(ld->L, index, got, sizeof got);
+    fail(ld->err, WARDEN_E_CONFIG, "%s: expected %s, got %s", name, expected, got);
+    return WARDEN_E_CONFIG;
+}
+
+/* A copy of the string at index; relative paths are taken from the config's folder. */
+static int copy_string(loader *ld, const char *name, int index, bool is_path, char **out)
+{
+    size_t length = 0;
+    const char *text = lua_tolstring(ld->L, index, &length);
+
+    *out = NULL;
+    if (memchr(text, '\0', length) != NULL) {
+        fail(ld->err, WARDEN_E_CONFIG, "%s: contains a NUL byte", name);
+        return WARDEN_E_CONFIG;
+    }
+    if (is_path && length > 0 && text[0] != '/')
+        *out = join_path(ld->folder, strlen(ld->folder), text, length);
+    else
+        *out = strndup(text, length);
+    if (*out == NULL) {
+        fail(ld->err, WARDEN_E_NOMEM, "%s: out of memory", name);
+        return WARDEN_E_NOMEM;
+    }
+    return WARDEN_OK;
+}
+
+/* The length of a proper list (keys exactly 1..n), or false for any other table. */
+static bool list_length(lua_State *L, int index, size_t *out)
+{
+    lua_Unsigned n = lua_rawlen(L, index);
+    lua_Unsigned seen = 0;
+
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || (lua_Unsigned)lua_tointeger(L, -1) > n) {
+            lua_pop(L, 1);
+            return false;
+        }
+        seen++;
+    }
+    if (seen != n || n > SIZE_MAX / sizeof(char *))
+        return false;
+    *out = (size_t)n;
+    return true;
+}
+
+static int read_list(loader *ld, const char *name, int index, const wd_config_key *key, wd_config_value *value)
+{
+    lua_State *L = ld->L;
+    bool is_path = key->kind == WD_CONFIG_PATH_LIST;
+    size_t count = 0;
+    char item_name[128];
+    int rc;
+
+    if (is_path && lua_type(L, index) == LUA_TSTRING) {
+        value->list.items = calloc(1, sizeof *value->list.items);
+        if (value->list.items == NULL)
+            goto nomem;
+        rc = copy_string(ld, name, index, true, &value->list.items[0]);
+        if (rc == WARDEN_OK)
+            value->list.count = 1;
+        return rc;
+    }
+    if (lua_type(L, index) != LUA_TTABLE || !list_length(L, index, &count))
+        return wrong_type(ld, name, index, key);
+    if (count > 0) {
+        value->list.items = calloc(count, sizeof *value->list.items);
+        if (value->list.items == NULL)
+            goto nomem;
+    }
+    for (size_t i = 0; i < count; i++) {
+        snprintf(item_name, sizeof item_name, "%s[%zu]", name, i + 1);
+        lua_rawgeti(L, index, (lua_Integer)(i + 1));
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            char got[48];
+            describe(L, -1, got, sizeof got);
+            lua_pop(L, 1);
+            fail(ld->err, WARDEN_E_CONFIG, "%s: expected a string, got %s", item_name, got);
+            return WARDEN_E_CONFIG;
+        }
+        rc = copy_string(ld, item_name, lua_gettop(L), is_path, &value->list.items[i]);
+        lua_pop(L, 1);
+        if (rc != WARDEN_OK)
+            return rc;
+        value->list.count = i + 1;
+    }
+    return WARDEN_OK;
+nomem:
+    fail(ld->err, WARDEN_E_NOMEM, "%s: out of memory", name);
+    return WARDEN_E_NOMEM;
+}
+
+/* Converts the Lua value at index to the key's kind and stores it in the draft. */
+static int apply_value(loader *ld, const wd_config_key *key, int index)
+{
+    lua_State *L = ld->L;
+    wd_config_value value;
+    int rc = WARDEN_OK;
+    int isnum = 0;
+    const char *name = key->name;
+
+    memset(&value, 0, sizeof value);
+    switch (key->kind) {
+    case WD_CONFIG_BOOL:
+        if (lua_type(L, index) != LUA_TBOOLEAN) {
+            rc = wrong_type(ld, name, index, key);
+            goto done;
+        }
+        value.boolean = lua_toboolean(L, index);
+        break;
+    case WD_CONFIG_INT:
+    case WD_CONFIG_OPT_INT:
+        /* Strings are refused even when they look like numbers; floats pass only when exact. */
+        if (lua_type(L, index) != LUA_TNUMBER) {
+            rc = wrong_type(ld, name, index, key);
+            goto done;
+        }
+        value.integer = (int64_t)lua_tointegerx(L, index, &isnum);
+        if (!isnum) {
+            rc = wrong_type(ld, name, index, key);
+            goto done;
+        }
+        break;
+    case WD_CONFIG_STRING:
+    case WD_CONFIG_PATH:
+    case WD_CONFIG_CHOICE:
+        if (lua_type(L, index) != LUA_TSTRING) {
+            rc = wrong_type(ld, name, index, key);
+            goto done;
+        }
+        rc = copy_string(ld, name, index, key->kind == WD_CONFIG_PATH, &value.text);
+        if (rc != WARDEN_OK)
+            goto done;
+        break;
+    case WD_CONFIG_PATH_LIST:
+    case WD_CONFIG_NAME_LIST:
+        rc = read_list(ld, name, index, key, &value);
+        if (rc != WARDEN_OK)
+            goto done;
+        break;
+    }
+    rc = wd_config_store(ld->draft, key, &value, ld->err);
+done:
+    wd_config_value_clear(&value);
+    return rc;
+}
+
+/* "clock.tll", "clock[1]", "[true]": how a key found in the file is named in messages. */
+static void key_name(lua_State *L, const char *section, int index, char *out, size_t size)
+{
+    char text[80];
+    const char *dot = section != NULL ? "." : "";
+
+    if (section == NULL)
+        section = "";
+    if (lua_type(L, index) == LUA_TSTRING) {
+        size_t length = 0;
+        const char *key = lua_tolstring(L, index, &length);
+        wd_config_quote(text, sizeof text, key, length, 64);
+        snprintf(out, size, "%s%s%s", section, dot, text);
+    } else {
+        describe(L, index, text, sizeof text);
+        snprintf(out, size, "%s[%s]", section, text);
+    }
+}
+
+static int apply_section(loader *ld, const char *section, int table)
+{
+    lua_State *L = ld->L;
+    int rc = WARDEN_OK;
+    char dotted[160];
+
+    lua_pushnil(L);
+    while (lua_next(L, table) != 0) {
+        const wd_config_key *key = NULL;
+        int value = lua_gettop(L);
+
+        if (lua_type(L, value - 1) == LUA_TSTRING) {
+            size_t length = 0;
+            const char *name = lua_tolstring(L, value - 1, &length);
+            if (memchr(name, '.', length) == NULL && memchr(name, '\0', length) == NULL && length < 64) {
+                int n = snprintf(dotted, sizeof dotted, "%s.%.*s", section, (int)length, name);
+                if (n > 0 && (size_t)n < sizeof dotted)
+                    key = wd_config_key_find(dotted, (size_t)n);
+            }
+        }
+        if (key != NULL) {
+            rc = apply_value(ld, key, value);
+        } else {
+            key_name(L, section, value - 1, dotted, sizeof dotted);
+            fail(ld->err, WARDEN_E_CONFIG, "%s: unknown key", dotted);
+            rc = WARDEN_E_CONFIG;
+        }
+        lua_pop(L, 1);
+        if (rc != WARDEN_OK) {
+            lua_pop(L, 1);
+            break;
+        }
+    }
+    return rc;
+}
+
+static int apply_table(loader *ld, int table)
+{
+    lua_State *L = ld->L;
+    int rc = WARDEN_OK;
+    char name[128];
+
+    lua_pushnil(L);
+    while (lua_next(L, table) != 0) {
+        int value = lua_gettop(L);
+        size_t length = 0;
+        const char *key = NULL;
+        const wd_config_key *entry = NULL;
+
+        if (lua_type(L, value - 1) == LUA_TSTRING) {
+            key = lua_tolstring(L, value - 1, &length);
+            /* A literal ["clock.ttl"] at the top is not the key clock.ttl. */
+            if (memchr(key, '.', length) == NULL)
+                entry = wd_config_key_find(key, length);
+        }
+        key_name(L, NULL, value - 1, name, sizeof name);
+        if (entry != NULL) {
+            rc = apply_value(ld, entry, value);
+        } else if (key != NULL && wd_config_is_section(key, length)) {
+            if (lua_type(L, value) == LUA_TTABLE) {
+                rc = apply_section(ld, name, value);
+            } else {
+                char got[48];
+                describe(L, value, got, sizeof got);
+                fail(ld->err, WARDEN_E_CONFIG, "%s: expected a table, got %s", name, got);
+                rc = WARDEN_E_CONFIG;
+            }
+        } else {
+            fail(ld->err, WARDEN_E_CONFIG, "%s: unknown key", name);
+            rc = WARDEN_E_CONFIG;
+        }
+        lua_pop(L, 1);
+        if (rc != WARDEN_OK) {
+            lua_pop(L, 1);
+            break;
+        }
+    }
+    return rc;
+}
+
+/* ---------------------------------------------------------------------------------------
+** warden_config_load
+*/
+
+static int evaluate(lua_State *L, const sandbox *box, const chunk *c, const char *path, warden_error *err)
+{
+    int status;
+
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, CONFIG_HOOK_EVERY);
+    lua_pushcfunction(L, run_chunk);
+    lua_pushlightuserdata(L, (void *)c);
+    status = lua_pcall(L, 1, 1, 0);
+    lua_sethook(L, NULL, 0, 0);
+    if (status == LUA_OK) {
+        if (lua_type(L, -1) == LUA_TTABLE)
+            return WARDEN_OK;
+        fail(err, WARDEN_E_CONFIG, "%s: the file must return a table, got %s", path,
+             lua_typename(L, lua_type(L, -1)));
+        return WARDEN_E_CONFIG;
+    }
+    if (box->instruction_hit)
+        fail(err, WARDEN_E_CONFIG, "%s: config: instruction limit (%d instructions)", path,
+             CONFIG_LUA_INSTRUCTIONS);
+    else if (status == LUA_ERRMEM || box->memory_hit)
+        fail(err, WARDEN_E_CONFIG, "%s: config: memory limit (%zu bytes)", path, CONFIG_LUA_MEMORY);
+    else if (lua_type(L, -1) == LUA_TSTRING)
+        fail(err, WARDEN_E_CONFIG, "%s", lua_tostring(L, -1)); /* "file:line: message" */
+    else
+        fail(err, WARDEN_E_CONFIG, "%s: error (not a string)", path);
+    return WARDEN_E_CONFIG;
+}
+
+int warden_config_load(warden_config *config, const char *path, warden_error *err)
+{
+    int rc;
+    char *text = NULL;
+    size_t length = 0;
+    char *folder = NULL;
+    char *chunk_name = NULL;
+    lua_State *L = NULL;
+    warden_config *draft = NULL;
+    sandbox box = { 0, CONFIG_LUA_MEMORY, false, CONFIG_LUA_INSTRUCTIONS, false };
+    chunk c;
+    loader ld;
+
+    if (config == NULL || path == NULL) {
+        fail(err, WARDEN_E_INVALID_ARG, "warden_config_load: config and path are required");
+        return WARDEN_E_INVALID_ARG;
+    }
+    rc = read_file(path, &text, &length, err);
+    if (rc != WARDEN_OK)
+        goto done;
+    rc = config_folder(path, &folder, err);
+    if (rc != WARDEN_OK)
+        goto done;
+    rc = WARDEN_E_NOMEM;
+    /* "@" makes Lua name the file in its messages: "path:line: message". */
+    chunk_name = malloc(strlen(path) + 2);
+    if (chunk_name != NULL) {
+        chunk_name[0] = '@';
+        memcpy(chunk_name + 1, path, strlen(path) + 1);
+    }
+    L = chunk_name != NULL ? lua_newstate(sandbox_alloc, &box) : NULL;
+    if (L == NULL) {
+        fail(err, rc, "%s: out of memory", path);
+        goto done;
+    }
+    c = (chunk){ text, length, chunk_name };
+    rc = evaluate(L, &box, &c, path, err);
+    if (rc != WARDEN_OK)
+        goto done;
+    rc = wd_config_copy(config, &draft);
+    if (rc != WARDEN_OK) {
+        fail(err, rc, "%s: out of memory", path);
+        goto done;
+    }
+    if (!lua_checkstack(L, 16)) {
+        rc = WARDEN_E_NOMEM;
+        fail(err, rc, "%s: out of memory", path);
+        goto done;
+    }
+    ld = (loader){ L, draft, folder, err };
+    rc = apply_table(&ld, lua_gettop(L));
+    if (rc != WARDEN_OK)
+        goto done;
+    {
+        /* Commit: the config takes the draft's contents, the draft the old ones to free. */
+        warden_config old = *config;
+        *config = *draft;
+        *draft = old;
+    }
+done:
+    warden_config_free(draft);
+    if (L != NULL)
+        lua_close(L);
+    free(chunk_name);
+    free(folder);
+    free(text);
+    return rc;
+}

@@ -1,0 +1,159 @@
+"""Shared pieces of the interop tests: namespaces, clocks, and the tampering helpers.
+
+Every tamper function takes the bytes of a generated message and returns new bytes; the XML
+edits go through lxml, which keeps prefixes, namespace declarations and attribute order, so
+that the only change a verifier can see is the one each function names (test_delivered's
+round-trip test checks that an lxml parse + serialize alone changes nothing that matters).
+"""
+import base64
+import datetime as dt
+
+from lxml import etree
+
+SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
+SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+WSU = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+DS = "http://www.w3.org/2000/09/xmldsig#"
+WSA = "http://www.w3.org/2005/08/addressing"
+ORD = "urn:example:orders"
+WRAP = "urn:example:wrap"
+
+WSU_ID = "{%s}Id" % WSU
+
+# The fixed clock of the zeep messages (their Created is 2026-11-25T12:00:00Z).
+NOW = "2026-11-25T12:00:30Z"
+HOUR_LATER = "2026-11-25T13:00:30Z"
+
+
+def parse(data):
+    return etree.fromstring(data)
+
+
+def serialize(root):
+    return etree.tostring(root)
+
+
+def soap_ns(root):
+    return etree.QName(root).namespace
+
+
+def body(root):
+    return root.find("{%s}Body" % soap_ns(root))
+
+
+def header(root):
+    return root.find("{%s}Header" % soap_ns(root))
+
+
+def security(root):
+    return header(root).find("{%s}Security" % WSSE)
+
+
+def id_attr(el):
+    """(attribute name, value) of the element's Id: wsu:Id (zeep) or plain Id (npm soap)."""
+    for name in (WSU_ID, "Id"):
+        if el.get(name) is not None:
+            return name, el.get(name)
+    return None, None
+
+
+def created_of(data):
+    """The Created time of the message's Timestamp, as a datetime (UTC)."""
+    root = parse(data)
+    for ts in root.iter("{%s}Timestamp" % WSU):
+        text = ts.find("{%s}Created" % WSU).text.strip()
+        return dt.datetime.strptime(text[:19], "%Y-%m-%dT%H:%M:%S").replace(
+            tzinfo=dt.timezone.utc)
+    raise AssertionError("message has no wsu:Timestamp")
+
+
+def iso(t):
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- tampering -----------------------------------------------------------------------------
+
+def edit_body(data):
+    """Change the order amount inside the signed Body (250 -> 999999)."""
+    root = parse(data)
+    amount = body(root).find(".//{%s}amount" % ORD)
+    assert amount is not None and amount.text == "250"
+    amount.text = "999999"
+    return serialize(root)
+
+
+def flip_signature_value(data):
+    """Flip one bit in ds:SignatureValue (still valid base64, same length)."""
+    root = parse(data)
+    sv = root.find(".//{%s}SignatureValue" % DS)
+    raw = bytearray(base64.b64decode("".join(sv.text.split())))
+    raw[len(raw) // 3] ^= 0x01
+    sv.text = base64.b64encode(bytes(raw)).decode()
+    return serialize(root)
+
+
+def _evil_body(old):
+    evil = etree.Element(old.tag, nsmap={old.prefix: etree.QName(old).namespace})
+    order = etree.SubElement(evil, "{%s}CreateOrder" % ORD, nsmap={"ord": ORD})
+    etree.SubElement(order, "{%s}amount" % ORD).text = "1000000"
+    return evil
+
+
+def wrap_body(data, where="header", evil_id=None):
+    """XML signature wrapping: move the signed Body (with its Id) into a new
+    <wrap:Wrapper> (a Header child, or a child of wsse:Security) and put an evil Body in its
+    place. The evil Body has no Id, or the fresh id EVIL_ID (wsu:Id)."""
+    root = parse(data)
+    signed = body(root)
+    assert id_attr(signed)[1], "the generated Body carries no Id"
+    parent = header(root) if where == "header" else security(root)
+    index = root.index(signed)
+    wrapper = etree.SubElement(parent, "{%s}Wrapper" % WRAP, nsmap={"wrap": WRAP})
+    root.remove(signed)
+    wrapper.append(signed)
+    evil = _evil_body(signed)
+    if evil_id:
+        evil.set(WSU_ID, evil_id)
+    root.insert(index, evil)
+    return serialize(root)
+
+
+def duplicate_body_id(data, attr="same", on="header"):
+    """Add another element carrying the Body's Id value.
+    attr="same": with the same attribute (wsu:Id or Id) as the Body;
+    attr="other": with the other one (plain Id vs wsu:Id), same value.
+    on="header": an empty <wrap:Extra> in the Header, after the Security header;
+    on="evil-body": wrap the Body (as wrap_body) and give the evil Body the same Id."""
+    root = parse(data)
+    name, value = id_attr(body(root))
+    if attr == "other":
+        name = "Id" if name == WSU_ID else WSU_ID
+    if on == "header":
+        extra = etree.SubElement(header(root), "{%s}Extra" % WRAP, nsmap={"wrap": WRAP})
+        extra.set(name, value)
+        return serialize(root)
+    root = parse(wrap_body(data))
+    body(root).set(name, value)
+    return serialize(root)
+
+
+def with_doctype(data, internal_subset=True):
+    """Prepend a DOCTYPE (after any XML declaration)."""
+    decl = b""
+    if data.startswith(b"<?xml"):
+        end = data.index(b"?>") + 2
+        decl, data = data[:end] + b"\n", data[end:].lstrip()
+    if internal_subset:
+        doctype = b'<!DOCTYPE Envelope [\n  <!ENTITY amount "250">\n]>\n'
+    else:
+        doctype = b"<!DOCTYPE Envelope>\n"
+    return decl + doctype + data
+
+
+def set_password(data, password):
+    """Replace the UsernameToken's Password text (PasswordText messages)."""
+    root = parse(data)
+    pw = root.find(".//{%s}Password" % WSSE)
+    pw.text = password
+    return serialize(root)
