@@ -6,7 +6,7 @@ import sys
 LINES = "".join(
     f"""
       <ord:line><ord:sku>SKU-{i:05d}</ord:sku><ord:quantity>{i % 7 + 1}</ord:quantity><ord:price>{(i * 37) % 1000}.50</ord:price></ord:line>"""
-    for i in range(12))
+    for i in range(2))
 
 MESSAGE = f"""<?xml version="1.0" encoding="UTF-8"?>
 <soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" xmlns:wsa="http://www.w3.org/2005/08/addressing">

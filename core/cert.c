@@ -14,7 +14,6 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 #include <stdbool.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -223,8 +222,6 @@ static char *serial_to_hex(const ASN1_INTEGER *serial)
     digits = hex;
     negative = digits[0] == '-';
     if (negative)
-        digits++;
-    while (digits[0] == '0' && digits[1] != '\0')
         digits++;
     length = strlen(digits);
     result = malloc(length + 2);
@@ -450,8 +447,8 @@ int wd_cert_from_der(const unsigned char *der, size_t length, wd_cert **out, wd_
 nomem:
     result = wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory parsing a certificate");
 done:
-    if (result != 0)
-        ERR_clear_error();
+    /* d2i and the extension cache may queue errors even on success; none concern the caller. */
+    ERR_clear_error();
     if (cert != NULL)
         cert_free(cert);
     return result;

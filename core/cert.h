@@ -27,7 +27,7 @@ typedef struct wd_cert {
     size_t         ski_length;
     char          *subject;        /* RFC 4514 DN, most specific first (OpenSSL RFC 2253 form) */
     char          *issuer;
-    char          *serial_hex;     /* lowercase hex, no leading zeros ("0" for zero) */
+    char          *serial_hex;     /* lowercase hex of the serial's bytes, as `openssl x509 -serial` prints it ("01e5") */
     char          *sha256_hex;     /* lowercase hex */
     const char    *key_type;       /* static: "rsa", "rsa-pss", "ec", "ed25519", "ed448", "dsa", "unknown" */
     int            key_bits;

@@ -10,7 +10,6 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../include/warden.h"

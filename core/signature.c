@@ -125,10 +125,11 @@ static int read_inclusive_namespaces(const xmlNode *method, const char **prefix_
     *prefix_list = NULL;
     if (child == NULL)
         return 0;
-    if (!wd_xml_is(child, WD_NS_EXC_C14N, "InclusiveNamespaces") || wd_xml_next_element(child) != NULL)
+    if (!wd_xml_is(child, WD_NS_EXC_C14N, "InclusiveNamespaces"))
         return wd_fail(failure, refusal, "exc-c14n takes only an InclusiveNamespaces parameter, not %.60s",
-                       element_name(wd_xml_is(child, WD_NS_EXC_C14N, "InclusiveNamespaces")
-                                        ? wd_xml_next_element(child) : child));
+                       element_name(child));
+    if (wd_xml_next_element(child) != NULL)
+        return wd_fail(failure, refusal, "exc-c14n takes a single InclusiveNamespaces parameter");
     *prefix_list = wd_xml_attr(child, NULL, "PrefixList");
     return 0;
 }

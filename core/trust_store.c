@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../include/warden.h"
@@ -520,8 +521,16 @@ int wd_trust_store_add_known(wd_trust_store *store, const char *pem_path, char *
     int result = load_pem_certificates(pem_path, &certs, message, capacity);
     if (result != WARDEN_OK)
         return result;
+    size_t before = store->known_count;
     for (int i = 0; i < sk_X509_num(certs) && result == WARDEN_OK; i++)
         result = add_known_cert(store, sk_X509_value(certs, i), message, capacity, pem_path);
+    /* A file is taken whole or not at all. */
+    while (result != WARDEN_OK && store->known_count > before) {
+        known_cert *last = &store->known[--store->known_count];
+        X509_free(sk_X509_pop(store->untrusted));
+        wd_cert_unref(last->cert);
+        free(last->issuer_key);
+    }
     /* New intermediates can open chains that had none; see add_anchors. */
     clear_verdicts(store);
     sk_X509_pop_free(certs, X509_free);

@@ -18,7 +18,10 @@ typedef struct wd_trust_store wd_trust_store;
 ** WARDEN_E_NOMEM. */
 int wd_trust_store_new(wd_trust_store **out);
 
-/* Adds every certificate of a PEM file as a trust anchor. Returns WARDEN_OK, WARDEN_E_IO
+/* Setup (add_anchors, add_known) happens before the store is shared: it must not overlap
+** with validation or look-ups from other threads.
+**
+** Adds every certificate of a PEM file as a trust anchor. Returns WARDEN_OK, WARDEN_E_IO
 ** (unreadable), WARDEN_E_CONFIG (no certificate in it, or not PEM); message gets the why. */
 int wd_trust_store_add_anchors(wd_trust_store *store, const char *pem_path, char *message,
                                size_t capacity);

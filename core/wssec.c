@@ -336,12 +336,15 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
                    ? 0 : wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
     }
 
+    /* Count first, so that a header too large to process costs nothing beyond the count. */
     size_t children = 0;
     for (xmlNode *child = wd_xml_first_element(envelope->security); child != NULL; child = wd_xml_next_element(child)) {
         if (++children > WD_WSSEC_MAX_CHILDREN) {
             wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d elements in the Security header", WD_WSSEC_MAX_CHILDREN);
             goto done;
         }
+    }
+    for (xmlNode *child = wd_xml_first_element(envelope->security); child != NULL; child = wd_xml_next_element(child)) {
         if (read_child(&state, child, failure) != 0)
             goto done;
     }

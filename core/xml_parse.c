@@ -5,13 +5,17 @@
 ** keeps libxml2 quiet on stderr.
 **
 ** Everything that changes libxml2's behaviour lives on the parser context made for one call
-** (its SAX handler is a private copy), so concurrent calls share nothing.
+** (its SAX handler is a private copy), so concurrent calls share nothing. The one exception:
+** libxml2 2.9 reports encoding and I/O errors without a parser context, through the calling
+** thread's error handlers, so those are swapped for the duration of the call and restored.
+** They are thread-local in libxml2, so this too stays within the call.
 */
 #include "xml_parse.h"
 
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
+#include <libxml/globals.h>
 #include <libxml/xmlerror.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -21,7 +25,7 @@
 
 #include "../include/warden.h"
 
-/* Why the parser was stopped, in the order of precedence used to pick the reason. */
+/* Why a SAX hook stopped the parser; the first cause recorded is the one reported. */
 typedef enum stop_cause {
     STOP_NONE = 0,
     STOP_DTD,
@@ -73,6 +77,11 @@ static void remember_message(parse_state *state, const char *message)
     n = strlen(state->first_error);
     while (n > 0 && (state->first_error[n - 1] == '\n' || state->first_error[n - 1] == ' '))
         state->first_error[--n] = '\0';
+    /* Details end up on one log or JSON line. */
+    for (char *c = state->first_error; *c != '\0'; c++) {
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' ';
+    }
 }
 
 /* Validity and DTD-domain reports (an xml:id that is not an NCName, say) do not make a
@@ -84,6 +93,28 @@ static void on_structured_error(void *ctx, xmlErrorPtr error)
     if (error->domain == XML_FROM_VALID || error->domain == XML_FROM_DTD)
         return;
     remember_message(state_of(ctx), error->message);
+}
+
+/* The thread's channels while we parse: libxml2 reports conversion errors here (data is our
+** parse_state, not the parser context). */
+static void on_stray_structured_error(void *data, xmlErrorPtr error)
+{
+    if (error == NULL || error->level < XML_ERR_ERROR)
+        return;
+    remember_message(data, error->message);
+}
+
+static void on_stray_generic_error(void *data, const char *format, ...)
+    __attribute__((format(printf, 2, 3)));
+static void on_stray_generic_error(void *data, const char *format, ...)
+{
+    char message[160];
+    va_list args;
+
+    va_start(args, format);
+    vsnprintf(message, sizeof message, format, args);
+    va_end(args);
+    remember_message(data, message);
 }
 
 /* Fallback channels: with serror installed libxml2 should not use these, but if some path
@@ -225,37 +256,44 @@ static void install_hooks(xmlSAXHandler *sax)
 
 /* The SAX hooks stop anything forbidden as it appears; this walk is the second lock on the
 ** door, over the finished tree (including attribute values), without recursion. */
-static const char *forbidden_node(const xmlDoc *doc)
+static wd_reason find_forbidden_node(const xmlDoc *doc, const char **what)
 {
     const xmlNode *node = doc->children;
 
+    *what = "DTD";
     if (doc->intSubset != NULL || doc->extSubset != NULL)
-        return "DTD";
+        return WD_REASON_DTD_FORBIDDEN;
     while (node != NULL) {
         switch (node->type) {
         case XML_ENTITY_REF_NODE:
         case XML_ENTITY_NODE:
         case XML_ENTITY_DECL:
-            return "entity";
+            *what = "entity";
+            return WD_REASON_MALFORMED;
         case XML_DTD_NODE:
         case XML_DOCUMENT_TYPE_NODE:
         case XML_NOTATION_NODE:
         case XML_ELEMENT_DECL:
         case XML_ATTRIBUTE_DECL:
-            return "DTD";
+            *what = "DTD";
+            return WD_REASON_DTD_FORBIDDEN;
         case XML_PI_NODE:
-            return "processing instruction";
+            *what = "processing instruction";
+            return WD_REASON_MALFORMED;
         case XML_XINCLUDE_START:
         case XML_XINCLUDE_END:
-            return "XInclude";
+            *what = "XInclude";
+            return WD_REASON_MALFORMED;
         default:
             break;
         }
         if (node->type == XML_ELEMENT_NODE) {
             for (const xmlAttr *attr = node->properties; attr != NULL; attr = attr->next) {
                 for (const xmlNode *part = attr->children; part != NULL; part = part->next) {
-                    if (part->type != XML_TEXT_NODE)
-                        return "entity";
+                    if (part->type != XML_TEXT_NODE) {
+                        *what = "entity";
+                        return WD_REASON_MALFORMED;
+                    }
                 }
             }
             if (node->children != NULL) {
@@ -269,16 +307,21 @@ static const char *forbidden_node(const xmlDoc *doc)
         if (node != NULL)
             node = node->next;
     }
-    return NULL;
+    return WD_REASON_NONE;
 }
 
 int wd_xml_parse(const void *bytes, size_t length, const wd_limits *limits, xmlDocPtr *out,
                  wd_failure *failure)
 {
     parse_state state;
+    xmlStructuredErrorFunc saved_structured;
+    void *saved_structured_context;
+    xmlGenericErrorFunc saved_generic;
+    void *saved_generic_context;
     xmlParserCtxtPtr ctxt = NULL;
     xmlDocPtr doc = NULL;
-    const char *forbidden;
+    const char *forbidden_what;
+    wd_reason forbidden;
     int rc = -1;
 
     if (out == NULL)
@@ -303,6 +346,13 @@ int wd_xml_parse(const void *bytes, size_t length, const wd_limits *limits, xmlD
                        state.limits.message_bytes, length);
 
     xmlInitParser();
+    saved_structured = xmlStructuredError;
+    saved_structured_context = xmlStructuredErrorContext;
+    saved_generic = xmlGenericError;
+    saved_generic_context = xmlGenericErrorContext;
+    xmlSetStructuredErrorFunc(&state, on_stray_structured_error);
+    xmlSetGenericErrorFunc(&state, on_stray_generic_error);
+
     ctxt = xmlCreateMemoryParserCtxt(bytes, (int)length);
     if (ctxt == NULL || ctxt->sax == NULL) {
         wd_fail_internal(failure, WARDEN_E_NOMEM, "cannot create an XML parser context");
@@ -340,13 +390,9 @@ int wd_xml_parse(const void *bytes, size_t length, const wd_limits *limits, xmlD
                 state.first_error[0] != '\0' ? state.first_error : "parse failed");
         goto done;
     }
-    forbidden = forbidden_node(doc);
-    if (forbidden != NULL) {
-        if (strcmp(forbidden, "DTD") == 0)
-            wd_fail(failure, WD_REASON_DTD_FORBIDDEN, "DTD content is not allowed in a SOAP message");
-        else
-            wd_fail(failure, WD_REASON_MALFORMED, "%s node is not allowed in a SOAP message",
-                    forbidden);
+    forbidden = find_forbidden_node(doc, &forbidden_what);
+    if (forbidden != WD_REASON_NONE) {
+        wd_fail(failure, forbidden, "%s node is not allowed in a SOAP message", forbidden_what);
         goto done;
     }
 
@@ -361,5 +407,7 @@ done:
         ctxt->_private = NULL;
         xmlFreeParserCtxt(ctxt);
     }
+    xmlSetStructuredErrorFunc(saved_structured_context, saved_structured);
+    xmlSetGenericErrorFunc(saved_generic_context, saved_generic);
     return rc;
 }

@@ -300,6 +300,8 @@ static void describe(lua_State *L, int index, char *out, size_t size)
     if (lua_type(L, index) == LUA_TNUMBER) {
         if (lua_isinteger(L, index))
             snprintf(out, size, "%" PRId64, (int64_t)lua_tointeger(L, index));
+        else if (lua_tonumber(L, index) != lua_tonumber(L, index))
+            snprintf(out, size, "nan"); /* printf would say "-nan" for some NaNs */
         else
             snprintf(out, size, "%.14g", (double)lua_tonumber(L, index));
     } else {

@@ -223,7 +223,7 @@ typedef enum warden_token_property_id {
     WARDEN_TOKEN_PROPERTY_CERT_DER                 = 1003, /* warden_bytes */
     WARDEN_TOKEN_PROPERTY_CERT_SUBJECT             = 1004, /* warden_string: RFC 4514 DN, most specific first */
     WARDEN_TOKEN_PROPERTY_CERT_ISSUER              = 1005, /* warden_string: RFC 4514 DN */
-    WARDEN_TOKEN_PROPERTY_CERT_SERIAL              = 1006, /* warden_string: lowercase hex */
+    WARDEN_TOKEN_PROPERTY_CERT_SERIAL              = 1006, /* warden_string: lowercase hex of its bytes ("01e5") */
     WARDEN_TOKEN_PROPERTY_CERT_SHA256              = 1007, /* warden_string: lowercase hex of the DER's SHA-256 */
     WARDEN_TOKEN_PROPERTY_CERT_KEY_TYPE            = 1008, /* warden_string: "rsa", "ec", "ed25519", ... */
     WARDEN_TOKEN_PROPERTY_CERT_KEY_BITS            = 1009, /* int */

@@ -277,6 +277,20 @@ START_TEST(extreme_clock_values_do_not_overflow)
 }
 END_TEST
 
+START_TEST(misuse_is_an_internal_error)
+{
+    wd_timestamp timestamp = make_timestamp(CREATED, EXPIRES, true);
+    wd_failure   failure;
+    memset(&failure, 0, sizeof failure);
+    ck_assert_int_eq(wd_timestamp_check(&timestamp, PINNED_NOW, NULL, &failure), -1);
+    ck_assert_str_eq(wd_reason_name(failure.reason), "internal-error");
+    ck_assert_int_eq(failure.code, WARDEN_E_INTERNAL);
+    memset(&failure, 0, sizeof failure);
+    ck_assert_int_eq(wd_timestamp_read(NULL, NULL, &failure), -1);
+    ck_assert_str_eq(wd_reason_name(failure.reason), "internal-error");
+}
+END_TEST
+
 static Suite *timestamp_suite(void)
 {
     Suite *suite = suite_create("timestamp");
@@ -307,6 +321,7 @@ static Suite *timestamp_suite(void)
     tcase_add_test(freshness, more_than_future_ttl_ahead_is_future);
     tcase_add_test(freshness, expires_plus_skew_is_the_last_second);
     tcase_add_test(freshness, extreme_clock_values_do_not_overflow);
+    tcase_add_test(freshness, misuse_is_an_internal_error);
     suite_add_tcase(suite, freshness);
     return suite;
 }

@@ -27,7 +27,7 @@ static void make_temporary_folder(void)
 {
     const char *base = getenv("TMPDIR");
     snprintf(temporary_folder, sizeof temporary_folder, "%s/warden-users-XXXXXX",
-             base != NULL && base[0] != '\0' ? base : "/tmp");
+             base != NULL && base[0] != '\0' ? base : P_tmpdir);
     ck_assert_ptr_nonnull(mkdtemp(temporary_folder));
 }
 
@@ -399,6 +399,18 @@ START_TEST(hostile_user_names_are_shown_safely)
 }
 END_TEST
 
+START_TEST(lookup_misuse_is_an_internal_error)
+{
+    wd_credentials credentials = { NULL, NULL, NULL };
+    char           password[WD_PASSWORD_CAPACITY];
+    wd_failure     failure;
+    memset(&failure, 0, sizeof failure);
+    ck_assert_int_eq(wd_credentials_lookup(&credentials, "alice", 5, password, NULL, &failure), -1);
+    ck_assert_str_eq(wd_reason_name(failure.reason), "internal-error");
+    ck_assert_int_eq(wd_users_load(NULL, NULL, NULL, 0), WARDEN_E_INVALID_ARG);
+}
+END_TEST
+
 static Suite *users_suite(void)
 {
     Suite *suite = suite_create("users");
@@ -428,6 +440,7 @@ static Suite *users_suite(void)
     tcase_add_test(credentials, callback_length_beyond_capacity_is_an_internal_error);
     tcase_add_test(credentials, no_source_knows_the_user);
     tcase_add_test(credentials, hostile_user_names_are_shown_safely);
+    tcase_add_test(credentials, lookup_misuse_is_an_internal_error);
     suite_add_tcase(suite, credentials);
     return suite;
 }

@@ -3,7 +3,9 @@
 ** processing instructions and every wd_limits limit are refused with their reason codes.
 */
 #include <check.h>
+#include <libxml/globals.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -510,6 +512,8 @@ START_TEST(parser_errors_never_reach_stderr)
         "<a><b></a>", "<soap:Envelope/>", "<r>&nope;</r>", "<!DOCTYPE r><r/>",
         "<r xml:id=\"1 2\" xmlns:x=\"rel\"/>", "<r><a xml:id=\"i\"/><b xml:id=\"i\"/></r>",
         "\xff\xfe<", "<?pi?><r/>",
+        "<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><r>\x81\xff\xfc\xfc</r>",
+        "<?xml version=\"1.0\" encoding=\"EBCDIC-US\"?><r/>", "<r>\xc3\x28</r>",
     };
     FILE *capture = tmpfile();
     int saved;
@@ -531,6 +535,52 @@ START_TEST(parser_errors_never_reach_stderr)
     ck_assert_int_eq(fseek(capture, 0, SEEK_END), 0);
     ck_assert_int_eq(ftell(capture), 0);
     fclose(capture);
+}
+END_TEST
+
+/* libxml2 2.9 reports conversion errors through the thread's handlers, not the parser context. */
+START_TEST(bytes_invalid_in_the_declared_encoding_are_malformed)
+{
+    xmlDocPtr doc = NULL;
+    wd_failure f;
+
+    ck_assert_rejected(parse_text("<?xml version=\"1.0\" encoding=\"Shift_JIS\"?>"
+                                  "<r>\x81\xff\xfc\xfc</r>", NULL, &doc, &f),
+                       doc, f, "malformed");
+    ck_assert_ptr_nonnull(strstr(f.detail, "conversion failed"));
+    ck_assert_rejected(parse_text("<r>\xc3\x28</r>", NULL, &doc, &f), doc, f, "malformed");
+    ck_assert_ptr_null(strchr(f.detail, '\n'));
+}
+END_TEST
+
+static void callers_structured_handler(void *data, xmlErrorPtr error)
+{
+    (void)data;
+    (void)error;
+}
+
+static void callers_generic_handler(void *data, const char *format, ...)
+{
+    (void)data;
+    (void)format;
+}
+
+START_TEST(callers_error_handlers_are_restored)
+{
+    int marker = 0;
+    xmlDocPtr doc = NULL;
+    wd_failure f;
+
+    xmlSetStructuredErrorFunc(&marker, callers_structured_handler);
+    xmlSetGenericErrorFunc(&marker, callers_generic_handler);
+    parse_text("<?xml version=\"1.0\" encoding=\"Shift_JIS\"?><r>\x81\xff</r>", NULL, &doc,
+               &f);
+    ck_assert_ptr_eq((void *)xmlStructuredError, (void *)callers_structured_handler);
+    ck_assert_ptr_eq(xmlStructuredErrorContext, &marker);
+    ck_assert_ptr_eq((void *)xmlGenericError, (void *)callers_generic_handler);
+    ck_assert_ptr_eq(xmlGenericErrorContext, &marker);
+    xmlSetStructuredErrorFunc(NULL, NULL);
+    xmlSetGenericErrorFunc(NULL, NULL);
 }
 END_TEST
 
@@ -640,8 +690,10 @@ static Suite *xml_parse_suite(void)
     tcase_add_test(malformed, processing_instruction_before_root_is_malformed);
     tcase_add_test(malformed, undeclared_entity_reference_is_malformed);
     tcase_add_test(malformed, undeclared_namespace_prefix_is_malformed);
+    tcase_add_test(malformed, bytes_invalid_in_the_declared_encoding_are_malformed);
 
     tcase_add_test(safety, parser_errors_never_reach_stderr);
+    tcase_add_test(safety, callers_error_handlers_are_restored);
     tcase_add_test(safety, missing_input_bytes_is_an_internal_error);
     tcase_add_test(safety, concurrent_parses_are_independent);
 

@@ -1,0 +1,542 @@
+/*
+** test_wssec.c — the Security header processor and the verifier path end to end, on signed
+** messages built by the test signer: which parts count as signed (by node identity, so
+** wrapping fails), token roles, protection level, the configuration's requirements, the
+** header's unsupported children and limits, and signature replay.
+*/
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/namespaces.h"
+#include "core/replay_cache.h"
+#include "core/trust_store.h"
+#include "core/users.h"
+#include "core/verifier.h"
+#include "test_messages.h"
+#include "test_signer.h"
+
+static const char order_body[] =
+    "<ord:CreateOrder xmlns:ord=\"urn:example:orders\"><ord:amount>250</ord:amount></ord:CreateOrder>";
+
+static wd_verifier *make_verifier(const wd_settings *settings)
+{
+    wd_trust_store *trust = NULL;
+    wd_users *users = NULL;
+    wd_replay_cache *replay = NULL;
+    wd_verifier *verifier = NULL;
+    wd_failure failure = { 0 };
+    char message[256];
+    char *ca = tm_pki_path("ca.pem"), *known = tm_pki_path("known.pem"), *users_path = tm_pki_path("users.txt");
+    ck_assert_int_eq(wd_trust_store_new(&trust), WARDEN_OK);
+    ck_assert_int_eq(wd_trust_store_add_anchors(trust, ca, message, sizeof message), WARDEN_OK);
+    ck_assert_int_eq(wd_trust_store_add_known(trust, known, message, sizeof message), WARDEN_OK);
+    ck_assert_int_eq(wd_users_load(users_path, &users, message, sizeof message), WARDEN_OK);
+    ck_assert_int_eq(wd_replay_cache_new_memory(1000, &replay), WARDEN_OK);
+    ck_assert_int_eq(wd_verifier_new(settings, trust, users, NULL, NULL, replay, &verifier, &failure), WARDEN_OK);
+    free(ca);
+    free(known);
+    free(users_path);
+    return verifier;
+}
+
+static wd_verifier *default_verifier(void)
+{
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    return make_verifier(&settings);
+}
+
+static xmlDoc *order_envelope(void)
+{
+    xmlDoc *doc = ts_envelope_new(11, order_body, "2026-11-25T12:00:00Z", "2026-11-25T12:05:00Z");
+    ck_assert_ptr_nonnull(doc);
+    return doc;
+}
+
+static void sign(xmlDoc *doc, const char *key, const char *cert, ts_key_reference reference,
+                 const char *const *ids, size_t id_count)
+{
+    char key_path[512], cert_path[512];
+    ts_options options = {
+        .key_pem_path = ts_pki_path(key, key_path, sizeof key_path),
+        .cert_pem_path = ts_pki_path(cert, cert_path, sizeof cert_path),
+        .key_reference = reference, .ids = ids, .id_count = id_count,
+    };
+    ck_assert_int_eq(ts_sign(doc, ts_security(doc), &options), 0);
+}
+
+static void sign_as_alice(xmlDoc *doc, const char *const *ids, size_t id_count)
+{
+    sign(doc, "alice.key", "alice.pem", TS_KEY_BST, ids, id_count);
+}
+
+static int receive_doc(wd_verifier *verifier, xmlDoc *doc, warden_message **message, wd_failure *failure)
+{
+    size_t length = 0;
+    char *bytes = ts_serialize(doc, &length);
+    ck_assert_ptr_nonnull(bytes);
+    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
+    memset(failure, 0, sizeof *failure);
+    int status = wd_verifier_receive(verifier, bytes, length, &options, message, failure);
+    free(bytes);
+    return status;
+}
+
+static void expect_rejection(wd_verifier *verifier, xmlDoc *doc, const char *reason)
+{
+    warden_message *message = NULL;
+    wd_failure failure;
+    int status = receive_doc(verifier, doc, &message, &failure);
+    ck_assert_msg(status == WARDEN_E_SECURITY, "expected %s, got status %d (%s: %s)", reason, status,
+                  wd_reason_name(failure.reason), failure.detail);
+    ck_assert_ptr_null(message);
+    ck_assert_msg(strcmp(wd_reason_name(failure.reason), reason) == 0, "expected %s, got %s: %s", reason,
+                  wd_reason_name(failure.reason), failure.detail);
+}
+
+static warden_message *expect_delivery(wd_verifier *verifier, xmlDoc *doc)
+{
+    warden_message *message = NULL;
+    wd_failure failure;
+    int status = receive_doc(verifier, doc, &message, &failure);
+    ck_assert_msg(status == WARDEN_OK, "rejected: %s: %s", wd_reason_name(failure.reason), failure.detail);
+    return message;
+}
+
+static const char *string_property(const warden_message *message, warden_message_property_id id)
+{
+    warden_string s;
+    if (warden_message_get_property(message, id, &s, sizeof s) != WARDEN_OK)
+        return NULL;
+    return s.data;
+}
+
+static const char *token_string(const warden_token *token, warden_token_property_id id)
+{
+    warden_string s;
+    if (warden_token_get_property(token, id, &s, sizeof s) != WARDEN_OK)
+        return NULL;
+    return s.data;
+}
+
+START_TEST(signed_message_is_delivered_with_signing_certificate_and_parts)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    warden_message *message = expect_delivery(verifier, doc);
+
+    int protection = 0;
+    ck_assert_int_eq(warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_PROTECTION_LEVEL, &protection, sizeof protection), WARDEN_OK);
+    ck_assert_int_eq(protection, WARDEN_PROTECTION_SIGN);
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_SIGNED_PARTS), "Body,Timestamp");
+    warden_string_list parts;
+    ck_assert_int_eq(warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST, &parts, sizeof parts), WARDEN_OK);
+    ck_assert_uint_eq(parts.count, 2);
+    ck_assert_str_eq(parts.items[1].data, "Timestamp");
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_ACTION), TS_ACTION);
+
+    ck_assert_uint_eq(warden_message_token_count(message), 1);
+    const warden_token *token = warden_message_token(message, 0);
+    ck_assert_str_eq(token_string(token, WARDEN_TOKEN_PROPERTY_KIND), "x509");
+    ck_assert_str_eq(token_string(token, WARDEN_TOKEN_PROPERTY_ROLE), "signing");
+    ck_assert_str_eq(token_string(token, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT), "CN=alice,OU=Payments,O=Example");
+    ck_assert_str_eq(token_string(token, WARDEN_TOKEN_PROPERTY_CERT_ISSUER), "CN=Test Root CA,O=Example");
+    ck_assert_str_eq(token_string(token, WARDEN_TOKEN_PROPERTY_CERT_SERIAL), "01e5");
+    ck_assert_str_eq(token_string(token, WARDEN_TOKEN_PROPERTY_CERT_KEY_TYPE), "rsa");
+    int bits = 0, key_type = 0;
+    ck_assert_int_eq(warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_KEY_BITS, &bits, sizeof bits), WARDEN_OK);
+    ck_assert_int_eq(bits, 2048);
+    ck_assert_int_eq(warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_KEY_TYPE, &key_type, sizeof key_type), WARDEN_OK);
+    ck_assert_int_eq(key_type, WARDEN_KEY_TYPE_ASYMMETRIC);
+    int64_t from = 0, till = 0;
+    warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_VALID_FROM_TIME, &from, sizeof from);
+    warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_VALID_TILL_TIME, &till, sizeof till);
+    ck_assert_int_eq(from, 1735689600); /* 2025-01-01 */
+    ck_assert_int_eq(till, 2051222400); /* 2035-01-01 */
+    warden_attr_list attrs;
+    ck_assert_int_eq(warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT_ATTRS, &attrs, sizeof attrs), WARDEN_OK);
+    ck_assert_str_eq(attrs.items[1].name, "OU");
+    ck_assert_str_eq(attrs.items[1].value, "Payments");
+    warden_string_list dns;
+    ck_assert_int_eq(warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_SAN_DNS, &dns, sizeof dns), WARDEN_OK);
+    ck_assert_str_eq(dns.items[0].data, "alice.example.com");
+
+    /* the signing certificate's DER is the token's */
+    warden_bytes encoded, der;
+    ck_assert_int_eq(warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_ENCODED_CERT, &encoded, sizeof encoded), WARDEN_OK);
+    ck_assert_int_eq(warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_DER, &der, sizeof der), WARDEN_OK);
+    ck_assert_uint_eq(encoded.length, der.length);
+    ck_assert_int_eq(memcmp(encoded.data, der.data, der.length), 0);
+
+    /* WWSAPI-style XML properties, made on first read and stable after */
+    const char *xml = token_string(token, WARDEN_TOKEN_PROPERTY_SERIALIZED_XML);
+    ck_assert_ptr_nonnull(strstr(xml, "BinarySecurityToken"));
+    ck_assert_ptr_eq(token_string(token, WARDEN_TOKEN_PROPERTY_SERIALIZED_XML), xml);
+    ck_assert_ptr_nonnull(strstr(token_string(token, WARDEN_TOKEN_PROPERTY_ATTACHED_REFERENCE_XML), "URI=\"#X509-"));
+    ck_assert_ptr_nonnull(strstr(token_string(token, WARDEN_TOKEN_PROPERTY_UNATTACHED_REFERENCE_XML), "ThumbprintSHA1"));
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(certificate_found_by_key_identifier_is_a_signing_token_without_element)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign(doc, "alice.key", "alice.pem", TS_KEY_SKI, NULL, 0);
+    warden_message *message = expect_delivery(verifier, doc);
+    ck_assert_uint_eq(warden_message_token_count(message), 1);
+    const warden_token *token = warden_message_token(message, 0);
+    ck_assert_str_eq(token_string(token, WARDEN_TOKEN_PROPERTY_ROLE), "signing");
+    ck_assert_str_eq(token_string(token, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT), "CN=alice,OU=Payments,O=Example");
+    warden_string s;
+    ck_assert_int_eq(warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_SERIALIZED_XML, &s, sizeof s), WARDEN_E_NOT_APPLICABLE);
+    ck_assert_int_eq(warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_ATTACHED_REFERENCE_XML, &s, sizeof s), WARDEN_E_NOT_APPLICABLE);
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(body_left_unsigned_is_an_unsigned_part)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    const char *ids[] = { "TS-1" };
+    sign_as_alice(doc, ids, 1);
+    expect_rejection(verifier, doc, "unsigned-part");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(timestamp_left_unsigned_is_an_unsigned_part)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    const char *ids[] = { "Body-1" };
+    sign_as_alice(doc, ids, 1);
+    expect_rejection(verifier, doc, "unsigned-part");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(signed_body_moved_into_a_header_is_not_the_body)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    /* XSW: the signed Body goes into a new header, an evil Body takes its place */
+    xmlNode *body = ts_find_id(doc, "Body-1");
+    xmlNode *header = ts_find(doc, WD_NS_SOAP11, "Header");
+    xmlNode *wrapper = ts_add_element(header, "urn:evil", "evil", "Wrapper", NULL);
+    xmlNode *evil_body = xmlNewDocNode(doc, body->ns, BAD_CAST "Body", NULL);
+    xmlAddPrevSibling(body, evil_body);
+    xmlUnlinkNode(body);
+    xmlAddChild(wrapper, body);
+    xmlNode *order = ts_add_element(evil_body, "urn:example:orders", "ord", "CreateOrder", NULL);
+    ts_add_element(order, "urn:example:orders", "ord", "amount", "1000000");
+    expect_rejection(verifier, doc, "unsigned-part");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(signed_message_without_timestamp_is_rejected)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = ts_envelope_new(11, order_body, NULL, NULL);
+    const char *ids[] = { "Body-1" };
+    sign_as_alice(doc, ids, 1);
+    expect_rejection(verifier, doc, "timestamp-missing");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(timestamp_requirement_never_accepts_a_signed_message_without_one)
+{
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    settings.require_timestamp = WD_TIMESTAMP_NEVER;
+    wd_verifier *verifier = make_verifier(&settings);
+    xmlDoc *doc = ts_envelope_new(11, order_body, NULL, NULL);
+    const char *ids[] = { "Body-1" };
+    sign_as_alice(doc, ids, 1);
+    warden_message *message = expect_delivery(verifier, doc);
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_SIGNED_PARTS), "Body");
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(required_addressing_header_must_be_signed)
+{
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    const char *required[] = { "Body", "Timestamp", "Action" };
+    settings.require_signed = required;
+    settings.require_signed_count = 3;
+    wd_verifier *verifier = make_verifier(&settings);
+
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    expect_rejection(verifier, doc, "unsigned-part");
+    xmlFreeDoc(doc);
+
+    doc = order_envelope();
+    const char *ids[] = { "Body-1", "TS-1", "Action-1", "To-1" };
+    sign_as_alice(doc, ids, 4);
+    warden_message *message = expect_delivery(verifier, doc);
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_SIGNED_PARTS), "Body,Timestamp,Action,To");
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(other_signed_elements_are_named_by_namespace_and_local_name)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    xmlNode *header = ts_find(doc, WD_NS_SOAP11, "Header");
+    xmlNode *tenant = ts_add_element(header, "urn:example:app", "app", "Tenant", "acme");
+    xmlNs *wsu = xmlNewNs(tenant, BAD_CAST WD_NS_WSU, BAD_CAST "wsu");
+    xmlNewNsProp(tenant, wsu, BAD_CAST "Id", BAD_CAST "Tenant-1");
+    const char *ids[] = { "Body-1", "TS-1", "Tenant-1" };
+    sign_as_alice(doc, ids, 3);
+    warden_message *message = expect_delivery(verifier, doc);
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_SIGNED_PARTS),
+                     "Body,Timestamp,{urn:example:app}Tenant");
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(signature_not_covering_the_body_gives_no_protection_and_no_signer)
+{
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    const char *required[] = { "Timestamp" };
+    settings.require_signed = required;
+    settings.require_signed_count = 1;
+    wd_verifier *verifier = make_verifier(&settings);
+    xmlDoc *doc = order_envelope();
+    const char *ids[] = { "TS-1" };
+    sign_as_alice(doc, ids, 1);
+    warden_message *message = expect_delivery(verifier, doc);
+    int protection = 0;
+    warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_PROTECTION_LEVEL, &protection, sizeof protection);
+    ck_assert_int_eq(protection, WARDEN_PROTECTION_NONE);
+    ck_assert_str_eq(token_string(warden_message_token(message, 0), WARDEN_TOKEN_PROPERTY_ROLE), "supporting");
+    warden_bytes der;
+    ck_assert_int_eq(warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_ENCODED_CERT, &der, sizeof der), WARDEN_E_NOT_APPLICABLE);
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(replayed_signed_message_is_rejected)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    warden_message *message = expect_delivery(verifier, doc);
+    warden_message_free(message);
+    expect_rejection(verifier, doc, "replay");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(signature_and_username_token_give_both_tokens)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    xmlNode *security = ts_security(doc);
+    xmlNode *token = ts_add_element(security, WD_NS_WSSE, "wsse", "UsernameToken", NULL);
+    ts_add_element(token, WD_NS_WSSE, "wsse", "Username", "bob");
+    xmlNode *password = ts_add_element(token, WD_NS_WSSE, "wsse", "Password", "hunter2");
+    xmlNewProp(password, BAD_CAST "Type", BAD_CAST WD_WSS_PASSWORD_TEXT);
+    sign_as_alice(doc, NULL, 0);
+    warden_message *message = expect_delivery(verifier, doc);
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_USERNAME), "bob");
+    ck_assert_uint_eq(warden_message_token_count(message), 2);
+    /* header order: the UsernameToken came before the BinarySecurityToken */
+    ck_assert_str_eq(token_string(warden_message_token(message, 0), WARDEN_TOKEN_PROPERTY_KIND), "username");
+    ck_assert_str_eq(token_string(warden_message_token(message, 0), WARDEN_TOKEN_PROPERTY_ROLE), "supporting");
+    ck_assert_str_eq(token_string(warden_message_token(message, 1), WARDEN_TOKEN_PROPERTY_ROLE), "signing");
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(untrusted_token_in_the_header_is_rejected_even_when_unused)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    /* a second signature's BST from mallory; its signature only covers the Timestamp */
+    const char *ids[] = { "TS-1" };
+    sign(doc, "mallory.key", "mallory.pem", TS_KEY_BST, ids, 1);
+    expect_rejection(verifier, doc, "cert-untrusted");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(timestamp_alone_does_not_authenticate)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    expect_rejection(verifier, doc, "security-header-missing");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(unsupported_security_children_are_rejected)
+{
+    static const struct { const char *ns, *name; } children[] = {
+        { WD_NS_XENC, "EncryptedKey" },
+        { WD_NS_SAML2, "Assertion" },
+        { WD_NS_WSSE, "SecurityTokenReference" },
+        { "urn:unknown", "Thing" },
+    };
+    wd_verifier *verifier = default_verifier();
+    for (size_t i = 0; i < sizeof children / sizeof children[0]; i++) {
+        xmlDoc *doc = order_envelope();
+        ts_add_element(ts_security(doc), children[i].ns, "x", children[i].name, NULL);
+        sign_as_alice(doc, NULL, 0);
+        expect_rejection(verifier, doc, "token-unsupported");
+        xmlFreeDoc(doc);
+    }
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(two_timestamps_or_two_username_tokens_are_rejected)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    xmlNode *timestamp = ts_add_element(ts_security(doc), WD_NS_WSU, "wsu", "Timestamp", NULL);
+    ts_add_element(timestamp, WD_NS_WSU, "wsu", "Created", "2026-11-25T12:00:00Z");
+    sign_as_alice(doc, NULL, 0);
+    expect_rejection(verifier, doc, "timestamp-invalid");
+    xmlFreeDoc(doc);
+
+    doc = order_envelope();
+    for (int i = 0; i < 2; i++) {
+        xmlNode *token = ts_add_element(ts_security(doc), WD_NS_WSSE, "wsse", "UsernameToken", NULL);
+        ts_add_element(token, WD_NS_WSSE, "wsse", "Username", "bob");
+        ts_add_element(token, WD_NS_WSSE, "wsse", "Password", "hunter2");
+    }
+    expect_rejection(verifier, doc, "token-unsupported");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(header_limits_are_enforced)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    for (int i = 0; i < 5; i++)
+        sign_as_alice(doc, NULL, 0);
+    expect_rejection(verifier, doc, "limit-exceeded"); /* more than 4 signatures */
+    xmlFreeDoc(doc);
+
+    doc = order_envelope();
+    for (int i = 0; i < 70; i++)
+        ts_add_element(ts_security(doc), WD_NS_WSSE, "wsse", "BinarySecurityToken", NULL);
+    expect_rejection(verifier, doc, "limit-exceeded");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(security_header_for_another_actor_is_not_ours)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    xmlNewNsProp(ts_security(doc), xmlSearchNsByHref(doc, xmlDocGetRootElement(doc), BAD_CAST WD_NS_SOAP11),
+                 BAD_CAST "actor", BAD_CAST "urn:some-intermediary");
+    expect_rejection(verifier, doc, "security-header-missing");
+    xmlFreeDoc(doc);
+
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    settings.actor = "urn:some-intermediary";
+    wd_verifier *intermediary = make_verifier(&settings);
+    doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    xmlNewNsProp(ts_security(doc), xmlSearchNsByHref(doc, xmlDocGetRootElement(doc), BAD_CAST WD_NS_SOAP11),
+                 BAD_CAST "actor", BAD_CAST "urn:some-intermediary");
+    warden_message *message = expect_delivery(intermediary, doc);
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(intermediary);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(soap12_signed_message_is_delivered)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = ts_envelope_new(12, order_body, "2026-11-25T12:00:00Z", "2026-11-25T12:05:00Z");
+    char key_path[512], cert_path[512];
+    ts_options options = {
+        .key_pem_path = ts_pki_path("ecuser.key", key_path, sizeof key_path),
+        .cert_pem_path = ts_pki_path("ecuser.pem", cert_path, sizeof cert_path),
+        .signature_method = WD_ALG_ECDSA_SHA256, .key_reference = TS_KEY_BST,
+    };
+    ck_assert_int_eq(ts_sign(doc, ts_security(doc), &options), 0);
+    warden_message *message = expect_delivery(verifier, doc);
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_SOAP_VERSION), "1.2");
+    ck_assert_str_eq(token_string(warden_message_token(message, 0), WARDEN_TOKEN_PROPERTY_CERT_KEY_TYPE), "ec");
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("wssec");
+    TCase *tc = tcase_create("wssec");
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, signed_message_is_delivered_with_signing_certificate_and_parts);
+    tcase_add_test(tc, certificate_found_by_key_identifier_is_a_signing_token_without_element);
+    tcase_add_test(tc, body_left_unsigned_is_an_unsigned_part);
+    tcase_add_test(tc, timestamp_left_unsigned_is_an_unsigned_part);
+    tcase_add_test(tc, signed_body_moved_into_a_header_is_not_the_body);
+    tcase_add_test(tc, signed_message_without_timestamp_is_rejected);
+    tcase_add_test(tc, timestamp_requirement_never_accepts_a_signed_message_without_one);
+    tcase_add_test(tc, required_addressing_header_must_be_signed);
+    tcase_add_test(tc, other_signed_elements_are_named_by_namespace_and_local_name);
+    tcase_add_test(tc, signature_not_covering_the_body_gives_no_protection_and_no_signer);
+    tcase_add_test(tc, replayed_signed_message_is_rejected);
+    tcase_add_test(tc, signature_and_username_token_give_both_tokens);
+    tcase_add_test(tc, untrusted_token_in_the_header_is_rejected_even_when_unused);
+    tcase_add_test(tc, timestamp_alone_does_not_authenticate);
+    tcase_add_test(tc, unsupported_security_children_are_rejected);
+    tcase_add_test(tc, two_timestamps_or_two_username_tokens_are_rejected);
+    tcase_add_test(tc, header_limits_are_enforced);
+    tcase_add_test(tc, security_header_for_another_actor_is_not_ours);
+    tcase_add_test(tc, soap12_signed_message_is_delivered);
+    suite_add_tcase(suite, tc);
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
+}
