@@ -206,6 +206,17 @@ WARDEN_API const warden_token *warden_message_token(const warden_message *messag
 /* Frees the message and everything read from it. NULL is a no-op. */
 WARDEN_API void warden_message_free(warden_message *message);
 
+/* The text of an element inside the verified Body (the policy view's m:body): all its text
+** children concatenated. path is a local name ("amount": the first such element in document
+** order inside the Body), or a '/'-separated path of local names starting from the Body's
+** children ("CreateOrder/amount"); any step may be "{ns}local" to require a namespace.
+** Writes at most capacity-1 bytes and a NUL into buffer (like snprintf) and the full length
+** to *length: when *length >= capacity, call again with a larger buffer. Returns
+** WARDEN_OK, NOT_APPLICABLE (no such element, or it holds elements rather than text),
+** INVALID_ARG. Reads only inside the Body that security processing verified. Thread-safe. */
+WARDEN_API int warden_message_body_text(const warden_message *message, const char *path,
+                                        char *buffer, size_t capacity, size_t *length);
+
 /* ---------------------------------------------------------------------------------------
 ** Token properties (WS_SECURITY_TOKEN_PROPERTY_ID, extended from 1000)
 */
@@ -243,6 +254,75 @@ typedef enum warden_token_property_id {
 /* Reads one token property. Same rules as warden_message_get_property. */
 WARDEN_API int warden_token_get_property(const warden_token *token, warden_token_property_id id,
                                          void *value, size_t value_size);
+
+
+/* ---------------------------------------------------------------------------------------
+** Decisions (CONTRACTS.md sections 1 and 2)
+**
+** An engine whose config names a policy directory loads its policy set at warden_engine_new
+** (the engine does not start on a set that fails to compile or whose tests fail). Each
+** decision runs the set's rules in a sandboxed Lua 5.4 state of the calling thread's own.
+*/
+
+/* Decides allow or deny for a delivered message. *out is owned by the caller
+** (warden_decision_free). A policy error or limit is a deny decision (WARDEN_OK with
+** reason "policy-error" / "policy-limit"), never an error return. Errors: INVALID_ARG;
+** POLICY (the engine has no policy set); NOMEM. Thread-safe: each thread decides in its own
+** Lua state; no lock is taken. */
+WARDEN_API int warden_engine_decide(warden_engine *engine, const warden_message *message,
+                                    warden_decision **out, warden_error *err);
+
+/* The decision's fields; strings are owned by the decision. */
+WARDEN_API int         warden_decision_allowed(const warden_decision *decision);  /* 1 allow, 0 deny (NULL: 0) */
+WARDEN_API const char *warden_decision_stage(const warden_decision *decision);    /* "policy" or "security" */
+WARDEN_API const char *warden_decision_reason(const warden_decision *decision);   /* "permitted", "forbidden", "no-permit", "policy-error", "policy-limit" */
+WARDEN_API const char *warden_decision_revision(const warden_decision *decision); /* "sha256:..." */
+WARDEN_API size_t      warden_decision_rule_count(const warden_decision *decision);
+WARDEN_API const char *warden_decision_rule(const warden_decision *decision, size_t i);   /* NULL out of range */
+WARDEN_API size_t      warden_decision_error_count(const warden_decision *decision);
+WARDEN_API const char *warden_decision_error(const warden_decision *decision, size_t i);  /* "RULE NAME: message" */
+WARDEN_API void        warden_decision_free(warden_decision *decision);                  /* NULL is a no-op */
+
+typedef struct warden_status {
+    char     revision[80];        /* current policy revision id; "" without a policy set */
+    int64_t  loaded_at;           /* when it started serving, Unix seconds */
+    uint64_t reloads, reload_failures;
+    char     last_error[256];     /* empty when the last reload succeeded */
+    int64_t  last_error_at;
+} warden_status;
+
+/* Fills *out with the engine's policy status. Thread-safe. Errors: INVALID_ARG. */
+WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
+
+/* Policy tooling used by `warden check` and `warden test`: one call per finding or test.
+** file is relative to policy_dir (NULL for findings about the directory itself), line 0 when
+** unknown; ok is 1 for a passing test, 0 for a finding or a failure. */
+typedef void (*warden_report_fn)(void *ctx, const char *file, int line, int ok, const char *text);
+
+/* Compiles and lints a policy directory: syntax, references to globals the sandbox does not
+** offer, unknown rule keys, wrong types, duplicate rule names, data documents that do not
+** parse. *problems gets the number of findings. Returns WARDEN_OK when the directory could be
+** examined (even with findings), IO when it cannot be read, NOMEM. */
+WARDEN_API int warden_policy_check(const warden_config *config, const char *policy_dir,
+                                   warden_report_fn report, void *ctx, size_t *problems,
+                                   warden_error *err);
+
+/* Runs the policy tests (*_test.lua) of a directory: synthetic messages and real envelopes
+** (verified with the config's trust, users and clock settings, each test with a fresh replay
+** cache). Reports each test once. Returns WARDEN_OK when the tests ran (see *failed), IO,
+** POLICY (the set does not compile), CONFIG, NOMEM. */
+WARDEN_API int warden_policy_test(const warden_config *config, const char *policy_dir,
+                                  warden_report_fn report, void *ctx, size_t *passed,
+                                  size_t *failed, warden_error *err);
+
+/* Where the engine's log lines go (policy log(...), decision problems, later reloads):
+** level is WARDEN_LOG_*; message is one line without a newline. The default writes to
+** standard error. The callback may be called from any thread, concurrently. */
+#define WARDEN_LOG_ERROR 1
+#define WARDEN_LOG_WARNING 2
+#define WARDEN_LOG_INFO 3
+typedef void (*warden_log_fn)(void *context, int level, const char *message);
+WARDEN_API int warden_config_set_logger(warden_config *config, warden_log_fn fn, void *context);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,81 @@
+/*
+** sandbox.h — sandboxed Lua 5.4 states for policies: an allowlisted environment built from
+** an empty table (CONTRACTS.md section 2), read-only globals and library tables, a locked
+** string metatable, text-only loading, and the limits of one evaluation (instructions, wall
+** clock, memory) that no policy can escape — not with pcall, not inside a C function.
+**
+** One state is used by one thread at a time. Nothing here is shared between states.
+*/
+#ifndef WD_LUA_SANDBOX_H
+#define WD_LUA_SANDBOX_H
+
+#include <lua.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct wd_sandbox_limits {
+    int64_t instructions; /* per evaluation (limits.instructions, default 1,000,000) */
+    size_t  memory;       /* per state, bytes (limits.memory, default 64 MiB) */
+    int64_t time_ms;      /* per evaluation wall clock (limits.time_ms, default 50) */
+} wd_sandbox_limits;
+
+/* Where log(...) goes: one line of text (already joined with tabs, like print would). */
+typedef void (*wd_sandbox_log_fn)(void *context, const char *line, size_t length);
+
+typedef enum wd_sandbox_abort {
+    WD_SANDBOX_OK = 0,
+    WD_SANDBOX_INSTRUCTIONS, /* the instruction budget ran out (pattern matching counts too) */
+    WD_SANDBOX_TIME,         /* the wall-clock deadline passed */
+    WD_SANDBOX_MEMORY        /* the state's memory cap was hit */
+} wd_sandbox_abort;
+
+/* A new state with a counting allocator capped at limits->memory (never failing a shrink),
+** a panic handler, the locked string metatable (its __index is the safe string table, its
+** __metatable is false), and in the registry the frozen base that every environment reads
+** through. NULL on allocation failure. */
+lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context);
+
+/* Closes the state. NULL is a no-op. */
+void wd_sandbox_close(lua_State *L);
+
+/* Pushes a new environment table for one policy file: reads fall through to the allowlist
+** of CONTRACTS.md section 2 (assert error ipairs next pairs pcall rawequal rawlen select
+** tonumber tostring type xpcall, string (bounded patterns), table, math without random,
+** utf8, log) plus the fields of the table at extras_index (e.g. permit, forbid, test, data;
+** 0 = none). Assignments to globals go into the environment while the file loads and raise
+** "globals are read-only" once wd_sandbox_freeze_env has been called on it. [-0, +1, m] */
+void wd_sandbox_push_env(lua_State *L, int extras_index);
+
+/* Makes the environment at env_index read-only from now on. [-0, +0, -] */
+void wd_sandbox_freeze_env(lua_State *L, int env_index);
+
+/* Compiles source as text (mode "t", never bytecode) with the environment at env_index as
+** its _ENV, and pushes the chunk. On a syntax error pushes nothing, returns -1 and writes
+** "chunkname:line: message" into error. [-0, +(0|1), m] */
+int wd_sandbox_load(lua_State *L, const char *source, size_t length, const char *chunkname,
+                    int env_index, char *error, size_t capacity);
+
+/* Calls the function below nargs arguments on the stack in protected mode under a fresh
+** evaluation budget (instructions, deadline; memory is the state's cap). Returns
+** WD_SANDBOX_OK with nresults pushed when it returned normally; otherwise pushes nothing,
+** fills error with the message ("RULE-independent": the error value if a string or number,
+** else "(error object is a TYPE value)"; never calling a __tostring) and returns:
+** -1 for an ordinary error, or the wd_sandbox_abort kind when a limit was hit. After a limit
+** the state stays usable for the next call (the caller may still prefer to recycle it). */
+int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t capacity);
+
+/* Charges work done inside a C function (pattern matching steps) to the running
+** evaluation's instruction budget; raises the sticky limit error when it runs out. Called
+** from C functions running under wd_sandbox_call; in a state not made by wd_sandbox_new (no
+** budget attached) it does nothing, so the same C functions work in a plain state. */
+void wd_sandbox_charge(lua_State *L, int64_t steps);
+
+/* Pushes a read-only proxy of the table at index: reads (including nested tables, which get
+** their own proxies), # and pairs/ipairs work; writes raise an error. [-0, +1, m] */
+void wd_sandbox_push_readonly(lua_State *L, int index);
+
+/* Bytes the state currently holds. */
+size_t wd_sandbox_memory(lua_State *L);
+
+#endif
