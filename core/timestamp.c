@@ -122,26 +122,34 @@ static int64_t difference(int64_t a, int64_t b)
     return a - b;
 }
 
+int wd_timestamp_check_created(const char *what, int64_t created, int64_t now,
+                               const wd_settings *settings, wd_failure *failure)
+{
+    char created_text[21], clock[21];
+
+    wd_time_format(created, created_text);
+    wd_time_format(now, clock);
+    if (difference(created, now) > settings->future_ttl)
+        return wd_fail(failure, WD_REASON_TIMESTAMP_FUTURE, "%s Created %s is more than %lld s ahead of now %s",
+                       what, created_text, (long long)settings->future_ttl, clock);
+    if (difference(now, created) > settings->ttl)
+        return wd_fail(failure, WD_REASON_TIMESTAMP_EXPIRED, "%s Created %s is more than %lld s before now %s",
+                       what, created_text, (long long)settings->ttl, clock);
+    return 0;
+}
+
 int wd_timestamp_check(const wd_timestamp *timestamp, int64_t now, const wd_settings *settings,
                        wd_failure *failure)
 {
-    char created[21], expires[21], clock[21];
+    char expires[21], clock[21];
 
     if (timestamp == NULL || settings == NULL)
         return wd_fail_internal(failure, WARDEN_E_INTERNAL, "wd_timestamp_check without a timestamp or settings");
-    wd_time_format(timestamp->created, created);
-    wd_time_format(now, clock);
-
-    if (difference(timestamp->created, now) > settings->future_ttl)
-        return wd_fail(failure, WD_REASON_TIMESTAMP_FUTURE,
-                       "Timestamp Created %s is more than %lld s ahead of now %s", created,
-                       (long long)settings->future_ttl, clock);
-    if (difference(now, timestamp->created) > settings->ttl)
-        return wd_fail(failure, WD_REASON_TIMESTAMP_EXPIRED,
-                       "Timestamp Created %s is more than %lld s before now %s", created,
-                       (long long)settings->ttl, clock);
+    if (wd_timestamp_check_created("Timestamp", timestamp->created, now, settings, failure) != 0)
+        return -1;
     if (timestamp->has_expires && difference(now, timestamp->expires) > settings->skew) {
         wd_time_format(timestamp->expires, expires);
+        wd_time_format(now, clock);
         return wd_fail(failure, WD_REASON_TIMESTAMP_EXPIRED,
                        "Timestamp Expires %s passed more than %lld s before now %s", expires,
                        (long long)settings->skew, clock);

@@ -23,6 +23,12 @@ typedef struct wd_timestamp {
 ** attribute, other element children, Expires not after Created. */
 int wd_timestamp_read(xmlNode *element, wd_timestamp *out, wd_failure *failure);
 
+/* The freshness rule for any Created time (a Timestamp's or a UsernameToken's; what names
+** it in the detail, e.g. "UsernameToken"): timestamp-future when created > now + future_ttl,
+** timestamp-expired when now - created > ttl. */
+int wd_timestamp_check_created(const char *what, int64_t created, int64_t now,
+                               const wd_settings *settings, wd_failure *failure);
+
 /* Checks freshness at time now: timestamp-future when created > now + future_ttl;
 ** timestamp-expired when now - created > ttl, or when it has Expires and now > expires + skew. */
 int wd_timestamp_check(const wd_timestamp *timestamp, int64_t now, const wd_settings *settings,

@@ -5,6 +5,8 @@
 */
 #include "username_token.h"
 
+#include "timestamp.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdint.h>
@@ -33,20 +35,6 @@ static bool is_whitespace_only(const xmlChar *text)
     return true;
 }
 
-/* The user name as it may appear in a detail text: it comes from the message. */
-static void printable_name(const char *name, size_t name_length, char buffer[68])
-{
-    size_t shown = name_length > 64 ? 64 : name_length;
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = (unsigned char)name[i];
-        buffer[i] = c >= 0x20 && c < 0x7F && c != '"' && c != '\\' ? (char)c : '?';
-    }
-    if (shown < name_length) {
-        memcpy(buffer + shown, "...", 3);
-        shown += 3;
-    }
-    buffer[shown] = '\0';
-}
 
 /* wd_xml_text with its two ways of failing told apart. */
 static int read_text(const xmlNode *element, bool trim, const char *what, char **out, size_t *length,
@@ -294,34 +282,12 @@ done:
     return result;
 }
 
-/* a - b, saturated to the int64_t range: now comes from the embedder and may be anything. */
-static int64_t difference(int64_t a, int64_t b)
-{
-    if (b < 0 && a > INT64_MAX + b)
-        return INT64_MAX;
-    if (b > 0 && a < INT64_MIN + b)
-        return INT64_MIN;
-    return a - b;
-}
-
 static int check_created(const wd_username_token *token, int64_t now, const wd_settings *settings,
                          wd_failure *failure)
 {
-    char created[21], clock[21];
-
     if (!token->has_created)
         return 0;
-    wd_time_format(token->created, created);
-    wd_time_format(now, clock);
-    if (difference(token->created, now) > settings->future_ttl)
-        return wd_fail(failure, WD_REASON_TIMESTAMP_FUTURE,
-                       "UsernameToken Created %s is more than %lld s ahead of now %s", created,
-                       (long long)settings->future_ttl, clock);
-    if (difference(now, token->created) > settings->ttl)
-        return wd_fail(failure, WD_REASON_TIMESTAMP_EXPIRED,
-                       "UsernameToken Created %s is more than %lld s before now %s", created,
-                       (long long)settings->ttl, clock);
-    return 0;
+    return wd_timestamp_check_created("UsernameToken", token->created, now, settings, failure);
 }
 
 int wd_username_token_verify(const wd_username_token *token, const wd_credentials *credentials,
@@ -335,7 +301,7 @@ int wd_username_token_verify(const wd_username_token *token, const wd_credential
     if (token == NULL || token->username == NULL || token->password == NULL || credentials == NULL
         || settings == NULL)
         return wd_fail_internal(failure, WARDEN_E_INTERNAL, "wd_username_token_verify: missing argument");
-    printable_name(token->username, token->username_length, shown);
+    wd_users_printable_name(token->username, token->username_length, shown);
 
     if (wd_credentials_lookup(credentials, token->username, token->username_length, password, &password_length,
                               failure) != 0)

@@ -253,9 +253,7 @@ void wd_users_free(wd_users *users)
     free(users);
 }
 
-/* A user name as it may appear in a detail text: it comes from the message, so anything
-** that is not printable ASCII is shown as '?', and long names are cut. */
-static void printable_name(const char *name, size_t name_length, char buffer[68])
+void wd_users_printable_name(const char *name, size_t name_length, char buffer[68])
 {
     size_t shown = name_length > 64 ? 64 : name_length;
     for (size_t i = 0; i < shown; i++) {
@@ -281,7 +279,7 @@ int wd_credentials_lookup(const wd_credentials *credentials, const char *name, s
     if (credentials == NULL || password == NULL || length == NULL || (name == NULL && name_length > 0))
         return wd_fail_internal(failure, WARDEN_E_INTERNAL, "wd_credentials_lookup: missing argument");
     *length = 0;
-    printable_name(name, name_length, shown);
+    wd_users_printable_name(name, name_length, shown);
 
     if (wd_users_lookup(credentials->users, name, name_length, &stored, &stored_length) == WARDEN_OK) {
         if (stored_length > WD_PASSWORD_CAPACITY)

@@ -27,6 +27,10 @@ int wd_users_lookup(const wd_users *users, const char *name, size_t name_length,
 
 void wd_users_free(wd_users *users);
 
+/* A user name as it may appear in a detail text: it comes from the message, so anything
+** that is not printable ASCII is shown as '?', and names longer than 64 bytes are cut. */
+void wd_users_printable_name(const char *name, size_t name_length, char buffer[68]);
+
 /* Where passwords come from: the users file first, then the embedder's callback. */
 typedef struct wd_credentials {
     const wd_users    *users;            /* may be NULL */

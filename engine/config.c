@@ -4,6 +4,7 @@
 ** password callback, and the mapping to the verification core's wd_settings.
 */
 #include "config.h"
+#include "error.h"
 #include "config_schema.h"
 
 #include <inttypes.h>
@@ -138,20 +139,6 @@ void wd_config_expected(const wd_config_key *key, char *out, size_t size)
 ** Small helpers
 */
 
-static void fail(warden_error *err, int code, const char *format, ...) __attribute__((format(printf, 3, 4)));
-
-static void fail(warden_error *err, int code, const char *format, ...)
-{
-    va_list args;
-
-    if (err == NULL)
-        return;
-    err->code = code;
-    snprintf(err->reason, sizeof err->reason, "config");
-    va_start(args, format);
-    vsnprintf(err->text, sizeof err->text, format, args);
-    va_end(args);
-}
 
 void wd_config_quote(char *out, size_t out_size, const char *text, size_t length, size_t limit)
 {
@@ -241,7 +228,7 @@ static int check_list_items(const wd_config_key *key, const wd_string_array *lis
 {
     for (size_t i = 0; i < list->count; i++) {
         if (list->items[i][0] == '\0') {
-            fail(err, WARDEN_E_CONFIG, "%s[%zu]: expected a non-empty string", key->name, i + 1);
+            wd_error_set(err, WARDEN_E_CONFIG, "config", "%s[%zu]: expected a non-empty string", key->name, i + 1);
             return WARDEN_E_CONFIG;
         }
     }
@@ -260,11 +247,11 @@ static int store_integer(warden_config *config, const wd_config_key *key, const 
     }
     if (value->integer < key->min) {
         wd_config_expected(key, expected, sizeof expected);
-        fail(err, WARDEN_E_CONFIG, "%s: expected %s, got %" PRId64, key->name, expected, value->integer);
+        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: expected %s, got %" PRId64, key->name, expected, value->integer);
         return WARDEN_E_CONFIG;
     }
     if (value->integer > key->max) {
-        fail(err, WARDEN_E_CONFIG, "%s: expected an integer from %" PRId64 " to %" PRId64 ", got %" PRId64,
+        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: expected an integer from %" PRId64 " to %" PRId64 ", got %" PRId64,
              key->name, key->min, key->max, value->integer);
         return WARDEN_E_CONFIG;
     }
@@ -287,7 +274,7 @@ static int store_choice(warden_config *config, const wd_config_key *key, const w
     }
     wd_config_expected(key, expected, sizeof expected);
     wd_config_quote(got, sizeof got, text, strlen(text), 40);
-    fail(err, WARDEN_E_CONFIG, "%s: expected %s, got \"%s\"", key->name, expected, got);
+    wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: expected %s, got \"%s\"", key->name, expected, got);
     return WARDEN_E_CONFIG;
 }
 
@@ -300,12 +287,12 @@ static int append_list(const wd_config_key *key, wd_string_array *slot, wd_confi
     if (rc != WARDEN_OK || value->list.count == 0)
         return rc;
     if (slot->count > SIZE_MAX / sizeof *grown - value->list.count) {
-        fail(err, WARDEN_E_NOMEM, "%s: list too long", key->name);
+        wd_error_set(err, WARDEN_E_NOMEM, "config", "%s: list too long", key->name);
         return WARDEN_E_NOMEM;
     }
     grown = realloc(slot->items, (slot->count + value->list.count) * sizeof *grown);
     if (grown == NULL) {
-        fail(err, WARDEN_E_NOMEM, "%s: out of memory", key->name);
+        wd_error_set(err, WARDEN_E_NOMEM, "config", "%s: out of memory", key->name);
         return WARDEN_E_NOMEM;
     }
     slot->items = grown;
@@ -330,7 +317,7 @@ static int replace_names(warden_config *config, const wd_config_key *key, wd_con
     /* Only require.signed is a name list; its view must follow it. */
     view = names_view(&value->list);
     if (view == NULL) {
-        fail(err, WARDEN_E_NOMEM, "%s: out of memory", key->name);
+        wd_error_set(err, WARDEN_E_NOMEM, "config", "%s: out of memory", key->name);
         return WARDEN_E_NOMEM;
     }
     string_array_free(slot);
@@ -624,13 +611,13 @@ static int value_from_text(const wd_config_key *key, const char *text, wd_config
     }
     wd_config_expected(key, expected, sizeof expected);
     wd_config_quote(got, sizeof got, text, strlen(text), 40);
-    fail(err, WARDEN_E_CONFIG, "%s: expected %s, got \"%s\"", key->name, expected, got);
+    wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: expected %s, got \"%s\"", key->name, expected, got);
     return WARDEN_E_CONFIG;
 copied:
     if (value->text != NULL)
         return WARDEN_OK;
 nomem:
-    fail(err, WARDEN_E_NOMEM, "%s: out of memory", key->name);
+    wd_error_set(err, WARDEN_E_NOMEM, "config", "%s: out of memory", key->name);
     return WARDEN_E_NOMEM;
 }
 
@@ -643,16 +630,16 @@ int warden_config_set(warden_config *config, const char *key, const char *value,
 
     memset(&parsed, 0, sizeof parsed);
     if (config == NULL || key == NULL || value == NULL) {
-        fail(err, WARDEN_E_INVALID_ARG, "warden_config_set: config, key and value are required");
+        wd_error_set(err, WARDEN_E_INVALID_ARG, "config", "warden_config_set: config, key and value are required");
         return WARDEN_E_INVALID_ARG;
     }
     entry = wd_config_key_find(key, strlen(key));
     if (entry == NULL) {
         wd_config_quote(name, sizeof name, key, strlen(key), 64);
         if (wd_config_is_section(key, strlen(key)))
-            fail(err, WARDEN_E_CONFIG, "%s: a section, not a key (set one of its keys, e.g. %s.<key>)", name, name);
+            wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: a section, not a key (set one of its keys, e.g. %s.<key>)", name, name);
         else
-            fail(err, WARDEN_E_CONFIG, "%s: unknown key", name);
+            wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: unknown key", name);
         return WARDEN_E_CONFIG;
     }
     rc = value_from_text(entry, value, &parsed, err);

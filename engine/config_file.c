@@ -6,6 +6,7 @@
 ** whole file was good.
 */
 #include "config.h"
+#include "error.h"
 #include "config_schema.h"
 
 #include <errno.h>
@@ -43,20 +44,6 @@ typedef struct chunk {
     const char *name;
 } chunk;
 
-static void fail(warden_error *err, int code, const char *format, ...) __attribute__((format(printf, 3, 4)));
-
-static void fail(warden_error *err, int code, const char *format, ...)
-{
-    va_list args;
-
-    if (err == NULL)
-        return;
-    err->code = code;
-    snprintf(err->reason, sizeof err->reason, "config");
-    va_start(args, format);
-    vsnprintf(err->text, sizeof err->text, format, args);
-    va_end(args);
-}
 
 /* ---------------------------------------------------------------------------------------
 ** Reading the file
@@ -77,18 +64,18 @@ static int read_file(const char *path, char **out, size_t *length, warden_error 
     if (fd < 0) {
         if (strerror_r(errno, reason, sizeof reason) != 0)
             snprintf(reason, sizeof reason, "error %d", errno);
-        fail(err, WARDEN_E_IO, "%s: cannot open: %s", path, reason);
+        wd_error_set(err, WARDEN_E_IO, "config", "%s: cannot open: %s", path, reason);
         goto done;
     }
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        fail(err, WARDEN_E_IO, "%s: not a regular file", path);
+        wd_error_set(err, WARDEN_E_IO, "config", "%s: not a regular file", path);
         goto done;
     }
     capacity = (st.st_size > 0 && (uintmax_t)st.st_size < CONFIG_MAX_BYTES ? (size_t)st.st_size : CONFIG_MAX_BYTES) + 1;
     buffer = malloc(capacity);
     if (buffer == NULL) {
         rc = WARDEN_E_NOMEM;
-        fail(err, rc, "%s: out of memory", path);
+        wd_error_set(err, rc, "config", "%s: out of memory", path);
         goto done;
     }
     for (;;) {
@@ -102,7 +89,7 @@ static int read_file(const char *path, char **out, size_t *length, warden_error 
             grown = realloc(buffer, bigger);
             if (grown == NULL) {
                 rc = WARDEN_E_NOMEM;
-                fail(err, rc, "%s: out of memory", path);
+                wd_error_set(err, rc, "config", "%s: out of memory", path);
                 goto done;
             }
             buffer = grown;
@@ -114,7 +101,7 @@ static int read_file(const char *path, char **out, size_t *length, warden_error 
         if (n < 0) {
             if (strerror_r(errno, reason, sizeof reason) != 0)
                 snprintf(reason, sizeof reason, "error %d", errno);
-            fail(err, WARDEN_E_IO, "%s: cannot read: %s", path, reason);
+            wd_error_set(err, WARDEN_E_IO, "config", "%s: cannot read: %s", path, reason);
             goto done;
         }
         if (n == 0)
@@ -123,7 +110,7 @@ static int read_file(const char *path, char **out, size_t *length, warden_error 
     }
     if (used > CONFIG_MAX_BYTES) {
         rc = WARDEN_E_CONFIG;
-        fail(err, rc, "%s: larger than %zu bytes", path, CONFIG_MAX_BYTES);
+        wd_error_set(err, rc, "config", "%s: larger than %zu bytes", path, CONFIG_MAX_BYTES);
         goto done;
     }
     *out = buffer;
@@ -206,14 +193,14 @@ static int config_folder(const char *path, char **out, warden_error *err)
     cwd = current_folder();
     if (cwd == NULL) {
         rc = WARDEN_E_IO;
-        fail(err, rc, "%s: cannot find the current folder to resolve paths against", path);
+        wd_error_set(err, rc, "config", "%s: cannot find the current folder to resolve paths against", path);
         goto done;
     }
     *out = length == 0 ? strdup(cwd) : join_path(cwd, strlen(cwd), path, length);
     rc = *out == NULL ? WARDEN_E_NOMEM : WARDEN_OK;
 done:
     if (rc == WARDEN_E_NOMEM)
-        fail(err, rc, "%s: out of memory", path);
+        wd_error_set(err, rc, "config", "%s: out of memory", path);
     free(cwd);
     return rc;
 }
@@ -316,7 +303,7 @@ static int wrong_type(loader *ld, const char *name, int index, const wd_config_k
 
     wd_config_expected(key, expected, sizeof expected);
     describe(ld->L, index, got, sizeof got);
-    fail(ld->err, WARDEN_E_CONFIG, "%s: expected %s, got %s", name, expected, got);
+    wd_error_set(ld->err, WARDEN_E_CONFIG, "config", "%s: expected %s, got %s", name, expected, got);
     return WARDEN_E_CONFIG;
 }
 
@@ -328,7 +315,7 @@ static int copy_string(loader *ld, const char *name, int index, bool is_path, ch
 
     *out = NULL;
     if (memchr(text, '\0', length) != NULL) {
-        fail(ld->err, WARDEN_E_CONFIG, "%s: contains a NUL byte", name);
+        wd_error_set(ld->err, WARDEN_E_CONFIG, "config", "%s: contains a NUL byte", name);
         return WARDEN_E_CONFIG;
     }
     if (is_path && length > 0 && text[0] != '/')
@@ -336,7 +323,7 @@ static int copy_string(loader *ld, const char *name, int index, bool is_path, ch
     else
         *out = strndup(text, length);
     if (*out == NULL) {
-        fail(ld->err, WARDEN_E_NOMEM, "%s: out of memory", name);
+        wd_error_set(ld->err, WARDEN_E_NOMEM, "config", "%s: out of memory", name);
         return WARDEN_E_NOMEM;
     }
     return WARDEN_OK;
@@ -394,7 +381,7 @@ static int read_list(loader *ld, const char *name, int index, const wd_config_ke
             char got[48];
             describe(L, -1, got, sizeof got);
             lua_pop(L, 1);
-            fail(ld->err, WARDEN_E_CONFIG, "%s: expected a string, got %s", item_name, got);
+            wd_error_set(ld->err, WARDEN_E_CONFIG, "config", "%s: expected a string, got %s", item_name, got);
             return WARDEN_E_CONFIG;
         }
         rc = copy_string(ld, item_name, lua_gettop(L), is_path, &value->list.items[i]);
@@ -405,7 +392,7 @@ static int read_list(loader *ld, const char *name, int index, const wd_config_ke
     }
     return WARDEN_OK;
 nomem:
-    fail(ld->err, WARDEN_E_NOMEM, "%s: out of memory", name);
+    wd_error_set(ld->err, WARDEN_E_NOMEM, "config", "%s: out of memory", name);
     return WARDEN_E_NOMEM;
 }
 
@@ -507,7 +494,7 @@ static int apply_section(loader *ld, const char *section, int table)
             rc = apply_value(ld, key, value);
         } else {
             key_name(L, section, value - 1, dotted, sizeof dotted);
-            fail(ld->err, WARDEN_E_CONFIG, "%s: unknown key", dotted);
+            wd_error_set(ld->err, WARDEN_E_CONFIG, "config", "%s: unknown key", dotted);
             rc = WARDEN_E_CONFIG;
         }
         lua_pop(L, 1);
@@ -547,11 +534,11 @@ static int apply_table(loader *ld, int table)
             } else {
                 char got[48];
                 describe(L, value, got, sizeof got);
-                fail(ld->err, WARDEN_E_CONFIG, "%s: expected a table, got %s", name, got);
+                wd_error_set(ld->err, WARDEN_E_CONFIG, "config", "%s: expected a table, got %s", name, got);
                 rc = WARDEN_E_CONFIG;
             }
         } else {
-            fail(ld->err, WARDEN_E_CONFIG, "%s: unknown key", name);
+            wd_error_set(ld->err, WARDEN_E_CONFIG, "config", "%s: unknown key", name);
             rc = WARDEN_E_CONFIG;
         }
         lua_pop(L, 1);
@@ -579,19 +566,19 @@ static int evaluate(lua_State *L, const sandbox *box, const chunk *c, const char
     if (status == LUA_OK) {
         if (lua_type(L, -1) == LUA_TTABLE)
             return WARDEN_OK;
-        fail(err, WARDEN_E_CONFIG, "%s: the file must return a table, got %s", path,
+        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: the file must return a table, got %s", path,
              lua_typename(L, lua_type(L, -1)));
         return WARDEN_E_CONFIG;
     }
     if (box->instruction_hit)
-        fail(err, WARDEN_E_CONFIG, "%s: config: instruction limit (%d instructions)", path,
+        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: config: instruction limit (%d instructions)", path,
              CONFIG_LUA_INSTRUCTIONS);
     else if (status == LUA_ERRMEM || box->memory_hit)
-        fail(err, WARDEN_E_CONFIG, "%s: config: memory limit (%zu bytes)", path, CONFIG_LUA_MEMORY);
+        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: config: memory limit (%zu bytes)", path, CONFIG_LUA_MEMORY);
     else if (lua_type(L, -1) == LUA_TSTRING)
-        fail(err, WARDEN_E_CONFIG, "%s", lua_tostring(L, -1)); /* "file:line: message" */
+        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s", lua_tostring(L, -1)); /* "file:line: message" */
     else
-        fail(err, WARDEN_E_CONFIG, "%s: error (not a string)", path);
+        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: error (not a string)", path);
     return WARDEN_E_CONFIG;
 }
 
@@ -609,7 +596,7 @@ int warden_config_load(warden_config *config, const char *path, warden_error *er
     loader ld;
 
     if (config == NULL || path == NULL) {
-        fail(err, WARDEN_E_INVALID_ARG, "warden_config_load: config and path are required");
+        wd_error_set(err, WARDEN_E_INVALID_ARG, "config", "warden_config_load: config and path are required");
         return WARDEN_E_INVALID_ARG;
     }
     rc = read_file(path, &text, &length, err);
@@ -627,7 +614,7 @@ int warden_config_load(warden_config *config, const char *path, warden_error *er
     }
     L = chunk_name != NULL ? lua_newstate(sandbox_alloc, &box) : NULL;
     if (L == NULL) {
-        fail(err, rc, "%s: out of memory", path);
+        wd_error_set(err, rc, "config", "%s: out of memory", path);
         goto done;
     }
     c = (chunk){ text, length, chunk_name };
@@ -636,12 +623,12 @@ int warden_config_load(warden_config *config, const char *path, warden_error *er
         goto done;
     rc = wd_config_copy(config, &draft);
     if (rc != WARDEN_OK) {
-        fail(err, rc, "%s: out of memory", path);
+        wd_error_set(err, rc, "config", "%s: out of memory", path);
         goto done;
     }
     if (!lua_checkstack(L, 16)) {
         rc = WARDEN_E_NOMEM;
-        fail(err, rc, "%s: out of memory", path);
+        wd_error_set(err, rc, "config", "%s: out of memory", path);
         goto done;
     }
     ld = (loader){ L, draft, folder, err };
