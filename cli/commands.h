@@ -6,5 +6,8 @@
 #define WARDEN_CLI_COMMANDS_H
 
 int cli_verify(int argc, char **argv);
+int cli_decide(int argc, char **argv);
+int cli_check(int argc, char **argv);
+int cli_test(int argc, char **argv);
 
 #endif

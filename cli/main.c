@@ -16,6 +16,9 @@ static const char main_help[] =
     "\n"
     "Commands:\n"
     "  verify MESSAGE...   security processing only; print each delivered message's properties\n"
+    "  decide MESSAGE...   security processing + policy decision\n"
+    "  check POLICY_DIR    compile and lint a policy directory\n"
+    "  test POLICY_DIR     run the policy tests in a policy directory\n"
     "\n"
     "Options:\n"
     "  --version           print the version\n"
@@ -38,6 +41,12 @@ int main(int argc, char **argv)
     }
     if (strcmp(command, "verify") == 0)
         return cli_verify(argc - 2, argv + 2);
+    if (strcmp(command, "decide") == 0)
+        return cli_decide(argc - 2, argv + 2);
+    if (strcmp(command, "check") == 0)
+        return cli_check(argc - 2, argv + 2);
+    if (strcmp(command, "test") == 0)
+        return cli_test(argc - 2, argv + 2);
     fprintf(stderr, "warden: unknown command '%s'\nTry 'warden --help'.\n", command);
     return 2;
 }

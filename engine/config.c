@@ -485,6 +485,15 @@ int warden_config_set_password_callback(warden_config *config, warden_password_f
     return WARDEN_OK;
 }
 
+int warden_config_set_logger(warden_config *config, warden_log_fn fn, void *context)
+{
+    if (config == NULL)
+        return WARDEN_E_INVALID_ARG;
+    config->log_callback = fn;
+    config->log_context = context;
+    return WARDEN_OK;
+}
+
 /* ---------------------------------------------------------------------------------------
 ** warden_config_set: values as text
 */

@@ -52,6 +52,8 @@ struct warden_config {
     /* embedder callbacks */
     warden_password_fn password_callback;
     void              *password_context;
+    warden_log_fn      log_callback;      /* NULL: standard error */
+    void              *log_context;
 };
 
 /* Fills settings from config; settings borrows config's strings (require_signed, actor), so

@@ -1,10 +1,13 @@
 /*
-** engine.c — warden_engine: made from a config (trust store, users, replay cache), it
-** receives messages through the verification core. Shared by all threads: everything it
-** holds is immutable after warden_engine_new, or locks itself (caches, replay).
+** engine.c — warden_engine: made from a config (trust store, users, replay cache, policy
+** set), it receives messages through the verification core and reports its status. Shared
+** by all threads: everything it holds is immutable after warden_engine_new, or locks itself
+** (caches, replay, the revision pointer).
 */
 #include <libxml/parser.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,11 +16,63 @@
 #include "../core/users.h"
 #include "../core/verifier.h"
 #include "config.h"
+#include "engine.h"
 #include "error.h"
 
-struct warden_engine {
-    wd_verifier *verifier;
-};
+void wd_engine_log(const warden_engine *engine, int level, const char *format, ...)
+{
+    char line[1024];
+    va_list args;
+    va_start(args, format);
+    vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    if (engine->log != NULL) {
+        engine->log(engine->log_context, level, line);
+        return;
+    }
+    static const char *const levels[] = { "", "error", "warning", "info" };
+    fprintf(stderr, "warden: %s: %s\n", level >= 1 && level <= 3 ? levels[level] : "log", line);
+}
+
+void wd_engine_policy_log(void *context, const char *line, size_t length)
+{
+    wd_engine_log(context, WARDEN_LOG_INFO, "policy: %.*s", (int)(length > 900 ? 900 : length), line);
+}
+
+void wd_engine_sandbox_limits(const warden_config *config, wd_sandbox_limits *limits)
+{
+    limits->instructions = config->limit_instructions;
+    limits->memory = (size_t)config->limit_memory;
+    limits->time_ms = config->limit_time_ms;
+}
+
+/* Compiles the policy directory and runs its tests: an engine never starts on a set that
+** does not compile or whose tests fail. */
+static int load_policies(warden_engine *engine, const warden_config *config, warden_error *err)
+{
+    char error[512];
+    wd_sandbox_limits limits;
+    wd_policy_set *set = NULL;
+    size_t passed = 0, failed = 0;
+
+    wd_engine_sandbox_limits(config, &limits);
+    if (wd_policy_set_compile(config->policies, &limits, &set, error, sizeof error) != 0)
+        return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
+    int status = wd_policy_tests_run(config, set, NULL, NULL, &passed, &failed, err);
+    if (status == WARDEN_OK && failed > 0)
+        status = wd_error_set(err, WARDEN_E_POLICY, "", "%zu of %zu policy tests failed in %s (run `warden test`)",
+                              failed, passed + failed, config->policies);
+    if (status != WARDEN_OK) {
+        wd_policy_set_unref(set);
+        return status;
+    }
+    engine->policy_set = set;
+    engine->policy_directory = strdup(config->policies);
+    if (engine->policy_directory == NULL)
+        return wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
+    atomic_store(&engine->generation, 1);
+    return WARDEN_OK;
+}
 
 static int load_trust(const warden_config *config, wd_trust_store **out, warden_error *err)
 {
@@ -118,6 +173,19 @@ int warden_engine_new(const warden_config *config, warden_engine **out, warden_e
         wd_error_from_failure(err, &failure);
         goto failed;
     }
+    engine->log = config->log_callback;
+    engine->log_context = config->log_context;
+    if ((status = wd_engine_decisions_init(engine, err)) != WARDEN_OK)
+        goto failed;
+    if (config->log_decisions != NULL) {
+        engine->decision_log = fopen(config->log_decisions, "a");
+        if (engine->decision_log == NULL) {
+            status = wd_error_set(err, WARDEN_E_IO, "", "log.decisions: cannot open %s", config->log_decisions);
+            goto failed;
+        }
+    }
+    if (config->policies != NULL && (status = load_policies(engine, config, err)) != WARDEN_OK)
+        goto failed;
     *out = engine;
     return WARDEN_OK;
 
@@ -125,7 +193,7 @@ failed:
     wd_trust_store_free(trust);
     wd_users_free(users);
     wd_replay_cache_free(replay);
-    free(engine);
+    warden_engine_free(engine);
     return status;
 }
 
@@ -146,8 +214,27 @@ void warden_engine_free(warden_engine *engine)
 {
     if (engine == NULL)
         return;
+    wd_engine_decisions_free(engine);
+    wd_policy_set_unref(engine->policy_set);
+    free(engine->policy_directory);
+    if (engine->decision_log != NULL)
+        fclose(engine->decision_log);
     wd_verifier_free(engine->verifier);
     free(engine);
+}
+
+int warden_engine_status(warden_engine *engine, warden_status *out)
+{
+    if (engine == NULL || out == NULL)
+        return WARDEN_E_INVALID_ARG;
+    memset(out, 0, sizeof *out);
+    pthread_mutex_lock(&engine->policy_lock);
+    if (engine->policy_set != NULL) {
+        snprintf(out->revision, sizeof out->revision, "%s", engine->policy_set->files.revision);
+        out->loaded_at = engine->policy_set->loaded_at;
+    }
+    pthread_mutex_unlock(&engine->policy_lock);
+    return WARDEN_OK;
 }
 
 int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,

@@ -1,0 +1,148 @@
+/*
+** decide.c — `warden decide`: security processing and the policy decision for each
+** MESSAGE, in order, with one engine. A rejected message is a deny at stage "security".
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "input.h"
+#include "options.h"
+#include "report.h"
+
+static const char decide_help[] =
+    "Usage: warden decide [OPTIONS] MESSAGE...\n"
+    "\n"
+    "Runs WS-Security processing and then the policy set on each SOAP MESSAGE (a file, or -\n"
+    "for standard input) and prints allow or deny, the reason, and the deciding rules.\n"
+    "\n"
+    "Options: the same as 'warden verify' (see 'warden verify --help'); --policies DIR (or\n"
+    "the config key policies) names the policy directory and is required.\n"
+    "\n"
+    "Exit status: 0 all allowed, 1 any denied, 2 usage or input error (including a policy\n"
+    "set that does not load).\n";
+
+static json_t *string_list(size_t count, const char *(*item)(const warden_decision *, size_t),
+                           const warden_decision *decision)
+{
+    json_t *array = json_array();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new(array, json_string(item(decision, i)));
+    return array;
+}
+
+static json_t *policy_report(const warden_decision *decision)
+{
+    json_t *report = json_object();
+    json_object_set_new(report, "decision", json_string(warden_decision_allowed(decision) ? "allow" : "deny"));
+    json_object_set_new(report, "stage", json_string(warden_decision_stage(decision)));
+    json_object_set_new(report, "reason", json_string(warden_decision_reason(decision)));
+    json_object_set_new(report, "rules", string_list(warden_decision_rule_count(decision), warden_decision_rule, decision));
+    json_object_set_new(report, "errors", string_list(warden_decision_error_count(decision), warden_decision_error, decision));
+    json_object_set_new(report, "revision", json_string(warden_decision_revision(decision)));
+    return report;
+}
+
+static json_t *security_report(const char *reason, const char *detail, const char *revision)
+{
+    json_t *report = json_object();
+    json_object_set_new(report, "decision", json_string("deny"));
+    json_object_set_new(report, "stage", json_string("security"));
+    json_object_set_new(report, "reason", json_string(reason));
+    if (detail != NULL && detail[0] != '\0')
+        json_object_set_new(report, "detail", json_string(detail));
+    json_object_set_new(report, "rules", json_array());
+    json_object_set_new(report, "errors", json_array());
+    json_object_set_new(report, "revision", json_string(revision));
+    return report;
+}
+
+static void print_text(const char *name, const json_t *report)
+{
+    const char *decision = json_string_value(json_object_get(report, "decision"));
+    printf("%s: %s (%s: %s)\n", name, decision, json_string_value(json_object_get(report, "stage")),
+           json_string_value(json_object_get(report, "reason")));
+    const json_t *detail = json_object_get(report, "detail");
+    if (detail != NULL)
+        printf("  detail    %s\n", json_string_value(detail));
+    const json_t *rules = json_object_get(report, "rules");
+    for (size_t i = 0; i < json_array_size(rules); i++)
+        printf("  rule      %s\n", json_string_value(json_array_get(rules, i)));
+    const json_t *errors = json_object_get(report, "errors");
+    for (size_t i = 0; i < json_array_size(errors); i++)
+        printf("  error     %s\n", json_string_value(json_array_get(errors, i)));
+    printf("  revision  %s\n", json_string_value(json_object_get(report, "revision")));
+}
+
+int cli_decide(int argc, char **argv)
+{
+    cli_options options;
+    warden_engine *engine = NULL;
+    warden_error err;
+    warden_status status;
+    int exit_code = 2;
+
+    if (cli_options_parse(argc, argv, 0, "decide", &options) != 0)
+        return 2;
+    if (options.help) {
+        fputs(decide_help, stdout);
+        cli_options_clear(&options);
+        return 0;
+    }
+    if (options.argument_count == 0) {
+        fprintf(stderr, "warden decide: no MESSAGE given\nTry 'warden decide --help'.\n");
+        goto done;
+    }
+    if (warden_engine_new(options.config, &engine, &err) != WARDEN_OK) {
+        fprintf(stderr, "warden decide: %s\n", err.text);
+        goto done;
+    }
+    warden_engine_status(engine, &status);
+    if (status.revision[0] == '\0') {
+        fprintf(stderr, "warden decide: no policy directory (give --policies DIR or the config key policies)\n");
+        goto done;
+    }
+
+    exit_code = 0;
+    for (size_t i = 0; i < options.argument_count; i++) {
+        const char *name = options.arguments[i];
+        char problem[512];
+        size_t length = 0;
+        json_t *report = NULL;
+        unsigned char *bytes = cli_read_input(name, &length, problem, sizeof problem);
+        if (bytes == NULL) {
+            fprintf(stderr, "warden decide: %s\n", problem);
+            exit_code = 2;
+            continue;
+        }
+        warden_receive_options receive = { .size = sizeof receive, .now = options.now };
+        warden_message *message = NULL;
+        warden_decision *decision = NULL;
+        if (warden_engine_receive(engine, bytes, length, &receive, &message, &err) != WARDEN_OK) {
+            report = security_report(err.reason[0] ? err.reason : "internal-error", err.text, status.revision);
+        } else if (warden_engine_decide(engine, message, &decision, &err) == WARDEN_OK) {
+            report = policy_report(decision);
+        } else {
+            fprintf(stderr, "warden decide: %s\n", err.text);
+            exit_code = 2;
+        }
+        if (report != NULL) {
+            if (strcmp(json_string_value(json_object_get(report, "decision")), "allow") != 0 && exit_code == 0)
+                exit_code = 1;
+            if (options.json)
+                cli_report_print_json(stdout, report);
+            else
+                print_text(name, report);
+            json_decref(report);
+        }
+        warden_decision_free(decision);
+        warden_message_free(message);
+        free(bytes);
+    }
+
+done:
+    warden_engine_free(engine);
+    cli_options_clear(&options);
+    return exit_code;
+}

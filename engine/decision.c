@@ -1,0 +1,296 @@
+/*
+** decision.c — warden_engine_decide and the decision object. Each deciding thread has its
+** own Lua state (found through a thread-specific key), built on its first decision and
+** rebuilt when the engine's revision changes; the decision path takes no lock. A state
+** whose policy hit a limit is thrown away, so the next decision starts clean.
+*/
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../lua/decide.h"
+#include "../lua/view.h"
+#include "engine.h"
+#include "error.h"
+
+struct wd_thread_state {
+    warden_engine   *engine;
+    wd_policy_state *policy;
+    uint64_t         generation;
+    wd_thread_state *previous, *next;
+};
+
+struct warden_decision {
+    wd_decision_outcome outcome;   /* rule names point into set */
+    wd_policy_set      *set;       /* one reference, keeps the names alive */
+    const char         *stage;
+};
+
+static void forget_state(warden_engine *engine, wd_thread_state *state)
+{
+    pthread_mutex_lock(&engine->states_lock);
+    if (state->previous != NULL)
+        state->previous->next = state->next;
+    else
+        engine->states = state->next;
+    if (state->next != NULL)
+        state->next->previous = state->previous;
+    pthread_mutex_unlock(&engine->states_lock);
+}
+
+/* Runs when a thread that decided exits. */
+static void thread_exited(void *opaque)
+{
+    wd_thread_state *state = opaque;
+    forget_state(state->engine, state);
+    wd_policy_state_free(state->policy);
+    free(state);
+}
+
+int wd_engine_decisions_init(warden_engine *engine, warden_error *err)
+{
+    if (pthread_key_create(&engine->thread_key, thread_exited) != 0)
+        return wd_error_set(err, WARDEN_E_INTERNAL, "", "cannot create a thread-specific key");
+    pthread_mutex_init(&engine->policy_lock, NULL);
+    pthread_mutex_init(&engine->states_lock, NULL);
+    pthread_mutex_init(&engine->decision_log_lock, NULL);
+    engine->has_thread_key = true;
+    return WARDEN_OK;
+}
+
+void wd_engine_decisions_free(warden_engine *engine)
+{
+    if (!engine->has_thread_key)
+        return;
+    /* No destructor runs after the key is deleted; the states still alive are closed here.
+    ** The caller guarantees no thread is deciding on this engine any more. */
+    pthread_key_delete(engine->thread_key);
+    wd_thread_state *state = engine->states;
+    while (state != NULL) {
+        wd_thread_state *next = state->next;
+        wd_policy_state_free(state->policy);
+        free(state);
+        state = next;
+    }
+    engine->states = NULL;
+    pthread_mutex_destroy(&engine->policy_lock);
+    pthread_mutex_destroy(&engine->states_lock);
+    pthread_mutex_destroy(&engine->decision_log_lock);
+    engine->has_thread_key = false;
+}
+
+static wd_thread_state *thread_state(warden_engine *engine, warden_error *err)
+{
+    wd_thread_state *state = pthread_getspecific(engine->thread_key);
+    if (state != NULL)
+        return state;
+    state = calloc(1, sizeof *state);
+    if (state == NULL) {
+        wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
+        return NULL;
+    }
+    state->engine = engine;
+    if (pthread_setspecific(engine->thread_key, state) != 0) {
+        free(state);
+        wd_error_set(err, WARDEN_E_NOMEM, "", "cannot keep a per-thread state");
+        return NULL;
+    }
+    pthread_mutex_lock(&engine->states_lock);
+    state->next = engine->states;
+    if (engine->states != NULL)
+        engine->states->previous = state;
+    engine->states = state;
+    pthread_mutex_unlock(&engine->states_lock);
+    return state;
+}
+
+/* Makes sure the thread's Lua state is loaded with the current revision. */
+static int current_policy(warden_engine *engine, wd_thread_state *state, warden_error *err)
+{
+    uint64_t generation = atomic_load_explicit(&engine->generation, memory_order_acquire);
+    if (state->policy != NULL && state->generation == generation)
+        return WARDEN_OK;
+    pthread_mutex_lock(&engine->policy_lock);
+    wd_policy_set *set = engine->policy_set != NULL ? wd_policy_set_ref(engine->policy_set) : NULL;
+    generation = atomic_load_explicit(&engine->generation, memory_order_acquire);
+    pthread_mutex_unlock(&engine->policy_lock);
+    if (set == NULL)
+        return wd_error_set(err, WARDEN_E_POLICY, "", "the engine has no policy set (set the config key \"policies\")");
+
+    char error[512];
+    wd_policy_state *policy = NULL;
+    int status = wd_policy_state_new(set, wd_engine_policy_log, engine, &policy, error, sizeof error);
+    if (status == 0 && policy->list.count != set->rules.count) {
+        /* loading is deterministic; a difference means the files changed under us */
+        wd_policy_state_free(policy);
+        policy = NULL;
+        snprintf(error, sizeof error, "the policy files declared different rules than when compiled");
+        status = -1;
+    }
+    wd_policy_set_unref(set);
+    if (status != 0)
+        return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
+    wd_policy_state_free(state->policy);
+    state->policy = policy;
+    state->generation = generation;
+    return WARDEN_OK;
+}
+
+static void push_message_view(lua_State *L, void *message)
+{
+    wd_view_push_message(L, message);
+}
+
+static double monotonic_microseconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+static void set_message_string(json_t *object, const char *key, const warden_message *message,
+                               warden_message_property_id id)
+{
+    warden_string value;
+    if (warden_message_get_property(message, id, &value, sizeof value) == WARDEN_OK)
+        json_object_set_new(object, key, json_stringn(value.data, value.length));
+}
+
+/* One JSON line per decision in log.decisions. */
+static void log_decision(warden_engine *engine, const warden_message *message, const warden_decision *decision,
+                         double latency_us)
+{
+    json_t *line = json_object();
+    if (line == NULL)
+        return;
+    json_object_set_new(line, "time", json_integer((json_int_t)time(NULL)));
+    set_message_string(line, "message_id", message, WARDEN_MESSAGE_PROPERTY_MESSAGE_ID);
+    set_message_string(line, "action", message, WARDEN_MESSAGE_PROPERTY_ACTION);
+    warden_string principal = { NULL, 0 };
+    if (warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_USERNAME, &principal, sizeof principal) != WARDEN_OK) {
+        for (size_t i = 0; i < warden_message_token_count(message); i++) {
+            const warden_token *token = warden_message_token(message, i);
+            warden_string role;
+            if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_ROLE, &role, sizeof role) == WARDEN_OK
+                && strcmp(role.data, "signing") == 0)
+                warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT, &principal, sizeof principal);
+        }
+    }
+    if (principal.data != NULL)
+        json_object_set_new(line, "principal", json_stringn(principal.data, principal.length));
+    json_object_set_new(line, "decision", json_string(decision->outcome.allowed ? "allow" : "deny"));
+    json_object_set_new(line, "reason", json_string(decision->outcome.reason));
+    json_t *rules = json_array(), *errors = json_array();
+    for (size_t i = 0; i < decision->outcome.rule_count; i++)
+        json_array_append_new(rules, json_string(decision->outcome.rules[i]));
+    for (size_t i = 0; i < decision->outcome.error_count; i++)
+        json_array_append_new(errors, json_string(decision->outcome.errors[i]));
+    json_object_set_new(line, "rules", rules);
+    json_object_set_new(line, "errors", errors);
+    json_object_set_new(line, "revision", json_string(decision->set->files.revision));
+    json_object_set_new(line, "latency_us", json_real(latency_us));
+    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(line);
+    if (text == NULL)
+        return;
+    pthread_mutex_lock(&engine->decision_log_lock);
+    fputs(text, engine->decision_log);
+    fputc('\n', engine->decision_log);
+    fflush(engine->decision_log);
+    pthread_mutex_unlock(&engine->decision_log_lock);
+    free(text);
+}
+
+int warden_engine_decide(warden_engine *engine, const warden_message *message, warden_decision **out,
+                         warden_error *err)
+{
+    wd_error_clear(err);
+    if (out != NULL)
+        *out = NULL;
+    if (engine == NULL || message == NULL || out == NULL)
+        return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "engine, message and out must not be NULL");
+    double started = engine->decision_log != NULL ? monotonic_microseconds() : 0;
+
+    wd_thread_state *state = thread_state(engine, err);
+    if (state == NULL)
+        return err != NULL ? err->code : WARDEN_E_NOMEM;
+    int status = current_policy(engine, state, err);
+    if (status != WARDEN_OK)
+        return status;
+
+    warden_decision *decision = calloc(1, sizeof *decision);
+    if (decision == NULL)
+        return wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
+    decision->stage = "policy";
+    decision->set = wd_policy_set_ref(state->policy->set);
+
+    warden_string action = { NULL, 0 }, operation = { NULL, 0 };
+    warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_ACTION, &action, sizeof action);
+    warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_OPERATION, &operation, sizeof operation);
+    wd_decide(state->policy, action.data, action.length, operation.data, operation.length, push_message_view,
+              (void *)message, &decision->outcome);
+    if (strcmp(decision->outcome.reason, "policy-limit") == 0) {
+        /* a runaway policy may have left its state at the memory cap: start the next
+        ** decision from a fresh state */
+        wd_policy_state_free(state->policy);
+        state->policy = NULL;
+    }
+    if (engine->decision_log != NULL)
+        log_decision(engine, message, decision, monotonic_microseconds() - started);
+    *out = decision;
+    return WARDEN_OK;
+}
+
+int warden_decision_allowed(const warden_decision *decision)
+{
+    return decision != NULL && decision->outcome.allowed ? 1 : 0;
+}
+
+const char *warden_decision_stage(const warden_decision *decision)
+{
+    return decision != NULL ? decision->stage : NULL;
+}
+
+const char *warden_decision_reason(const warden_decision *decision)
+{
+    return decision != NULL ? decision->outcome.reason : NULL;
+}
+
+const char *warden_decision_revision(const warden_decision *decision)
+{
+    return decision != NULL ? decision->set->files.revision : NULL;
+}
+
+size_t warden_decision_rule_count(const warden_decision *decision)
+{
+    return decision != NULL ? decision->outcome.rule_count : 0;
+}
+
+const char *warden_decision_rule(const warden_decision *decision, size_t i)
+{
+    if (decision == NULL || i >= decision->outcome.rule_count)
+        return NULL;
+    return decision->outcome.rules[i];
+}
+
+size_t warden_decision_error_count(const warden_decision *decision)
+{
+    return decision != NULL ? decision->outcome.error_count : 0;
+}
+
+const char *warden_decision_error(const warden_decision *decision, size_t i)
+{
+    if (decision == NULL || i >= decision->outcome.error_count)
+        return NULL;
+    return decision->outcome.errors[i];
+}
+
+void warden_decision_free(warden_decision *decision)
+{
+    if (decision == NULL)
+        return;
+    wd_decision_outcome_clear(&decision->outcome);
+    wd_policy_set_unref(decision->set);
+    free(decision);
+}

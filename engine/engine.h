@@ -1,0 +1,64 @@
+/*
+** engine.h — struct warden_engine, shared by the engine/ files: the verifier, the current
+** policy revision, the per-thread policy states, and the engine's logs.
+*/
+#ifndef WD_ENGINE_ENGINE_H
+#define WD_ENGINE_ENGINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../core/verifier.h"
+#include "../include/warden.h"
+#include "../lua/policy_set.h"
+#include "../lua/policy_state.h"
+
+typedef struct wd_thread_state wd_thread_state;
+
+struct warden_engine {
+    wd_verifier      *verifier;
+    /* The current revision. Readers that already hold a state for the current generation
+    ** never touch the lock: they compare generations (one atomic load). */
+    pthread_mutex_t   policy_lock;
+    wd_policy_set    *policy_set;            /* NULL without a policy directory */
+    atomic_uint_least64_t generation;
+    char             *policy_directory;
+    /* Each deciding thread's Lua state, found through a thread-specific key; all of them are
+    ** also on a list so that warden_engine_free can close the ones whose threads live on. */
+    pthread_key_t     thread_key;
+    bool              has_thread_key;
+    pthread_mutex_t   states_lock;
+    wd_thread_state  *states;
+    /* logs */
+    warden_log_fn     log;
+    void             *log_context;
+    FILE             *decision_log;          /* log.decisions, or NULL */
+    pthread_mutex_t   decision_log_lock;
+};
+
+/* Writes one line to the engine's log (printf-style). */
+void wd_engine_log(const warden_engine *engine, int level, const char *format, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* For the sandbox: a policy's log(...) line. context is the engine. */
+void wd_engine_policy_log(void *context, const char *line, size_t length);
+
+/* Sets up the decision side of a new engine (thread key, locks). Returns WARDEN_OK or an
+** error code with err filled. */
+int wd_engine_decisions_init(warden_engine *engine, warden_error *err);
+
+/* Closes every thread's policy state and the decision side's locks and key. */
+void wd_engine_decisions_free(warden_engine *engine);
+
+/* Runs the policy tests of set with config's verification settings. Fills passed/failed;
+** report may be NULL. Returns WARDEN_OK when the tests ran, or an error code with err. */
+int wd_policy_tests_run(const warden_config *config, wd_policy_set *set, warden_report_fn report,
+                        void *context, size_t *passed, size_t *failed, warden_error *err);
+
+/* The sandbox limits of a config. */
+void wd_engine_sandbox_limits(const warden_config *config, wd_sandbox_limits *limits);
+
+#endif

@@ -1,0 +1,430 @@
+/*
+** policy_tools.c — `warden check` and `warden test` as library calls (warden_policy_check,
+** warden_policy_test), and the test runner an engine uses before it starts on a policy set.
+** Checking reports every problem it finds, file by file; testing runs each `test` of the
+** *_test.lua files: a synthetic message straight into the rules, or a real envelope through
+** the full verification first (with a fresh replay cache per test).
+*/
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/time_text.h"
+#include "../lua/data.h"
+#include "../lua/decide.h"
+#include "../lua/lint.h"
+#include "../lua/view.h"
+#include "config.h"
+#include "config_schema.h"
+#include "engine.h"
+#include "error.h"
+
+/* The globals a policy file's environment offers (CONTRACTS.md section 2). */
+static const char *const policy_globals[] = {
+    "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
+    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", "data", "permit", "forbid", NULL,
+};
+static const char *const test_globals[] = {
+    "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
+    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", "data", "test", NULL,
+};
+
+static void quiet_log(void *context, const char *line, size_t length)
+{
+    (void)context;
+    (void)line;
+    (void)length;
+}
+
+/* Splits "path:line: message" (as Lua and the declarers write errors) into its parts. */
+static void report_error_text(warden_report_fn report, void *context, const char *path, const char *text)
+{
+    int line = 0;
+    const char *message = text;
+    size_t path_length = strlen(path);
+    if (strncmp(text, path, path_length) == 0 && text[path_length] == ':') {
+        const char *p = text + path_length + 1;
+        char *end = NULL;
+        long value = strtol(p, &end, 10);
+        if (end != p && *end == ':') {
+            line = (int)value;
+            message = end + 1;
+            while (*message == ' ')
+                message++;
+        } else {
+            message = p;
+            while (*message == ' ')
+                message++;
+        }
+    }
+    if (report != NULL)
+        report(context, path, line, 0, message);
+}
+
+/* ---- warden_policy_check ----------------------------------------------------------- */
+
+typedef struct lint_context {
+    warden_report_fn report;
+    void            *context;
+    const char      *path;
+    size_t          *problems;
+} lint_context;
+
+static void lint_finding(void *opaque, int line, const char *message)
+{
+    lint_context *lint = opaque;
+    (*lint->problems)++;
+    if (lint->report != NULL)
+        lint->report(lint->context, lint->path, line, 0, message);
+}
+
+static void check_file(wd_policy_state *state, const wd_policy_file *file, bool as_test, warden_report_fn report,
+                       void *context, size_t *problems)
+{
+    lua_State *L = state->L;
+    int top = lua_gettop(L);
+    char error[512];
+
+    state->list.current_file = file->path;
+    state->list.loading_tests = as_test;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, state->extras);
+    wd_sandbox_push_env(L, lua_gettop(L));
+    int env = lua_gettop(L);
+    if (wd_sandbox_load(L, file->text, file->length, file->path, env, error, sizeof error) != 0) {
+        (*problems)++;
+        report_error_text(report, context, file->path, error);
+        goto done;
+    }
+    lint_context lint = { report, context, file->path, problems };
+    lua_pushvalue(L, -1);
+    if (wd_lint_globals(L, as_test ? test_globals : policy_globals, lint_finding, &lint) < 0)
+        (*problems)++;
+    lua_pop(L, 1);
+    if (wd_sandbox_call(L, 0, 0, error, sizeof error) != WD_SANDBOX_OK) {
+        (*problems)++;
+        report_error_text(report, context, file->path, error);
+    }
+done:
+    state->list.current_file = NULL;
+    state->list.loading_tests = false;
+    lua_settop(L, top);
+}
+
+int warden_policy_check(const warden_config *config, const char *policy_dir, warden_report_fn report, void *ctx,
+                        size_t *problems, warden_error *err)
+{
+    size_t found = 0;
+    char error[512];
+    wd_policy_state *state = NULL;
+    int status = WARDEN_OK;
+
+    wd_error_clear(err);
+    if (config == NULL || policy_dir == NULL || problems == NULL)
+        return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "config, policy_dir and problems must not be NULL");
+    wd_policy_set *set = calloc(1, sizeof *set);
+    if (set == NULL)
+        return wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
+    atomic_init(&set->references, 1);
+    wd_engine_sandbox_limits(config, &set->limits);
+    if (wd_policy_files_read(policy_dir, &set->files, error, sizeof error) != 0) {
+        status = wd_error_set(err, WARDEN_E_IO, "", "%s", error);
+        goto done;
+    }
+    /* Data documents that do not parse are findings; the rest are loaded for the files. */
+    size_t kept = 0;
+    for (size_t i = 0; i < set->files.data_count; i++) {
+        wd_policy_file *document = &set->files.data[i];
+        if (wd_data_validate(document->text, document->length, error, sizeof error) != 0) {
+            found++;
+            if (report != NULL)
+                report(ctx, document->path, 0, 0, error);
+            free(document->path);
+            free(document->text);
+            free(document->name);
+            continue;
+        }
+        set->files.data[kept++] = *document;
+    }
+    set->files.data_count = kept;
+    if (wd_policy_state_new_empty(set, quiet_log, NULL, &state, error, sizeof error) != 0) {
+        status = wd_error_set(err, WARDEN_E_NOMEM, "", "%s", error);
+        goto done;
+    }
+    for (size_t i = 0; i < set->files.policy_count; i++)
+        check_file(state, &set->files.policies[i], false, report, ctx, &found);
+    for (size_t i = 0; i < set->files.test_count; i++)
+        check_file(state, &set->files.tests[i], true, report, ctx, &found);
+done:
+    wd_policy_state_free(state);
+    wd_policy_set_unref(set);
+    *problems = found;
+    return status;
+}
+
+/* ---- running tests ------------------------------------------------------------------- */
+
+typedef struct synthetic_view {
+    int     index;
+    int64_t now;
+} synthetic_view;
+
+static void push_synthetic(lua_State *L, void *opaque)
+{
+    synthetic_view *view = opaque;
+    wd_view_push_synthetic(L, view->index, view->now);
+}
+
+static void push_real(lua_State *L, void *message)
+{
+    wd_view_push_message(L, message);
+}
+
+static const char *field_string(lua_State *L, int table, const char *key, size_t *length)
+{
+    lua_getfield(L, table, key);
+    const char *text = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, length) : NULL;
+    lua_pop(L, 1); /* the string stays alive in the table */
+    return text;
+}
+
+static unsigned char *read_whole_file(const char *path, size_t *length)
+{
+    FILE *file = fopen(path, "rb");
+    if (file == NULL)
+        return NULL;
+    unsigned char *data = NULL;
+    if (fseek(file, 0, SEEK_END) == 0) {
+        long size = ftell(file);
+        if (size >= 0 && size <= (16L << 20) && fseek(file, 0, SEEK_SET) == 0) {
+            data = malloc((size_t)size + 1);
+            if (data != NULL && fread(data, 1, (size_t)size, file) != (size_t)size) {
+                free(data);
+                data = NULL;
+            }
+            *length = (size_t)size;
+        }
+    }
+    fclose(file);
+    return data;
+}
+
+/* Verifies an envelope test's message with the config's verification settings and a
+** fresh engine (so a fresh replay cache). Returns WARDEN_OK with *message, WARDEN_E_SECURITY
+** with reason filled, or another error with text. */
+static int verify_envelope(const warden_config *config, const char *path, int64_t now, lua_State *L, int attrs,
+                           warden_engine **engine, warden_message **message, char *reason, size_t reason_capacity,
+                           char *text, size_t text_capacity)
+{
+    warden_config *copy = NULL;
+    warden_error err;
+    size_t length = 0;
+    int status = wd_config_copy(config, &copy);
+    if (status != WARDEN_OK) {
+        snprintf(text, text_capacity, "out of memory");
+        return status;
+    }
+    free(copy->policies); /* the envelope is verified only: no policies, no recursion */
+    copy->policies = NULL;
+    free(copy->log_decisions);
+    copy->log_decisions = NULL;
+    copy->replay_backend = WD_REPLAY_MEMORY;
+    status = warden_engine_new(copy, engine, &err);
+    warden_config_free(copy);
+    if (status != WARDEN_OK) {
+        snprintf(text, text_capacity, "%s", err.text);
+        return status;
+    }
+    unsigned char *bytes = read_whole_file(path, &length);
+    if (bytes == NULL) {
+        snprintf(text, text_capacity, "cannot read the envelope %s", path);
+        return WARDEN_E_IO;
+    }
+    warden_attr pairs[32];
+    size_t pair_count = 0;
+    if (attrs != 0) {
+        lua_pushnil(L);
+        while (lua_next(L, attrs) != 0 && pair_count < 32) {
+            if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TSTRING) {
+                pairs[pair_count].name = lua_tostring(L, -2);
+                pairs[pair_count].value = lua_tostring(L, -1);
+                pair_count++;
+            }
+            lua_pop(L, 1);
+        }
+    }
+    warden_receive_options options = { .size = sizeof options, .now = now, .attrs = pairs, .attr_count = pair_count };
+    status = warden_engine_receive(*engine, bytes, length, &options, message, &err);
+    free(bytes);
+    if (status != WARDEN_OK) {
+        snprintf(reason, reason_capacity, "%s", err.reason);
+        snprintf(text, text_capacity, "%s", err.text);
+    }
+    return status;
+}
+
+/* Appends ", " + text to a fixed buffer. */
+static void append(char *buffer, size_t capacity, const char *text)
+{
+    size_t used = strlen(buffer);
+    if (used + 1 < capacity)
+        snprintf(buffer + used, capacity - used, "%s%s", used > 0 ? ", " : "", text);
+}
+
+static void describe_outcome(const wd_decision_outcome *outcome, char *buffer, size_t capacity)
+{
+    char rules[256] = "";
+    for (size_t i = 0; i < outcome->rule_count; i++)
+        append(rules, sizeof rules, outcome->rules[i]);
+    snprintf(buffer, capacity, "%s (%s%s%s)", outcome->allowed ? "allow" : "deny", outcome->reason,
+             rules[0] ? ": " : "", rules);
+    for (size_t i = 0; i < outcome->error_count; i++) {
+        append(buffer, capacity, "error: ");
+        size_t used = strlen(buffer);
+        snprintf(buffer + used, capacity - used, "%s", outcome->errors[i]);
+    }
+}
+
+/* Runs one test; returns true when it passed, with a line for the report in text. */
+static bool run_test(const warden_config *config, wd_policy_state *state, const wd_policy_test_case *test,
+                     char *text, size_t capacity)
+{
+    lua_State *L = state->L;
+    int top = lua_gettop(L);
+    bool passed = false;
+    warden_engine *engine = NULL;
+    warden_message *message = NULL;
+    wd_decision_outcome outcome;
+    memset(&outcome, 0, sizeof outcome);
+    outcome.rules = outcome.inline_rules;
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, test->spec);
+    int spec = lua_gettop(L);
+    const char *expect = field_string(L, spec, "expect", NULL);
+    const char *expected_reason = field_string(L, spec, "reason", NULL);
+    int64_t now = (int64_t)time(NULL);
+    size_t now_length = 0;
+    const char *now_text = field_string(L, spec, "now", &now_length);
+    if (now_text != NULL && wd_time_parse(now_text, now_length, 0, &now) != 0) {
+        snprintf(text, capacity, "test '%s': now = \"%s\" is not an ISO-8601 time", test->name, now_text);
+        goto done;
+    }
+    lua_getfield(L, spec, "attrs");
+    int attrs = lua_type(L, -1) == LUA_TTABLE ? lua_gettop(L) : 0;
+
+    char actual[512];
+    size_t envelope_length = 0;
+    const char *envelope = field_string(L, spec, "envelope", &envelope_length);
+    if (envelope != NULL) {
+        char path[4096], reason[48] = "", problem[256] = "";
+        snprintf(path, sizeof path, "%s/%s", state->set->files.directory, envelope);
+        int status = verify_envelope(config, path, now, L, attrs, &engine, &message, reason, sizeof reason,
+                                     problem, sizeof problem);
+        if (status == WARDEN_E_SECURITY) {
+            snprintf(actual, sizeof actual, "deny (security: %s: %s)", reason, problem);
+            passed = strcmp(expect, "deny") == 0 && (expected_reason == NULL || strcmp(expected_reason, reason) == 0);
+            if (!passed)
+                snprintf(text, capacity, "test '%s': expected %s%s%s, got %s", test->name, expect,
+                         expected_reason ? " " : "", expected_reason ? expected_reason : "", actual);
+            goto done;
+        }
+        if (status != WARDEN_OK) {
+            snprintf(text, capacity, "test '%s': %s", test->name, problem);
+            goto done;
+        }
+        warden_string action = { NULL, 0 }, operation = { NULL, 0 };
+        warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_ACTION, &action, sizeof action);
+        warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_OPERATION, &operation, sizeof operation);
+        wd_decide(state, action.data, action.length, operation.data, operation.length, push_real, message, &outcome);
+    } else {
+        lua_getfield(L, spec, "message");
+        int view_table = lua_gettop(L);
+        size_t action_length = 0, operation_length = 0;
+        const char *action = field_string(L, view_table, "action", &action_length);
+        const char *operation = field_string(L, view_table, "operation", &operation_length);
+        synthetic_view view = { view_table, now };
+        wd_decide(state, action, action_length, operation, operation_length, push_synthetic, &view, &outcome);
+    }
+
+    describe_outcome(&outcome, actual, sizeof actual);
+    passed = strcmp(expect, outcome.allowed ? "allow" : "deny") == 0
+             && (expected_reason == NULL || strcmp(expected_reason, outcome.reason) == 0);
+    if (!passed) {
+        snprintf(text, capacity, "test '%s': expected %s%s%s, got %s", test->name, expect,
+                 expected_reason ? " " : "", expected_reason ? expected_reason : "", actual);
+        goto done;
+    }
+    lua_getfield(L, spec, "rules");
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        int rules = lua_gettop(L);
+        for (lua_Integer i = 1; passed && lua_rawgeti(L, rules, i) == LUA_TSTRING; i++) {
+            const char *wanted = lua_tostring(L, -1);
+            bool found = false;
+            for (size_t k = 0; k < outcome.rule_count && !found; k++)
+                found = strcmp(outcome.rules[k], wanted) == 0;
+            if (!found) {
+                passed = false;
+                snprintf(text, capacity, "test '%s': expected rule '%s' among the decision's rules, got %s",
+                         test->name, wanted, actual);
+            }
+            lua_pop(L, 1);
+        }
+    }
+    if (passed)
+        snprintf(text, capacity, "test '%s' passed: %s", test->name, actual);
+
+done:
+    wd_decision_outcome_clear(&outcome);
+    warden_message_free(message);
+    warden_engine_free(engine);
+    lua_settop(L, top);
+    return passed;
+}
+
+int wd_policy_tests_run(const warden_config *config, wd_policy_set *set, warden_report_fn report, void *context,
+                        size_t *passed, size_t *failed, warden_error *err)
+{
+    wd_policy_state *state = NULL;
+    char error[512];
+
+    *passed = *failed = 0;
+    if (wd_policy_state_new(set, quiet_log, NULL, &state, error, sizeof error) != 0)
+        return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
+    if (wd_policy_state_load_tests(state, error, sizeof error) != 0) {
+        wd_policy_state_free(state);
+        return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
+    }
+    for (size_t i = 0; i < state->list.test_count; i++) {
+        const wd_policy_test_case *test = &state->list.tests[i];
+        char text[1024];
+        bool ok = run_test(config, state, test, text, sizeof text);
+        if (ok)
+            (*passed)++;
+        else
+            (*failed)++;
+        if (report != NULL)
+            report(context, test->file, test->line, ok ? 1 : 0, text);
+    }
+    wd_policy_state_free(state);
+    return WARDEN_OK;
+}
+
+int warden_policy_test(const warden_config *config, const char *policy_dir, warden_report_fn report, void *ctx,
+                       size_t *passed, size_t *failed, warden_error *err)
+{
+    char error[512];
+    wd_sandbox_limits limits;
+    wd_policy_set *set = NULL;
+
+    wd_error_clear(err);
+    if (config == NULL || policy_dir == NULL || passed == NULL || failed == NULL)
+        return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "config, policy_dir, passed and failed must not be NULL");
+    *passed = *failed = 0;
+    wd_engine_sandbox_limits(config, &limits);
+    if (wd_policy_set_compile(policy_dir, &limits, &set, error, sizeof error) != 0)
+        return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
+    int status = wd_policy_tests_run(config, set, report, ctx, passed, failed, err);
+    wd_policy_set_unref(set);
+    return status;
+}

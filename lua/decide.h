@@ -1,0 +1,39 @@
+/*
+** decide.h — one decision in a policy state (CONTRACTS.md section 2): the rules whose
+** targets match are found through the index, forbids are evaluated first, then permits;
+** deny if any forbid applies, otherwise allow if any permit applies, otherwise deny. A rule
+** whose `when` raises an error or hits a limit makes the decision deny and is reported.
+*/
+#ifndef WD_LUA_DECIDE_H
+#define WD_LUA_DECIDE_H
+
+#include <lua.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "policy_state.h"
+
+/* Pushes the message view `m` for this decision (wd_view_push_message or _synthetic). */
+typedef void (*wd_view_pusher)(lua_State *L, void *argument);
+
+#define WD_DECISION_INLINE_RULES 8
+
+typedef struct wd_decision_outcome {
+    bool            allowed;
+    const char     *reason;       /* static: "permitted", "forbidden", "no-permit", "policy-error", "policy-limit" */
+    const char    **rules;        /* names (owned by the state's set); points at inline_rules or a malloc'd array */
+    size_t          rule_count;
+    char          **errors;       /* malloc'd "RULE NAME: message" strings */
+    size_t          error_count;
+    const char     *inline_rules[WD_DECISION_INLINE_RULES];
+} wd_decision_outcome;
+
+/* Decides for a message with this action and operation (either may be NULL = absent).
+** Returns 0 with *out filled (release with wd_decision_outcome_clear), or -1 when memory ran
+** out outside the policies (then *out is a deny with reason "policy-error"). */
+int wd_decide(wd_policy_state *state, const char *action, size_t action_length, const char *operation,
+              size_t operation_length, wd_view_pusher push_view, void *view_argument, wd_decision_outcome *out);
+
+void wd_decision_outcome_clear(wd_decision_outcome *outcome);
+
+#endif

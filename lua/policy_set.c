@@ -1,0 +1,99 @@
+/*
+** policy_set.c — compiling a policy directory into a revision: read the files, load them
+** once in a scratch state to learn and check the rules, and index the rules' targets. The
+** scratch state is thrown away; each deciding thread loads its own from the same files.
+*/
+#include "policy_set.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "policy_state.h"
+
+static void ignore_log(void *context, const char *line, size_t length)
+{
+    (void)context;
+    (void)line;
+    (void)length;
+}
+
+static void free_set(wd_policy_set *set)
+{
+    wd_target_index_free(set->index);
+    free(set->targets);
+    wd_rules_clear(&set->rules);
+    wd_policy_files_clear(&set->files);
+    free(set);
+}
+
+static int build_index(wd_policy_set *set)
+{
+    size_t count = set->rules.count;
+    set->targets = calloc(count > 0 ? count : 1, sizeof *set->targets);
+    if (set->targets == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        const wd_rule *rule = &set->rules.rules[i];
+        set->targets[i].actions = (const char *const *)rule->actions;
+        set->targets[i].action_count = rule->action_count;
+        set->targets[i].operations = (const char *const *)rule->operations;
+        set->targets[i].operation_count = rule->operation_count;
+    }
+    set->index = wd_target_index_new(set->targets, count);
+    return set->index != NULL ? 0 : -1;
+}
+
+int wd_policy_set_compile(const char *directory, const wd_sandbox_limits *limits, wd_policy_set **out,
+                          char *error, size_t capacity)
+{
+    wd_policy_state *scratch = NULL;
+    wd_policy_set *set = calloc(1, sizeof *set);
+
+    *out = NULL;
+    if (set == NULL) {
+        snprintf(error, capacity, "out of memory");
+        return -1;
+    }
+    atomic_init(&set->references, 1);
+    set->limits = *limits;
+    set->loaded_at = (int64_t)time(NULL);
+    if (wd_policy_files_read(directory, &set->files, error, capacity) != 0)
+        goto failed;
+    if (wd_policy_state_new(set, ignore_log, NULL, &scratch, error, capacity) != 0)
+        goto failed;
+    /* The rule metadata moves from the scratch state to the set; the `when` references
+    ** die with the scratch state. */
+    set->rules = scratch->list;
+    memset(&scratch->list, 0, sizeof scratch->list);
+    for (size_t i = 0; i < set->rules.count; i++)
+        set->rules.rules[i].when = -1;
+    wd_policy_state_free(scratch);
+    scratch = NULL;
+    if (build_index(set) != 0) {
+        snprintf(error, capacity, "out of memory indexing the rules");
+        goto failed;
+    }
+    *out = set;
+    return 0;
+
+failed:
+    wd_policy_state_free(scratch);
+    wd_policy_set_unref(set);
+    return -1;
+}
+
+wd_policy_set *wd_policy_set_ref(wd_policy_set *set)
+{
+    atomic_fetch_add_explicit(&set->references, 1, memory_order_relaxed);
+    return set;
+}
+
+void wd_policy_set_unref(wd_policy_set *set)
+{
+    if (set == NULL)
+        return;
+    if (atomic_fetch_sub_explicit(&set->references, 1, memory_order_acq_rel) == 1)
+        free_set(set);
+}

@@ -1,0 +1,161 @@
+/*
+** policy_state.c — loading a policy set into one thread's sandboxed Lua state: the data
+** documents as read-only `data.NAME`, then each policy file in path order, each in its own
+** environment that offers permit/forbid/data on top of the sandbox's allowlist and is frozen
+** once the file has run.
+*/
+#include "policy_state.h"
+
+#include <lauxlib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+
+static int push_data(wd_policy_state *state, char *error, size_t capacity)
+{
+    lua_State *L = state->L;
+    const wd_policy_files *files = &state->set->files;
+    lua_createtable(L, 0, (int)files->data_count);
+    for (size_t i = 0; i < files->data_count; i++) {
+        char problem[256];
+        if (wd_data_push(L, files->data[i].text, files->data[i].length, problem, sizeof problem) != 0) {
+            snprintf(error, capacity, "%s: %s", files->data[i].path, problem);
+            lua_pop(L, 1);
+            return -1;
+        }
+        lua_setfield(L, -2, files->data[i].name);
+    }
+    wd_sandbox_push_readonly(L, -1);
+    lua_remove(L, -2);
+    return 0;
+}
+
+/* Builds { permit, forbid, test, data } and keeps it in the registry. Runs protected:
+** building tables can raise on memory. */
+static int build_extras(lua_State *L)
+{
+    wd_policy_state *state = lua_touserdata(L, 1);
+    wd_rules_push_declarers(L, &state->list);
+    lua_pushvalue(L, 2); /* the data proxy */
+    lua_setfield(L, -2, "data");
+    state->extras = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+int wd_policy_state_run_file(wd_policy_state *state, const char *path, const char *text, size_t length,
+                             int as_test, char *error, size_t capacity)
+{
+    lua_State *L = state->L;
+    int top = lua_gettop(L);
+    int status = -1;
+
+    state->list.current_file = path;
+    state->list.loading_tests = as_test != 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, state->extras);
+    wd_sandbox_push_env(L, lua_gettop(L));
+    int env = lua_gettop(L);
+    if (wd_sandbox_load(L, text, length, path, env, error, capacity) != 0)
+        goto done;
+    char problem[512];
+    int outcome = wd_sandbox_call(L, 0, 0, problem, sizeof problem);
+    if (outcome != WD_SANDBOX_OK) {
+        /* declaration errors already carry "file:line:"; other errors get the file */
+        if (strncmp(problem, path, strlen(path)) == 0)
+            snprintf(error, capacity, "%s", problem);
+        else
+            snprintf(error, capacity, "%s: %s", path, problem);
+        goto done;
+    }
+    wd_sandbox_freeze_env(L, env);
+    status = 0;
+done:
+    state->list.current_file = NULL;
+    state->list.loading_tests = false;
+    lua_settop(L, top);
+    return status;
+}
+
+int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
+                              wd_policy_state **out, char *error, size_t capacity)
+{
+    wd_policy_state *state = calloc(1, sizeof *state);
+    *out = NULL;
+    if (state == NULL) {
+        snprintf(error, capacity, "out of memory");
+        return -1;
+    }
+    state->set = wd_policy_set_ref(set);
+    state->extras = LUA_NOREF;
+    state->L = wd_sandbox_new(&set->limits, log, log_context);
+    if (state->L == NULL) {
+        snprintf(error, capacity, "out of memory making a Lua state");
+        goto failed;
+    }
+    if (push_data(state, error, capacity) != 0)
+        goto failed;
+    lua_pushcfunction(state->L, build_extras);
+    lua_insert(state->L, -2);
+    lua_pushlightuserdata(state->L, state);
+    lua_insert(state->L, -2);
+    if (lua_pcall(state->L, 2, 0, 0) != LUA_OK) {
+        snprintf(error, capacity, "cannot set up the policy environment: %s",
+                 lua_type(state->L, -1) == LUA_TSTRING ? lua_tostring(state->L, -1) : "error");
+        goto failed;
+    }
+    *out = state;
+    return 0;
+
+failed:
+    wd_policy_state_free(state);
+    return -1;
+}
+
+int wd_policy_state_new(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
+                        wd_policy_state **out, char *error, size_t capacity)
+{
+    wd_policy_state *state = NULL;
+    if (wd_policy_state_new_empty(set, log, log_context, &state, error, capacity) != 0)
+        return -1;
+    const wd_policy_files *files = &set->files;
+    for (size_t i = 0; i < files->policy_count; i++) {
+        if (wd_policy_state_run_file(state, files->policies[i].path, files->policies[i].text,
+                                     files->policies[i].length, 0, error, capacity) != 0)
+            goto failed;
+    }
+    size_t rules = state->list.count > 0 ? state->list.count : 1;
+    state->candidates = malloc(rules * sizeof *state->candidates);
+    if (state->candidates == NULL) {
+        snprintf(error, capacity, "out of memory");
+        goto failed;
+    }
+    *out = state;
+    return 0;
+
+failed:
+    wd_policy_state_free(state);
+    return -1;
+}
+
+int wd_policy_state_load_tests(wd_policy_state *state, char *error, size_t capacity)
+{
+    const wd_policy_files *files = &state->set->files;
+    for (size_t i = 0; i < files->test_count; i++) {
+        if (wd_policy_state_run_file(state, files->tests[i].path, files->tests[i].text, files->tests[i].length,
+                                     1, error, capacity) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void wd_policy_state_free(wd_policy_state *state)
+{
+    if (state == NULL)
+        return;
+    wd_sandbox_close(state->L); /* registry references die with it */
+    wd_rules_clear(&state->list);
+    free(state->candidates);
+    wd_policy_set_unref(state->set);
+    free(state);
+}

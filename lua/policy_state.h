@@ -1,0 +1,45 @@
+/*
+** policy_state.h — one thread's Lua state loaded with one policy set: the sandbox, the data
+** documents, every policy file run in its own environment, and the `when` functions ready
+** to call. A state is used by one thread at a time and decides on its own (decide.h).
+*/
+#ifndef WD_LUA_POLICY_STATE_H
+#define WD_LUA_POLICY_STATE_H
+
+#include <lua.h>
+#include <stddef.h>
+
+#include "policy_set.h"
+#include "rules.h"
+#include "sandbox.h"
+
+typedef struct wd_policy_state {
+    lua_State     *L;
+    wd_policy_set *set;         /* one reference */
+    wd_rule_list   list;        /* this state's declarations: `when` references valid in L */
+    unsigned      *candidates;  /* scratch for target look-ups, one entry per rule */
+    int            extras;      /* registry reference: { permit, forbid, test, data } */
+} wd_policy_state;
+
+/* Loads set into a new sandbox state. log receives the policies' log(...) lines. Returns 0
+** with *out owned by the caller (wd_policy_state_free), or -1 with error. */
+int wd_policy_state_new(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
+                        wd_policy_state **out, char *error, size_t capacity);
+
+/* The same state with the data documents and declarers ready but no file run yet (for
+** `warden check`, which runs the files one by one). */
+int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
+                              wd_policy_state **out, char *error, size_t capacity);
+
+/* Also runs the set's test files (*_test.lua) in the state, collecting their `test`
+** declarations into state->list.tests. Returns 0, or -1 with error. */
+int wd_policy_state_load_tests(wd_policy_state *state, char *error, size_t capacity);
+
+/* Loads one file's text the way policy files load (own environment, frozen afterwards).
+** as_test: the file may declare tests instead of rules. Returns 0 or -1 with error. */
+int wd_policy_state_run_file(wd_policy_state *state, const char *path, const char *text, size_t length,
+                             int as_test, char *error, size_t capacity);
+
+void wd_policy_state_free(wd_policy_state *state); /* NULL is a no-op */
+
+#endif
