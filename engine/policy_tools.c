@@ -238,7 +238,7 @@ static int verify_envelope(const warden_config *config, const char *path, int64_
     }
     unsigned char *bytes = read_whole_file(path, &length);
     if (bytes == NULL) {
-        snprintf(text, text_capacity, "cannot read the envelope %s", path);
+        snprintf(text, text_capacity, "cannot read the envelope %.200s", path);
         return WARDEN_E_IO;
     }
     warden_attr pairs[32];

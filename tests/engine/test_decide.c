@@ -5,6 +5,7 @@
 ** policies (each attempt ends in deny with a reported error, and the engine then decides
 ** the next message normally), load errors, and threads deciding at once.
 */
+#define _XOPEN_SOURCE 700 /* nftw */
 #include <check.h>
 #include <ftw.h>
 #include <pthread.h>

@@ -1,0 +1,837 @@
+/*
+** lint.c — owns wd_lint_globals: finding the globals a policy file reads but the sandbox does
+** not offer and the file never assigns. The compiled chunk is written out with lua_dump (debug
+** information kept) into a buffer, and this file parses that buffer following Lua 5.4.4's
+** ldump.c. No other file reads binary chunks, and no chunk read here ever comes from disk.
+**
+** What counts as a global is what Lua's own compiler decided: an access through the chunk's
+** _ENV upvalue with a constant string key. Two instruction shapes carry it:
+**   - GETTABUP / SETTABUP on an _ENV upvalue with K[C] / K[B] (constant index <= 255, short
+**     string key): the usual case;
+**   - GETUPVAL r _ENV; LOADK(X) r+1 K[x]; then GETTABLE _ r r+1 (a read) or, later,
+**     SETTABLE r r+1 _ (an assignment): what Lua 5.4.4 emits when the key's constant index
+**     does not fit in 8 bits (more than 256 constants in a function) or the name is a long
+**     string (more than 40 bytes).
+** An upvalue is the chunk's _ENV when it is upvalue 0 of the main function (checked to be
+** named "_ENV") or captures such an upvalue of the enclosing function (instack = 0); a nested
+** function's "_ENV" that captures a local of its parent is a user-made environment and its
+** accesses are not globals of the sandbox.
+**
+** Limits (reads not seen): accesses through a copy of _ENV in a local or another table
+** (`local e = _ENV; e.io`, `local _ENV = _ENV`), and keys that are not constants
+** (`_ENV[name]`). A GETUPVAL/LOADK pair of that second shape that is not read at once is taken
+** as an assignment only when a SETTABLE on the same two registers follows; that can at worst
+** hide a finding, never invent one.
+**
+** Memory comes from the state's allocator (lua_getallocf), so the sandbox's cap applies.
+*/
+#include "lint.h"
+
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Lua 5.4.4 constants (lopcodes.h, lobject.h, lundump.h); checked against real dumps ---- */
+
+#define LINT_OP_LOADK       3
+#define LINT_OP_LOADKX      4
+#define LINT_OP_GETUPVAL    9
+#define LINT_OP_GETTABUP    11
+#define LINT_OP_GETTABLE    12
+#define LINT_OP_SETTABUP    15
+#define LINT_OP_SETTABLE    16
+#define LINT_OP_CLOSURE     79
+#define LINT_OP_EXTRAARG    82
+#define LINT_NUM_OPCODES    83
+
+#define LINT_K_NIL          0x00
+#define LINT_K_FALSE        0x01
+#define LINT_K_TRUE         0x11
+#define LINT_K_INT          0x03
+#define LINT_K_FLOAT        0x13
+#define LINT_K_SHORT_STRING 0x04
+#define LINT_K_LONG_STRING  0x14
+
+#define LINT_VERSION        0x54
+#define LINT_FORMAT         0
+#define LINT_DATA           "\x19\x93\r\n\x1a\n"
+#define LINT_TEST_INT       0x5678
+#define LINT_TEST_NUMBER    370.5
+#define LINT_ABSLINEINFO    (-0x80) /* lineinfo byte: the line is in abslineinfo */
+#define LINT_MAX_REGISTER   255
+
+/* Nesting of functions; the parser refuses far less (its C-level limit is 200). */
+#define LINT_MAX_DEPTH      256
+/* Longest name shown in a message (longer ones are cut and end with "..."). */
+#define LINT_NAME_SHOWN     80
+
+#define LINT_MESSAGE_BROKEN "cannot examine the chunk"
+#define LINT_MESSAGE_NOMEM  "cannot examine the chunk (out of memory)"
+
+typedef enum lint_status { LINT_OK = 0, LINT_BROKEN, LINT_NOMEM } lint_status;
+
+/* A string inside the dump buffer (not NUL-terminated). */
+typedef struct lint_text {
+    const char *bytes;
+    size_t      length;
+} lint_text;
+
+typedef struct lint_finding {
+    lint_text name;
+    int       line;
+    size_t    order; /* position in source order before sorting by line */
+} lint_finding;
+
+typedef struct lint_list {
+    lint_finding *items;
+    size_t        count;
+    size_t        capacity;
+} lint_list;
+
+typedef struct lint_reader {
+    lua_Alloc            alloc;
+    void                *alloc_ud;
+    lint_status          status;
+    unsigned char       *dump; /* lua_dump's output */
+    size_t               dump_size;
+    size_t               dump_capacity;
+    const unsigned char *data; /* == dump once complete */
+    size_t               pos;
+    lint_text           *assigned; /* every name assigned through _ENV, anywhere */
+    size_t               assigned_count;
+    size_t               assigned_capacity;
+    unsigned             main_upvalues; /* the count the header announces */
+} lint_reader;
+
+typedef struct lint_constant {
+    int       tag;
+    lint_text text; /* strings only */
+} lint_constant;
+
+/* One function prototype, as far as the analysis needs it. */
+typedef struct lint_function {
+    const unsigned char *code; /* code_count instructions, 4 bytes each, unaligned */
+    int                  code_count;
+    lint_constant       *constants;
+    int                  constant_count;
+    unsigned char       *env; /* env[i] != 0: upvalue i is the chunk's _ENV */
+    int                  upvalue_count;
+    lint_list           *children; /* findings of each nested function, in its own order */
+    int                  child_count;
+    int                 *lines; /* source line of each instruction */
+} lint_function;
+
+/* ---- memory ---------------------------------------------------------------------------- */
+
+static int fail(lint_reader *r, lint_status status)
+{
+    if (r->status == LINT_OK)
+        r->status = status;
+    return -1;
+}
+
+static int broken(lint_reader *r)
+{
+    return fail(r, LINT_BROKEN);
+}
+
+/* count * size bytes from the state's allocator; NULL (status set) on failure or count 0. */
+static void *allocate_array(lint_reader *r, size_t count, size_t size)
+{
+    if (count == 0)
+        return NULL;
+    if (count > SIZE_MAX / size) {
+        fail(r, LINT_NOMEM);
+        return NULL;
+    }
+    void *block = r->alloc(r->alloc_ud, NULL, 0, count * size);
+    if (block == NULL)
+        fail(r, LINT_NOMEM);
+    return block;
+}
+
+static void release_array(lint_reader *r, void *block, size_t count, size_t size)
+{
+    if (block != NULL)
+        r->alloc(r->alloc_ud, block, count * size, 0);
+}
+
+/* Makes room for one more item in an array of *capacity items of size bytes. */
+static int grow(lint_reader *r, void **items, size_t *capacity, size_t count, size_t size)
+{
+    if (count < *capacity)
+        return 0;
+    size_t wanted = *capacity == 0 ? 16 : *capacity;
+    if (wanted > SIZE_MAX / 2 / size)
+        return fail(r, LINT_NOMEM);
+    wanted *= 2;
+    void *block = r->alloc(r->alloc_ud, *items, *items == NULL ? 0 : *capacity * size, wanted * size);
+    if (block == NULL)
+        return fail(r, LINT_NOMEM);
+    *items = block;
+    *capacity = wanted;
+    return 0;
+}
+
+static void list_release(lint_reader *r, lint_list *list)
+{
+    release_array(r, list->items, list->capacity, sizeof *list->items);
+    list->items = NULL;
+    list->count = 0;
+    list->capacity = 0;
+}
+
+static int list_add(lint_reader *r, lint_list *list, lint_text name, int line)
+{
+    void *items = list->items;
+    if (grow(r, &items, &list->capacity, list->count, sizeof *list->items) != 0)
+        return -1;
+    list->items = items;
+    list->items[list->count].name = name;
+    list->items[list->count].line = line;
+    list->items[list->count].order = 0;
+    list->count++;
+    return 0;
+}
+
+/* Appends every finding of from to to, and empties from. */
+static int list_move(lint_reader *r, lint_list *to, lint_list *from)
+{
+    for (size_t i = 0; i < from->count; i++)
+        if (list_add(r, to, from->items[i].name, from->items[i].line) != 0)
+            return -1;
+    list_release(r, from);
+    return 0;
+}
+
+static int add_assigned(lint_reader *r, lint_text name)
+{
+    void *items = r->assigned;
+    if (grow(r, &items, &r->assigned_capacity, r->assigned_count, sizeof *r->assigned) != 0)
+        return -1;
+    r->assigned = items;
+    r->assigned[r->assigned_count++] = name;
+    return 0;
+}
+
+/* ---- the dump -------------------------------------------------------------------------- */
+
+static int dump_writer(lua_State *L, const void *bytes, size_t size, void *ud)
+{
+    (void)L;
+    lint_reader *r = ud;
+    if (size == 0)
+        return 0;
+    if (size > SIZE_MAX / 2 - r->dump_size)
+        return fail(r, LINT_NOMEM) != 0;
+    if (r->dump_size + size > r->dump_capacity) {
+        size_t wanted = r->dump_capacity == 0 ? 4096 : r->dump_capacity;
+        while (wanted < r->dump_size + size)
+            wanted *= 2;
+        void *block = r->alloc(r->alloc_ud, r->dump, r->dump == NULL ? 0 : r->dump_capacity, wanted);
+        if (block == NULL)
+            return fail(r, LINT_NOMEM) != 0;
+        r->dump = block;
+        r->dump_capacity = wanted;
+    }
+    memcpy(r->dump + r->dump_size, bytes, size);
+    r->dump_size += size;
+    return 0;
+}
+
+/* ---- reading (every read is bounds-checked; any failure marks the chunk broken) ----------- */
+
+static size_t remaining(const lint_reader *r)
+{
+    return r->dump_size - r->pos;
+}
+
+static int read_bytes(lint_reader *r, size_t count, const unsigned char **out)
+{
+    if (count > remaining(r))
+        return broken(r);
+    *out = r->data + r->pos;
+    r->pos += count;
+    return 0;
+}
+
+static int read_byte(lint_reader *r, unsigned *out)
+{
+    const unsigned char *byte;
+    if (read_bytes(r, 1, &byte) != 0)
+        return -1;
+    *out = *byte;
+    return 0;
+}
+
+/* loadUnsigned: 7-bit groups, most significant first; the high bit marks the LAST byte. */
+static int read_unsigned(lint_reader *r, size_t limit, size_t *out)
+{
+    size_t   value = 0;
+    unsigned byte;
+    limit >>= 7;
+    do {
+        if (read_byte(r, &byte) != 0)
+            return -1;
+        if (value >= limit)
+            return broken(r);
+        value = (value << 7) | (byte & 0x7f);
+    } while ((byte & 0x80) == 0);
+    *out = value;
+    return 0;
+}
+
+static int read_int(lint_reader *r, int *out)
+{
+    size_t value;
+    if (read_unsigned(r, INT_MAX, &value) != 0)
+        return -1;
+    *out = (int)value;
+    return 0;
+}
+
+/* A count of items that each take at least item_bytes in the dump. */
+static int read_count(lint_reader *r, size_t item_bytes, int *out)
+{
+    if (read_int(r, out) != 0)
+        return -1;
+    if ((size_t)*out > remaining(r) / item_bytes)
+        return broken(r);
+    return 0;
+}
+
+/* A string: size + 1 (0 for NULL), then the bytes without a terminator. */
+static int read_string(lint_reader *r, lint_text *out, int *present)
+{
+    size_t               size;
+    const unsigned char *bytes;
+    if (read_unsigned(r, SIZE_MAX, &size) != 0)
+        return -1;
+    *present = size != 0;
+    out->bytes = NULL;
+    out->length = 0;
+    if (size == 0)
+        return 0;
+    if (read_bytes(r, size - 1, &bytes) != 0)
+        return -1;
+    out->bytes = (const char *)bytes;
+    out->length = size - 1;
+    return 0;
+}
+
+static int skip_string(lint_reader *r)
+{
+    lint_text text;
+    int       present;
+    return read_string(r, &text, &present);
+}
+
+static int read_header(lint_reader *r)
+{
+    static const char    signature[] = LUA_SIGNATURE;
+    static const char    data[] = LINT_DATA;
+    const unsigned char *bytes;
+    unsigned             version, format, instruction_size, integer_size, number_size;
+    lua_Integer          test_int;
+    lua_Number           test_number;
+
+    if (read_bytes(r, sizeof signature - 1, &bytes) != 0 || memcmp(bytes, signature, sizeof signature - 1) != 0)
+        return broken(r);
+    if (read_byte(r, &version) != 0 || read_byte(r, &format) != 0)
+        return -1;
+    if (version != LINT_VERSION || format != LINT_FORMAT)
+        return broken(r);
+    if (read_bytes(r, sizeof data - 1, &bytes) != 0 || memcmp(bytes, data, sizeof data - 1) != 0)
+        return broken(r);
+    if (read_byte(r, &instruction_size) != 0 || read_byte(r, &integer_size) != 0
+        || read_byte(r, &number_size) != 0)
+        return -1;
+    if (instruction_size != 4 || integer_size != sizeof(lua_Integer) || number_size != sizeof(lua_Number))
+        return broken(r);
+    if (read_bytes(r, sizeof test_int, &bytes) != 0)
+        return -1;
+    memcpy(&test_int, bytes, sizeof test_int);
+    if (read_bytes(r, sizeof test_number, &bytes) != 0)
+        return -1;
+    memcpy(&test_number, bytes, sizeof test_number);
+    if (test_int != LINT_TEST_INT || test_number < LINT_TEST_NUMBER || test_number > LINT_TEST_NUMBER)
+        return broken(r);
+    return 0;
+}
+
+/* ---- one function ---------------------------------------------------------------------- */
+
+static uint32_t instruction_at(const lint_function *f, int pc)
+{
+    uint32_t instruction;
+    memcpy(&instruction, f->code + (size_t)pc * 4, sizeof instruction);
+    return instruction;
+}
+
+static unsigned opcode_of(uint32_t i)
+{
+    return i & 0x7fu;
+}
+
+static unsigned arg_a(uint32_t i)
+{
+    return (i >> 7) & 0xffu;
+}
+
+static unsigned arg_b(uint32_t i)
+{
+    return (i >> 16) & 0xffu;
+}
+
+static unsigned arg_c(uint32_t i)
+{
+    return (i >> 24) & 0xffu;
+}
+
+static unsigned arg_bx(uint32_t i)
+{
+    return i >> 15;
+}
+
+static unsigned arg_ax(uint32_t i)
+{
+    return i >> 7;
+}
+
+static int is_env(const lint_function *f, unsigned upvalue)
+{
+    return upvalue < (unsigned)f->upvalue_count && f->env[upvalue] != 0;
+}
+
+/* The string constant at index, or -1 (broken) when out of range or not a string. */
+static int string_constant(lint_reader *r, const lint_function *f, unsigned index, lint_text *out)
+{
+    if (index >= (unsigned)f->constant_count)
+        return broken(r);
+    const lint_constant *k = &f->constants[index];
+    if (k->tag != LINT_K_SHORT_STRING && k->tag != LINT_K_LONG_STRING)
+        return broken(r);
+    *out = k->text;
+    return 0;
+}
+
+static int read_constants(lint_reader *r, lint_function *f)
+{
+    if (read_count(r, 1, &f->constant_count) != 0)
+        return -1;
+    f->constants = allocate_array(r, (size_t)f->constant_count, sizeof *f->constants);
+    if (f->constant_count > 0 && f->constants == NULL)
+        return -1;
+    for (int i = 0; i < f->constant_count; i++) {
+        lint_constant       *k = &f->constants[i];
+        const unsigned char *bytes;
+        unsigned             tag;
+        int                  present;
+        if (read_byte(r, &tag) != 0)
+            return -1;
+        k->tag = (int)tag;
+        k->text.bytes = NULL;
+        k->text.length = 0;
+        switch (tag) {
+        case LINT_K_NIL:
+        case LINT_K_FALSE:
+        case LINT_K_TRUE:
+            break;
+        case LINT_K_INT:
+            if (read_bytes(r, sizeof(lua_Integer), &bytes) != 0)
+                return -1;
+            break;
+        case LINT_K_FLOAT:
+            if (read_bytes(r, sizeof(lua_Number), &bytes) != 0)
+                return -1;
+            break;
+        case LINT_K_SHORT_STRING:
+        case LINT_K_LONG_STRING:
+            if (read_string(r, &k->text, &present) != 0)
+                return -1;
+            if (!present)
+                return broken(r);
+            break;
+        default:
+            return broken(r);
+        }
+    }
+    return 0;
+}
+
+/* Upvalue descriptions: which of them are the chunk's _ENV (names are checked later). */
+static int read_upvalues(lint_reader *r, lint_function *f, const lint_function *parent)
+{
+    if (read_count(r, 3, &f->upvalue_count) != 0)
+        return -1;
+    if (parent == NULL && (unsigned)f->upvalue_count != r->main_upvalues)
+        return broken(r);
+    f->env = allocate_array(r, (size_t)f->upvalue_count, sizeof *f->env);
+    if (f->upvalue_count > 0 && f->env == NULL)
+        return -1;
+    for (int i = 0; i < f->upvalue_count; i++) {
+        unsigned instack, index, kind;
+        if (read_byte(r, &instack) != 0 || read_byte(r, &index) != 0 || read_byte(r, &kind) != 0)
+            return -1;
+        if (parent == NULL)
+            f->env[i] = i == 0; /* the main function's only upvalue is _ENV */
+        else
+            f->env[i] = instack == 0 && is_env(parent, index);
+    }
+    return 0;
+}
+
+/* lineinfo and abslineinfo into one line per instruction, as luaG_getfuncline reads them:
+** an absolute anchor wherever abslineinfo names the pc, else the previous line plus the
+** signed delta. */
+static int read_lines(lint_reader *r, lint_function *f, int linedefined)
+{
+    const unsigned char *deltas;
+    int                  delta_count, anchor_count, anchor_pc = -1, anchor_line = 0;
+    long long            line = linedefined;
+
+    if (read_count(r, 1, &delta_count) != 0)
+        return -1;
+    if (delta_count != f->code_count || read_bytes(r, (size_t)delta_count, &deltas) != 0)
+        return broken(r);
+    if (read_count(r, 2, &anchor_count) != 0)
+        return -1;
+    f->lines = allocate_array(r, (size_t)f->code_count, sizeof *f->lines);
+    if (f->lines == NULL)
+        return -1;
+    if (anchor_count > 0 && (read_int(r, &anchor_pc) != 0 || read_int(r, &anchor_line) != 0))
+        return -1;
+    for (int pc = 0; pc < f->code_count; pc++) {
+        if (anchor_count > 0 && pc == anchor_pc) {
+            line = anchor_line;
+            if (--anchor_count > 0) {
+                int previous = anchor_pc;
+                if (read_int(r, &anchor_pc) != 0 || read_int(r, &anchor_line) != 0)
+                    return -1;
+                if (anchor_pc <= previous)
+                    return broken(r);
+            }
+        } else {
+            int delta = deltas[pc] < 0x80 ? deltas[pc] : deltas[pc] - 0x100; /* a signed byte */
+            if (delta == LINT_ABSLINEINFO)
+                return broken(r);
+            line += delta;
+        }
+        if (line < 0 || line > INT_MAX)
+            return broken(r);
+        f->lines[pc] = (int)line;
+    }
+    if (anchor_count != 0)
+        return broken(r); /* an anchor past the code, or out of order */
+    return 0;
+}
+
+static int read_debug(lint_reader *r, lint_function *f, int linedefined)
+{
+    int count;
+    if (read_lines(r, f, linedefined) != 0)
+        return -1;
+    if (read_count(r, 3, &count) != 0) /* local variables: name, startpc, endpc */
+        return -1;
+    for (int i = 0; i < count; i++) {
+        int pc;
+        if (skip_string(r) != 0 || read_int(r, &pc) != 0 || read_int(r, &pc) != 0)
+            return -1;
+    }
+    if (read_count(r, 1, &count) != 0) /* upvalue names */
+        return -1;
+    if (count != f->upvalue_count)
+        return broken(r);
+    for (int i = 0; i < count; i++) {
+        lint_text name;
+        int       present;
+        if (read_string(r, &name, &present) != 0)
+            return -1;
+        if (f->env[i] && (!present || name.length != 4 || memcmp(name.bytes, "_ENV", 4) != 0))
+            return broken(r);
+    }
+    return 0;
+}
+
+/* If the instruction at pc loads a string constant into register, the constant and the pc of
+** the last instruction of the load (LOADKX is followed by EXTRAARG). */
+static int string_load_at(lint_reader *r, const lint_function *f, int pc, unsigned reg, lint_text *key, int *last)
+{
+    if (pc >= f->code_count)
+        return 0;
+    uint32_t i = instruction_at(f, pc);
+    unsigned index;
+    if (arg_a(i) != reg)
+        return 0;
+    if (opcode_of(i) == LINT_OP_LOADK) {
+        index = arg_bx(i);
+        *last = pc;
+    } else if (opcode_of(i) == LINT_OP_LOADKX) {
+        if (pc + 1 >= f->code_count || opcode_of(instruction_at(f, pc + 1)) != LINT_OP_EXTRAARG)
+            return broken(r);
+        index = arg_ax(instruction_at(f, pc + 1));
+        *last = pc + 1;
+    } else {
+        return 0;
+    }
+    if (index >= (unsigned)f->constant_count)
+        return broken(r);
+    int tag = f->constants[index].tag;
+    if (tag != LINT_K_SHORT_STRING && tag != LINT_K_LONG_STRING)
+        return 0; /* _ENV[1.5] and the like: not a name */
+    *key = f->constants[index].text;
+    return 1;
+}
+
+/* Walks the code: reads through _ENV go to out (nested functions' findings are spliced in
+** where their CLOSURE is), assignments go to the reader's assigned list. */
+static int analyse(lint_reader *r, lint_function *f, lint_list *out)
+{
+    lint_text pending[LINT_MAX_REGISTER + 1]; /* register -> key of a GETUPVAL/LOADK pair */
+    lint_text key;
+    for (int i = 0; i <= LINT_MAX_REGISTER; i++)
+        pending[i].bytes = NULL;
+
+    for (int pc = 0; pc < f->code_count; pc++) {
+        uint32_t i = instruction_at(f, pc);
+        unsigned op = opcode_of(i);
+        int      last = pc;
+        if (op >= LINT_NUM_OPCODES)
+            return broken(r);
+        switch (op) {
+        case LINT_OP_GETTABUP:
+            if (arg_b(i) >= (unsigned)f->upvalue_count)
+                return broken(r);
+            if (is_env(f, arg_b(i))) {
+                if (string_constant(r, f, arg_c(i), &key) != 0 || list_add(r, out, key, f->lines[pc]) != 0)
+                    return -1;
+            }
+            break;
+        case LINT_OP_SETTABUP:
+            if (arg_a(i) >= (unsigned)f->upvalue_count)
+                return broken(r);
+            if (is_env(f, arg_a(i))) {
+                if (string_constant(r, f, arg_b(i), &key) != 0 || add_assigned(r, key) != 0)
+                    return -1;
+            }
+            break;
+        case LINT_OP_GETUPVAL: {
+            unsigned reg = arg_a(i);
+            if (arg_b(i) >= (unsigned)f->upvalue_count)
+                return broken(r);
+            if (!is_env(f, arg_b(i)) || reg >= LINT_MAX_REGISTER)
+                break;
+            int loaded = string_load_at(r, f, pc + 1, reg + 1, &key, &last);
+            if (loaded < 0)
+                return -1;
+            if (loaded == 0)
+                break;
+            if (last + 1 < f->code_count) {
+                uint32_t next = instruction_at(f, last + 1);
+                if (opcode_of(next) == LINT_OP_GETTABLE && arg_b(next) == reg && arg_c(next) == reg + 1) {
+                    if (list_add(r, out, key, f->lines[last + 1]) != 0)
+                        return -1;
+                    break;
+                }
+            }
+            pending[reg] = key; /* the target of an assignment, if a SETTABLE follows */
+            break;
+        }
+        case LINT_OP_SETTABLE:
+            if (arg_a(i) < LINT_MAX_REGISTER && arg_b(i) == arg_a(i) + 1 && pending[arg_a(i)].bytes != NULL) {
+                if (add_assigned(r, pending[arg_a(i)]) != 0)
+                    return -1;
+                pending[arg_a(i)].bytes = NULL;
+            }
+            break;
+        case LINT_OP_CLOSURE:
+            if (arg_bx(i) >= (unsigned)f->child_count)
+                return broken(r);
+            if (list_move(r, out, &f->children[arg_bx(i)]) != 0)
+                return -1;
+            break;
+        default:
+            break;
+        }
+    }
+    for (int c = 0; c < f->child_count; c++) /* not reached by a CLOSURE (never seen) */
+        if (list_move(r, out, &f->children[c]) != 0)
+            return -1;
+    return 0;
+}
+
+/* dumpFunction: source, linedefined, lastlinedefined, numparams, is_vararg, maxstacksize,
+** code, constants, upvalues, protos, debug. parent is NULL for the main function. */
+static int read_function(lint_reader *r, const lint_function *parent, int depth, lint_list *out)
+{
+    lint_function        f;
+    const unsigned char *bytes;
+    int                  linedefined, lastlinedefined, result = -1;
+
+    memset(&f, 0, sizeof f);
+    if (depth > LINT_MAX_DEPTH) {
+        broken(r);
+        return -1;
+    }
+    if (skip_string(r) != 0 || read_int(r, &linedefined) != 0 || read_int(r, &lastlinedefined) != 0)
+        goto done;
+    if (read_bytes(r, 3, &bytes) != 0) /* numparams, is_vararg, maxstacksize */
+        goto done;
+    if (read_count(r, 4, &f.code_count) != 0)
+        goto done;
+    if (f.code_count == 0 || read_bytes(r, (size_t)f.code_count * 4, &f.code) != 0) {
+        broken(r);
+        goto done;
+    }
+    if (read_constants(r, &f) != 0 || read_upvalues(r, &f, parent) != 0)
+        goto done;
+    if (read_count(r, 1, &f.child_count) != 0)
+        goto done;
+    f.children = allocate_array(r, (size_t)f.child_count, sizeof *f.children);
+    if (f.child_count > 0 && f.children == NULL)
+        goto done;
+    if (f.children != NULL)
+        memset(f.children, 0, (size_t)f.child_count * sizeof *f.children);
+    for (int c = 0; c < f.child_count; c++)
+        if (read_function(r, &f, depth + 1, &f.children[c]) != 0)
+            goto done;
+    if (read_debug(r, &f, linedefined) != 0)
+        goto done;
+    result = analyse(r, &f, out);
+
+done:
+    for (int c = 0; c < f.child_count && f.children != NULL; c++)
+        list_release(r, &f.children[c]);
+    release_array(r, f.children, (size_t)f.child_count, sizeof *f.children);
+    release_array(r, f.constants, (size_t)f.constant_count, sizeof *f.constants);
+    release_array(r, f.env, (size_t)f.upvalue_count, sizeof *f.env);
+    release_array(r, f.lines, (size_t)f.code_count, sizeof *f.lines);
+    return result;
+}
+
+/* ---- findings -------------------------------------------------------------------------- */
+
+static int compare_text(const void *a, const void *b)
+{
+    const lint_text *x = a, *y = b;
+    size_t           shorter = x->length < y->length ? x->length : y->length;
+    int              c = shorter == 0 ? 0 : memcmp(x->bytes, y->bytes, shorter);
+    if (c != 0)
+        return c;
+    return (x->length > y->length) - (x->length < y->length);
+}
+
+static int compare_findings(const void *a, const void *b)
+{
+    const lint_finding *x = a, *y = b;
+    if (x->line != y->line)
+        return (x->line > y->line) - (x->line < y->line);
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+static int text_equals(lint_text text, const char *name)
+{
+    size_t length = strlen(name);
+    return text.length == length && (length == 0 || memcmp(text.bytes, name, length) == 0);
+}
+
+static int is_allowed(lint_text name, const char *const *allowed)
+{
+    for (size_t i = 0; allowed != NULL && allowed[i] != NULL; i++)
+        if (text_equals(name, allowed[i]))
+            return 1;
+    return 0;
+}
+
+/* Control bytes become '?' (names come from the policy and end up on a terminal). */
+static void report_finding(wd_lint_report_fn report, void *context, const lint_finding *finding)
+{
+    char   shown[LINT_NAME_SHOWN + 4];
+    char   message[LINT_NAME_SHOWN + 64];
+    size_t length = finding->name.length > LINT_NAME_SHOWN ? LINT_NAME_SHOWN : finding->name.length;
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = (unsigned char)finding->name.bytes[i];
+        shown[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    if (length < finding->name.length) {
+        memcpy(shown + length, "...", 3);
+        length += 3;
+    }
+    shown[length] = '\0';
+    snprintf(message, sizeof message, "unknown global '%s' (the sandbox does not offer it)", shown);
+    if (report != NULL)
+        report(context, finding->line, message);
+}
+
+/* Reports the findings not allowed and not assigned, once per name and line, by line.
+** Returns the number reported. */
+static int report_findings(lint_reader *r, lint_list *found, const char *const *allowed, wd_lint_report_fn report,
+                           void *context)
+{
+    int reported = 0;
+    if (r->assigned_count > 1)
+        qsort(r->assigned, r->assigned_count, sizeof *r->assigned, compare_text);
+    for (size_t i = 0; i < found->count; i++)
+        found->items[i].order = i;
+    if (found->count > 1)
+        qsort(found->items, found->count, sizeof *found->items, compare_findings);
+    for (size_t i = 0; i < found->count; i++) {
+        const lint_finding *finding = &found->items[i];
+        int                 repeated = 0;
+        if (is_allowed(finding->name, allowed))
+            continue;
+        if (r->assigned_count > 0
+            && bsearch(&finding->name, r->assigned, r->assigned_count, sizeof *r->assigned, compare_text) != NULL)
+            continue;
+        for (size_t j = i; j > 0 && found->items[j - 1].line == finding->line && !repeated; j--)
+            repeated = compare_text(&found->items[j - 1].name, &finding->name) == 0;
+        if (repeated)
+            continue;
+        report_finding(report, context, finding);
+        if (reported < INT_MAX)
+            reported++;
+    }
+    return reported;
+}
+
+/* ---- the entry point ------------------------------------------------------------------- */
+
+int wd_lint_globals(lua_State *L, const char *const *allowed, wd_lint_report_fn report, void *context)
+{
+    lint_reader r;
+    lint_list   found = { NULL, 0, 0 };
+    int         result = -1;
+
+    memset(&r, 0, sizeof r);
+    r.alloc = lua_getallocf(L, &r.alloc_ud);
+
+    if (lua_gettop(L) < 1 || lua_type(L, -1) != LUA_TFUNCTION || lua_iscfunction(L, -1)) {
+        broken(&r);
+        goto done;
+    }
+    if (lua_dump(L, dump_writer, &r, 0) != 0 || r.status != LINT_OK) {
+        broken(&r);
+        goto done;
+    }
+    r.data = r.dump;
+    r.pos = 0;
+    if (read_header(&r) != 0 || read_byte(&r, &r.main_upvalues) != 0)
+        goto done;
+    if (read_function(&r, NULL, 0, &found) != 0)
+        goto done;
+    if (r.pos != r.dump_size) {
+        broken(&r);
+        goto done;
+    }
+    result = report_findings(&r, &found, allowed, report, context);
+
+done:
+    if (result < 0 && report != NULL)
+        report(context, 0, r.status == LINT_NOMEM ? LINT_MESSAGE_NOMEM : LINT_MESSAGE_BROKEN);
+    list_release(&r, &found);
+    release_array(&r, r.assigned, r.assigned_capacity, sizeof *r.assigned);
+    release_array(&r, r.dump, r.dump_capacity, 1);
+    return result;
+}

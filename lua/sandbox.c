@@ -1,0 +1,1030 @@
+/*
+** sandbox.c — owns the sandboxed Lua state: its counting allocator and per-state context, the
+** allowlisted base environment (built from an empty table, CONTRACTS.md section 2), the locked
+** string metatable, read-only proxies, per-file environments, text-only loading, and the
+** limits of one evaluation (instructions, wall clock, memory) with their sticky abort.
+**
+** Cost model. The count hook charges 1000 steps every 1000 VM instructions. Work done inside C
+** functions is charged too, so that no single call can run long between two hook firings:
+** pattern matching (pattern.c, through wd_sandbox_charge), the C library functions whose cost
+** grows with their input (wrapped below: string.byte, string.rep, table.insert/remove/move/
+** sort/concat/unpack, utf8.len/codepoint/offset, tonumber), and every allocation made during
+** an evaluation (one step per WD_SANDBOX_BYTES_PER_STEP bytes), which covers string building
+** (rep, upper, sub, format, .., table.concat) and table growth. The clock is read whenever
+** 1000 steps have gathered, from the hook or from a charge.
+**
+** Sticky abort. Once a limit trips, the abort kind stays set until wd_sandbox_call returns:
+** the hook is re-armed with a count of 1 so every following instruction raises again, the
+** pcall/xpcall wrappers re-raise instead of returning, and allocations are refused. The limit
+** messages are created when the state is made and kept in the registry, so raising them again
+** allocates nothing.
+*/
+#include "sandbox.h"
+
+#include <lauxlib.h>
+#include <lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pattern.h"
+
+_Static_assert(LUA_EXTRASPACE >= sizeof(void *), "the context pointer lives in the extra space");
+
+enum {
+    WD_SANDBOX_HOOK_COUNT = 1000,     /* instructions between two count hooks */
+    WD_SANDBOX_CLOCK_EVERY = 1000,    /* steps between two reads of the clock */
+    WD_SANDBOX_BYTES_PER_STEP = 64    /* bytes allocated or scanned per charged step */
+};
+
+/* The per-state context. Owned by the state (freed by wd_sandbox_close after lua_close, whose
+** frees still go through the allocator that reads it). */
+typedef struct wd_sandbox_context {
+    lua_State        *L;             /* main thread: the allocator re-arms its hook */
+    wd_sandbox_limits limits;
+    size_t            used;          /* bytes the state holds */
+    size_t            cap;           /* limits.memory, or SIZE_MAX when 0 */
+    bool              memory_hit;    /* the cap refused a growth since the evaluation began */
+    int64_t           budget;        /* steps left in the running evaluation */
+    int64_t           until_clock;   /* steps left before the clock is read again */
+    int64_t           deadline_ns;   /* CLOCK_MONOTONIC; INT64_MAX = none */
+    int               depth;         /* wd_sandbox_call nesting; 0 = no evaluation running */
+    wd_sandbox_abort  abort;         /* sticky until the outermost wd_sandbox_call returns */
+    wd_sandbox_log_fn log;
+    void             *log_context;
+    char              messages[4][64]; /* indexed by wd_sandbox_abort; [0] unused */
+} wd_sandbox_context;
+
+/* Registry keys: the addresses of these bytes. */
+static const char wd_sandbox_keys[6] = { 0 };
+#define WD_KEY_BASE    ((const void *)&wd_sandbox_keys[0]) /* the frozen base table */
+#define WD_KEY_CACHE   ((const void *)&wd_sandbox_keys[1]) /* real table -> proxy, weak keys */
+#define WD_KEY_MESSAGE(kind) ((const void *)&wd_sandbox_keys[2 + (kind)]) /* limit messages */
+/* Marks a proxy's metatable (its slot 2), telling our proxies apart from other tables. */
+static const char wd_sandbox_proxy_tag = 0;
+
+static void *wd_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
+static wd_sandbox_context *wd_sandbox_context_of(lua_State *L)
+{
+    return *(wd_sandbox_context **)lua_getextraspace(L);
+}
+
+/* The context when L was made by wd_sandbox_new, else NULL (plain states use our C functions
+** too, e.g. in the pattern tests). */
+static wd_sandbox_context *wd_sandbox_context_checked(lua_State *L)
+{
+    void *ud = NULL;
+    if (lua_getallocf(L, &ud) != wd_sandbox_alloc)
+        return NULL;
+    return ud;
+}
+
+static int64_t wd_sandbox_now_ns(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- limits and the abort --- */
+
+static void wd_sandbox_hook(lua_State *L, lua_Debug *ar);
+
+/* Sets the sticky abort and re-arms the hook so the next instruction raises. Calls no
+** function that can raise: the allocator uses it. */
+static wd_sandbox_abort wd_sandbox_trip(wd_sandbox_context *ctx, wd_sandbox_abort kind)
+{
+    ctx->abort = kind;
+    lua_sethook(ctx->L, wd_sandbox_hook, LUA_MASKCOUNT, 1);
+    return kind;
+}
+
+/* Spends steps from the budget and reads the clock when enough have gathered. Returns the
+** abort kind it tripped, or WD_SANDBOX_OK. Never raises. */
+static wd_sandbox_abort wd_sandbox_account(wd_sandbox_context *ctx, int64_t steps)
+{
+    ctx->budget -= steps;
+    if (ctx->budget <= 0)
+        return wd_sandbox_trip(ctx, WD_SANDBOX_INSTRUCTIONS);
+    ctx->until_clock -= steps;
+    if (ctx->until_clock <= 0) {
+        ctx->until_clock = WD_SANDBOX_CLOCK_EVERY;
+        if (wd_sandbox_now_ns() >= ctx->deadline_ns)
+            return wd_sandbox_trip(ctx, WD_SANDBOX_TIME);
+    }
+    return WD_SANDBOX_OK;
+}
+
+/* Raises the sticky limit error. Allocates nothing: the message string was made with the
+** state, and a full stack is cleared first (we are leaving this frame anyway). */
+static int wd_sandbox_raise(lua_State *L, const wd_sandbox_context *ctx)
+{
+    if (!lua_checkstack(L, 1))
+        lua_settop(L, 0);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, WD_KEY_MESSAGE(ctx->abort));
+    return lua_error(L);
+}
+
+static void wd_sandbox_spend(lua_State *L, wd_sandbox_context *ctx, int64_t steps)
+{
+    if (ctx->abort != WD_SANDBOX_OK || wd_sandbox_account(ctx, steps) != WD_SANDBOX_OK)
+        wd_sandbox_raise(L, ctx);
+}
+
+static void wd_sandbox_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    wd_sandbox_spend(L, wd_sandbox_context_of(L), WD_SANDBOX_HOOK_COUNT);
+}
+
+void wd_sandbox_charge(lua_State *L, int64_t steps)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx == NULL || ctx->depth == 0)
+        return;
+    wd_sandbox_spend(L, ctx, steps > 0 ? steps : 0);
+}
+
+/* Lua's allocator contract: nsize 0 frees; ptr NULL means a new block (osize is then a type
+** tag, not a size); a shrink must never fail. Growth is refused past the cap, and during an
+** evaluation it is charged to the budget and refused once the evaluation is aborted. */
+static void *wd_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    wd_sandbox_context *ctx = ud;
+    size_t old = ptr != NULL ? osize : 0;
+    void *block;
+
+    if (nsize == 0) {
+        free(ptr);
+        ctx->used -= old;
+        return NULL;
+    }
+    if (nsize > old) {
+        size_t growth = nsize - old;
+        if (growth > ctx->cap - ctx->used) {
+            ctx->memory_hit = true;
+            return NULL;
+        }
+        if (ctx->depth > 0) {
+            if (ctx->abort != WD_SANDBOX_OK)
+                return NULL;
+            if (growth >= WD_SANDBOX_BYTES_PER_STEP &&
+                wd_sandbox_account(ctx, (int64_t)(growth / WD_SANDBOX_BYTES_PER_STEP)) != WD_SANDBOX_OK)
+                return NULL;
+        }
+    }
+    block = realloc(ptr, nsize);
+    if (block == NULL) {
+        if (nsize > old)
+            return NULL;
+        block = ptr; /* a failed shrink keeps the larger block; Lua must not see it fail */
+    }
+    ctx->used = ctx->used - old + nsize;
+    return block;
+}
+
+static int wd_sandbox_panic(lua_State *L)
+{
+    const char *message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(not a string)";
+    fprintf(stderr, "warden: unprotected Lua error (a bug in the host code): %s\n", message);
+    fflush(stderr);
+    abort();
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ read-only proxies --- */
+
+/* Pushes the table a proxy stands for, or raises when the value at index is not one of our
+** proxies (proxy_next is reachable from scripts through pairs and may be called on anything). */
+static void wd_sandbox_proxy_target(lua_State *L, int index)
+{
+    if (lua_type(L, index) == LUA_TTABLE && lua_getmetatable(L, index)) {
+        if (lua_rawgeti(L, -1, 2) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == &wd_sandbox_proxy_tag) {
+            lua_pop(L, 1);
+            lua_rawgeti(L, -1, 1);
+            lua_remove(L, -2);
+            return;
+        }
+        lua_pop(L, 2);
+    }
+    luaL_error(L, "not a read-only table");
+}
+
+static bool wd_sandbox_is_proxy(lua_State *L, int index)
+{
+    bool proxy = false;
+    if (lua_getmetatable(L, index)) {
+        proxy = lua_rawgeti(L, -1, 2) == LUA_TLIGHTUSERDATA && lua_touserdata(L, -1) == &wd_sandbox_proxy_tag;
+        lua_pop(L, 2);
+    }
+    return proxy;
+}
+
+static void wd_sandbox_wrap(lua_State *L, int index);
+
+/* __index of a deep proxy: the real value, nested tables wrapped in their own proxies. */
+static int wd_sandbox_proxy_index(lua_State *L)
+{
+    lua_settop(L, 2);
+    wd_sandbox_proxy_target(L, 1);
+    lua_pushvalue(L, 2);
+    if (lua_gettable(L, 3) == LUA_TTABLE)
+        wd_sandbox_wrap(L, -1);
+    return 1;
+}
+
+static int wd_sandbox_proxy_newindex(lua_State *L)
+{
+    return luaL_error(L, "attempt to modify a read-only table");
+}
+
+static int wd_sandbox_proxy_len(lua_State *L)
+{
+    wd_sandbox_proxy_target(L, 1);
+    lua_len(L, -1);
+    return 1;
+}
+
+static int wd_sandbox_proxy_next(lua_State *L)
+{
+    lua_settop(L, 2);
+    wd_sandbox_proxy_target(L, 1);
+    lua_pushvalue(L, 2);
+    if (!lua_next(L, 3)) {
+        lua_pushnil(L);
+        return 1;
+    }
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        wd_sandbox_wrap(L, -1);
+        lua_replace(L, -2);
+    }
+    return 2;
+}
+
+static int wd_sandbox_proxy_pairs(lua_State *L)
+{
+    lua_pushcfunction(L, wd_sandbox_proxy_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* Pushes a new proxy of the table at index. A flat proxy indexes the real table directly (the
+** VM's fast path): only for tables that hold no tables (the library tables). */
+static void wd_sandbox_new_proxy(lua_State *L, int index, bool flat)
+{
+    index = lua_absindex(L, index);
+    luaL_checkstack(L, 4, "read-only proxy");
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 2, 5);
+    lua_pushvalue(L, index);
+    lua_rawseti(L, -2, 1);
+    lua_pushlightuserdata(L, (void *)&wd_sandbox_proxy_tag);
+    lua_rawseti(L, -2, 2);
+    if (flat)
+        lua_pushvalue(L, index);
+    else
+        lua_pushcfunction(L, wd_sandbox_proxy_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, wd_sandbox_proxy_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, wd_sandbox_proxy_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushcfunction(L, wd_sandbox_proxy_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+}
+
+/* Pushes the (cached) deep proxy of the value at index; non-tables and proxies push as they
+** are. The cache has weak keys, so a proxy lives as long as its real table. */
+static void wd_sandbox_wrap(lua_State *L, int index)
+{
+    index = lua_absindex(L, index);
+    luaL_checkstack(L, 4, "read-only proxy");
+    if (lua_type(L, index) != LUA_TTABLE || wd_sandbox_is_proxy(L, index)) {
+        lua_pushvalue(L, index);
+        return;
+    }
+    lua_rawgetp(L, LUA_REGISTRYINDEX, WD_KEY_CACHE);
+    lua_pushvalue(L, index);
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 1);
+    wd_sandbox_new_proxy(L, index, false);
+    lua_pushvalue(L, index);
+    lua_pushvalue(L, -2);
+    lua_rawset(L, -4);
+    lua_remove(L, -2);
+}
+
+void wd_sandbox_push_readonly(lua_State *L, int index)
+{
+    wd_sandbox_wrap(L, index);
+}
+
+/* ------------------------------------------------------------- charged library functions --- */
+
+/* Runs the library C function kept as upvalue 1 on this frame's arguments. */
+static int wd_sandbox_original(lua_State *L)
+{
+    lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
+    return original(L);
+}
+
+static int64_t wd_sandbox_table_length(lua_State *L, int index)
+{
+    return lua_type(L, index) == LUA_TTABLE ? (int64_t)lua_rawlen(L, index) : 0;
+}
+
+/* Elements from first to last inclusive, as table.move/concat/unpack count them. */
+static int64_t wd_sandbox_count(lua_Integer first, lua_Integer last)
+{
+    if (last < first)
+        return 0;
+    lua_Unsigned n = (lua_Unsigned)last - (lua_Unsigned)first;
+    return n >= (lua_Unsigned)INT64_MAX ? INT64_MAX : (int64_t)n + 1;
+}
+
+/* Positions i..j of a string of the given length, normalised as string.byte does (arguments
+** at first_arg and first_arg + 1; j defaults to i). */
+static int64_t wd_sandbox_string_span(lua_State *L, size_t length, int first_arg)
+{
+    lua_Integer len = (lua_Integer)length;
+    lua_Integer i = luaL_optinteger(L, first_arg, 1);
+    lua_Integer j = luaL_optinteger(L, first_arg + 1, i);
+    if (i == 0 || i < -len)
+        i = 1;
+    else if (i < 0)
+        i = len + i + 1;
+    if (j > len)
+        j = len;
+    else if (j < -len)
+        j = 0;
+    else if (j < 0)
+        j = len + j + 1;
+    return wd_sandbox_count(i, j);
+}
+
+static int wd_sandbox_string_byte(lua_State *L)
+{
+    size_t length = 0;
+    luaL_checklstring(L, 1, &length);
+    wd_sandbox_charge(L, wd_sandbox_string_span(L, length, 2));
+    return wd_sandbox_original(L);
+}
+
+/* string.rep written here: the stock one loops n times even when the result is empty
+** (string.rep("", 1e18) never ends), and we want the memory cap checked before the work. */
+static int wd_sandbox_string_rep(lua_State *L)
+{
+    size_t length = 0, separator_length = 0;
+    const char *text = luaL_checklstring(L, 1, &length);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    const char *separator = luaL_optlstring(L, 3, "", &separator_length);
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+
+    if (n <= 0 || (length == 0 && (separator_length == 0 || n == 1))) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    size_t piece = length + separator_length;
+    size_t limit = ctx != NULL ? ctx->cap - ctx->used : (size_t)LUA_MAXINTEGER;
+    if (piece < length || (lua_Unsigned)n > (lua_Unsigned)(SIZE_MAX / piece) ||
+        (size_t)n * piece - separator_length > limit) {
+        if (ctx != NULL && ctx->depth > 0) {
+            if (ctx->abort == WD_SANDBOX_OK)
+                wd_sandbox_trip(ctx, WD_SANDBOX_MEMORY);
+            return wd_sandbox_raise(L, ctx);
+        }
+        return luaL_error(L, "resulting string too large");
+    }
+    size_t total = (size_t)n * piece - separator_length;
+    luaL_Buffer buffer;
+    char *out = luaL_buffinitsize(L, &buffer, total);
+    /* one piece, then doubling copies: a handful of memcpy calls whatever n is */
+    memcpy(out, text, length);
+    if (separator_length > 0 && total > length)
+        memcpy(out + length, separator, separator_length);
+    size_t done = total < piece ? total : piece;
+    while (done < total) {
+        size_t chunk = done <= total - done ? done : total - done;
+        memcpy(out + done, out, chunk);
+        done += chunk;
+    }
+    luaL_pushresultsize(&buffer, total);
+    return 1;
+}
+
+static int wd_sandbox_table_insert(lua_State *L)
+{
+    if (lua_gettop(L) >= 3) /* insertion at a position shifts the elements after it */
+        wd_sandbox_charge(L, wd_sandbox_table_length(L, 1));
+    return wd_sandbox_original(L);
+}
+
+static int wd_sandbox_table_remove(lua_State *L)
+{
+    if (lua_gettop(L) >= 2)
+        wd_sandbox_charge(L, wd_sandbox_table_length(L, 1));
+    return wd_sandbox_original(L);
+}
+
+static int wd_sandbox_table_move(lua_State *L)
+{
+    /* the stock loop runs e - f + 1 times even over absent elements */
+    lua_Integer first = luaL_checkinteger(L, 2);
+    lua_Integer last = luaL_checkinteger(L, 3);
+    wd_sandbox_charge(L, wd_sandbox_count(first, last));
+    return wd_sandbox_original(L);
+}
+
+static int wd_sandbox_table_sort(lua_State *L)
+{
+    int64_t n = wd_sandbox_table_length(L, 1);
+    int64_t steps = n;
+    for (int64_t m = n; m > 1 && steps < INT64_MAX / 2; m >>= 1)
+        steps += n;
+    wd_sandbox_charge(L, steps);
+    return wd_sandbox_original(L);
+}
+
+/* The range of table.concat(list, sep, i, j) and table.unpack(list, i, j); j defaults to #list
+** as the library computes it (a proxy's __len included). */
+static int64_t wd_sandbox_list_range(lua_State *L, int first_arg)
+{
+    lua_Integer first = luaL_optinteger(L, first_arg, 1);
+    lua_Integer last = 0;
+    if (!lua_isnoneornil(L, first_arg + 1))
+        last = luaL_checkinteger(L, first_arg + 1);
+    else if (lua_type(L, 1) == LUA_TTABLE)
+        last = luaL_len(L, 1);
+    return wd_sandbox_count(first, last);
+}
+
+static int wd_sandbox_table_concat(lua_State *L)
+{
+    wd_sandbox_charge(L, wd_sandbox_list_range(L, 3));
+    return wd_sandbox_original(L);
+}
+
+static int wd_sandbox_table_unpack(lua_State *L)
+{
+    wd_sandbox_charge(L, wd_sandbox_list_range(L, 2));
+    return wd_sandbox_original(L);
+}
+
+/* Charges the byte length of a string argument (scans in C: utf8.len, utf8.offset, tonumber). */
+static int wd_sandbox_scan_string(lua_State *L)
+{
+    if (lua_type(L, 1) == LUA_TSTRING)
+        wd_sandbox_charge(L, (int64_t)(lua_rawlen(L, 1) / WD_SANDBOX_BYTES_PER_STEP));
+    return wd_sandbox_original(L);
+}
+
+static int wd_sandbox_utf8_codepoint(lua_State *L)
+{
+    size_t length = 0;
+    luaL_checklstring(L, 1, &length);
+    wd_sandbox_charge(L, wd_sandbox_string_span(L, length, 2));
+    return wd_sandbox_original(L);
+}
+
+/* --------------------------------------------------------------- pcall, xpcall and log --- */
+
+/* After a protected call made by a script: a limit is never returned as a value. */
+static int wd_sandbox_finish_pcall(lua_State *L, int status, int extra)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_of(L);
+    if (ctx->depth > 0) {
+        if (status == LUA_ERRMEM && ctx->abort == WD_SANDBOX_OK)
+            wd_sandbox_trip(ctx, WD_SANDBOX_MEMORY);
+        if (ctx->abort != WD_SANDBOX_OK)
+            return wd_sandbox_raise(L, ctx);
+    }
+    if (status != LUA_OK) {
+        lua_pushboolean(L, 0);
+        lua_pushvalue(L, -2);
+        return 2;
+    }
+    return lua_gettop(L) - extra;
+}
+
+static int wd_sandbox_pcall(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_pushboolean(L, 1); /* the first result when there is no error */
+    lua_insert(L, 1);
+    int status = lua_pcall(L, lua_gettop(L) - 2, LUA_MULTRET, 0);
+    return wd_sandbox_finish_pcall(L, status, 0);
+}
+
+static int wd_sandbox_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushboolean(L, 1);
+    lua_pushvalue(L, 1);
+    lua_rotate(L, 3, 2); /* true and the function go below the arguments */
+    int status = lua_pcall(L, n - 2, LUA_MULTRET, 2);
+    return wd_sandbox_finish_pcall(L, status, 2);
+}
+
+/* log(...): the arguments rendered like tostring for strings, numbers, booleans and nil, as
+** "<type>" for anything else (no __tostring ever runs), joined with tabs. */
+static int wd_sandbox_log(lua_State *L)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_of(L);
+    int n = lua_gettop(L);
+    luaL_Buffer buffer;
+    size_t length = 0;
+
+    luaL_buffinit(L, &buffer);
+    for (int i = 1; i <= n; i++) {
+        if (i > 1)
+            luaL_addchar(&buffer, '\t');
+        switch (lua_type(L, i)) {
+        case LUA_TSTRING:
+            lua_pushvalue(L, i);
+            luaL_addvalue(&buffer);
+            break;
+        case LUA_TNUMBER:
+            lua_pushvalue(L, i);
+            lua_tolstring(L, -1, NULL); /* converts the copy */
+            luaL_addvalue(&buffer);
+            break;
+        case LUA_TBOOLEAN:
+            luaL_addstring(&buffer, lua_toboolean(L, i) ? "true" : "false");
+            break;
+        case LUA_TNIL:
+            luaL_addstring(&buffer, "nil");
+            break;
+        default:
+            luaL_addchar(&buffer, '<');
+            luaL_addstring(&buffer, luaL_typename(L, i));
+            luaL_addchar(&buffer, '>');
+            break;
+        }
+    }
+    luaL_pushresult(&buffer);
+    const char *line = lua_tolstring(L, -1, &length);
+    if (ctx->log != NULL)
+        ctx->log(ctx->log_context, line, length);
+    return 0;
+}
+
+/* --------------------------------------------------------------------------------- setup --- */
+
+typedef struct wd_sandbox_entry {
+    const char   *name;
+    lua_CFunction wrapper; /* NULL: the library function as it is; else a closure over it */
+} wd_sandbox_entry;
+
+/* Base functions taken from the standard base library as they are. pcall, xpcall, log and
+** tonumber are set separately. */
+static const char *const wd_sandbox_base_names[] = {
+    "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawlen", "select", "tostring", "type", NULL
+};
+
+/* string.find/match/gmatch/gsub come from pattern.c, string.rep from this file; string.dump
+** is deliberately absent. */
+static const wd_sandbox_entry wd_sandbox_string_entries[] = {
+    { "byte", wd_sandbox_string_byte }, { "char", NULL }, { "format", NULL }, { "len", NULL },
+    { "lower", NULL }, { "reverse", NULL }, { "sub", NULL }, { "upper", NULL }, { NULL, NULL }
+};
+
+static const wd_sandbox_entry wd_sandbox_table_entries[] = {
+    { "concat", wd_sandbox_table_concat }, { "insert", wd_sandbox_table_insert },
+    { "move", wd_sandbox_table_move },     { "pack", NULL },
+    { "remove", wd_sandbox_table_remove }, { "sort", wd_sandbox_table_sort },
+    { "unpack", wd_sandbox_table_unpack }, { NULL, NULL }
+};
+
+static const wd_sandbox_entry wd_sandbox_utf8_entries[] = {
+    { "char", NULL }, { "charpattern", NULL }, { "codepoint", wd_sandbox_utf8_codepoint },
+    { "codes", NULL }, { "len", wd_sandbox_scan_string }, { "offset", wd_sandbox_scan_string },
+    { NULL, NULL }
+};
+
+/* Sets to[name] = from[name] (or a charging closure over it); raises when the library lacks it. */
+static void wd_sandbox_copy(lua_State *L, int from, int to, const char *name, lua_CFunction wrapper)
+{
+    if (lua_getfield(L, from, name) == LUA_TNIL)
+        luaL_error(L, "sandbox setup: the library has no '%s'", name);
+    if (wrapper != NULL) {
+        if (lua_tocfunction(L, -1) == NULL)
+            luaL_error(L, "sandbox setup: '%s' is not a C function", name);
+        lua_pushcclosure(L, wrapper, 1);
+    }
+    lua_setfield(L, to, name);
+}
+
+static void wd_sandbox_copy_entries(lua_State *L, int from, int to, const wd_sandbox_entry *entries)
+{
+    for (const wd_sandbox_entry *e = entries; e->name != NULL; e++)
+        wd_sandbox_copy(L, from, to, e->name, e->wrapper);
+}
+
+/* Opens a standard library privately (it lands in the registry's loaded table, which no
+** script can reach) and pushes it. */
+static int wd_sandbox_open_private(lua_State *L, const char *name, lua_CFunction open)
+{
+    luaL_requiref(L, name, open, 0);
+    return lua_gettop(L);
+}
+
+/* Replaces the library table at index with its flat read-only proxy, sets base[name] to it. */
+static void wd_sandbox_publish(lua_State *L, int base, const char *name, int table)
+{
+    wd_sandbox_new_proxy(L, table, true);
+    lua_setfield(L, base, name);
+}
+
+static int wd_sandbox_setup(lua_State *L)
+{
+    wd_sandbox_context *ctx = lua_touserdata(L, 1);
+    lua_settop(L, 0);
+    lua_gc(L, LUA_GCINC, 0, 0, 0); /* incremental only: 5.4.4's generational mode has known bugs */
+
+    for (int kind = WD_SANDBOX_INSTRUCTIONS; kind <= WD_SANDBOX_MEMORY; kind++) {
+        lua_pushstring(L, ctx->messages[kind]);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_MESSAGE(kind));
+    }
+
+    lua_createtable(L, 0, 0); /* the proxy cache */
+    lua_createtable(L, 0, 2);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_CACHE);
+
+    lua_createtable(L, 0, 24);
+    int base = lua_gettop(L);
+
+    /* The base library writes into the state's global table; take what is allowed, then
+    ** empty that table so a chunk loaded without our environment finds nothing in it. */
+    int g = wd_sandbox_open_private(L, "_G", luaopen_base);
+    for (const char *const *name = wd_sandbox_base_names; *name != NULL; name++)
+        wd_sandbox_copy(L, g, base, *name, NULL);
+    wd_sandbox_copy(L, g, base, "tonumber", wd_sandbox_scan_string);
+    lua_pushnil(L);
+    while (lua_next(L, g)) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, g); /* clearing existing fields during a traversal is allowed */
+    }
+    lua_settop(L, base);
+    lua_pushcfunction(L, wd_sandbox_pcall);
+    lua_setfield(L, base, "pcall");
+    lua_pushcfunction(L, wd_sandbox_xpcall);
+    lua_setfield(L, base, "xpcall");
+    lua_pushcfunction(L, wd_sandbox_log);
+    lua_setfield(L, base, "log");
+
+    /* string: a fresh table, the locked string metatable reads through its proxy */
+    int full_string = wd_sandbox_open_private(L, "string", luaopen_string);
+    lua_createtable(L, 0, 13);
+    int string = lua_gettop(L);
+    wd_sandbox_copy_entries(L, full_string, string, wd_sandbox_string_entries);
+    lua_pushcfunction(L, wd_sandbox_string_rep);
+    lua_setfield(L, string, "rep");
+    wd_pattern_register(L, string);
+    wd_sandbox_new_proxy(L, string, true);
+    int string_proxy = lua_gettop(L);
+    lua_pushvalue(L, string_proxy);
+    lua_setfield(L, base, "string");
+    lua_createtable(L, 0, 2);
+    lua_pushvalue(L, string_proxy);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushliteral(L, "");
+    lua_insert(L, -2);
+    lua_setmetatable(L, -2); /* replaces the one luaopen_string set (whose __index has dump) */
+    lua_settop(L, base);
+
+    int full_table = wd_sandbox_open_private(L, "table", luaopen_table);
+    lua_createtable(L, 0, 7);
+    int table = lua_gettop(L);
+    wd_sandbox_copy_entries(L, full_table, table, wd_sandbox_table_entries);
+    wd_sandbox_publish(L, base, "table", table);
+    lua_settop(L, base);
+
+    /* math: everything but the random generator (not reproducible between replicas) */
+    int full_math = wd_sandbox_open_private(L, "math", luaopen_math);
+    lua_createtable(L, 0, 32);
+    int math = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, full_math)) {
+        const char *name = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "";
+        if (strcmp(name, "random") == 0 || strcmp(name, "randomseed") == 0) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, math);
+    }
+    wd_sandbox_publish(L, base, "math", math);
+    lua_settop(L, base);
+
+    int full_utf8 = wd_sandbox_open_private(L, "utf8", luaopen_utf8);
+    lua_createtable(L, 0, 6);
+    int utf8 = lua_gettop(L);
+    wd_sandbox_copy_entries(L, full_utf8, utf8, wd_sandbox_utf8_entries);
+    wd_sandbox_publish(L, base, "utf8", utf8);
+    lua_settop(L, base);
+
+    lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_BASE);
+    return 0;
+}
+
+static void wd_sandbox_format_messages(wd_sandbox_context *ctx)
+{
+    snprintf(ctx->messages[WD_SANDBOX_INSTRUCTIONS], sizeof ctx->messages[0], "instruction limit exceeded (%lld)",
+             (long long)ctx->limits.instructions);
+    snprintf(ctx->messages[WD_SANDBOX_TIME], sizeof ctx->messages[0], "time limit exceeded (%lld ms)",
+             (long long)ctx->limits.time_ms);
+    snprintf(ctx->messages[WD_SANDBOX_MEMORY], sizeof ctx->messages[0], "memory limit exceeded (%zu bytes)",
+             ctx->limits.memory);
+}
+
+lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context)
+{
+    static const wd_sandbox_limits defaults = { 1000000, 64u << 20, 50 };
+    wd_sandbox_context *ctx = calloc(1, sizeof *ctx);
+    lua_State *L = NULL;
+
+    if (ctx == NULL)
+        goto done;
+    ctx->limits = limits != NULL ? *limits : defaults;
+    ctx->cap = ctx->limits.memory > 0 ? ctx->limits.memory : SIZE_MAX;
+    ctx->log = log;
+    ctx->log_context = log_context;
+    wd_sandbox_format_messages(ctx);
+
+    L = lua_newstate(wd_sandbox_alloc, ctx);
+    if (L == NULL)
+        goto done;
+    ctx->L = L;
+    *(wd_sandbox_context **)lua_getextraspace(L) = ctx;
+    lua_atpanic(L, wd_sandbox_panic);
+    lua_pushcfunction(L, wd_sandbox_setup);
+    lua_pushlightuserdata(L, ctx);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        lua_close(L); /* still needs ctx: its frees go through the allocator */
+        L = NULL;
+    }
+done:
+    if (L == NULL)
+        free(ctx);
+    return L;
+}
+
+void wd_sandbox_close(lua_State *L)
+{
+    if (L == NULL)
+        return;
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    lua_close(L);
+    free(ctx);
+}
+
+size_t wd_sandbox_memory(lua_State *L)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    return ctx != NULL ? ctx->used : 0;
+}
+
+/* -------------------------------------------------------------------------- environments --- */
+
+/* __newindex of an environment: the environment itself stays empty, so every assignment
+** lands here; globals go into its store (its __index) until the environment is frozen. */
+static int wd_sandbox_env_newindex(lua_State *L)
+{
+    lua_settop(L, 3);
+    lua_getmetatable(L, 1);
+    if (lua_rawgeti(L, 4, 1) != LUA_TBOOLEAN || lua_toboolean(L, 5))
+        return luaL_error(L, "globals are read-only");
+    lua_rawgeti(L, 4, 2); /* the store */
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, 3);
+    lua_rawset(L, 6);
+    return 0;
+}
+
+/* Pushes { } with metatable { __index = index_value (popped), __metatable = false }. */
+static void wd_sandbox_push_chained(lua_State *L, int narr, int nrec)
+{
+    lua_createtable(L, narr, nrec);
+    lua_createtable(L, 0, 2);
+    lua_rotate(L, -3, -1); /* index_value on top */
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+}
+
+/* Copies the fields of the table at from into the table at to (raw). */
+static void wd_sandbox_copy_all(lua_State *L, int from, int to)
+{
+    lua_pushnil(L);
+    while (lua_next(L, from)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, to);
+    }
+}
+
+/* The environment is three tables: env (always empty; what _ENV is) -> store (the globals the
+** file sets while it loads) -> view (this file's copy of base, then extras over it). Keeping
+** env empty makes every assignment reach __newindex, also for a global that already exists.
+** The extras are copied when the environment is made. */
+void wd_sandbox_push_env(lua_State *L, int extras_index)
+{
+    extras_index = extras_index != 0 ? lua_absindex(L, extras_index) : 0;
+    luaL_checkstack(L, 8, "environment");
+    int top = lua_gettop(L);
+
+    lua_createtable(L, 0, 32); /* the view */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, WD_KEY_BASE);
+    wd_sandbox_copy_all(L, top + 2, top + 1);
+    lua_pop(L, 1);
+    if (extras_index != 0 && lua_type(L, extras_index) == LUA_TTABLE)
+        wd_sandbox_copy_all(L, extras_index, top + 1);
+
+    wd_sandbox_push_chained(L, 0, 0); /* the store, reading through to the view (popped) */
+    int store = lua_gettop(L);
+
+    lua_createtable(L, 0, 0); /* the environment */
+    lua_createtable(L, 2, 3);
+    lua_pushboolean(L, 0); /* [1]: frozen; its slot exists now so freezing cannot allocate */
+    lua_rawseti(L, -2, 1);
+    lua_pushvalue(L, store); /* [2]: the store, for __newindex */
+    lua_rawseti(L, -2, 2);
+    lua_pushvalue(L, store);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, wd_sandbox_env_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_remove(L, store);
+}
+
+void wd_sandbox_freeze_env(lua_State *L, int env_index)
+{
+    if (!lua_getmetatable(L, env_index))
+        return;
+    if (lua_rawgeti(L, -1, 1) == LUA_TBOOLEAN) {
+        lua_pushboolean(L, 1);
+        lua_rawseti(L, -3, 1); /* the slot exists: no allocation */
+    }
+    lua_pop(L, 2);
+}
+
+/* ------------------------------------------------------------------ loading and calling --- */
+
+/* The text of an error value, never running a metamethod and never allocating. */
+static void wd_sandbox_describe(lua_State *L, int index, char *error, size_t capacity)
+{
+    if (error == NULL || capacity == 0)
+        return;
+    switch (lua_type(L, index)) {
+    case LUA_TSTRING: {
+        size_t length = 0;
+        const char *text = lua_tolstring(L, index, &length);
+        size_t n = length < capacity - 1 ? length : capacity - 1;
+        memcpy(error, text, n);
+        error[n] = '\0';
+        break;
+    }
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, index))
+            snprintf(error, capacity, LUA_INTEGER_FMT, (LUAI_UACINT)lua_tointeger(L, index));
+        else
+            snprintf(error, capacity, LUA_NUMBER_FMT, (LUAI_UACNUMBER)lua_tonumber(L, index));
+        break;
+    default:
+        snprintf(error, capacity, "(error object is a %s value)", luaL_typename(L, index));
+        break;
+    }
+}
+
+static void wd_sandbox_set_error(char *error, size_t capacity, const char *text)
+{
+    if (error != NULL && capacity > 0)
+        snprintf(error, capacity, "%s", text);
+}
+
+int wd_sandbox_load(lua_State *L, const char *source, size_t length, const char *chunkname, int env_index,
+                    char *error, size_t capacity)
+{
+    char name[256];
+    const char *shown = chunkname != NULL ? chunkname : "?";
+
+    env_index = lua_absindex(L, env_index);
+    if (source == NULL && length > 0) {
+        wd_sandbox_set_error(error, capacity, "no source");
+        return -1;
+    }
+    /* Lua takes any chunk starting with ESC as bytecode; none is ever accepted */
+    if (length > 0 && source[0] == LUA_SIGNATURE[0]) {
+        if (error != NULL && capacity > 0)
+            snprintf(error, capacity, "%s: binary chunks are not accepted", shown);
+        return -1;
+    }
+    if (!lua_checkstack(L, 2)) {
+        wd_sandbox_set_error(error, capacity, "Lua stack overflow");
+        return -1;
+    }
+    /* "@name" makes Lua print the name as it is ("name:line:"); Lua keeps the tail of long
+    ** names, and so do we */
+    size_t shown_length = strlen(shown);
+    if (shown_length > sizeof name - 2)
+        shown += shown_length - (sizeof name - 2);
+    snprintf(name, sizeof name, "@%s", shown);
+    if (luaL_loadbufferx(L, source ? source : "", length, name, "t") != LUA_OK) {
+        wd_sandbox_describe(L, -1, error, capacity);
+        lua_pop(L, 1);
+        return -1;
+    }
+    lua_pushvalue(L, env_index);
+    if (lua_setupvalue(L, -2, 1) == NULL) /* a main chunk always has _ENV as upvalue 1 */
+        lua_pop(L, 1);
+    return 0;
+}
+
+/* The message handler of wd_sandbox_call: the error value as it is (no traceback). */
+static int wd_sandbox_message_handler(lua_State *L)
+{
+    return 1;
+}
+
+int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t capacity)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    int function = lua_gettop(L) - nargs;
+    int result = -1;
+    bool outer = ctx != NULL && ctx->depth == 0;
+
+    if (function < 1 || !lua_checkstack(L, 1)) {
+        wd_sandbox_set_error(error, capacity, function < 1 ? "no function to call" : "Lua stack overflow");
+        lua_settop(L, function > 0 ? function - 1 : 0);
+        return -1;
+    }
+    if (outer) {
+        ctx->budget = ctx->limits.instructions > 0 ? ctx->limits.instructions : INT64_MAX;
+        ctx->until_clock = WD_SANDBOX_CLOCK_EVERY;
+        ctx->deadline_ns = INT64_MAX;
+        if (ctx->limits.time_ms > 0 && ctx->limits.time_ms < INT64_MAX / 2000000) {
+            int64_t now = wd_sandbox_now_ns();
+            if (now < INT64_MAX / 2)
+                ctx->deadline_ns = now + ctx->limits.time_ms * 1000000;
+        }
+        ctx->abort = WD_SANDBOX_OK;
+        ctx->memory_hit = false;
+        lua_sethook(L, wd_sandbox_hook, LUA_MASKCOUNT, WD_SANDBOX_HOOK_COUNT);
+    }
+    if (ctx != NULL)
+        ctx->depth++;
+    lua_pushcfunction(L, wd_sandbox_message_handler);
+    lua_insert(L, function);
+    int status = lua_pcall(L, nargs, nresults, function);
+    wd_sandbox_abort kind = WD_SANDBOX_OK;
+    if (ctx != NULL) {
+        ctx->depth--;
+        kind = ctx->abort;
+        if (outer) {
+            lua_sethook(L, NULL, 0, 0);
+            ctx->abort = WD_SANDBOX_OK;
+        }
+    }
+    if (kind == WD_SANDBOX_OK && status == LUA_ERRMEM)
+        kind = WD_SANDBOX_MEMORY;
+
+    if (kind != WD_SANDBOX_OK) {
+        wd_sandbox_set_error(error, capacity, ctx != NULL ? ctx->messages[kind] : "not enough memory");
+        result = (int)kind;
+    } else if (status != LUA_OK) {
+        wd_sandbox_describe(L, -1, error, capacity);
+        result = -1;
+    } else {
+        lua_remove(L, function);
+        if (error != NULL && capacity > 0)
+            error[0] = '\0';
+        return WD_SANDBOX_OK;
+    }
+    lua_settop(L, function - 1);
+    if (outer && kind == WD_SANDBOX_MEMORY)
+        lua_gc(L, LUA_GCCOLLECT);
+    return result;
+}

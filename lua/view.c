@@ -1,0 +1,794 @@
+/*
+** view.c — the read-only message view `m` a policy sees (CONTRACTS.md section 2): lazy
+** objects over a delivered message, its tokens and their certificates, read through the
+** public property API of warden.h only; read-only proxies over the small tables it hands
+** out; and the same shape over a synthetic message table for policy tests.
+**
+** Every table a policy can reach is a proxy: an empty table whose private metatable holds
+** the state (__metatable = false, so nothing in the sandbox can reach it) and whose
+** __newindex raises "the message view is read-only". Because the proxy itself stays empty,
+** no assignment and no `next` ever touches the values behind it.
+**
+**  - Lazy objects (the view, a token view, a certificate) compute a field on first read with
+**    one C function per field kind, and cache it in their metatable under the field's name
+**    (false stands for "absent"); field names never collide with metamethod names.
+**  - Frozen proxies wrap a plain table (the facts of a field, or a synthetic message): reads,
+**    #, pairs and ipairs work; a nested table read through one gets its own proxy, made once
+**    and cached, so m.cert.san == m.cert.san.
+**
+** A message view holds a raw pointer to its message, which the engine frees after the
+** decision. A policy could keep `m` in an upvalue and read it in a later decision, so every
+** lazy object records the state's view generation when it is made, and each push of a new
+** message view bumps it: a view read after the next view was pushed raises an error instead
+** of reading freed memory. Synthetic views hold no pointers and never expire.
+**
+** pairs works on every table of the view (on lazy objects it lists the fields that are not
+** nil, computing them); `next` and rawlen see empty tables.
+*/
+#include "view.h"
+
+#include <lauxlib.h>
+#include <stdbool.h>
+#include <string.h>
+
+/* ---- private keys and object kinds -------------------------------------------------- */
+
+enum {
+    KEY_KIND,       /* metatable: the object's kind (integer) */
+    KEY_OBJECT,     /* metatable: light userdata, the message or token (lazy objects) */
+    KEY_GENERATION, /* metatable: the view generation the object belongs to (lazy objects) */
+    KEY_BACKING,    /* metatable: the table a frozen proxy or a synthetic view reads */
+    KEY_CACHE,      /* metatable: raw nested table -> its proxy (frozen, synthetic) */
+    KEY_NOW,        /* metatable: the default `now` of a synthetic view */
+    KEY_CURRENT,    /* registry: the state's current view generation */
+    KEY_COUNT
+};
+
+/* Only the addresses are used, as light-userdata keys that no Lua code can make. */
+static const char private_keys[KEY_COUNT];
+#define KEY(k) ((const void *)&private_keys[(k)])
+
+typedef enum object_kind {
+    OBJ_VIEW = 1,  /* lazy: a delivered message */
+    OBJ_TOKEN,     /* lazy: one of its tokens */
+    OBJ_CERT,      /* lazy: the certificate of an x509 token */
+    OBJ_FROZEN,    /* proxy over a plain table */
+    OBJ_SYNTHETIC  /* proxy over a policy test's message table */
+} object_kind;
+
+#define READ_ONLY_MESSAGE "the message view is read-only"
+#define BODY_BUFFER 256
+
+static int lazy_index(lua_State *L);
+static int lazy_pairs(lua_State *L);
+static int frozen_index(lua_State *L);
+static int frozen_len(lua_State *L);
+static int frozen_pairs(lua_State *L);
+static int view_body(lua_State *L);
+
+static int read_only_error(lua_State *L)
+{
+    return luaL_error(L, READ_ONLY_MESSAGE);
+}
+
+static lua_Integer current_generation(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_CURRENT));
+    lua_Integer generation = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    return generation;
+}
+
+/* Pushes an empty proxy table and, above it, its new metatable (not yet attached). */
+static void push_proxy(lua_State *L, object_kind kind, lua_CFunction index, lua_CFunction pairs)
+{
+    lua_createtable(L, 0, 0);
+    lua_createtable(L, 0, 8);
+    lua_pushcfunction(L, index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, read_only_error);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushinteger(L, kind);
+    lua_rawsetp(L, -2, KEY(KEY_KIND));
+}
+
+/* Pushes a lazy object over object (a message or a token) of the current generation. */
+static void push_lazy(lua_State *L, object_kind kind, const void *object)
+{
+    push_proxy(L, kind, lazy_index, lazy_pairs);
+    lua_pushlightuserdata(L, (void *)object);
+    lua_rawsetp(L, -2, KEY(KEY_OBJECT));
+    lua_pushinteger(L, current_generation(L));
+    lua_rawsetp(L, -2, KEY(KEY_GENERATION));
+    lua_setmetatable(L, -2);
+}
+
+/* Pushes a frozen proxy over the table at index. */
+static void push_frozen(lua_State *L, int index)
+{
+    index = lua_absindex(L, index);
+    push_proxy(L, OBJ_FROZEN, frozen_index, frozen_pairs);
+    lua_pushcfunction(L, frozen_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushvalue(L, index);
+    lua_rawsetp(L, -2, KEY(KEY_BACKING));
+    lua_setmetatable(L, -2);
+}
+
+/* Replaces the plain table on top of the stack with a frozen proxy over it. */
+static void freeze_top(lua_State *L)
+{
+    push_frozen(L, -1);
+    lua_remove(L, -2);
+}
+
+/* Checks that the value at index is one of our proxies of a kind in mask (bit 1 << kind) and
+** pushes its metatable; for lazy objects, also that its view has not been retired. Raises
+** what, when it is not. Returns the kind. */
+static object_kind check_object(lua_State *L, int index, unsigned mask, const char *what)
+{
+    if (lua_type(L, index) != LUA_TTABLE || !lua_getmetatable(L, index))
+        luaL_error(L, "%s", what);
+    lua_rawgetp(L, -1, KEY(KEY_KIND));
+    lua_Integer kind = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    if (kind < OBJ_VIEW || kind > OBJ_SYNTHETIC || (mask & (1u << kind)) == 0)
+        luaL_error(L, "%s", what);
+    if (kind == OBJ_VIEW || kind == OBJ_TOKEN || kind == OBJ_CERT) {
+        lua_rawgetp(L, -1, KEY(KEY_GENERATION));
+        lua_Integer generation = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (generation != current_generation(L))
+            luaL_error(L, "the message view is no longer valid (it was kept past its decision)");
+    }
+    return (object_kind)kind;
+}
+
+#define LAZY_KINDS ((1u << OBJ_VIEW) | (1u << OBJ_TOKEN) | (1u << OBJ_CERT))
+#define FROZEN_KINDS ((1u << OBJ_FROZEN) | (1u << OBJ_SYNTHETIC))
+
+/* ---- reading properties ------------------------------------------------------------- */
+
+static void push_string(lua_State *L, const warden_string *s)
+{
+    lua_pushlstring(L, s->data != NULL ? s->data : "", s->data != NULL ? s->length : 0);
+}
+
+static void push_message_string(lua_State *L, const warden_message *message, warden_message_property_id id)
+{
+    warden_string s;
+    if (warden_message_get_property(message, id, &s, sizeof s) == WARDEN_OK)
+        push_string(L, &s);
+    else
+        lua_pushnil(L);
+}
+
+static void push_token_string(lua_State *L, const warden_token *token, warden_token_property_id id)
+{
+    warden_string s;
+    if (warden_token_get_property(token, id, &s, sizeof s) == WARDEN_OK)
+        push_string(L, &s);
+    else
+        lua_pushnil(L);
+}
+
+static bool token_kind_is(const warden_token *token, const char *kind)
+{
+    warden_string s;
+    return warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_KIND, &s, sizeof s) == WARDEN_OK &&
+           s.data != NULL && strcmp(s.data, kind) == 0;
+}
+
+static bool token_role_is(const warden_token *token, const char *role)
+{
+    warden_string s;
+    return warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_ROLE, &s, sizeof s) == WARDEN_OK &&
+           s.data != NULL && strcmp(s.data, role) == 0;
+}
+
+/* A plain list of the strings. */
+static void push_string_list(lua_State *L, const warden_string_list *list)
+{
+    lua_createtable(L, list != NULL ? (int)list->count : 0, 0);
+    for (size_t i = 0; list != NULL && i < list->count; i++) {
+        push_string(L, &list->items[i]);
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+}
+
+/* ---- field kinds: one C function each ------------------------------------------------ */
+
+/* Each pushes exactly one value (nil when the field is absent) for object (a message or a
+** token, by the object's kind) and the property id of its descriptor. */
+typedef void (*field_fn)(lua_State *L, const void *object, int id);
+
+typedef struct field {
+    const char *name;
+    field_fn    push;
+    int         id;
+} field;
+
+static void message_string_field(lua_State *L, const void *object, int id)
+{
+    push_message_string(L, object, (warden_message_property_id)id);
+}
+
+static void message_time_field(lua_State *L, const void *object, int id)
+{
+    int64_t t;
+    if (warden_message_get_property(object, (warden_message_property_id)id, &t, sizeof t) == WARDEN_OK)
+        lua_pushinteger(L, (lua_Integer)t);
+    else
+        lua_pushnil(L);
+}
+
+static void message_protection_field(lua_State *L, const void *object, int id)
+{
+    int level = 0;
+    if (warden_message_get_property(object, (warden_message_property_id)id, &level, sizeof level) != WARDEN_OK)
+        level = 0;
+    switch (level) {
+    case WARDEN_PROTECTION_NONE: lua_pushliteral(L, "none"); break;
+    case WARDEN_PROTECTION_SIGN: lua_pushliteral(L, "sign"); break;
+    case WARDEN_PROTECTION_SIGN_AND_ENCRYPT: lua_pushliteral(L, "sign_and_encrypt"); break;
+    default: lua_pushnil(L); break;
+    }
+}
+
+static void message_timestamp_field(lua_State *L, const void *object, int id)
+{
+    int64_t created, expires;
+    bool has_created = warden_message_get_property(object, WARDEN_MESSAGE_PROPERTY_TIMESTAMP_CREATED,
+                                                   &created, sizeof created) == WARDEN_OK;
+    bool has_expires = warden_message_get_property(object, WARDEN_MESSAGE_PROPERTY_TIMESTAMP_EXPIRES,
+                                                   &expires, sizeof expires) == WARDEN_OK;
+    (void)id;
+    if (!has_created && !has_expires) {
+        lua_pushnil(L);
+        return;
+    }
+    lua_createtable(L, 0, 2);
+    if (has_created) {
+        lua_pushinteger(L, (lua_Integer)created);
+        lua_setfield(L, -2, "created");
+    }
+    if (has_expires) {
+        lua_pushinteger(L, (lua_Integer)expires);
+        lua_setfield(L, -2, "expires");
+    }
+    freeze_top(L);
+}
+
+static void message_signed_field(lua_State *L, const void *object, int id)
+{
+    warden_string_list parts = { NULL, 0 };
+    if (warden_message_get_property(object, (warden_message_property_id)id, &parts, sizeof parts) != WARDEN_OK)
+        parts.count = 0;
+    lua_createtable(L, 0, (int)parts.count);
+    for (size_t i = 0; i < parts.count; i++) {
+        push_string(L, &parts.items[i]);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+    }
+    freeze_top(L);
+}
+
+static void message_attrs_field(lua_State *L, const void *object, int id)
+{
+    warden_attr_list attrs = { NULL, 0 };
+    if (warden_message_get_property(object, (warden_message_property_id)id, &attrs, sizeof attrs) != WARDEN_OK)
+        attrs.count = 0;
+    lua_createtable(L, 0, (int)attrs.count);
+    for (size_t i = 0; i < attrs.count; i++) {
+        if (attrs.items[i].name == NULL || attrs.items[i].value == NULL)
+            continue;
+        lua_pushstring(L, attrs.items[i].value);
+        lua_setfield(L, -2, attrs.items[i].name);
+    }
+    freeze_top(L);
+}
+
+static void message_tokens_field(lua_State *L, const void *object, int id)
+{
+    size_t count = warden_message_token_count(object);
+    (void)id;
+    lua_createtable(L, (int)count, 0);
+    for (size_t i = 0; i < count; i++) {
+        push_lazy(L, OBJ_TOKEN, warden_message_token(object, i));
+        lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    freeze_top(L);
+}
+
+/* The certificate of the signing x509 token (the one whose signature covers the Body). */
+static void message_cert_field(lua_State *L, const void *object, int id)
+{
+    size_t count = warden_message_token_count(object);
+    (void)id;
+    for (size_t i = 0; i < count; i++) {
+        const warden_token *token = warden_message_token(object, i);
+        if (token != NULL && token_kind_is(token, "x509") && token_role_is(token, "signing")) {
+            push_lazy(L, OBJ_CERT, token);
+            return;
+        }
+    }
+    lua_pushnil(L);
+}
+
+static void token_string_field(lua_State *L, const void *object, int id)
+{
+    push_token_string(L, object, (warden_token_property_id)id);
+}
+
+/* A time; 0 ("the token sets none") reads as nil. */
+static void token_time_field(lua_State *L, const void *object, int id)
+{
+    int64_t t = 0;
+    if (warden_token_get_property(object, (warden_token_property_id)id, &t, sizeof t) == WARDEN_OK && t != 0)
+        lua_pushinteger(L, (lua_Integer)t);
+    else
+        lua_pushnil(L);
+}
+
+static void token_key_type_field(lua_State *L, const void *object, int id)
+{
+    int type = 0;
+    if (warden_token_get_property(object, (warden_token_property_id)id, &type, sizeof type) != WARDEN_OK)
+        type = 0;
+    switch (type) {
+    case WARDEN_KEY_TYPE_NONE: lua_pushliteral(L, "none"); break;
+    case WARDEN_KEY_TYPE_SYMMETRIC: lua_pushliteral(L, "symmetric"); break;
+    case WARDEN_KEY_TYPE_ASYMMETRIC: lua_pushliteral(L, "asymmetric"); break;
+    default: lua_pushnil(L); break;
+    }
+}
+
+static void token_x509_field(lua_State *L, const void *object, int id)
+{
+    (void)id;
+    if (token_kind_is(object, "x509"))
+        push_lazy(L, OBJ_CERT, object);
+    else
+        lua_pushnil(L);
+}
+
+static void token_username_field(lua_State *L, const void *object, int id)
+{
+    (void)id;
+    if (!token_kind_is(object, "username")) {
+        lua_pushnil(L);
+        return;
+    }
+    lua_createtable(L, 0, 2);
+    push_token_string(L, object, WARDEN_TOKEN_PROPERTY_USERNAME);
+    lua_setfield(L, -2, "name");
+    push_token_string(L, object, WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE);
+    lua_setfield(L, -2, "password_type");
+    freeze_top(L);
+}
+
+/* attribute -> its first value, in DN order (subject, issuer). */
+static void cert_attrs_first_field(lua_State *L, const void *object, int id)
+{
+    warden_attr_list attrs = { NULL, 0 };
+    if (warden_token_get_property(object, (warden_token_property_id)id, &attrs, sizeof attrs) != WARDEN_OK) {
+        lua_pushnil(L);
+        return;
+    }
+    lua_createtable(L, 0, (int)attrs.count);
+    for (size_t i = 0; i < attrs.count; i++) {
+        if (attrs.items[i].name == NULL || attrs.items[i].value == NULL)
+            continue;
+        if (lua_getfield(L, -1, attrs.items[i].name) == LUA_TNIL) {
+            lua_pushstring(L, attrs.items[i].value);
+            lua_setfield(L, -3, attrs.items[i].name);
+        }
+        lua_pop(L, 1);
+    }
+    freeze_top(L);
+}
+
+/* attribute -> list of all its values, in DN order (subject_all, issuer_all). */
+static void cert_attrs_all_field(lua_State *L, const void *object, int id)
+{
+    warden_attr_list attrs = { NULL, 0 };
+    if (warden_token_get_property(object, (warden_token_property_id)id, &attrs, sizeof attrs) != WARDEN_OK) {
+        lua_pushnil(L);
+        return;
+    }
+    lua_createtable(L, 0, (int)attrs.count);
+    for (size_t i = 0; i < attrs.count; i++) {
+        if (attrs.items[i].name == NULL || attrs.items[i].value == NULL)
+            continue;
+        if (lua_getfield(L, -1, attrs.items[i].name) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_createtable(L, 1, 0);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, -3, attrs.items[i].name);
+        }
+        lua_pushstring(L, attrs.items[i].value);
+        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        lua_pop(L, 1);
+    }
+    freeze_top(L);
+}
+
+static void cert_san_field(lua_State *L, const void *object, int id)
+{
+    static const struct { const char *name; warden_token_property_id id; } kinds[] = {
+        { "dns", WARDEN_TOKEN_PROPERTY_CERT_SAN_DNS },
+        { "email", WARDEN_TOKEN_PROPERTY_CERT_SAN_EMAIL },
+        { "uri", WARDEN_TOKEN_PROPERTY_CERT_SAN_URI },
+        { "ip", WARDEN_TOKEN_PROPERTY_CERT_SAN_IP },
+    };
+    (void)id;
+    lua_createtable(L, 0, 4);
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        warden_string_list list = { NULL, 0 };
+        if (warden_token_get_property(object, kinds[i].id, &list, sizeof list) != WARDEN_OK)
+            list.count = 0;
+        push_string_list(L, &list);
+        lua_setfield(L, -2, kinds[i].name);
+    }
+    freeze_top(L);
+}
+
+static void cert_key_field(lua_State *L, const void *object, int id)
+{
+    int bits = 0;
+    (void)id;
+    lua_createtable(L, 0, 2);
+    push_token_string(L, object, WARDEN_TOKEN_PROPERTY_CERT_KEY_TYPE);
+    lua_setfield(L, -2, "type");
+    if (warden_token_get_property(object, WARDEN_TOKEN_PROPERTY_CERT_KEY_BITS, &bits, sizeof bits) == WARDEN_OK) {
+        lua_pushinteger(L, bits);
+        lua_setfield(L, -2, "bits");
+    }
+    freeze_top(L);
+}
+
+static const field view_fields[] = {
+    { "action", message_string_field, WARDEN_MESSAGE_PROPERTY_ACTION },
+    { "to", message_string_field, WARDEN_MESSAGE_PROPERTY_TO },
+    { "message_id", message_string_field, WARDEN_MESSAGE_PROPERTY_MESSAGE_ID },
+    { "soap", message_string_field, WARDEN_MESSAGE_PROPERTY_SOAP_VERSION },
+    { "operation", message_string_field, WARDEN_MESSAGE_PROPERTY_OPERATION },
+    { "protection", message_protection_field, WARDEN_MESSAGE_PROPERTY_PROTECTION_LEVEL },
+    { "username", message_string_field, WARDEN_MESSAGE_PROPERTY_USERNAME },
+    { "timestamp", message_timestamp_field, 0 },
+    { "now", message_time_field, WARDEN_MESSAGE_PROPERTY_NOW },
+    { "signed", message_signed_field, WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST },
+    { "cert", message_cert_field, 0 },
+    { "tokens", message_tokens_field, 0 },
+    { "attrs", message_attrs_field, WARDEN_MESSAGE_PROPERTY_ATTRS },
+    { NULL, NULL, 0 },
+};
+
+static const field token_fields[] = {
+    { "kind", token_string_field, WARDEN_TOKEN_PROPERTY_KIND },
+    { "role", token_string_field, WARDEN_TOKEN_PROPERTY_ROLE },
+    { "key_type", token_key_type_field, WARDEN_TOKEN_PROPERTY_KEY_TYPE },
+    { "valid_from", token_time_field, WARDEN_TOKEN_PROPERTY_VALID_FROM_TIME },
+    { "valid_till", token_time_field, WARDEN_TOKEN_PROPERTY_VALID_TILL_TIME },
+    { "x509", token_x509_field, 0 },
+    { "username", token_username_field, 0 },
+    { NULL, NULL, 0 },
+};
+
+static const field cert_fields[] = {
+    { "subject", cert_attrs_first_field, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT_ATTRS },
+    { "issuer", cert_attrs_first_field, WARDEN_TOKEN_PROPERTY_CERT_ISSUER_ATTRS },
+    { "subject_all", cert_attrs_all_field, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT_ATTRS },
+    { "issuer_all", cert_attrs_all_field, WARDEN_TOKEN_PROPERTY_CERT_ISSUER_ATTRS },
+    { "subject_dn", token_string_field, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT },
+    { "issuer_dn", token_string_field, WARDEN_TOKEN_PROPERTY_CERT_ISSUER },
+    { "serial", token_string_field, WARDEN_TOKEN_PROPERTY_CERT_SERIAL },
+    { "sha256", token_string_field, WARDEN_TOKEN_PROPERTY_CERT_SHA256 },
+    { "not_before", token_time_field, WARDEN_TOKEN_PROPERTY_VALID_FROM_TIME },
+    { "not_after", token_time_field, WARDEN_TOKEN_PROPERTY_VALID_TILL_TIME },
+    { "san", cert_san_field, 0 },
+    { "key", cert_key_field, 0 },
+    { NULL, NULL, 0 },
+};
+
+static const field *fields_of(object_kind kind)
+{
+    switch (kind) {
+    case OBJ_VIEW: return view_fields;
+    case OBJ_TOKEN: return token_fields;
+    case OBJ_CERT: return cert_fields;
+    default: return NULL;
+    }
+}
+
+/* ---- lazy objects ------------------------------------------------------------------- */
+
+/* Pushes the value of field f of the lazy object whose metatable is at mt: from the cache,
+** or computed and cached. */
+static void push_field(lua_State *L, int mt, const field *f)
+{
+    int type = lua_getfield(L, mt, f->name);
+    if (type != LUA_TNIL) {
+        if (type == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
+            lua_pop(L, 1);
+            lua_pushnil(L);
+        }
+        return;
+    }
+    lua_pop(L, 1);
+    lua_rawgetp(L, mt, KEY(KEY_OBJECT));
+    const void *object = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    f->push(L, object, f->id);
+    if (lua_isnil(L, -1))
+        lua_pushboolean(L, 0);
+    else
+        lua_pushvalue(L, -1);
+    lua_setfield(L, mt, f->name);
+}
+
+/* __index of a lazy object: (object, key). */
+static int lazy_index(lua_State *L)
+{
+    object_kind kind = check_object(L, 1, LAZY_KINDS, "not a message view");
+    int mt = lua_gettop(L);
+    if (lua_type(L, 2) != LUA_TSTRING)
+        return 0;
+    const char *name = lua_tostring(L, 2);
+    if (kind == OBJ_VIEW && strcmp(name, "body") == 0) {
+        lua_pushcfunction(L, view_body);
+        return 1;
+    }
+    for (const field *f = fields_of(kind); f != NULL && f->name != NULL; f++) {
+        if (strcmp(f->name, name) == 0) {
+            push_field(L, mt, f);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The iterator of pairs over a lazy object: (object, key) -> next key with a non-nil value. */
+static int lazy_next(lua_State *L)
+{
+    object_kind kind = check_object(L, 1, LAZY_KINDS, "bad argument to the message view iterator");
+    int mt = lua_gettop(L);
+    const field *f = fields_of(kind);
+    if (!lua_isnil(L, 2)) {
+        const char *name = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "";
+        while (f->name != NULL && strcmp(f->name, name) != 0)
+            f++;
+        if (f->name == NULL)
+            return luaL_error(L, "invalid key to the message view iterator");
+        f++;
+    }
+    for (; f->name != NULL; f++) {
+        push_field(L, mt, f);
+        if (!lua_isnil(L, -1)) {
+            lua_pushstring(L, f->name);
+            lua_insert(L, -2);
+            return 2;
+        }
+        lua_pop(L, 1);
+    }
+    lua_pushnil(L);
+    return 1;
+}
+
+static int lazy_pairs(lua_State *L)
+{
+    lua_pushcfunction(L, lazy_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* ---- frozen proxies and synthetic views --------------------------------------------- */
+
+/* Replaces the table on top of the stack with its proxy, made once per proxy at mt. */
+static void wrap_nested(lua_State *L, int mt)
+{
+    int value = lua_gettop(L);
+    if (lua_getmetatable(L, value)) {
+        bool ours = lua_rawgetp(L, -1, KEY(KEY_KIND)) != LUA_TNIL;
+        lua_settop(L, value);
+        if (ours)
+            return; /* already one of the view's read-only tables (a token view in m.tokens) */
+    }
+    if (lua_rawgetp(L, mt, KEY(KEY_CACHE)) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 1);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, mt, KEY(KEY_CACHE));
+    }
+    int cache = lua_gettop(L);
+    lua_pushvalue(L, value);
+    if (lua_rawget(L, cache) == LUA_TNIL) {
+        lua_pop(L, 1);
+        push_frozen(L, value);
+        lua_pushvalue(L, value);
+        lua_pushvalue(L, -2);
+        lua_rawset(L, cache);
+    }
+    lua_replace(L, value);
+    lua_settop(L, value);
+}
+
+/* A synthetic view's default for a field its table leaves out (pushes nil when none). */
+static void push_synthetic_default(lua_State *L, int mt, const char *name)
+{
+    if (strcmp(name, "now") == 0) {
+        lua_rawgetp(L, mt, KEY(KEY_NOW));
+        return;
+    }
+    if (strcmp(name, "signed") != 0 && strcmp(name, "attrs") != 0 && strcmp(name, "tokens") != 0) {
+        lua_pushnil(L);
+        return;
+    }
+    /* one empty table per view and name, so that m.signed == m.signed */
+    if (lua_getfield(L, mt, name) == LUA_TNIL) {
+        lua_pop(L, 1);
+        lua_newtable(L);
+        freeze_top(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, mt, name);
+    }
+}
+
+/* __index of a frozen proxy or a synthetic view: (proxy, key). */
+static int frozen_index(lua_State *L)
+{
+    object_kind kind = check_object(L, 1, FROZEN_KINDS, "not a message view");
+    int mt = lua_gettop(L);
+    bool named = lua_type(L, 2) == LUA_TSTRING;
+    if (kind == OBJ_SYNTHETIC && named && strcmp(lua_tostring(L, 2), "body") == 0) {
+        lua_pushcfunction(L, view_body);
+        return 1;
+    }
+    lua_rawgetp(L, mt, KEY(KEY_BACKING));
+    lua_pushvalue(L, 2);
+    int type = lua_gettable(L, -2);
+    if (type == LUA_TNIL && kind == OBJ_SYNTHETIC && named) {
+        lua_pop(L, 1);
+        push_synthetic_default(L, mt, lua_tostring(L, 2));
+    } else if (type == LUA_TTABLE) {
+        wrap_nested(L, mt);
+    }
+    return 1;
+}
+
+static int frozen_len(lua_State *L)
+{
+    check_object(L, 1, FROZEN_KINDS, "not a message view");
+    lua_rawgetp(L, -1, KEY(KEY_BACKING));
+    lua_pushinteger(L, luaL_len(L, -1));
+    return 1;
+}
+
+/* The iterator of pairs over a frozen proxy: the backing table's pairs, nested tables
+** wrapped; a synthetic view leaves out its `body` map (m.body is the method). */
+static int frozen_next(lua_State *L)
+{
+    object_kind kind = check_object(L, 1, FROZEN_KINDS, "bad argument to the message view iterator");
+    int mt = lua_gettop(L);
+    lua_rawgetp(L, mt, KEY(KEY_BACKING));
+    int backing = lua_gettop(L);
+    lua_pushvalue(L, 2);
+    for (;;) {
+        if (!lua_next(L, backing)) {
+            lua_pushnil(L);
+            return 1;
+        }
+        if (kind == OBJ_SYNTHETIC && lua_type(L, -2) == LUA_TSTRING && strcmp(lua_tostring(L, -2), "body") == 0) {
+            lua_pop(L, 1);
+            continue;
+        }
+        if (lua_type(L, -1) == LUA_TTABLE)
+            wrap_nested(L, mt);
+        return 2;
+    }
+}
+
+static int frozen_pairs(lua_State *L)
+{
+    lua_pushcfunction(L, frozen_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+/* ---- m:body(path) ------------------------------------------------------------------- */
+
+static int real_body(lua_State *L, int mt, const char *path, size_t path_length)
+{
+    char stack_buffer[BODY_BUFFER];
+    size_t length = 0;
+
+    lua_rawgetp(L, mt, KEY(KEY_OBJECT));
+    const warden_message *message = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (strlen(path) != path_length)
+        return 0; /* a NUL inside the path: no element has that name */
+
+    int status = warden_message_body_text(message, path, stack_buffer, sizeof stack_buffer, &length);
+    if (status == WARDEN_E_NOT_APPLICABLE || status == WARDEN_E_INVALID_ARG)
+        return 0;
+    if (status != WARDEN_OK)
+        return luaL_error(L, "m:body: %s", warden_strerror(status));
+    if (length < sizeof stack_buffer) {
+        lua_pushlstring(L, stack_buffer, length);
+        return 1;
+    }
+
+    /* too long for the stack: once more into a buffer the state allocates (and counts) */
+    luaL_Buffer buffer;
+    size_t expected = length;
+    char *text = luaL_buffinitsize(L, &buffer, expected + 1);
+    status = warden_message_body_text(message, path, text, expected + 1, &length);
+    if (status != WARDEN_OK || length != expected)
+        return luaL_error(L, "m:body: the element's text changed between reads");
+    luaL_pushresultsize(&buffer, length);
+    return 1;
+}
+
+static int synthetic_body(lua_State *L, int mt)
+{
+    lua_rawgetp(L, mt, KEY(KEY_BACKING));
+    if (lua_getfield(L, -1, "body") != LUA_TTABLE)
+        return 0;
+    lua_pushvalue(L, 2);
+    switch (lua_gettable(L, -2)) {
+    case LUA_TSTRING:
+        return 1;
+    case LUA_TNUMBER:
+        lua_tolstring(L, -1, NULL); /* as text, as a real message gives it */
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* m:body(path): (view, path) -> string or nil. */
+static int view_body(lua_State *L)
+{
+    size_t path_length = 0;
+    object_kind kind = check_object(L, 1, (1u << OBJ_VIEW) | (1u << OBJ_SYNTHETIC),
+                                    "m:body must be called on the message view, as m:body(path)");
+    int mt = lua_gettop(L);
+    if (lua_type(L, 2) != LUA_TSTRING)
+        return luaL_error(L, "m:body expects a path string");
+    const char *path = lua_tolstring(L, 2, &path_length);
+    if (kind == OBJ_VIEW)
+        return real_body(L, mt, path, path_length);
+    return synthetic_body(L, mt);
+}
+
+/* ---- entry points ------------------------------------------------------------------- */
+
+void wd_view_push_message(lua_State *L, const warden_message *message)
+{
+    /* retire the views pushed before: they may point to freed messages */
+    lua_pushinteger(L, current_generation(L) + 1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_CURRENT));
+    push_lazy(L, OBJ_VIEW, message);
+}
+
+void wd_view_push_synthetic(lua_State *L, int index, int64_t now)
+{
+    index = lua_absindex(L, index);
+    push_proxy(L, OBJ_SYNTHETIC, frozen_index, frozen_pairs);
+    lua_pushcfunction(L, frozen_len);
+    lua_setfield(L, -2, "__len");
+    if (lua_type(L, index) == LUA_TTABLE)
+        lua_pushvalue(L, index);
+    else
+        lua_newtable(L);
+    lua_rawsetp(L, -2, KEY(KEY_BACKING));
+    lua_pushinteger(L, (lua_Integer)now);
+    lua_rawsetp(L, -2, KEY(KEY_NOW));
+    lua_setmetatable(L, -2);
+}
