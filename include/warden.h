@@ -294,6 +294,14 @@ typedef struct warden_status {
 /* Fills *out with the engine's policy status. Thread-safe. Errors: INVALID_ARG. */
 WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 
+/* Reloads the policy set (and the trust material: CA bundles, known certificates, users file)
+** now, for embedders who manage files themselves; watching the files is automatic otherwise
+** (reload.watch). The new revision serves only if everything compiles and every policy test
+** passes; otherwise the current one keeps serving, and the failure is returned (POLICY, IO,
+** CONFIG with err filled) and recorded in the status. Decisions in flight are not disturbed.
+** Thread-safe. */
+WARDEN_API int warden_engine_reload(warden_engine *engine, warden_error *err);
+
 /* Policy tooling used by `warden check` and `warden test`: one call per finding or test.
 ** file is relative to policy_dir (NULL for findings about the directory itself), line 0 when
 ** unknown; ok is 1 for a passing test, 0 for a finding or a failure. */
