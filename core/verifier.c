@@ -27,7 +27,7 @@ struct wd_verifier {
     wd_trust_store *trust;
     wd_users       *users;
     wd_credentials  credentials;
-    wd_replay_cache *replay;
+    wd_replay_cache *replay;               /* borrowed: outlives verifiers, so reloads keep it */
 };
 
 void wd_verifier_free(wd_verifier *verifier)
@@ -41,7 +41,6 @@ void wd_verifier_free(wd_verifier *verifier)
     wd_crypto_clear(&verifier->crypto);
     wd_trust_store_free(verifier->trust);
     wd_users_free(verifier->users);
-    wd_replay_cache_free(verifier->replay);
     free(verifier);
 }
 
@@ -77,7 +76,6 @@ int wd_verifier_new(const wd_settings *settings, wd_trust_store *trust, wd_users
     if (verifier == NULL) {
         wd_trust_store_free(trust);
         wd_users_free(users);
-        wd_replay_cache_free(replay);
         return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory"), WARDEN_E_NOMEM;
     }
     verifier->trust = trust;

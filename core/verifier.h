@@ -18,8 +18,9 @@
 
 typedef struct wd_verifier wd_verifier;
 
-/* Makes a verifier. settings is deep-copied. trust, users and replay are taken over (freed
-** with the verifier) even on failure; users may be NULL. Returns WARDEN_OK or an error
+/* Makes a verifier. settings is deep-copied. trust and users are taken over (freed with the
+** verifier) even on failure; users may be NULL. replay is borrowed: it must outlive the
+** verifier (the engine keeps one replay cache across reloads of the trust material). Returns WARDEN_OK or an error
 ** code with failure filled. */
 int wd_verifier_new(const wd_settings *settings, wd_trust_store *trust, wd_users *users,
                     warden_password_fn password_callback, void *password_context,

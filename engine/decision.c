@@ -225,11 +225,18 @@ int warden_engine_decide(warden_engine *engine, const warden_message *message, w
     decision->stage = "policy";
     decision->set = wd_policy_set_ref(state->policy->set);
 
-    warden_string action = { NULL, 0 }, operation = { NULL, 0 };
-    warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_ACTION, &action, sizeof action);
-    warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_OPERATION, &operation, sizeof operation);
-    wd_decide(state->policy, action.data, action.length, operation.data, operation.length, push_message_view,
-              (void *)message, &decision->outcome);
+    if (engine->max_stale_s > 0 && wd_engine_policy_stale(engine, (int64_t)time(NULL))) {
+        /* reloads have been failing for too long: the revision serving may be out of date */
+        wd_decision_outcome_clear(&decision->outcome);
+        decision->outcome.reason = "policy-stale";
+        decision->outcome.allowed = false;
+    } else {
+        warden_string action = { NULL, 0 }, operation = { NULL, 0 };
+        warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_ACTION, &action, sizeof action);
+        warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_OPERATION, &operation, sizeof operation);
+        wd_decide(state->policy, action.data, action.length, operation.data, operation.length, push_message_view,
+                  (void *)message, &decision->outcome);
+    }
     if (strcmp(decision->outcome.reason, "policy-limit") == 0) {
         /* a runaway policy may have left its state at the memory cap: start the next
         ** decision from a fresh state */

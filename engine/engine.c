@@ -16,6 +16,7 @@
 #include "../core/users.h"
 #include "../core/verifier.h"
 #include "config.h"
+#include "config_schema.h"
 #include "engine.h"
 #include "error.h"
 
@@ -46,34 +47,6 @@ void wd_engine_sandbox_limits(const warden_config *config, wd_sandbox_limits *li
     limits->time_ms = config->limit_time_ms;
 }
 
-/* Compiles the policy directory and runs its tests: an engine never starts on a set that
-** does not compile or whose tests fail. */
-static int load_policies(warden_engine *engine, const warden_config *config, warden_error *err)
-{
-    char error[512];
-    wd_sandbox_limits limits;
-    wd_policy_set *set = NULL;
-    size_t passed = 0, failed = 0;
-
-    wd_engine_sandbox_limits(config, &limits);
-    if (wd_policy_set_compile(config->policies, &limits, &set, error, sizeof error) != 0)
-        return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
-    int status = wd_policy_tests_run(config, set, NULL, NULL, &passed, &failed, err);
-    if (status == WARDEN_OK && failed > 0)
-        status = wd_error_set(err, WARDEN_E_POLICY, "", "%zu of %zu policy tests failed in %s (run `warden test`)",
-                              failed, passed + failed, config->policies);
-    if (status != WARDEN_OK) {
-        wd_policy_set_unref(set);
-        return status;
-    }
-    engine->policy_set = set;
-    engine->policy_directory = strdup(config->policies);
-    if (engine->policy_directory == NULL)
-        return wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
-    atomic_store(&engine->generation, 1);
-    return WARDEN_OK;
-}
-
 static int load_trust(const warden_config *config, wd_trust_store **out, warden_error *err)
 {
     wd_trust_store *trust = NULL;
@@ -97,6 +70,34 @@ static int load_trust(const warden_config *config, wd_trust_store **out, warden_
 failed:
     wd_trust_store_free(trust);
     return wd_error_set(err, status, "", "%s", message);
+}
+
+int wd_engine_build_verifier(warden_engine *engine, const warden_config *config, wd_verifier **out,
+                             warden_error *err)
+{
+    wd_trust_store *trust = NULL;
+    wd_users *users = NULL;
+    wd_settings settings;
+    wd_failure failure = { 0 };
+    int status;
+
+    if ((status = load_trust(config, &trust, err)) != WARDEN_OK)
+        return status;
+    if (config->users != NULL) {
+        char message[256] = "";
+        status = wd_users_load(config->users, &users, message, sizeof message);
+        if (status != WARDEN_OK) {
+            wd_trust_store_free(trust);
+            return wd_error_set(err, status, "", "%s", message);
+        }
+    }
+    wd_config_to_settings(config, &settings);
+    /* the verifier takes over trust and users, even when it fails */
+    status = wd_verifier_new(&settings, trust, users, config->password_callback, config->password_context,
+                             engine->replay, out, &failure);
+    if (status != WARDEN_OK)
+        wd_error_from_failure(err, &failure);
+    return status;
 }
 
 static int make_replay_cache(const warden_config *config, wd_replay_cache **out, warden_error *err)
@@ -130,12 +131,7 @@ static void initialise_xml(void)
 
 int warden_engine_new(const warden_config *config, warden_engine **out, warden_error *err)
 {
-    wd_trust_store *trust = NULL;
-    wd_users *users = NULL;
-    wd_replay_cache *replay = NULL;
     warden_engine *engine = NULL;
-    wd_settings settings;
-    wd_failure failure = { 0 };
     int status;
 
     wd_error_clear(err);
@@ -144,37 +140,23 @@ int warden_engine_new(const warden_config *config, warden_engine **out, warden_e
     *out = NULL;
     pthread_once(&xml_initialised, initialise_xml);
 
-    if ((status = load_trust(config, &trust, err)) != WARDEN_OK)
-        goto failed;
-    if (config->users != NULL) {
-        char message[256] = "";
-        status = wd_users_load(config->users, &users, message, sizeof message);
-        if (status != WARDEN_OK) {
-            wd_error_set(err, status, "", "%s", message);
-            goto failed;
-        }
-    }
-    if ((status = make_replay_cache(config, &replay, err)) != WARDEN_OK)
-        goto failed;
-
     engine = calloc(1, sizeof *engine);
-    if (engine == NULL) {
-        status = wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
-        goto failed;
-    }
-    wd_config_to_settings(config, &settings);
-    /* the verifier takes over trust, users and replay, even when it fails */
-    status = wd_verifier_new(&settings, trust, users, config->password_callback,
-                             config->password_context, replay, &engine->verifier, &failure);
-    trust = NULL;
-    users = NULL;
-    replay = NULL;
-    if (status != WARDEN_OK) {
-        wd_error_from_failure(err, &failure);
-        goto failed;
-    }
+    if (engine == NULL)
+        return wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
+    pthread_rwlock_init(&engine->verifier_lock, NULL);
+    pthread_mutex_init(&engine->reload_lock, NULL);
+    engine->locks_ready = true;
     engine->log = config->log_callback;
     engine->log_context = config->log_context;
+    engine->max_stale_s = config->reload_max_stale_s;
+    if ((status = wd_config_copy(config, &engine->config)) != WARDEN_OK) {
+        wd_error_set(err, status, "", "out of memory");
+        goto failed;
+    }
+    if ((status = make_replay_cache(config, &engine->replay, err)) != WARDEN_OK)
+        goto failed;
+    if ((status = wd_engine_build_verifier(engine, config, &engine->verifier, err)) != WARDEN_OK)
+        goto failed;
     if ((status = wd_engine_decisions_init(engine, err)) != WARDEN_OK)
         goto failed;
     if (config->log_decisions != NULL) {
@@ -184,15 +166,22 @@ int warden_engine_new(const warden_config *config, warden_engine **out, warden_e
             goto failed;
         }
     }
-    if (config->policies != NULL && (status = load_policies(engine, config, err)) != WARDEN_OK)
+    if (config->policies != NULL) {
+        if ((status = wd_engine_build_policies(config, &engine->policy_set, err)) != WARDEN_OK)
+            goto failed;
+        engine->policy_directory = strdup(config->policies);
+        if (engine->policy_directory == NULL) {
+            status = wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
+            goto failed;
+        }
+        atomic_store(&engine->generation, 1);
+    }
+    if ((status = wd_engine_watch_start(engine, err)) != WARDEN_OK)
         goto failed;
     *out = engine;
     return WARDEN_OK;
 
 failed:
-    wd_trust_store_free(trust);
-    wd_users_free(users);
-    wd_replay_cache_free(replay);
     warden_engine_free(engine);
     return status;
 }
@@ -214,12 +203,19 @@ void warden_engine_free(warden_engine *engine)
 {
     if (engine == NULL)
         return;
+    wd_engine_watch_stop(engine); /* no reload may run from here on */
     wd_engine_decisions_free(engine);
     wd_policy_set_unref(engine->policy_set);
     free(engine->policy_directory);
     if (engine->decision_log != NULL)
         fclose(engine->decision_log);
     wd_verifier_free(engine->verifier);
+    wd_replay_cache_free(engine->replay);
+    warden_config_free(engine->config);
+    if (engine->locks_ready) {
+        pthread_rwlock_destroy(&engine->verifier_lock);
+        pthread_mutex_destroy(&engine->reload_lock);
+    }
     free(engine);
 }
 
@@ -233,6 +229,10 @@ int warden_engine_status(warden_engine *engine, warden_status *out)
         snprintf(out->revision, sizeof out->revision, "%s", engine->policy_set->files.revision);
         out->loaded_at = engine->policy_set->loaded_at;
     }
+    out->reloads = engine->reloads;
+    out->reload_failures = engine->reload_failures;
+    snprintf(out->last_error, sizeof out->last_error, "%s", engine->last_error);
+    out->last_error_at = engine->last_error_at;
     pthread_mutex_unlock(&engine->policy_lock);
     return WARDEN_OK;
 }
@@ -248,7 +248,9 @@ int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
         *out = NULL;
     if (engine == NULL || out == NULL || (bytes == NULL && len > 0))
         return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "engine and out must not be NULL");
+    pthread_rwlock_rdlock(&engine->verifier_lock);
     int status = wd_verifier_receive(engine->verifier, bytes, len, opt, out, &failure);
+    pthread_rwlock_unlock(&engine->verifier_lock);
     if (status != WARDEN_OK)
         return wd_error_from_failure(err, &failure);
     return WARDEN_OK;

@@ -18,7 +18,14 @@
 
 typedef struct wd_thread_state wd_thread_state;
 
+struct wd_watch;
+
 struct warden_engine {
+    warden_config    *config;                /* deep copy: reloads rebuild from it */
+    wd_replay_cache  *replay;                /* one cache for the engine's life, across reloads */
+    /* Receives hold the verifier lock shared for the length of one verification; a reload
+    ** of the trust material swaps the verifier under it exclusively. */
+    pthread_rwlock_t  verifier_lock;
     wd_verifier      *verifier;
     /* The current revision. Readers that already hold a state for the current generation
     ** never touch the lock: they compare generations (one atomic load). */
@@ -32,6 +39,15 @@ struct warden_engine {
     bool              has_thread_key;
     pthread_mutex_t   states_lock;
     wd_thread_state  *states;
+    /* reloads: one at a time; the status fields are guarded by policy_lock */
+    pthread_mutex_t   reload_lock;
+    struct wd_watch  *watch;                 /* NULL when not watching */
+    uint64_t          reloads, reload_failures;
+    char              last_error[256];
+    int64_t           last_error_at;
+    _Atomic int64_t   failing_since;         /* first failure since the last success; 0 = none */
+    int64_t           max_stale_s;           /* reload.max_stale_s; 0 = off */
+    bool              locks_ready;
     /* logs */
     warden_log_fn     log;
     void             *log_context;
@@ -52,6 +68,22 @@ int wd_engine_decisions_init(warden_engine *engine, warden_error *err);
 
 /* Closes every thread's policy state and the decision side's locks and key. */
 void wd_engine_decisions_free(warden_engine *engine);
+
+/* Builds a verifier from config's trust material (CA bundles, known certificates, users file)
+** over the engine's replay cache. Returns WARDEN_OK or an error code with err. */
+int wd_engine_build_verifier(warden_engine *engine, const warden_config *config, wd_verifier **out,
+                             warden_error *err);
+
+/* Compiles config's policy directory and runs its tests. Returns WARDEN_OK with *out holding
+** one reference, or WARDEN_E_POLICY (and others) with err. */
+int wd_engine_build_policies(const warden_config *config, wd_policy_set **out, warden_error *err);
+
+/* Starts watching the policy directory and the trust files when the config asks for it. */
+int wd_engine_watch_start(warden_engine *engine, warden_error *err);
+void wd_engine_watch_stop(warden_engine *engine);
+
+/* True when reloads have been failing for longer than reload.max_stale_s at time now. */
+bool wd_engine_policy_stale(warden_engine *engine, int64_t now);
 
 /* Runs the policy tests of set with config's verification settings. Fills passed/failed;
 ** report may be NULL. Returns WARDEN_OK when the tests ran, or an error code with err. */

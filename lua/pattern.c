@@ -5,10 +5,11 @@
 **
 ** Why not the stock functions: Lua's matcher is C code, where the count hook never fires,
 ** so a pattern such as string.rep(".-", 3) .. "b" against 800 "a"s runs for minutes. Here
-** every character comparison, every scanned set member and every backtracking step adds to a
-** step count that is charged to the evaluation through wd_sandbox_charge every CHARGE_EVERY
-** steps (and at the end of each call), so the instruction budget ends such a search from
-** inside the matcher.
+** every character comparison, every set member looked at, every attempt started and every
+** backtracking step counts one step; bulk byte work (memchr, memcmp, copies) counts one step
+** per BYTES_PER_STEP bytes, as the sandbox charges its scans. The count is charged to the
+** evaluation through wd_sandbox_charge every CHARGE_EVERY steps and at the end of each call,
+** so the instruction budget ends such a search from inside the matcher.
 **
 ** Compatibility: the results, the order in which alternatives are tried, and the errors
 ** (including when they are raised: a malformed tail of a pattern that is never reached is
@@ -31,7 +32,8 @@ enum {
     MAX_CAPTURES = 32,    /* as LUA_MAXCAPTURES */
     MAX_NESTING = 200,    /* attempts alive at once, as Lua's MAXCCALLS for the matcher */
     INLINE_FRAMES = 24,   /* backtracking frames kept on the C stack before using a userdata */
-    CHARGE_EVERY = 1024   /* steps gathered before they are charged to the budget */
+    CHARGE_EVERY = 1024,  /* steps gathered before they are charged to the budget */
+    BYTES_PER_STEP = 64   /* bytes of memchr / memcmp / copying per step */
 };
 
 /* Capture lengths that are not lengths. */
@@ -129,8 +131,7 @@ static bool set_has(matcher *m, int c, const char *open, const char *close)
         negated = true;
         q++;
     }
-    /* The first member may be ']' itself: the scan starts one past where the search for
-    ** the closing bracket started. */
+    /* A ']' first in the set is a member: class_end looked for the closing one after it. */
     while (q < close && !found) {
         unsigned char first = (unsigned char)*q;
         if (first == '%') {
@@ -232,7 +233,7 @@ static const char *backref_end(matcher *m, const char *s, int digit)
     length = m->cap[index].length;
     if (length == CAP_POSITION) /* a position never equals text */
         return NULL;
-    tick(m, 1 + length);
+    tick(m, 1 + length / BYTES_PER_STEP);
     if (m->src_end - s >= length && memcmp(m->cap[index].start, s, (size_t)length) == 0)
         return s + length;
     return NULL;
@@ -437,7 +438,7 @@ static void matcher_init(matcher *m, lua_State *L, const char *s, size_t ls, con
     m->p_end = p + lp;
     m->depth = 0;
     m->level = 0;
-    m->steps = (int64_t)lp; /* the scans of the pattern */
+    m->steps = 1 + (int64_t)(lp / BYTES_PER_STEP); /* the scans of the pattern */
     if (needed <= INLINE_FRAMES) {
         m->stack = inline_frames;
         m->stack_size = INLINE_FRAMES;
@@ -511,11 +512,11 @@ static bool has_specials(const char *p, size_t length)
 }
 
 /* find with plain text: the first occurrence of p in s, or NULL. Each candidate that memchr
-** finds costs the bytes it skipped plus the length compared, charged as it goes. */
+** finds costs a step (plus the bytes compared); the bytes memchr skips are bulk work. */
 static const char *plain_find(lua_State *L, const char *s, size_t ls, const char *p, size_t lp)
 {
     const char *found = NULL;
-    int64_t     steps = 1;
+    int64_t     steps = 1 + (int64_t)(lp / BYTES_PER_STEP);
     if (lp == 0) {
         found = s;
     } else if (lp <= ls) {
@@ -524,10 +525,10 @@ static const char *plain_find(lua_State *L, const char *s, size_t ls, const char
         while (at <= last) {
             const char *candidate = memchr(at, p[0], (size_t)(last - at) + 1);
             if (candidate == NULL) {
-                steps += last - at + 1;
+                steps += (last - at) / BYTES_PER_STEP;
                 break;
             }
-            steps += (candidate - at) + (int64_t)lp;
+            steps += 1 + ((candidate - at) + (int64_t)lp) / BYTES_PER_STEP;
             if (memcmp(candidate + 1, p + 1, lp - 1) == 0) {
                 found = candidate;
                 break;
@@ -647,11 +648,12 @@ static int pattern_gmatch(lua_State *L)
 {
     size_t        ls, lp;
     const char   *p;
+    size_t        init;
     gmatch_state *g;
     int           needed;
     luaL_checklstring(L, 1, &ls);
     p = luaL_checklstring(L, 2, &lp);
-    size_t init = start_position(luaL_optinteger(L, 3, 1), ls) - 1;
+    init = start_position(luaL_optinteger(L, 3, 1), ls) - 1;
     lua_settop(L, 2); /* the subject and the pattern become upvalues */
     needed = frames_needed(p, lp);
     if (needed < 1)
@@ -674,7 +676,7 @@ static void add_replacement_text(matcher *m, luaL_Buffer *b, const char *s, cons
     size_t      length;
     const char *r = lua_tolstring(L, 3, &length);
     const char *end = r + length;
-    tick(m, 1 + (int64_t)length);
+    tick(m, 1 + (int64_t)(length / BYTES_PER_STEP));
     for (;;) {
         const char *escape = memchr(r, '%', (size_t)(end - r));
         int         c;
@@ -682,10 +684,11 @@ static void add_replacement_text(matcher *m, luaL_Buffer *b, const char *s, cons
             break;
         luaL_addlstring(b, r, (size_t)(escape - r));
         c = (unsigned char)escape[1]; /* the NUL after the string if '%' is last */
+        tick(m, 1);
         if (c == '%') {
             luaL_addchar(b, '%');
         } else if (c == '0') {
-            tick(m, e - s);
+            tick(m, (e - s) / BYTES_PER_STEP);
             luaL_addlstring(b, s, (size_t)(e - s));
         } else if (isdigit(c)) {
             const char *text;
@@ -693,7 +696,7 @@ static void add_replacement_text(matcher *m, luaL_Buffer *b, const char *s, cons
             if (n == CAP_POSITION) {
                 luaL_addvalue(b);
             } else {
-                tick(m, n);
+                tick(m, n / BYTES_PER_STEP);
                 luaL_addlstring(b, text, (size_t)n);
             }
         } else {

@@ -497,12 +497,19 @@ static int wd_sandbox_utf8_codepoint(lua_State *L)
 
 /* --------------------------------------------------------------- pcall, xpcall and log --- */
 
+/* A failed protected call that ran out of memory: LUA_ERRMEM, or LUA_ERRERR (a message handler
+** that failed) after the cap refused an allocation. */
+static bool wd_sandbox_out_of_memory(const wd_sandbox_context *ctx, int status)
+{
+    return status == LUA_ERRMEM || (status == LUA_ERRERR && ctx->memory_hit);
+}
+
 /* After a protected call made by a script: a limit is never returned as a value. */
 static int wd_sandbox_finish_pcall(lua_State *L, int status, int extra)
 {
     wd_sandbox_context *ctx = wd_sandbox_context_of(L);
     if (ctx->depth > 0) {
-        if (status == LUA_ERRMEM && ctx->abort == WD_SANDBOX_OK)
+        if (ctx->abort == WD_SANDBOX_OK && wd_sandbox_out_of_memory(ctx, status))
             wd_sandbox_trip(ctx, WD_SANDBOX_MEMORY);
         if (ctx->abort != WD_SANDBOX_OK)
             return wd_sandbox_raise(L, ctx);
@@ -638,7 +645,7 @@ static int wd_sandbox_open_private(lua_State *L, const char *name, lua_CFunction
     return lua_gettop(L);
 }
 
-/* Replaces the library table at index with its flat read-only proxy, sets base[name] to it. */
+/* Sets base[name] to a flat read-only proxy of the library table at index table. */
 static void wd_sandbox_publish(lua_State *L, int base, const char *name, int table)
 {
     wd_sandbox_new_proxy(L, table, true);
@@ -930,21 +937,22 @@ int wd_sandbox_load(lua_State *L, const char *source, size_t length, const char 
 {
     char name[256];
     const char *shown = chunkname != NULL ? chunkname : "?";
+    int result = -1;
 
     env_index = lua_absindex(L, env_index);
     if (source == NULL && length > 0) {
         wd_sandbox_set_error(error, capacity, "no source");
-        return -1;
+        goto done;
     }
     /* Lua takes any chunk starting with ESC as bytecode; none is ever accepted */
     if (length > 0 && source[0] == LUA_SIGNATURE[0]) {
         if (error != NULL && capacity > 0)
             snprintf(error, capacity, "%s: binary chunks are not accepted", shown);
-        return -1;
+        goto done;
     }
     if (!lua_checkstack(L, 2)) {
         wd_sandbox_set_error(error, capacity, "Lua stack overflow");
-        return -1;
+        goto done;
     }
     /* "@name" makes Lua print the name as it is ("name:line:"); Lua keeps the tail of long
     ** names, and so do we */
@@ -952,15 +960,17 @@ int wd_sandbox_load(lua_State *L, const char *source, size_t length, const char 
     if (shown_length > sizeof name - 2)
         shown += shown_length - (sizeof name - 2);
     snprintf(name, sizeof name, "@%s", shown);
-    if (luaL_loadbufferx(L, source ? source : "", length, name, "t") != LUA_OK) {
+    if (luaL_loadbufferx(L, source != NULL ? source : "", length, name, "t") != LUA_OK) {
         wd_sandbox_describe(L, -1, error, capacity);
         lua_pop(L, 1);
-        return -1;
+        goto done;
     }
     lua_pushvalue(L, env_index);
     if (lua_setupvalue(L, -2, 1) == NULL) /* a main chunk always has _ENV as upvalue 1 */
         lua_pop(L, 1);
-    return 0;
+    result = 0;
+done:
+    return result;
 }
 
 /* The message handler of wd_sandbox_call: the error value as it is (no traceback). */
@@ -973,13 +983,13 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
 {
     wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
     int function = lua_gettop(L) - nargs;
-    int result = -1;
     bool outer = ctx != NULL && ctx->depth == 0;
+    int result = -1;
 
     if (function < 1 || !lua_checkstack(L, 1)) {
         wd_sandbox_set_error(error, capacity, function < 1 ? "no function to call" : "Lua stack overflow");
         lua_settop(L, function > 0 ? function - 1 : 0);
-        return -1;
+        goto done;
     }
     if (outer) {
         ctx->budget = ctx->limits.instructions > 0 ? ctx->limits.instructions : INT64_MAX;
@@ -999,32 +1009,41 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
     lua_pushcfunction(L, wd_sandbox_message_handler);
     lua_insert(L, function);
     int status = lua_pcall(L, nargs, nresults, function);
+
+    /* Classify: the sticky kind first (a limit may surface as any error, or even as a normal
+    ** return when it tripped on the last allocation), then running out of memory. */
     wd_sandbox_abort kind = WD_SANDBOX_OK;
     if (ctx != NULL) {
         ctx->depth--;
         kind = ctx->abort;
+        if (kind == WD_SANDBOX_OK && wd_sandbox_out_of_memory(ctx, status)) {
+            kind = WD_SANDBOX_MEMORY;
+            if (!outer)
+                wd_sandbox_trip(ctx, kind); /* the enclosing evaluation is over too */
+        }
         if (outer) {
             lua_sethook(L, NULL, 0, 0);
             ctx->abort = WD_SANDBOX_OK;
         }
-    }
-    if (kind == WD_SANDBOX_OK && status == LUA_ERRMEM)
+    } else if (status == LUA_ERRMEM) {
         kind = WD_SANDBOX_MEMORY;
+    }
 
     if (kind != WD_SANDBOX_OK) {
         wd_sandbox_set_error(error, capacity, ctx != NULL ? ctx->messages[kind] : "not enough memory");
         result = (int)kind;
+        lua_settop(L, function - 1);
+        if (outer && kind == WD_SANDBOX_MEMORY)
+            lua_gc(L, LUA_GCCOLLECT); /* give the garbage of the failed evaluation back now */
     } else if (status != LUA_OK) {
         wd_sandbox_describe(L, -1, error, capacity);
-        result = -1;
+        lua_settop(L, function - 1);
     } else {
         lua_remove(L, function);
         if (error != NULL && capacity > 0)
             error[0] = '\0';
-        return WD_SANDBOX_OK;
+        result = WD_SANDBOX_OK;
     }
-    lua_settop(L, function - 1);
-    if (outer && kind == WD_SANDBOX_MEMORY)
-        lua_gc(L, LUA_GCCOLLECT);
+done:
     return result;
 }

@@ -19,6 +19,16 @@
 static const char order_body[] =
     "<ord:CreateOrder xmlns:ord=\"urn:example:orders\"><ord:amount>250</ord:amount></ord:CreateOrder>";
 
+/* The verifier borrows its replay cache; the tests keep the caches here until the end. */
+static wd_replay_cache *replay_caches[64];
+static size_t replay_cache_count;
+
+static void free_replay_caches(void)
+{
+    while (replay_cache_count > 0)
+        wd_replay_cache_free(replay_caches[--replay_cache_count]);
+}
+
 static wd_verifier *make_verifier(const wd_settings *settings)
 {
     wd_trust_store *trust = NULL;
@@ -33,6 +43,8 @@ static wd_verifier *make_verifier(const wd_settings *settings)
     ck_assert_int_eq(wd_trust_store_add_known(trust, known, message, sizeof message), WARDEN_OK);
     ck_assert_int_eq(wd_users_load(users_path, &users, message, sizeof message), WARDEN_OK);
     ck_assert_int_eq(wd_replay_cache_new_memory(1000, &replay), WARDEN_OK);
+    ck_assert_uint_lt(replay_cache_count, 64);
+    replay_caches[replay_cache_count++] = replay;
     ck_assert_int_eq(wd_verifier_new(settings, trust, users, NULL, NULL, replay, &verifier, &failure), WARDEN_OK);
     free(ca);
     free(known);
@@ -513,6 +525,7 @@ int main(void)
 {
     Suite *suite = suite_create("wssec");
     TCase *tc = tcase_create("wssec");
+    tcase_add_checked_fixture(tc, NULL, free_replay_caches);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, signed_message_is_delivered_with_signing_certificate_and_parts);
     tcase_add_test(tc, certificate_found_by_key_identifier_is_a_signing_token_without_element);

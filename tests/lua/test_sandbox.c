@@ -55,17 +55,16 @@ static int run_in(lua_State *L, int env, const char *source, int nargs, int nres
     return wd_sandbox_call(L, nargs, nresults, error, capacity);
 }
 
-/* Runs source in a fresh environment (frozen before the call when freeze is set); the stack
-** is left as it was. */
+/* Runs source in a fresh environment (frozen before the call when freeze is set); leaves its
+** one result on the stack when it succeeds, nothing otherwise. */
 static int run(lua_State *L, const char *source, bool freeze, char *error, size_t capacity)
 {
-    int top = lua_gettop(L);
     wd_sandbox_push_env(L, 0);
     int env = lua_gettop(L);
     if (freeze)
         wd_sandbox_freeze_env(L, env);
     int outcome = run_in(L, env, source, 0, 1, error, capacity);
-    lua_settop(L, top);
+    lua_remove(L, env);
     return outcome;
 }
 
@@ -146,6 +145,11 @@ static const escape_case escapes[] = {
       "local t = {} for i = 1, 64 do t[i] = string.rep('y', 65536) end "
       "local all = {} for i = 1, 1e6 do all[i] = table.concat(t) end",
       ANY_LIMIT, NULL },
+    { "xpcall handler catching a memory error", NULL,
+      "local ok, e = xpcall(function() local s = 'x' while true do s = s .. s end end, function(e) return e end) "
+      "return tostring(ok)",
+      WD_SANDBOX_MEMORY, NULL },
+    { "table.unpack of a huge range", NULL, "return select('#', table.unpack({}, 1, 1e8))", ANY_FAILURE, NULL },
     { "table.move over a huge empty range", NULL, "table.move({}, 1, 1e15, 1, {})", WD_SANDBOX_INSTRUCTIONS, NULL },
     { "pathological pattern", NULL, "return string.find(string.rep('a', 800), string.rep('.-', 3) .. 'b')",
       WD_SANDBOX_INSTRUCTIONS, "instruction limit exceeded" },
