@@ -165,15 +165,19 @@ done:
 
 /* ---- running tests ------------------------------------------------------------------- */
 
+/* The test's message table is reached through the registry: the view is pushed inside a
+** protected call, whose stack frame cannot see the caller's slots. */
 typedef struct synthetic_view {
-    int     index;
+    int     table;  /* registry reference */
     int64_t now;
 } synthetic_view;
 
 static void push_synthetic(lua_State *L, void *opaque)
 {
     synthetic_view *view = opaque;
-    wd_view_push_synthetic(L, view->index, view->now);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, view->table);
+    wd_view_push_synthetic(L, lua_gettop(L), view->now);
+    lua_remove(L, -2);
 }
 
 static void push_real(lua_State *L, void *message)
@@ -343,8 +347,10 @@ static bool run_test(const warden_config *config, wd_policy_state *state, const 
         size_t action_length = 0, operation_length = 0;
         const char *action = field_string(L, view_table, "action", &action_length);
         const char *operation = field_string(L, view_table, "operation", &operation_length);
-        synthetic_view view = { view_table, now };
+        lua_pushvalue(L, view_table);
+        synthetic_view view = { luaL_ref(L, LUA_REGISTRYINDEX), now };
         wd_decide(state, action, action_length, operation, operation_length, push_synthetic, &view, &outcome);
+        luaL_unref(L, LUA_REGISTRYINDEX, view.table);
     }
 
     describe_outcome(&outcome, actual, sizeof actual);

@@ -58,8 +58,35 @@ void wd_decision_outcome_clear(wd_decision_outcome *out)
     out->rules = out->inline_rules;
 }
 
+typedef struct view_request {
+    wd_view_pusher push;
+    void          *argument;
+} view_request;
+
+static int push_view_protected(lua_State *L)
+{
+    view_request *request = lua_touserdata(L, 1);
+    request->push(L, request->argument);
+    return 1;
+}
+
+/* Pushes the view in protected mode: building it allocates, and a state at its memory cap
+** must fail into a deny, never into a panic. Returns 0, or -1 with nothing pushed. */
+static int push_view(lua_State *L, wd_view_pusher push, void *argument)
+{
+    view_request request = { push, argument };
+    lua_pushcfunction(L, push_view_protected);
+    lua_pushlightuserdata(L, &request);
+    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        return -1;
+    }
+    return 0;
+}
+
 int wd_decide(wd_policy_state *state, const char *action, size_t action_length, const char *operation,
-              size_t operation_length, wd_view_pusher push_view, void *view_argument, wd_decision_outcome *out)
+              size_t operation_length, wd_view_pusher push_view_function, void *view_argument,
+              wd_decision_outcome *out)
 {
     lua_State *L = state->L;
     const wd_policy_set *set = state->set;
@@ -86,7 +113,12 @@ int wd_decide(wd_policy_state *state, const char *action, size_t action_length, 
             bool applies = true;
             if (rule->when != LUA_NOREF && rule->when != LUA_REFNIL) {
                 if (view == 0) {
-                    push_view(L, view_argument);
+                    if (push_view(L, push_view_function, view_argument) != 0) {
+                        any_limit = true;
+                        if (add_error(out, name, "cannot build the message view (memory limit)") != 0)
+                            out_of_memory = true;
+                        continue;
+                    }
                     view = lua_gettop(L);
                 }
                 lua_rawgeti(L, LUA_REGISTRYINDEX, rule->when);

@@ -13,7 +13,8 @@
 
 #include "policy_state.h"
 
-/* Pushes the message view `m` for this decision (wd_view_push_message or _synthetic). */
+/* Pushes the message view `m` for this decision (wd_view_push_message or _synthetic). It
+** runs inside a protected call of its own, so it cannot refer to the caller's stack slots. */
 typedef void (*wd_view_pusher)(lua_State *L, void *argument);
 
 #define WD_DECISION_INLINE_RULES 8
