@@ -13,9 +13,9 @@
 
 #include "data.h"
 
-static int push_data(wd_policy_state *state, char *error, size_t capacity)
+/* Pushes the read-only `data` table: one entry per data document. Runs protected (below). */
+static int push_data(lua_State *L, wd_policy_state *state, char *error, size_t capacity)
 {
-    lua_State *L = state->L;
     const wd_policy_files *files = &state->set->files;
     lua_createtable(L, 0, (int)files->data_count);
     for (size_t i = 0; i < files->data_count; i++) {
@@ -32,15 +32,26 @@ static int push_data(wd_policy_state *state, char *error, size_t capacity)
     return 0;
 }
 
+typedef struct setup {
+    wd_policy_state *state;
+    char            *error;
+    size_t           capacity;
+    bool             data_failed;
+} setup;
+
 /* Builds { permit, forbid, test, data } and keeps it in the registry. Runs protected:
-** building tables can raise on memory. */
+** building tables can raise on memory, and a state at its cap must fail, not panic. */
 static int build_extras(lua_State *L)
 {
-    wd_policy_state *state = lua_touserdata(L, 1);
-    wd_rules_push_declarers(L, &state->list);
-    lua_pushvalue(L, 2); /* the data proxy */
+    setup *context = lua_touserdata(L, 1);
+    if (push_data(L, context->state, context->error, context->capacity) != 0) {
+        context->data_failed = true;
+        return 0;
+    }
+    wd_rules_push_declarers(L, &context->state->list);
+    lua_insert(L, -2);
     lua_setfield(L, -2, "data");
-    state->extras = luaL_ref(L, LUA_REGISTRYINDEX);
+    context->state->extras = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
@@ -93,17 +104,16 @@ int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *l
         snprintf(error, capacity, "out of memory making a Lua state");
         goto failed;
     }
-    if (push_data(state, error, capacity) != 0)
-        goto failed;
+    setup context = { state, error, capacity, false };
     lua_pushcfunction(state->L, build_extras);
-    lua_insert(state->L, -2);
-    lua_pushlightuserdata(state->L, state);
-    lua_insert(state->L, -2);
-    if (lua_pcall(state->L, 2, 0, 0) != LUA_OK) {
+    lua_pushlightuserdata(state->L, &context);
+    if (lua_pcall(state->L, 1, 0, 0) != LUA_OK) {
         snprintf(error, capacity, "cannot set up the policy environment: %s",
                  lua_type(state->L, -1) == LUA_TSTRING ? lua_tostring(state->L, -1) : "error");
         goto failed;
     }
+    if (context.data_failed)
+        goto failed;
     *out = state;
     return 0;
 
