@@ -41,6 +41,7 @@ enum {
     KEY_CACHE,      /* metatable: raw nested table -> its proxy (frozen, synthetic) */
     KEY_NOW,        /* metatable: the default `now` of a synthetic view */
     KEY_CURRENT,    /* registry: the state's current view generation */
+    KEY_SHARED,     /* registry: sha256 / signed-parts text -> a frozen view made once per state */
     KEY_COUNT
 };
 
@@ -125,6 +126,9 @@ static void freeze_top(lua_State *L)
     push_frozen(L, -1);
     lua_remove(L, -2);
 }
+
+static bool push_shared(lua_State *L, char kind, const char *key, size_t length);
+static void keep_shared(lua_State *L, char kind, const char *key, size_t length);
 
 /* Checks that the value at index is one of our proxies of a kind in mask (bit 1 << kind) and
 ** pushes its metatable; for lazy objects, also that its view has not been retired. Raises
@@ -265,6 +269,10 @@ static void message_timestamp_field(lua_State *L, const void *object, int id)
 
 static void message_signed_field(lua_State *L, const void *object, int id)
 {
+    warden_string text = { "", 0 };
+    warden_message_get_property(object, WARDEN_MESSAGE_PROPERTY_SIGNED_PARTS, &text, sizeof text);
+    if (push_shared(L, 's', text.data, text.length))
+        return;
     warden_string_list parts = { NULL, 0 };
     if (warden_message_get_property(object, (warden_message_property_id)id, &parts, sizeof parts) != WARDEN_OK)
         parts.count = 0;
@@ -275,6 +283,7 @@ static void message_signed_field(lua_State *L, const void *object, int id)
         lua_rawset(L, -3);
     }
     freeze_top(L);
+    keep_shared(L, 's', text.data, text.length);
 }
 
 static void message_attrs_field(lua_State *L, const void *object, int id)
@@ -304,6 +313,87 @@ static void message_tokens_field(lua_State *L, const void *object, int id)
     freeze_top(L);
 }
 
+/* Frozen views shared by every decision of the state: a certificate's facts never change,
+** and most messages carry the same few certificates and signed-part sets. Building them
+** once per state (not once per decision) is what keeps m.cert cheap. The table is bounded:
+** past SHARED_LIMIT entries it starts over. */
+#define SHARED_LIMIT 256
+
+static int shared_table(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_SHARED)) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 16);
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_SHARED));
+    }
+    return lua_gettop(L);
+}
+
+/* Pushes the shared value under key (a string of length length, prefixed by kind), or
+** nothing and returns false. */
+static bool push_shared(lua_State *L, char kind, const char *key, size_t length)
+{
+    int shared = shared_table(L);
+    luaL_Buffer name;
+    luaL_buffinit(L, &name);
+    luaL_addchar(&name, kind);
+    luaL_addlstring(&name, key, length);
+    luaL_pushresult(&name);
+    if (lua_rawget(L, shared) != LUA_TNIL) {
+        lua_remove(L, shared);
+        return true;
+    }
+    lua_pop(L, 2);
+    return false;
+}
+
+/* Stores the value on top under (kind, key), leaving it on top. */
+static void keep_shared(lua_State *L, char kind, const char *key, size_t length)
+{
+    int value = lua_gettop(L);
+    int shared = shared_table(L);
+    lua_Integer count = (lua_rawgetp(L, shared, KEY(KEY_SHARED)) == LUA_TNUMBER) ? lua_tointeger(L, -1) : 0;
+    lua_pop(L, 1);
+    if (count >= SHARED_LIMIT) {
+        lua_pop(L, 1);
+        lua_pushnil(L);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_SHARED));
+        shared = shared_table(L);
+        count = 0;
+    }
+    lua_pushfstring(L, "%c", kind);
+    lua_pushlstring(L, key, length);
+    lua_concat(L, 2);
+    lua_pushvalue(L, value);
+    lua_rawset(L, shared);
+    lua_pushinteger(L, count + 1);
+    lua_rawsetp(L, shared, KEY(KEY_SHARED));
+    lua_settop(L, value);
+}
+
+static const struct field *cert_field_list(void);
+
+/* The certificate of an x509 token as a frozen table of all its facts, shared by every
+** decision of the state that sees the same certificate (by SHA-256). */
+static void push_cert(lua_State *L, const warden_token *token)
+{
+    warden_string sha256 = { NULL, 0 };
+    if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_SHA256, &sha256, sizeof sha256) != WARDEN_OK) {
+        lua_pushnil(L);
+        return;
+    }
+    if (push_shared(L, 'c', sha256.data, sha256.length))
+        return;
+    lua_createtable(L, 0, 12);
+    for (const struct field *f = cert_field_list(); f->name != NULL; f++) {
+        f->push(L, token, f->id);
+        lua_setfield(L, -2, f->name);
+    }
+    freeze_top(L);
+    keep_shared(L, 'c', sha256.data, sha256.length);
+}
+
 /* The certificate of the signing x509 token (the one whose signature covers the Body). */
 static void message_cert_field(lua_State *L, const void *object, int id)
 {
@@ -312,7 +402,7 @@ static void message_cert_field(lua_State *L, const void *object, int id)
     for (size_t i = 0; i < count; i++) {
         const warden_token *token = warden_message_token(object, i);
         if (token != NULL && token_kind_is(token, "x509") && token_role_is(token, "signing")) {
-            push_lazy(L, OBJ_CERT, token);
+            push_cert(L, token);
             return;
         }
     }
@@ -351,7 +441,7 @@ static void token_x509_field(lua_State *L, const void *object, int id)
 {
     (void)id;
     if (token_kind_is(object, "x509"))
-        push_lazy(L, OBJ_CERT, object);
+        push_cert(L, object);
     else
         lua_pushnil(L);
 }
@@ -494,6 +584,11 @@ static const field cert_fields[] = {
     { "key", cert_key_field, 0 },
     { NULL, NULL, 0 },
 };
+
+static const struct field *cert_field_list(void)
+{
+    return cert_fields;
+}
 
 static const field *fields_of(object_kind kind)
 {
