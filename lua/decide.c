@@ -58,28 +58,74 @@ void wd_decision_outcome_clear(wd_decision_outcome *out)
     out->rules = out->inline_rules;
 }
 
-typedef struct view_request {
-    wd_view_pusher push;
-    void          *argument;
-} view_request;
+/* One decision's progress, shared between wd_decide and the rule loop it runs protected. */
+typedef struct evaluation {
+    wd_policy_state     *state;
+    size_t               count;          /* candidates */
+    wd_view_pusher       push_view;
+    void                *view_argument;
+    wd_decision_outcome *out;
+    bool any_forbid, any_permit, any_error, any_limit, out_of_memory;
+    bool rule_reported;                  /* a rule's own error was recorded */
+} evaluation;
 
-static int push_view_protected(lua_State *L)
+/* The rule loop. It runs inside one sandbox call, so the instruction, time and memory
+** limits hold for the decision as a whole; each `when` runs in a nested call that catches
+** its own errors. Building the view allocates, so it happens here, protected too. */
+static int evaluate_rules(lua_State *L)
 {
-    view_request *request = lua_touserdata(L, 1);
-    request->push(L, request->argument);
-    return 1;
-}
+    evaluation *e = lua_touserdata(L, 1);
+    wd_policy_state *state = e->state;
+    const wd_policy_set *set = state->set;
+    int view = 0;
+    char problem[512];
 
-/* Pushes the view in protected mode: building it allocates, and a state at its memory cap
-** must fail into a deny, never into a panic. Returns 0, or -1 with nothing pushed. */
-static int push_view(lua_State *L, wd_view_pusher push, void *argument)
-{
-    view_request request = { push, argument };
-    lua_pushcfunction(L, push_view_protected);
-    lua_pushlightuserdata(L, &request);
-    if (lua_pcall(L, 1, 1, 0) != LUA_OK) {
-        lua_pop(L, 1);
-        return -1;
+    /* Two passes over the candidates: forbids, then permits. Permit names are recorded
+    ** only while no forbid has applied; the permits still run, so their errors count. */
+    for (int pass = 0; pass < 2; pass++) {
+        wd_rule_effect effect = pass == 0 ? WD_RULE_FORBID : WD_RULE_PERMIT;
+        for (size_t i = 0; i < e->count; i++) {
+            const wd_rule *rule = &state->list.rules[state->candidates[i]];
+            /* names come from the set, which the decision keeps alive; the state may go */
+            const char *name = set->rules.rules[state->candidates[i]].name;
+            if (rule->effect != effect)
+                continue;
+            bool applies = true;
+            if (rule->when != LUA_NOREF && rule->when != LUA_REFNIL) {
+                if (view == 0) {
+                    e->push_view(L, e->view_argument);
+                    view = lua_gettop(L);
+                }
+                lua_rawgeti(L, LUA_REGISTRYINDEX, rule->when);
+                lua_pushvalue(L, view);
+                int outcome = wd_sandbox_call(L, 1, 1, problem, sizeof problem);
+                if (outcome != WD_SANDBOX_OK) {
+                    e->rule_reported = true;
+                    if (add_error(e->out, name, problem) != 0)
+                        e->out_of_memory = true;
+                    if (outcome == -1) {
+                        e->any_error = true;
+                        continue;
+                    }
+                    /* a limit ends the decision: the budget is the decision's */
+                    e->any_limit = true;
+                    return 0;
+                }
+                applies = lua_toboolean(L, -1);
+                lua_pop(L, 1);
+            }
+            if (!applies)
+                continue;
+            if (effect == WD_RULE_FORBID) {
+                e->any_forbid = true;
+                if (add_rule(e->out, name) != 0)
+                    e->out_of_memory = true;
+            } else {
+                if (!e->any_forbid && add_rule(e->out, name) != 0)
+                    e->out_of_memory = true;
+                e->any_permit = true;
+            }
+        }
     }
     return 0;
 }
@@ -91,77 +137,39 @@ int wd_decide(wd_policy_state *state, const char *action, size_t action_length, 
     lua_State *L = state->L;
     const wd_policy_set *set = state->set;
     int top = lua_gettop(L);
-    int view = 0;
-    bool any_forbid = false, any_permit = false, any_error = false, any_limit = false, out_of_memory = false;
     char problem[512];
 
     memset(out, 0, sizeof *out);
     out->rules = out->inline_rules;
-    size_t count = wd_target_index_lookup(set->index, action, action_length, operation, operation_length,
-                                          state->candidates, set->rules.count);
-
-    /* Two passes over the candidates: forbids, then permits. Permit names are recorded
-    ** only while no forbid has applied; the permits still run, so their errors count. */
-    for (int pass = 0; pass < 2; pass++) {
-        wd_rule_effect effect = pass == 0 ? WD_RULE_FORBID : WD_RULE_PERMIT;
-        for (size_t i = 0; i < count; i++) {
-            const wd_rule *rule = &state->list.rules[state->candidates[i]];
-            /* names come from the set, which the decision keeps alive; the state may go */
-            const char *name = set->rules.rules[state->candidates[i]].name;
-            if (rule->effect != effect)
-                continue;
-            bool applies = true;
-            if (rule->when != LUA_NOREF && rule->when != LUA_REFNIL) {
-                if (view == 0) {
-                    if (push_view(L, push_view_function, view_argument) != 0) {
-                        any_limit = true;
-                        if (add_error(out, name, "cannot build the message view (memory limit)") != 0)
-                            out_of_memory = true;
-                        continue;
-                    }
-                    view = lua_gettop(L);
-                }
-                lua_rawgeti(L, LUA_REGISTRYINDEX, rule->when);
-                lua_pushvalue(L, view);
-                int outcome = wd_sandbox_call(L, 1, 1, problem, sizeof problem);
-                if (outcome != WD_SANDBOX_OK) {
-                    if (outcome == -1)
-                        any_error = true;
-                    else
-                        any_limit = true;
-                    if (add_error(out, name, problem) != 0)
-                        out_of_memory = true;
-                    continue;
-                }
-                applies = lua_toboolean(L, -1);
-                lua_pop(L, 1);
-            }
-            if (!applies)
-                continue;
-            if (effect == WD_RULE_FORBID) {
-                any_forbid = true;
-                if (add_rule(out, name) != 0)
-                    out_of_memory = true;
-            } else {
-                if (!any_forbid && add_rule(out, name) != 0)
-                    out_of_memory = true;
-                any_permit = true;
-            }
+    evaluation e = { .state = state, .push_view = push_view_function, .view_argument = view_argument, .out = out };
+    e.count = wd_target_index_lookup(set->index, action, action_length, operation, operation_length,
+                                     state->candidates, set->rules.count);
+    if (e.count > 0) {
+        lua_pushcfunction(L, evaluate_rules);
+        lua_pushlightuserdata(L, &e);
+        int outcome = wd_sandbox_call(L, 1, 0, problem, sizeof problem);
+        if (outcome != WD_SANDBOX_OK) {
+            if (outcome == -1)
+                e.any_error = true;
+            else
+                e.any_limit = true;
+            if (!e.rule_reported && add_error(out, "(decision)", problem) != 0)
+                e.out_of_memory = true;
         }
     }
     lua_settop(L, top);
 
     out->allowed = false;
-    if (any_forbid)
+    if (e.any_forbid)
         out->reason = "forbidden";
-    else if (any_limit)
+    else if (e.any_limit)
         out->reason = "policy-limit";
-    else if (any_error || out_of_memory)
+    else if (e.any_error || e.out_of_memory)
         out->reason = "policy-error";
-    else if (any_permit) {
+    else if (e.any_permit) {
         out->reason = "permitted";
         out->allowed = true;
     } else
         out->reason = "no-permit";
-    return out_of_memory ? -1 : 0;
+    return e.out_of_memory ? -1 : 0;
 }

@@ -84,7 +84,9 @@ static lua_Integer current_generation(lua_State *L)
 static void push_proxy(lua_State *L, object_kind kind, lua_CFunction index, lua_CFunction pairs)
 {
     lua_createtable(L, 0, 0);
-    lua_createtable(L, 0, 8);
+    /* a lazy object caches its fields in this metatable too: size it so that filling the
+    ** cache never rehashes (a rehash is an allocation and a copy per decision) */
+    lua_createtable(L, 0, kind == OBJ_VIEW ? 24 : kind == OBJ_TOKEN || kind == OBJ_CERT ? 16 : 8);
     lua_pushcfunction(L, index);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, read_only_error);

@@ -418,6 +418,28 @@ START_TEST(engine_decides_normally_after_a_runaway_policy)
 }
 END_TEST
 
+START_TEST(instruction_budget_is_shared_by_the_rules_of_a_decision)
+{
+    policy_dir dir = make_dir();
+    /* each rule alone fits in the budget; together they do not */
+    write_file(&dir, "a.lua",
+               "permit \"first\" { when = function(m) local n = 0 for i = 1, 60000 do n = n + 1 end return true end }\n"
+               "permit \"second\" { when = function(m) local n = 0 for i = 1, 60000 do n = n + 1 end return true end }\n");
+    const char *limits[] = { "limits.instructions", "150000" };
+    warden_engine *engine = NULL;
+    warden_error err;
+    ck_assert_msg(open_engine(&dir, limits, 2, &engine, &err) == WARDEN_OK, "%s", err.text);
+    expect_decision(engine, 0, "policy-limit", NULL);
+    warden_engine_free(engine);
+    write_file(&dir, "a.lua",
+               "permit \"first\" { when = function(m) local n = 0 for i = 1, 60000 do n = n + 1 end return true end }\n");
+    ck_assert_msg(open_engine(&dir, limits, 2, &engine, &err) == WARDEN_OK, "%s", err.text);
+    expect_decision(engine, 1, "permitted", "first");
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
 /* ---- threads ------------------------------------------------------------------------ */
 
 typedef struct decider {
@@ -479,6 +501,7 @@ int main(void)
     tcase_add_loop_test(sandbox, escape_attempt_denies_and_the_next_decision_works, 0,
                         (int)(sizeof escapes / sizeof escapes[0]));
     tcase_add_test(sandbox, engine_decides_normally_after_a_runaway_policy);
+    tcase_add_test(sandbox, instruction_budget_is_shared_by_the_rules_of_a_decision);
     tcase_add_test(sandbox, threads_decide_in_their_own_states);
     suite_add_tcase(suite, sandbox);
     SRunner *runner = srunner_create(suite);
