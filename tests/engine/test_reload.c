@@ -1,0 +1,421 @@
+/*
+** test_reload.c — reloading while the engine serves: each way a reload can fail keeps the
+** current revision serving and says why in the status; a good reload swaps atomically;
+** trust material reloads too; the staleness bound; and the stress test: threads deciding
+** continuously while another rewrites the policy set 500 times, alternating good and broken
+** versions — every decision succeeds and comes from one complete revision.
+*/
+#define _XOPEN_SOURCE 700 /* nftw */
+#include <check.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <warden.h>
+
+#include "test_messages.h"
+
+typedef struct policy_dir {
+    char path[256];
+} policy_dir;
+
+static void write_file(const policy_dir *dir, const char *name, const char *text)
+{
+    char path[512], temporary[600];
+    snprintf(path, sizeof path, "%s/%s", dir->path, name);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    mkdir(path, 0755);
+    *slash = '/';
+    /* written whole, then renamed over: what editors and deploy tools do */
+    snprintf(temporary, sizeof temporary, "%s.tmp", path);
+    FILE *f = fopen(temporary, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+    ck_assert_int_eq(rename(temporary, path), 0);
+}
+
+static policy_dir make_dir(void)
+{
+    policy_dir dir;
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(dir.path, sizeof dir.path, "%s/warden-reload-XXXXXX", tmp);
+    ck_assert_ptr_nonnull(mkdtemp(dir.path));
+    return dir;
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void remove_dir(const policy_dir *dir)
+{
+    nftw(dir->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static warden_engine *engine_for(const policy_dir *dir, const char *max_stale)
+{
+    warden_config *config = NULL;
+    warden_engine *engine = NULL;
+    warden_error err;
+    ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "require.token", "false", &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "reload.watch", "false", &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "policies", dir->path, &err), WARDEN_OK);
+    if (max_stale != NULL)
+        ck_assert_int_eq(warden_config_set(config, "reload.max_stale_s", max_stale, &err), WARDEN_OK);
+    ck_assert_msg(warden_engine_new(config, &engine, &err) == WARDEN_OK, "%s", err.text);
+    warden_config_free(config);
+    return engine;
+}
+
+static warden_message *plain_message(warden_engine *engine)
+{
+    char *text = tm_plain_message();
+    warden_message *message = NULL;
+    warden_error err;
+    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
+    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
+    free(text);
+    return message;
+}
+
+/* The name of the rule that allowed the plain message, or the reason it was denied. */
+static void decide_text(warden_engine *engine, char *out, size_t capacity)
+{
+    warden_message *message = plain_message(engine);
+    warden_decision *decision = NULL;
+    warden_error err;
+    ck_assert_int_eq(warden_engine_decide(engine, message, &decision, &err), WARDEN_OK);
+    if (warden_decision_allowed(decision))
+        snprintf(out, capacity, "%s", warden_decision_rule(decision, 0));
+    else
+        snprintf(out, capacity, "deny:%s", warden_decision_reason(decision));
+    warden_decision_free(decision);
+    warden_message_free(message);
+}
+
+static void expect_serving(warden_engine *engine, const char *expected)
+{
+    char text[128];
+    decide_text(engine, text, sizeof text);
+    ck_assert_str_eq(text, expected);
+}
+
+static const char *const good_v1 = "permit \"v1\" { action = \"urn:example:orders/Create\" }\n";
+static const char *const good_v2 = "permit \"v2\" { action = \"urn:example:orders/*\" }\n";
+
+START_TEST(good_reload_serves_the_new_revision)
+{
+    policy_dir dir = make_dir();
+    write_file(&dir, "orders.lua", good_v1);
+    warden_engine *engine = engine_for(&dir, NULL);
+    warden_status before, after;
+    warden_engine_status(engine, &before);
+    expect_serving(engine, "v1");
+    write_file(&dir, "orders.lua", good_v2);
+    warden_error err;
+    ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
+    expect_serving(engine, "v2");
+    warden_engine_status(engine, &after);
+    ck_assert_str_ne(before.revision, after.revision);
+    ck_assert_uint_eq(after.reloads, 1);
+    ck_assert_uint_eq(after.reload_failures, 0);
+    ck_assert_str_eq(after.last_error, "");
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
+static const struct broken {
+    const char *what;
+    const char *file;
+    const char *text;
+    const char *message; /* expected in the status's last_error */
+} broken_versions[] = {
+    { "syntax error", "orders.lua", "permit \"v2\" { action = \n", "orders.lua:" },
+    { "half-written file", "orders.lua", "permit \"v2\" { action = \"urn:example:orders/Cre", "orders.lua:" },
+    { "failing policy test", "orders_test.lua",
+      "test \"creating is denied\" { message = { action = \"urn:example:orders/Create\" }, expect = \"deny\" }\n",
+      "policy tests failed" },
+    { "bad JSON data", "data/limits.json", "{ \"max\": ", "data/limits.json" },
+    { "unknown rule key", "more.lua", "permit \"v3\" { colour = \"red\" }\n", "unknown key" },
+};
+
+START_TEST(broken_reload_keeps_the_current_revision_and_says_why)
+{
+    const struct broken *b = &broken_versions[_i];
+    policy_dir dir = make_dir();
+    write_file(&dir, "orders.lua", good_v1);
+    warden_engine *engine = engine_for(&dir, NULL);
+    warden_status before, after;
+    warden_engine_status(engine, &before);
+
+    write_file(&dir, b->file, b->text);
+    warden_error err;
+    ck_assert_msg(warden_engine_reload(engine, &err) == WARDEN_E_POLICY, "%s: reload did not fail", b->what);
+    ck_assert_msg(strstr(err.text, b->message) != NULL, "%s: %s", b->what, err.text);
+    expect_serving(engine, "v1");
+    warden_engine_status(engine, &after);
+    ck_assert_str_eq(after.revision, before.revision);
+    ck_assert_uint_eq(after.reload_failures, 1);
+    ck_assert_uint_eq(after.reloads, 0);
+    ck_assert_msg(strstr(after.last_error, b->message) != NULL, "%s: status says %s", b->what, after.last_error);
+    ck_assert_int_gt(after.last_error_at, 0);
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
+START_TEST(deleted_directory_keeps_the_current_revision)
+{
+    policy_dir dir = make_dir();
+    write_file(&dir, "orders.lua", good_v1);
+    warden_engine *engine = engine_for(&dir, NULL);
+    remove_dir(&dir);
+    warden_error err;
+    ck_assert_int_ne(warden_engine_reload(engine, &err), WARDEN_OK);
+    expect_serving(engine, "v1");
+    warden_status status;
+    warden_engine_status(engine, &status);
+    ck_assert_uint_eq(status.reload_failures, 1);
+    ck_assert_str_ne(status.last_error, "");
+    warden_engine_free(engine);
+}
+END_TEST
+
+START_TEST(success_after_failure_clears_the_error)
+{
+    policy_dir dir = make_dir();
+    write_file(&dir, "orders.lua", good_v1);
+    warden_engine *engine = engine_for(&dir, NULL);
+    write_file(&dir, "orders.lua", "permit {\n");
+    warden_error err;
+    ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_POLICY);
+    write_file(&dir, "orders.lua", good_v2);
+    ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
+    expect_serving(engine, "v2");
+    warden_status status;
+    warden_engine_status(engine, &status);
+    ck_assert_str_eq(status.last_error, "");
+    ck_assert_uint_eq(status.reloads, 1);
+    ck_assert_uint_eq(status.reload_failures, 1);
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
+START_TEST(trust_material_is_reloaded_and_kept_on_error)
+{
+    policy_dir dir = make_dir();
+    char *users_path = NULL;
+    write_file(&dir, "orders.lua", good_v1);
+    write_file(&dir, "../users-reload.txt", "alice:secret\n");
+    char users[512];
+    snprintf(users, sizeof users, "%s/../users-reload.txt", dir.path);
+    users_path = users;
+    warden_config *config = NULL;
+    warden_engine *engine = NULL;
+    warden_error err;
+    ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "reload.watch", "false", &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "users", users_path, &err), WARDEN_OK);
+    ck_assert_int_eq(warden_engine_new(config, &engine, &err), WARDEN_OK);
+    warden_config_free(config);
+
+    tm_username_options bob = { .digest = 1, .username = "bob", .password = "hunter2", .nonce = "bob-1" };
+    char *text = tm_username_message(&bob);
+    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
+    warden_message *message = NULL;
+    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_E_SECURITY);
+    ck_assert_str_eq(err.reason, "user-unknown");
+    free(text);
+
+    /* bob is added: after the reload he is known */
+    write_file(&dir, "../users-reload.txt", "alice:secret\nbob:hunter2\n");
+    ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
+    bob.nonce = "bob-2";
+    text = tm_username_message(&bob);
+    ck_assert_msg(warden_engine_receive(engine, text, strlen(text), &options, &message, &err) == WARDEN_OK, "%s", err.text);
+    warden_message_free(message);
+    free(text);
+
+    /* a broken users file: the reload fails, bob is still known */
+    write_file(&dir, "../users-reload.txt", "no colon on this line\n");
+    ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_CONFIG);
+    bob.nonce = "bob-3";
+    text = tm_username_message(&bob);
+    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
+    warden_message_free(message);
+    /* and the replay cache survived the reloads */
+    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_E_SECURITY);
+    ck_assert_str_eq(err.reason, "replay");
+    free(text);
+    warden_engine_free(engine);
+    remove(users);
+    remove_dir(&dir);
+}
+END_TEST
+
+START_TEST(failing_reloads_past_the_staleness_bound_deny)
+{
+    policy_dir dir = make_dir();
+    write_file(&dir, "orders.lua", good_v1);
+    warden_engine *engine = engine_for(&dir, "1");
+    write_file(&dir, "orders.lua", "permit {\n");
+    warden_error err;
+    ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_POLICY);
+    expect_serving(engine, "v1"); /* failing, but not yet for longer than 1 s */
+    sleep(2);
+    expect_serving(engine, "deny:policy-stale");
+    write_file(&dir, "orders.lua", good_v2);
+    ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
+    expect_serving(engine, "v2");
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
+/* ---- stress -------------------------------------------------------------------------- */
+
+#define VERSIONS 500
+
+typedef struct stress {
+    warden_engine *engine;
+    atomic_bool    done;
+    atomic_long    decisions;
+    atomic_long    failures;       /* a decision that did not name a complete revision */
+    atomic_int     last_good;      /* highest good version written and reloaded */
+    pthread_mutex_t lock;
+    double         longest_us;     /* under lock */
+} stress;
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* Version n's rule is named "version n" and applies only when the data document says n too:
+** a decision that mixed files from two versions would find no rule and deny. */
+static void write_version(const policy_dir *dir, int n, int broken)
+{
+    char text[256];
+    snprintf(text, sizeof text, "{ \"n\": %d }", n);
+    write_file(dir, "data/version.json", text);
+    if (broken)
+        snprintf(text, sizeof text, "permit \"version %d\" { when = function(m) return data.version.n == %d end\n", n, n);
+    else
+        snprintf(text, sizeof text, "permit \"version %d\" { when = function(m) return data.version.n == %d end }\n", n, n);
+    write_file(dir, "orders.lua", text);
+}
+
+static void *decide_continuously(void *opaque)
+{
+    stress *s = opaque;
+    warden_message *message = plain_message(s->engine);
+    double longest = 0;
+    while (!atomic_load(&s->done)) {
+        warden_decision *decision = NULL;
+        warden_error err;
+        double started = now_us();
+        int status = warden_engine_decide(s->engine, message, &decision, &err);
+        double took = now_us() - started;
+        if (took > longest)
+            longest = took;
+        int version = -1;
+        if (status != WARDEN_OK || !warden_decision_allowed(decision) ||
+            sscanf(warden_decision_rule(decision, 0), "version %d", &version) != 1 || version % 2 != 0)
+            atomic_fetch_add(&s->failures, 1);
+        atomic_fetch_add(&s->decisions, 1);
+        warden_decision_free(decision);
+    }
+    pthread_mutex_lock(&s->lock);
+    if (longest > s->longest_us)
+        s->longest_us = longest;
+    pthread_mutex_unlock(&s->lock);
+    warden_message_free(message);
+    return NULL;
+}
+
+START_TEST(decisions_never_fail_while_the_set_is_rewritten_500_times)
+{
+    policy_dir dir = make_dir();
+    write_version(&dir, 0, 0);
+    stress s = { .engine = engine_for(&dir, NULL) };
+    pthread_mutex_init(&s.lock, NULL);
+    atomic_init(&s.done, false);
+    atomic_init(&s.decisions, 0);
+    atomic_init(&s.failures, 0);
+    atomic_init(&s.last_good, 0);
+    pthread_t deciders[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&deciders[i], NULL, decide_continuously, &s), 0);
+
+    size_t good_reloads = 0, failed_reloads = 0;
+    for (int n = 1; n <= VERSIONS; n++) {
+        int broken = n % 2 == 1; /* odd versions are broken, even ones good */
+        write_version(&dir, n, broken);
+        warden_error err;
+        int status = warden_engine_reload(s.engine, &err);
+        if (broken) {
+            ck_assert_int_eq(status, WARDEN_E_POLICY);
+            failed_reloads++;
+        } else {
+            ck_assert_msg(status == WARDEN_OK, "version %d: %s", n, err.text);
+            good_reloads++;
+            atomic_store(&s.last_good, n);
+        }
+    }
+    atomic_store(&s.done, true);
+    for (int i = 0; i < 2; i++)
+        pthread_join(deciders[i], NULL);
+
+    ck_assert_int_eq(atomic_load(&s.failures), 0);
+    ck_assert_int_gt(atomic_load(&s.decisions), 0);
+    expect_serving(s.engine, "version 500");
+    warden_status status;
+    warden_engine_status(s.engine, &status);
+    ck_assert_uint_eq(status.reloads, good_reloads);
+    ck_assert_uint_eq(status.reload_failures, failed_reloads);
+    printf("stress: %ld decisions during %d rewrites; longest decision %.0f us\n",
+           (long)atomic_load(&s.decisions), VERSIONS, s.longest_us);
+    warden_engine_free(s.engine);
+    pthread_mutex_destroy(&s.lock);
+    remove_dir(&dir);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("reload");
+    TCase *tc = tcase_create("reload");
+    tcase_set_timeout(tc, 240);
+    tcase_add_test(tc, good_reload_serves_the_new_revision);
+    tcase_add_loop_test(tc, broken_reload_keeps_the_current_revision_and_says_why, 0,
+                        (int)(sizeof broken_versions / sizeof broken_versions[0]));
+    tcase_add_test(tc, deleted_directory_keeps_the_current_revision);
+    tcase_add_test(tc, success_after_failure_clears_the_error);
+    tcase_add_test(tc, trust_material_is_reloaded_and_kept_on_error);
+    tcase_add_test(tc, failing_reloads_past_the_staleness_bound_deny);
+    tcase_add_test(tc, decisions_never_fail_while_the_set_is_rewritten_500_times);
+    suite_add_tcase(suite, tc);
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
+}
