@@ -13,6 +13,7 @@
 #include "config.h"
 #include "engine.h"
 #include "error.h"
+#include "watch.h"
 
 int wd_engine_build_policies(const warden_config *config, wd_policy_set **out, warden_error *err)
 {
@@ -118,3 +119,41 @@ bool wd_engine_policy_stale(warden_engine *engine, int64_t now)
     return since != 0 && now - since > engine->max_stale_s;
 }
 
+/* ---- watching ----------------------------------------------------------------------- */
+
+static void files_changed(void *context)
+{
+    warden_engine *engine = context;
+    warden_engine_reload(engine, NULL); /* failures are logged and recorded in the status */
+}
+
+int wd_engine_watch_start(warden_engine *engine, warden_error *err)
+{
+    const warden_config *config = engine->config;
+    if (!config->reload_watch || config->policies == NULL)
+        return WARDEN_OK;
+    const char *files[512];
+    size_t file_count = 0;
+    for (size_t i = 0; i < config->trust.count && file_count < 500; i++)
+        files[file_count++] = config->trust.items[i];
+    for (size_t i = 0; i < config->certs.count && file_count < 510; i++)
+        files[file_count++] = config->certs.items[i];
+    if (config->users != NULL)
+        files[file_count++] = config->users;
+    const char *directories[1] = { config->policies };
+    wd_watch_options options = {
+        .directories = directories, .directory_count = 1,
+        .files = files, .file_count = file_count,
+        .debounce_ms = (int)config->reload_debounce_ms, .poll_ms = 1000,
+    };
+    char error[256];
+    if (wd_watch_start(&options, files_changed, engine, &engine->watch, error, sizeof error) != 0)
+        return wd_error_set(err, WARDEN_E_IO, "", "cannot watch %s: %s", config->policies, error);
+    return WARDEN_OK;
+}
+
+void wd_engine_watch_stop(warden_engine *engine)
+{
+    wd_watch_stop(engine->watch);
+    engine->watch = NULL;
+}

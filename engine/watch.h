@@ -39,7 +39,10 @@ typedef struct wd_watch_options {
 ** 1000. With inotify, poll_ms is also the period at which directories that could not be
 ** watched at all (no existing parent) are tried again. Relative paths are taken from the
 ** working directory at start. A directory or file that does not exist (yet) is not an
-** error: its parent is watched and it is picked up when it appears. */
+** error: its parent is watched and it is picked up when it appears. A queue overflow is
+** answered with a rescan and one callback (the caller re-reads everything, which is all a
+** polling pass could tell); inotify stays in use. Polling replaces inotify only when it
+** cannot be had: inotify_init1 fails, the watch limit is reached (ENOSPC), or forced. */
 
 /* Copies the options, installs the watches (or takes the first polling snapshot) on the
 ** calling thread, so every change made after this returns is reported, then starts the

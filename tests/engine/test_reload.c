@@ -30,10 +30,11 @@ static void write_file(const policy_dir *dir, const char *name, const char *text
 {
     char path[512], temporary[600];
     snprintf(path, sizeof path, "%s/%s", dir->path, name);
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    mkdir(path, 0755);
-    *slash = '/';
+    for (char *slash = strchr(path + strlen(dir->path) + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+        *slash = '\0';
+        mkdir(path, 0755); /* every missing parent, like mkdir -p */
+        *slash = '/';
+    }
     /* written whole, then renamed over: what editors and deploy tools do */
     snprintf(temporary, sizeof temporary, "%s.tmp", path);
     FILE *f = fopen(temporary, "w");
@@ -288,6 +289,160 @@ START_TEST(failing_reloads_past_the_staleness_bound_deny)
 }
 END_TEST
 
+/* ---- watching: each way operators change files ---------------------------------------- */
+
+static warden_engine *watching_engine(const char *directory)
+{
+    warden_config *config = NULL;
+    warden_engine *engine = NULL;
+    warden_error err;
+    ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "require.token", "false", &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "reload.debounce_ms", "50", &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "policies", directory, &err), WARDEN_OK);
+    ck_assert_msg(warden_engine_new(config, &engine, &err) == WARDEN_OK, "%s", err.text);
+    warden_config_free(config);
+    return engine;
+}
+
+/* Waits (at most 10 s) until the engine serves expected; the watcher reloads by itself. */
+static void expect_eventually(warden_engine *engine, const char *expected)
+{
+    char text[128] = "";
+    for (int i = 0; i < 500; i++) {
+        decide_text(engine, text, sizeof text);
+        if (strcmp(text, expected) == 0)
+            return;
+        usleep(20 * 1000);
+    }
+    ck_abort_msg("expected the engine to serve %s, it serves %s", expected, text);
+}
+
+static void write_in_place(const policy_dir *dir, const char *name, const char *text)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir->path, name);
+    FILE *f = fopen(path, "w"); /* truncate and write: what `cat > file` does */
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static const char *const blocker = "forbid \"block\" { action = \"urn:example:orders/Create\" }\n";
+
+START_TEST(watched_in_place_write_is_picked_up)
+{
+    policy_dir dir = make_dir();
+    write_file(&dir, "orders.lua", good_v1);
+    warden_engine *engine = watching_engine(dir.path);
+    expect_serving(engine, "v1");
+    write_in_place(&dir, "orders.lua", good_v2);
+    expect_eventually(engine, "v2");
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
+START_TEST(watched_rename_over_is_picked_up)
+{
+    policy_dir dir = make_dir();
+    write_file(&dir, "orders.lua", good_v1);
+    warden_engine *engine = watching_engine(dir.path);
+    write_file(&dir, "orders.lua", good_v2);
+    expect_eventually(engine, "v2");
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
+START_TEST(watched_delete_and_new_subdirectory_are_picked_up)
+{
+    policy_dir dir = make_dir();
+    write_file(&dir, "orders.lua", good_v1);
+    write_file(&dir, "block.lua", blocker);
+    warden_engine *engine = watching_engine(dir.path);
+    expect_serving(engine, "deny:forbidden");
+    char path[512];
+    snprintf(path, sizeof path, "%s/block.lua", dir.path);
+    ck_assert_int_eq(unlink(path), 0);
+    expect_eventually(engine, "v1");
+    write_file(&dir, "guards/deeper/block.lua", blocker); /* a new subdirectory, two levels */
+    expect_eventually(engine, "deny:forbidden");
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
+START_TEST(watched_directory_symlink_swap_is_picked_up)
+{
+    policy_dir base = make_dir();
+    write_file(&base, "one/orders.lua", good_v1);
+    write_file(&base, "two/orders.lua", good_v2);
+    char link[512], temporary[512];
+    snprintf(link, sizeof link, "%s/current", base.path);
+    snprintf(temporary, sizeof temporary, "%s/current.tmp", base.path);
+    ck_assert_int_eq(symlink("one", link), 0);
+    warden_engine *engine = watching_engine(link);
+    expect_serving(engine, "v1");
+    ck_assert_int_eq(symlink("two", temporary), 0);
+    ck_assert_int_eq(rename(temporary, link), 0);
+    expect_eventually(engine, "v2");
+    warden_engine_free(engine);
+    remove_dir(&base);
+}
+END_TEST
+
+START_TEST(watched_configmap_data_swap_is_picked_up)
+{
+    policy_dir dir = make_dir();
+    char path[512], target[512];
+    write_file(&dir, "..2026_11_25_12_00_00.1/orders.lua", good_v1);
+    snprintf(path, sizeof path, "%s/..data", dir.path);
+    ck_assert_int_eq(symlink("..2026_11_25_12_00_00.1", path), 0);
+    snprintf(path, sizeof path, "%s/orders.lua", dir.path);
+    ck_assert_int_eq(symlink("..data/orders.lua", path), 0);
+    warden_engine *engine = watching_engine(dir.path);
+    expect_serving(engine, "v1");
+    /* what the kubelet does: a new folder, a new link, renamed over ..data, the old folder gone */
+    write_file(&dir, "..2026_11_25_12_05_00.2/orders.lua", good_v2);
+    snprintf(path, sizeof path, "%s/..data_tmp", dir.path);
+    ck_assert_int_eq(symlink("..2026_11_25_12_05_00.2", path), 0);
+    snprintf(target, sizeof target, "%s/..data", dir.path);
+    ck_assert_int_eq(rename(path, target), 0);
+    snprintf(path, sizeof path, "%s/..2026_11_25_12_00_00.1/orders.lua", dir.path);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/..2026_11_25_12_00_00.1", dir.path);
+    rmdir(path);
+    expect_eventually(engine, "v2");
+    warden_status status;
+    warden_engine_status(engine, &status);
+    ck_assert_str_eq(status.last_error, "");
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
+START_TEST(watched_broken_change_keeps_serving_and_reports)
+{
+    policy_dir dir = make_dir();
+    write_file(&dir, "orders.lua", good_v1);
+    warden_engine *engine = watching_engine(dir.path);
+    write_file(&dir, "orders.lua", "permit \"v2\" {\n");
+    warden_status status = { 0 };
+    for (int i = 0; i < 500 && status.reload_failures == 0; i++) {
+        usleep(20 * 1000);
+        warden_engine_status(engine, &status);
+    }
+    ck_assert_uint_ge(status.reload_failures, 1);
+    ck_assert_ptr_nonnull(strstr(status.last_error, "orders.lua:"));
+    expect_serving(engine, "v1");
+    write_file(&dir, "orders.lua", good_v2);
+    expect_eventually(engine, "v2");
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
 /* ---- stress -------------------------------------------------------------------------- */
 
 #define VERSIONS 500
@@ -412,6 +567,12 @@ int main(void)
     tcase_add_test(tc, trust_material_is_reloaded_and_kept_on_error);
     tcase_add_test(tc, failing_reloads_past_the_staleness_bound_deny);
     tcase_add_test(tc, decisions_never_fail_while_the_set_is_rewritten_500_times);
+    tcase_add_test(tc, watched_in_place_write_is_picked_up);
+    tcase_add_test(tc, watched_rename_over_is_picked_up);
+    tcase_add_test(tc, watched_delete_and_new_subdirectory_are_picked_up);
+    tcase_add_test(tc, watched_directory_symlink_swap_is_picked_up);
+    tcase_add_test(tc, watched_configmap_data_swap_is_picked_up);
+    tcase_add_test(tc, watched_broken_change_keeps_serving_and_reports);
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);
