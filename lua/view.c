@@ -110,11 +110,19 @@ static void push_lazy(lua_State *L, object_kind kind, const void *object)
     lua_setmetatable(L, -2);
 }
 
-/* Pushes a frozen proxy over the table at index. */
-static void push_frozen(lua_State *L, int index)
+/* Pushes a frozen proxy over the table at index, whose nested tables must already be
+** frozen (nested_frozen): reads then go straight to the backing table (its __index is that
+** table), with no C call, and writes still hit __newindex on the empty proxy. Otherwise
+** (synthetic tables from policy tests) reads go through frozen_index, which wraps nested
+** tables on the way out. */
+static void push_frozen(lua_State *L, int index, bool nested_frozen)
 {
     index = lua_absindex(L, index);
     push_proxy(L, OBJ_FROZEN, frozen_index, frozen_pairs);
+    if (nested_frozen) {
+        lua_pushvalue(L, index);
+        lua_setfield(L, -2, "__index");
+    }
     lua_pushcfunction(L, frozen_len);
     lua_setfield(L, -2, "__len");
     lua_pushvalue(L, index);
@@ -125,7 +133,7 @@ static void push_frozen(lua_State *L, int index)
 /* Replaces the plain table on top of the stack with a frozen proxy over it. */
 static void freeze_top(lua_State *L)
 {
-    push_frozen(L, -1);
+    push_frozen(L, -1, true);
     lua_remove(L, -2);
 }
 
@@ -506,6 +514,15 @@ static void cert_attrs_all_field(lua_State *L, const void *object, int id)
         lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
         lua_pop(L, 1);
     }
+    /* freeze each list (in place, under its name) before the table that holds them */
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+        freeze_top(L);
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+        /* rawset of an existing key during traversal is allowed */
+    }
     freeze_top(L);
 }
 
@@ -524,6 +541,7 @@ static void cert_san_field(lua_State *L, const void *object, int id)
         if (warden_token_get_property(object, kinds[i].id, &list, sizeof list) != WARDEN_OK)
             list.count = 0;
         push_string_list(L, &list);
+        freeze_top(L);
         lua_setfield(L, -2, kinds[i].name);
     }
     freeze_top(L);
@@ -706,7 +724,7 @@ static void wrap_nested(lua_State *L, int mt)
     lua_pushvalue(L, value);
     if (lua_rawget(L, cache) == LUA_TNIL) {
         lua_pop(L, 1);
-        push_frozen(L, value);
+        push_frozen(L, value, false);
         lua_pushvalue(L, value);
         lua_pushvalue(L, -2);
         lua_rawset(L, cache);
