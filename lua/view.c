@@ -42,6 +42,8 @@ enum {
     KEY_NOW,        /* metatable: the default `now` of a synthetic view */
     KEY_CURRENT,    /* registry: the state's current view generation */
     KEY_SHARED,     /* registry: sha256 / signed-parts text -> a frozen view made once per state */
+    KEY_MISS,       /* registry: the metatable shared by lazy objects' field caches */
+    KEY_OWNER,      /* field cache: the metatable of the lazy object it belongs to */
     KEY_COUNT
 };
 
@@ -60,7 +62,6 @@ typedef enum object_kind {
 #define READ_ONLY_MESSAGE "the message view is read-only"
 #define BODY_BUFFER 256
 
-static int lazy_index(lua_State *L);
 static int lazy_pairs(lua_State *L);
 static int frozen_index(lua_State *L);
 static int frozen_len(lua_State *L);
@@ -99,14 +100,44 @@ static void push_proxy(lua_State *L, object_kind kind, lua_CFunction index, lua_
     lua_rawsetp(L, -2, KEY(KEY_KIND));
 }
 
-/* Pushes a lazy object over object (a message or a token) of the current generation. */
+static int lazy_miss(lua_State *L);
+
+/* Pushes the metatable every lazy object's field cache shares: a miss computes the field. */
+static void push_miss_metatable(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_MISS)) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, lazy_miss);
+    lua_setfield(L, -2, "__index");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_MISS));
+}
+
+/* Pushes a lazy object over object (a message or a token) of the current generation. Its
+** metatable's __index is its field cache, so a field read the second time costs no C call;
+** a miss goes to lazy_miss through the cache's own (shared) metatable. The cache holds
+** only values copied into Lua (never pointers), so a cached read is safe even after the
+** object's message is gone; every computation checks the generation first. */
 static void push_lazy(lua_State *L, object_kind kind, const void *object)
 {
-    push_proxy(L, kind, lazy_index, lazy_pairs);
+    push_proxy(L, kind, lazy_miss, lazy_pairs); /* __index replaced below */
+    int mt = lua_gettop(L);
     lua_pushlightuserdata(L, (void *)object);
-    lua_rawsetp(L, -2, KEY(KEY_OBJECT));
+    lua_rawsetp(L, mt, KEY(KEY_OBJECT));
     lua_pushinteger(L, current_generation(L));
-    lua_rawsetp(L, -2, KEY(KEY_GENERATION));
+    lua_rawsetp(L, mt, KEY(KEY_GENERATION));
+    lua_createtable(L, 0, kind == OBJ_VIEW ? 16 : 8);
+    push_miss_metatable(L);
+    lua_setmetatable(L, -2);
+    lua_pushvalue(L, mt);
+    lua_rawsetp(L, -2, KEY(KEY_OWNER));  /* cache -> its object's metatable */
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, mt, KEY(KEY_CACHE));  /* metatable -> cache (pairs, m:body) */
+    lua_setfield(L, mt, "__index");
     lua_setmetatable(L, -2);
 }
 
@@ -622,47 +653,51 @@ static const field *fields_of(object_kind kind)
 
 /* ---- lazy objects ------------------------------------------------------------------- */
 
-/* Pushes the value of field f of the lazy object whose metatable is at mt: from the cache,
-** or computed and cached. */
+/* Pushes the value of field f of the lazy object whose metatable is at mt: from its cache,
+** or computed and cached (absent fields are not cached: a cache hit must never read as
+** anything but the value). */
 static void push_field(lua_State *L, int mt, const field *f)
 {
-    int type = lua_getfield(L, mt, f->name);
-    if (type != LUA_TNIL) {
-        if (type == LUA_TBOOLEAN && !lua_toboolean(L, -1)) {
-            lua_pop(L, 1);
-            lua_pushnil(L);
-        }
-        return;
-    }
-    lua_pop(L, 1);
-    lua_rawgetp(L, mt, KEY(KEY_OBJECT));
-    const void *object = lua_touserdata(L, -1);
-    lua_pop(L, 1);
-    f->push(L, object, f->id);
-    if (lua_isnil(L, -1))
-        lua_pushboolean(L, 0);
-    else
-        lua_pushvalue(L, -1);
-    lua_setfield(L, mt, f->name);
+    lua_rawgetp(L, mt, KEY(KEY_CACHE));
+    int cache = lua_gettop(L);
+    lua_getfield(L, cache, f->name); /* a miss goes to lazy_miss, which computes and caches */
+    lua_remove(L, cache);
 }
 
-/* __index of a lazy object: (object, key). */
-static int lazy_index(lua_State *L)
+/* __index of a lazy object's field cache: (cache, key), for a field not cached yet. */
+static int lazy_miss(lua_State *L)
 {
-    object_kind kind = check_object(L, 1, LAZY_KINDS, "not a message view");
+    lua_rawgetp(L, 1, KEY(KEY_OWNER));
     int mt = lua_gettop(L);
-    if (lua_type(L, 2) != LUA_TSTRING)
+    if (lua_type(L, mt) != LUA_TTABLE || lua_type(L, 2) != LUA_TSTRING)
         return 0;
-    const char *name = lua_tostring(L, 2);
-    if (kind == OBJ_VIEW && strcmp(name, "body") == 0) {
+    lua_rawgetp(L, mt, KEY(KEY_KIND));
+    object_kind kind = (object_kind)lua_tointeger(L, -1);
+    lua_rawgetp(L, mt, KEY(KEY_GENERATION));
+    lua_Integer generation = lua_tointeger(L, -1);
+    lua_pop(L, 2);
+    if (generation != current_generation(L))
+        return luaL_error(L, "the message view is no longer valid (it was kept past its decision)");
+    size_t length = 0;
+    const char *name = lua_tolstring(L, 2, &length);
+    if (kind == OBJ_VIEW && length == 4 && memcmp(name, "body", 4) == 0) {
         lua_pushcfunction(L, view_body);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, 1, "body");
         return 1;
     }
     for (const field *f = fields_of(kind); f != NULL && f->name != NULL; f++) {
-        if (strcmp(f->name, name) == 0) {
-            push_field(L, mt, f);
-            return 1;
+        if (strcmp(f->name, name) != 0)
+            continue;
+        lua_rawgetp(L, mt, KEY(KEY_OBJECT));
+        const void *object = lua_touserdata(L, -1);
+        lua_pop(L, 1);
+        f->push(L, object, f->id);
+        if (!lua_isnil(L, -1)) {
+            lua_pushvalue(L, -1);
+            lua_setfield(L, 1, f->name);
         }
+        return 1;
     }
     return 0;
 }
