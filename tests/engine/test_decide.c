@@ -329,6 +329,75 @@ START_TEST(deciding_without_a_policy_set_is_an_error)
 }
 END_TEST
 
+typedef struct log_lines {
+    char lines[8][256];
+    int  count;
+} log_lines;
+
+static void collect_log(void *context, int level, const char *message)
+{
+    log_lines *log = context;
+    (void)level;
+    if (log->count < 8)
+        snprintf(log->lines[log->count++], sizeof log->lines[0], "%s", message);
+}
+
+START_TEST(policy_log_lines_reach_the_embedders_logger)
+{
+    policy_dir dir = make_dir();
+    write_file(&dir, "a.lua", "permit \"logs\" { when = function(m) log('amount', m:body('amount'), 7) return true end }\n");
+    warden_config *config = NULL;
+    warden_engine *engine = NULL;
+    warden_error err;
+    log_lines log = { .count = 0 };
+    ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "require.token", "false", &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "policies", dir.path, &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set_logger(config, collect_log, &log), WARDEN_OK);
+    ck_assert_int_eq(warden_engine_new(config, &engine, &err), WARDEN_OK);
+    warden_config_free(config);
+    expect_decision(engine, 1, "permitted", "logs");
+    ck_assert_int_ge(log.count, 1);
+    ck_assert_ptr_nonnull(strstr(log.lines[log.count - 1], "amount\t250\t7"));
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
+START_TEST(decision_log_has_one_json_line_per_decision)
+{
+    policy_dir dir = make_dir();
+    write_file(&dir, "a.lua", "permit \"small orders\" { action = \"urn:example:orders/Create\" }\n");
+    char log_path[512];
+    snprintf(log_path, sizeof log_path, "%s/decisions.jsonl", dir.path);
+    const char *settings[] = { "log.decisions", log_path };
+    warden_engine *engine = NULL;
+    warden_error err;
+    ck_assert_msg(open_engine(&dir, settings, 2, &engine, &err) == WARDEN_OK, "%s", err.text);
+    warden_decision_free(decide(engine));
+    warden_decision_free(decide(engine));
+    warden_engine_free(engine);
+    FILE *f = fopen(log_path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[2048];
+    int lines = 0;
+    while (fgets(line, sizeof line, f) != NULL) {
+        lines++;
+        ck_assert_ptr_nonnull(strstr(line, "\"decision\":\"allow\""));
+        ck_assert_ptr_nonnull(strstr(line, "\"action\":\"urn:example:orders/Create\""));
+        ck_assert_ptr_nonnull(strstr(line, "\"message_id\":\"urn:uuid:"));
+        ck_assert_ptr_nonnull(strstr(line, "\"rules\":[\"small orders\"]"));
+        ck_assert_ptr_nonnull(strstr(line, "\"revision\":\"sha256:"));
+        ck_assert_ptr_nonnull(strstr(line, "\"latency_us\":"));
+        ck_assert_ptr_nonnull(strstr(line, "\"time\":"));
+        ck_assert_ptr_nonnull(strstr(line, "\"errors\":[]"));
+    }
+    fclose(f);
+    ck_assert_int_eq(lines, 2);
+    remove_dir(&dir);
+}
+END_TEST
+
 /* ---- the sandbox escape table ------------------------------------------------------- */
 
 static const struct escape {
@@ -495,6 +564,8 @@ int main(void)
     tcase_add_test(semantics, load_errors_stop_the_engine_with_file_and_line);
     tcase_add_test(semantics, failing_policy_tests_stop_the_engine);
     tcase_add_test(semantics, deciding_without_a_policy_set_is_an_error);
+    tcase_add_test(semantics, policy_log_lines_reach_the_embedders_logger);
+    tcase_add_test(semantics, decision_log_has_one_json_line_per_decision);
     suite_add_tcase(suite, semantics);
     TCase *sandbox = tcase_create("sandbox");
     tcase_set_timeout(sandbox, 120);
