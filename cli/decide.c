@@ -81,23 +81,10 @@ int cli_decide(int argc, char **argv)
     warden_engine *engine = NULL;
     warden_error err;
     warden_status status;
-    int exit_code = 2;
-
-    if (cli_options_parse(argc, argv, 0, "decide", &options) != 0)
-        return 2;
-    if (options.help) {
-        fputs(decide_help, stdout);
-        cli_options_clear(&options);
-        return 0;
-    }
-    if (options.argument_count == 0) {
-        fprintf(stderr, "warden decide: no MESSAGE given\nTry 'warden decide --help'.\n");
-        goto done;
-    }
-    if (warden_engine_new(options.config, &engine, &err) != WARDEN_OK) {
-        fprintf(stderr, "warden decide: %s\n", err.text);
-        goto done;
-    }
+    int exit_code = cli_start_message_command(argc, argv, "decide", decide_help, &options, &engine);
+    if (exit_code != CLI_READY)
+        return exit_code;
+    exit_code = 2;
     warden_engine_status(engine, &status);
     if (status.revision[0] == '\0') {
         fprintf(stderr, "warden decide: no policy directory (give --policies DIR or the config key policies)\n");

@@ -149,3 +149,29 @@ void cli_options_clear(cli_options *options)
     options->arguments = NULL;
     options->argument_count = 0;
 }
+
+int cli_start_message_command(int argc, char **argv, const char *command, const char *help,
+                              cli_options *options, warden_engine **engine)
+{
+    warden_error err;
+
+    *engine = NULL;
+    if (cli_options_parse(argc, argv, 0, command, options) != 0)
+        return 2;
+    if (options->help) {
+        fputs(help, stdout);
+        cli_options_clear(options);
+        return 0;
+    }
+    if (options->argument_count == 0) {
+        fprintf(stderr, "warden %s: no MESSAGE given\nTry 'warden %s --help'.\n", command, command);
+        cli_options_clear(options);
+        return 2;
+    }
+    if (warden_engine_new(options->config, engine, &err) != WARDEN_OK) {
+        fprintf(stderr, "warden %s: %s\n", command, err.text);
+        cli_options_clear(options);
+        return 2;
+    }
+    return CLI_READY;
+}

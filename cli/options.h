@@ -27,6 +27,15 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
 
 void cli_options_clear(cli_options *options);
 
+#define CLI_READY (-1)
+
+/* The start every MESSAGE... command shares (verify, decide): parse, --help, at least one
+** MESSAGE, an engine from the options. Returns CLI_READY with *options and *engine owned by
+** the caller, or the exit status to end with (0 after --help, 2 on a usage or input error),
+** having printed why and released everything. */
+int cli_start_message_command(int argc, char **argv, const char *command, const char *help,
+                              cli_options *options, warden_engine **engine);
+
 /* "2026-11-25T12:00:30Z" (fraction allowed, 'Z' or ±hh:mm) to Unix seconds. Returns 0 or -1. */
 int cli_parse_time(const char *text, int64_t *out);
 

@@ -35,23 +35,9 @@ int cli_verify(int argc, char **argv)
     cli_options options;
     warden_engine *engine = NULL;
     warden_error err;
-    int exit_code = 2;
-
-    if (cli_options_parse(argc, argv, 0, "verify", &options) != 0)
-        return 2;
-    if (options.help) {
-        fputs(verify_help, stdout);
-        cli_options_clear(&options);
-        return 0;
-    }
-    if (options.argument_count == 0) {
-        fprintf(stderr, "warden verify: no MESSAGE given\nTry 'warden verify --help'.\n");
-        goto done;
-    }
-    if (warden_engine_new(options.config, &engine, &err) != WARDEN_OK) {
-        fprintf(stderr, "warden verify: %s\n", err.text);
-        goto done;
-    }
+    int exit_code = cli_start_message_command(argc, argv, "verify", verify_help, &options, &engine);
+    if (exit_code != CLI_READY)
+        return exit_code;
 
     exit_code = 0;
     for (size_t i = 0; i < options.argument_count; i++) {
@@ -89,7 +75,6 @@ int cli_verify(int argc, char **argv)
         json_decref(report);
     }
 
-done:
     warden_engine_free(engine);
     cli_options_clear(&options);
     return exit_code;
