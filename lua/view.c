@@ -44,6 +44,8 @@ enum {
     KEY_SHARED,     /* registry: sha256 / signed-parts text -> a frozen view made once per state */
     KEY_MISS,       /* registry: the metatable shared by lazy objects' field caches */
     KEY_OWNER,      /* field cache: the metatable of the lazy object it belongs to */
+    KEY_VIEW,       /* registry: the state's message view object, refreshed per decision */
+    KEY_TIMESTAMP,  /* registry: the state's m.timestamp proxy, refreshed per decision */
     KEY_COUNT
 };
 
@@ -305,7 +307,21 @@ static void message_timestamp_field(lua_State *L, const void *object, int id)
         lua_pushinteger(L, (lua_Integer)expires);
         lua_setfield(L, -2, "expires");
     }
+    /* One proxy per state, pointed at this decision's values: building a proxy and its
+    ** metatable for every decision costs more than the two numbers. */
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_TIMESTAMP)) == LUA_TTABLE && lua_getmetatable(L, -1)) {
+        lua_pushvalue(L, -3);
+        lua_setfield(L, -2, "__index");
+        lua_pushvalue(L, -3);
+        lua_rawsetp(L, -2, KEY(KEY_BACKING));
+        lua_pop(L, 1);
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 1);
     freeze_top(L);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_TIMESTAMP));
 }
 
 static void message_signed_field(lua_State *L, const void *object, int id)
@@ -921,10 +937,36 @@ static int view_body(lua_State *L)
 
 void wd_view_push_message(lua_State *L, const warden_message *message)
 {
-    /* retire the views pushed before: they may point to freed messages */
-    lua_pushinteger(L, current_generation(L) + 1);
+    /* retire the token views pushed before: they may point to freed messages */
+    lua_Integer generation = current_generation(L) + 1;
+    lua_pushinteger(L, generation);
     lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_CURRENT));
+
+    /* The state keeps one view object and points it at each decision's message with a
+    ** fresh field cache: the object and its metatable are built once per state. A view a
+    ** policy kept from an earlier decision is this same object, so it reads the current
+    ** message, never a freed one. */
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_VIEW)) == LUA_TTABLE && lua_getmetatable(L, -1)) {
+        int mt = lua_gettop(L);
+        lua_pushlightuserdata(L, (void *)message);
+        lua_rawsetp(L, mt, KEY(KEY_OBJECT));
+        lua_pushinteger(L, generation);
+        lua_rawsetp(L, mt, KEY(KEY_GENERATION));
+        lua_createtable(L, 0, 16);
+        push_miss_metatable(L);
+        lua_setmetatable(L, -2);
+        lua_pushvalue(L, mt);
+        lua_rawsetp(L, -2, KEY(KEY_OWNER));
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, mt, KEY(KEY_CACHE));
+        lua_setfield(L, mt, "__index");
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
     push_lazy(L, OBJ_VIEW, message);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_VIEW));
 }
 
 void wd_view_push_synthetic(lua_State *L, int index, int64_t now)

@@ -12,8 +12,10 @@
 #include "../include/warden.h"
 
 /* Pushes the view of a delivered message. message must outlive every use of the view (the
-** decision). Pushing a new view retires the state's earlier views: a view a policy kept from
-** an earlier decision raises "no longer valid" instead of reading a freed message. Assigning to the view or any table in it raises "the message view is
+** decision). The state keeps one view object (and one m.timestamp table) and points it at
+** each new message, so a view a policy kept from an earlier decision reads the current
+** message; token views kept from an earlier decision raise "no longer valid" instead of
+** reading a freed message. Assigning to the view or any table in it raises "the message view is
 ** read-only". Fields: action, to, message_id, soap, operation, protection, username,
 ** timestamp.created|expires, now, signed.NAME, cert (subject, issuer, subject_all,
 ** issuer_all, subject_dn, issuer_dn, serial, sha256, not_before, not_after,
