@@ -323,9 +323,52 @@ static void wd_sandbox_wrap(lua_State *L, int index)
     lua_remove(L, -2);
 }
 
+/* Replaces, in place, every nested table of the table at index by its flat read-only proxy
+** (deepest first), then pushes a flat proxy of the table itself: each read is then a plain
+** table lookup in the VM, with no C call. Past 64 levels (or a cycle) the rest keeps the
+** deep proxy, which wraps nested tables as they are read. */
+static void wd_sandbox_freeze_tree(lua_State *L, int index, int depth)
+{
+    index = lua_absindex(L, index);
+    luaL_checkstack(L, 6, "read-only proxy");
+    if (depth >= 64) {
+        wd_sandbox_wrap(L, index);
+        return;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        if (lua_type(L, -1) == LUA_TTABLE && !wd_sandbox_is_proxy(L, -1)) {
+            wd_sandbox_freeze_tree(L, -1, depth + 1);
+            lua_pushvalue(L, -3);  /* key */
+            lua_insert(L, -2);
+            lua_rawset(L, index); /* assigning an existing field during traversal is allowed */
+        }
+        lua_pop(L, 1);
+    }
+    wd_sandbox_new_proxy(L, index, true);
+    /* remembered like deep proxies, so the same table always gives the same proxy */
+    lua_rawgetp(L, LUA_REGISTRYINDEX, WD_KEY_CACHE);
+    lua_pushvalue(L, index);
+    lua_pushvalue(L, -3);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
 void wd_sandbox_push_readonly(lua_State *L, int index)
 {
-    wd_sandbox_wrap(L, index);
+    index = lua_absindex(L, index);
+    if (lua_type(L, index) != LUA_TTABLE || wd_sandbox_is_proxy(L, index)) {
+        lua_pushvalue(L, index);
+        return;
+    }
+    lua_rawgetp(L, LUA_REGISTRYINDEX, WD_KEY_CACHE);
+    lua_pushvalue(L, index);
+    if (lua_rawget(L, -2) == LUA_TTABLE) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 2);
+    wd_sandbox_freeze_tree(L, index, 0);
 }
 
 /* ------------------------------------------------------------- charged library functions --- */

@@ -72,7 +72,9 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
 void wd_sandbox_charge(lua_State *L, int64_t steps);
 
 /* Pushes a read-only proxy of the table at index: reads (including nested tables, which get
-** their own proxies), # and pairs/ipairs work; writes raise an error. [-0, +1, m] */
+** their own proxies), # and pairs/ipairs work; writes raise an error. The nested tables are
+** replaced in place by their proxies (so reads need no C call): the caller must not keep
+** using the table itself as a writable one. [-0, +1, m] */
 void wd_sandbox_push_readonly(lua_State *L, int index);
 
 /* Bytes the state currently holds. */
