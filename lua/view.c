@@ -46,6 +46,7 @@ enum {
     KEY_OWNER,      /* field cache: the metatable of the lazy object it belongs to */
     KEY_VIEW,       /* registry: the state's message view object, refreshed per decision */
     KEY_TIMESTAMP,  /* registry: the state's m.timestamp proxy, refreshed per decision */
+    KEY_LAST_CERT,  /* registry: the certificate view made or found last (fast path) */
     KEY_COUNT
 };
 
@@ -440,8 +441,22 @@ static void push_cert(lua_State *L, const warden_token *token)
         lua_pushnil(L);
         return;
     }
-    if (push_shared(L, 'c', sha256.data, sha256.length))
+    /* the state's last certificate: the common case of one sender, checked by its SHA-256 */
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_LAST_CERT)) == LUA_TTABLE) {
+        size_t length = 0;
+        lua_getfield(L, -1, "sha256");
+        const char *last = lua_tolstring(L, -1, &length);
+        bool same = last != NULL && length == sha256.length && memcmp(last, sha256.data, length) == 0;
+        lua_pop(L, 1);
+        if (same)
+            return;
+    }
+    lua_pop(L, 1);
+    if (push_shared(L, 'c', sha256.data, sha256.length)) {
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_LAST_CERT));
         return;
+    }
     lua_createtable(L, 0, 12);
     for (const struct field *f = cert_field_list(); f->name != NULL; f++) {
         f->push(L, token, f->id);
@@ -449,6 +464,8 @@ static void push_cert(lua_State *L, const warden_token *token)
     }
     freeze_top(L);
     keep_shared(L, 'c', sha256.data, sha256.length);
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_LAST_CERT));
 }
 
 /* The certificate of the signing x509 token (the one whose signature covers the Body). */
@@ -955,6 +972,8 @@ void wd_view_push_message(lua_State *L, const warden_message *message)
         lua_createtable(L, 0, 16);
         push_miss_metatable(L);
         lua_setmetatable(L, -2);
+        lua_pushcfunction(L, view_body); /* m:body is read by most policies: no miss for it */
+        lua_setfield(L, -2, "body");
         lua_pushvalue(L, mt);
         lua_rawsetp(L, -2, KEY(KEY_OWNER));
         lua_pushvalue(L, -1);
