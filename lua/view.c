@@ -47,6 +47,8 @@ enum {
     KEY_VIEW,       /* registry: the state's message view object, refreshed per decision */
     KEY_TIMESTAMP,  /* registry: the state's m.timestamp proxy, refreshed per decision */
     KEY_LAST_CERT,  /* registry: the certificate view made or found last (fast path) */
+    KEY_LAST_SIGNED_TEXT, /* registry: the signed-parts text of ... */
+    KEY_LAST_SIGNED,      /* registry: ... the signed-parts view made or found last */
     KEY_COUNT
 };
 
@@ -325,12 +327,34 @@ static void message_timestamp_field(lua_State *L, const void *object, int id)
     lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_TIMESTAMP));
 }
 
+/* Remembers the signed-parts view on top (left there) as the state's last one. */
+static void remember_last_signed(lua_State *L, const warden_string *text)
+{
+    lua_pushlstring(L, text->data, text->length);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_LAST_SIGNED_TEXT));
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_LAST_SIGNED));
+}
+
 static void message_signed_field(lua_State *L, const void *object, int id)
 {
     warden_string text = { "", 0 };
     warden_message_get_property(object, WARDEN_MESSAGE_PROPERTY_SIGNED_PARTS, &text, sizeof text);
-    if (push_shared(L, 's', text.data, text.length))
+    /* the last set of signed parts: most messages of a service are signed alike */
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_LAST_SIGNED_TEXT)) == LUA_TSTRING) {
+        size_t length = 0;
+        const char *last = lua_tolstring(L, -1, &length);
+        if (length == text.length && memcmp(last, text.data, length) == 0) {
+            lua_pop(L, 1);
+            lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_LAST_SIGNED));
+            return;
+        }
+    }
+    lua_pop(L, 1);
+    if (push_shared(L, 's', text.data, text.length)) {
+        remember_last_signed(L, &text);
         return;
+    }
     warden_string_list parts = { NULL, 0 };
     if (warden_message_get_property(object, (warden_message_property_id)id, &parts, sizeof parts) != WARDEN_OK)
         parts.count = 0;
@@ -342,6 +366,7 @@ static void message_signed_field(lua_State *L, const void *object, int id)
     }
     freeze_top(L);
     keep_shared(L, 's', text.data, text.length);
+    remember_last_signed(L, &text);
 }
 
 static void message_attrs_field(lua_State *L, const void *object, int id)
