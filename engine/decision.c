@@ -2,7 +2,7 @@
 ** decision.c — warden_engine_decide and the decision object. Each deciding thread has its
 ** own Lua state (found through a thread-specific key), built on its first decision and
 ** rebuilt when the engine's revision changes; the decision path takes no lock. A state
-** whose policy hit a limit is thrown away, so the next decision starts clean.
+** whose policies hit the memory cap is thrown away, so the next decision starts clean.
 */
 #include <jansson.h>
 #include <stdlib.h>
@@ -237,9 +237,11 @@ int warden_engine_decide(warden_engine *engine, const warden_message *message, w
         wd_decide(state->policy, action.data, action.length, operation.data, operation.length, push_message_view,
                   (void *)message, &decision->outcome);
     }
-    if (strcmp(decision->outcome.reason, "policy-limit") == 0) {
-        /* a runaway policy may have left its state at the memory cap: start the next
-        ** decision from a fresh state */
+    if (decision->outcome.memory_limit) {
+        /* the state hit its memory cap: whatever the policies keep between decisions may
+        ** fill it again, so the next decision starts from a fresh state. (Instruction and
+        ** time limits leave the state usable; rebuilding on those would let a message that
+        ** trips them cost a full policy load each time.) */
         wd_policy_state_free(state->policy);
         state->policy = NULL;
     }

@@ -109,6 +109,8 @@ static int evaluate_rules(lua_State *L)
                     }
                     /* a limit ends the decision: the budget is the decision's */
                     e->any_limit = true;
+                    if (outcome == WD_SANDBOX_MEMORY)
+                        e->out->memory_limit = true;
                     return 0;
                 }
                 applies = lua_toboolean(L, -1);
@@ -153,6 +155,8 @@ int wd_decide(wd_policy_state *state, const char *action, size_t action_length, 
                 e.any_error = true;
             else
                 e.any_limit = true;
+            if (outcome == WD_SANDBOX_MEMORY)
+                out->memory_limit = true;
             if (!e.rule_reported && add_error(out, "(decision)", problem) != 0)
                 e.out_of_memory = true;
         }

@@ -26,6 +26,7 @@ typedef struct wd_decision_outcome {
     size_t          rule_count;
     char          **errors;       /* malloc'd "RULE NAME: message" strings */
     size_t          error_count;
+    bool            memory_limit; /* the state's memory cap was hit: the caller should start over with a fresh state */
     const char     *inline_rules[WD_DECISION_INLINE_RULES];
 } wd_decision_outcome;
 
