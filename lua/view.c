@@ -43,7 +43,6 @@ enum {
     KEY_CURRENT,    /* registry: the state's current view generation */
     KEY_SHARED,     /* registry: sha256 / signed-parts text -> a frozen view made once per state */
     KEY_MISS,       /* registry: the metatable shared by lazy objects' field caches */
-    KEY_OWNER,      /* field cache: the metatable of the lazy object it belongs to */
     KEY_VIEW,       /* registry: the state's message view object, refreshed per decision */
     KEY_TIMESTAMP,  /* registry: the state's m.timestamp proxy, refreshed per decision */
     KEY_LAST_CERT,  /* registry: the certificate view made or found last (fast path) */
@@ -127,22 +126,35 @@ static void push_miss_metatable(lua_State *L)
 ** a miss goes to lazy_miss through the cache's own (shared) metatable. The cache holds
 ** only values copied into Lua (never pointers), so a cached read is safe even after the
 ** object's message is gone; every computation checks the generation first. */
-static void push_lazy(lua_State *L, object_kind kind, const void *object)
+/* Makes a field cache for object and points the lazy object's metatable (at mt) at it. */
+static void attach_cache(lua_State *L, int mt, object_kind kind, const void *object, lua_Integer generation)
 {
-    push_proxy(L, kind, lazy_miss, lazy_pairs); /* __index replaced below */
-    int mt = lua_gettop(L);
     lua_pushlightuserdata(L, (void *)object);
     lua_rawsetp(L, mt, KEY(KEY_OBJECT));
-    lua_pushinteger(L, current_generation(L));
+    lua_pushinteger(L, generation);
     lua_rawsetp(L, mt, KEY(KEY_GENERATION));
     lua_createtable(L, 0, kind == OBJ_VIEW ? 16 : 8);
     push_miss_metatable(L);
     lua_setmetatable(L, -2);
-    lua_pushvalue(L, mt);
-    lua_rawsetp(L, -2, KEY(KEY_OWNER));  /* cache -> its object's metatable */
+    lua_pushinteger(L, kind);
+    lua_rawsetp(L, -2, KEY(KEY_KIND));
+    lua_pushlightuserdata(L, (void *)object);
+    lua_rawsetp(L, -2, KEY(KEY_OBJECT));
+    lua_pushinteger(L, generation);
+    lua_rawsetp(L, -2, KEY(KEY_GENERATION));
+    if (kind == OBJ_VIEW) {
+        lua_pushcfunction(L, view_body); /* m:body is read by most policies: no miss for it */
+        lua_setfield(L, -2, "body");
+    }
     lua_pushvalue(L, -1);
-    lua_rawsetp(L, mt, KEY(KEY_CACHE));  /* metatable -> cache (pairs, m:body) */
+    lua_rawsetp(L, mt, KEY(KEY_CACHE));  /* metatable -> cache (pairs) */
     lua_setfield(L, mt, "__index");
+}
+
+static void push_lazy(lua_State *L, object_kind kind, const void *object)
+{
+    push_proxy(L, kind, lazy_miss, lazy_pairs); /* __index replaced by the cache */
+    attach_cache(L, lua_gettop(L), kind, object, current_generation(L));
     lua_setmetatable(L, -2);
 }
 
@@ -725,17 +737,25 @@ static void push_field(lua_State *L, int mt, const field *f)
 /* __index of a lazy object's field cache: (cache, key), for a field not cached yet. */
 static int lazy_miss(lua_State *L)
 {
-    lua_rawgetp(L, 1, KEY(KEY_OWNER));
-    int mt = lua_gettop(L);
-    if (lua_type(L, mt) != LUA_TTABLE || lua_type(L, 2) != LUA_TSTRING)
+    if (lua_type(L, 2) != LUA_TSTRING)
         return 0;
-    lua_rawgetp(L, mt, KEY(KEY_KIND));
+    /* what a miss needs sits in the cache itself: one look-up each */
+    lua_rawgetp(L, 1, KEY(KEY_KIND));
     object_kind kind = (object_kind)lua_tointeger(L, -1);
-    lua_rawgetp(L, mt, KEY(KEY_GENERATION));
-    lua_Integer generation = lua_tointeger(L, -1);
+    lua_rawgetp(L, 1, KEY(KEY_OBJECT));
+    const void *object = lua_touserdata(L, -1);
     lua_pop(L, 2);
-    if (generation != current_generation(L))
-        return luaL_error(L, "the message view is no longer valid (it was kept past its decision)");
+    if (object == NULL)
+        return 0;
+    if (kind != OBJ_VIEW) {
+        /* the view's cache is replaced with each decision and unreachable after; a token
+        ** view may have been kept from an earlier decision */
+        lua_rawgetp(L, 1, KEY(KEY_GENERATION));
+        lua_Integer generation = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        if (generation != current_generation(L))
+            return luaL_error(L, "the message view is no longer valid (it was kept past its decision)");
+    }
     size_t length = 0;
     const char *name = lua_tolstring(L, 2, &length);
     if (kind == OBJ_VIEW && length == 4 && memcmp(name, "body", 4) == 0) {
@@ -747,9 +767,6 @@ static int lazy_miss(lua_State *L)
     for (const field *f = fields_of(kind); f != NULL && f->name != NULL; f++) {
         if (strcmp(f->name, name) != 0)
             continue;
-        lua_rawgetp(L, mt, KEY(KEY_OBJECT));
-        const void *object = lua_touserdata(L, -1);
-        lua_pop(L, 1);
         f->push(L, object, f->id);
         if (!lua_isnil(L, -1)) {
             lua_pushvalue(L, -1);
@@ -989,21 +1006,7 @@ void wd_view_push_message(lua_State *L, const warden_message *message)
     ** policy kept from an earlier decision is this same object, so it reads the current
     ** message, never a freed one. */
     if (lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_VIEW)) == LUA_TTABLE && lua_getmetatable(L, -1)) {
-        int mt = lua_gettop(L);
-        lua_pushlightuserdata(L, (void *)message);
-        lua_rawsetp(L, mt, KEY(KEY_OBJECT));
-        lua_pushinteger(L, generation);
-        lua_rawsetp(L, mt, KEY(KEY_GENERATION));
-        lua_createtable(L, 0, 16);
-        push_miss_metatable(L);
-        lua_setmetatable(L, -2);
-        lua_pushcfunction(L, view_body); /* m:body is read by most policies: no miss for it */
-        lua_setfield(L, -2, "body");
-        lua_pushvalue(L, mt);
-        lua_rawsetp(L, -2, KEY(KEY_OWNER));
-        lua_pushvalue(L, -1);
-        lua_rawsetp(L, mt, KEY(KEY_CACHE));
-        lua_setfield(L, mt, "__index");
+        attach_cache(L, lua_gettop(L), OBJ_VIEW, message, generation);
         lua_pop(L, 1);
         return;
     }
