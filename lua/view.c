@@ -313,6 +313,26 @@ static void message_timestamp_field(lua_State *L, const void *object, int id)
         lua_pushnil(L);
         return;
     }
+    /* One proxy and one backing table per state, given this decision's values: building
+    ** them for every decision costs more than the two numbers. */
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_TIMESTAMP)) == LUA_TTABLE) {
+        int proxy = lua_gettop(L);
+        lua_getmetatable(L, proxy);
+        lua_rawgetp(L, -1, KEY(KEY_BACKING));
+        if (has_created)
+            lua_pushinteger(L, (lua_Integer)created);
+        else
+            lua_pushnil(L);
+        lua_setfield(L, -2, "created");
+        if (has_expires)
+            lua_pushinteger(L, (lua_Integer)expires);
+        else
+            lua_pushnil(L);
+        lua_setfield(L, -2, "expires");
+        lua_settop(L, proxy);
+        return;
+    }
+    lua_pop(L, 1);
     lua_createtable(L, 0, 2);
     if (has_created) {
         lua_pushinteger(L, (lua_Integer)created);
@@ -322,18 +342,6 @@ static void message_timestamp_field(lua_State *L, const void *object, int id)
         lua_pushinteger(L, (lua_Integer)expires);
         lua_setfield(L, -2, "expires");
     }
-    /* One proxy per state, pointed at this decision's values: building a proxy and its
-    ** metatable for every decision costs more than the two numbers. */
-    if (lua_rawgetp(L, LUA_REGISTRYINDEX, KEY(KEY_TIMESTAMP)) == LUA_TTABLE && lua_getmetatable(L, -1)) {
-        lua_pushvalue(L, -3);
-        lua_setfield(L, -2, "__index");
-        lua_pushvalue(L, -3);
-        lua_rawsetp(L, -2, KEY(KEY_BACKING));
-        lua_pop(L, 1);
-        lua_remove(L, -2);
-        return;
-    }
-    lua_pop(L, 1);
     freeze_top(L);
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_TIMESTAMP));
