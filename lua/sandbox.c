@@ -1029,10 +1029,6 @@ done:
 }
 
 /* The message handler of wd_sandbox_call: the error value as it is (no traceback). */
-static int wd_sandbox_message_handler(lua_State *L)
-{
-    return 1;
-}
 
 int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t capacity)
 {
@@ -1061,9 +1057,9 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
     }
     if (ctx != NULL)
         ctx->depth++;
-    lua_pushcfunction(L, wd_sandbox_message_handler);
-    lua_insert(L, function);
-    int status = lua_pcall(L, nargs, nresults, function);
+    /* No message handler: the error value is reported as it is (no traceback), and pushing
+    ** one per call costs more than a short `when` does. */
+    int status = lua_pcall(L, nargs, nresults, 0);
 
     /* Classify: the sticky kind first (a limit may surface as any error, or even as a normal
     ** return when it tripped on the last allocation), then running out of memory. */
@@ -1094,7 +1090,6 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
         wd_sandbox_describe(L, -1, error, capacity);
         lua_settop(L, function - 1);
     } else {
-        lua_remove(L, function);
         if (error != NULL && capacity > 0)
             error[0] = '\0';
         result = WD_SANDBOX_OK;
