@@ -12,6 +12,8 @@
 */
 #include "xml_parse.h"
 
+#include <pthread.h>
+
 #include <libxml/parser.h>
 #include <libxml/parserInternals.h>
 #include <libxml/SAX2.h>
@@ -410,4 +412,18 @@ done:
     xmlSetStructuredErrorFunc(saved_structured_context, saved_structured);
     xmlSetGenericErrorFunc(saved_generic_context, saved_generic);
     return rc;
+}
+
+/* libxml2 2.9 must build its tables once, before threads parse; pthread_once makes that
+** safe whichever thread makes the first engine. */
+static pthread_once_t xml_initialised = PTHREAD_ONCE_INIT;
+
+static void initialise_xml(void)
+{
+    xmlInitParser();
+}
+
+void wd_xml_initialise(void)
+{
+    pthread_once(&xml_initialised, initialise_xml);
 }

@@ -12,6 +12,10 @@
 #include "failure.h"
 #include "settings.h"
 
+/* Initialises libxml2 once per process (its tables must exist before threads parse); safe
+** to call from any thread, any number of times. Engines call it when they are made. */
+void wd_xml_initialise(void);
+
 /* Parses bytes into *out (owned by the caller: xmlFreeDoc). Rejections: malformed (not
 ** well-formed XML, entity references, empty input), dtd-forbidden, limit-exceeded.
 ** Thread-safe. */

@@ -4,7 +4,6 @@
 ** by all threads: everything it holds is immutable after warden_engine_new, or locks itself
 ** (caches, replay, the revision pointer).
 */
-#include <libxml/parser.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include "../core/trust_store.h"
 #include "../core/users.h"
 #include "../core/verifier.h"
+#include "../core/xml_parse.h"
 #include "config.h"
 #include "config_schema.h"
 #include "engine.h"
@@ -120,15 +120,6 @@ static int make_replay_cache(const warden_config *config, wd_replay_cache **out,
     return WARDEN_OK;
 }
 
-/* libxml2 2.9 must initialise its tables once, before threads parse; pthread_once makes
-** that safe whichever thread makes the first engine. */
-static pthread_once_t xml_initialised = PTHREAD_ONCE_INIT;
-
-static void initialise_xml(void)
-{
-    xmlInitParser();
-}
-
 int warden_engine_new(const warden_config *config, warden_engine **out, warden_error *err)
 {
     warden_engine *engine = NULL;
@@ -138,7 +129,7 @@ int warden_engine_new(const warden_config *config, warden_engine **out, warden_e
     if (config == NULL || out == NULL)
         return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "config and out must not be NULL");
     *out = NULL;
-    pthread_once(&xml_initialised, initialise_xml);
+    wd_xml_initialise();
 
     engine = calloc(1, sizeof *engine);
     if (engine == NULL)

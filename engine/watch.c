@@ -23,6 +23,8 @@
 */
 #include "watch.h"
 
+#include "../core/digest.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +42,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_ATTRIB | \
                     IN_MODIFY | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
@@ -515,7 +516,7 @@ typedef struct hash_seen {
 
 typedef struct hash_pass {
     wd_watch   *watch;
-    EVP_MD_CTX *md;
+    wd_sha256  *md;
     bool        ok;
     hash_seen  *seen;   /* directories of the current root already hashed: loops, aliases */
     size_t      seen_count;
@@ -526,7 +527,7 @@ static void hash_feed(hash_pass *pass, const void *data, size_t length)
 {
     if (pass->ok && atomic_load(&pass->watch->stopping))
         pass->ok = false;
-    if (pass->ok && EVP_DigestUpdate(pass->md, data, length) != 1)
+    if (pass->ok && !wd_sha256_update(pass->md, data, length))
         pass->ok = false;
 }
 
@@ -674,13 +675,12 @@ static void hash_node(hash_pass *pass, const char *path, const char *relative, i
 }
 
 /* One pass over every watched directory and file. False when it could not finish
-** (stopping, out of memory, OpenSSL failure): no verdict. */
+** (stopping, out of memory, a hashing failure): no verdict. */
 static bool hash_all(wd_watch *watch, unsigned char digest[32])
 {
-    hash_pass pass = { watch, EVP_MD_CTX_new(), false, NULL, 0, 0 };
-    unsigned int length = 0;
+    hash_pass pass = { watch, wd_sha256_new(), false, NULL, 0, 0 };
 
-    pass.ok = pass.md != NULL && EVP_DigestInit_ex(pass.md, EVP_sha256(), NULL) == 1;
+    pass.ok = pass.md != NULL;
     for (size_t i = 0; i < watch->directory_count && pass.ok; i++) {
         pass.seen_count = 0;
         hash_tag(&pass, 'D', watch->directories[i]);
@@ -691,8 +691,8 @@ static bool hash_all(wd_watch *watch, unsigned char digest[32])
         hash_node(&pass, watch->files[i], "", 0);
     }
     if (pass.ok)
-        pass.ok = EVP_DigestFinal_ex(pass.md, digest, &length) == 1 && length == 32;
-    EVP_MD_CTX_free(pass.md);
+        pass.ok = wd_sha256_final(pass.md, digest);
+    wd_sha256_free(pass.md);
     free(pass.seen);
     return pass.ok;
 }

@@ -29,10 +29,11 @@
 */
 #include "policy_files.h"
 
+#include "../core/digest.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -424,7 +425,7 @@ static int compare_paths(const void *a, const void *b)
     return strcmp(((const wd_policy_file *)a)->path, ((const wd_policy_file *)b)->path);
 }
 
-static void hash_file(EVP_MD_CTX *context, const wd_policy_file *file, int *ok)
+static void hash_file(wd_sha256 *context, const wd_policy_file *file)
 {
     unsigned char length[8];
     uint64_t      value = file->length;
@@ -432,9 +433,9 @@ static void hash_file(EVP_MD_CTX *context, const wd_policy_file *file, int *ok)
         length[i] = (unsigned char)(value & 0xff);
         value >>= 8;
     }
-    *ok &= EVP_DigestUpdate(context, file->path, strlen(file->path) + 1);
-    *ok &= EVP_DigestUpdate(context, length, sizeof length);
-    *ok &= EVP_DigestUpdate(context, file->text, file->length);
+    wd_sha256_update(context, file->path, strlen(file->path) + 1);
+    wd_sha256_update(context, length, sizeof length);
+    wd_sha256_update(context, file->text, file->length);
 }
 
 /* The revision: every file of the three sorted lists, in one merged path order. */
@@ -442,13 +443,11 @@ static int compute_revision(const file_list lists[3], char revision[72])
 {
     static const char hex[] = "0123456789abcdef";
     int               result = -1;
-    EVP_MD_CTX       *context = EVP_MD_CTX_new();
+    wd_sha256        *context = wd_sha256_new();
     size_t            next[3] = { 0, 0, 0 };
     unsigned char     digest[32];
-    unsigned int      digest_length = 0;
-    int               ok = 1;
 
-    if (context == NULL || EVP_DigestInit_ex(context, EVP_sha256(), NULL) != 1)
+    if (context == NULL)
         goto done;
     for (;;) {
         int best = -1;
@@ -460,9 +459,9 @@ static int compute_revision(const file_list lists[3], char revision[72])
         }
         if (best < 0)
             break;
-        hash_file(context, &lists[best].items[next[best]++], &ok);
+        hash_file(context, &lists[best].items[next[best]++]);
     }
-    if (!ok || EVP_DigestFinal_ex(context, digest, &digest_length) != 1 || digest_length != sizeof digest)
+    if (!wd_sha256_final(context, digest))
         goto done;
     memcpy(revision, "sha256:", 7);
     for (size_t i = 0; i < sizeof digest; i++) {
@@ -472,7 +471,7 @@ static int compute_revision(const file_list lists[3], char revision[72])
     revision[7 + 2 * sizeof digest] = '\0';
     result = 0;
 done:
-    EVP_MD_CTX_free(context);
+    wd_sha256_free(context);
     return result;
 }
 
