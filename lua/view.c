@@ -9,18 +9,22 @@
 ** __newindex raises "the message view is read-only". Because the proxy itself stays empty,
 ** no assignment and no `next` ever touches the values behind it.
 **
-**  - Lazy objects (the view, a token view, a certificate) compute a field on first read with
-**    one C function per field kind, and cache it in their metatable under the field's name
-**    (false stands for "absent"); field names never collide with metamethod names.
-**  - Frozen proxies wrap a plain table (the facts of a field, or a synthetic message): reads,
-**    #, pairs and ipairs work; a nested table read through one gets its own proxy, made once
-**    and cached, so m.cert.san == m.cert.san.
+**  - Lazy objects (the view, a token view) compute a field on first read with one C function
+**    per field kind and keep it in a field cache: their metatable's __index is that cache
+**    table, so a second read costs no C call; a miss reaches lazy_miss through the cache's
+**    own metatable. Absent fields are not cached (a cache hit must read as the value).
+**  - Frozen proxies wrap a plain table whose nested tables are frozen first (the facts of a
+**    field): their __index is that table, so reads are plain look-ups, and #, pairs and
+**    ipairs work. Synthetic messages (policy tests) wrap nested tables as they are read.
+**  - Certificates and signed-part sets are frozen once per state and shared by its decisions
+**    (they never change); the view object and m.timestamp are one per state, pointed at each
+**    decision's message.
 **
-** A message view holds a raw pointer to its message, which the engine frees after the
-** decision. A policy could keep `m` in an upvalue and read it in a later decision, so every
-** lazy object records the state's view generation when it is made, and each push of a new
-** message view bumps it: a view read after the next view was pushed raises an error instead
-** of reading freed memory. Synthetic views hold no pointers and never expire.
+** A token view holds a raw pointer to its token, which the engine frees after the decision.
+** A policy could keep one in an upvalue, so it records the state's view generation, and each
+** push of a new message view bumps it: a token view read later raises an error instead of
+** reading freed memory. The view object itself always points at the current message.
+** Synthetic views hold no pointers and never expire.
 **
 ** pairs works on every table of the view (on lazy objects it lists the fields that are not
 ** nil, computing them); `next` and rawlen see empty tables.
@@ -38,7 +42,7 @@ enum {
     KEY_OBJECT,     /* metatable: light userdata, the message or token (lazy objects) */
     KEY_GENERATION, /* metatable: the view generation the object belongs to (lazy objects) */
     KEY_BACKING,    /* metatable: the table a frozen proxy or a synthetic view reads */
-    KEY_CACHE,      /* metatable: raw nested table -> its proxy (frozen, synthetic) */
+    KEY_CACHE,      /* metatable: the field cache (lazy), or raw nested table -> proxy (synthetic) */
     KEY_NOW,        /* metatable: the default `now` of a synthetic view */
     KEY_CURRENT,    /* registry: the state's current view generation */
     KEY_SHARED,     /* registry: sha256 / signed-parts text -> a frozen view made once per state */
@@ -58,7 +62,6 @@ static const char private_keys[KEY_COUNT];
 typedef enum object_kind {
     OBJ_VIEW = 1,  /* lazy: a delivered message */
     OBJ_TOKEN,     /* lazy: one of its tokens */
-    OBJ_CERT,      /* lazy: the certificate of an x509 token */
     OBJ_FROZEN,    /* proxy over a plain table */
     OBJ_SYNTHETIC  /* proxy over a policy test's message table */
 } object_kind;
@@ -89,9 +92,7 @@ static lua_Integer current_generation(lua_State *L)
 static void push_proxy(lua_State *L, object_kind kind, lua_CFunction index, lua_CFunction pairs)
 {
     lua_createtable(L, 0, 0);
-    /* a lazy object caches its fields in this metatable too: size it so that filling the
-    ** cache never rehashes (a rehash is an allocation and a copy per decision) */
-    lua_createtable(L, 0, kind == OBJ_VIEW ? 24 : kind == OBJ_TOKEN || kind == OBJ_CERT ? 16 : 8);
+    lua_createtable(L, 0, 8);
     lua_pushcfunction(L, index);
     lua_setfield(L, -2, "__index");
     lua_pushcfunction(L, read_only_error);
@@ -200,7 +201,7 @@ static object_kind check_object(lua_State *L, int index, unsigned mask, const ch
     lua_pop(L, 1);
     if (kind < OBJ_VIEW || kind > OBJ_SYNTHETIC || (mask & (1u << kind)) == 0)
         luaL_error(L, "%s", what);
-    if (kind == OBJ_VIEW || kind == OBJ_TOKEN || kind == OBJ_CERT) {
+    if (kind == OBJ_VIEW || kind == OBJ_TOKEN) {
         lua_rawgetp(L, -1, KEY(KEY_GENERATION));
         lua_Integer generation = lua_tointeger(L, -1);
         lua_pop(L, 1);
@@ -210,7 +211,7 @@ static object_kind check_object(lua_State *L, int index, unsigned mask, const ch
     return (object_kind)kind;
 }
 
-#define LAZY_KINDS ((1u << OBJ_VIEW) | (1u << OBJ_TOKEN) | (1u << OBJ_CERT))
+#define LAZY_KINDS ((1u << OBJ_VIEW) | (1u << OBJ_TOKEN))
 #define FROZEN_KINDS ((1u << OBJ_FROZEN) | (1u << OBJ_SYNTHETIC))
 
 /* ---- reading properties ------------------------------------------------------------- */
@@ -724,7 +725,6 @@ static const field *fields_of(object_kind kind)
     switch (kind) {
     case OBJ_VIEW: return view_fields;
     case OBJ_TOKEN: return token_fields;
-    case OBJ_CERT: return cert_fields;
     default: return NULL;
     }
 }
