@@ -14,6 +14,7 @@
 */
 #include "signature.h"
 
+#include <assert.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
@@ -415,6 +416,8 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     unsigned char *signature_value = NULL;
     size_t signature_value_length = 0;
     byte_buffer canonical = { NULL, 0, 0, failure };
+    unsigned char signed_info_digest[EVP_MAX_MD_SIZE];
+    unsigned int signed_info_digest_length = 0;
     EVP_MD_CTX *digest_context = NULL;
     xmlNode **covered = NULL;
     int result = -1;
@@ -447,6 +450,11 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     if (wd_crypto_verify(context->crypto, plan.algorithm, cert->key, canonical.data, canonical.length,
                          signature_value, signature_value_length, failure) != 0)
         goto done;
+    /* ECDSA's (r, n-s) and a re-encoded SignatureValue verify too; SignedInfo is what the
+    ** signer vouched for, so that is what the replay cache remembers. */
+    if (wd_crypto_digest(context->crypto, WD_DIGEST_SHA256, canonical.data, canonical.length, signed_info_digest,
+                         &signed_info_digest_length, failure) != 0)
+        goto done;
 
     digest_context = EVP_MD_CTX_new();
     if (digest_context == NULL) {
@@ -475,6 +483,8 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     out->token = token;
     out->signature_value = signature_value;
     out->signature_value_length = signature_value_length;
+    assert(signed_info_digest_length == sizeof out->signed_info_sha256);
+    memcpy(out->signed_info_sha256, signed_info_digest, sizeof out->signed_info_sha256);
     covered = NULL;
     cert = NULL;
     signature_value = NULL;

@@ -33,8 +33,10 @@ typedef struct wd_signature_result {
     size_t         covered_count;
     wd_cert       *cert;           /* the signing certificate, chain-validated; one reference owned */
     xmlNode       *token;          /* the BinarySecurityToken the key came from, or NULL */
-    unsigned char *signature_value; /* malloc'd decoded SignatureValue (for the replay cache) */
+    unsigned char *signature_value; /* malloc'd decoded SignatureValue */
     size_t         signature_value_length;
+    unsigned char  signed_info_sha256[32]; /* of the canonical SignedInfo that verified: what was
+                                           ** signed, whatever the signature's encoding (replay key) */
 } wd_signature_result;
 
 /* Verifies signature (a ds:Signature element). On success fills *out (clear it with

@@ -305,10 +305,19 @@ static int apply_replay_cache(const header_state *state, wd_failure *failure)
                      until, failure) != 0)
             return -1;
     }
+    /* A signature is remembered by what it vouches for and who vouched: the digest of the
+    ** canonical SignedInfo and the signer's certificate. Its bytes would not do: an ECDSA
+    ** (r, s) verifies as (r, n-s) too, and an attacker can make that twin of a captured
+    ** message. The same content signed again by the same signer is the same message, even
+    ** with a randomized scheme (RSA-PSS): clients make each message unique through its
+    ** Timestamp (or a signed MessageID), not through the signature. */
     for (size_t r = 0; r < state->result_count; r++) {
         const wd_signature_result *result = &state->results[r];
-        if (remember(context, "signature", result->signature_value, result->signature_value_length,
-                     replay_horizon(state, settings, context->now), failure) != 0)
+        unsigned char key[sizeof result->signed_info_sha256 + sizeof result->cert->sha256];
+        memcpy(key, result->signed_info_sha256, sizeof result->signed_info_sha256);
+        memcpy(key + sizeof result->signed_info_sha256, result->cert->sha256, sizeof result->cert->sha256);
+        if (remember(context, "signature", key, sizeof key, replay_horizon(state, settings, context->now),
+                     failure) != 0)
             return -1;
     }
     return 0;

@@ -5,6 +5,13 @@
 ** header's unsupported children and limits, and signature replay.
 */
 #include <check.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,6 +88,76 @@ static void sign(xmlDoc *doc, const char *key, const char *cert, ts_key_referenc
 static void sign_as_alice(xmlDoc *doc, const char *const *ids, size_t id_count)
 {
     sign(doc, "alice.key", "alice.pem", TS_KEY_BST, ids, id_count);
+}
+
+/* Signs doc's Body and Timestamp with NAME.key / NAME.pem (BST reference) and the given
+** SignatureMethod. */
+static void sign_with_method(xmlDoc *doc, const char *name, const char *method)
+{
+    char key[64], cert[64], key_path[512], cert_path[512];
+    snprintf(key, sizeof key, "%s.key", name);
+    snprintf(cert, sizeof cert, "%s.pem", name);
+    ts_options options = {
+        .key_pem_path = ts_pki_path(key, key_path, sizeof key_path),
+        .cert_pem_path = ts_pki_path(cert, cert_path, sizeof cert_path),
+        .signature_method = method, .key_reference = TS_KEY_BST,
+    };
+    ck_assert_int_eq(ts_sign(doc, ts_security(doc), &options), 0);
+}
+
+/* The text of the (last) SignatureValue, malloc'd. */
+static char *signature_value_text(xmlDoc *doc)
+{
+    xmlChar *text = xmlNodeGetContent(ts_find(doc, WD_NS_DSIG, "SignatureValue"));
+    ck_assert_ptr_nonnull(text);
+    char *copy = strdup((const char *)text);
+    xmlFree(text);
+    return copy;
+}
+
+/* Replaces the XML-DSig ECDSA value r || s of doc's SignatureValue by r || (n - s), n being the
+** order of the curve of the certificate in the PKI file cert_name: the twin that verifies as
+** well as the original, which anyone who saw the message can make without the key. */
+static void flip_ecdsa_s(xmlDoc *doc, const char *cert_name)
+{
+    char path[512];
+    FILE *file = fopen(ts_pki_path(cert_name, path, sizeof path), "r");
+    ck_assert_ptr_nonnull(file);
+    X509 *cert = PEM_read_X509(file, NULL, NULL, NULL);
+    fclose(file);
+    ck_assert_ptr_nonnull(cert);
+    char group_name[64];
+    ck_assert_int_eq(EVP_PKEY_get_group_name(X509_get0_pubkey(cert), group_name, sizeof group_name, NULL), 1);
+    EC_GROUP *group = EC_GROUP_new_by_curve_name(OBJ_txt2nid(group_name));
+    ck_assert_ptr_nonnull(group);
+
+    xmlNode *element = ts_find(doc, WD_NS_DSIG, "SignatureValue");
+    char *text = signature_value_text(doc);
+    size_t text_length = strlen(text);
+    unsigned char raw[256];
+    ck_assert_uint_lt(text_length, sizeof raw * 4 / 3);
+    int decoded = EVP_DecodeBlock(raw, (const unsigned char *)text, (int)text_length);
+    ck_assert_int_gt(decoded, 0);
+    size_t length = (size_t)decoded - (text_length > 0 && text[text_length - 1] == '=')
+                    - (text_length > 1 && text[text_length - 2] == '=');
+    size_t half = length / 2;
+    ck_assert_uint_eq(half, (size_t)EC_GROUP_order_bits(group) / 8);
+
+    BIGNUM *s = BN_bin2bn(raw + half, (int)half, NULL);
+    BIGNUM *twin = BN_new();
+    ck_assert(s != NULL && twin != NULL);
+    ck_assert_int_eq(BN_sub(twin, EC_GROUP_get0_order(group), s), 1);
+    ck_assert_int_eq(BN_bn2binpad(twin, raw + half, (int)half), (int)half);
+
+    char encoded[400];
+    EVP_EncodeBlock((unsigned char *)encoded, raw, (int)length);
+    ck_assert_str_ne(encoded, text);
+    xmlNodeSetContent(element, BAD_CAST encoded);
+    BN_free(s);
+    BN_free(twin);
+    free(text);
+    EC_GROUP_free(group);
+    X509_free(cert);
 }
 
 static int receive_doc(wd_verifier *verifier, xmlDoc *doc, warden_message **message, wd_failure *failure)
@@ -368,6 +445,67 @@ START_TEST(replayed_signed_message_is_rejected)
 }
 END_TEST
 
+START_TEST(ecdsa_twin_with_flipped_s_is_a_replay)
+{
+    wd_verifier *verifier = default_verifier();
+    wd_verifier *fresh = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_with_method(doc, "ecuser", WD_ALG_ECDSA_SHA256);
+    warden_message_free(expect_delivery(verifier, doc));
+
+    flip_ecdsa_s(doc, "ecuser.pem");
+    /* the twin is a valid signature: a verifier that never saw the original delivers it */
+    warden_message_free(expect_delivery(fresh, doc));
+    /* and one that did recognizes the message */
+    expect_rejection(verifier, doc, "replay");
+    xmlFreeDoc(doc);
+    wd_verifier_free(fresh);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(same_content_signed_again_with_rsa_pss_is_a_replay)
+{
+    /* PSS is randomized: signing the same SignedInfo again gives other bytes, but it is the
+    ** same message from the same signer. */
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_with_method(doc, "alice", WD_ALG_RSA_PSS_SHA256);
+    warden_message_free(expect_delivery(verifier, doc));
+    char *before = signature_value_text(doc);
+    char key_path[512];
+    ck_assert_int_eq(ts_resign(ts_signature(doc), ts_pki_path("alice.key", key_path, sizeof key_path)), 0);
+    char *after = signature_value_text(doc);
+    ck_assert_str_ne(before, after);
+    expect_rejection(verifier, doc, "replay");
+    free(before);
+    free(after);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(same_content_signed_by_another_signer_is_not_a_replay)
+{
+    /* Same envelope, same ids: the two SignedInfos are identical, the signers are not. */
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *first = order_envelope();
+    xmlDoc *second = order_envelope();
+    sign(first, "alice.key", "alice.pem", TS_KEY_BST, NULL, 0);
+    sign(second, "bob.key", "bob.pem", TS_KEY_BST, NULL, 0);
+    xmlChar *first_info = xmlNodeGetContent(ts_find(first, WD_NS_DSIG, "SignedInfo"));
+    xmlChar *second_info = xmlNodeGetContent(ts_find(second, WD_NS_DSIG, "SignedInfo"));
+    ck_assert_str_eq((const char *)first_info, (const char *)second_info);
+    warden_message_free(expect_delivery(verifier, first));
+    warden_message_free(expect_delivery(verifier, second));
+    xmlFree(first_info);
+    xmlFree(second_info);
+    xmlFreeDoc(first);
+    xmlFreeDoc(second);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
 START_TEST(signature_and_username_token_give_both_tokens)
 {
     wd_verifier *verifier = default_verifier();
@@ -538,6 +676,9 @@ int main(void)
     tcase_add_test(tc, other_signed_elements_are_named_by_namespace_and_local_name);
     tcase_add_test(tc, signature_not_covering_the_body_gives_no_protection_and_no_signer);
     tcase_add_test(tc, replayed_signed_message_is_rejected);
+    tcase_add_test(tc, ecdsa_twin_with_flipped_s_is_a_replay);
+    tcase_add_test(tc, same_content_signed_again_with_rsa_pss_is_a_replay);
+    tcase_add_test(tc, same_content_signed_by_another_signer_is_not_a_replay);
     tcase_add_test(tc, signature_and_username_token_give_both_tokens);
     tcase_add_test(tc, untrusted_token_in_the_header_is_rejected_even_when_unused);
     tcase_add_test(tc, timestamp_alone_does_not_authenticate);

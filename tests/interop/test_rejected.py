@@ -1,6 +1,8 @@
 """Tampered copies of the generated messages, and messages the clients made with the wrong
 key, certificate or password, are rejected by `warden verify` with the exact reason code
 (CONTRACTS.md section 1) and exit code 1."""
+import os
+
 import pytest
 
 import helpers
@@ -107,6 +109,24 @@ def test_unknown_user_is_user_unknown(warden, zeep_messages):
                                      "zeep-binary-rsa", "soap-cert-rsa"], indirect=True)
 def test_same_message_twice_in_one_run_is_a_replay(warden, message):
     run = warden.verify(message.path, message.path, now=message.now)
+    lines = run.json_lines()
+    assert len(lines) == 2, run
+    assert lines[0].get("delivered") is True, run
+    assert lines[1].get("delivered") is False and lines[1].get("reason") == "replay", run
+    assert run.rc == 1, run
+
+
+def test_ecdsa_twin_of_a_delivered_message_is_a_replay(warden, write, xmlsec1, pki, zeep_messages):
+    original = zeep_messages["zeep-binary-ec"]
+    cert = os.path.join(pki, "ecuser.pem")
+    twin = write("twin.xml", helpers.flip_ecdsa_s(original.read(), cert))
+    # The twin is a valid signature (xmlsec1 says so, and so does warden on its own) ...
+    ok, out = xmlsec1.verify(twin, cert)
+    assert ok, out
+    rc, m, run = warden.verify_one(twin, now=original.now)
+    assert rc == 0 and m.get("delivered") is True, run
+    # ... of the same message: after the original, in one run, it is a replay.
+    run = warden.verify(original.path, twin, now=original.now)
     lines = run.json_lines()
     assert len(lines) == 2, run
     assert lines[0].get("delivered") is True, run
