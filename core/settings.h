@@ -34,6 +34,8 @@ typedef struct wd_settings {
     int64_t                  future_ttl;          /* default 60 */
     int64_t                  skew;                /* default 300 */
     const char              *actor;               /* NULL: the Security header without actor/role */
+    bool                     require_nonce;       /* username.require_nonce: a UsernameToken must
+                                                  ** carry Nonce and Created; default true */
     wd_limits                limits;              /* defaults 4194304, 64, 256, 1048576 */
 } wd_settings;
 

@@ -390,6 +390,14 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
         for (size_t i = 0; i < settings->require_signed_count; i++)
             if (check_required_part(&state, settings->require_signed[i], failure) != 0)
                 goto done;
+        /* Whatever require.signed says: a UsernameToken no signature covers could have been
+        ** added (or swapped) by anyone on the path, and policies would see his username beside
+        ** the real signer's certificate. */
+        if (state.has_username_token && !is_covered(&state, state.username_token.node)) {
+            wd_fail(failure, WD_REASON_UNSIGNED_PART,
+                    "the UsernameToken of a signed message is not covered by the signature");
+            goto done;
+        }
     }
     if (apply_replay_cache(&state, failure) != 0)
         goto done;

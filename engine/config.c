@@ -56,6 +56,7 @@ static const wd_config_key schema[] = {
     { "clock.ttl", WD_CONFIG_INT, FIELD(ttl), 0, INT32_MAX, NULL, NULL },
     { "clock.future_ttl", WD_CONFIG_INT, FIELD(future_ttl), 0, INT32_MAX, NULL, NULL },
     { "clock.skew", WD_CONFIG_INT, FIELD(skew), 0, INT32_MAX, NULL, NULL },
+    { "username.require_nonce", WD_CONFIG_BOOL, FIELD(username_require_nonce), 0, 0, NULL, NULL },
     { "replay.backend", WD_CONFIG_CHOICE, 0, 0, 0, backend_choices, set_replay_backend },
     { "replay.entries", WD_CONFIG_INT, FIELD(replay_entries), 1, INT32_MAX, NULL, NULL },
     { "replay.url", WD_CONFIG_STRING, FIELD(replay_url), 0, 0, NULL, NULL },
@@ -404,6 +405,7 @@ int warden_config_new(warden_config **out)
     config->ttl = 300;
     config->future_ttl = 60;
     config->skew = 300;
+    config->username_require_nonce = true;
     config->replay_backend = WD_REPLAY_MEMORY;
     config->replay_entries = 100000;
     config->limit_message_bytes = 4194304;
@@ -676,6 +678,7 @@ void wd_config_to_settings(const warden_config *config, wd_settings *settings)
     settings->future_ttl = config->future_ttl;
     settings->skew = config->skew;
     settings->actor = config->actor;
+    settings->require_nonce = config->username_require_nonce;
     settings->limits.message_bytes = (size_t)config->limit_message_bytes;
     settings->limits.depth = (int)config->limit_depth;
     settings->limits.attributes = (int)config->limit_attributes;

@@ -36,6 +36,8 @@ struct warden_config {
     int64_t         min_rsa_bits;
     /* clock */
     int64_t         ttl, future_ttl, skew;
+    /* username */
+    bool            username_require_nonce;
     /* replay */
     wd_replay_backend_kind replay_backend;
     int64_t         replay_entries;

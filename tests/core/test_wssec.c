@@ -160,6 +160,26 @@ static void flip_ecdsa_s(xmlDoc *doc, const char *cert_name)
     X509_free(cert);
 }
 
+/* Appends a PasswordText UsernameToken with Nonce and Created (as username.require_nonce
+** wants) to security, with wsu:Id id unless id is NULL. Each call makes another nonce. */
+static xmlNode *add_username_token(xmlNode *security, const char *user, const char *password, const char *id)
+{
+    static unsigned counter;
+    char nonce[32];
+    snprintf(nonce, sizeof nonce, "bm9uY2Ut%08u", ++counter); /* base64 "nonce-" + digits */
+    xmlNode *token = ts_add_element(security, WD_NS_WSSE, "wsse", "UsernameToken", NULL);
+    if (id != NULL) {
+        xmlNs *wsu = xmlNewNs(token, BAD_CAST WD_NS_WSU, BAD_CAST "wsu");
+        xmlNewNsProp(token, wsu, BAD_CAST "Id", BAD_CAST id);
+    }
+    ts_add_element(token, WD_NS_WSSE, "wsse", "Username", user);
+    xmlNode *element = ts_add_element(token, WD_NS_WSSE, "wsse", "Password", password);
+    xmlNewProp(element, BAD_CAST "Type", BAD_CAST WD_WSS_PASSWORD_TEXT);
+    ts_add_element(token, WD_NS_WSSE, "wsse", "Nonce", nonce);
+    ts_add_element(token, WD_NS_WSU, "wsu", "Created", "2026-11-25T12:00:00Z");
+    return token;
+}
+
 static int receive_doc(wd_verifier *verifier, xmlDoc *doc, warden_message **message, wd_failure *failure)
 {
     size_t length = 0;
@@ -510,14 +530,12 @@ START_TEST(signature_and_username_token_give_both_tokens)
 {
     wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
-    xmlNode *security = ts_security(doc);
-    xmlNode *token = ts_add_element(security, WD_NS_WSSE, "wsse", "UsernameToken", NULL);
-    ts_add_element(token, WD_NS_WSSE, "wsse", "Username", "bob");
-    xmlNode *password = ts_add_element(token, WD_NS_WSSE, "wsse", "Password", "hunter2");
-    xmlNewProp(password, BAD_CAST "Type", BAD_CAST WD_WSS_PASSWORD_TEXT);
-    sign_as_alice(doc, NULL, 0);
+    add_username_token(ts_security(doc), "bob", "hunter2", "UT-1");
+    const char *ids[] = { "Body-1", "TS-1", "UT-1" };
+    sign_as_alice(doc, ids, 3);
     warden_message *message = expect_delivery(verifier, doc);
     ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_USERNAME), "bob");
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_SIGNED_PARTS), "Body,Timestamp,UsernameToken");
     ck_assert_uint_eq(warden_message_token_count(message), 2);
     /* header order: the UsernameToken came before the BinarySecurityToken */
     ck_assert_str_eq(token_string(warden_message_token(message, 0), WARDEN_TOKEN_PROPERTY_KIND), "username");
@@ -525,6 +543,73 @@ START_TEST(signature_and_username_token_give_both_tokens)
     ck_assert_str_eq(token_string(warden_message_token(message, 1), WARDEN_TOKEN_PROPERTY_ROLE), "signing");
     warden_message_free(message);
     xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(unsigned_username_token_in_a_signed_message_is_an_unsigned_part)
+{
+    /* A man in the middle adds his own UsernameToken to alice's signed request. Whatever
+    ** require.signed lists, the token must be covered. */
+    static const char *const body_only[] = { "Body" };
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    wd_verifier *verifier = default_verifier();
+    settings.require_signed = body_only;
+    settings.require_signed_count = 1;
+    wd_verifier *body_only_verifier = make_verifier(&settings);
+    settings.require_signed_count = 0;
+    settings.require_timestamp = WD_TIMESTAMP_NEVER;
+    wd_verifier *lenient = make_verifier(&settings);
+
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    add_username_token(ts_security(doc), "bob", "hunter2", "UT-1"); /* after signing */
+    expect_rejection(verifier, doc, "unsigned-part");
+    expect_rejection(body_only_verifier, doc, "unsigned-part");
+    expect_rejection(lenient, doc, "unsigned-part");
+    xmlFreeDoc(doc);
+
+    /* before the signature in the header, but not among its references: the same */
+    doc = order_envelope();
+    add_username_token(ts_security(doc), "bob", "hunter2", "UT-1");
+    sign_as_alice(doc, NULL, 0);
+    expect_rejection(verifier, doc, "unsigned-part");
+    xmlFreeDoc(doc);
+
+    /* without any signature the token authenticates on its own, as before */
+    doc = order_envelope();
+    add_username_token(ts_security(doc), "bob", "hunter2", NULL);
+    warden_message *message = expect_delivery(verifier, doc);
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_USERNAME), "bob");
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(lenient);
+    wd_verifier_free(body_only_verifier);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(username_token_without_nonce_is_rejected_unless_configured)
+{
+    wd_verifier *verifier = default_verifier();
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    settings.require_nonce = false;
+    wd_verifier *lenient = make_verifier(&settings);
+
+    xmlDoc *doc = order_envelope();
+    xmlNode *token = ts_add_element(ts_security(doc), WD_NS_WSSE, "wsse", "UsernameToken", NULL);
+    ts_add_element(token, WD_NS_WSSE, "wsse", "Username", "bob");
+    ts_add_element(token, WD_NS_WSSE, "wsse", "Password", "hunter2");
+    expect_rejection(verifier, doc, "timestamp-missing");
+    ts_add_element(token, WD_NS_WSU, "wsu", "Created", "2026-11-25T12:00:00Z");
+    expect_rejection(verifier, doc, "token-unsupported");
+    /* turned off, the same token is accepted, and again: it has nothing to tell copies apart */
+    warden_message_free(expect_delivery(lenient, doc));
+    warden_message_free(expect_delivery(lenient, doc));
+    xmlFreeDoc(doc);
+    wd_verifier_free(lenient);
     wd_verifier_free(verifier);
 }
 END_TEST
@@ -584,11 +669,8 @@ START_TEST(two_timestamps_or_two_username_tokens_are_rejected)
     xmlFreeDoc(doc);
 
     doc = order_envelope();
-    for (int i = 0; i < 2; i++) {
-        xmlNode *token = ts_add_element(ts_security(doc), WD_NS_WSSE, "wsse", "UsernameToken", NULL);
-        ts_add_element(token, WD_NS_WSSE, "wsse", "Username", "bob");
-        ts_add_element(token, WD_NS_WSSE, "wsse", "Password", "hunter2");
-    }
+    for (int i = 0; i < 2; i++)
+        add_username_token(ts_security(doc), "bob", "hunter2", NULL);
     expect_rejection(verifier, doc, "token-unsupported");
     xmlFreeDoc(doc);
     wd_verifier_free(verifier);
@@ -680,6 +762,8 @@ int main(void)
     tcase_add_test(tc, same_content_signed_again_with_rsa_pss_is_a_replay);
     tcase_add_test(tc, same_content_signed_by_another_signer_is_not_a_replay);
     tcase_add_test(tc, signature_and_username_token_give_both_tokens);
+    tcase_add_test(tc, unsigned_username_token_in_a_signed_message_is_an_unsigned_part);
+    tcase_add_test(tc, username_token_without_nonce_is_rejected_unless_configured);
     tcase_add_test(tc, untrusted_token_in_the_header_is_rejected_even_when_unused);
     tcase_add_test(tc, timestamp_alone_does_not_authenticate);
     tcase_add_test(tc, unsupported_security_children_are_rejected);

@@ -187,6 +187,7 @@ START_TEST(new_config_has_the_defaults_of_section_3)
     ck_assert_int_eq(config->ttl, 300);
     ck_assert_int_eq(config->future_ttl, 60);
     ck_assert_int_eq(config->skew, 300);
+    ck_assert(config->username_require_nonce);
     ck_assert_int_eq(config->replay_backend, WD_REPLAY_MEMORY);
     ck_assert_int_eq(config->replay_entries, 100000);
     ck_assert_ptr_null(config->replay_url);
@@ -252,6 +253,7 @@ static void assert_every_key_changed(const warden_config *config, const char *tr
     ck_assert_int_eq(config->ttl, 600);
     ck_assert_int_eq(config->future_ttl, 30);
     ck_assert_int_eq(config->skew, 120);
+    ck_assert(!config->username_require_nonce);
     ck_assert_int_eq(config->replay_backend, WD_REPLAY_REDIS);
     ck_assert_int_eq(config->replay_entries, 5000);
     ck_assert_str_eq(config->replay_url, "redis://127.0.0.1:6379/0");
@@ -281,6 +283,7 @@ START_TEST(file_sets_every_key)
         "  require = { token = false, signed = { 'Body', 'Action' }, timestamp = 'always' },\n"
         "  algorithms = { allow_sha1 = true, min_rsa_bits = 3072 },\n"
         "  clock = { ttl = 600, future_ttl = 30, skew = 120 },\n"
+        "  username = { require_nonce = false },\n"
         "  replay = { backend = 'redis', entries = 5000, url = 'redis://127.0.0.1:6379/0' },\n"
         "  limits = { message_bytes = 1000, depth = 10, attributes = 20, text_bytes = 500,\n"
         "             instructions = 2000, memory = 3000000, time_ms = 7 },\n"
@@ -324,6 +327,7 @@ START_TEST(set_sets_every_key_and_keeps_relative_paths)
     set_ok(config, "clock.ttl", "600");
     set_ok(config, "clock.future_ttl", "30");
     set_ok(config, "clock.skew", "120");
+    set_ok(config, "username.require_nonce", "false");
     set_ok(config, "replay.backend", "redis");
     set_ok(config, "replay.entries", "5000");
     set_ok(config, "replay.url", "redis://127.0.0.1:6379/0");
@@ -845,6 +849,8 @@ START_TEST(settings_default_like_the_core)
     ck_assert_int_eq(from_config.ttl, defaults.ttl);
     ck_assert_int_eq(from_config.future_ttl, defaults.future_ttl);
     ck_assert_int_eq(from_config.skew, defaults.skew);
+    ck_assert(from_config.require_nonce == defaults.require_nonce);
+    ck_assert(defaults.require_nonce);
     ck_assert_ptr_null(from_config.actor);
     ck_assert_uint_eq(from_config.limits.message_bytes, defaults.limits.message_bytes);
     ck_assert_int_eq(from_config.limits.depth, defaults.limits.depth);
@@ -867,6 +873,7 @@ START_TEST(settings_map_every_field)
     set_ok(config, "clock.ttl", "11");
     set_ok(config, "clock.future_ttl", "12");
     set_ok(config, "clock.skew", "13");
+    set_ok(config, "username.require_nonce", "false");
     set_ok(config, "actor", "urn:me");
     set_ok(config, "limits.message_bytes", "1001");
     set_ok(config, "limits.depth", "9");
@@ -884,6 +891,7 @@ START_TEST(settings_map_every_field)
     ck_assert_int_eq(settings.ttl, 11);
     ck_assert_int_eq(settings.future_ttl, 12);
     ck_assert_int_eq(settings.skew, 13);
+    ck_assert(!settings.require_nonce);
     ck_assert_ptr_eq(settings.actor, config->actor);
     ck_assert_uint_eq(settings.limits.message_bytes, 1001);
     ck_assert_int_eq(settings.limits.depth, 9);

@@ -174,6 +174,16 @@ def flip_ecdsa_s(data, cert_pem_path):
     return serialize(root)
 
 
+def add_username_token(data, token_source):
+    """A man in the middle's move: copy the UsernameToken of message TOKEN_SOURCE (bytes) into
+    the Security header of the signed message DATA, after the signature."""
+    token = parse(token_source).find(".//{%s}UsernameToken" % WSSE)
+    assert token is not None
+    root = parse(data)
+    security(root).append(token)
+    return serialize(root)
+
+
 def set_password(data, password):
     """Replace the UsernameToken's Password text (PasswordText messages)."""
     root = parse(data)

@@ -134,6 +134,36 @@ def test_ecdsa_twin_of_a_delivered_message_is_a_replay(warden, write, xmlsec1, p
     assert run.rc == 1, run
 
 
+@pytest.mark.parametrize("message", ["zeep-binary-rsa", "soap-cert-rsa"], indirect=True)
+def test_username_token_added_to_a_signed_message_is_an_unsigned_part(warden, write, message,
+                                                                      request):
+    # a token of the same client, so that its Created is as fresh as the signed message
+    source = request.getfixturevalue(message.client + "_messages")[message.client + "-ut-text"]
+    path = write("with-token.xml", helpers.add_username_token(message.read(), source.read()))
+    rejected(warden, path, message.now, "unsigned-part")
+
+
+# Each client's PasswordText token without Nonce (and, for zeep, without Created): the same
+# bytes every time, so a copy would be good until the password changes.
+BARE_TOKENS = [("zeep-ut-text-bare", "timestamp-missing"), ("soap-ut-text-no-nonce", "token-unsupported")]
+
+
+@pytest.mark.parametrize("message,reason", BARE_TOKENS, indirect=["message"])
+def test_username_token_without_nonce_or_created_is_rejected(warden, message, reason):
+    rejected(warden, message.path, message.now, reason)
+
+
+@pytest.mark.parametrize("message,reason", BARE_TOKENS, indirect=["message"])
+def test_username_token_without_nonce_is_delivered_again_and_again_when_allowed(
+        warden, write, message, reason):
+    config = write("config.lua", b"return { username = { require_nonce = false } }\n")
+    run = warden.verify(message.path, message.path, now=message.now, extra=("-c", config))
+    lines = run.json_lines()
+    assert [m.get("delivered") for m in lines] == [True, True], run
+    assert lines[0].get("username") == "alice", run
+    assert run.rc == 0, run
+
+
 def test_sha1_signature_is_weak_algorithm(warden, zeep_messages):
     rejected(warden, zeep_messages["zeep-binary-sha1"].path, helpers.NOW, "weak-algorithm")
 
