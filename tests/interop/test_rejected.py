@@ -164,6 +164,16 @@ def test_username_token_without_nonce_is_delivered_again_and_again_when_allowed(
     assert run.rc == 0, run
 
 
+@pytest.mark.parametrize("message", ["soap-ut-next-actor"], indirect=True)
+def test_security_header_for_the_next_actor_must_be_understood(warden, write, message):
+    rejected(warden, message.path, message.now, "mustunderstand")
+    # unless we are configured to be that actor: then it is our Security header
+    config = write("config.lua",
+                   b'return { actor = "http://schemas.xmlsoap.org/soap/actor/next" }\n')
+    rc, m, run = warden.verify_one(message.path, now=message.now, extra=("-c", config))
+    assert rc == 0 and m.get("delivered") is True and m.get("username") == "alice", run
+
+
 def test_sha1_signature_is_weak_algorithm(warden, zeep_messages):
     rejected(warden, zeep_messages["zeep-binary-sha1"].path, helpers.NOW, "weak-algorithm")
 
