@@ -184,6 +184,19 @@ def add_username_token(data, token_source):
     return serialize(root)
 
 
+BOMS = {"utf-8": b"\xef\xbb\xbf", "utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}
+
+
+def reencode(data, codec, declared, bom=True):
+    """The same document (no XML declaration of its own) in CODEC, after its byte-order
+    mark unless not BOM, with an XML declaration naming DECLARED (None: no declaration)."""
+    assert not data.startswith(b"<?xml")
+    text = data.decode("utf-8")
+    if declared is not None:
+        text = '<?xml version="1.0" encoding="%s"?>' % declared + text
+    return (BOMS[codec] if bom else b"") + text.encode(codec)
+
+
 def set_password(data, password):
     """Replace the UsernameToken's Password text (PasswordText messages)."""
     root = parse(data)

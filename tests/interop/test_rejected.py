@@ -174,6 +174,28 @@ def test_security_header_for_the_next_actor_must_be_understood(warden, write, me
     assert rc == 0 and m.get("delivered") is True and m.get("username") == "alice", run
 
 
+@pytest.mark.parametrize("codec,declared,bom", [
+    ("utf-8", "ISO-8859-1", True), ("utf-8", "UTF-16", True), ("utf-16-le", "UTF-8", True),
+    ("utf-16-be", "utf-8", True), ("utf-16-le", "UTF-16BE", True), ("utf-16-le", "UTF-8", False)])
+def test_byte_order_mark_disagreeing_with_the_declared_encoding_is_malformed(
+        warden, write, zeep_messages, codec, declared, bom):
+    original = zeep_messages["zeep-binary-rsa"]
+    path = write("encoded.xml", helpers.reencode(original.read(), codec, declared, bom))
+    m = rejected(warden, path, original.now, "malformed")
+    assert declared in m["detail"], m
+
+
+@pytest.mark.parametrize("codec,declared", [("utf-8", "utf-8"), ("utf-16-le", "UTF-16"),
+                                            ("utf-16-be", "UTF-16"), ("utf-16-le", None)])
+def test_signed_message_in_an_agreeing_encoding_is_still_delivered(warden, write, zeep_messages,
+                                                                   codec, declared):
+    # the signature covers the parsed (canonical) text, not the bytes on the wire
+    original = zeep_messages["zeep-binary-rsa"]
+    path = write("encoded.xml", helpers.reencode(original.read(), codec, declared))
+    rc, m, run = warden.verify_one(path, now=original.now)
+    assert rc == 0 and m.get("delivered") is True, run
+
+
 def test_sha1_signature_is_weak_algorithm(warden, zeep_messages):
     rejected(warden, zeep_messages["zeep-binary-sha1"].path, helpers.NOW, "weak-algorithm")
 
