@@ -2,7 +2,9 @@
 ** wssec.h — processing the wsse:Security header addressed to us: every child in document
 ** order (Timestamp, UsernameToken, BinarySecurityToken, Signature), then the requirements
 ** of the configuration (a token, a Timestamp, the parts a signature must cover, decided by
-** node identity), then replay detection. Fills the message's security properties.
+** node identity; in a signed message the UsernameToken as well), then replay detection
+** (nonces; signatures by canonical SignedInfo and signer). Fills the message's security
+** properties.
 */
 #ifndef WD_WSSEC_H
 #define WD_WSSEC_H

@@ -83,12 +83,12 @@ class _TextTokenWithNonce(UsernameToken):
 
 
 def username(user="alice", password="secret", digest=True, action="Create", amount="250",
-             nonce=None):
+             nonce=None, bare=False):
     """Bytes of a message with a zeep UsernameToken (PasswordDigest or PasswordText, both with
-    Nonce and Created) and a Timestamp; zeep draws a random nonce unless NONCE (a str) is
-    given."""
+    Nonce and Created, unless BARE: zeep's PasswordText token as is) and a Timestamp; zeep
+    draws a random nonce unless NONCE (a str) is given."""
     env = envelope(action, amount)
-    token = UsernameToken if digest else _TextTokenWithNonce
+    token = UsernameToken if digest or bare else _TextTokenWithNonce
     token(user, password, use_digest=digest, nonce=nonce, created=CREATED,
           zulu_timestamp=True, timestamp_token=_timestamp()).apply(env, {})
     return etree.tostring(env)
