@@ -743,8 +743,17 @@ static ASN1_OBJECT *purpose_from_text(const char *text)
     for (size_t i = 0; i < sizeof purpose_names / sizeof purpose_names[0]; i++)
         if (strcasecmp(text, purpose_names[i].name) == 0)
             return OBJ_dup(OBJ_nid2obj(purpose_names[i].nid));
-    size_t length = strlen(text);
-    if (length == 0 || length > 200 || strspn(text, "0123456789.") != length || strchr(text, '.') == NULL)
+    /* arcs of digits joined by single dots, at least two, the first 0, 1 or 2 */
+    size_t length = strlen(text), arcs = 0;
+    if (length == 0 || length > 200 || text[0] < '0' || text[0] > '2' || text[1] != '.')
+        return NULL;
+    for (const char *arc = text; *arc != '\0'; arcs++) {
+        size_t digits = strspn(arc, "0123456789");
+        if (digits == 0 || (arc[digits] != '.' && arc[digits] != '\0') || (arc[digits] == '.' && arc[digits + 1] == '\0'))
+            return NULL;
+        arc += digits + (arc[digits] == '.');
+    }
+    if (arcs < 2)
         return NULL;
     ASN1_OBJECT *object = OBJ_txt2obj(text, 1);
     ERR_clear_error();
