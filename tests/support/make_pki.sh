@@ -17,6 +17,7 @@
 #   mailer.pem/.key   CN=mailer,O=Example                  root-signed, EKU emailProtection only
 #   revoked.pem/.key  CN=revoked,O=Example                 root-signed, revoked in the root's CRLs
 # CRLs (PEM unless named .der), all 2025-01-01 to 2035-01-01 unless said otherwise:
+#   crl-root-empty.pem            the root's CRL before any revocation
 #   crl-root.pem / crl-root.der   the root's CRL: revoked.pem revoked
 #   crl-intermediate.pem          the issuing CA's CRL: nothing revoked
 #   crl-root-expired.pem          the root's CRL as crl-root.pem, but nextUpdate 2026-01-01
@@ -147,6 +148,7 @@ revoke() {
     (cd "ca-$1" && openssl ca -batch -config ../openssl.cnf -name test_ca \
         -cert "../$1.pem" -keyfile "../$1.key" -revoke "../$2.pem" 2>/dev/null)
 }
+gencrl ca crl-root-empty.pem $end
 revoke ca revoked
 gencrl ca crl-root.pem $end
 gencrl ca crl-root-expired.pem 20260101000000Z
