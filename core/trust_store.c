@@ -1099,6 +1099,27 @@ static bool is_crl_error(int error)
     }
 }
 
+/* OpenSSL's CRL_CHECK_ALL asks for the revocation status of every member of the chain, the
+** trust anchor included. But an anchor is trusted because the configuration says so, not
+** because of a path (RFC 5280 leaves it out of path validation): a self-signed one has no
+** issuer that could revoke it (a root CA, a partner's pinned certificate), and for one that
+** is not self-signed OpenSSL cannot verify its issuer's CRL, the issuer being outside the
+** chain. So for the anchor alone an unknown status is waived; it is revoked by removing it
+** from trust. A CRL that does list the anchor still rejects it, and every certificate an anchor
+** issued still needs a current CRL. The chain's top is the anchor: revocation is checked only
+** once the chain is trusted. */
+static int waive_anchor_revocation_status(int ok, X509_STORE_CTX *context)
+{
+    if (ok || !is_crl_error(X509_STORE_CTX_get_error(context)))
+        return ok;
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(context);
+    int depth = X509_STORE_CTX_get_error_depth(context);
+    if (chain == NULL || depth != sk_X509_num(chain) - 1)
+        return ok;
+    X509_STORE_CTX_set_error(context, X509_V_OK);
+    return 1;
+}
+
 int wd_trust_store_validate(wd_trust_store *store, wd_cert *cert, int64_t now, wd_failure *failure)
 {
     int result = -1;
@@ -1122,10 +1143,13 @@ int wd_trust_store_validate(wd_trust_store *store, wd_cert *cert, int64_t now, w
     /* A configured anchor is trusted as it is, even an intermediate CA that is not
     ** self-signed; certificates that are only "known" never act as anchors. */
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
-    /* With CRLs configured, every member of the chain (the anchor included) needs a current
-    ** CRL of its issuer that does not list it; no such CRL fails the chain (fail closed). */
-    if (sk_X509_CRL_num(store->crls) > 0)
+    /* With CRLs configured, every member of the chain below the anchor needs a current CRL of
+    ** its issuer that does not list it; no such CRL fails the chain (fail closed). See
+    ** waive_anchor_revocation_status for the anchor. */
+    if (sk_X509_CRL_num(store->crls) > 0) {
         X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+        X509_STORE_CTX_set_verify_cb(context, waive_anchor_revocation_status);
+    }
     X509_STORE_CTX_set_purpose(context, X509_PURPOSE_ANY);
 
     if (X509_verify_cert(context) == 1) {

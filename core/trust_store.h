@@ -33,9 +33,10 @@ int wd_trust_store_add_known(wd_trust_store *store, const char *pem_path, char *
 
 /* Adds every CRL of a file (PEM "X509 CRL" blocks, or one DER CRL) after the anchors and
 ** known certificates are in. From then on chain validation checks revocation of every
-** member of a chain, the anchor included, with OpenSSL (X509_V_FLAG_CRL_CHECK_ALL), and fails
-** closed: a member whose issuer has no CRL here, or whose CRL has expired (nextUpdate passed)
-** or is not yet valid, makes the chain cert-untrusted ("revocation status unknown"). A CRL
+** member of a chain with OpenSSL (X509_V_FLAG_CRL_CHECK_ALL), and fails closed: a member
+** whose issuer has no CRL here, or whose CRL has expired (nextUpdate passed) or is not yet
+** valid, makes the chain cert-untrusted ("revocation status unknown"). The anchor itself
+** needs no CRL (it is revoked by removing it from trust), though a CRL listing it rejects it. A CRL
 ** whose issuer is an anchor or known certificate must verify with its key, else the file is
 ** refused (WARDEN_E_CONFIG); a file is checked whole before any of it is added. Returns
 ** WARDEN_OK, WARDEN_E_IO, WARDEN_E_CONFIG (not a CRL, bad signature), WARDEN_E_NOMEM. */

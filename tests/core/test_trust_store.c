@@ -109,6 +109,7 @@ static char *temp_file(const char *content)
 }
 
 static void expect_rejected(wd_trust_store *store, const char *name, int64_t now, const char *reason);
+static void expect_signer(wd_trust_store *store, const char *name, int64_t now);
 
 /* ----- loading ----- */
 
@@ -619,6 +620,41 @@ START_TEST(crl_of_an_unknown_ca_is_accepted_but_speaks_for_no_one_else)
 }
 END_TEST
 
+START_TEST(self_signed_anchor_needs_no_crl_of_its_own)
+{
+    /* a partner's pinned self-signed certificate has no issuer above it to revoke it */
+    wd_trust_store *store = full_store();
+    add_anchors(store, "pinned.pem");
+    add_crl_ok(store, "crl-root.pem");
+    add_crl_ok(store, "crl-intermediate.pem");
+    expect_signer(store, "pinned.pem", NOW);
+    expect_valid(store, "ca.pem", NOW);
+    expect_valid(store, "bob.pem", NOW);
+    expect_rejected(store, "revoked.pem", NOW, "cert-revoked");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(anchor_that_is_not_self_signed_needs_no_crl_of_its_own)
+{
+    /* the issuing CA trusted directly: only what it issued needs a CRL */
+    wd_trust_store *store = NULL;
+    ck_assert_int_eq(wd_trust_store_new(&store), WARDEN_OK);
+    add_anchors(store, "intermediate.pem");
+    add_crl_ok(store, "crl-intermediate.pem");
+    expect_valid(store, "bob.pem", NOW);
+    expect_signer(store, "bob.pem", NOW);
+    wd_trust_store_free(store);
+
+    /* and the anchor does not excuse the members below it: the root's leaves need its CRL */
+    ck_assert_int_eq(wd_trust_store_new(&store), WARDEN_OK);
+    add_anchors(store, "ca.pem");
+    add_crl_ok(store, "crl-intermediate.pem");
+    expect_detail(store, "alice.pem", NOW, "cert-untrusted", "revocation status unknown");
+    wd_trust_store_free(store);
+}
+END_TEST
+
 START_TEST(adding_a_crl_clears_the_verdict_cache)
 {
     wd_trust_store *store = full_store();
@@ -1072,6 +1108,8 @@ static Suite *trust_store_suite(void)
     tcase_add_test(revocation, crl_with_a_bad_signature_is_refused);
     tcase_add_test(revocation, crl_files_that_are_not_crls_are_refused);
     tcase_add_test(revocation, crl_of_an_unknown_ca_is_accepted_but_speaks_for_no_one_else);
+    tcase_add_test(revocation, self_signed_anchor_needs_no_crl_of_its_own);
+    tcase_add_test(revocation, anchor_that_is_not_self_signed_needs_no_crl_of_its_own);
     tcase_add_test(revocation, adding_a_crl_clears_the_verdict_cache);
     tcase_add_test(revocation, cached_verdict_ends_at_the_crl_next_update);
     suite_add_tcase(suite, revocation);

@@ -16,6 +16,8 @@
 #   client.pem/.key   CN=client,OU=Payments,O=Example      root-signed, EKU clientAuth
 #   mailer.pem/.key   CN=mailer,O=Example                  root-signed, EKU emailProtection only
 #   revoked.pem/.key  CN=revoked,O=Example                 root-signed, revoked in the root's CRLs
+#   pinned.pem/.key   CN=pinned,O=Partner                  self-signed end entity (CA:FALSE), to be
+#                                                          trusted directly
 # CRLs (PEM unless named .der), all 2025-01-01 to 2035-01-01 unless said otherwise:
 #   crl-root-empty.pem            the root's CRL before any revocation
 #   crl-root.pem / crl-root.der   the root's CRL: revoked.pem revoked
@@ -137,6 +139,13 @@ rsa tls-server; sign tls-server "/CN=orders.example.com/O=Example" ca tls_server
 rsa client;  sign client  "/CN=client/OU=Payments/O=Example" ca client_ext $start $end 81
 rsa mailer;  sign mailer  "/CN=mailer/O=Example" ca mailer_ext $start $end 82
 rsa revoked; sign revoked "/CN=revoked/O=Example" ca leaf_ext $start $end 70
+rsa pinned
+mkdir -p ca-pinned/issued; touch ca-pinned/index.txt; echo 90 > ca-pinned/serial
+openssl req -new -config openssl.cnf -key pinned.key -subj "/CN=pinned/O=Partner" -out pinned.csr 2>/dev/null
+(cd ca-pinned && openssl ca -batch -selfsign -config ../openssl.cnf -name test_ca -keyfile ../pinned.key \
+    -extensions leaf_ext -extfile ../openssl.cnf -startdate $start -enddate $end -notext \
+    -in ../pinned.csr -out ../pinned.pem 2>/dev/null)
+rm -f pinned.csr
 
 # gencrl ISSUER OUT NEXT_UPDATE
 gencrl() {
