@@ -165,3 +165,13 @@ def test_bad_crl_files_are_input_errors(warden, pki, tmp_path):
     assert result.returncode == 2 and b"no CRL" in result.stderr
     result, _ = verify_with(warden, pki, message, "--crl", os.path.join(pki, "crl-root-forged.pem"))
     assert result.returncode == 2 and b"does not verify" in result.stderr
+
+
+def test_unknown_eku_purpose_is_a_usage_error_naming_it(warden, tmp_path):
+    config = tmp_path / "warden.lua"
+    config.write_text('return { trust = { eku = { "clientAuth", "clientAuthentication" } } }')
+    message = tmp_path / "m.xml"
+    message.write_bytes(username_message(nonce=b"cli-nonce-eku-01"))
+    result = warden("verify", "-c", str(config), str(message))
+    assert result.returncode == 2
+    assert b"trust.eku[2]" in result.stderr and b"clientAuthentication" in result.stderr
