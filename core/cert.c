@@ -1,8 +1,9 @@
 /*
 ** cert.c — owns wd_cert: parsing a DER certificate once into every fact the property model
 ** reports (DNs, attributes, serial, fingerprints, SKI, validity, SANs, key), its reference
-** count, and the rules a certificate must meet to sign a message (end entity, key usages). Each attribute or SAN list lives in one allocation (items followed by
-** their text), so a list has exactly one owner and one free.
+** count, and the rules a certificate must meet to sign a message (end entity, key usages).
+** Each attribute or SAN list lives in one allocation (items followed by their text), so a
+** list has exactly one owner and one free.
 */
 #include "cert.h"
 
@@ -518,20 +519,20 @@ int wd_cert_check_signer(const wd_cert *cert, ASN1_OBJECT *const *purposes, size
     case 0:
         break;
     case 1:
-        return wd_fail(failure, WD_REASON_CERT_USAGE, "%.100s: a CA certificate (basicConstraints CA:TRUE) may not sign messages",
-                       cert->subject);
+        return wd_fail(failure, WD_REASON_CERT_USAGE,
+                       "%.100s: a CA certificate (basicConstraints CA:TRUE) may not sign messages", cert->subject);
     case 3:
         return wd_fail(failure, WD_REASON_CERT_USAGE,
                        "%.100s: a self-signed version 1 certificate is a CA and may not sign messages", cert->subject);
     default: /* 4: keyUsage keyCertSign without basicConstraints; 5: a Netscape CA type */
-        return wd_fail(failure, WD_REASON_CERT_USAGE, "%.100s: a CA certificate (it may sign certificates) may not sign messages",
-                       cert->subject);
+        return wd_fail(failure, WD_REASON_CERT_USAGE,
+                       "%.100s: a CA certificate (it may sign certificates) may not sign messages", cert->subject);
     }
     /* UINT32_MAX when the certificate has no keyUsage: then every use is allowed. */
     uint32_t usage = X509_get_key_usage(cert->x509);
     if ((usage & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0)
-        return wd_fail(failure, WD_REASON_CERT_USAGE, "%.100s: keyUsage allows neither digitalSignature nor nonRepudiation",
-                       cert->subject);
+        return wd_fail(failure, WD_REASON_CERT_USAGE,
+                       "%.100s: keyUsage allows neither digitalSignature nor nonRepudiation", cert->subject);
     if (purpose_count > 0)
         return check_extended_usage(cert, purposes, purpose_count, failure);
     return 0;

@@ -5,10 +5,10 @@
 ** trust.eku), and the two caches keyed by a certificate's SHA-256: parsed certificates and
 ** successful verdicts.
 **
-** Anchors, known certificates, CRLs and purposes are added while the engine is being built and
-** are read-only
-** afterwards, so the look-ups take no lock. The caches change on the hot path; one mutex
-** guards both, held only for a few slot comparisons (never during parsing or chain building).
+** Anchors, known certificates, CRLs and purposes are added while the engine is being built
+** and are read-only afterwards, so the look-ups take no lock. The caches change on the hot
+** path; one mutex guards both, held only for a few slot comparisons (never during parsing or
+** chain building).
 */
 #include "trust_store.h"
 
@@ -20,8 +20,8 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
