@@ -7,9 +7,10 @@ Environment (set by ctest; set by hand to run pytest directly):
   WARDEN_SOURCE_DIR, WARDEN_BUILD_DIR (informational)
 
 A missing dependency makes the tests that need it FAIL with a message naming it (never skip):
-python3-zeep / python3-xmlsec / python3-lxml for the zeep generator, node + the npm packages
-of tests/interop/node (`npm ci --prefix tests/interop/node`) for the npm soap generator, the
-xmlsec1 command for the oracle, WARDEN_BIN for everything that runs warden.
+python3-zeep / python3-xmlsec / python3-lxml for the zeep generator (python3-cryptography too
+for the attack table), node + the npm packages of tests/interop/node
+(`npm ci --prefix tests/interop/node`) for the npm soap generator, the xmlsec1 command for the
+oracle, WARDEN_BIN for everything that runs warden.
 """
 import datetime as dt
 import importlib
@@ -34,7 +35,7 @@ PKI_FILES = ("ca.pem", "known.pem", "users.txt", "alice.pem", "alice.key", "ecus
 def _missing_python_modules():
     missing = []
     for module, package in (("lxml", "python3-lxml"), ("xmlsec", "python3-xmlsec"),
-                            ("zeep", "python3-zeep")):
+                            ("zeep", "python3-zeep"), ("cryptography", "python3-cryptography")):
         try:
             importlib.import_module(module)
         except ImportError as e:
