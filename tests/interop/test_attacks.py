@@ -62,7 +62,11 @@ def attack(id, reason, base=RSA, now=helpers.NOW, config=None, hole=None):
 # === XML signature wrapping ===================================================================
 # The signed element keeps its Id and digest wherever it goes; what counts is whether the
 # element at the canonical place (the Envelope's Body, the Security header's Timestamp) is the
-# one a Reference verified.
+# one a Reference verified. The numbers group the shapes (they follow the usual XSW lists
+# loosely, not one paper's numbering): 1 the signed Body in a header wrapper, 2 the signed Body
+# as a header block, 3 in a wrapper inside Security, 4 inside the Signature (ds:Object), 5
+# inside the evil Body, 6 a second Body or a Body out of place, 7 the evil Body takes or shares
+# the Id, 8 the evil Body brings an Id of its own.
 
 def _body_into_header_wrapper(m, k, **wrapper_attrs):
     signed = m.replace_body(m.evil_body())
@@ -432,7 +436,12 @@ def _body_uri(uri, via_xmlsec=False):
 
 attack("uri-external-http", "reference-invalid")(
     _body_uri("http://attacker.example/body.xml"))
-attack("uri-external-file", "reference-invalid")(_body_uri("file:///etc/hostname"))
+@attack("uri-external-file", "reference-invalid")
+def _(m, k):
+    # xmlsec fetches and digests the file: a verifier that resolves file: URIs would accept it
+    evil = k.tmp / "evil-body.xml"
+    evil.write_bytes(A.etree.tostring(m.evil_body()))
+    _body_uri(evil.as_uri(), via_xmlsec=True)(m, k)
 attack("uri-relative-document", "reference-invalid")(_body_uri("body.xml#id-body"))
 attack("uri-xpointer-root", "reference-invalid")(_body_uri("#xpointer(/)"))
 attack("uri-unknown-id", "reference-invalid")(_body_uri("#id-nowhere"))
@@ -663,6 +672,16 @@ def _(m, k):
     m.bst.set("EncodingType", A.BASE64_BINARY.replace("Base64Binary", "HexBinary"))
 
 
+@attack("keyinfo-unused-bst-of-another-trusted-cert", "unsigned-part",
+        hole="bob's certificate (public; anyone can attach it), used by no signature and "
+             "covered by none, is reported in m.tokens as a supporting x509 token")
+def _(m, k):
+    extra = A.etree.fromstring(A.etree.tostring(m.bst))
+    extra.set(WSU_ID, "id-bob")
+    extra.text = A.b64(k.keys["bob"].cert_der)
+    m.security.append(extra)
+
+
 # === Algorithm confusion ======================================================================
 
 def _hmac_with(cert_bytes, method=A.HMAC_SHA256):
@@ -788,6 +807,12 @@ def _(m, k):
     sv.text = A.b64(b"\x00" + A.base64.b64decode(sv.text))
 
 
+@attack("alg-ecdsa-psychic-zero-signature", "signature-invalid", base=EC)
+def _(m, k):
+    # r = s = 0 verifies everything in a verifier without the range check (CVE-2022-21449)
+    m.signature.find(ds("SignatureValue")).text = A.b64(b"\x00" * 64)
+
+
 @attack("alg-rsa-1024-key-from-the-trusted-ca", "weak-algorithm")
 def _(m, k):
     small = k.keys["small"]
@@ -898,7 +923,7 @@ XMLSEC1_VERIFIES = {
     "transform-xpath", "transform-xpath-filter-2.0", "transform-inclusive-c14n",
     "transform-c14n-1.1", "transform-exc-c14n-with-comments",
     "transform-inclusive-c14n-for-signedinfo", "transform-c14n-with-comments-for-signedinfo",
-    "uri-empty-whole-document", "uri-xpointer-id",
+    "uri-empty-whole-document", "uri-xpointer-id", "uri-external-file",
     "ts-expired", "ts-future-beyond-skew", "ts-created-after-expires",
     "ts-created-equals-expires", "ts-missing-created", "ts-fraction-of-four-digits",
     "ts-fraction-of-forty-digits", "ts-offset-plus-zero", "ts-offset-minus-zero",
