@@ -17,6 +17,7 @@ from the rule under test, never from a broken signature:
 test_attacks' controls check that each of these produces messages Warden delivers.
 """
 import base64
+import copy
 import datetime as dt
 import hashlib
 import hmac
@@ -125,9 +126,9 @@ class Keys:
             self._cache[name] = Key(key_pem, cert_pem)
         return self._cache[name]
 
-    def self_made(self, kind="rsa", subject="CN=alice,OU=Payments,O=Example"):
-        """A fresh key with a self-signed certificate whose subject copies the victim's."""
-        cache_key = ("self", kind, subject)
+    def self_made(self, kind="rsa"):
+        """A fresh key with a self-signed certificate whose subject and serial copy alice's."""
+        cache_key = ("self", kind)
         if cache_key not in self._cache:
             if kind == "rsa":
                 private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -267,7 +268,7 @@ def new_reference(uri, transforms=(EXC_C14N,), digest=SHA256):
         if isinstance(t, str):
             etree.SubElement(ts, ds("Transform"), Algorithm=t)
         else:
-            ts.append(t)
+            ts.append(copy.deepcopy(t))  # the table's element stays reusable
     etree.SubElement(ref, ds("DigestMethod"), Algorithm=digest)
     etree.SubElement(ref, ds("DigestValue"))
     return ref
@@ -296,9 +297,9 @@ def give_id(element, value, attr=WSU_ID):
 
 # --- signing ---------------------------------------------------------------------------------
 
-def _register_ids(ctx, msg, chosen):
+def _register_ids(ctx, msg):
     """Tell xmlsec which attribute is the ID of each element a Reference names ("#v" or
-    "#xpointer(id('v'))"); CHOSEN maps an id value to the element meant when several carry it."""
+    "#xpointer(id('v'))"); the first element carrying the value is the one meant."""
     for ref in msg.references():
         uri = ref.get("URI") or ""
         value = None
@@ -308,12 +309,10 @@ def _register_ids(ctx, msg, chosen):
             value = uri[1:]
         if not value:
             continue
-        element = chosen.get(value)
-        if element is None:
-            found = msg.elements_with_id(value)
-            if not found:
-                continue
-            element = found[0]
+        found = msg.elements_with_id(value)
+        if not found:
+            continue
+        element = found[0]
         if element.get(WSU_ID) == value:
             ctx.register_id(element, "Id", WSU)
         elif element.get("Id") == value:
@@ -322,7 +321,7 @@ def _register_ids(ctx, msg, chosen):
             ctx.register_id(element, "ID")
 
 
-def resign(msg, key, method=None, chosen=None):
+def resign(msg, key, method=None):
     """Recompute every DigestValue and the SignatureValue with python3-xmlsec. KeyInfo is
     left exactly as it is (xmlsec does not see it)."""
     sig = msg.signature
@@ -333,7 +332,7 @@ def resign(msg, key, method=None, chosen=None):
         sig.remove(key_info)
     ctx = xmlsec.SignatureContext()
     ctx.key = key if isinstance(key, xmlsec.Key) else key.xmlsec_key()
-    _register_ids(ctx, msg, chosen or {})
+    _register_ids(ctx, msg)
     try:
         ctx.sign(sig)
     finally:
@@ -367,16 +366,15 @@ def sign_signed_info(msg, key, method=None):
     msg.signature.find(ds("SignatureValue")).text = b64(value)
 
 
-def resign_manually(msg, key, chosen=None):
+def resign_manually(msg, key):
     """Each #id Reference gets the SHA-256 of its target's exc-c14n (whatever its transforms
     say), then a valid SignatureValue over that SignedInfo."""
-    chosen = chosen or {}
     for ref in msg.references():
         uri = ref.get("URI") or ""
         value = b64(b"\0" * 32)
         if uri.startswith("#") and len(uri) > 1 and not uri.startswith("#xpointer("):
-            found = chosen.get(uri[1:]) or (msg.elements_with_id(uri[1:]) or [None])[0]
-            if found is not None:
-                value = b64(hashlib.sha256(exc_c14n(found)).digest())
+            found = msg.elements_with_id(uri[1:])
+            if found:
+                value = b64(hashlib.sha256(exc_c14n(found[0])).digest())
         ref.find(ds("DigestValue")).text = value
     sign_signed_info(msg, key)
