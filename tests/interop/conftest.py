@@ -7,10 +7,9 @@ Environment (set by ctest; set by hand to run pytest directly):
   WARDEN_SOURCE_DIR, WARDEN_BUILD_DIR (informational)
 
 A missing dependency makes the tests that need it FAIL with a message naming it (never skip):
-python3-zeep / python3-xmlsec / python3-lxml for the zeep generator (python3-cryptography too
-for the attack table), node + the npm packages of tests/interop/node
-(`npm ci --prefix tests/interop/node`) for the npm soap generator, the xmlsec1 command for the
-oracle, WARDEN_BIN for everything that runs warden.
+python3-zeep / python3-xmlsec / python3-lxml for the zeep generator, node + the npm packages
+of tests/interop/node (`npm ci --prefix tests/interop/node`) for the npm soap generator, the
+xmlsec1 command for the oracle, WARDEN_BIN for everything that runs warden.
 """
 import datetime as dt
 import importlib

@@ -12,7 +12,8 @@ Each variant is one row: id, expected reason, the zeep message it starts from, a
 that edits the message in place. A row whose attack is DELIVERED is a hole: it is marked
 xfail(strict=True) with what the verifier does (`hole=`), until it is fixed. For the rows in
 XMLSEC1_VERIFIES the test also checks that xmlsec1 accepts the signature: a verifier that only
-checks signatures would deliver those.
+checks signatures would deliver those. Beyond the zeep generator's packages this needs
+python3-cryptography (the attacker's own keys and certificates).
 """
 import os
 
