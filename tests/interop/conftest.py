@@ -36,7 +36,7 @@ PKI_FILES = ("ca.pem", "known.pem", "users.txt", "alice.pem", "alice.key", "ecus
 def _missing_python_modules():
     missing = []
     for module, package in (("lxml", "python3-lxml"), ("xmlsec", "python3-xmlsec"),
-                            ("zeep", "python3-zeep")):
+                            ("zeep", "python3-zeep"), ("cryptography", "python3-cryptography")):
         try:
             importlib.import_module(module)
         except ImportError as e:
