@@ -466,7 +466,7 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
             goto done;
     }
 
-    if (wd_trust_store_validate(context->trust, cert, context->now, failure) != 0)
+    if (wd_trust_store_validate_signer(context->trust, cert, context->now, failure) != 0)
         goto done;
 
     covered = malloc(plan.reference_count * sizeof *covered);
