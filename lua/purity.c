@@ -42,8 +42,18 @@ static int seal_protected(lua_State *L)
     const int visited = 3, work = 4;
     lua_Integer top = 0;
 
+    /* the globals table itself has a metatable (it reads through to the sandbox): its
+    ** entries are the roots; it is frozen with the environment */
     wd_sandbox_push_globals(L, 2);
-    lua_rawseti(L, work, ++top);
+    if (lua_type(L, -1) == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) {
+            lua_rawseti(L, work, ++top);
+            lua_pushvalue(L, -1);
+            lua_rawseti(L, work, ++top);
+        }
+    }
+    lua_pop(L, 1);
     for (size_t i = 0; i < s->count; i++) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, s->whens[i]);
         lua_rawseti(L, work, ++top);
