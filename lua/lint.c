@@ -31,9 +31,9 @@
 ** directly in the main function with instack = 1 is a file-level local, and so is any upvalue
 ** further in that captures it. A local of any other function, captured by a closure it made,
 ** is a different variable each time the function runs. Locals named _ENV are in the debug
-** information (parameters and loop variables too). Not seen: `local _ENV <const> = "x"`, a
-** compile-time constant that leaves no local behind; it can only make globals read a string's
-** methods, never state.
+** information (parameters and loop variables too). `local _ENV <const> = "x"` is a
+** compile-time constant that leaves no local behind (globals become reads of the string's
+** methods): the source text is scanned for it.
 **
 ** Memory comes from the state's allocator (lua_getallocf), so the sandbox's cap applies.
 */
@@ -968,7 +968,125 @@ static void purity_message(const lint_finding *finding, char *message, size_t ca
     }
 }
 
-int wd_lint_purity(lua_State *L, wd_lint_scope scope, wd_lint_report_fn report, void *context)
+/* ---- the source scan for `_ENV <attrib>` -------------------------------------------------- */
+
+/* Skips a newline sequence (\n, \r, \r\n or \n\r, as Lua's lexer counts one line) at *pos. */
+static void skip_newline(const char *source, size_t length, size_t *pos, int *line)
+{
+    char first = source[(*pos)++];
+    if (*pos < length && (source[*pos] == '\n' || source[*pos] == '\r') && source[*pos] != first)
+        (*pos)++;
+    (*line)++;
+}
+
+/* At a '[': the level of a long bracket [==[ (number of '='), or -1 when it is not one. */
+static int long_bracket(const char *source, size_t length, size_t pos)
+{
+    size_t i = pos + 1;
+    while (i < length && source[i] == '=')
+        i++;
+    return i < length && source[i] == '[' ? (int)(i - pos - 1) : -1;
+}
+
+/* Skips a long string or comment opened at *pos with the given level. */
+static void skip_long(const char *source, size_t length, size_t *pos, int *line, int level)
+{
+    *pos += (size_t)level + 2;
+    while (*pos < length) {
+        if (source[*pos] == '\n' || source[*pos] == '\r') {
+            skip_newline(source, length, pos, line);
+            continue;
+        }
+        if (source[*pos] == ']') {
+            size_t i = *pos + 1;
+            while (i < length && source[i] == '=')
+                i++;
+            if (i < length && source[i] == ']' && (int)(i - *pos - 1) == level) {
+                *pos = i + 1;
+                return;
+            }
+        }
+        (*pos)++;
+    }
+}
+
+/* Skips white space and comments. */
+static void skip_blank(const char *source, size_t length, size_t *pos, int *line)
+{
+    while (*pos < length) {
+        char c = source[*pos];
+        if (c == '\n' || c == '\r') {
+            skip_newline(source, length, pos, line);
+        } else if (c == ' ' || c == '\t' || c == '\f' || c == '\v') {
+            (*pos)++;
+        } else if (c == '-' && *pos + 1 < length && source[*pos + 1] == '-') {
+            *pos += 2;
+            int level = *pos < length && source[*pos] == '[' ? long_bracket(source, length, *pos) : -1;
+            if (level >= 0) {
+                skip_long(source, length, pos, line, level);
+            } else {
+                while (*pos < length && source[*pos] != '\n' && source[*pos] != '\r')
+                    (*pos)++;
+            }
+        } else {
+            return;
+        }
+    }
+}
+
+static int is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* `local _ENV <const> = "x"` makes _ENV a compile-time constant, which leaves no local in the
+** bytecode: found in the source instead, as the name _ENV followed by '<' (an attribute; the
+** only other reading, comparing _ENV, is refused too). The source compiled, so the scan only
+** needs to tell names from strings and comments. */
+static int scan_env_attributes(lint_reader *r, const char *source, size_t length)
+{
+    static const lint_text env = { "_ENV", 4 };
+    size_t pos = 0;
+    int    line = 1;
+    while (pos < length) {
+        skip_blank(source, length, &pos, &line);
+        if (pos >= length)
+            break;
+        char c = source[pos];
+        if (c == '"' || c == '\'') {
+            for (pos++; pos < length && source[pos] != c; ) {
+                if (source[pos] == '\\' && pos + 1 < length)
+                    pos++;
+                if (source[pos] == '\n' || source[pos] == '\r')
+                    skip_newline(source, length, &pos, &line);
+                else
+                    pos++;
+            }
+            pos++;
+        } else if (c == '[' && long_bracket(source, length, pos) >= 0) {
+            skip_long(source, length, &pos, &line, long_bracket(source, length, pos));
+        } else if (is_name_char(c)) {
+            size_t start = pos;
+            while (pos < length && is_name_char(source[pos]))
+                pos++;
+            if (pos - start == 4 && memcmp(source + start, "_ENV", 4) == 0) {
+                int    at = line;
+                size_t next = pos;
+                skip_blank(source, length, &next, &line);
+                if (next < length && source[next] == '<'
+                    && list_add_kind(r, &r->purity, env, at, LINT_ENV_DECLARED) != 0)
+                    return -1;
+                line = at;
+            }
+        } else {
+            pos++;
+        }
+    }
+    return 0;
+}
+
+int wd_lint_purity(lua_State *L, wd_lint_scope scope, const char *source, size_t length, wd_lint_report_fn report,
+                   void *context)
 {
     lint_reader r;
     lint_list   found = { NULL, 0, 0 };
@@ -976,7 +1094,8 @@ int wd_lint_purity(lua_State *L, wd_lint_scope scope, wd_lint_report_fn report, 
 
     memset(&r, 0, sizeof r);
     r.scope = scope == WD_LINT_KEPT ? WD_LINT_KEPT : WD_LINT_FILE;
-    if (read_chunk(L, &r, &found) == 0) {
+    if (read_chunk(L, &r, &found) == 0
+        && (source == NULL || r.scope != WD_LINT_FILE || scan_env_attributes(&r, source, length) == 0)) {
         result = 0;
         for (size_t i = 0; i < r.purity.count; i++)
             r.purity.items[i].order = i;

@@ -37,8 +37,11 @@ typedef enum wd_lint_scope {
 ** WD_LINT_KEPT reports each assignment, by the function or by a function nested in it, to
 ** one of the function's own upvalues: a function that outlives the file's loading keeps
 ** those variables for the life of the state (a counter made by a factory function that ran
-** at load). Findings come by line. Returns their number, or -1 if the function could not be
-** examined (message reported at line 0). [-0, +0, m] */
-int wd_lint_purity(lua_State *L, wd_lint_scope scope, wd_lint_report_fn report, void *context);
+** at load). Findings come by line. With WD_LINT_FILE, source (length bytes; NULL = not
+** given) is the chunk's text, scanned for `_ENV <const>`, which leaves no trace in bytecode.
+** Returns their number, or -1 if the function could not be examined (message reported at
+** line 0). [-0, +0, m] */
+int wd_lint_purity(lua_State *L, wd_lint_scope scope, const char *source, size_t length, wd_lint_report_fn report,
+                   void *context);
 
 #endif

@@ -111,7 +111,7 @@ static size_t load_file(wd_policy_state *state, const char *path, const char *te
         add_problem(p, 0, problem);
         goto done;
     }
-    int impure = wd_lint_purity(L, WD_LINT_FILE, lint_problem, p);
+    int impure = wd_lint_purity(L, WD_LINT_FILE, text, length, lint_problem, p);
     if (impure != 0 && p->report == NULL)
         goto done;
     if (globals != NULL)

@@ -96,7 +96,7 @@ static int seal_protected(lua_State *L)
             wd_sandbox_freeze_table(L, value);
         } else {
             lua_pushvalue(L, value);
-            int found = wd_lint_purity(L, WD_LINT_KEPT, s->report, s->context);
+            int found = wd_lint_purity(L, WD_LINT_KEPT, NULL, 0, s->report, s->context);
             lua_pop(L, 1);
             if (found < 0)
                 s->failed = 1;
