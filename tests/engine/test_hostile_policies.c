@@ -120,8 +120,8 @@ static const hostile rows[] = {
       "    bump() return n == 1 end end\npermit \"x\" { " CREATE ", when = make() }",
       "a.lua:4: ", "'n' belongs to a function that ran while the file loaded", 0, NULL, 0 },
     { "locals of the rule assigned by its closures are fine",
+      "local function each(list, f) for _, v in ipairs(list) do f(v) end end\n"
       "permit \"x\" { " CREATE ", when = function(m)\n  local found = false\n"
-      "  local function each(list, f) for _, v in ipairs(list) do f(v) end end\n"
       "  each({ 'a', m:body('customer') }, function(t) found = found or t == 'ACME-1042' end)\n  return found end }",
       NULL, NULL, 1, "permitted", 0 },
     /* ---- state between decisions through tables ---- */
