@@ -14,7 +14,6 @@
 #include "../core/time_text.h"
 #include "../lua/data.h"
 #include "../lua/decide.h"
-#include "../lua/lint.h"
 #include "../lua/view.h"
 #include "config.h"
 #include "config_schema.h"
@@ -69,7 +68,6 @@ typedef struct lint_context {
     warden_report_fn report;
     void            *context;
     const char      *path;
-    size_t          *problems;
 } lint_context;
 
 /* A problem of one file: a finding at a line, or an error text that may carry "path:line:". */
@@ -89,7 +87,7 @@ static void file_problem(void *opaque, int line, const char *message)
 static void check_file(wd_policy_state *state, const wd_policy_file *file, bool as_test, warden_report_fn report,
                        void *context, size_t *problems)
 {
-    lint_context lint = { report, context, file->path, problems };
+    lint_context lint = { report, context, file->path };
     *problems += wd_policy_state_check_file(state, file->path, file->text, file->length, as_test,
                                             as_test ? test_globals : policy_globals, file_problem, &lint);
 }

@@ -1,8 +1,10 @@
 /*
 ** sandbox.c — owns the sandboxed Lua state: its counting allocator and per-state context, the
 ** allowlisted base environment (built from an empty table, CONTRACTS.md section 2), the locked
-** string metatable, read-only proxies, per-file environments, text-only loading, and the
-** limits of one evaluation (instructions, wall clock, memory) with their sticky abort.
+** string metatable, read-only proxies (and tables frozen in place), per-file environments,
+** text-only loading, and the limits of one evaluation (instructions, wall clock, memory) with
+** their sticky abort. No value shows an address: tostring and string.format's %s give a
+** table or function as its type name, and %p is refused.
 **
 ** Cost model. The count hook charges 1000 steps every 1000 VM instructions. Work done inside C
 ** functions is charged too, so that no single call can run long between two hook firings:
