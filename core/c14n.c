@@ -43,6 +43,7 @@
 #define INLINE_SLOTS 256    /* a power of two, at least twice INLINE_ENTRIES' distinct prefixes */
 #define INLINE_FRAMES 64
 #define INLINE_SCRATCH 64
+#define URI_CACHE 61          /* namespace URIs remembered as good, per call */
 
 static const char xml_namespace[] = "http://www.w3.org/XML/1998/namespace";
 
@@ -100,6 +101,7 @@ typedef struct c14n {
     vector         namespaces; /* of const xmlNs *: one element's namespaces to render */
     vector         attributes; /* of const xmlAttr *: one element's attributes */
     prefix_ref     prefixes[WD_C14N_MAX_PREFIXES];
+    const char    *good_uris[URI_CACHE]; /* hashed by URI; NULL: empty slot */
     size_t         prefix_count;
     wd_reason      refusal;
     wd_failure    *failure;
@@ -409,14 +411,19 @@ static int put_qname(c14n *c, const xmlNs *ns, const xmlChar *name)
 /* ---- the namespace axis ------------------------------------------------------------ */
 
 /* libxml2 refuses documents with relative namespace URIs: a URI must parse and have a
-** scheme. */
+** scheme. Parsing costs an allocation, so URIs already found good in this call are
+** remembered (serializers repeat the same few declarations on element after element). */
 static int check_namespace_uri(c14n *c, const xmlNs *ns)
 {
     const char *href = (const char *)href_of(ns);
+    size_t length = strlen(href);
+    uint32_t slot = hash_prefix((const xmlChar *)href, length) % URI_CACHE;
     bool ok;
 
-    if (href[0] == '\0')
+    if (href[0] == '\0' || (c->good_uris[slot] != NULL && strcmp(c->good_uris[slot], href) == 0))
         return 0;
+    if (charge(c, WD_C14N_URI_PARSE_COST) != 0)
+        return -1;
     xmlURIPtr uri = xmlParseURI(href);
     if (uri == NULL)
         return wd_fail(c->failure, c->refusal, "namespace URI \"%.100s\" cannot be canonicalized (exclusive c14n)", href);
@@ -425,7 +432,17 @@ static int check_namespace_uri(c14n *c, const xmlNs *ns)
     if (!ok)
         return wd_fail(c->failure, c->refusal, "relative namespace URI \"%.100s\" cannot be canonicalized (exclusive c14n)",
                        href);
+    c->good_uris[slot] = href;
     return 0;
+}
+
+/* A namespace declaration walked: charged about its size in the source, its URI checked. */
+static int walk_declaration(c14n *c, const xmlNs *ns)
+{
+    size_t cost = strlen((const char *)prefix_of(ns)) + strlen((const char *)href_of(ns)) + 10;
+    if (charge(c, cost) != 0)
+        return -1;
+    return check_namespace_uri(c, ns);
 }
 
 /* One candidate namespace of the element being opened: rendered unless already rendered,
@@ -611,7 +628,7 @@ static int open_element(c14n *c, const xmlNode *element)
     f->rendered_mark = c->rendered.entries.count;
 
     for (const xmlNs *ns = element->nsDef; ns != NULL; ns = ns->next) {
-        if (charge(c, WD_C14N_DECLARATION_COST) != 0 || check_namespace_uri(c, ns) != 0)
+        if (walk_declaration(c, ns) != 0)
             return -1;
         if (!ns_push(&c->scope, ns))
             return fail_nomem(c);
@@ -709,7 +726,7 @@ static int seed_scope(c14n *c, const xmlNode *apex)
             const xmlChar *prefix = prefix_of(ns);
             if (ns_lookup(&c->scope, prefix, strlen((const char *)prefix)) != NULL)
                 continue;
-            if (charge(c, WD_C14N_DECLARATION_COST) != 0 || check_namespace_uri(c, ns) != 0)
+            if (walk_declaration(c, ns) != 0)
                 return -1;
             if (!ns_push(&c->scope, ns))
                 return fail_nomem(c);
@@ -727,7 +744,7 @@ static int check_left_out(c14n *c, const xmlNode *excluded)
     for (;;) {
         if (node->type == XML_ELEMENT_NODE) {
             for (const xmlNs *ns = node->nsDef; ns != NULL; ns = ns->next) {
-                if (charge(c, WD_C14N_DECLARATION_COST) != 0 || check_namespace_uri(c, ns) != 0)
+                if (walk_declaration(c, ns) != 0)
                     return -1;
             }
             if (node->children != NULL) {
@@ -805,6 +822,7 @@ int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_l
     c->out_length = 0;
     c->refusal = refusal;
     c->failure = failure;
+    memset(c->good_uris, 0, sizeof c->good_uris);
     ns_stack_init(&c->scope, scope_entries, scope_slots);
     ns_stack_init(&c->rendered, rendered_entries, rendered_slots);
     vector_init(&c->frames, frames, INLINE_FRAMES, sizeof *frames);

@@ -21,11 +21,11 @@ typedef int (*wd_c14n_sink)(void *context, const unsigned char *data, size_t len
 /* At most this many prefixes in one InclusiveNamespaces PrefixList. */
 #define WD_C14N_MAX_PREFIXES 64
 
-/* What nodes that produce no output cost against a budget, so that work without output is
-** bounded too: a comment or a left-out subtree, and a namespace declaration walked (dearer:
-** its URI is parsed to refuse relative ones). */
+/* What work without output costs against a budget, so that it is bounded too: a comment or a
+** left-out subtree; parsing a namespace URI not seen before in the call (to refuse relative
+** ones). A namespace declaration walked also costs its size as written. */
 #define WD_C14N_SILENT_NODE_COST 16
-#define WD_C14N_DECLARATION_COST 256
+#define WD_C14N_URI_PARSE_COST   64
 
 /* The canonicalization budget of one message: every signature's SignedInfo and References
 ** together may cost at most this many units (see wd_c14n_subtree) for a message of
@@ -43,8 +43,9 @@ typedef int (*wd_c14n_sink)(void *context, const unsigned char *data, size_t len
 ** prefix_list is InclusiveNamespaces/@PrefixList as written (prefixes separated by XML
 ** whitespace, "#default" naming the default namespace), or NULL.
 ** budget (NULL: unbounded) is the work still allowed: every canonical byte costs 1, every
-** namespace declaration walked WD_C14N_DECLARATION_COST, every node that produces nothing
-** (comment, left-out subtree) WD_C14N_SILENT_NODE_COST; the call subtracts what it spent, and stops with
+** namespace declaration walked its length as written (prefix + URI + 10) and
+** WD_C14N_URI_PARSE_COST more when its URI is new to the call, every node that produces
+** nothing (comment, left-out subtree) WD_C14N_SILENT_NODE_COST; the call subtracts what it spent, and stops with
 ** limit-exceeded when the budget would go below zero.
 ** Returns 0; -1 with failure filled: `refusal` (the caller's reason) when the document cannot
 ** be canonicalized (a relative namespace URI, an entity reference, a PrefixList of more than
