@@ -445,7 +445,7 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
         goto done;
     /* Before anything is canonicalized or verified: the chain cache makes this cheap, and a
     ** key nobody vouches for must not buy a public-key operation or a single digest. */
-    if (wd_trust_store_validate(context->trust, cert, context->now, failure) != 0)
+    if (wd_trust_store_validate_signer(context->trust, cert, context->now, failure) != 0)
         goto done;
 
     if (wd_c14n_subtree(plan.signed_info, NULL, plan.prefix_list, append_bytes, &canonical,

@@ -45,6 +45,8 @@ static void set_replay_backend(warden_config *config, int index)
 static const wd_config_key schema[] = {
     { "trust", WD_CONFIG_PATH_LIST, FIELD(trust), 0, 0, NULL, NULL },
     { "certs", WD_CONFIG_PATH_LIST, FIELD(certs), 0, 0, NULL, NULL },
+    { "crls", WD_CONFIG_PATH_LIST, FIELD(crls), 0, 0, NULL, NULL },
+    { "trust.eku", WD_CONFIG_NAME_LIST, FIELD(trust_eku), 0, 0, NULL, NULL },
     { "users", WD_CONFIG_PATH, FIELD(users), 0, 0, NULL, NULL },
     { "policies", WD_CONFIG_PATH, FIELD(policies), 0, 0, NULL, NULL },
     { "actor", WD_CONFIG_STRING, FIELD(actor), 0, 0, NULL, NULL },
@@ -317,16 +319,19 @@ static int replace_names(warden_config *config, const wd_config_key *key, wd_con
 
     if (rc != WARDEN_OK)
         return rc;
-    /* Only require.signed is a name list; its view must follow it. */
-    view = names_view(&value->list);
-    if (view == NULL) {
+    /* require.signed has a view that must follow it. */
+    bool has_view = slot == &config->require_signed;
+    view = has_view ? names_view(&value->list) : NULL;
+    if (has_view && view == NULL) {
         wd_error_set(err, WARDEN_E_NOMEM, "config", "%s: out of memory", key->name);
         return WARDEN_E_NOMEM;
     }
     string_array_free(slot);
-    free(config->require_signed_view);
     *slot = value->list;
-    config->require_signed_view = view;
+    if (has_view) {
+        free(config->require_signed_view);
+        config->require_signed_view = view;
+    }
     value->list.items = NULL;
     value->list.count = 0;
     return WARDEN_OK;
@@ -436,6 +441,8 @@ void warden_config_free(warden_config *config)
         return;
     string_array_free(&config->trust);
     string_array_free(&config->certs);
+    string_array_free(&config->crls);
+    string_array_free(&config->trust_eku);
     free(config->users);
     free(config->policies);
     free(config->actor);
@@ -459,11 +466,15 @@ int wd_config_copy(const warden_config *src, warden_config **out)
     *copy = *src;
     copy->trust = (wd_string_array){ NULL, 0 };
     copy->certs = (wd_string_array){ NULL, 0 };
+    copy->crls = (wd_string_array){ NULL, 0 };
+    copy->trust_eku = (wd_string_array){ NULL, 0 };
     copy->require_signed = (wd_string_array){ NULL, 0 };
     copy->require_signed_view = NULL;
     copy->users = copy->policies = copy->actor = copy->replay_url = copy->log_decisions = NULL;
     if (string_array_copy(&src->trust, &copy->trust) != WARDEN_OK
         || string_array_copy(&src->certs, &copy->certs) != WARDEN_OK
+        || string_array_copy(&src->crls, &copy->crls) != WARDEN_OK
+        || string_array_copy(&src->trust_eku, &copy->trust_eku) != WARDEN_OK
         || string_array_copy(&src->require_signed, &copy->require_signed) != WARDEN_OK
         || strdup_optional(src->users, &copy->users) != WARDEN_OK
         || strdup_optional(src->policies, &copy->policies) != WARDEN_OK

@@ -22,6 +22,8 @@ typedef enum wd_replay_backend_kind { WD_REPLAY_MEMORY = 0, WD_REPLAY_REDIS, WD_
 struct warden_config {
     wd_string_array trust;            /* CA bundle paths (absolute, or relative to the working folder) */
     wd_string_array certs;            /* known sender certificate bundles */
+    wd_string_array crls;             /* CRL files (PEM or DER) */
+    wd_string_array trust_eku;        /* trust.eku: purposes a signer's EKU must name one of */
     char           *users;            /* users file, or NULL */
     char           *policies;         /* policy directory, or NULL */
     char           *actor;            /* NULL = the Security header without actor */

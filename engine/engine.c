@@ -64,6 +64,16 @@ static int load_trust(const warden_config *config, wd_trust_store **out, warden_
         if (status != WARDEN_OK)
             goto failed;
     }
+    /* after anchors and known certificates: a CRL's signature is checked against them */
+    for (size_t i = 0; i < config->crls.count; i++) {
+        status = wd_trust_store_add_crls(trust, config->crls.items[i], message, sizeof message);
+        if (status != WARDEN_OK)
+            goto failed;
+    }
+    status = wd_trust_store_require_eku(trust, (const char *const *)config->trust_eku.items, config->trust_eku.count,
+                                        message, sizeof message);
+    if (status != WARDEN_OK)
+        goto failed;
     *out = trust;
     return WARDEN_OK;
 

@@ -1483,6 +1483,54 @@ START_TEST(untrusted_signer_with_a_broken_signature_value_is_cert_untrusted)
 END_TEST
 
 /* ------------------------------------------------------------------------------------------
+** cert-usage, cert-revoked: the certificate whose key signed
+*/
+START_TEST(root_ca_signing_is_cert_usage)
+{
+    expect_reason(signed_message("ca", TS_KEY_BST, NULL), "cert-usage");
+    expect_reason(signed_message("ca", TS_KEY_INLINE_X509, NULL), "cert-usage");
+}
+END_TEST
+
+START_TEST(intermediate_ca_signing_is_cert_usage)
+{
+    /* the issuing CA is a known certificate: found by reference as well as carried inline */
+    expect_reason(signed_message("intermediate", TS_KEY_BST, NULL), "cert-usage");
+    expect_reason(signed_message("intermediate", TS_KEY_ISSUER_SERIAL, NULL), "cert-usage");
+    expect_reason(signed_message("intermediate", TS_KEY_SKI, NULL), "cert-usage");
+}
+END_TEST
+
+START_TEST(key_encipherment_only_certificate_signing_is_cert_usage)
+{
+    expect_reason(signed_message("tls-server", TS_KEY_BST, NULL), "cert-usage");
+}
+END_TEST
+
+START_TEST(trust_eku_decides_which_leaves_may_sign)
+{
+    static const char *const client_auth[] = { "clientAuth" };
+    char message[256] = "";
+    ck_assert_int_eq(wd_trust_store_require_eku(trust, client_auth, 1, message, sizeof message), WARDEN_OK);
+    expect_verified(signed_message("client", TS_KEY_BST, NULL));
+    expect_reason(signed_message("alice", TS_KEY_BST, NULL), "cert-usage");
+    expect_reason(signed_message("mailer", TS_KEY_X509_DATA_CERT, NULL), "cert-usage");
+}
+END_TEST
+
+START_TEST(revoked_signer_is_cert_revoked)
+{
+    char path[1024], message[256] = "";
+    ck_assert_msg(wd_trust_store_add_crls(trust, pki("crl-root.pem", path, sizeof path), message, sizeof message) == 0,
+                  "%s", message);
+    expect_reason(signed_message("revoked", TS_KEY_BST, NULL), "cert-revoked");
+    expect_verified(signed_message("alice", TS_KEY_BST, NULL));
+    /* no CRL of the issuing CA: bob's status is unknown, which is not good enough */
+    expect_reason(signed_message("bob", TS_KEY_BST, NULL), "cert-untrusted");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------
 ** xmlsec1 as an oracle for the signer
 */
 static bool have_xmlsec1(void)
@@ -1707,6 +1755,11 @@ static Suite *signature_suite(void)
     tcase_add_test(keys, expired_certificate_is_cert_expired);
     tcase_add_test(keys, untrusted_signer_is_refused_before_any_reference_is_digested);
     tcase_add_test(keys, untrusted_signer_with_a_broken_signature_value_is_cert_untrusted);
+    tcase_add_test(keys, root_ca_signing_is_cert_usage);
+    tcase_add_test(keys, intermediate_ca_signing_is_cert_usage);
+    tcase_add_test(keys, key_encipherment_only_certificate_signing_is_cert_usage);
+    tcase_add_test(keys, trust_eku_decides_which_leaves_may_sign);
+    tcase_add_test(keys, revoked_signer_is_cert_revoked);
 
     tcase_add_test(oracle, xmlsec1_accepts_what_the_signer_makes);
     return suite;

@@ -2,9 +2,11 @@
 ** test_wssec.c — the Security header processor and the verifier path end to end, on signed
 ** messages built by the test signer: which parts count as signed (by node identity, so
 ** wrapping fails), token roles, protection level, the configuration's requirements, the
-** header's unsupported children and limits, and signature replay.
+** header's unsupported children and limits, signature replay, and which certificates of the
+** header must meet the signer rules (those whose key signed) or only be trusted (the others).
 */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +31,8 @@ static void free_replay_caches(void)
         wd_replay_cache_free(replay_caches[--replay_cache_count]);
 }
 
-static wd_verifier *make_verifier(const wd_settings *settings)
+/* A verifier on ca.pem + known.pem, with the CRLs named (NULL-terminated; crls may be NULL). */
+static wd_verifier *make_verifier_with_crls(const wd_settings *settings, const char *const *crls)
 {
     wd_trust_store *trust = NULL;
     wd_users *users = NULL;
@@ -41,6 +44,11 @@ static wd_verifier *make_verifier(const wd_settings *settings)
     ck_assert_int_eq(wd_trust_store_new(&trust), WARDEN_OK);
     ck_assert_int_eq(wd_trust_store_add_anchors(trust, ca, message, sizeof message), WARDEN_OK);
     ck_assert_int_eq(wd_trust_store_add_known(trust, known, message, sizeof message), WARDEN_OK);
+    for (size_t i = 0; crls != NULL && crls[i] != NULL; i++) {
+        char *crl = tm_pki_path(crls[i]);
+        ck_assert_msg(wd_trust_store_add_crls(trust, crl, message, sizeof message) == WARDEN_OK, "%s", message);
+        free(crl);
+    }
     ck_assert_int_eq(wd_users_load(users_path, &users, message, sizeof message), WARDEN_OK);
     ck_assert_int_eq(wd_replay_cache_new_memory(1000, &replay), WARDEN_OK);
     ck_assert_uint_lt(replay_cache_count, 64);
@@ -50,6 +58,11 @@ static wd_verifier *make_verifier(const wd_settings *settings)
     free(known);
     free(users_path);
     return verifier;
+}
+
+static wd_verifier *make_verifier(const wd_settings *settings)
+{
+    return make_verifier_with_crls(settings, NULL);
 }
 
 static wd_verifier *default_verifier(void)
@@ -405,6 +418,116 @@ START_TEST(untrusted_token_in_the_header_is_rejected_even_when_unused)
 }
 END_TEST
 
+/* Appends to the Security header a BinarySecurityToken that no signature uses, holding the
+** PKI certificate pem_name. */
+static void add_unused_token(xmlDoc *doc, const char *pem_name)
+{
+    char *path = tm_pki_path(pem_name);
+    FILE *file = fopen(path, "r");
+    ck_assert_ptr_nonnull(file);
+    char text[8192] = "", line[256];
+    size_t used = 0;
+    while (fgets(line, sizeof line, file) != NULL) {
+        if (strncmp(line, "-----", 5) == 0)
+            continue;
+        size_t n = strcspn(line, "\r\n");
+        ck_assert_uint_lt(used + n, sizeof text);
+        memcpy(text + used, line, n);
+        used += n;
+        text[used] = '\0';
+    }
+    fclose(file);
+    free(path);
+    xmlNode *token = ts_add_element(ts_security(doc), WD_NS_WSSE, "wsse", "BinarySecurityToken", text);
+    ck_assert_ptr_nonnull(token);
+    xmlSetProp(token, BAD_CAST "ValueType", BAD_CAST WD_WSS_X509V3);
+    xmlSetProp(token, BAD_CAST "EncodingType", BAD_CAST WD_WSS_BASE64);
+}
+
+START_TEST(unused_ca_token_needs_only_trust)
+{
+    /* the usage rules are for the key that signed; a CA certificate riding along is trusted */
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    add_unused_token(doc, "ca.pem");
+    add_unused_token(doc, "tls-server.pem");
+    warden_message *message = expect_delivery(verifier, doc);
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(unused_revoked_token_is_cert_revoked)
+{
+    static const char *const crls[] = { "crl-root.pem", "crl-intermediate.pem", NULL };
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    wd_verifier *verifier = make_verifier_with_crls(&settings, crls);
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    add_unused_token(doc, "revoked.pem");
+    expect_rejection(verifier, doc, "cert-revoked");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(ca_key_signing_is_cert_usage)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign(doc, "ca.key", "ca.pem", TS_KEY_BST, NULL, 0);
+    expect_rejection(verifier, doc, "cert-usage");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(second_signature_by_an_intermediate_ca_is_cert_usage)
+{
+    /* alice signs what must be signed; the issuing CA's key adds a signature over the Timestamp */
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    const char *ids[] = { "TS-1" };
+    sign(doc, "intermediate.key", "intermediate.pem", TS_KEY_SKI, ids, 1);
+    expect_rejection(verifier, doc, "cert-usage");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(key_encipherment_certificate_signing_is_cert_usage)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign(doc, "tls-server.key", "tls-server.pem", TS_KEY_INLINE_X509, NULL, 0);
+    expect_rejection(verifier, doc, "cert-usage");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(revoked_signer_is_cert_revoked)
+{
+    static const char *const crls[] = { "crl-root.pem", "crl-intermediate.pem", NULL };
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    wd_verifier *verifier = make_verifier_with_crls(&settings, crls);
+    xmlDoc *doc = order_envelope();
+    sign(doc, "revoked.key", "revoked.pem", TS_KEY_INLINE_X509, NULL, 0);
+    expect_rejection(verifier, doc, "cert-revoked");
+    xmlFreeDoc(doc);
+    doc = order_envelope();
+    sign(doc, "bob.key", "bob.pem", TS_KEY_BST, NULL, 0);
+    warden_message_free(expect_delivery(verifier, doc));
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
 START_TEST(timestamp_alone_does_not_authenticate)
 {
     wd_verifier *verifier = default_verifier();
@@ -601,6 +724,12 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, free_replay_caches);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, signed_message_is_delivered_with_signing_certificate_and_parts);
+    tcase_add_test(tc, unused_ca_token_needs_only_trust);
+    tcase_add_test(tc, unused_revoked_token_is_cert_revoked);
+    tcase_add_test(tc, ca_key_signing_is_cert_usage);
+    tcase_add_test(tc, second_signature_by_an_intermediate_ca_is_cert_usage);
+    tcase_add_test(tc, key_encipherment_certificate_signing_is_cert_usage);
+    tcase_add_test(tc, revoked_signer_is_cert_revoked);
     tcase_add_test(tc, certificate_found_by_key_identifier_is_a_signing_token_without_element);
     tcase_add_test(tc, body_left_unsigned_is_an_unsigned_part);
     tcase_add_test(tc, timestamp_left_unsigned_is_an_unsigned_part);

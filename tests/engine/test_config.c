@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/config.h"
+#include "engine/config_schema.h"
 #include "include/warden.h"
 
 /* The per-test scratch folder (checked fixtures run in the forked test process). */
@@ -509,7 +510,13 @@ START_TEST(file_wrong_types_are_named_with_their_dotted_path)
     assert_load_fails_with("return { users = 42 }", "users: expected a string, got 42");
     assert_load_fails_with("return { actor = {} }", "actor: expected a string, got table");
     assert_load_fails_with("return { trust = { 'a.pem', 7 } }", "trust[2]: expected a string, got 7");
-    assert_load_fails_with("return { trust = { x = 'a.pem' } }", "trust: expected a string or a list of strings, got table");
+    /* trust is a list and a section (trust.eku): its string keys are the section's keys */
+    assert_load_fails_with("return { trust = { x = 'a.pem' } }", "trust.x: unknown key");
+    assert_load_fails_with("return { trust = { 'a.pem', eku = 'clientAuth' } }",
+                           "trust.eku: expected a list of strings, got string");
+    assert_load_fails_with("return { trust = { 'a.pem', eku = { 'clientAuth', 3 } } }",
+                           "trust.eku[2]: expected a string, got 3");
+    assert_load_fails_with("return { crls = { 'a.pem', true } }", "crls[2]: expected a string, got boolean");
     assert_load_fails_with("return { certs = true }", "certs: expected a string or a list of strings, got boolean");
     assert_load_fails_with("return { require = { signed = 'Body' } }", "require.signed: expected a list of strings, got string");
     assert_load_fails_with("return { require = { signed = { 'Body', '' } } }", "require.signed[2]: expected a non-empty string");
@@ -639,6 +646,57 @@ START_TEST(file_require_signed_replaces_the_list)
     ck_assert_str_eq(config->require_signed_view[0], "Body");
     ck_assert_ptr_null(config->require_signed_view[1]);
     free(path);
+    warden_config_free(config);
+}
+END_TEST
+
+START_TEST(file_trust_holds_its_files_and_the_eku_section_and_crls_are_paths)
+{
+    warden_config *config = new_config();
+    char *path = write_config("return { trust = { 'ca.pem', eku = { 'clientAuth', '1.3.6.1.5.5.7.3.4' }, '/ca2.pem' },\n"
+                              "         crls = { 'crl.pem', '/etc/warden/crl.der' } }");
+    char *ca = in_scratch("ca.pem");
+    char *crl = in_scratch("crl.pem");
+    const char *const trust[] = { ca, "/ca2.pem" };
+    const char *const purposes[] = { "clientAuth", "1.3.6.1.5.5.7.3.4" };
+    const char *const crls[] = { crl, "/etc/warden/crl.der" };
+    warden_error err;
+
+    ck_assert_msg(warden_config_load(config, path, &err) == WARDEN_OK, "%s", err.text);
+    assert_names(&config->trust, 2, trust);
+    assert_names(&config->trust_eku, 2, purposes);
+    assert_names(&config->crls, 2, crls);
+    free(ca);
+    free(crl);
+    free(path);
+    warden_config_free(config);
+}
+END_TEST
+
+START_TEST(set_trust_eku_replaces_the_list_and_crls_are_appended)
+{
+    warden_config *config = new_config();
+    warden_config *copy = NULL;
+    const char *const purposes[] = { "clientAuth", "serverAuth" };
+    const char *const crls[] = { "a.pem", "b.der" };
+
+    set_ok(config, "trust.eku", "codeSigning");
+    set_ok(config, "trust.eku", " clientAuth, serverAuth");
+    set_ok(config, "crls", "a.pem");
+    set_ok(config, "crls", "b.der");
+    set_ok(config, "trust", "ca.pem");
+    assert_names(&config->trust_eku, 2, purposes);
+    assert_names(&config->crls, 2, crls);
+    ck_assert_uint_eq(config->trust.count, 1);
+    /* require.signed keeps its own view: another name list does not touch it */
+    ck_assert_str_eq(config->require_signed_view[0], "Body");
+    ck_assert_int_eq(wd_config_copy(config, &copy), WARDEN_OK);
+    assert_names(&copy->trust_eku, 2, purposes);
+    assert_names(&copy->crls, 2, crls);
+    assert_set_fails_with("crls", "", "crls[1]: expected a non-empty string");
+    set_ok(config, "trust.eku", "");
+    ck_assert_uint_eq(config->trust_eku.count, 0);
+    warden_config_free(copy);
     warden_config_free(config);
 }
 END_TEST
@@ -939,7 +997,9 @@ static Suite *config_suite(void)
     tcase_add_test(file, file_loaded_by_relative_path_still_gives_absolute_paths);
     tcase_add_test(file, file_lists_are_appended_to_what_the_config_has);
     tcase_add_test(file, file_require_signed_replaces_the_list);
+    tcase_add_test(file, file_trust_holds_its_files_and_the_eku_section_and_crls_are_paths);
     tcase_add_test(file, failed_load_leaves_the_config_unchanged);
+    tcase_add_test(file, set_trust_eku_replaces_the_list_and_crls_are_appended);
     tcase_add_test(file, callback_survives_a_load);
     suite_add_tcase(suite, file);
 

@@ -28,13 +28,15 @@ sys.path.insert(0, HERE)
 import helpers  # noqa: E402
 
 PKI_FILES = ("ca.pem", "known.pem", "users.txt", "alice.pem", "alice.key", "ecuser.pem",
-             "ecuser.key", "expired.pem", "expired.key", "mallory.pem", "mallory.key")
+             "ecuser.key", "expired.pem", "expired.key", "mallory.pem", "mallory.key",
+             "ca.key", "intermediate.key", "tls-server.pem", "tls-server.key", "revoked.pem",
+             "revoked.key", "crl-root.pem", "crl-intermediate.pem", "crl-root-expired.pem")
 
 
 def _missing_python_modules():
     missing = []
     for module, package in (("lxml", "python3-lxml"), ("xmlsec", "python3-xmlsec"),
-                            ("zeep", "python3-zeep")):
+                            ("zeep", "python3-zeep"), ("cryptography", "python3-cryptography")):
         try:
             importlib.import_module(module)
         except ImportError as e:
@@ -160,7 +162,9 @@ class Message:
 
 
 ZEEP_SIGNERS = {"zeep-binary-ec": "ecuser", "zeep-binary-mallory": "mallory",
-                "zeep-binary-expired-cert": "expired"}
+                "zeep-binary-expired-cert": "expired", "zeep-binary-root-ca": "ca",
+                "zeep-x509data-intermediate-ca": "intermediate",
+                "zeep-binary-tls-server": "tls-server", "zeep-binary-revoked": "revoked"}
 
 
 @pytest.fixture(scope="session")

@@ -95,6 +95,11 @@ def generate(pki, out):
         # negatives made by the client itself
         "zeep-binary-mallory": signed(pki, "mallory"),
         "zeep-binary-expired-cert": signed(pki, "expired"),
+        # certificates that chain to the trust anchor but may not sign, or are revoked
+        "zeep-binary-root-ca": signed(pki, "ca"),
+        "zeep-x509data-intermediate-ca": signed(pki, "intermediate", plugin=Signature),
+        "zeep-binary-tls-server": signed(pki, "tls-server"),
+        "zeep-binary-revoked": signed(pki, "revoked"),
         "zeep-ut-digest-wrong-password": username("alice", "not-the-secret", digest=True),
         "zeep-ut-text-wrong-password": username("alice", "not-the-secret", digest=False,
                                                 with_timestamp=False),

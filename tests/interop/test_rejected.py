@@ -79,6 +79,45 @@ def test_signer_with_an_expired_certificate_is_cert_expired(warden, zeep_message
              "cert-expired")
 
 
+@pytest.mark.parametrize("name,rule", [("zeep-binary-root-ca", "CA:TRUE"),
+                                       ("zeep-x509data-intermediate-ca", "CA:TRUE"),
+                                       ("zeep-binary-tls-server", "digitalSignature")])
+def test_signer_that_may_not_sign_is_cert_usage(warden, zeep_messages, name, rule):
+    # each chains to the trust anchor: only the signer rules stop them
+    m = rejected(warden, zeep_messages[name].path, helpers.NOW, "cert-usage")
+    assert rule in m["detail"]
+
+
+def test_signer_without_a_required_eku_is_cert_usage(warden, zeep_messages, pki, write):
+    config = write("eku.lua", b'return { trust = { eku = { "clientAuth" } } }')
+    m = rejected(warden, zeep_messages["zeep-binary-rsa"].path, helpers.NOW, "cert-usage",
+                 extra=("-c", config))
+    assert "clientAuth" in m["detail"]
+
+
+def crl_flags(pki, *names):
+    flags = []
+    for name in names:
+        flags += ["--crl", pki + "/" + name]
+    return tuple(flags)
+
+
+def test_revoked_signer_is_cert_revoked(warden, zeep_messages, pki):
+    crls = crl_flags(pki, "crl-root.pem", "crl-intermediate.pem")
+    m = rejected(warden, zeep_messages["zeep-binary-revoked"].path, helpers.NOW, "cert-revoked",
+                 extra=crls)
+    assert "CN=revoked" in m["detail"]
+    # the same CRLs let the others through
+    rc, m, run = warden.verify_one(zeep_messages["zeep-binary-rsa"].path, extra=crls)
+    assert rc == 0 and m["delivered"] is True, run
+
+
+def test_expired_crl_fails_closed(warden, zeep_messages, pki):
+    m = rejected(warden, zeep_messages["zeep-binary-rsa"].path, helpers.NOW, "cert-untrusted",
+                 extra=crl_flags(pki, "crl-root-expired.pem"))
+    assert "revocation status unknown" in m["detail"]
+
+
 @pytest.mark.parametrize("internal_subset", [True, False], ids=["with-entity", "bare"])
 @pytest.mark.parametrize("message", ["zeep-binary-rsa", "zeep-ut-text", "soap-cert-rsa"],
                          indirect=True)
