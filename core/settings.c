@@ -25,4 +25,7 @@ void wd_settings_defaults(wd_settings *s)
     s->limits.depth = 64;
     s->limits.attributes = 256;
     s->limits.text_bytes = 1048576;
+    s->limits.signatures = 4;
+    s->limits.references = 32;
+    s->limits.transforms = 4;
 }

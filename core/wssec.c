@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "c14n.h"
 #include "namespaces.h"
 #include "signature.h"
 #include "timestamp.h"
@@ -24,7 +25,7 @@
 #include "xml_text.h"
 
 #define MAX_BINARY_TOKENS 16
-#define MAX_PART_NAMES (WD_WSSEC_MAX_SIGNATURES * 30)
+#define MAX_PART_NAMES 128 /* distinct names of signed parts reported */
 
 typedef struct binary_token {
     xmlNode *element;
@@ -40,9 +41,9 @@ typedef struct header_state {
     bool                    has_username_token;
     binary_token            binary_tokens[MAX_BINARY_TOKENS];
     size_t                  binary_token_count;
-    xmlNode                *signatures[WD_WSSEC_MAX_SIGNATURES];
+    xmlNode                *signatures[WD_WSSEC_MAX_CHILDREN];
     size_t                  signature_count;
-    wd_signature_result     results[WD_WSSEC_MAX_SIGNATURES];
+    wd_signature_result     results[WD_WSSEC_MAX_CHILDREN];
     size_t                  result_count;
 } header_state;
 
@@ -89,8 +90,10 @@ static int read_child(header_state *state, xmlNode *child, wd_failure *failure)
         return wd_trust_store_validate(context->trust, token->cert, context->now, failure);
     }
     if (wd_xml_is(child, WD_NS_DSIG, "Signature")) {
-        if (state->signature_count == WD_WSSEC_MAX_SIGNATURES)
-            return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d signatures", WD_WSSEC_MAX_SIGNATURES);
+        if (state->signature_count >= (size_t)context->settings->limits.signatures ||
+            state->signature_count == WD_WSSEC_MAX_CHILDREN)
+            return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d signatures (limits.signatures)",
+                           context->settings->limits.signatures);
         state->signatures[state->signature_count++] = child;
         return 0;
     }
@@ -358,9 +361,13 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
             goto done;
     }
 
+    /* One canonicalization budget for every signature of the message, so that nested or
+    ** repeated References cannot multiply the cost of a large message. */
+    size_t c14n_budget = WD_C14N_BUDGET(context->message_bytes);
     wd_signature_context signature_context = {
         .crypto = context->crypto, .trust = context->trust, .ids = ids,
         .security = envelope->security, .settings = settings, .now = context->now,
+        .c14n_budget = &c14n_budget,
     };
     const wd_signature_result *body_signature = NULL;
     for (size_t i = 0; i < state.signature_count; i++) {

@@ -66,6 +66,9 @@ static const wd_config_key schema[] = {
     { "limits.depth", WD_CONFIG_INT, FIELD(limit_depth), 1, INT_MAX, NULL, NULL },
     { "limits.attributes", WD_CONFIG_INT, FIELD(limit_attributes), 1, INT_MAX, NULL, NULL },
     { "limits.text_bytes", WD_CONFIG_INT, FIELD(limit_text_bytes), 1, WD_SIZE_MAX_I64, NULL, NULL },
+    { "limits.signatures", WD_CONFIG_INT, FIELD(limit_signatures), 1, 64, NULL, NULL }, /* a Security header holds 64 children at most */
+    { "limits.references", WD_CONFIG_INT, FIELD(limit_references), 1, 1024, NULL, NULL },
+    { "limits.transforms", WD_CONFIG_INT, FIELD(limit_transforms), 1, 16, NULL, NULL },
     { "limits.instructions", WD_CONFIG_INT, FIELD(limit_instructions), 1, INT64_MAX, NULL, NULL },
     { "limits.memory", WD_CONFIG_INT, FIELD(limit_memory), 1, WD_SIZE_MAX_I64, NULL, NULL },
     { "limits.time_ms", WD_CONFIG_INT, FIELD(limit_time_ms), 1, INT32_MAX, NULL, NULL },
@@ -417,6 +420,9 @@ int warden_config_new(warden_config **out)
     config->limit_depth = 64;
     config->limit_attributes = 256;
     config->limit_text_bytes = 1048576;
+    config->limit_signatures = 4;
+    config->limit_references = 32;
+    config->limit_transforms = 4;
     config->limit_instructions = 1000000;
     config->limit_memory = 67108864;
     config->limit_time_ms = 50;
@@ -694,4 +700,7 @@ void wd_config_to_settings(const warden_config *config, wd_settings *settings)
     settings->limits.depth = (int)config->limit_depth;
     settings->limits.attributes = (int)config->limit_attributes;
     settings->limits.text_bytes = (size_t)config->limit_text_bytes;
+    settings->limits.signatures = (int)config->limit_signatures;
+    settings->limits.references = (int)config->limit_references;
+    settings->limits.transforms = (int)config->limit_transforms;
 }

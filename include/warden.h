@@ -331,7 +331,9 @@ WARDEN_API int warden_policy_test(const warden_config *config, const char *polic
                                   size_t *failed, warden_error *err);
 
 /* Where the engine's log lines go (policy log(...), decision problems, later reloads):
-** level is WARDEN_LOG_*; message is one line without a newline. The default writes to
+** level is WARDEN_LOG_*; message is one line without a newline: control characters, C1
+** controls and bytes that are not UTF-8 arrive escaped (\n, \r, \xNN, \u00NN; a backslash
+** as \\), so no policy text can forge a line or drive a terminal. The default writes to
 ** standard error. The callback may be called from any thread, concurrently. */
 #define WARDEN_LOG_ERROR 1
 #define WARDEN_LOG_WARNING 2

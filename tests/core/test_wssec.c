@@ -799,6 +799,79 @@ START_TEST(two_timestamps_or_two_username_tokens_are_rejected)
 }
 END_TEST
 
+START_TEST(signatures_limit_follows_the_setting)
+{
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    settings.limits.signatures = 1;
+    wd_verifier *verifier = make_verifier(&settings);
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    sign_as_alice(doc, NULL, 0);
+    expect_rejection(verifier, doc, "limit-exceeded");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+
+    settings.limits.signatures = 2;
+    verifier = make_verifier(&settings);
+    doc = order_envelope();
+    const char *body_only[] = { "Body-1" };
+    sign_as_alice(doc, NULL, 0);
+    sign_as_alice(doc, body_only, 1); /* another SignedInfo: not a replay of the first */
+    warden_message_free(expect_delivery(verifier, doc));
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+/* A Body of `levels` nested elements around 100 KB of text, signed with the Body, the
+** Timestamp and every nested element: each Reference covers nearly the whole message. */
+static xmlDoc *nested_body_message(int levels)
+{
+    static char names[32][16];
+    const char *ids[34] = { "Body-1", "TS-1" };
+    size_t size = 120000;
+    char *body = malloc(size);
+    size_t used = 0;
+
+    ck_assert_ptr_nonnull(body);
+    ck_assert_int_le(levels, 32);
+    for (int i = 0; i < levels; i++) {
+        snprintf(names[i], sizeof names[i], "nest-%d", i + 1);
+        ids[2 + i] = names[i];
+        used += (size_t)snprintf(body + used, size - used,
+                                 "<ord:nest xmlns:ord=\"urn:example:orders\" xmlns:wsu=\"%s\" wsu:Id=\"%s\">",
+                                 WD_NS_WSU, names[i]);
+    }
+    memset(body + used, 'x', 100000);
+    used += 100000;
+    for (int i = 0; i < levels; i++)
+        used += (size_t)snprintf(body + used, size - used, "</ord:nest>");
+    ck_assert_uint_lt(used, size);
+    body[used] = '\0';
+    xmlDoc *doc = ts_envelope_new(11, body, "2026-11-25T12:00:00Z", "2026-11-25T12:05:00Z");
+    ck_assert_ptr_nonnull(doc);
+    free(body);
+    sign_as_alice(doc, ids, 2 + (size_t)levels);
+    return doc;
+}
+
+/* Without one budget for the whole message, 30 nested References would canonicalize 30 times
+** the message. */
+START_TEST(nested_references_beyond_the_message_budget_are_limit_exceeded)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = nested_body_message(30);
+    expect_rejection(verifier, doc, "limit-exceeded");
+    xmlFreeDoc(doc);
+
+    doc = nested_body_message(4);
+    warden_message_free(expect_delivery(verifier, doc));
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
 START_TEST(header_limits_are_enforced)
 {
     wd_verifier *verifier = default_verifier();
@@ -897,6 +970,8 @@ int main(void)
     tcase_add_test(tc, unsupported_security_children_are_rejected);
     tcase_add_test(tc, two_timestamps_or_two_username_tokens_are_rejected);
     tcase_add_test(tc, header_limits_are_enforced);
+    tcase_add_test(tc, signatures_limit_follows_the_setting);
+    tcase_add_test(tc, nested_references_beyond_the_message_budget_are_limit_exceeded);
     tcase_add_test(tc, security_header_for_another_actor_is_not_ours);
     tcase_add_test(tc, soap12_signed_message_is_delivered);
     suite_add_tcase(suite, tc);

@@ -199,6 +199,9 @@ START_TEST(new_config_has_the_defaults_of_section_3)
     ck_assert_int_eq(config->limit_instructions, 1000000);
     ck_assert_int_eq(config->limit_memory, 67108864);
     ck_assert_int_eq(config->limit_time_ms, 50);
+    ck_assert_int_eq(config->limit_signatures, 4);
+    ck_assert_int_eq(config->limit_references, 32);
+    ck_assert_int_eq(config->limit_transforms, 4);
     ck_assert(config->reload_watch);
     ck_assert_int_eq(config->reload_debounce_ms, 100);
     ck_assert_int_eq(config->reload_max_stale_s, 0);
@@ -339,12 +342,18 @@ START_TEST(set_sets_every_key_and_keeps_relative_paths)
     set_ok(config, "limits.instructions", "2000");
     set_ok(config, "limits.memory", "3000000");
     set_ok(config, "limits.time_ms", "7");
+    set_ok(config, "limits.signatures", "2");
+    set_ok(config, "limits.references", "8");
+    set_ok(config, "limits.transforms", "2");
     set_ok(config, "reload.watch", "false");
     set_ok(config, "reload.debounce_ms", "250");
     set_ok(config, "reload.max_stale_s", "3600");
     set_ok(config, "log.decisions", "decisions.jsonl");
     assert_every_key_changed(config, "certs/ca.pem", "/etc/warden/ca2.pem", "partners.pem", "users.txt",
                              "policies/", "decisions.jsonl");
+    ck_assert_int_eq(config->limit_signatures, 2);
+    ck_assert_int_eq(config->limit_references, 8);
+    ck_assert_int_eq(config->limit_transforms, 2);
     warden_config_free(config);
 }
 END_TEST
@@ -425,6 +434,7 @@ START_TEST(set_integers_accept_bounds_and_refuse_junk_and_overflow)
     assert_set_fails_with("limits.instructions", "9223372036854775808",
                           "limits.instructions: expected a positive integer, got \"9223372036854775808\"");
     assert_set_fails_with("limits.depth", "0", "limits.depth: expected a positive integer, got 0");
+    assert_set_fails_with("limits.signatures", "65", "limits.signatures: expected an integer from 1 to 64, got 65");
     assert_set_fails_with("limits.depth", "abc", "limits.depth: expected a positive integer, got \"abc\"");
     assert_set_fails_with("limits.depth", "4294967296",
                           "limits.depth: expected an integer from 1 to 2147483647, got 4294967296");
@@ -914,6 +924,9 @@ START_TEST(settings_default_like_the_core)
     ck_assert_int_eq(from_config.limits.depth, defaults.limits.depth);
     ck_assert_int_eq(from_config.limits.attributes, defaults.limits.attributes);
     ck_assert_uint_eq(from_config.limits.text_bytes, defaults.limits.text_bytes);
+    ck_assert_int_eq(from_config.limits.signatures, defaults.limits.signatures);
+    ck_assert_int_eq(from_config.limits.references, defaults.limits.references);
+    ck_assert_int_eq(from_config.limits.transforms, defaults.limits.transforms);
     warden_config_free(config);
 }
 END_TEST
