@@ -178,6 +178,28 @@ static int check_required_part(const header_state *state, const char *name, wd_f
     return 0;
 }
 
+/* A BinarySecurityToken proves something only through a signature: its key made one, or one
+** covers it (the signer vouches for it). Anyone can attach a trusted partner's certificate,
+** which is public, and policies reading m.tokens would take it for a second sender. */
+static bool is_signing_key(const header_state *state, const xmlNode *element)
+{
+    for (size_t r = 0; r < state->result_count; r++)
+        if (state->results[r].token == element)
+            return true;
+    return false;
+}
+
+static int check_binary_tokens_used(const header_state *state, wd_failure *failure)
+{
+    for (size_t i = 0; i < state->binary_token_count; i++) {
+        const xmlNode *element = state->binary_tokens[i].element;
+        if (!is_signing_key(state, element) && !is_covered(state, element))
+            return wd_fail(failure, WD_REASON_UNSIGNED_PART,
+                           "a BinarySecurityToken that no signature uses or covers proves nothing");
+    }
+    return 0;
+}
+
 /* ---- results ---------------------------------------------------------------------- */
 
 static int add_x509_token(warden_message *message, wd_cert **cert, xmlNode *element, bool signing)
@@ -406,6 +428,8 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
             goto done;
         }
     }
+    if (check_binary_tokens_used(&state, failure) != 0)
+        goto done;
     if (apply_replay_cache(&state, failure) != 0)
         goto done;
     if (record_results(&state, message, body_signature, failure) != 0)

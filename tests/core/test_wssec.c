@@ -641,8 +641,8 @@ START_TEST(untrusted_token_in_the_header_is_rejected_even_when_unused)
 END_TEST
 
 /* Appends to the Security header a BinarySecurityToken that no signature uses, holding the
-** PKI certificate pem_name. */
-static void add_unused_token(xmlDoc *doc, const char *pem_name)
+** PKI certificate pem_name, with wsu:Id id unless id is NULL. */
+static void add_unused_token(xmlDoc *doc, const char *pem_name, const char *id)
 {
     char *path = tm_pki_path(pem_name);
     FILE *file = fopen(path, "r");
@@ -664,16 +664,39 @@ static void add_unused_token(xmlDoc *doc, const char *pem_name)
     ck_assert_ptr_nonnull(token);
     xmlSetProp(token, BAD_CAST "ValueType", BAD_CAST WD_WSS_X509V3);
     xmlSetProp(token, BAD_CAST "EncodingType", BAD_CAST WD_WSS_BASE64);
+    if (id != NULL) {
+        xmlNs *wsu = xmlNewNs(token, BAD_CAST WD_NS_WSU, BAD_CAST "wsu");
+        xmlNewNsProp(token, wsu, BAD_CAST "Id", BAD_CAST id);
+    }
 }
 
-START_TEST(unused_ca_token_needs_only_trust)
+START_TEST(trusted_token_no_signature_uses_or_covers_is_unsigned_part)
 {
-    /* the usage rules are for the key that signed; a CA certificate riding along is trusted */
+    /* bob's certificate is public: anyone can attach it to alice's message, and a policy
+    ** reading m.tokens would take bob for a second sender */
+    static const char *const pems[] = { "bob.pem", "ca.pem", "tls-server.pem" };
+    wd_verifier *verifier = default_verifier();
+    for (size_t i = 0; i < sizeof pems / sizeof pems[0]; i++) {
+        xmlDoc *doc = order_envelope();
+        sign_as_alice(doc, NULL, 0);
+        add_unused_token(doc, pems[i], NULL);
+        expect_rejection(verifier, doc, "unsigned-part");
+        xmlFreeDoc(doc);
+    }
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(token_the_signer_covers_is_delivered_without_usage_rules)
+{
+    /* a certificate alice vouches for by signing it is a signed supporting token: the usage
+    ** rules are for the key that signed, so a CA certificate riding along needs only trust */
     wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
-    sign_as_alice(doc, NULL, 0);
-    add_unused_token(doc, "ca.pem");
-    add_unused_token(doc, "tls-server.pem");
+    add_unused_token(doc, "ca.pem", "CA-Token-1");
+    add_unused_token(doc, "tls-server.pem", "TLS-Token-1");
+    const char *ids[] = { "Body-1", "TS-1", "CA-Token-1", "TLS-Token-1" };
+    sign_as_alice(doc, ids, 4);
     warden_message *message = expect_delivery(verifier, doc);
     warden_message_free(message);
     xmlFreeDoc(doc);
@@ -689,7 +712,7 @@ START_TEST(unused_revoked_token_is_cert_revoked)
     wd_verifier *verifier = make_verifier_with_crls(&settings, crls);
     xmlDoc *doc = order_envelope();
     sign_as_alice(doc, NULL, 0);
-    add_unused_token(doc, "revoked.pem");
+    add_unused_token(doc, "revoked.pem", NULL);
     expect_rejection(verifier, doc, "cert-revoked");
     xmlFreeDoc(doc);
     wd_verifier_free(verifier);
@@ -943,7 +966,8 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, free_replay_caches);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, signed_message_is_delivered_with_signing_certificate_and_parts);
-    tcase_add_test(tc, unused_ca_token_needs_only_trust);
+    tcase_add_test(tc, trusted_token_no_signature_uses_or_covers_is_unsigned_part);
+    tcase_add_test(tc, token_the_signer_covers_is_delivered_without_usage_rules);
     tcase_add_test(tc, unused_revoked_token_is_cert_revoked);
     tcase_add_test(tc, ca_key_signing_is_cert_usage);
     tcase_add_test(tc, second_signature_by_an_intermediate_ca_is_cert_usage);

@@ -673,9 +673,7 @@ def _(m, k):
     m.bst.set("EncodingType", A.BASE64_BINARY.replace("Base64Binary", "HexBinary"))
 
 
-@attack("keyinfo-unused-bst-of-another-trusted-cert", "unsigned-part",
-        hole="bob's certificate (public; anyone can attach it), used by no signature and "
-             "covered by none, is reported in m.tokens as a supporting x509 token")
+@attack("keyinfo-unused-bst-of-another-trusted-cert", "unsigned-part")
 def _(m, k):
     extra = A.etree.fromstring(A.etree.tostring(m.bst))
     extra.set(WSU_ID, "id-bob")
