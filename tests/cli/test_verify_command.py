@@ -114,7 +114,9 @@ def test_text_output_names_the_message_and_the_reason(warden, pki, tmp_path):
 
 def with_token(message, pki, cert):
     """The UsernameToken message with an extra BinarySecurityToken holding PKI certificate CERT:
-    no signature uses it, but a token in the header must be trusted, revocation included."""
+    no signature uses it. A token in the header is checked for trust, revocation included, as
+    it is read; only a token that passes reaches the rule that an unused token proves nothing
+    (unsigned-part), so the reason tells which check stopped the message."""
     with open(os.path.join(pki, cert)) as f:
         b64 = "".join(line.strip() for line in f if not line.startswith("-----"))
     token = ('<wsse:BinarySecurityToken ValueType="http://docs.oasis-open.org/wss/2004/01/'
@@ -133,7 +135,7 @@ def test_crl_flag_is_repeatable_and_revokes(warden, pki, tmp_path):
     message = tmp_path / "m.xml"
     message.write_bytes(with_token(username_message(nonce=b"cli-nonce-crl-01"), pki, "revoked.pem"))
     result, report = verify_with(warden, pki, message)
-    assert result.returncode == 0, result.stdout
+    assert result.returncode == 1 and report["reason"] == "unsigned-part", result.stdout
     result, report = verify_with(warden, pki, message, "--crl", os.path.join(pki, "crl-root.pem"),
                                  "--crl", os.path.join(pki, "crl-intermediate.pem"))
     assert result.returncode == 1
@@ -152,7 +154,7 @@ def test_crl_flag_adds_to_the_config_files_crls(warden, pki, tmp_path):
     assert result.returncode == 1 and report["reason"] == "cert-untrusted", result.stdout
     assert "revocation status unknown" in report["detail"]
     result, report = verify_with(warden, pki, message, "-c", str(config), "--crl", root_crl)
-    assert result.returncode == 0, result.stdout
+    assert result.returncode == 1 and report["reason"] == "unsigned-part", result.stdout
 
 
 def test_bad_crl_files_are_input_errors(warden, pki, tmp_path):
