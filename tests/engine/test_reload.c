@@ -75,6 +75,9 @@ static warden_engine *engine_for(const policy_dir *dir, const char *max_stale)
     ck_assert_int_eq(warden_config_set(config, "require.token", "false", &err), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "reload.watch", "false", &err), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "policies", dir->path, &err), WARDEN_OK);
+    /* these tests are about which revision serves: time_ms is wall clock, checked after every
+    ** rule, and a decider thread stalled on a busy machine must not turn into policy-limit */
+    ck_assert_int_eq(warden_config_set(config, "limits.time_ms", "10000", &err), WARDEN_OK);
     if (max_stale != NULL)
         ck_assert_int_eq(warden_config_set(config, "reload.max_stale_s", max_stale, &err), WARDEN_OK);
     ck_assert_msg(warden_engine_new(config, &engine, &err) == WARDEN_OK, "%s", err.text);
