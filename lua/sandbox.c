@@ -77,6 +77,7 @@ typedef struct wd_sandbox_context {
     size_t            resident_string; /* ... of those that outlive an evaluation */
     bool              settled;         /* wd_sandbox_settle was called */
     int               hook_count;      /* the current count hook interval */
+    wd_sandbox_abort  last_refusal;    /* why the allocator last refused (MEMORY or STRING) */
     int64_t           budget;        /* steps left in the running evaluation */
     int64_t           until_clock;   /* steps left before the clock is read again */
     int64_t           deadline_ns;   /* CLOCK_MONOTONIC; INT64_MAX = none */
@@ -245,6 +246,7 @@ bool wd_sandbox_reserve(lua_State *L, size_t bytes)
         return true;
     if (bytes > ctx->cap - ctx->used) {
         ctx->memory_hit = true;
+        ctx->last_refusal = WD_SANDBOX_MEMORY;
         if (ctx->depth > 0 && ctx->abort == WD_SANDBOX_OK)
             wd_sandbox_trip(ctx, WD_SANDBOX_MEMORY);
         return false;
@@ -258,6 +260,14 @@ void wd_sandbox_release(lua_State *L, size_t bytes)
     wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
     if (ctx != NULL)
         ctx->used -= bytes < ctx->used ? bytes : ctx->used;
+}
+
+const char *wd_sandbox_refusal(lua_State *L)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx == NULL || ctx->last_refusal == WD_SANDBOX_OK)
+        return "not enough memory";
+    return ctx->messages[ctx->last_refusal];
 }
 
 void wd_sandbox_settle(lua_State *L)
@@ -274,6 +284,7 @@ void wd_sandbox_settle(lua_State *L)
 static void *wd_sandbox_refuse(wd_sandbox_context *ctx, const void *ptr, size_t nsize)
 {
     ctx->memory_hit = true;
+    ctx->last_refusal = WD_SANDBOX_MEMORY;
     if (ctx->depth == 0)
         return NULL;
     if (ctx->refusal_pending && ctx->refused_block == ptr && ctx->refused_size == nsize) {
@@ -310,6 +321,7 @@ static void *wd_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
             wd_sandbox_settle_refusal(ctx);
         if (ptr == NULL && osize == LUA_TSTRING) {
             if (nsize > ctx->string_cap) {
+                ctx->last_refusal = WD_SANDBOX_STRING;
                 if (ctx->depth > 0 && ctx->abort == WD_SANDBOX_OK)
                     wd_sandbox_trip(ctx, WD_SANDBOX_STRING);
                 return NULL;
@@ -1278,7 +1290,14 @@ int wd_sandbox_load(lua_State *L, const char *source, size_t length, const char 
     if (shown_length > sizeof name - 2)
         shown += shown_length - (sizeof name - 2);
     snprintf(name, sizeof name, "@%s", shown);
-    if (luaL_loadbufferx(L, source != NULL ? source : "", length, name, "t") != LUA_OK) {
+    int status = luaL_loadbufferx(L, source != NULL ? source : "", length, name, "t");
+    if (status == LUA_ERRMEM) {
+        if (error != NULL && capacity > 0)
+            snprintf(error, capacity, "%s: %s", shown, wd_sandbox_refusal(L));
+        lua_pop(L, 1);
+        goto done;
+    }
+    if (status != LUA_OK) {
         wd_sandbox_describe(L, -1, error, capacity);
         lua_pop(L, 1);
         goto done;

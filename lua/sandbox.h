@@ -83,6 +83,11 @@ void wd_sandbox_charge(lua_State *L, int64_t steps);
 bool wd_sandbox_reserve(lua_State *L, size_t bytes);
 void wd_sandbox_release(lua_State *L, size_t bytes);
 
+/* The message of the allocator's last refusal ("memory limit exceeded (N bytes)" or "string
+** limit exceeded (N bytes)"), for errors that happen outside wd_sandbox_call (compiling,
+** loading data); "not enough memory" when it never refused. Static or owned by the state. */
+const char *wd_sandbox_refusal(lua_State *L);
+
 /* Marks the strings the state holds now as resident (call when loading is done): the strings
 ** an evaluation makes are forgotten when the next one starts, these are not. The longest
 ** string an evaluation can reach sets how often its clock is read (see sandbox.c). */
