@@ -30,7 +30,9 @@
 ** (the same request again); the auxiliary library's buffers do not (they raise a runtime error
 ** reading "not enough memory"). A refusal stays pending until the same request succeeds; any
 ** other growth, the end of a protected call, or a failed retry makes it the sticky memory
-** abort. The text of an error never matters: error("not enough memory") is an ordinary error.
+** abort. Neither the text of an error nor its status matters: Lua 5.4's lua_error raises
+** LUA_ERRMEM for the string "not enough memory", so error("not enough memory", 0) from a policy
+** has the status of a memory error; it stays an ordinary error.
 **
 ** Sticky abort. Once a limit trips, the abort kind stays set until wd_sandbox_call returns:
 ** the hook is re-armed with a count of 1 so every following instruction raises again, the
@@ -825,8 +827,6 @@ static int wd_sandbox_finish_pcall(lua_State *L, int status, int extra)
     wd_sandbox_context *ctx = wd_sandbox_context_of(L);
     if (ctx->depth > 0) {
         wd_sandbox_settle_refusal(ctx);
-        if (ctx->abort == WD_SANDBOX_OK && status == LUA_ERRMEM)
-            wd_sandbox_trip(ctx, WD_SANDBOX_MEMORY); /* cannot happen without a refusal; fail closed */
         if (ctx->abort != WD_SANDBOX_OK)
             return wd_sandbox_raise(L, ctx);
     }
@@ -1350,12 +1350,10 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
     ** return when it tripped on the last allocation), then running out of memory. */
     wd_sandbox_abort kind = WD_SANDBOX_OK;
     if (ctx != NULL) {
-        /* How it ended, not what it said: a refusal nobody retried, LUA_ERRMEM (which only a
-        ** refusal can cause), and — even after a normal return — a budget spent or a
-        ** deadline passed while C code ran, are limits. */
+        /* How it ended, not what it said: a refusal nobody retried and — even after a normal
+        ** return — a budget spent or a deadline passed while C code ran are limits. The status
+        ** is not evidence: lua_error turns the string "not enough memory" into LUA_ERRMEM. */
         wd_sandbox_settle_refusal(ctx);
-        if (ctx->abort == WD_SANDBOX_OK && status == LUA_ERRMEM)
-            wd_sandbox_trip(ctx, WD_SANDBOX_MEMORY);
         if (ctx->abort == WD_SANDBOX_OK && ctx->budget <= 0)
             wd_sandbox_trip(ctx, WD_SANDBOX_INSTRUCTIONS);
         if (ctx->abort == WD_SANDBOX_OK)
