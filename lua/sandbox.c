@@ -23,7 +23,10 @@
 ** more often when long strings exist: every WD_SANDBOX_HOOK_BYTES / (longest string) instructions,
 ** between 1 and WD_SANDBOX_HOOK_COUNT. The longest string counts those made so far in this
 ** evaluation and those resident since loading (wd_sandbox_settle), so small policies keep the
-** cheap interval and the work between two reads of the clock stays near a millisecond.
+** cheap interval and the work between two reads of the clock stays near a millisecond. Deep
+** recursion is the other such case (a stack of a million slots makes one reallocation, one
+** collection step or one unwinding take tens of milliseconds): past WD_SANDBOX_MAX_DEPTH nested
+** calls a policy gets a stack overflow error, checked when a block of 1 MiB or more grows.
 **
 ** Memory errors are recognised by how they happen: the allocator refused a growth and nothing
 ** retried it successfully. Lua retries a refused allocation once after an emergency collection
@@ -60,7 +63,9 @@ enum {
     WD_SANDBOX_STRING_HEADER = 64,    /* room for Lua's string header in a string's block */
     WD_SANDBOX_CLOCK_EVERY = 1000,    /* charged steps between two reads of the clock */
     WD_SANDBOX_BYTES_PER_STEP = 64,   /* bytes allocated or scanned per charged step */
-    WD_SANDBOX_COLLATE_BYTES_PER_STEP = 8 /* bytes of a string comparison per step (strcoll) */
+    WD_SANDBOX_COLLATE_BYTES_PER_STEP = 8, /* bytes of a string comparison per step (strcoll) */
+    WD_SANDBOX_MAX_DEPTH = 10000,     /* nested calls a policy may make */
+    WD_SANDBOX_BIG_BLOCK = 1 << 20    /* a grown block this large makes the hook check the depth */
 };
 
 /* The per-state context. Owned by the state (freed by wd_sandbox_close after lua_close, whose
@@ -79,6 +84,7 @@ typedef struct wd_sandbox_context {
     size_t            resident_string; /* ... of those that outlive an evaluation */
     bool              settled;         /* wd_sandbox_settle was called */
     int               hook_count;      /* the current count hook interval */
+    bool              check_depth;     /* a large block grew: the Lua stack may be deep */
     wd_sandbox_abort  last_refusal;    /* why the allocator last refused (MEMORY or STRING) */
     int64_t           budget;        /* steps left in the running evaluation */
     int64_t           until_clock;   /* steps left before the clock is read again */
@@ -215,9 +221,17 @@ static void wd_sandbox_spend(lua_State *L, wd_sandbox_context *ctx, int64_t step
 
 static void wd_sandbox_hook(lua_State *L, lua_Debug *ar)
 {
-    (void)ar;
     wd_sandbox_context *ctx = wd_sandbox_context_of(L);
     wd_sandbox_spend(L, ctx, ctx->hook_count, true);
+    /* Deep recursion: Lua's own bound is a million stack slots, and at that depth a single
+    ** stack reallocation, collection step or unwinding takes tens of milliseconds that no hook
+    ** sees. Only a stack that grew past WD_SANDBOX_BIG_BLOCK is walked (lua_getstack is linear
+    ** in the level asked for). */
+    if (ctx->check_depth) {
+        ctx->check_depth = false;
+        if (lua_getstack(L, WD_SANDBOX_MAX_DEPTH, ar))
+            luaL_error(L, "stack overflow (more than %d nested calls)", WD_SANDBOX_MAX_DEPTH);
+    }
 }
 
 void wd_sandbox_charge(lua_State *L, int64_t steps)
@@ -348,6 +362,8 @@ static void *wd_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     } else if (nsize > old && ctx->refusal_pending) {
         ctx->refusal_pending = false; /* the retry after an emergency collection worked */
     }
+    if (nsize >= WD_SANDBOX_BIG_BLOCK && nsize > old) /* 5.4.4 moves a growing stack to a new block */
+        ctx->check_depth = true;
     ctx->used = ctx->used - old + nsize;
     return block;
 }

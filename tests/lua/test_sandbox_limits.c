@@ -154,7 +154,14 @@ static const struct limit_case {
     { "string.upper of a long string is charged", 20000, 1000, 64u << 20, 1u << 20, NULL,
       "local s = string.rep('a', 1000000) for i = 1, 100 do s = string.upper(string.lower(s)) end return true",
       WD_SANDBOX_INSTRUCTIONS, NULL, 0 },
-    /* 5. memory errors are known by how they happened */
+    /* 5. deep recursion is cut short once its stack is large */
+    { "deep recursion", INT64_C(1000000000000), 5000, 64u << 20, 1u << 20, NULL,
+      "local function f(n) return f(n + 1) + 1 end return f(1)", -1,
+      "stack overflow (more than 10000 nested calls)", 0 },
+    { "recursion a policy may need", 1000000, 5000, 64u << 20, 1u << 20, NULL,
+      "local function f(n) if n == 0 then return 0 end return f(n - 1) + 1 end return f(5000) == 5000",
+      WD_SANDBOX_OK, NULL, 0 },
+    /* 6. memory errors are known by how they happened */
     { "error('not enough memory') is an ordinary error", 1000000, 1000, 16u << 20, 1u << 20, NULL,
       "error('not enough memory', 0)", -1, "not enough memory", 0 },
     { "error('not enough memory') caught, then true", 1000000, 1000, 16u << 20, 1u << 20, NULL,
