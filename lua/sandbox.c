@@ -65,7 +65,8 @@ enum {
     WD_SANDBOX_BYTES_PER_STEP = 64,   /* bytes allocated or scanned per charged step */
     WD_SANDBOX_COLLATE_BYTES_PER_STEP = 8, /* bytes of a string comparison per step (strcoll) */
     WD_SANDBOX_MAX_DEPTH = 10000,     /* nested calls a policy may make */
-    WD_SANDBOX_BIG_BLOCK = 1 << 20    /* a grown block this large makes the hook check the depth */
+    WD_SANDBOX_BIG_BLOCK = 1 << 20,   /* a grown block this large makes the hook check the depth */
+    WD_SANDBOX_BLOCK_OVERHEAD = 16    /* malloc's own bytes per block, counted with the block */
 };
 
 /* The per-state context. Owned by the state (freed by wd_sandbox_close after lua_close, whose
@@ -317,13 +318,16 @@ static void *wd_sandbox_refuse(wd_sandbox_context *ctx, const void *ptr, size_t 
 }
 
 /* Lua's allocator contract: nsize 0 frees; ptr NULL means a new block (osize is then a type
-** tag, not a size); a shrink must never fail. Growth is refused past the cap, a string past
+** tag, not a size); a shrink must never fail. A block counts its size plus
+** WD_SANDBOX_BLOCK_OVERHEAD, so a heap of small objects cannot take far more than the cap. Growth is refused past the cap, a string past
 ** string_cap; during an evaluation growth is charged to the budget and refused once the
 ** evaluation is aborted. */
 static void *wd_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     wd_sandbox_context *ctx = ud;
-    size_t old = ptr != NULL ? osize : 0;
+    /* bytes counted for a block: its size plus what malloc keeps beside it */
+    size_t old = ptr != NULL ? osize + WD_SANDBOX_BLOCK_OVERHEAD : 0;
+    size_t charged = nsize + WD_SANDBOX_BLOCK_OVERHEAD;
     void *block;
 
     if (nsize == 0) {
@@ -331,8 +335,8 @@ static void *wd_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         ctx->used -= old;
         return NULL;
     }
-    if (nsize > old) {
-        size_t growth = nsize - old;
+    if (charged > old) {
+        size_t growth = charged - old;
         if (ctx->refusal_pending && (ctx->refused_block != ptr || ctx->refused_size != nsize))
             wd_sandbox_settle_refusal(ctx);
         if (ptr == NULL && osize == LUA_TSTRING) {
@@ -356,15 +360,15 @@ static void *wd_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     block = realloc(ptr, nsize);
     if (block == NULL) {
-        if (nsize > old)
+        if (charged > old)
             return wd_sandbox_refuse(ctx, ptr, nsize);
         block = ptr; /* a failed shrink keeps the larger block; Lua must not see it fail */
-    } else if (nsize > old && ctx->refusal_pending) {
+    } else if (charged > old && ctx->refusal_pending) {
         ctx->refusal_pending = false; /* the retry after an emergency collection worked */
     }
-    if (nsize >= WD_SANDBOX_BIG_BLOCK && nsize > old) /* 5.4.4 moves a growing stack to a new block */
+    if (nsize >= WD_SANDBOX_BIG_BLOCK && charged > old) /* 5.4.4 moves a growing stack to a new block */
         ctx->check_depth = true;
-    ctx->used = ctx->used - old + nsize;
+    ctx->used = ctx->used - old + charged;
     return block;
 }
 
