@@ -48,6 +48,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,7 +67,8 @@ enum {
     WD_SANDBOX_COLLATE_BYTES_PER_STEP = 8, /* bytes of a string comparison per step (strcoll) */
     WD_SANDBOX_MAX_DEPTH = 10000,     /* nested calls a policy may make */
     WD_SANDBOX_BIG_BLOCK = 1 << 20,   /* a grown block this large makes the hook check the depth */
-    WD_SANDBOX_BLOCK_OVERHEAD = 16    /* malloc's own bytes per block, counted with the block */
+    WD_SANDBOX_BLOCK_OVERHEAD = 16,   /* malloc's own bytes per block, counted with the block */
+    WD_SANDBOX_CPU_SAMPLE_MS = 10     /* the thread CPU clock is sampled at most this often */
 };
 
 /* The per-state context. Owned by the state (freed by wd_sandbox_close after lua_close, whose
@@ -90,6 +92,9 @@ typedef struct wd_sandbox_context {
     int64_t           budget;        /* steps left in the running evaluation */
     int64_t           until_clock;   /* steps left before the clock is read again */
     int64_t           deadline_ns;   /* CLOCK_MONOTONIC; INT64_MAX = none */
+    int64_t           cpu_sample_ns;  /* the thread's CPU clock, read at most every 10 ms ... */
+    int64_t           cpu_sampled_at; /* ... at this wall time (0: never) ... */
+    pthread_t         cpu_thread;     /* ... on this thread */
     int               depth;         /* wd_sandbox_call nesting; 0 = no evaluation running */
     wd_sandbox_abort  abort;         /* sticky until the outermost wd_sandbox_call returns */
     wd_sandbox_log_fn log;
@@ -173,12 +178,45 @@ static void wd_sandbox_note_string(wd_sandbox_context *ctx, size_t block)
     }
 }
 
+/* The calling thread's CPU time, or INT64_MAX when it cannot be read. A system call (about a
+** microsecond): read only as described at wd_sandbox_read_clock. */
+static int64_t wd_sandbox_cpu_ns(void)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0)
+        return INT64_MAX;
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* At the start of an evaluation: keeps a sample of the thread's CPU clock at most
+** WD_SANDBOX_CPU_SAMPLE_MS old (a read per 10 ms of wall time, not one per decision). */
+static void wd_sandbox_sample_cpu(wd_sandbox_context *ctx, int64_t now)
+{
+    pthread_t self = pthread_self();
+    if (ctx->cpu_sampled_at == 0 || now - ctx->cpu_sampled_at >= WD_SANDBOX_CPU_SAMPLE_MS * 1000000 ||
+        !pthread_equal(self, ctx->cpu_thread)) {
+        ctx->cpu_sample_ns = wd_sandbox_cpu_ns();
+        ctx->cpu_sampled_at = now;
+        ctx->cpu_thread = self;
+    }
+}
+
+/* The deadline is wall clock; a deadline passed is confirmed with the thread's CPU clock, so a
+** thread the system did not run (preempted on a busy machine) is not blamed for it. The
+** evaluation used at most (CPU now - the sample), and the sample is at most 10 ms older than
+** its start: when that is below time_ms the thread was not running, and the evaluation goes on
+** (the check repeats at the next read). Fails closed: an unreadable clock, another thread, or
+** CPU work just before the start count against the evaluation. */
 static wd_sandbox_abort wd_sandbox_read_clock(wd_sandbox_context *ctx)
 {
     ctx->until_clock = WD_SANDBOX_CLOCK_EVERY;
-    if (wd_sandbox_now_ns() >= ctx->deadline_ns)
-        return wd_sandbox_trip(ctx, WD_SANDBOX_TIME);
-    return WD_SANDBOX_OK;
+    if (wd_sandbox_now_ns() < ctx->deadline_ns)
+        return WD_SANDBOX_OK;
+    int64_t cpu = wd_sandbox_cpu_ns();
+    if (cpu != INT64_MAX && ctx->cpu_sample_ns != INT64_MAX && cpu >= ctx->cpu_sample_ns &&
+        pthread_equal(pthread_self(), ctx->cpu_thread) && cpu - ctx->cpu_sample_ns < ctx->limits.time_ms * 1000000)
+        return WD_SANDBOX_OK;
+    return wd_sandbox_trip(ctx, WD_SANDBOX_TIME);
 }
 
 /* Spends steps from the budget and reads the clock when enough have gathered (always when
@@ -1352,6 +1390,7 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
             int64_t now = wd_sandbox_now_ns();
             if (now < INT64_MAX / 2)
                 ctx->deadline_ns = now + ctx->limits.time_ms * 1000000;
+            wd_sandbox_sample_cpu(ctx, now);
         }
         ctx->abort = WD_SANDBOX_OK;
         ctx->memory_hit = false;
