@@ -17,7 +17,8 @@
 typedef struct wd_sandbox_limits {
     int64_t instructions; /* per evaluation (limits.instructions, default 1,000,000) */
     size_t  memory;       /* per state, bytes (limits.memory, default 64 MiB) */
-    int64_t time_ms;      /* per evaluation wall clock (limits.time_ms, default 50) */
+    int64_t time_ms;      /* per evaluation wall clock, a passed deadline confirmed with the
+                          ** thread CPU clock (limits.time_ms, default 50) */
     size_t  string_bytes; /* longest string the state may make (limits.string_bytes, default
                           ** 1 MiB); 0 = no limit. Bounds what one comparison or
                           ** concatenation, a single VM instruction, can cost. */
