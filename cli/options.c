@@ -1,7 +1,7 @@
 /*
 ** options.c — parsing the shared options of the `warden` commands. The config file is read
 ** first; the flags then override it wherever they appear on the line, and repeatable flags
-** (--trust, --certs) add to the file's lists.
+** (--trust, --certs, --crl) add to the file's lists.
 */
 #include "options.h"
 
@@ -97,7 +97,7 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
         } else if (strcmp(arg, "--allow-sha1") == 0) {
             settings[setting_count++] = (flag_setting){ "algorithms.allow_sha1", "true" };
         } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--trust") == 0
-                   || strcmp(arg, "--certs") == 0 || strcmp(arg, "--users") == 0
+                   || strcmp(arg, "--certs") == 0 || strcmp(arg, "--crl") == 0 || strcmp(arg, "--users") == 0
                    || strcmp(arg, "--policies") == 0 || strcmp(arg, "--now") == 0) {
             if (next == NULL)
                 return cli_options_clear(options), usage_error(command, "option %s needs a value", arg);
@@ -111,7 +111,9 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             } else {
                 if (setting_count == sizeof settings / sizeof settings[0])
                     return cli_options_clear(options), usage_error(command, "%s", "too many options");
-                settings[setting_count++] = (flag_setting){ arg + 2, next }; /* "--trust" -> "trust" */
+                /* "--trust" -> "trust"; the one flag named unlike its key: "--crl" -> "crls" */
+                const char *key = strcmp(arg, "--crl") == 0 ? "crls" : arg + 2;
+                settings[setting_count++] = (flag_setting){ key, next };
             }
         } else {
             return cli_options_clear(options), usage_error(command, "unknown option '%s'", arg);

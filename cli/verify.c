@@ -21,6 +21,8 @@ static const char verify_help[] =
     "  -c, --config FILE   read a configuration file (a Lua table)\n"
     "      --trust PEM     add a CA bundle to the trust anchors (repeatable)\n"
     "      --certs PEM     add known sender certificates (repeatable)\n"
+    "      --crl CRL       add a CRL file (PEM or DER; repeatable): then every CA in a\n"
+    "                      chain needs a current CRL, and revoked signers are rejected\n"
     "      --users FILE    name:password lines for UsernameToken\n"
     "      --policies DIR  policy directory (used by decide, check, test)\n"
     "      --now TIME      evaluate as if the clock read TIME (e.g. 2026-11-25T12:00:30Z)\n"

@@ -1,8 +1,9 @@
 /*
 ** cert.c — owns wd_cert: parsing a DER certificate once into every fact the property model
-** reports (DNs, attributes, serial, fingerprints, SKI, validity, SANs, key), and its
-** reference count. Each attribute or SAN list lives in one allocation (items followed by
-** their text), so a list has exactly one owner and one free.
+** reports (DNs, attributes, serial, fingerprints, SKI, validity, SANs, key), its reference
+** count, and the rules a certificate must meet to sign a message (end entity, key usages).
+** Each attribute or SAN list lives in one allocation (items followed by their text), so a
+** list has exactly one owner and one free.
 */
 #include "cert.h"
 
@@ -14,6 +15,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -452,6 +454,88 @@ done:
     if (cert != NULL)
         cert_free(cert);
     return result;
+}
+
+/* ----- may this certificate sign? ----- */
+
+/* A purpose's name for messages: "clientAuth", or the dotted OID when OpenSSL has no name. */
+static void purpose_name(const ASN1_OBJECT *purpose, char *out, size_t size)
+{
+    int nid = OBJ_obj2nid(purpose);
+    if (nid != NID_undef && OBJ_nid2sn(nid) != NULL)
+        snprintf(out, size, "%s", OBJ_nid2sn(nid));
+    else if (OBJ_obj2txt(out, (int)size, purpose, 1) <= 0)
+        snprintf(out, size, "?");
+}
+
+/* "clientAuth, 1.2.3.4" for the detail of a rejection. */
+static void purposes_text(ASN1_OBJECT *const *purposes, size_t count, char *out, size_t size)
+{
+    size_t used = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < count && used + 1 < size; i++) {
+        char name[80];
+        purpose_name(purposes[i], name, sizeof name);
+        int n = snprintf(out + used, size - used, "%s%s", i > 0 ? ", " : "", name);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static int check_extended_usage(const wd_cert *cert, ASN1_OBJECT *const *purposes, size_t purpose_count,
+                                wd_failure *failure)
+{
+    char wanted[160];
+    int critical = 0;
+    bool found = false;
+    EXTENDED_KEY_USAGE *usage = X509_get_ext_d2i(cert->x509, NID_ext_key_usage, &critical, NULL);
+
+    purposes_text(purposes, purpose_count, wanted, sizeof wanted);
+    if (usage == NULL) {
+        /* critical is -1 when the extension is absent, -2 when it occurs twice; an extension
+        ** that does not decode leaves it >= 0. None of them grants a purpose. */
+        ERR_clear_error();
+        return wd_fail(failure, WD_REASON_CERT_USAGE, "%.100s: %s, and trust.eku requires one of %s", cert->subject,
+                       critical == -1 ? "no extendedKeyUsage" : "an unreadable extendedKeyUsage", wanted);
+    }
+    for (int i = 0; i < sk_ASN1_OBJECT_num(usage) && !found; i++)
+        for (size_t j = 0; j < purpose_count && !found; j++)
+            found = OBJ_cmp(sk_ASN1_OBJECT_value(usage, i), purposes[j]) == 0;
+    sk_ASN1_OBJECT_pop_free(usage, ASN1_OBJECT_free);
+    if (!found)
+        return wd_fail(failure, WD_REASON_CERT_USAGE, "%.100s: extendedKeyUsage has none of trust.eku (%s)",
+                       cert->subject, wanted);
+    return 0;
+}
+
+int wd_cert_check_signer(const wd_cert *cert, ASN1_OBJECT *const *purposes, size_t purpose_count,
+                         wd_failure *failure)
+{
+    if (cert == NULL || cert->x509 == NULL)
+        return wd_fail_internal(failure, WARDEN_E_INTERNAL, "no certificate to check");
+    /* X509_check_ca reads the extension cache that parsing filled; it takes its own lock. */
+    switch (X509_check_ca(cert->x509)) {
+    case 0:
+        break;
+    case 1:
+        return wd_fail(failure, WD_REASON_CERT_USAGE,
+                       "%.100s: a CA certificate (basicConstraints CA:TRUE) may not sign messages", cert->subject);
+    case 3:
+        return wd_fail(failure, WD_REASON_CERT_USAGE,
+                       "%.100s: a self-signed version 1 certificate is a CA and may not sign messages", cert->subject);
+    default: /* 4: keyUsage keyCertSign without basicConstraints; 5: a Netscape CA type */
+        return wd_fail(failure, WD_REASON_CERT_USAGE,
+                       "%.100s: a CA certificate (it may sign certificates) may not sign messages", cert->subject);
+    }
+    /* UINT32_MAX when the certificate has no keyUsage: then every use is allowed. */
+    uint32_t usage = X509_get_key_usage(cert->x509);
+    if ((usage & (KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION)) == 0)
+        return wd_fail(failure, WD_REASON_CERT_USAGE,
+                       "%.100s: keyUsage allows neither digitalSignature nor nonRepudiation", cert->subject);
+    if (purpose_count > 0)
+        return check_extended_usage(cert, purposes, purpose_count, failure);
+    return 0;
 }
 
 wd_cert *wd_cert_ref(wd_cert *cert)

@@ -43,6 +43,16 @@ typedef struct wd_cert {
 ** certificate, or a key type OpenSSL cannot load). NOMEM as internal-error. */
 int wd_cert_from_der(const unsigned char *der, size_t length, wd_cert **out, wd_failure *failure);
 
+/* Whether cert may have made a message signature (a certificate's chain is a separate
+** question, see wd_trust_store_validate_signer): it must be an end entity, not a CA (neither
+** basicConstraints CA:TRUE, nor keyUsage keyCertSign, nor a version 1 self-signed root, all
+** of which OpenSSL takes for a CA); when it has keyUsage, that must include digitalSignature
+** or nonRepudiation; and when purposes is not empty, its extendedKeyUsage must be present and
+** contain at least one of purposes (anyExtendedKeyUsage counts only when listed itself).
+** Returns 0, or -1 with the rejection cert-usage (the detail names the rule). Thread-safe. */
+int wd_cert_check_signer(const wd_cert *cert, ASN1_OBJECT *const *purposes, size_t purpose_count,
+                         wd_failure *failure);
+
 /* Takes one more reference; returns cert. Thread-safe. */
 wd_cert *wd_cert_ref(wd_cert *cert);
 

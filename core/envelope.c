@@ -82,24 +82,55 @@ static const char *target_of(const xmlNode *header, const wd_envelope *env)
     return wd_xml_attr(header, env->soap_ns, env->soap_version == 11 ? "actor" : "role");
 }
 
+/* Whether an actor/role value names uri. The attribute is an xs:anyURI, whose whitespace a
+** schema-aware stack collapses: " next " is the next role to it, so it is to us too. */
+static bool names(const char *value, const char *uri)
+{
+    size_t start = 0;
+    size_t end = strlen(value);
+
+    while (start < end && is_xml_space((unsigned char)value[start]))
+        start++;
+    while (end > start && is_xml_space((unsigned char)value[end - 1]))
+        end--;
+    return strlen(uri) == end - start && memcmp(value + start, uri, end - start) == 0;
+}
+
+/* The URI of the "next" role in the message's SOAP version. */
+static const char *next_role(const wd_envelope *env)
+{
+    return env->soap_version == 11 ? WD_SOAP11_ACTOR_NEXT : WD_SOAP12_ROLE_NEXT;
+}
+
+/* An actor configured as either version's "next" URI asks for the headers of that role. */
+static bool actor_is_next(const char *actor)
+{
+    return actor != NULL &&
+           (strcmp(actor, WD_SOAP11_ACTOR_NEXT) == 0 || strcmp(actor, WD_SOAP12_ROLE_NEXT) == 0);
+}
+
+/* SOAP 1.2's "none" role is never processed by anyone, even if actor names it. */
+static bool is_role_none(const char *target, const wd_envelope *env)
+{
+    return env->soap_version == 12 && names(target, WD_SOAP12_ROLE_NONE);
+}
+
+/* SOAP 1.2's ultimateReceiver role is the same as no role attribute (the 1.1 form: no actor). */
 static bool is_targeted_at_us(const xmlNode *header, const wd_envelope *env, const char *actor)
 {
     const char *target = target_of(header, env);
 
     if (target == NULL)
         return true;
-    if (env->soap_version == 11)
-        return strcmp(target, WD_SOAP11_ACTOR_NEXT) == 0 ||
-               (actor != NULL && strcmp(target, actor) == 0);
-    if (strcmp(target, WD_SOAP12_ROLE_NONE) == 0)
+    if (is_role_none(target, env))
         return false;
-    return strcmp(target, WD_SOAP12_ROLE_NEXT) == 0 ||
-           strcmp(target, WD_SOAP12_ROLE_ULTIMATE) == 0 ||
-           (actor != NULL && strcmp(target, actor) == 0);
+    if (names(target, next_role(env)) || (actor != NULL && names(target, actor)))
+        return true;
+    return env->soap_version == 12 && names(target, WD_SOAP12_ROLE_ULTIMATE);
 }
 
 /* Only the Security header for exactly our actor is ours; "next" reaches every node but
-** names no particular one, so it does not select a Security header. */
+** names no particular one, so it selects a Security header only when actor names it. */
 static bool is_our_security(const xmlNode *header, const wd_envelope *env, const char *actor)
 {
     const char *target;
@@ -107,11 +138,13 @@ static bool is_our_security(const xmlNode *header, const wd_envelope *env, const
     if (!wd_xml_is(header, WD_NS_WSSE, "Security"))
         return false;
     target = target_of(header, env);
+    if (target != NULL && is_role_none(target, env))
+        return false;
     if (actor != NULL)
-        return target != NULL && strcmp(target, actor) == 0;
+        return target != NULL && (names(target, actor) || (actor_is_next(actor) && names(target, next_role(env))));
     if (target == NULL)
         return true;
-    return env->soap_version == 12 && strcmp(target, WD_SOAP12_ROLE_ULTIMATE) == 0;
+    return env->soap_version == 12 && names(target, WD_SOAP12_ROLE_ULTIMATE);
 }
 
 /* xs:boolean, whitespace collapsed: 1 = true, 0 = false, -1 = not a boolean. */
@@ -133,6 +166,28 @@ static int parse_must_understand(const char *value)
             return lexicon[i].meaning;
     }
     return -1;
+}
+
+/* A Security header addressed to the "next" node that says it must be understood, and that
+** is not the one we process: we are that next node, and would be skipping it while the
+** message goes on (to a service that may well read it). Any mustUnderstand attribute counts
+** here, in whichever namespace or none, with any value but false: other stacks read the
+** attribute more loosely than SOAP does, and for this one header that is the safe side. */
+static bool is_skipped_next_security(const xmlNode *header, const wd_envelope *env)
+{
+    const char *target = target_of(header, env);
+
+    if (!wd_xml_is(header, WD_NS_WSSE, "Security") || target == NULL || !names(target, next_role(env)))
+        return false;
+    for (const xmlAttr *attribute = header->properties; attribute != NULL; attribute = attribute->next) {
+        if (attribute->name == NULL || strcmp((const char *)attribute->name, "mustUnderstand") != 0)
+            continue;
+        const char *value = attribute->children != NULL && attribute->children->type == XML_TEXT_NODE
+                                ? (const char *)attribute->children->content : "";
+        if (parse_must_understand(value != NULL ? value : "") != 0)
+            return true;
+    }
+    return false;
 }
 
 static int read_structure(wd_envelope *env, wd_failure *failure)
@@ -224,6 +279,10 @@ static int read_headers(wd_envelope *env, const char *actor, wd_failure *failure
                                "more than one wsse:Security header for actor %s",
                                actor != NULL ? actor : "(none)");
             env->security = header;
+        } else if (is_skipped_next_security(header, env)) {
+            return wd_fail(failure, WD_REASON_MUSTUNDERSTAND,
+                           "a wsse:Security header for the SOAP \"next\" role must be understood "
+                           "(set actor to %s to process it instead)", next_role(env));
         }
         if (read_addressing(header, env, failure) != 0)
             return -1;

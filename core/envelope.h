@@ -30,8 +30,11 @@ typedef struct wd_envelope {
 ** Rejections: not-soap (root is not a SOAP 1.1/1.2 Envelope, no Body or more than one, more
 ** than one Header, Header after Body, other Envelope children), mustunderstand (a header
 ** targeted at us carries mustUnderstand="1"/"true" and is neither our wsse:Security nor a
-** WS-Addressing header), security-header-duplicate (two wsse:Security for our actor),
-** malformed (a WS-Addressing header with element/comment content, appearing twice). */
+** WS-Addressing header; a wsse:Security for the "next" role with mustUnderstand, in any
+** namespace, when actor does not name that role), security-header-duplicate (two
+** wsse:Security for our actor), malformed (a WS-Addressing header with element/comment
+** content, appearing twice). actor may name the "next" role by either version's URI; role
+** and actor values are compared with surrounding whitespace ignored (xs:anyURI). */
 int wd_envelope_read(xmlDoc *document, const char *actor, wd_envelope *out, wd_failure *failure);
 
 #endif

@@ -32,6 +32,7 @@ static const char *const reason_names[WD_REASON_COUNT] = {
     [WD_REASON_CERT_UNTRUSTED]            = "cert-untrusted",
     [WD_REASON_CERT_EXPIRED]              = "cert-expired",
     [WD_REASON_CERT_REVOKED]              = "cert-revoked",
+    [WD_REASON_CERT_USAGE]                = "cert-usage",
     [WD_REASON_TOKEN_UNSUPPORTED]         = "token-unsupported",
     [WD_REASON_PASSWORD_INVALID]          = "password-invalid",
     [WD_REASON_USER_UNKNOWN]              = "user-unknown",

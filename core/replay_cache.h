@@ -1,5 +1,5 @@
 /*
-** replay_cache.h — remembering what was seen (UsernameToken nonces, signature values) for as
+** replay_cache.h — remembering what was seen (UsernameToken nonces, signed SignedInfos) for as
 ** long as a replay could be accepted. A backend interface so that a Redis backend can be
 ** added later; the memory backend is bounded and fails closed: when full of unexpired
 ** entries it refuses new ones ("replay-cache-full") rather than forgetting.

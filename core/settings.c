@@ -20,8 +20,12 @@ void wd_settings_defaults(wd_settings *s)
     s->future_ttl = 60;
     s->skew = 300;
     s->actor = NULL;
+    s->require_nonce = true;
     s->limits.message_bytes = 4194304;
     s->limits.depth = 64;
     s->limits.attributes = 256;
     s->limits.text_bytes = 1048576;
+    s->limits.signatures = 4;
+    s->limits.references = 32;
+    s->limits.transforms = 4;
 }

@@ -21,6 +21,9 @@ typedef struct wd_limits {
     int    depth;         /* element nesting, the Envelope being depth 1 */
     int    attributes;    /* attributes (namespace declarations included) on one element */
     size_t text_bytes;    /* one text node (adjacent character data counted together) */
+    int    signatures;    /* ds:Signature elements in the Security header */
+    int    references;    /* References in one SignedInfo */
+    int    transforms;    /* Transforms of one Reference */
 } wd_limits;
 
 typedef struct wd_settings {
@@ -34,7 +37,9 @@ typedef struct wd_settings {
     int64_t                  future_ttl;          /* default 60 */
     int64_t                  skew;                /* default 300 */
     const char              *actor;               /* NULL: the Security header without actor/role */
-    wd_limits                limits;              /* defaults 4194304, 64, 256, 1048576 */
+    bool                     require_nonce;       /* username.require_nonce: a UsernameToken must
+                                                  ** carry Nonce and Created; default true */
+    wd_limits                limits;              /* defaults 4194304, 64, 256, 1048576, 4, 32, 4 */
 } wd_settings;
 
 /* Fills every field with the defaults above (require_signed points to static strings). */

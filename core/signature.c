@@ -1,19 +1,22 @@
 /*
 ** signature.c — verification of one ds:Signature of the Security header: the strict reading
 ** of its structure (the BSP / secure-validation profile: exc-c14n only, no Manifest or Object,
-** at most 30 References of at most 5 transforms each), the SignatureValue check over the
-** canonical SignedInfo, the digest of each Reference, and the chain validation of the
-** certificate that made it. Key resolution lives in key_reference.c, canonicalization in
-** c14n.c.
+** at most limits.references References of at most limits.transforms transforms each), the
+** chain validation of the certificate that made it, the SignatureValue check over the
+** canonical SignedInfo, and the digest of each Reference. Key resolution lives in
+** key_reference.c, canonicalization in c14n.c.
 **
 ** The order of work is chosen for cost and for safety: everything that is only reading
-** (structure, algorithms, key reference) comes first; then the one public-key operation over
-** SignedInfo, so that a forged message costs one verify and no digest of a large Body; then
-** the References' digests; then chain building, which is cached per certificate. Nothing
-** reaches the result unless every check has passed.
+** (structure, algorithms, key reference) comes first; then the signer's certificate chain,
+** which is cached per certificate, so that a message signed by a key we do not trust costs no
+** public-key operation and no digest; then the one public-key operation over SignedInfo, so
+** that a forged message costs one verify and no digest of a large Body; then the References'
+** digests, whose canonicalization draws on the message's budget. Nothing reaches the result
+** unless every check has passed.
 */
 #include "signature.h"
 
+#include <assert.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdbool.h>
@@ -27,10 +30,6 @@
 #include "key_reference.h"
 #include "namespaces.h"
 #include "xml_text.h"
-
-/* Santuario's secure-validation limits, which WSS4J enforces too. */
-#define MAX_REFERENCES 30
-#define MAX_TRANSFORMS 5
 
 #define DSIG_MANIFEST_TYPE WD_NS_DSIG "Manifest"
 
@@ -49,7 +48,7 @@ typedef struct signature_plan {
     xmlNode                      *key_info;        /* NULL when absent */
     const char                   *prefix_list;     /* of SignedInfo's CanonicalizationMethod */
     const wd_signature_algorithm *algorithm;
-    reference_plan                references[MAX_REFERENCES];
+    reference_plan               *references;      /* malloc'd, limits.references at most */
     size_t                        reference_count;
 } signature_plan;
 
@@ -134,8 +133,8 @@ static int read_inclusive_namespaces(const xmlNode *method, const char **prefix_
     return 0;
 }
 
-static int read_transforms(const xmlNode *transforms, reference_plan *reference, bool *enveloped,
-                           wd_failure *failure)
+static int read_transforms(const xmlNode *transforms, reference_plan *reference, int max_transforms,
+                           bool *enveloped, wd_failure *failure)
 {
     size_t count = 0;
     size_t position = 0;
@@ -144,9 +143,10 @@ static int read_transforms(const xmlNode *transforms, reference_plan *reference,
     for (xmlNode *t = wd_xml_first_element(transforms); t != NULL; t = wd_xml_next_element(t)) {
         if (!wd_xml_is(t, WD_NS_DSIG, "Transform"))
             return wd_fail(failure, WD_REASON_REFERENCE_INVALID, "Transforms holds %.60s", element_name(t));
-        if (++count > MAX_TRANSFORMS)
-            return wd_fail(failure, WD_REASON_REFERENCE_INVALID, "Reference \"%.80s\" has more than %d transforms",
-                           reference->id, MAX_TRANSFORMS);
+        if (++count > (size_t)max_transforms)
+            return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED,
+                           "Reference \"%.80s\" has more than %d transforms (limits.transforms)", reference->id,
+                           max_transforms);
     }
     if (count == 0)
         return wd_fail(failure, WD_REASON_REFERENCE_INVALID, "Reference \"%.80s\" has an empty Transforms",
@@ -224,7 +224,7 @@ static int read_reference(xmlNode *element, const wd_signature_context *context,
     transforms = wd_xml_first_element(element);
     if (!wd_xml_is(transforms, WD_NS_DSIG, "Transforms"))
         return wd_fail(failure, WD_REASON_REFERENCE_INVALID, "Reference \"%.100s\" has no Transforms", reference->id);
-    if (read_transforms(transforms, reference, &enveloped, failure) != 0)
+    if (read_transforms(transforms, reference, context->settings->limits.transforms, &enveloped, failure) != 0)
         return -1;
 
     digest_method = wd_xml_next_element(transforms);
@@ -287,11 +287,15 @@ static int read_signed_info(const xmlNode *signature, const wd_signature_context
     for (xmlNode *r = wd_xml_next_element(signature_method); r != NULL; r = wd_xml_next_element(r)) {
         if (!wd_xml_is(r, WD_NS_DSIG, "Reference"))
             return wd_fail(failure, WD_REASON_SIGNATURE_INVALID, "SignedInfo holds %.60s", element_name(r));
-        if (++count > MAX_REFERENCES)
-            return wd_fail(failure, WD_REASON_REFERENCE_INVALID, "SignedInfo has more than %d References", MAX_REFERENCES);
+        if (++count > (size_t)context->settings->limits.references)
+            return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "SignedInfo has more than %d References (limits.references)",
+                           context->settings->limits.references);
     }
     if (count == 0)
         return wd_fail(failure, WD_REASON_REFERENCE_INVALID, "SignedInfo has no Reference");
+    plan->references = calloc(count, sizeof *plan->references);
+    if (plan->references == NULL)
+        return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory reading SignedInfo");
 
     for (xmlNode *r = wd_xml_next_element(signature_method); r != NULL; r = wd_xml_next_element(r)) {
         if (read_reference(r, context, signature, plan, failure) != 0)
@@ -356,7 +360,7 @@ static int update_digest(void *context, const unsigned char *data, size_t length
 }
 
 static int check_reference_digest(const reference_plan *reference, size_t index, const wd_crypto *crypto,
-                                  EVP_MD_CTX *digest_context, wd_failure *failure)
+                                  EVP_MD_CTX *digest_context, size_t *budget, wd_failure *failure)
 {
     digest_stream stream = { digest_context, failure };
     unsigned char computed[EVP_MAX_MD_SIZE];
@@ -387,7 +391,7 @@ static int check_reference_digest(const reference_plan *reference, size_t index,
         goto done;
     }
     if (wd_c14n_subtree(reference->target, reference->excluded, reference->prefix_list, update_digest, &stream,
-                        WD_REASON_REFERENCE_INVALID, failure) != 0)
+                        budget, WD_REASON_REFERENCE_INVALID, failure) != 0)
         goto done;
     if (EVP_DigestFinal_ex(digest_context, computed, &computed_length) != 1) {
         wd_fail_internal(failure, WARDEN_E_INTERNAL, "digest finalisation failed");
@@ -415,6 +419,8 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     unsigned char *signature_value = NULL;
     size_t signature_value_length = 0;
     byte_buffer canonical = { NULL, 0, 0, failure };
+    unsigned char signed_info_digest[EVP_MAX_MD_SIZE];
+    unsigned int signed_info_digest_length = 0;
     EVP_MD_CTX *digest_context = NULL;
     xmlNode **covered = NULL;
     int result = -1;
@@ -440,12 +446,21 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
         goto done;
     if (wd_crypto_check_key(plan.algorithm, cert->key, context->settings->min_rsa_bits, failure) != 0)
         goto done;
+    /* Before anything is canonicalized or verified: the chain cache makes this cheap, and a
+    ** key nobody vouches for must not buy a public-key operation or a single digest. */
+    if (wd_trust_store_validate_signer(context->trust, cert, context->now, failure) != 0)
+        goto done;
 
     if (wd_c14n_subtree(plan.signed_info, NULL, plan.prefix_list, append_bytes, &canonical,
-                        WD_REASON_SIGNATURE_INVALID, failure) != 0)
+                        context->c14n_budget, WD_REASON_SIGNATURE_INVALID, failure) != 0)
         goto done;
     if (wd_crypto_verify(context->crypto, plan.algorithm, cert->key, canonical.data, canonical.length,
                          signature_value, signature_value_length, failure) != 0)
+        goto done;
+    /* ECDSA's (r, n-s) and a re-encoded SignatureValue verify too; SignedInfo is what the
+    ** signer vouched for, so that is what the replay cache remembers. */
+    if (wd_crypto_digest(context->crypto, WD_DIGEST_SHA256, canonical.data, canonical.length, signed_info_digest,
+                         &signed_info_digest_length, failure) != 0)
         goto done;
 
     digest_context = EVP_MD_CTX_new();
@@ -454,12 +469,10 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
         goto done;
     }
     for (size_t i = 0; i < plan.reference_count; i++) {
-        if (check_reference_digest(&plan.references[i], i, context->crypto, digest_context, failure) != 0)
+        if (check_reference_digest(&plan.references[i], i, context->crypto, digest_context, context->c14n_budget,
+                                   failure) != 0)
             goto done;
     }
-
-    if (wd_trust_store_validate(context->trust, cert, context->now, failure) != 0)
-        goto done;
 
     covered = malloc(plan.reference_count * sizeof *covered);
     if (covered == NULL) {
@@ -475,6 +488,8 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     out->token = token;
     out->signature_value = signature_value;
     out->signature_value_length = signature_value_length;
+    assert(signed_info_digest_length == sizeof out->signed_info_sha256);
+    memcpy(out->signed_info_sha256, signed_info_digest, sizeof out->signed_info_sha256);
     covered = NULL;
     cert = NULL;
     signature_value = NULL;
@@ -482,6 +497,7 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
 
 done:
     EVP_MD_CTX_free(digest_context);
+    free(plan.references);
     free(canonical.data);
     free(covered);
     free(signature_value);

@@ -1,6 +1,6 @@
 /*
 ** signature.h — verifying one ds:Signature of the wsse:Security header: SignedInfo,
-** exclusive c14n (libxml2's canonicalizer), each Reference's digest, the SignatureValue, and
+** exclusive c14n of the signed subtrees (c14n.c), each Reference's digest, the SignatureValue, and
 ** the key found through the SecurityTokenReference. It reports which elements the verified
 ** references point at (by node identity); deciding whether those are the parts that had to
 ** be signed is the caller's job (wssec.c).
@@ -24,8 +24,9 @@ typedef struct wd_signature_context {
     wd_trust_store    *trust;
     const wd_id_table *ids;
     xmlNode           *security;  /* the Security header; a direct reference must point at a BST inside it */
-    const wd_settings *settings;  /* allow_sha1, min_rsa_bits */
+    const wd_settings *settings;  /* allow_sha1, min_rsa_bits, limits.references/transforms */
     int64_t            now;       /* for chain validation */
+    size_t            *c14n_budget; /* canonicalization work left for this message (c14n.h); NULL: unbounded */
 } wd_signature_context;
 
 typedef struct wd_signature_result {
@@ -33,17 +34,24 @@ typedef struct wd_signature_result {
     size_t         covered_count;
     wd_cert       *cert;           /* the signing certificate, chain-validated; one reference owned */
     xmlNode       *token;          /* the BinarySecurityToken the key came from, or NULL */
-    unsigned char *signature_value; /* malloc'd decoded SignatureValue (for the replay cache) */
+    unsigned char *signature_value; /* malloc'd decoded SignatureValue */
     size_t         signature_value_length;
+    unsigned char  signed_info_sha256[32]; /* of the canonical SignedInfo that verified: what was
+                                           ** signed, whatever the signature's encoding (replay key) */
 } wd_signature_result;
 
 /* Verifies signature (a ds:Signature element). On success fills *out (clear it with
-** wd_signature_result_clear). Rejections:
+** wd_signature_result_clear). The work is ordered so that a rejection costs as little as it
+** can: structure and key reference first, then the signer's certificate chain (cached), then
+** the one public-key operation over SignedInfo, and only then the References' digests.
+** Rejections:
 **   reference-invalid  a URI that is not "#id" of this document, an id not in the table, no
-**                      Reference, more than 30, more than 5 transforms, a transform not
+**                      Reference, two References to one element, a transform not
 **                      allowed (exc-c14n, enveloped-signature), missing Transforms, the last
 **                      transform not exc-c14n, a ds:Object/Manifest, an STR that does not
 **                      resolve to a BinarySecurityToken in the Security header
+**   limit-exceeded     more References than limits.references, more transforms than
+**                      limits.transforms, canonicalization over the message's budget
 **   digest-mismatch    a Reference's DigestValue differs
 **   signature-invalid  the SignatureValue does not verify, missing/duplicate SignedInfo parts,
 **                      CanonicalizationMethod other than exc-c14n, HMACOutputLength present

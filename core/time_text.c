@@ -98,6 +98,8 @@ int wd_time_parse(const char *text, size_t length, int flags, int64_t *out)
             at++;
         if (at == first_digit)
             return -1; /* "12:00:00.Z" */
+        if ((flags & WD_TIME_MILLISECONDS) && at - first_digit > 3)
+            return -1;
     }
 
     if (at >= length)

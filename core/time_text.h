@@ -8,10 +8,12 @@
 #include <stdint.h>
 
 #define WD_TIME_REQUIRE_UTC 1 /* only the 'Z' suffix is accepted (BSP R3217) */
+#define WD_TIME_MILLISECONDS 2 /* at most three fraction digits (BSP R3220, R3229) */
 
 /* Parses "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)" (length bytes) into *out, Unix
 ** seconds (the fraction is dropped). A missing zone is refused: a time that means different
-** instants on different machines cannot be checked. With WD_TIME_REQUIRE_UTC only 'Z'.
+** instants on different machines cannot be checked. With WD_TIME_REQUIRE_UTC only 'Z'; with
+** WD_TIME_MILLISECONDS a fraction of more than three digits is refused.
 ** Field ranges are checked (month 1-12, day within the month, hour 0-23, leap second 60
 ** refused). Returns 0, or -1 when the text is not such a time. */
 int wd_time_parse(const char *text, size_t length, int flags, int64_t *out);

@@ -1,6 +1,7 @@
 /*
 ** timestamp.c — everything about wsu:Timestamp: its form as the Basic Security Profile
-** requires it (R3203, R3221, R3222, R3224, R3225/R3226, R3217/R3223) and whether it is fresh.
+** requires it (R3203, R3221, R3222, R3224, R3225/R3226, R3217/R3223, R3220/R3229) and
+** whether it is fresh.
 */
 #include "timestamp.h"
 
@@ -47,9 +48,12 @@ static int read_time(const xmlNode *element, const char *name, int64_t *out, wd_
             return wd_fail(failure, WD_REASON_TIMESTAMP_INVALID, "Timestamp %s holds more than text", name);
         return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory reading Timestamp %s", name);
     }
-    if (wd_time_parse(text, length, WD_TIME_REQUIRE_UTC, out) != 0) {
+    /* BSP R3220/R3229: milliseconds at most. A longer fraction is a form no conforming sender
+    ** emits; refusing it keeps us in step with verifiers that enforce the profile (WSS4J). */
+    if (wd_time_parse(text, length, WD_TIME_REQUIRE_UTC | WD_TIME_MILLISECONDS, out) != 0) {
         wd_fail(failure, WD_REASON_TIMESTAMP_INVALID,
-                "Timestamp %s \"%.40s\" is not a UTC xsd:dateTime ending in 'Z'", name, text);
+                "Timestamp %s \"%.40s\" is not a UTC xsd:dateTime ending in 'Z' with at most 3 fraction digits",
+                name, text);
         goto done;
     }
     result = 0;

@@ -1,11 +1,14 @@
 /*
 ** trust_store.c — owns the trust anchors (an X509_STORE), the known sender certificates and
-** their look-ups (SKI, SHA-1 thumbprint, issuer + serial), chain validation, and the two
-** caches keyed by a certificate's SHA-256: parsed certificates and successful verdicts.
+** their look-ups (SKI, SHA-1 thumbprint, issuer + serial), the CRLs, chain validation with
+** revocation checks (OpenSSL's, never our own), the signer rules (end entity, key usages,
+** trust.eku), and the two caches keyed by a certificate's SHA-256: parsed certificates and
+** successful verdicts.
 **
-** Anchors and known certificates are added while the engine is being built and are read-only
-** afterwards, so the look-ups take no lock. The caches change on the hot path; one mutex
-** guards both, held only for a few slot comparisons (never during parsing or chain building).
+** Anchors, known certificates, CRLs and purposes are added while the engine is being built
+** and are read-only afterwards, so the look-ups take no lock. The caches change on the hot
+** path; one mutex guards both, held only for a few slot comparisons (never during parsing or
+** chain building).
 */
 #include "trust_store.h"
 
@@ -17,6 +20,7 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +65,10 @@ struct wd_trust_store {
     known_cert     *known;
     size_t          known_count, known_capacity;
     size_t          anchor_count;
+    STACK_OF(X509_CRL) *crls;     /* also in anchors, where OpenSSL finds them; kept here for
+                                  ** the verdict cache, which must not outlive a CRL */
+    ASN1_OBJECT   **purposes;     /* trust.eku: a signer needs one of them; owned */
+    size_t          purpose_count;
     EVP_MD         *sha256;
 
     pthread_mutex_t cache_lock;   /* guards everything below */
@@ -73,6 +81,17 @@ static void set_message(char *message, size_t capacity, const char *format, cons
 {
     if (message != NULL && capacity > 0)
         snprintf(message, capacity, format, path, why);
+}
+
+static void say(char *message, size_t capacity, const char *format, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *message, size_t capacity, const char *format, ...)
+{
+    va_list args;
+    if (message == NULL || capacity == 0)
+        return;
+    va_start(args, format);
+    vsnprintf(message, capacity, format, args);
+    va_end(args);
 }
 
 /* ----- store life cycle ----- */
@@ -89,8 +108,9 @@ int wd_trust_store_new(wd_trust_store **out)
     }
     store->anchors = X509_STORE_new();
     store->untrusted = sk_X509_new_null();
+    store->crls = sk_X509_CRL_new_null();
     store->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-    if (store->anchors == NULL || store->untrusted == NULL || store->sha256 == NULL) {
+    if (store->anchors == NULL || store->untrusted == NULL || store->crls == NULL || store->sha256 == NULL) {
         ERR_clear_error();
         wd_trust_store_free(store);
         return WARDEN_E_NOMEM;
@@ -105,6 +125,10 @@ void wd_trust_store_free(wd_trust_store *store)
         return;
     X509_STORE_free(store->anchors);
     sk_X509_pop_free(store->untrusted, X509_free);
+    sk_X509_CRL_pop_free(store->crls, X509_CRL_free);
+    for (size_t i = 0; i < store->purpose_count; i++)
+        ASN1_OBJECT_free(store->purposes[i]);
+    free(store->purposes);
     for (size_t i = 0; i < store->known_count; i++) {
         wd_cert_unref(store->known[i].cert);
         free(store->known[i].issuer_key);
@@ -126,6 +150,11 @@ size_t wd_trust_store_anchor_count(const wd_trust_store *store)
 size_t wd_trust_store_known_count(const wd_trust_store *store)
 {
     return store != NULL ? store->known_count : 0;
+}
+
+size_t wd_trust_store_crl_count(const wd_trust_store *store)
+{
+    return store != NULL ? (size_t)sk_X509_CRL_num(store->crls) : 0;
 }
 
 /* ----- PEM files ----- */
@@ -537,6 +566,234 @@ int wd_trust_store_add_known(wd_trust_store *store, const char *pem_path, char *
     return result;
 }
 
+/* ----- CRLs ----- */
+
+/* Every CRL of a file: the "X509 CRL" blocks of a PEM file, or one DER CRL. *out owned by the
+** caller. */
+static int load_crls(const char *path, STACK_OF(X509_CRL) **out, char *message, size_t capacity)
+{
+    int result;
+    unsigned char *data = NULL;
+    size_t length = 0;
+    BIO *bio = NULL;
+    STACK_OF(X509_CRL) *crls = NULL;
+    X509_CRL *crl = NULL;
+
+    *out = NULL;
+    result = read_file(path, &data, &length, message, capacity);
+    if (result != WARDEN_OK)
+        return result;
+    result = WARDEN_E_NOMEM;
+    crls = sk_X509_CRL_new_null();
+    if (crls == NULL) {
+        set_message(message, capacity, "%s: %s", path, "out of memory");
+        goto done;
+    }
+    ERR_clear_error();
+    if (length > 0 && data[0] == 0x30) {
+        /* DER: one CRL (an ASN.1 SEQUENCE) filling the whole file */
+        const unsigned char *cursor = data;
+        crl = d2i_X509_CRL(NULL, &cursor, (long)length);
+        if (crl == NULL || cursor != data + length) {
+            set_message(message, capacity, "%s: %s", path, "not a valid DER or PEM CRL");
+            result = WARDEN_E_CONFIG;
+            goto done;
+        }
+        if (sk_X509_CRL_push(crls, crl) <= 0) {
+            set_message(message, capacity, "%s: %s", path, "out of memory");
+            goto done;
+        }
+        crl = NULL;
+    } else {
+        bio = BIO_new_mem_buf(data, (int)length);
+        if (bio == NULL) {
+            set_message(message, capacity, "%s: %s", path, "out of memory");
+            goto done;
+        }
+        for (;;) {
+            crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
+            if (crl == NULL) {
+                unsigned long error = ERR_peek_last_error();
+                if (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE)
+                    break; /* no further block: the normal end */
+                char why[160];
+                ERR_error_string_n(error, why, sizeof why);
+                set_message(message, capacity, "%s: not a valid PEM CRL (%s)", path, why);
+                result = WARDEN_E_CONFIG;
+                goto done;
+            }
+            if (sk_X509_CRL_push(crls, crl) <= 0) {
+                set_message(message, capacity, "%s: %s", path, "out of memory");
+                goto done;
+            }
+            crl = NULL;
+        }
+    }
+    if (sk_X509_CRL_num(crls) == 0) {
+        set_message(message, capacity, "%s: %s", path, "no CRL in it (PEM \"X509 CRL\" blocks or one DER CRL)");
+        result = WARDEN_E_CONFIG;
+        goto done;
+    }
+    *out = crls;
+    crls = NULL;
+    result = WARDEN_OK;
+done:
+    ERR_clear_error();
+    X509_CRL_free(crl);
+    sk_X509_CRL_pop_free(crls, X509_CRL_free);
+    BIO_free(bio);
+    free(data);
+    return result;
+}
+
+/* A DN in RFC 2253 form ("CN=Test Root CA,O=Example"), for messages; "" when it cannot be
+** printed. */
+static void name_text(const X509_NAME *name, char *out, size_t size)
+{
+    BIO *bio = BIO_new(BIO_s_mem());
+    int length = 0;
+    if (bio != NULL && name != NULL && X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253) >= 0)
+        length = BIO_read(bio, out, (int)size - 1);
+    out[length > 0 ? length : 0] = '\0';
+    BIO_free(bio);
+    ERR_clear_error();
+}
+
+/* 1 when issuer's subject is the CRL's issuer and its key verifies the CRL, 0 when it is the
+** issuer by name only, -1 when it is another certificate. */
+static int crl_signed_by(X509_CRL *crl, X509 *issuer)
+{
+    if (issuer == NULL || X509_NAME_cmp(X509_get_subject_name(issuer), X509_CRL_get_issuer(crl)) != 0)
+        return -1;
+    EVP_PKEY *key = X509_get0_pubkey(issuer);
+    return key != NULL && X509_CRL_verify(crl, key) == 1 ? 1 : 0;
+}
+
+/* A CRL whose issuer is among the anchors or known certificates must verify with one of them:
+** a damaged or forged CRL file is a configuration error, refused like any bad file (a reload
+** keeps the material that serves). A CRL of a CA that none of them is never consulted by chain
+** validation, and is accepted. OpenSSL checks the signature again when it uses the CRL. */
+static int check_crl_signature(wd_trust_store *store, X509_CRL *crl, const char *path, char *message,
+                               size_t capacity)
+{
+    bool named = false;
+    STACK_OF(X509_OBJECT) *objects = X509_STORE_get0_objects(store->anchors);
+    for (int i = 0; i < sk_X509_OBJECT_num(objects); i++) {
+        int verdict = crl_signed_by(crl, X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objects, i)));
+        if (verdict == 1)
+            return WARDEN_OK;
+        named = named || verdict == 0;
+    }
+    for (int i = 0; i < sk_X509_num(store->untrusted); i++) {
+        int verdict = crl_signed_by(crl, sk_X509_value(store->untrusted, i));
+        if (verdict == 1)
+            return WARDEN_OK;
+        named = named || verdict == 0;
+    }
+    ERR_clear_error();
+    if (!named)
+        return WARDEN_OK;
+    char issuer[200];
+    name_text(X509_CRL_get_issuer(crl), issuer, sizeof issuer);
+    say(message, capacity, "%s: the CRL of %s does not verify with its issuer's key", path, issuer);
+    return WARDEN_E_CONFIG;
+}
+
+int wd_trust_store_add_crls(wd_trust_store *store, const char *path, char *message, size_t capacity)
+{
+    STACK_OF(X509_CRL) *crls = NULL;
+    int result = load_crls(path, &crls, message, capacity);
+    if (result != WARDEN_OK)
+        return result;
+    /* A file is taken whole or not at all: every CRL is checked before any is added. */
+    for (int i = 0; i < sk_X509_CRL_num(crls) && result == WARDEN_OK; i++)
+        result = check_crl_signature(store, sk_X509_CRL_value(crls, i), path, message, capacity);
+    for (int i = 0; i < sk_X509_CRL_num(crls) && result == WARDEN_OK; i++) {
+        X509_CRL *crl = sk_X509_CRL_value(crls, i);
+        if (X509_STORE_add_crl(store->anchors, crl) != 1 || X509_CRL_up_ref(crl) != 1) {
+            set_message(message, capacity, "%s: %s", path, "cannot add a CRL to the trust store");
+            result = WARDEN_E_NOMEM;
+            break;
+        }
+        if (sk_X509_CRL_push(store->crls, crl) <= 0) {
+            X509_CRL_free(crl);
+            set_message(message, capacity, "%s: %s", path, "out of memory");
+            result = WARDEN_E_NOMEM;
+        }
+    }
+    /* A cached success may not hold under a CRL; see add_anchors. */
+    clear_verdicts(store);
+    ERR_clear_error();
+    sk_X509_CRL_pop_free(crls, X509_CRL_free);
+    return result;
+}
+
+/* ----- signer purposes (trust.eku) ----- */
+
+static const struct { const char *name; int nid; } purpose_names[] = {
+    { "clientAuth", NID_client_auth },   { "serverAuth", NID_server_auth },
+    { "emailProtection", NID_email_protect }, { "codeSigning", NID_code_sign },
+    { "timeStamping", NID_time_stamp },  { "OCSPSigning", NID_OCSP_sign },
+    { "anyExtendedKeyUsage", NID_anyExtendedKeyUsage },
+};
+
+/* A dotted OID ("1.3.6.1.5.5.7.3.2") or one of the names above, case-insensitively. */
+static ASN1_OBJECT *purpose_from_text(const char *text)
+{
+    for (size_t i = 0; i < sizeof purpose_names / sizeof purpose_names[0]; i++)
+        if (strcasecmp(text, purpose_names[i].name) == 0)
+            return OBJ_dup(OBJ_nid2obj(purpose_names[i].nid));
+    /* arcs of digits joined by single dots, at least two, the first 0, 1 or 2 */
+    size_t length = strlen(text), arcs = 0;
+    if (length == 0 || length > 200 || text[0] < '0' || text[0] > '2' || text[1] != '.')
+        return NULL;
+    for (const char *arc = text; *arc != '\0'; arcs++) {
+        size_t digits = strspn(arc, "0123456789");
+        if (digits == 0 || (arc[digits] != '.' && arc[digits] != '\0') || (arc[digits] == '.' && arc[digits + 1] == '\0'))
+            return NULL;
+        arc += digits + (arc[digits] == '.');
+    }
+    if (arcs < 2)
+        return NULL;
+    ASN1_OBJECT *object = OBJ_txt2obj(text, 1);
+    ERR_clear_error();
+    return object;
+}
+
+int wd_trust_store_require_eku(wd_trust_store *store, const char *const *names, size_t count, char *message,
+                               size_t capacity)
+{
+    ASN1_OBJECT **purposes = count > 0 ? calloc(count, sizeof *purposes) : NULL;
+    int result = WARDEN_OK;
+
+    if (count > 0 && purposes == NULL) {
+        say(message, capacity, "trust.eku: out of memory");
+        return WARDEN_E_NOMEM;
+    }
+    for (size_t i = 0; i < count && result == WARDEN_OK; i++) {
+        purposes[i] = purpose_from_text(names[i]);
+        if (purposes[i] == NULL) {
+            say(message, capacity,
+                "trust.eku[%zu]: unknown purpose \"%.60s\" (a dotted OID, or clientAuth, serverAuth, "
+                "emailProtection, codeSigning, timeStamping, OCSPSigning, anyExtendedKeyUsage)",
+                i + 1, names[i]);
+            result = WARDEN_E_CONFIG;
+        }
+    }
+    if (result != WARDEN_OK) {
+        for (size_t i = 0; i < count; i++)
+            ASN1_OBJECT_free(purposes[i]);
+        free(purposes);
+        return result;
+    }
+    for (size_t i = 0; i < store->purpose_count; i++)
+        ASN1_OBJECT_free(store->purposes[i]);
+    free(store->purposes);
+    store->purposes = purposes;
+    store->purpose_count = count;
+    return WARDEN_OK;
+}
+
 wd_cert *wd_trust_store_find_ski(wd_trust_store *store, const unsigned char *ski, size_t length)
 {
     if (store == NULL || ski == NULL || length == 0)
@@ -792,6 +1049,77 @@ static int chain_window(STACK_OF(X509) *chain, int64_t *valid_from, int64_t *val
     return 0;
 }
 
+/* Narrows [*from, *until] to the time in which every CRL that may speak for a member of the
+** chain is current: OpenSSL refuses a CRL before its lastUpdate and from its nextUpdate on.
+** Every CRL by the issuer of a member counts, even one OpenSSL passed over for a newer one:
+** at worst a verdict is cached for less time. Returns 0, or -1 when a time is unreadable. */
+static int crl_window(const wd_trust_store *store, STACK_OF(X509) *chain, int64_t *from, int64_t *until)
+{
+    for (int i = 0; i < sk_X509_CRL_num(store->crls); i++) {
+        X509_CRL *crl = sk_X509_CRL_value(store->crls, i);
+        bool applies = false;
+        for (int j = 0; j < sk_X509_num(chain) && !applies; j++)
+            applies = X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_issuer_name(sk_X509_value(chain, j))) == 0;
+        if (!applies)
+            continue;
+        int64_t last_update, next_update;
+        if (time_to_unix(X509_CRL_get0_lastUpdate(crl), &last_update) != 0)
+            return -1;
+        if (last_update > *from)
+            *from = last_update;
+        if (X509_CRL_get0_nextUpdate(crl) == NULL)
+            continue; /* OpenSSL takes a CRL without nextUpdate as current for ever */
+        if (time_to_unix(X509_CRL_get0_nextUpdate(crl), &next_update) != 0)
+            return -1;
+        if (next_update - 1 < *until)
+            *until = next_update - 1;
+    }
+    return 0;
+}
+
+/* Verification errors that mean "the revocation status cannot be established". */
+static bool is_crl_error(int error)
+{
+    switch (error) {
+    case X509_V_ERR_UNABLE_TO_GET_CRL:
+    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+    case X509_V_ERR_CRL_NOT_YET_VALID:
+    case X509_V_ERR_CRL_HAS_EXPIRED:
+    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* OpenSSL's CRL_CHECK_ALL asks for the revocation status of every member of the chain, the
+** trust anchor included. But an anchor is trusted because the configuration says so, not
+** because of a path (RFC 5280 leaves it out of path validation): a self-signed one has no
+** issuer that could revoke it (a root CA, a partner's pinned certificate), and for one that
+** is not self-signed OpenSSL cannot verify its issuer's CRL, the issuer being outside the
+** chain. So for the anchor alone an unknown status is waived; it is revoked by removing it
+** from trust. A CRL that does list the anchor still rejects it, and every certificate an anchor
+** issued still needs a current CRL. The chain's top is the anchor: revocation is checked only
+** once the chain is trusted. */
+static int waive_anchor_revocation_status(int ok, X509_STORE_CTX *context)
+{
+    if (ok || !is_crl_error(X509_STORE_CTX_get_error(context)))
+        return ok;
+    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(context);
+    int depth = X509_STORE_CTX_get_error_depth(context);
+    if (chain == NULL || depth != sk_X509_num(chain) - 1)
+        return ok;
+    X509_STORE_CTX_set_error(context, X509_V_OK);
+    return 1;
+}
+
 int wd_trust_store_validate(wd_trust_store *store, wd_cert *cert, int64_t now, wd_failure *failure)
 {
     int result = -1;
@@ -815,10 +1143,19 @@ int wd_trust_store_validate(wd_trust_store *store, wd_cert *cert, int64_t now, w
     /* A configured anchor is trusted as it is, even an intermediate CA that is not
     ** self-signed; certificates that are only "known" never act as anchors. */
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
+    /* With CRLs configured, every member of the chain below the anchor needs a current CRL of
+    ** its issuer that does not list it; no such CRL fails the chain (fail closed). See
+    ** waive_anchor_revocation_status for the anchor. */
+    if (sk_X509_CRL_num(store->crls) > 0) {
+        X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+        X509_STORE_CTX_set_verify_cb(context, waive_anchor_revocation_status);
+    }
     X509_STORE_CTX_set_purpose(context, X509_PURPOSE_ANY);
 
     if (X509_verify_cert(context) == 1) {
-        if (chain_window(X509_STORE_CTX_get0_chain(context), &valid_from, &valid_until) == 0
+        STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(context);
+        if (chain_window(chain, &valid_from, &valid_until) == 0
+            && crl_window(store, chain, &valid_from, &valid_until) == 0
             && now >= valid_from && now <= valid_until)
             verdict_remember(store, cert->sha256, valid_from, valid_until);
         result = 0;
@@ -827,14 +1164,36 @@ int wd_trust_store_validate(wd_trust_store *store, wd_cert *cert, int64_t now, w
 
     error = X509_STORE_CTX_get_error(context);
     depth = X509_STORE_CTX_get_error_depth(context);
-    if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID)
+    if (error == X509_V_ERR_CERT_REVOKED || is_crl_error(error)) {
+        /* Below the signer, name the member the verdict is about. */
+        char member[160] = "";
+        X509 *current = X509_STORE_CTX_get_current_cert(context);
+        if (depth > 0 && current != NULL)
+            name_text(X509_get_subject_name(current), member, sizeof member);
+        if (error == X509_V_ERR_CERT_REVOKED && depth == 0)
+            result = wd_fail(failure, WD_REASON_CERT_REVOKED, "%.100s: revoked by a CRL of its issuer", cert->subject);
+        else if (error == X509_V_ERR_CERT_REVOKED)
+            result = wd_fail(failure, WD_REASON_CERT_REVOKED, "%.100s: the CA %.100s above it is revoked by a CRL (chain depth %d)",
+                             cert->subject, member, depth);
+        else
+            result = wd_fail(failure, WD_REASON_CERT_UNTRUSTED, "%.80s: revocation status unknown: %s%s%.80s (chain depth %d)",
+                             cert->subject, X509_verify_cert_error_string(error), member[0] ? " for " : "", member, depth);
+    } else if (error == X509_V_ERR_CERT_HAS_EXPIRED || error == X509_V_ERR_CERT_NOT_YET_VALID) {
         result = wd_fail(failure, WD_REASON_CERT_EXPIRED, "%s: %s (chain depth %d)", cert->subject,
                          X509_verify_cert_error_string(error), depth);
-    else
+    } else {
         result = wd_fail(failure, WD_REASON_CERT_UNTRUSTED, "%s: %s (chain depth %d)", cert->subject,
                          X509_verify_cert_error_string(error), depth);
+    }
 done:
     ERR_clear_error();
     X509_STORE_CTX_free(context);
     return result;
+}
+
+int wd_trust_store_validate_signer(wd_trust_store *store, wd_cert *cert, int64_t now, wd_failure *failure)
+{
+    if (wd_trust_store_validate(store, cert, now, failure) != 0)
+        return -1;
+    return wd_cert_check_signer(cert, store->purposes, store->purpose_count, failure);
 }

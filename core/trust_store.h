@@ -18,7 +18,7 @@ typedef struct wd_trust_store wd_trust_store;
 ** WARDEN_E_NOMEM. */
 int wd_trust_store_new(wd_trust_store **out);
 
-/* Setup (add_anchors, add_known) happens before the store is shared: it must not overlap
+/* Setup (add_anchors, add_known, add_crls, require_eku) happens before the store is shared: it must not overlap
 ** with validation or look-ups from other threads.
 **
 ** Adds every certificate of a PEM file as a trust anchor. Returns WARDEN_OK, WARDEN_E_IO
@@ -31,6 +31,24 @@ int wd_trust_store_add_anchors(wd_trust_store *store, const char *pem_path, char
 int wd_trust_store_add_known(wd_trust_store *store, const char *pem_path, char *message,
                              size_t capacity);
 
+/* Adds every CRL of a file (PEM "X509 CRL" blocks, or one DER CRL) after the anchors and
+** known certificates are in. From then on chain validation checks revocation of every
+** member of a chain with OpenSSL (X509_V_FLAG_CRL_CHECK_ALL), and fails closed: a member
+** whose issuer has no CRL here, or whose CRL has expired (nextUpdate passed) or is not yet
+** valid, makes the chain cert-untrusted ("revocation status unknown"). The anchor itself
+** needs no CRL (it is revoked by removing it from trust), though a CRL listing it rejects it. A CRL
+** whose issuer is an anchor or known certificate must verify with its key, else the file is
+** refused (WARDEN_E_CONFIG); a file is checked whole before any of it is added. Returns
+** WARDEN_OK, WARDEN_E_IO, WARDEN_E_CONFIG (not a CRL, bad signature), WARDEN_E_NOMEM. */
+int wd_trust_store_add_crls(wd_trust_store *store, const char *path, char *message, size_t capacity);
+
+/* The purposes (trust.eku) a signer's extendedKeyUsage must name one of: dotted OIDs, or
+** clientAuth, serverAuth, emailProtection, codeSigning, timeStamping, OCSPSigning,
+** anyExtendedKeyUsage (case-insensitive). Replaces earlier ones; count 0 clears them.
+** Returns WARDEN_OK, WARDEN_E_CONFIG (an unknown name; message says which), WARDEN_E_NOMEM. */
+int wd_trust_store_require_eku(wd_trust_store *store, const char *const *names, size_t count, char *message,
+                               size_t capacity);
+
 /* Parses a DER certificate through the cache keyed by its SHA-256: the same bytes give the
 ** same shared wd_cert. *out holds one reference for the caller. Thread-safe. */
 int wd_trust_store_parse(wd_trust_store *store, const unsigned char *der, size_t length,
@@ -38,11 +56,20 @@ int wd_trust_store_parse(wd_trust_store *store, const unsigned char *der, size_t
 
 /* Validates cert's chain to a trust anchor at time now (intermediates may come from the
 ** known certificates). Rejections: cert-expired (cert or a chain member outside its validity
-** at now), cert-untrusted (no path to an anchor, or any other chain error; the detail holds
-** OpenSSL's reason). A verdict is cached by the certificate's SHA-256 together with the
-** time window in which it holds, so repeated senders do not pay for chain building.
+** at now), cert-revoked (cert or a chain member listed in a CRL), cert-untrusted (no path to
+** an anchor, revocation status unknown, or any other chain error; the detail holds OpenSSL's
+** reason). A verdict is cached by the certificate's SHA-256 together with the time window in
+** which it holds (the chain's validity, narrowed to the lastUpdate..nextUpdate of the CRLs of
+** its issuers), so repeated senders do not pay for chain building.
 ** Thread-safe. */
 int wd_trust_store_validate(wd_trust_store *store, wd_cert *cert, int64_t now, wd_failure *failure);
+
+/* wd_trust_store_validate, then the rules for a certificate whose key made a signature
+** (wd_cert_check_signer with the store's trust.eku purposes): cert-usage when it is a CA,
+** when its keyUsage allows neither digitalSignature nor nonRepudiation, or when trust.eku is
+** set and its extendedKeyUsage names none of them. Certificates that only appear in a message
+** (an unused BinarySecurityToken) take wd_trust_store_validate alone. Thread-safe. */
+int wd_trust_store_validate_signer(wd_trust_store *store, wd_cert *cert, int64_t now, wd_failure *failure);
 
 /* Known-certificate look-ups. Return a new reference (caller unrefs) or NULL. */
 wd_cert *wd_trust_store_find_ski(wd_trust_store *store, const unsigned char *ski, size_t length);
@@ -53,9 +80,10 @@ wd_cert *wd_trust_store_find_thumbprint(wd_trust_store *store, const unsigned ch
 wd_cert *wd_trust_store_find_issuer_serial(wd_trust_store *store, const char *issuer,
                                            const char *serial_decimal);
 
-/* Number of trust anchors, known certificates. */
+/* Number of trust anchors, known certificates, CRLs. */
 size_t wd_trust_store_anchor_count(const wd_trust_store *store);
 size_t wd_trust_store_known_count(const wd_trust_store *store);
+size_t wd_trust_store_crl_count(const wd_trust_store *store);
 
 void wd_trust_store_free(wd_trust_store *store);
 

@@ -198,11 +198,6 @@ int wd_username_token_read(xmlNode *element, wd_username_token *out, wd_failure 
         wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "UsernameToken has no Password");
         goto done;
     }
-    if (out->password_type == WD_PASSWORD_DIGEST && (nonce_count == 0 || created_count == 0)) {
-        wd_fail(failure, WD_REASON_PASSWORD_INVALID, "UsernameToken PasswordDigest without %s",
-                nonce_count == 0 ? "Nonce" : "Created");
-        goto done;
-    }
     result = 0;
 
 done:
@@ -282,6 +277,23 @@ done:
     return result;
 }
 
+/* Without Nonce and Created a token is the same bytes every time: captured once, it is good
+** until the password changes. Checked before the password, so that such a token tells nothing
+** about it either. */
+static int check_replay_protection(const wd_username_token *token, const wd_settings *settings,
+                                   wd_failure *failure)
+{
+    if (!settings->require_nonce)
+        return 0;
+    if (!token->has_created)
+        return wd_fail(failure, WD_REASON_TIMESTAMP_MISSING,
+                       "UsernameToken has no Created (required by username.require_nonce)");
+    if (token->nonce == NULL)
+        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED,
+                       "UsernameToken has no Nonce (required by username.require_nonce)");
+    return 0;
+}
+
 static int check_created(const wd_username_token *token, int64_t now, const wd_settings *settings,
                          wd_failure *failure)
 {
@@ -303,6 +315,8 @@ int wd_username_token_verify(const wd_username_token *token, const wd_credential
         return wd_fail_internal(failure, WARDEN_E_INTERNAL, "wd_username_token_verify: missing argument");
     wd_users_printable_name(token->username, token->username_length, shown);
 
+    if (check_replay_protection(token, settings, failure) != 0)
+        goto done;
     if (wd_credentials_lookup(credentials, token->username, token->username_length, password, &password_length,
                               failure) != 0)
         goto done;

@@ -33,16 +33,19 @@ typedef struct wd_username_token {
 
 /* Reads a wsse:UsernameToken. Rejections: token-unsupported (no Username, a Password Type
 ** that is neither PasswordText nor PasswordDigest, no Password, a Nonce EncodingType other
-** than Base64Binary, more than one Username/Password/Nonce/Created), password-invalid
-** (PasswordDigest without Nonce and Created), timestamp-invalid (Created not an
-** xsd:dateTime with zone), malformed (username text with comments or elements). A missing
-** Password Type means PasswordText (WSS 1.1). On failure *out is left cleared. */
+** than Base64Binary, an empty Nonce, more than one Username/Password/Nonce/Created),
+** timestamp-invalid (Created not an xsd:dateTime with zone), malformed (username text with
+** comments or elements). A missing Password Type means PasswordText (WSS 1.1). Whether
+** Nonce and Created had to be there is wd_username_token_verify's question. On failure *out
+** is left cleared. */
 int wd_username_token_read(xmlNode *element, wd_username_token *out, wd_failure *failure);
 
-/* Checks the password against credentials and Created against the clock:
-** user-unknown, password-invalid (compared in constant time; digest = Base64(SHA-1(nonce ‖
-** created ‖ password))), timestamp-expired / timestamp-future (Created older than ttl or
-** ahead by more than future_ttl). */
+/* Checks, in this order: Nonce and Created present when settings->require_nonce
+** (timestamp-missing without Created, then token-unsupported without Nonce); the password
+** against credentials: user-unknown, password-invalid (compared in constant time; digest =
+** Base64(SHA-1(nonce ‖ created ‖ password)); a PasswordDigest without Nonce or Created);
+** Created against the clock: timestamp-expired / timestamp-future (older than ttl or ahead by
+** more than future_ttl). */
 int wd_username_token_verify(const wd_username_token *token, const wd_credentials *credentials,
                              int64_t now, const wd_settings *settings, wd_failure *failure);
 

@@ -178,6 +178,7 @@ int wd_verifier_receive(wd_verifier *verifier, const void *bytes, size_t length,
     wd_wssec_context context = {
         .settings = &verifier->settings, .crypto = &verifier->crypto, .trust = verifier->trust,
         .credentials = &verifier->credentials, .replay = verifier->replay, .now = now,
+        .message_bytes = length,
     };
     if (wd_wssec_process(&context, &envelope, ids, message, failure) != 0)
         goto done;

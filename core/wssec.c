@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "c14n.h"
 #include "namespaces.h"
 #include "signature.h"
 #include "timestamp.h"
@@ -24,7 +25,7 @@
 #include "xml_text.h"
 
 #define MAX_BINARY_TOKENS 16
-#define MAX_PART_NAMES (WD_WSSEC_MAX_SIGNATURES * 30)
+#define MAX_PART_NAMES 128 /* distinct names of signed parts reported */
 
 typedef struct binary_token {
     xmlNode *element;
@@ -40,9 +41,9 @@ typedef struct header_state {
     bool                    has_username_token;
     binary_token            binary_tokens[MAX_BINARY_TOKENS];
     size_t                  binary_token_count;
-    xmlNode                *signatures[WD_WSSEC_MAX_SIGNATURES];
+    xmlNode                *signatures[WD_WSSEC_MAX_CHILDREN];
     size_t                  signature_count;
-    wd_signature_result     results[WD_WSSEC_MAX_SIGNATURES];
+    wd_signature_result     results[WD_WSSEC_MAX_CHILDREN];
     size_t                  result_count;
 } header_state;
 
@@ -89,8 +90,10 @@ static int read_child(header_state *state, xmlNode *child, wd_failure *failure)
         return wd_trust_store_validate(context->trust, token->cert, context->now, failure);
     }
     if (wd_xml_is(child, WD_NS_DSIG, "Signature")) {
-        if (state->signature_count == WD_WSSEC_MAX_SIGNATURES)
-            return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d signatures", WD_WSSEC_MAX_SIGNATURES);
+        if (state->signature_count >= (size_t)context->settings->limits.signatures ||
+            state->signature_count == WD_WSSEC_MAX_CHILDREN)
+            return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d signatures (limits.signatures)",
+                           context->settings->limits.signatures);
         state->signatures[state->signature_count++] = child;
         return 0;
     }
@@ -305,10 +308,19 @@ static int apply_replay_cache(const header_state *state, wd_failure *failure)
                      until, failure) != 0)
             return -1;
     }
+    /* A signature is remembered by what it vouches for and who vouched: the digest of the
+    ** canonical SignedInfo and the signer's certificate. Its bytes would not do: an ECDSA
+    ** (r, s) verifies as (r, n-s) too, and an attacker can make that twin of a captured
+    ** message. The same content signed again by the same signer is the same message, even
+    ** with a randomized scheme (RSA-PSS): clients make each message unique through its
+    ** Timestamp (or a signed MessageID), not through the signature. */
     for (size_t r = 0; r < state->result_count; r++) {
         const wd_signature_result *result = &state->results[r];
-        if (remember(context, "signature", result->signature_value, result->signature_value_length,
-                     replay_horizon(state, settings, context->now), failure) != 0)
+        unsigned char key[sizeof result->signed_info_sha256 + sizeof result->cert->sha256];
+        memcpy(key, result->signed_info_sha256, sizeof result->signed_info_sha256);
+        memcpy(key + sizeof result->signed_info_sha256, result->cert->sha256, sizeof result->cert->sha256);
+        if (remember(context, "signature", key, sizeof key, replay_horizon(state, settings, context->now),
+                     failure) != 0)
             return -1;
     }
     return 0;
@@ -349,9 +361,13 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
             goto done;
     }
 
+    /* One canonicalization budget for every signature of the message, so that nested or
+    ** repeated References cannot multiply the cost of a large message. */
+    size_t c14n_budget = WD_C14N_BUDGET(context->message_bytes);
     wd_signature_context signature_context = {
         .crypto = context->crypto, .trust = context->trust, .ids = ids,
         .security = envelope->security, .settings = settings, .now = context->now,
+        .c14n_budget = &c14n_budget,
     };
     const wd_signature_result *body_signature = NULL;
     for (size_t i = 0; i < state.signature_count; i++) {
@@ -381,6 +397,14 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
         for (size_t i = 0; i < settings->require_signed_count; i++)
             if (check_required_part(&state, settings->require_signed[i], failure) != 0)
                 goto done;
+        /* Whatever require.signed says: a UsernameToken no signature covers could have been
+        ** added (or swapped) by anyone on the path, and policies would see his username beside
+        ** the real signer's certificate. */
+        if (state.has_username_token && !is_covered(&state, state.username_token.node)) {
+            wd_fail(failure, WD_REASON_UNSIGNED_PART,
+                    "the UsernameToken of a signed message is not covered by the signature");
+            goto done;
+        }
     }
     if (apply_replay_cache(&state, failure) != 0)
         goto done;

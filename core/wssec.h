@@ -2,7 +2,9 @@
 ** wssec.h — processing the wsse:Security header addressed to us: every child in document
 ** order (Timestamp, UsernameToken, BinarySecurityToken, Signature), then the requirements
 ** of the configuration (a token, a Timestamp, the parts a signature must cover, decided by
-** node identity), then replay detection. Fills the message's security properties.
+** node identity; in a signed message the UsernameToken as well), then replay detection
+** (nonces; signatures by canonical SignedInfo and signer). Fills the message's security
+** properties.
 */
 #ifndef WD_WSSEC_H
 #define WD_WSSEC_H
@@ -26,12 +28,12 @@ typedef struct wd_wssec_context {
     const wd_credentials *credentials;
     wd_replay_cache      *replay;
     int64_t               now;
+    size_t                message_bytes; /* the received message's size, for the c14n budget */
 } wd_wssec_context;
 
-/* Most children of one Security header; more is limit-exceeded. */
+/* Most children of one Security header; more is limit-exceeded. It also bounds
+** limits.signatures, the most ds:Signature elements in one Security header. */
 #define WD_WSSEC_MAX_CHILDREN 64
-/* Most ds:Signature elements in one Security header. */
-#define WD_WSSEC_MAX_SIGNATURES 4
 
 /* Runs security processing on a read envelope whose IDs are in ids, and fills message's
 ** protection level, username, timestamp, tokens and signed parts. Returns 0 when every check

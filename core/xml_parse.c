@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "../include/warden.h"
+#include "xml_encoding.h"
 
 /* Why a SAX hook stopped the parser; the first cause recorded is the one reported. */
 typedef enum stop_cause {
@@ -346,6 +347,10 @@ int wd_xml_parse(const void *bytes, size_t length, const wd_limits *limits, xmlD
         return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED,
                        "limits.message_bytes (%zu) exceeded: message has %zu bytes",
                        state.limits.message_bytes, length);
+    /* libxml2 would settle a byte-order mark that disagrees with the declared encoding
+    ** silently, one way or the other; the bytes are checked before it sees them. */
+    if (wd_xml_check_encoding(bytes, length, failure) != 0)
+        return -1;
 
     xmlInitParser();
     saved_structured = xmlStructuredError;

@@ -17,8 +17,9 @@
 void wd_xml_initialise(void);
 
 /* Parses bytes into *out (owned by the caller: xmlFreeDoc). Rejections: malformed (not
-** well-formed XML, entity references, empty input), dtd-forbidden, limit-exceeded.
-** Thread-safe. */
+** well-formed XML, entity references, empty input, an encoding declaration that disagrees
+** with the byte-order mark or first bytes, UTF-32: see xml_encoding.h), dtd-forbidden,
+** limit-exceeded. Thread-safe. */
 int wd_xml_parse(const void *bytes, size_t length, const wd_limits *limits, xmlDocPtr *out,
                  wd_failure *failure);
 

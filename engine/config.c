@@ -45,6 +45,8 @@ static void set_replay_backend(warden_config *config, int index)
 static const wd_config_key schema[] = {
     { "trust", WD_CONFIG_PATH_LIST, FIELD(trust), 0, 0, NULL, NULL },
     { "certs", WD_CONFIG_PATH_LIST, FIELD(certs), 0, 0, NULL, NULL },
+    { "crls", WD_CONFIG_PATH_LIST, FIELD(crls), 0, 0, NULL, NULL },
+    { "trust.eku", WD_CONFIG_NAME_LIST, FIELD(trust_eku), 0, 0, NULL, NULL },
     { "users", WD_CONFIG_PATH, FIELD(users), 0, 0, NULL, NULL },
     { "policies", WD_CONFIG_PATH, FIELD(policies), 0, 0, NULL, NULL },
     { "actor", WD_CONFIG_STRING, FIELD(actor), 0, 0, NULL, NULL },
@@ -56,6 +58,7 @@ static const wd_config_key schema[] = {
     { "clock.ttl", WD_CONFIG_INT, FIELD(ttl), 0, INT32_MAX, NULL, NULL },
     { "clock.future_ttl", WD_CONFIG_INT, FIELD(future_ttl), 0, INT32_MAX, NULL, NULL },
     { "clock.skew", WD_CONFIG_INT, FIELD(skew), 0, INT32_MAX, NULL, NULL },
+    { "username.require_nonce", WD_CONFIG_BOOL, FIELD(username_require_nonce), 0, 0, NULL, NULL },
     { "replay.backend", WD_CONFIG_CHOICE, 0, 0, 0, backend_choices, set_replay_backend },
     { "replay.entries", WD_CONFIG_INT, FIELD(replay_entries), 1, INT32_MAX, NULL, NULL },
     { "replay.url", WD_CONFIG_STRING, FIELD(replay_url), 0, 0, NULL, NULL },
@@ -63,6 +66,9 @@ static const wd_config_key schema[] = {
     { "limits.depth", WD_CONFIG_INT, FIELD(limit_depth), 1, INT_MAX, NULL, NULL },
     { "limits.attributes", WD_CONFIG_INT, FIELD(limit_attributes), 1, INT_MAX, NULL, NULL },
     { "limits.text_bytes", WD_CONFIG_INT, FIELD(limit_text_bytes), 1, WD_SIZE_MAX_I64, NULL, NULL },
+    { "limits.signatures", WD_CONFIG_INT, FIELD(limit_signatures), 1, 64, NULL, NULL }, /* a Security header holds 64 children at most */
+    { "limits.references", WD_CONFIG_INT, FIELD(limit_references), 1, 1024, NULL, NULL },
+    { "limits.transforms", WD_CONFIG_INT, FIELD(limit_transforms), 1, 16, NULL, NULL },
     { "limits.instructions", WD_CONFIG_INT, FIELD(limit_instructions), 1, INT64_MAX, NULL, NULL },
     { "limits.memory", WD_CONFIG_INT, FIELD(limit_memory), 1, WD_SIZE_MAX_I64, NULL, NULL },
     { "limits.time_ms", WD_CONFIG_INT, FIELD(limit_time_ms), 1, INT32_MAX, NULL, NULL },
@@ -315,16 +321,19 @@ static int replace_names(warden_config *config, const wd_config_key *key, wd_con
 
     if (rc != WARDEN_OK)
         return rc;
-    /* Only require.signed is a name list; its view must follow it. */
-    view = names_view(&value->list);
-    if (view == NULL) {
+    /* require.signed has a view that must follow it. */
+    bool has_view = slot == &config->require_signed;
+    view = has_view ? names_view(&value->list) : NULL;
+    if (has_view && view == NULL) {
         wd_error_set(err, WARDEN_E_NOMEM, "config", "%s: out of memory", key->name);
         return WARDEN_E_NOMEM;
     }
     string_array_free(slot);
-    free(config->require_signed_view);
     *slot = value->list;
-    config->require_signed_view = view;
+    if (has_view) {
+        free(config->require_signed_view);
+        config->require_signed_view = view;
+    }
     value->list.items = NULL;
     value->list.count = 0;
     return WARDEN_OK;
@@ -405,12 +414,16 @@ int warden_config_new(warden_config **out)
     config->ttl = 300;
     config->future_ttl = 60;
     config->skew = 300;
+    config->username_require_nonce = true;
     config->replay_backend = WD_REPLAY_MEMORY;
     config->replay_entries = 100000;
     config->limit_message_bytes = 4194304;
     config->limit_depth = 64;
     config->limit_attributes = 256;
     config->limit_text_bytes = 1048576;
+    config->limit_signatures = 4;
+    config->limit_references = 32;
+    config->limit_transforms = 4;
     config->limit_instructions = 1000000;
     config->limit_memory = 67108864;
     config->limit_time_ms = 50;
@@ -432,6 +445,8 @@ void warden_config_free(warden_config *config)
         return;
     string_array_free(&config->trust);
     string_array_free(&config->certs);
+    string_array_free(&config->crls);
+    string_array_free(&config->trust_eku);
     free(config->users);
     free(config->policies);
     free(config->actor);
@@ -455,11 +470,15 @@ int wd_config_copy(const warden_config *src, warden_config **out)
     *copy = *src;
     copy->trust = (wd_string_array){ NULL, 0 };
     copy->certs = (wd_string_array){ NULL, 0 };
+    copy->crls = (wd_string_array){ NULL, 0 };
+    copy->trust_eku = (wd_string_array){ NULL, 0 };
     copy->require_signed = (wd_string_array){ NULL, 0 };
     copy->require_signed_view = NULL;
     copy->users = copy->policies = copy->actor = copy->replay_url = copy->log_decisions = NULL;
     if (string_array_copy(&src->trust, &copy->trust) != WARDEN_OK
         || string_array_copy(&src->certs, &copy->certs) != WARDEN_OK
+        || string_array_copy(&src->crls, &copy->crls) != WARDEN_OK
+        || string_array_copy(&src->trust_eku, &copy->trust_eku) != WARDEN_OK
         || string_array_copy(&src->require_signed, &copy->require_signed) != WARDEN_OK
         || strdup_optional(src->users, &copy->users) != WARDEN_OK
         || strdup_optional(src->policies, &copy->policies) != WARDEN_OK
@@ -678,8 +697,12 @@ void wd_config_to_settings(const warden_config *config, wd_settings *settings)
     settings->future_ttl = config->future_ttl;
     settings->skew = config->skew;
     settings->actor = config->actor;
+    settings->require_nonce = config->username_require_nonce;
     settings->limits.message_bytes = (size_t)config->limit_message_bytes;
     settings->limits.depth = (int)config->limit_depth;
     settings->limits.attributes = (int)config->limit_attributes;
     settings->limits.text_bytes = (size_t)config->limit_text_bytes;
+    settings->limits.signatures = (int)config->limit_signatures;
+    settings->limits.references = (int)config->limit_references;
+    settings->limits.transforms = (int)config->limit_transforms;
 }

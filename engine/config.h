@@ -22,6 +22,8 @@ typedef enum wd_replay_backend_kind { WD_REPLAY_MEMORY = 0, WD_REPLAY_REDIS, WD_
 struct warden_config {
     wd_string_array trust;            /* CA bundle paths (absolute, or relative to the working folder) */
     wd_string_array certs;            /* known sender certificate bundles */
+    wd_string_array crls;             /* CRL files (PEM or DER) */
+    wd_string_array trust_eku;        /* trust.eku: purposes a signer's EKU must name one of */
     char           *users;            /* users file, or NULL */
     char           *policies;         /* policy directory, or NULL */
     char           *actor;            /* NULL = the Security header without actor */
@@ -36,6 +38,8 @@ struct warden_config {
     int64_t         min_rsa_bits;
     /* clock */
     int64_t         ttl, future_ttl, skew;
+    /* username */
+    bool            username_require_nonce;
     /* replay */
     wd_replay_backend_kind replay_backend;
     int64_t         replay_entries;
@@ -43,6 +47,7 @@ struct warden_config {
     /* limits */
     int64_t         limit_message_bytes, limit_depth, limit_attributes, limit_text_bytes;
     int64_t         limit_instructions, limit_memory, limit_time_ms;
+    int64_t         limit_signatures, limit_references, limit_transforms;
     int64_t         limit_string_bytes;
     /* reload */
     bool            reload_watch;

@@ -329,8 +329,9 @@ static int copy_string(loader *ld, const char *name, int index, bool is_path, ch
     return WARDEN_OK;
 }
 
-/* The length of a proper list (keys exactly 1..n), or false for any other table. */
-static bool list_length(lua_State *L, int index, size_t *out)
+/* The length of a proper list (keys exactly 1..n), or false for any other table. With
+** named_keys, string keys are skipped: they belong to the section of the same name. */
+static bool list_length(lua_State *L, int index, bool named_keys, size_t *out)
 {
     lua_Unsigned n = lua_rawlen(L, index);
     lua_Unsigned seen = 0;
@@ -338,6 +339,8 @@ static bool list_length(lua_State *L, int index, size_t *out)
     lua_pushnil(L);
     while (lua_next(L, index) != 0) {
         lua_pop(L, 1);
+        if (named_keys && lua_type(L, -1) == LUA_TSTRING)
+            continue;
         if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || (lua_Unsigned)lua_tointeger(L, -1) > n) {
             lua_pop(L, 1);
             return false;
@@ -354,6 +357,8 @@ static int read_list(loader *ld, const char *name, int index, const wd_config_ke
 {
     lua_State *L = ld->L;
     bool is_path = key->kind == WD_CONFIG_PATH_LIST;
+    /* a list that is also a section: trust = { "ca.pem", eku = { "clientAuth" } } */
+    bool named_keys = wd_config_is_section(key->name, strlen(key->name));
     size_t count = 0;
     char item_name[128];
     int rc;
@@ -367,7 +372,7 @@ static int read_list(loader *ld, const char *name, int index, const wd_config_ke
             value->list.count = 1;
         return rc;
     }
-    if (lua_type(L, index) != LUA_TTABLE || !list_length(L, index, &count))
+    if (lua_type(L, index) != LUA_TTABLE || !list_length(L, index, named_keys, &count))
         return wrong_type(ld, name, index, key);
     if (count > 0) {
         value->list.items = calloc(count, sizeof *value->list.items);
@@ -470,7 +475,9 @@ static void key_name(lua_State *L, const char *section, int index, char *out, si
     }
 }
 
-static int apply_section(loader *ld, const char *section, int table)
+/* The string keys of table as keys of section; with list_items, other keys are left to the
+** list of the same name (see read_list). */
+static int apply_section(loader *ld, const char *section, int table, bool list_items)
 {
     lua_State *L = ld->L;
     int rc = WARDEN_OK;
@@ -481,6 +488,10 @@ static int apply_section(loader *ld, const char *section, int table)
         const wd_config_key *key = NULL;
         int value = lua_gettop(L);
 
+        if (list_items && lua_type(L, value - 1) != LUA_TSTRING) {
+            lua_pop(L, 1);
+            continue;
+        }
         if (lua_type(L, value - 1) == LUA_TSTRING) {
             size_t length = 0;
             const char *name = lua_tolstring(L, value - 1, &length);
@@ -527,10 +538,13 @@ static int apply_table(loader *ld, int table)
         }
         key_name(L, NULL, value - 1, name, sizeof name);
         if (entry != NULL) {
-            rc = apply_value(ld, entry, value);
+            if (wd_config_is_section(key, length) && lua_type(L, value) == LUA_TTABLE)
+                rc = apply_section(ld, name, value, true);
+            if (rc == WARDEN_OK)
+                rc = apply_value(ld, entry, value);
         } else if (key != NULL && wd_config_is_section(key, length)) {
             if (lua_type(L, value) == LUA_TTABLE) {
-                rc = apply_section(ld, name, value);
+                rc = apply_section(ld, name, value, false);
             } else {
                 char got[48];
                 describe(L, value, got, sizeof got);

@@ -19,14 +19,14 @@
 #include "config_schema.h"
 #include "engine.h"
 #include "error.h"
+#include "log_text.h"
 
-void wd_engine_log(const warden_engine *engine, int level, const char *format, ...)
+/* Every line leaves escaped (log_text.h): rule names, error texts and policy log(...) text
+** are quoted into these lines, and none of them may end a line or drive a terminal. */
+static void engine_log_text(const warden_engine *engine, int level, const char *text, size_t length)
 {
-    char line[1024];
-    va_list args;
-    va_start(args, format);
-    vsnprintf(line, sizeof line, format, args);
-    va_end(args);
+    char line[2048];
+    wd_log_escape(text, length, line, sizeof line);
     if (engine->log != NULL) {
         engine->log(engine->log_context, level, line);
         return;
@@ -35,9 +35,27 @@ void wd_engine_log(const warden_engine *engine, int level, const char *format, .
     fprintf(stderr, "warden: %s: %s\n", level >= 1 && level <= 3 ? levels[level] : "log", line);
 }
 
+void wd_engine_log(const warden_engine *engine, int level, const char *format, ...)
+{
+    char line[1024];
+    va_list args;
+    va_start(args, format);
+    int length = vsnprintf(line, sizeof line, format, args);
+    va_end(args);
+    if (length < 0)
+        return;
+    engine_log_text(engine, level, line, (size_t)length < sizeof line ? (size_t)length : sizeof line - 1);
+}
+
+/* The policy's text is taken as bytes (a NUL in it is escaped, not an end). */
 void wd_engine_policy_log(void *context, const char *line, size_t length)
 {
-    wd_engine_log(context, WARDEN_LOG_INFO, "policy: %.*s", (int)(length > 900 ? 900 : length), line);
+    static const char prefix[] = "policy: ";
+    char text[sizeof prefix - 1 + 900];
+    size_t shown = length > 900 ? 900 : length;
+    memcpy(text, prefix, sizeof prefix - 1);
+    memcpy(text + sizeof prefix - 1, line, shown);
+    engine_log_text(context, WARDEN_LOG_INFO, text, sizeof prefix - 1 + shown);
 }
 
 void wd_engine_sandbox_limits(const warden_config *config, wd_sandbox_limits *limits)
@@ -65,6 +83,16 @@ static int load_trust(const warden_config *config, wd_trust_store **out, warden_
         if (status != WARDEN_OK)
             goto failed;
     }
+    /* after anchors and known certificates: a CRL's signature is checked against them */
+    for (size_t i = 0; i < config->crls.count; i++) {
+        status = wd_trust_store_add_crls(trust, config->crls.items[i], message, sizeof message);
+        if (status != WARDEN_OK)
+            goto failed;
+    }
+    status = wd_trust_store_require_eku(trust, (const char *const *)config->trust_eku.items, config->trust_eku.count,
+                                        message, sizeof message);
+    if (status != WARDEN_OK)
+        goto failed;
     *out = trust;
     return WARDEN_OK;
 

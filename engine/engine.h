@@ -55,7 +55,7 @@ struct warden_engine {
     pthread_mutex_t   decision_log_lock;
 };
 
-/* Writes one line to the engine's log (printf-style). */
+/* Writes one line to the engine's log (printf-style), control characters escaped. */
 void wd_engine_log(const warden_engine *engine, int level, const char *format, ...)
     __attribute__((format(printf, 3, 4)));
 

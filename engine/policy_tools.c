@@ -14,7 +14,6 @@
 #include "../core/time_text.h"
 #include "../lua/data.h"
 #include "../lua/decide.h"
-#include "../lua/lint.h"
 #include "../lua/view.h"
 #include "config.h"
 #include "config_schema.h"
@@ -69,47 +68,28 @@ typedef struct lint_context {
     warden_report_fn report;
     void            *context;
     const char      *path;
-    size_t          *problems;
 } lint_context;
 
-static void lint_finding(void *opaque, int line, const char *message)
+/* A problem of one file: a finding at a line, or an error text that may carry "path:line:". */
+static void file_problem(void *opaque, int line, const char *message)
 {
     lint_context *lint = opaque;
-    (*lint->problems)++;
-    if (lint->report != NULL)
-        lint->report(lint->context, lint->path, line, 0, message);
+    if (line > 0) {
+        if (lint->report != NULL)
+            lint->report(lint->context, lint->path, line, 0, message);
+    } else {
+        report_error_text(lint->report, lint->context, lint->path, message);
+    }
 }
 
+/* Loads the file as the engine would, with every problem reported (the purity check, unknown
+** globals, errors raised while it runs). */
 static void check_file(wd_policy_state *state, const wd_policy_file *file, bool as_test, warden_report_fn report,
                        void *context, size_t *problems)
 {
-    lua_State *L = state->L;
-    int top = lua_gettop(L);
-    char error[512];
-
-    state->list.current_file = file->path;
-    state->list.loading_tests = as_test;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, state->extras);
-    wd_sandbox_push_env(L, lua_gettop(L));
-    int env = lua_gettop(L);
-    if (wd_sandbox_load(L, file->text, file->length, file->path, env, error, sizeof error) != 0) {
-        (*problems)++;
-        report_error_text(report, context, file->path, error);
-        goto done;
-    }
-    lint_context lint = { report, context, file->path, problems };
-    lua_pushvalue(L, -1);
-    /* a chunk that cannot be examined is reported (and counted) through lint_finding */
-    wd_lint_globals(L, as_test ? test_globals : policy_globals, lint_finding, &lint);
-    lua_pop(L, 1);
-    if (wd_sandbox_call(L, 0, 0, error, sizeof error) != WD_SANDBOX_OK) {
-        (*problems)++;
-        report_error_text(report, context, file->path, error);
-    }
-done:
-    state->list.current_file = NULL;
-    state->list.loading_tests = false;
-    lua_settop(L, top);
+    lint_context lint = { report, context, file->path };
+    *problems += wd_policy_state_check_file(state, file->path, file->text, file->length, as_test,
+                                            as_test ? test_globals : policy_globals, file_problem, &lint);
 }
 
 int warden_policy_check(const warden_config *config, const char *policy_dir, warden_report_fn report, void *ctx,

@@ -1,6 +1,6 @@
 /*
 ** reload.c — hot reload: building a new revision (policy files compiled, targets indexed,
-** policy tests run) and new trust material (CA bundles, known certificates, users file) off
+** policy tests run) and new trust material (CA bundles, known certificates, CRLs, users file) off
 ** the decision path, and swapping them in only when all of it succeeded. A failed reload
 ** keeps the current revision serving and is reported: a log line, the status, a counter.
 ** Also the file watcher that triggers reloads, and the staleness bound.
@@ -138,6 +138,8 @@ int wd_engine_watch_start(warden_engine *engine, warden_error *err)
         files[file_count++] = config->trust.items[i];
     for (size_t i = 0; i < config->certs.count && file_count < 510; i++)
         files[file_count++] = config->certs.items[i];
+    for (size_t i = 0; i < config->crls.count && file_count < 510; i++)
+        files[file_count++] = config->crls.items[i];
     if (config->users != NULL)
         files[file_count++] = config->users;
     const char *directories[1] = { config->policies };

@@ -103,15 +103,18 @@ WARDEN_API int warden_config_new(warden_config **out);
 
 /* Reads a config file: a Lua file returning a table, evaluated in an empty sandbox with an
 ** instruction limit. Relative paths in it are taken from the file's folder. Keys it sets
-** replace the config's values, except the lists "trust" and "certs", which are appended to.
+** replace the config's values, except the lists "trust", "certs" and "crls", which are
+** appended to. "trust" is a list of files that may also hold the key "eku":
+** trust = { "ca.pem", eku = { "clientAuth" } }.
 ** Errors: IO (unreadable), CONFIG (syntax, unknown key, wrong type: err->text names the key).
 ** On error the config is left unchanged. */
 WARDEN_API int warden_config_load(warden_config *config, const char *path, warden_error *err);
 
 /* Sets one key of section 3 by its dotted name ("users", "clock.ttl",
 ** "algorithms.allow_sha1", "require.signed", ...) from text: numbers in decimal, booleans as
-** "true"/"false", lists ("trust", "certs") append one item, "require.signed" takes a
-** comma-separated list, the empty string sets an optional string key back to nil.
+** "true"/"false", lists ("trust", "certs", "crls") append one item, "require.signed" and
+** "trust.eku" take a comma-separated list (replacing the one before), the empty string sets an
+** optional string key back to nil.
 ** Relative paths are kept as given (relative to the process's working folder).
 ** Errors: CONFIG (unknown key, or a value of the wrong type; err->text names the key). */
 WARDEN_API int warden_config_set(warden_config *config, const char *key, const char *value,
@@ -139,10 +142,12 @@ WARDEN_API void warden_config_free(warden_config *config);
 ** Engine
 */
 
-/* Makes an engine from a config: loads the trust store (CA bundles, known certificates), the
-** users file and (later) the policy set. The config is not kept; it may be freed afterwards.
-** *out is owned by the caller (warden_engine_free).
-** Errors: INVALID_ARG, NOMEM, IO (a file cannot be read), CONFIG (a file is not valid). */
+/* Makes an engine from a config: loads the trust store (CA bundles, known certificates, CRLs,
+** trust.eku), the users file and (later) the policy set. The config is not kept; it may be
+** freed afterwards. *out is owned by the caller (warden_engine_free).
+** Errors: INVALID_ARG, NOMEM, IO (a file cannot be read), CONFIG (a file is not valid,
+** including a CRL whose signature does not verify with its issuer, or an unknown trust.eku
+** purpose). */
 WARDEN_API int warden_engine_new(const warden_config *config, warden_engine **out, warden_error *err);
 
 /* warden_config_new + warden_config_load + warden_engine_new in one call. */
@@ -155,8 +160,10 @@ WARDEN_API void warden_engine_free(warden_engine *engine);
 /* Runs security processing on one SOAP message (bytes, len; not kept). On success *out is a
 ** delivered message owned by the caller (warden_message_free). On rejection returns
 ** WARDEN_E_SECURITY, *out is NULL, and err->reason holds the stable reason code
-** ("timestamp-expired", "signature-invalid", ...; CONTRACTS.md section 1) and err->text the
-** detail. opt may be NULL. Thread-safe: any number of threads may receive on one engine. */
+** ("timestamp-expired", "signature-invalid", ...; CONTRACTS.md section 1; "cert-usage" when
+** the certificate whose key signed is a CA, lacks the digitalSignature/nonRepudiation key
+** usage or the trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA
+** above it) and err->text the detail. opt may be NULL. Thread-safe: any number of threads may receive on one engine. */
 WARDEN_API int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
                                      const warden_receive_options *opt, warden_message **out,
                                      warden_error *err);
@@ -294,7 +301,7 @@ typedef struct warden_status {
 /* Fills *out with the engine's policy status. Thread-safe. Errors: INVALID_ARG. */
 WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 
-/* Reloads the policy set (and the trust material: CA bundles, known certificates, users file)
+/* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, users file)
 ** now, for embedders who manage files themselves; watching the files is automatic otherwise
 ** (reload.watch). The new revision serves only if everything compiles and every policy test
 ** passes; otherwise the current one keeps serving, and the failure is returned (POLICY, IO,
@@ -324,7 +331,9 @@ WARDEN_API int warden_policy_test(const warden_config *config, const char *polic
                                   size_t *failed, warden_error *err);
 
 /* Where the engine's log lines go (policy log(...), decision problems, later reloads):
-** level is WARDEN_LOG_*; message is one line without a newline. The default writes to
+** level is WARDEN_LOG_*; message is one line without a newline: control characters, C1
+** controls and bytes that are not UTF-8 arrive escaped (\n, \r, \xNN, \u00NN; a backslash
+** as \\), so no policy text can forge a line or drive a terminal. The default writes to
 ** standard error. The callback may be called from any thread, concurrently. */
 #define WARDEN_LOG_ERROR 1
 #define WARDEN_LOG_WARNING 2

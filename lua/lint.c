@@ -1,6 +1,7 @@
 /*
 ** lint.c — owns wd_lint_globals: finding the globals a policy file reads but the sandbox does
-** not offer and the file never assigns. The compiled chunk is written out with lua_dump (debug
+** not offer and the file never assigns; and wd_lint_purity, the scope-aware check for
+** assignments that would outlive a decision. The compiled chunk is written out with lua_dump (debug
 ** information kept) into a buffer, and this file parses that buffer following Lua 5.4.4's
 ** ldump.c. No other file reads binary chunks, and no chunk read here ever comes from disk.
 **
@@ -23,6 +24,17 @@
 ** as an assignment only when a SETTABLE on the same two registers follows; that can at worst
 ** hide a finding, never invent one.
 **
+** Purity. Which variable an assignment reaches is also Lua's own decision: SETUPVAL names an
+** upvalue, and an upvalue's description says whether it captures a local of the enclosing
+** function (instack = 1) or one of that function's upvalues (instack = 0). Following that
+** chain outwards tells where the variable was declared: an upvalue of a function nested
+** directly in the main function with instack = 1 is a file-level local, and so is any upvalue
+** further in that captures it. A local of any other function, captured by a closure it made,
+** is a different variable each time the function runs. Locals named _ENV are in the debug
+** information (parameters and loop variables too). `local _ENV <const> = "x"` is a
+** compile-time constant that leaves no local behind (globals become reads of the string's
+** methods): the source text is scanned for it.
+**
 ** Memory comes from the state's allocator (lua_getallocf), so the sandbox's cap applies.
 */
 #include "lint.h"
@@ -38,6 +50,7 @@
 #define LINT_OP_LOADK       3
 #define LINT_OP_LOADKX      4
 #define LINT_OP_GETUPVAL    9
+#define LINT_OP_SETUPVAL    10
 #define LINT_OP_GETTABUP    11
 #define LINT_OP_GETTABLE    12
 #define LINT_OP_SETTABUP    15
@@ -78,9 +91,19 @@ typedef struct lint_text {
     size_t      length;
 } lint_text;
 
+/* What a finding is about: an unknown global, or one of the purity findings. */
+typedef enum lint_kind {
+    LINT_UNKNOWN_GLOBAL = 0,
+    LINT_ENV_ASSIGNED,   /* _ENV = ... */
+    LINT_ENV_DECLARED,   /* local _ENV, a parameter or loop variable named _ENV */
+    LINT_FILE_LEVEL,     /* a function assigns a variable declared at file level */
+    LINT_KEPT            /* a kept function assigns one of its own upvalues */
+} lint_kind;
+
 typedef struct lint_finding {
     lint_text name;
     int       line;
+    int       kind;  /* lint_kind */
     size_t    order; /* position in source order before sorting by line */
 } lint_finding;
 
@@ -103,6 +126,8 @@ typedef struct lint_reader {
     size_t               assigned_count;
     size_t               assigned_capacity;
     unsigned             main_upvalues; /* the count the header announces */
+    int                  scope;         /* 0: globals only; else a wd_lint_scope */
+    lint_list            purity;        /* the purity findings (scope != 0) */
 } lint_reader;
 
 typedef struct lint_constant {
@@ -117,7 +142,12 @@ typedef struct lint_function {
     lint_constant       *constants;
     int                  constant_count;
     unsigned char       *env; /* env[i] != 0: upvalue i is the chunk's _ENV */
+    unsigned char       *outer; /* outer[i] != 0: upvalue i outlives a decision (see purity) */
+    lint_text           *upvalue_names; /* from the debug information */
     int                  upvalue_count;
+    int                  param_count;
+    int                  linedefined;
+    int                  depth;  /* 0: the main function (or the kept function) */
     lint_list           *children; /* findings of each nested function, in its own order */
     int                  child_count;
     int                 *lines; /* source line of each instruction */
@@ -183,7 +213,7 @@ static void list_release(lint_reader *r, lint_list *list)
     list->capacity = 0;
 }
 
-static int list_add(lint_reader *r, lint_list *list, lint_text name, int line)
+static int list_add_kind(lint_reader *r, lint_list *list, lint_text name, int line, int kind)
 {
     void *items = list->items;
     if (grow(r, &items, &list->capacity, list->count, sizeof *list->items) != 0)
@@ -191,9 +221,15 @@ static int list_add(lint_reader *r, lint_list *list, lint_text name, int line)
     list->items = items;
     list->items[list->count].name = name;
     list->items[list->count].line = line;
+    list->items[list->count].kind = kind;
     list->items[list->count].order = 0;
     list->count++;
     return 0;
+}
+
+static int list_add(lint_reader *r, lint_list *list, lint_text name, int line)
+{
+    return list_add_kind(r, list, name, line, LINT_UNKNOWN_GLOBAL);
 }
 
 /* Appends every finding of from to to, and empties from. */
@@ -471,14 +507,29 @@ static int read_upvalues(lint_reader *r, lint_function *f, const lint_function *
     f->env = allocate_array(r, (size_t)f->upvalue_count, sizeof *f->env);
     if (f->upvalue_count > 0 && f->env == NULL)
         return -1;
+    f->outer = allocate_array(r, (size_t)f->upvalue_count, sizeof *f->outer);
+    if (f->upvalue_count > 0 && f->outer == NULL)
+        return -1;
     for (int i = 0; i < f->upvalue_count; i++) {
         unsigned instack, index, kind;
         if (read_byte(r, &instack) != 0 || read_byte(r, &index) != 0 || read_byte(r, &kind) != 0)
             return -1;
-        if (parent == NULL)
-            f->env[i] = i == 0; /* the main function's only upvalue is _ENV */
-        else
+        if (parent == NULL) {
+            /* the main function's only upvalue is _ENV; a kept function is no main function,
+            ** its upvalues are found by name, and every one of them outlives a decision */
+            f->env[i] = r->scope != WD_LINT_KEPT && i == 0;
+            f->outer[i] = r->scope == WD_LINT_KEPT;
+        } else {
             f->env[i] = instack == 0 && is_env(parent, index);
+            if (instack == 0 && index >= (unsigned)parent->upvalue_count)
+                return broken(r);
+            /* a file-level variable is a local of the main function (captured from its
+            ** stack by a function nested in it), or an upvalue that captures one */
+            if (r->scope != WD_LINT_KEPT && parent->depth == 0)
+                f->outer[i] = instack != 0;
+            else
+                f->outer[i] = instack == 0 && parent->outer[index] != 0;
+        }
     }
     return 0;
 }
@@ -528,6 +579,22 @@ static int read_lines(lint_reader *r, lint_function *f, int linedefined)
     return 0;
 }
 
+static int is_env_name(lint_text name)
+{
+    return name.length == 4 && memcmp(name.bytes, "_ENV", 4) == 0;
+}
+
+/* The line where a local variable starts: a parameter's is the function's first line; any
+** other local starts after the instruction that gave it its first value. */
+static int local_line(const lint_function *f, int index, int startpc)
+{
+    if (index < f->param_count || startpc <= 0)
+        return index < f->param_count || f->code_count == 0 ? f->linedefined : f->lines[0];
+    if (startpc > f->code_count)
+        startpc = f->code_count;
+    return f->lines[startpc - 1];
+}
+
 static int read_debug(lint_reader *r, lint_function *f, int linedefined)
 {
     int count;
@@ -536,21 +603,30 @@ static int read_debug(lint_reader *r, lint_function *f, int linedefined)
     if (read_count(r, 3, &count) != 0) /* local variables: name, startpc, endpc */
         return -1;
     for (int i = 0; i < count; i++) {
-        int pc;
-        if (skip_string(r) != 0 || read_int(r, &pc) != 0 || read_int(r, &pc) != 0)
+        lint_text name;
+        int       present, startpc, endpc;
+        if (read_string(r, &name, &present) != 0 || read_int(r, &startpc) != 0 || read_int(r, &endpc) != 0)
+            return -1;
+        /* a local, parameter or loop variable named _ENV replaces the environment */
+        if (r->scope == WD_LINT_FILE && present && is_env_name(name)
+            && list_add_kind(r, &r->purity, name, local_line(f, i, startpc), LINT_ENV_DECLARED) != 0)
             return -1;
     }
     if (read_count(r, 1, &count) != 0) /* upvalue names */
         return -1;
     if (count != f->upvalue_count)
         return broken(r);
+    f->upvalue_names = allocate_array(r, (size_t)count, sizeof *f->upvalue_names);
+    if (count > 0 && f->upvalue_names == NULL)
+        return -1;
     for (int i = 0; i < count; i++) {
         lint_text name;
         int       present;
         if (read_string(r, &name, &present) != 0)
             return -1;
-        if (f->env[i] && (!present || name.length != 4 || memcmp(name.bytes, "_ENV", 4) != 0))
+        if (f->env[i] && (!present || !is_env_name(name)))
             return broken(r);
+        f->upvalue_names[i] = name;
     }
     return 0;
 }
@@ -639,6 +715,21 @@ static int analyse(lint_reader *r, lint_function *f, lint_list *out)
             pending[reg] = key; /* the target of an assignment, if a SETTABLE follows */
             break;
         }
+        case LINT_OP_SETUPVAL: {
+            unsigned up = arg_b(i);
+            if (up >= (unsigned)f->upvalue_count)
+                return broken(r);
+            if (r->scope == 0)
+                break;
+            int kind = 0;
+            if (is_env(f, up) || (r->scope == WD_LINT_FILE && is_env_name(f->upvalue_names[up])))
+                kind = LINT_ENV_ASSIGNED;
+            else if (f->outer[up])
+                kind = r->scope == WD_LINT_FILE ? LINT_FILE_LEVEL : LINT_KEPT;
+            if (kind != 0 && list_add_kind(r, &r->purity, f->upvalue_names[up], f->lines[pc], kind) != 0)
+                return -1;
+            break;
+        }
         case LINT_OP_SETTABLE:
             if (arg_a(i) < LINT_MAX_REGISTER && arg_b(i) == arg_a(i) + 1 && pending[arg_a(i)].bytes != NULL) {
                 if (add_assigned(r, pending[arg_a(i)]) != 0)
@@ -679,6 +770,9 @@ static int read_function(lint_reader *r, const lint_function *parent, int depth,
         goto done;
     if (read_bytes(r, 3, &bytes) != 0) /* numparams, is_vararg, maxstacksize */
         goto done;
+    f.param_count = bytes[0];
+    f.linedefined = linedefined;
+    f.depth = depth;
     if (read_count(r, 4, &f.code_count) != 0)
         goto done;
     if (f.code_count == 0 || read_bytes(r, (size_t)f.code_count * 4, &f.code) != 0) {
@@ -707,6 +801,8 @@ done:
     release_array(r, f.children, (size_t)f.child_count, sizeof *f.children);
     release_array(r, f.constants, (size_t)f.constant_count, sizeof *f.constants);
     release_array(r, f.env, (size_t)f.upvalue_count, sizeof *f.env);
+    release_array(r, f.outer, (size_t)f.upvalue_count, sizeof *f.outer);
+    release_array(r, f.upvalue_names, (size_t)f.upvalue_count, sizeof *f.upvalue_names);
     release_array(r, f.lines, (size_t)f.code_count, sizeof *f.lines);
     return result;
 }
@@ -745,21 +841,27 @@ static int is_allowed(lint_text name, const char *const *allowed)
     return 0;
 }
 
-/* Control bytes become '?' (names come from the policy and end up on a terminal). */
-static void report_finding(wd_lint_report_fn report, void *context, const lint_finding *finding)
+/* Control bytes become '?' (names come from the policy and end up on a terminal). shown
+** holds LINT_NAME_SHOWN + 4 bytes. */
+static void show_name(lint_text name, char *shown)
 {
-    char   shown[LINT_NAME_SHOWN + 4];
-    char   message[LINT_NAME_SHOWN + 64];
-    size_t length = finding->name.length > LINT_NAME_SHOWN ? LINT_NAME_SHOWN : finding->name.length;
+    size_t length = name.length > LINT_NAME_SHOWN ? LINT_NAME_SHOWN : name.length;
     for (size_t i = 0; i < length; i++) {
-        unsigned char c = (unsigned char)finding->name.bytes[i];
+        unsigned char c = (unsigned char)name.bytes[i];
         shown[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
     }
-    if (length < finding->name.length) {
+    if (length < name.length) {
         memcpy(shown + length, "...", 3);
         length += 3;
     }
     shown[length] = '\0';
+}
+
+static void report_finding(wd_lint_report_fn report, void *context, const lint_finding *finding)
+{
+    char   shown[LINT_NAME_SHOWN + 4];
+    char   message[LINT_NAME_SHOWN + 64];
+    show_name(finding->name, shown);
     snprintf(message, sizeof message, "unknown global '%s' (the sandbox does not offer it)", shown);
     if (report != NULL)
         report(context, finding->line, message);
@@ -798,6 +900,32 @@ static int report_findings(lint_reader *r, lint_list *found, const char *const *
 
 /* ---- the entry point ------------------------------------------------------------------- */
 
+/* Dumps the Lua function on top of the stack and reads it all; 0 or -1 (status set). */
+static int read_chunk(lua_State *L, lint_reader *r, lint_list *found)
+{
+    r->alloc = lua_getallocf(L, &r->alloc_ud);
+    if (lua_gettop(L) < 1 || lua_type(L, -1) != LUA_TFUNCTION || lua_iscfunction(L, -1))
+        return broken(r);
+    if (lua_dump(L, dump_writer, r, 0) != 0 || r->status != LINT_OK)
+        return broken(r);
+    r->data = r->dump;
+    r->pos = 0;
+    if (read_header(r) != 0 || read_byte(r, &r->main_upvalues) != 0)
+        return -1;
+    if (read_function(r, NULL, 0, found) != 0)
+        return -1;
+    if (r->pos != r->dump_size)
+        return broken(r);
+    return 0;
+}
+
+static void release_reader(lint_reader *r)
+{
+    list_release(r, &r->purity);
+    release_array(r, r->assigned, r->assigned_capacity, sizeof *r->assigned);
+    release_array(r, r->dump, r->dump_capacity, 1);
+}
+
 int wd_lint_globals(lua_State *L, const char *const *allowed, wd_lint_report_fn report, void *context)
 {
     lint_reader r;
@@ -805,33 +933,190 @@ int wd_lint_globals(lua_State *L, const char *const *allowed, wd_lint_report_fn 
     int         result = -1;
 
     memset(&r, 0, sizeof r);
-    r.alloc = lua_getallocf(L, &r.alloc_ud);
-
-    if (lua_gettop(L) < 1 || lua_type(L, -1) != LUA_TFUNCTION || lua_iscfunction(L, -1)) {
-        broken(&r);
-        goto done;
-    }
-    if (lua_dump(L, dump_writer, &r, 0) != 0 || r.status != LINT_OK) {
-        broken(&r);
-        goto done;
-    }
-    r.data = r.dump;
-    r.pos = 0;
-    if (read_header(&r) != 0 || read_byte(&r, &r.main_upvalues) != 0)
-        goto done;
-    if (read_function(&r, NULL, 0, &found) != 0)
-        goto done;
-    if (r.pos != r.dump_size) {
-        broken(&r);
-        goto done;
-    }
-    result = report_findings(&r, &found, allowed, report, context);
-
-done:
+    if (read_chunk(L, &r, &found) == 0)
+        result = report_findings(&r, &found, allowed, report, context);
     if (result < 0 && report != NULL)
         report(context, 0, r.status == LINT_NOMEM ? LINT_MESSAGE_NOMEM : LINT_MESSAGE_BROKEN);
     list_release(&r, &found);
-    release_array(&r, r.assigned, r.assigned_capacity, sizeof *r.assigned);
-    release_array(&r, r.dump, r.dump_capacity, 1);
+    release_reader(&r);
+    return result;
+}
+
+static void purity_message(const lint_finding *finding, char *message, size_t capacity)
+{
+    char   shown[LINT_NAME_SHOWN + 4];
+    show_name(finding->name, shown);
+    switch (finding->kind) {
+    case LINT_ENV_ASSIGNED:
+        snprintf(message, capacity, "_ENV cannot be assigned (policy code keeps the environment it was loaded with)");
+        break;
+    case LINT_ENV_DECLARED:
+        snprintf(message, capacity, "_ENV cannot be redeclared (no local, parameter or loop variable may be named _ENV)");
+        break;
+    case LINT_FILE_LEVEL:
+        snprintf(message, capacity,
+                 "'%s' is declared at file level (outside every function) and cannot be assigned inside a "
+                 "function: it would carry state from one decision to the next",
+                 shown);
+        break;
+    default:
+        snprintf(message, capacity,
+                 "'%s' belongs to a function that ran while the file loaded and cannot be assigned by a function "
+                 "kept for decisions: it would carry state from one decision to the next",
+                 shown);
+        break;
+    }
+}
+
+/* ---- the source scan for `_ENV <attrib>` -------------------------------------------------- */
+
+/* Skips a newline sequence (\n, \r, \r\n or \n\r, as Lua's lexer counts one line) at *pos. */
+static void skip_newline(const char *source, size_t length, size_t *pos, int *line)
+{
+    char first = source[(*pos)++];
+    if (*pos < length && (source[*pos] == '\n' || source[*pos] == '\r') && source[*pos] != first)
+        (*pos)++;
+    (*line)++;
+}
+
+/* At a '[': the level of a long bracket [==[ (number of '='), or -1 when it is not one. */
+static int long_bracket(const char *source, size_t length, size_t pos)
+{
+    size_t i = pos + 1;
+    while (i < length && source[i] == '=')
+        i++;
+    return i < length && source[i] == '[' ? (int)(i - pos - 1) : -1;
+}
+
+/* Skips a long string or comment opened at *pos with the given level. */
+static void skip_long(const char *source, size_t length, size_t *pos, int *line, int level)
+{
+    *pos += (size_t)level + 2;
+    while (*pos < length) {
+        if (source[*pos] == '\n' || source[*pos] == '\r') {
+            skip_newline(source, length, pos, line);
+            continue;
+        }
+        if (source[*pos] == ']') {
+            size_t i = *pos + 1;
+            while (i < length && source[i] == '=')
+                i++;
+            if (i < length && source[i] == ']' && (int)(i - *pos - 1) == level) {
+                *pos = i + 1;
+                return;
+            }
+        }
+        (*pos)++;
+    }
+}
+
+/* Skips white space and comments. */
+static void skip_blank(const char *source, size_t length, size_t *pos, int *line)
+{
+    while (*pos < length) {
+        char c = source[*pos];
+        if (c == '\n' || c == '\r') {
+            skip_newline(source, length, pos, line);
+        } else if (c == ' ' || c == '\t' || c == '\f' || c == '\v') {
+            (*pos)++;
+        } else if (c == '-' && *pos + 1 < length && source[*pos + 1] == '-') {
+            *pos += 2;
+            int level = *pos < length && source[*pos] == '[' ? long_bracket(source, length, *pos) : -1;
+            if (level >= 0) {
+                skip_long(source, length, pos, line, level);
+            } else {
+                while (*pos < length && source[*pos] != '\n' && source[*pos] != '\r')
+                    (*pos)++;
+            }
+        } else {
+            return;
+        }
+    }
+}
+
+static int is_name_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+/* `local _ENV <const> = "x"` makes _ENV a compile-time constant, which leaves no local in the
+** bytecode: found in the source instead, as the name _ENV followed by '<' (an attribute; the
+** only other reading, comparing _ENV, is refused too). The source compiled, so the scan only
+** needs to tell names from strings and comments. */
+static int scan_env_attributes(lint_reader *r, const char *source, size_t length)
+{
+    static const lint_text env = { "_ENV", 4 };
+    size_t pos = 0;
+    int    line = 1;
+    while (pos < length) {
+        skip_blank(source, length, &pos, &line);
+        if (pos >= length)
+            break;
+        char c = source[pos];
+        if (c == '"' || c == '\'') {
+            for (pos++; pos < length && source[pos] != c; ) {
+                if (source[pos] == '\\' && pos + 1 < length)
+                    pos++;
+                if (source[pos] == '\n' || source[pos] == '\r')
+                    skip_newline(source, length, &pos, &line);
+                else
+                    pos++;
+            }
+            pos++;
+        } else if (c == '[' && long_bracket(source, length, pos) >= 0) {
+            skip_long(source, length, &pos, &line, long_bracket(source, length, pos));
+        } else if (is_name_char(c)) {
+            size_t start = pos;
+            while (pos < length && is_name_char(source[pos]))
+                pos++;
+            if (pos - start == 4 && memcmp(source + start, "_ENV", 4) == 0) {
+                int    at = line;
+                size_t next = pos;
+                skip_blank(source, length, &next, &line);
+                if (next < length && source[next] == '<'
+                    && list_add_kind(r, &r->purity, env, at, LINT_ENV_DECLARED) != 0)
+                    return -1;
+                line = at;
+            }
+        } else {
+            pos++;
+        }
+    }
+    return 0;
+}
+
+int wd_lint_purity(lua_State *L, wd_lint_scope scope, const char *source, size_t length, wd_lint_report_fn report,
+                   void *context)
+{
+    lint_reader r;
+    lint_list   found = { NULL, 0, 0 };
+    int         result = -1;
+
+    memset(&r, 0, sizeof r);
+    r.scope = scope == WD_LINT_KEPT ? WD_LINT_KEPT : WD_LINT_FILE;
+    if (read_chunk(L, &r, &found) == 0
+        && (source == NULL || r.scope != WD_LINT_FILE || scan_env_attributes(&r, source, length) == 0)) {
+        result = 0;
+        for (size_t i = 0; i < r.purity.count; i++)
+            r.purity.items[i].order = i;
+        if (r.purity.count > 1)
+            qsort(r.purity.items, r.purity.count, sizeof *r.purity.items, compare_findings);
+        for (size_t i = 0; i < r.purity.count; i++) {
+            const lint_finding *finding = &r.purity.items[i];
+            if (i > 0 && finding->line == r.purity.items[i - 1].line && finding->kind == r.purity.items[i - 1].kind
+                && compare_text(&finding->name, &r.purity.items[i - 1].name) == 0)
+                continue; /* `x = x + 1` twice on a line, or `local _ENV, _ENV` */
+            char message[LINT_NAME_SHOWN + 200];
+            purity_message(finding, message, sizeof message);
+            if (report != NULL)
+                report(context, finding->line, message);
+            if (result < INT_MAX)
+                result++;
+        }
+    }
+    if (result < 0 && report != NULL)
+        report(context, 0, r.status == LINT_NOMEM ? LINT_MESSAGE_NOMEM : LINT_MESSAGE_BROKEN);
+    list_release(&r, &found);
+    release_reader(&r);
     return result;
 }

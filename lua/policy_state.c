@@ -2,7 +2,10 @@
 ** policy_state.c — loading a policy set into one thread's sandboxed Lua state: the data
 ** documents as read-only `data.NAME`, then each policy file in path order, each in its own
 ** environment that offers permit/forbid/data on top of the sandbox's allowlist and is frozen
-** once the file has run.
+** once the file has run. Before a file runs its chunk passes the purity check (no _ENV
+** assignment or redeclaration, no function assigning a file-level variable); after it has
+** run, what it left behind is sealed (purity.h): tables frozen in place, functions kept for
+** decisions checked.
 */
 #include "policy_state.h"
 
@@ -12,6 +15,8 @@
 #include <string.h>
 
 #include "data.h"
+#include "lint.h"
+#include "purity.h"
 
 /* Pushes the read-only `data` table: one entry per data document. Runs protected (below). */
 static int push_data(lua_State *L, wd_policy_state *state, char *error, size_t capacity)
@@ -55,37 +60,100 @@ static int build_extras(lua_State *L)
     return 0;
 }
 
-int wd_policy_state_run_file(wd_policy_state *state, const char *path, const char *text, size_t length,
-                             int as_test, char *error, size_t capacity)
+/* How one file's problems are handled: reported one by one (checking), or the first one
+** kept as the load error. */
+typedef struct problems {
+    const char          *path;
+    wd_policy_problem_fn report;   /* NULL: loading */
+    void                *context;
+    char                *error;    /* loading: the first problem, "path:line: message" */
+    size_t               capacity;
+    size_t               count;
+} problems;
+
+static void add_problem(problems *p, int line, const char *message)
+{
+    if (p->report != NULL)
+        p->report(p->context, line, message);
+    else if (p->count == 0 && p->error != NULL && p->capacity > 0) {
+        if (line > 0)
+            snprintf(p->error, p->capacity, "%s:%d: %s", p->path, line, message);
+        else if (strncmp(message, p->path, strlen(p->path)) == 0) /* Lua's errors carry "file:line:" */
+            snprintf(p->error, p->capacity, "%s", message);
+        else
+            snprintf(p->error, p->capacity, "%s: %s", p->path, message);
+    }
+    p->count++;
+}
+
+static void lint_problem(void *context, int line, const char *message)
+{
+    add_problem(context, line, message);
+}
+
+/* Loads one file: compile, the purity check (before any of its code runs), the globals check
+** (when checking), run, seal what it left behind, freeze its globals. Loading stops at the
+** first problem; checking goes on where it can. Returns the number of problems. */
+static size_t load_file(wd_policy_state *state, const char *path, const char *text, size_t length, int as_test,
+                        const char *const *globals, problems *p)
 {
     lua_State *L = state->L;
     int top = lua_gettop(L);
-    int status = -1;
+    char problem[512];
+    size_t first_rule = state->list.count;
 
     state->list.current_file = path;
     state->list.loading_tests = as_test != 0;
     lua_rawgeti(L, LUA_REGISTRYINDEX, state->extras);
     wd_sandbox_push_env(L, lua_gettop(L));
     int env = lua_gettop(L);
-    if (wd_sandbox_load(L, text, length, path, env, error, capacity) != 0)
-        goto done;
-    char problem[512];
-    int outcome = wd_sandbox_call(L, 0, 0, problem, sizeof problem);
-    if (outcome != WD_SANDBOX_OK) {
-        /* declaration errors already carry "file:line:"; other errors get the file */
-        if (strncmp(problem, path, strlen(path)) == 0)
-            snprintf(error, capacity, "%s", problem);
-        else
-            snprintf(error, capacity, "%s: %s", path, problem);
+    if (wd_sandbox_load(L, text, length, path, env, problem, sizeof problem) != 0) {
+        add_problem(p, 0, problem);
         goto done;
     }
+    int impure = wd_lint_purity(L, WD_LINT_FILE, text, length, lint_problem, p);
+    if (impure != 0 && p->report == NULL)
+        goto done;
+    if (globals != NULL)
+        wd_lint_globals(L, globals, lint_problem, p);
+    if (wd_sandbox_call(L, 0, 0, problem, sizeof problem) != WD_SANDBOX_OK) {
+        add_problem(p, 0, problem);
+        goto done;
+    }
+    /* test files keep no code for decisions, and their specs are read raw by the runner */
+    if (!as_test && impure == 0) {
+        size_t count = state->list.count - first_rule;
+        int *whens = count > 0 ? malloc(count * sizeof *whens) : NULL;
+        if (count > 0 && whens == NULL) {
+            add_problem(p, 0, "out of memory");
+            goto done;
+        }
+        for (size_t i = 0; i < count; i++)
+            whens[i] = state->list.rules[first_rule + i].when;
+        wd_purity_seal(L, env, whens, count, lint_problem, p);
+        free(whens);
+    }
     wd_sandbox_freeze_env(L, env);
-    status = 0;
 done:
     state->list.current_file = NULL;
     state->list.loading_tests = false;
     lua_settop(L, top);
-    return status;
+    return p->count;
+}
+
+int wd_policy_state_run_file(wd_policy_state *state, const char *path, const char *text, size_t length,
+                             int as_test, char *error, size_t capacity)
+{
+    problems p = { path, NULL, NULL, error, capacity, 0 };
+    return load_file(state, path, text, length, as_test, NULL, &p) == 0 ? 0 : -1;
+}
+
+size_t wd_policy_state_check_file(wd_policy_state *state, const char *path, const char *text, size_t length,
+                                  int as_test, const char *const *globals, wd_policy_problem_fn report,
+                                  void *context)
+{
+    problems p = { path, report, context, NULL, 0, 0 };
+    return load_file(state, path, text, length, as_test, globals, &p);
 }
 
 int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,

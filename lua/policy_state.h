@@ -35,10 +35,26 @@ int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *l
 ** declarations into state->list.tests. Returns 0, or -1 with error. */
 int wd_policy_state_load_tests(wd_policy_state *state, char *error, size_t capacity);
 
-/* Loads one file's text the way policy files load (own environment, frozen afterwards).
-** as_test: the file may declare tests instead of rules. Returns 0 or -1 with error. */
+/* Loads one file's text the way policy files load: own environment; refused before it runs
+** when the purity check finds an assignment to _ENV or to a file-level variable from a
+** function, or a local named _ENV (lint.h); after it has run, its tables are frozen in
+** place and the functions it keeps are checked (purity.h), then its globals are frozen.
+** as_test: the file may declare tests instead of rules (test files are not sealed). Returns 0,
+** or -1 with error ("path:line: message" where a line is known). */
 int wd_policy_state_run_file(wd_policy_state *state, const char *path, const char *text, size_t length,
                              int as_test, char *error, size_t capacity);
+
+/* Where wd_policy_state_check_file sends problems: line > 0 with a message, or line 0 with a
+** text that may itself start with "path:line:" (Lua's and the declarers' errors). */
+typedef void (*wd_policy_problem_fn)(void *context, int line, const char *message);
+
+/* The same load, for `warden check`: every problem is reported and the load goes on where it
+** can (the purity findings, then globals not offered (globals: the names the environment
+** offers; NULL = not checked), then what running the file raises). Returns the number of
+** problems. */
+size_t wd_policy_state_check_file(wd_policy_state *state, const char *path, const char *text, size_t length,
+                                  int as_test, const char *const *globals, wd_policy_problem_fn report,
+                                  void *context);
 
 void wd_policy_state_free(wd_policy_state *state); /* NULL is a no-op */
 

@@ -2,7 +2,8 @@
 ** rules.c — `permit`, `forbid` and `test` as policy files call them. `permit "name"` returns
 ** a function that takes the spec table; the spec is checked completely before anything is
 ** recorded, so a load error never leaves half a rule behind. Errors name the file and line
-** of the declaration.
+** of the declaration. They exist only while files load: called from a rule (the loader has
+** cleared current_file), they raise.
 */
 #include "rules.h"
 
@@ -268,9 +269,18 @@ static int declare_test(lua_State *L, const declaration *d)
     return 0;
 }
 
+/* permit, forbid, test and the functions they return work only while a file loads: a rule
+** that declared rules at decision time would change what later decisions see. */
+static void require_loading(lua_State *L, const wd_rule_list *list, const char *kind)
+{
+    if (list->current_file == NULL)
+        luaL_error(L, "%s is only available while policy files load, not when a rule runs", kind);
+}
+
 /* The function `permit "name"` returns: takes the spec. */
 static int take_spec(lua_State *L)
 {
+    require_loading(L, lua_touserdata(L, lua_upvalueindex(LIST_UPVALUE)), lua_tostring(L, lua_upvalueindex(KIND_UPVALUE)));
     declaration d = {
         .list = lua_touserdata(L, lua_upvalueindex(LIST_UPVALUE)),
         .kind = lua_tostring(L, lua_upvalueindex(KIND_UPVALUE)),
@@ -292,6 +302,7 @@ static int take_name(lua_State *L)
 {
     wd_rule_list *list = lua_touserdata(L, lua_upvalueindex(LIST_UPVALUE));
     const char *kind = lua_tostring(L, lua_upvalueindex(KIND_UPVALUE));
+    require_loading(L, list, kind);
     int line = caller_line(L);
     if (lua_type(L, 1) != LUA_TSTRING || lua_rawlen(L, 1) == 0)
         return luaL_error(L, "%s:%d: %s expects a name: %s \"name\" { ... }", file_of(list), line, kind, kind);

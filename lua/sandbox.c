@@ -1,8 +1,10 @@
 /*
 ** sandbox.c — owns the sandboxed Lua state: its counting allocator and per-state context, the
 ** allowlisted base environment (built from an empty table, CONTRACTS.md section 2), the locked
-** string metatable, read-only proxies, per-file environments, text-only loading, and the
-** limits of one evaluation (instructions, wall clock, memory) with their sticky abort.
+** string metatable, read-only proxies (and tables frozen in place), per-file environments,
+** text-only loading, and the limits of one evaluation (instructions, wall clock, memory) with
+** their sticky abort. No value shows an address: tostring and string.format's %s give a
+** table or function as its type name, and %p is refused.
 **
 ** Cost model. The count hook charges one step per VM instruction and reads the clock each time
 ** it fires. Work done inside C functions is charged too, as it happens, so that no single call
@@ -496,13 +498,11 @@ static int wd_sandbox_proxy_pairs(lua_State *L)
     return 3;
 }
 
-/* Pushes a new proxy of the table at index. A flat proxy indexes the real table directly (the
-** VM's fast path): only for tables that hold no tables (the library tables). */
-static void wd_sandbox_new_proxy(lua_State *L, int index, bool flat)
+/* Pushes the metatable of a proxy of the table at index (see wd_sandbox_new_proxy). */
+static void wd_sandbox_push_proxy_metatable(lua_State *L, int index, bool flat)
 {
     index = lua_absindex(L, index);
     luaL_checkstack(L, 4, "read-only proxy");
-    lua_createtable(L, 0, 0);
     lua_createtable(L, 2, 5);
     lua_pushvalue(L, index);
     lua_rawseti(L, -2, 1);
@@ -521,6 +521,15 @@ static void wd_sandbox_new_proxy(lua_State *L, int index, bool flat)
     lua_setfield(L, -2, "__pairs");
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
+}
+
+/* Pushes a new proxy of the table at index. A flat proxy indexes the real table directly (the
+** VM's fast path): only for tables that hold no tables (the library tables). */
+static void wd_sandbox_new_proxy(lua_State *L, int index, bool flat)
+{
+    index = lua_absindex(L, index);
+    lua_createtable(L, 0, 0);
+    wd_sandbox_push_proxy_metatable(L, index, flat);
     lua_setmetatable(L, -2);
 }
 
@@ -594,6 +603,38 @@ void wd_sandbox_push_readonly(lua_State *L, int index)
     }
     lua_pop(L, 2);
     wd_sandbox_freeze_tree(L, index, 0);
+}
+
+/* A table frozen in place keeps its identity (every upvalue, field and key that holds it still
+** does): its contents move to a new backing table, and it becomes a flat proxy of that. */
+void wd_sandbox_freeze_table(lua_State *L, int index)
+{
+    index = lua_absindex(L, index);
+    if (lua_type(L, index) != LUA_TTABLE)
+        return;
+    if (lua_getmetatable(L, index)) { /* a proxy already, or a table of ours */
+        lua_pop(L, 1);
+        return;
+    }
+    luaL_checkstack(L, 6, "read-only table");
+    lua_createtable(L, 0, 0);
+    int backing = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, backing);
+    }
+    lua_pushnil(L);
+    while (lua_next(L, index) != 0) {
+        lua_pop(L, 1);
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, index); /* clearing existing fields during a traversal is allowed */
+    }
+    wd_sandbox_push_proxy_metatable(L, backing, true);
+    lua_setmetatable(L, index);
+    lua_settop(L, backing - 1);
 }
 
 /* ------------------------------------------------------------- charged library functions --- */
@@ -877,6 +918,67 @@ static int wd_sandbox_utf8_codepoint(lua_State *L)
     return wd_sandbox_original(L);
 }
 
+/* ------------------------------------------------------------ values without addresses --- */
+
+/* True for the types whose text carries no address (and that never run a metamethod here). */
+static bool wd_sandbox_plain_type(int type)
+{
+    return type == LUA_TNIL || type == LUA_TBOOLEAN || type == LUA_TNUMBER || type == LUA_TSTRING;
+}
+
+/* tostring: strings, numbers, booleans and nil as the library writes them; any other value is
+** its type name alone ("table", "function"), never "table: 0x55d0c3a2e4f0": an address tells a
+** policy about the host's memory layout, and differs between replicas. */
+static int wd_sandbox_tostring(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    if (!wd_sandbox_plain_type(lua_type(L, 1))) {
+        lua_pushstring(L, luaL_typename(L, 1));
+        return 1;
+    }
+    lua_settop(L, 1);
+    return wd_sandbox_original(L);
+}
+
+/* string.format: %p (an address) is refused, and %s shows a table, function, userdata or
+** thread as its type name, as tostring does. The rest of the format is Lua's to check. */
+static int wd_sandbox_string_format(lua_State *L)
+{
+    static const char modifiers[] = "-+ #0123456789.";
+    size_t length = 0;
+    const char *format = luaL_checklstring(L, 1, &length);
+    int arg = 1;
+
+    for (size_t i = 0; i < length; i++) {
+        if (format[i] != '%')
+            continue;
+        if (++i < length && format[i] == '%')
+            continue;
+        while (i < length && memchr(modifiers, format[i], sizeof modifiers - 1) != NULL)
+            i++;
+        if (i >= length)
+            break;
+        arg++;
+        if (format[i] == 'p')
+            return luaL_error(L, "bad argument #%d to 'format' (%%p is not available: it shows an address)", arg);
+        if (format[i] == 's' && arg <= lua_gettop(L) && !wd_sandbox_plain_type(lua_type(L, arg))) {
+            lua_pushstring(L, luaL_typename(L, arg));
+            lua_replace(L, arg);
+        }
+    }
+    return wd_sandbox_original(L);
+}
+
+/* next: our read-only tables (data, frozen file-level tables) are empty proxies; next walks
+** the table behind one, as pairs does, so both work on them. */
+static int wd_sandbox_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    if (wd_sandbox_is_proxy(L, 1))
+        return wd_sandbox_proxy_next(L);
+    return wd_sandbox_original(L);
+}
+
 /* --------------------------------------------------------------- pcall, xpcall and log --- */
 
 /* After a protected call made by a script: a limit is never returned as a value. */
@@ -966,16 +1068,16 @@ typedef struct wd_sandbox_entry {
     lua_CFunction wrapper; /* NULL: the library function as it is; else a closure over it */
 } wd_sandbox_entry;
 
-/* Base functions taken from the standard base library as they are. pcall, xpcall, log and
-** tonumber are set separately. */
+/* Base functions taken from the standard base library as they are. pcall, xpcall, log,
+** tonumber, tostring and next are set separately. */
 static const char *const wd_sandbox_base_names[] = {
-    "assert", "error", "ipairs", "next", "pairs", "rawequal", "rawlen", "select", "tostring", "type", NULL
+    "assert", "error", "ipairs", "pairs", "rawequal", "rawlen", "select", "type", NULL
 };
 
 /* string.find/match/gmatch/gsub come from pattern.c, string.rep from this file; string.dump
 ** is deliberately absent. */
 static const wd_sandbox_entry wd_sandbox_string_entries[] = {
-    { "byte", wd_sandbox_string_byte }, { "char", NULL }, { "format", NULL }, { "len", NULL },
+    { "byte", wd_sandbox_string_byte }, { "char", NULL }, { "format", wd_sandbox_string_format }, { "len", NULL },
     { "lower", NULL }, { "reverse", NULL }, { "sub", NULL }, { "upper", NULL }, { NULL, NULL }
 };
 
@@ -1061,6 +1163,8 @@ static int wd_sandbox_setup(lua_State *L)
     for (const char *const *name = wd_sandbox_base_names; *name != NULL; name++)
         wd_sandbox_copy(L, g, base, *name, NULL);
     wd_sandbox_copy(L, g, base, "tonumber", wd_sandbox_scan_string);
+    wd_sandbox_copy(L, g, base, "tostring", wd_sandbox_tostring);
+    wd_sandbox_copy(L, g, base, "next", wd_sandbox_next);
     lua_pushnil(L);
     while (lua_next(L, g)) {
         lua_pop(L, 1);
@@ -1273,6 +1377,16 @@ void wd_sandbox_push_env(lua_State *L, int extras_index)
     lua_setfield(L, -2, "__metatable");
     lua_setmetatable(L, -2);
     lua_remove(L, store);
+}
+
+void wd_sandbox_push_globals(lua_State *L, int env_index)
+{
+    if (!lua_getmetatable(L, env_index)) {
+        lua_pushnil(L);
+        return;
+    }
+    lua_rawgeti(L, -1, 2);
+    lua_remove(L, -2);
 }
 
 void wd_sandbox_freeze_env(lua_State *L, int env_index)

@@ -52,6 +52,10 @@ void wd_sandbox_close(lua_State *L);
 ** "globals are read-only" once wd_sandbox_freeze_env has been called on it. [-0, +1, m] */
 void wd_sandbox_push_env(lua_State *L, int extras_index);
 
+/* Pushes the table of the globals the file of the environment at env_index assigned while it
+** loaded (nil if env_index is not an environment). [-0, +1, -] */
+void wd_sandbox_push_globals(lua_State *L, int env_index);
+
 /* Makes the environment at env_index read-only from now on. [-0, +0, -] */
 void wd_sandbox_freeze_env(lua_State *L, int env_index);
 
@@ -99,6 +103,13 @@ void wd_sandbox_settle(lua_State *L);
 ** replaced in place by their proxies (so reads need no C call): the caller must not keep
 ** using the table itself as a writable one. [-0, +1, m] */
 void wd_sandbox_push_readonly(lua_State *L, int index);
+
+/* Freezes the table at index in place: it keeps its identity (upvalues, fields and keys that
+** hold it still do), its contents move behind it, and from then on reads, #, pairs, ipairs
+** and next work while writes raise "attempt to modify a read-only table". Nested tables are
+** not touched (freeze them too). A table that has a metatable (a proxy already, an
+** environment) is left as it is. [-0, +0, m] */
+void wd_sandbox_freeze_table(lua_State *L, int index);
 
 /* Bytes the state currently holds. */
 size_t wd_sandbox_memory(lua_State *L);

@@ -37,6 +37,31 @@ def test_check_reports_each_problem_with_file_and_line(warden, tmp_path):
     assert "problems found" in out
 
 
+def test_check_reports_state_kept_between_decisions_with_file_and_line(warden, tmp_path):
+    (tmp_path / "counter.lua").write_text(
+        'local count = 0\n'
+        'permit "counter" { when = function(m)\n'
+        '  count = count + 1\n'
+        '  return count < 3 end }\n')
+    (tmp_path / "env.lua").write_text('local e = {}\n_ENV = e\n')
+    (tmp_path / "param.lua").write_text('permit "p" {\n  when = function(_ENV) return true end }\n')
+    (tmp_path / "factory.lua").write_text(
+        'local function make()\n  local n = 0\n  return function(m)\n    n = n + 1\n    return true end end\n'
+        'permit "made" { when = make() }\n')
+    (tmp_path / "free.lua").write_text(
+        'permit "free" { when = function(m)\n  local found = false\n'
+        '  local function each(t, f) for _, v in ipairs(t) do f(v) end end\n'
+        '  each({ 1 }, function(t) found = found or t == 1 end)\n  return found end }\n')
+    result = warden("check", str(tmp_path))
+    assert result.returncode == 1
+    out = result.stdout.decode()
+    assert "counter.lua:3: 'count' is declared at file level" in out
+    assert "env.lua:2: _ENV cannot be assigned" in out
+    assert "param.lua:2: _ENV cannot be redeclared" in out
+    assert "factory.lua:4: 'n' belongs to a function that ran while the file loaded" in out
+    assert "free.lua" not in out
+
+
 def test_test_runs_the_example_tests_and_ends_with_the_count(warden):
     result = warden("test", "-c", CONFIG, POLICIES)
     assert result.returncode == 0, result.stdout

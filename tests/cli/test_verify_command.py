@@ -20,7 +20,8 @@ def test_help_lists_the_commands(warden):
 def test_verify_help_lists_its_options(warden):
     result = warden("verify", "--help")
     assert result.returncode == 0
-    for flag in (b"--config", b"--trust", b"--certs", b"--users", b"--now", b"--allow-sha1", b"--json"):
+    for flag in (b"--config", b"--trust", b"--certs", b"--crl", b"--users", b"--now", b"--allow-sha1",
+                 b"--json"):
         assert flag in result.stdout
 
 
@@ -107,3 +108,70 @@ def test_text_output_names_the_message_and_the_reason(warden, pki, tmp_path):
     result = warden("verify", "--users", os.path.join(pki, "users.txt"), "--now", NOW, str(message))
     assert result.returncode == 1
     assert b"wrong.xml: rejected: password-invalid" in result.stdout
+
+
+# --- --crl --------------------------------------------------------------------------------------
+
+def with_token(message, pki, cert):
+    """The UsernameToken message with an extra BinarySecurityToken holding PKI certificate CERT:
+    no signature uses it, but a token in the header must be trusted, revocation included."""
+    with open(os.path.join(pki, cert)) as f:
+        b64 = "".join(line.strip() for line in f if not line.startswith("-----"))
+    token = ('<wsse:BinarySecurityToken ValueType="http://docs.oasis-open.org/wss/2004/01/'
+             'oasis-200401-wss-x509-token-profile-1.0#X509v3">%s</wsse:BinarySecurityToken>' % b64)
+    return message.replace(b"</wsse:UsernameToken>", b"</wsse:UsernameToken>" + token.encode())
+
+
+def verify_with(warden, pki, path, *flags):
+    result = warden("verify", "--json", "--trust", os.path.join(pki, "ca.pem"), "--certs",
+                    os.path.join(pki, "known.pem"), "--users", os.path.join(pki, "users.txt"),
+                    "--now", NOW, *flags, str(path))
+    return result, json.loads(result.stdout) if result.stdout.strip() else None
+
+
+def test_crl_flag_is_repeatable_and_revokes(warden, pki, tmp_path):
+    message = tmp_path / "m.xml"
+    message.write_bytes(with_token(username_message(nonce=b"cli-nonce-crl-01"), pki, "revoked.pem"))
+    result, report = verify_with(warden, pki, message)
+    assert result.returncode == 0, result.stdout
+    result, report = verify_with(warden, pki, message, "--crl", os.path.join(pki, "crl-root.pem"),
+                                 "--crl", os.path.join(pki, "crl-intermediate.pem"))
+    assert result.returncode == 1
+    assert report["reason"] == "cert-revoked"
+    assert "CN=revoked" in report["detail"]
+
+
+def test_crl_flag_adds_to_the_config_files_crls(warden, pki, tmp_path):
+    # bob's chain needs the issuing CA's CRL (from the file) and the root's (from the flag)
+    config = tmp_path / "warden.lua"
+    config.write_text('return { crls = { "%s" } }' % os.path.join(pki, "crl-intermediate.pem"))
+    message = tmp_path / "m.xml"
+    message.write_bytes(with_token(username_message(nonce=b"cli-nonce-crl-02"), pki, "bob.pem"))
+    root_crl = os.path.join(pki, "crl-root.pem")
+    result, report = verify_with(warden, pki, message, "--crl", root_crl)
+    assert result.returncode == 1 and report["reason"] == "cert-untrusted", result.stdout
+    assert "revocation status unknown" in report["detail"]
+    result, report = verify_with(warden, pki, message, "-c", str(config), "--crl", root_crl)
+    assert result.returncode == 0, result.stdout
+
+
+def test_bad_crl_files_are_input_errors(warden, pki, tmp_path):
+    message = tmp_path / "m.xml"
+    message.write_bytes(username_message(nonce=b"cli-nonce-crl-03"))
+    assert warden("verify", message.as_posix(), "--crl").returncode == 2
+    result, _ = verify_with(warden, pki, message, "--crl", str(tmp_path / "missing.pem"))
+    assert result.returncode == 2 and b"missing.pem" in result.stderr
+    result, _ = verify_with(warden, pki, message, "--crl", os.path.join(pki, "ca.pem"))
+    assert result.returncode == 2 and b"no CRL" in result.stderr
+    result, _ = verify_with(warden, pki, message, "--crl", os.path.join(pki, "crl-root-forged.pem"))
+    assert result.returncode == 2 and b"does not verify" in result.stderr
+
+
+def test_unknown_eku_purpose_is_a_usage_error_naming_it(warden, tmp_path):
+    config = tmp_path / "warden.lua"
+    config.write_text('return { trust = { eku = { "clientAuth", "clientAuthentication" } } }')
+    message = tmp_path / "m.xml"
+    message.write_bytes(username_message(nonce=b"cli-nonce-eku-01"))
+    result = warden("verify", "-c", str(config), str(message))
+    assert result.returncode == 2
+    assert b"trust.eku[2]" in result.stderr and b"clientAuthentication" in result.stderr

@@ -358,6 +358,112 @@ START_TEST(security_header_for_next_is_not_selected)
 }
 END_TEST
 
+#define NEXT11 "s:actor=\"" WD_SOAP11_ACTOR_NEXT "\""
+#define NEXT12 "s:role=\"" WD_SOAP12_ROLE_NEXT "\""
+
+START_TEST(security_header_for_next_with_must_understand_is_rejected)
+{
+    /* alone, or beside the Security header we do process: we would skip it either way */
+    expect_rejection(ENV11("<wsse:Security " WSSE " " NEXT11 " s:mustUnderstand=\"1\"/>"), NULL,
+                     "mustunderstand");
+    expect_rejection(ENV11("<wsse:Security " WSSE "/>"
+                           "<wsse:Security " WSSE " " NEXT11 " s:mustUnderstand=\"1\"/>"),
+                     NULL, "mustunderstand");
+    expect_rejection(ENV12("<wsse:Security " WSSE " " NEXT12 " s:mustUnderstand=\"true\"/>"
+                           "<wsse:Security " WSSE "/>"),
+                     NULL, "mustunderstand");
+    expect_rejection(ENV12("<wsse:Security " WSSE " " NEXT12 " s:mustUnderstand=\"1\"/>"), NULL,
+                     "mustunderstand");
+    /* and when we serve another actor */
+    expect_rejection(ENV11("<wsse:Security " WSSE " s:actor=\"urn:us\"/>"
+                           "<wsse:Security " WSSE " " NEXT11 " s:mustUnderstand=\"1\"/>"),
+                     "urn:us", "mustunderstand");
+}
+END_TEST
+
+START_TEST(security_header_for_next_in_other_spellings_is_rejected)
+{
+    static const char *const spellings[] = {
+        /* "true" in SOAP 1.1, which only knows "1"; whitespace around the value */
+        ENV11("<wsse:Security " WSSE " " NEXT11 " s:mustUnderstand=\"true\"/>"),
+        ENV11("<wsse:Security " WSSE " " NEXT11 " s:mustUnderstand=\" 1\t\"/>"),
+        ENV12("<wsse:Security " WSSE " " NEXT12 " s:mustUnderstand=\"\ntrue \"/>"),
+        /* whitespace around the role URI (an xs:anyURI, collapsed by schema-aware stacks) */
+        ENV11("<wsse:Security " WSSE " s:actor=\" " WD_SOAP11_ACTOR_NEXT " \" s:mustUnderstand=\"1\"/>"),
+        ENV12("<wsse:Security " WSSE " s:role=\"\n" WD_SOAP12_ROLE_NEXT "\" s:mustUnderstand=\"1\"/>"),
+        /* the attribute without a namespace, in the other version's, in some other one */
+        ENV11("<wsse:Security " WSSE " " NEXT11 " mustUnderstand=\"1\"/>"),
+        ENV12("<wsse:Security " WSSE " " NEXT12 " mustUnderstand=\"true\"/>"),
+        ENV12("<wsse:Security " WSSE " " NEXT12 " xmlns:o=\"" WD_NS_SOAP11 "\" o:mustUnderstand=\"1\"/>"),
+        ENV11("<wsse:Security " WSSE " " NEXT11 " xmlns:o=\"" WD_NS_SOAP12 "\" o:mustUnderstand=\"true\"/>"),
+        ENV11("<wsse:Security " WSSE " " NEXT11 " xmlns:o=\"urn:other\" o:mustUnderstand=\"1\"/>"),
+        /* outside the SOAP namespace a value that is not a boolean is not "false" either */
+        ENV11("<wsse:Security " WSSE " " NEXT11 " mustUnderstand=\"TRUE\"/>"),
+    };
+    for (size_t i = 0; i < sizeof spellings / sizeof spellings[0]; i++) {
+        reading r = read_message(spellings[i], NULL);
+        ck_assert_msg(r.rc == -1 && strcmp(wd_reason_name(r.failure.reason), "mustunderstand") == 0,
+                      "spelling %zu: rc %d, %s: %s", i, r.rc, wd_reason_name(r.failure.reason), r.failure.detail);
+        done(&r);
+    }
+    /* in the SOAP namespace, a value that is no boolean stays what it was: malformed */
+    expect_rejection(ENV11("<wsse:Security " WSSE " " NEXT11 " s:mustUnderstand=\"TRUE\"/>"), NULL,
+                     "malformed");
+}
+END_TEST
+
+START_TEST(security_header_for_next_without_must_understand_is_skipped)
+{
+    static const char *const messages[] = {
+        ENV11("<wsse:Security " WSSE "/><wsse:Security " WSSE " " NEXT11 "/>"),
+        ENV11("<wsse:Security " WSSE "/><wsse:Security " WSSE " " NEXT11 " s:mustUnderstand=\"0\"/>"),
+        ENV12("<wsse:Security " WSSE "/><wsse:Security " WSSE " " NEXT12 " s:mustUnderstand=\"false\"/>"),
+        ENV11("<wsse:Security " WSSE "/><wsse:Security " WSSE " " NEXT11 " mustUnderstand=\" false \"/>"),
+    };
+    for (size_t i = 0; i < sizeof messages / sizeof messages[0]; i++) {
+        reading r = expect_accepted(messages[i], NULL);
+        ck_assert_ptr_null(wd_xml_attr(r.env.security, r.env.soap_ns, r.env.soap_version == 11 ? "actor" : "role"));
+        done(&r);
+    }
+}
+END_TEST
+
+START_TEST(actor_naming_next_processes_the_next_security_header)
+{
+    static const char *const actors[] = { WD_SOAP11_ACTOR_NEXT, WD_SOAP12_ROLE_NEXT };
+    for (size_t i = 0; i < 2; i++) {
+        reading r = expect_accepted(ENV11("<wsse:Security " WSSE " " NEXT11 " s:mustUnderstand=\"1\" Id=\"next\"/>"),
+                                    actors[i]);
+        ck_assert_str_eq(wd_xml_attr(r.env.security, NULL, "Id"), "next");
+        done(&r);
+        r = expect_accepted(ENV12("<wsse:Security " WSSE " " NEXT12 " s:mustUnderstand=\"true\" Id=\"next\"/>"),
+                            actors[i]);
+        ck_assert_str_eq(wd_xml_attr(r.env.security, NULL, "Id"), "next");
+        done(&r);
+    }
+}
+END_TEST
+
+START_TEST(security_header_for_role_none_is_never_processed)
+{
+    /* "none": no node processes it, mustUnderstand or not, whatever we are configured as */
+    reading r = expect_accepted(ENV12("<wsse:Security " WSSE " s:role=\"" WD_SOAP12_ROLE_NONE
+                                      "\" s:mustUnderstand=\"true\"/>"),
+                                NULL);
+    ck_assert_ptr_null(r.env.security);
+    done(&r);
+    r = expect_accepted(ENV12("<wsse:Security " WSSE " s:role=\"" WD_SOAP12_ROLE_NONE
+                              "\" s:mustUnderstand=\"true\"/>"),
+                        WD_SOAP12_ROLE_NEXT);
+    ck_assert_ptr_null(r.env.security);
+    done(&r);
+    r = expect_accepted(ENV12("<wsse:Security " WSSE " s:role=\" " WD_SOAP12_ROLE_NONE " \"/>"),
+                        WD_SOAP12_ROLE_NONE);
+    ck_assert_ptr_null(r.env.security);
+    done(&r);
+}
+END_TEST
+
 START_TEST(security_header_for_our_actor_is_picked_among_others)
 {
     reading r = expect_accepted(ENV11("<wsse:Security " WSSE " s:actor=\"urn:other\"/>"
@@ -382,6 +488,9 @@ START_TEST(soap12_ultimate_receiver_role_counts_as_no_actor)
                                       "\"/>"),
                                 NULL);
 
+    ck_assert_ptr_nonnull(r.env.security);
+    done(&r);
+    r = expect_accepted(ENV12("<wsse:Security " WSSE " s:role=\" " WD_SOAP12_ROLE_ULTIMATE " \"/>"), NULL);
     ck_assert_ptr_nonnull(r.env.security);
     done(&r);
 }
@@ -516,6 +625,11 @@ static Suite *envelope_suite(void)
     tcase_add_test(security, two_security_headers_are_a_duplicate);
     tcase_add_test(security, security_header_for_another_actor_is_not_ours);
     tcase_add_test(security, security_header_for_next_is_not_selected);
+    tcase_add_test(security, security_header_for_next_with_must_understand_is_rejected);
+    tcase_add_test(security, security_header_for_next_in_other_spellings_is_rejected);
+    tcase_add_test(security, security_header_for_next_without_must_understand_is_skipped);
+    tcase_add_test(security, actor_naming_next_processes_the_next_security_header);
+    tcase_add_test(security, security_header_for_role_none_is_never_processed);
     tcase_add_test(security, security_header_for_our_actor_is_picked_among_others);
     tcase_add_test(security, soap12_ultimate_receiver_role_counts_as_no_actor);
     tcase_add_test(security, security_in_another_namespace_is_not_security);

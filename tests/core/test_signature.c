@@ -39,6 +39,11 @@
 static wd_crypto       crypto;
 static wd_trust_store *trust;
 
+/* Per-test changes to the verifier's settings and budget, reset by setup(). */
+static int     references_limit; /* 0: the default */
+static int     transforms_limit;
+static size_t *budget;           /* NULL: unbounded */
+
 static const char *pki(const char *name, char *buffer, size_t capacity)
 {
     const char *path = ts_pki_path(name, buffer, capacity);
@@ -52,6 +57,9 @@ static void setup(void)
     char path[1024];
     char message[256];
 
+    references_limit = 0;
+    transforms_limit = 0;
+    budget = NULL;
     ck_assert_int_eq(wd_crypto_init(&crypto, &failure), 0);
     ck_assert_int_eq(wd_trust_store_new(&trust), 0);
     ck_assert_msg(wd_trust_store_add_anchors(trust, pki("ca.pem", path, sizeof path), message, sizeof message) == 0,
@@ -247,9 +255,13 @@ static void verify_at(xmlDoc *signed_doc, bool allow_sha1, const char *target_id
 
     wd_settings_defaults(&settings);
     settings.allow_sha1 = allow_sha1;
+    if (references_limit > 0)
+        settings.limits.references = references_limit;
+    if (transforms_limit > 0)
+        settings.limits.transforms = transforms_limit;
     wd_signature_context context = {
         .crypto = &crypto, .trust = trust, .ids = o->ids, .security = ts_security(o->doc),
-        .settings = &settings, .now = NOW,
+        .settings = &settings, .now = NOW, .c14n_budget = budget,
     };
     xmlNode *target = target_id != NULL ? ts_find_id(o->doc, target_id) : ts_signature(o->doc);
     o->status = wd_signature_verify(target, &context, &o->result, &o->failure);
@@ -490,10 +502,10 @@ START_TEST(element_containing_the_signature_without_enveloped_transform_is_diges
 }
 END_TEST
 
-START_TEST(five_transforms_are_accepted)
+START_TEST(four_transforms_are_accepted)
 {
     xmlDoc *doc = alice_message();
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 3; i++)
         add_transform(first_reference(doc), WD_ALG_ENVELOPED, true);
     resign_as(doc, "alice");
     expect_verified(doc);
@@ -519,11 +531,11 @@ static xmlDoc *message_with_items(int count, const char *const **ids_out)
     return new_message(body);
 }
 
-START_TEST(thirty_references_are_accepted)
+START_TEST(thirty_two_references_are_accepted)
 {
     const char *const *ids;
-    xmlDoc *doc = message_with_items(30, &ids);
-    ts_options opt = { .ids = ids, .id_count = 30 };
+    xmlDoc *doc = message_with_items(32, &ids);
+    ts_options opt = { .ids = ids, .id_count = 32 };
     sign_as(doc, "alice", &opt);
     expect_verified(doc);
 }
@@ -767,7 +779,8 @@ START_TEST(relative_namespace_uri_is_refused)
     xmlNode *order = ts_find(doc, "urn:example:orders", "CreateOrder");
     xmlNode *odd = xmlNewChild(order, NULL, BAD_CAST "note", BAD_CAST "x");
     xmlSetNs(odd, xmlNewNs(odd, BAD_CAST "relative/path", NULL));
-    expect_reason(doc, "signature-invalid");
+    /* Found when the Body is canonicalized: only signed subtrees are walked. */
+    expect_reason(doc, "reference-invalid");
 }
 END_TEST
 
@@ -895,13 +908,23 @@ START_TEST(transform_without_algorithm_is_reference_invalid)
 }
 END_TEST
 
-START_TEST(six_transforms_are_reference_invalid)
+START_TEST(five_transforms_are_limit_exceeded)
 {
     xmlDoc *doc = alice_message();
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 4; i++)
         add_transform(first_reference(doc), WD_ALG_ENVELOPED, true);
     resign_as(doc, "alice");
-    expect_reason(doc, "reference-invalid");
+    expect_reason(doc, "limit-exceeded");
+}
+END_TEST
+
+START_TEST(transforms_limit_follows_the_setting)
+{
+    xmlDoc *doc = alice_message();
+    add_transform(first_reference(doc), WD_ALG_ENVELOPED, true);
+    resign_as(doc, "alice");
+    transforms_limit = 1;
+    expect_reason(doc, "limit-exceeded");
 }
 END_TEST
 
@@ -1029,13 +1052,70 @@ START_TEST(element_after_digest_value_is_reference_invalid)
 }
 END_TEST
 
-START_TEST(thirty_one_references_are_reference_invalid)
+START_TEST(thirty_three_references_are_limit_exceeded)
 {
     const char *const *ids;
-    xmlDoc *doc = message_with_items(31, &ids);
-    ts_options opt = { .ids = ids, .id_count = 31 };
+    xmlDoc *doc = message_with_items(33, &ids);
+    ts_options opt = { .ids = ids, .id_count = 33 };
     sign_as(doc, "alice", &opt);
-    expect_reason(doc, "reference-invalid");
+    expect_reason(doc, "limit-exceeded");
+}
+END_TEST
+
+START_TEST(references_limit_follows_the_setting)
+{
+    const char *const *ids;
+    xmlDoc *doc = message_with_items(3, &ids);
+    ts_options opt = { .ids = ids, .id_count = 3 };
+    sign_as(doc, "alice", &opt);
+    references_limit = 2;
+    expect_reason(doc, "limit-exceeded");
+}
+END_TEST
+
+/* Each Reference covers the next one's element and more: without a budget shared by all of
+** them, n nested References cost n passes over the message. */
+static xmlDoc *nested_references_message(int depth)
+{
+    static char names[16][16];
+    static const char *ids[16];
+    char body[16384];
+    size_t used = 0;
+
+    ck_assert_int_le(depth, 16);
+    for (int i = 0; i < depth; i++) {
+        snprintf(names[i], sizeof names[i], "nest-%d", i + 1);
+        ids[i] = names[i];
+        used += (size_t)snprintf(body + used, sizeof body - used,
+                                 "<ord:nest xmlns:ord=\"urn:example:orders\" wsu:Id=\"%s\">%0400d", names[i], i);
+    }
+    for (int i = 0; i < depth; i++)
+        used += (size_t)snprintf(body + used, sizeof body - used, "</ord:nest>");
+    ck_assert_uint_lt(used, sizeof body);
+    xmlDoc *doc = new_message(body);
+    ts_options opt = { .ids = ids, .id_count = (size_t)depth };
+    sign_as(doc, "alice", &opt);
+    return doc;
+}
+
+START_TEST(nested_references_within_the_budget_are_accepted_and_charged)
+{
+    size_t left = 1000000;
+    budget = &left;
+    expect_verified(nested_references_message(8));
+    /* 8 nested References of about 8 x 430, 7 x 430, ... bytes (15,000 canonical bytes), the
+    ** namespace declarations they walk, and SignedInfo */
+    ck_assert_uint_lt(left, 1000000 - 15000);
+    ck_assert_uint_gt(left, 1000000 - 50000);
+}
+END_TEST
+
+START_TEST(nested_references_over_the_budget_are_limit_exceeded)
+{
+    size_t left = 8000;
+    budget = &left;
+    expect_reason(nested_references_message(8), "limit-exceeded");
+    ck_assert_uint_eq(left, 0);
 }
 END_TEST
 
@@ -1381,6 +1461,75 @@ START_TEST(expired_certificate_is_cert_expired)
 }
 END_TEST
 
+/* The signer's chain is checked before SignedInfo is verified and before any Reference is
+** digested: a self-made key with its certificate inline buys no canonicalization. */
+START_TEST(untrusted_signer_is_refused_before_any_reference_is_digested)
+{
+    size_t left = 1000000;
+    xmlDoc *doc = signed_message("mallory", TS_KEY_INLINE_X509, NULL);
+    set_text(ts_find(doc, "urn:example:orders", "amount"), "999999");
+    budget = &left;
+    expect_reason(doc, "cert-untrusted");
+    ck_assert_uint_eq(left, 1000000);
+}
+END_TEST
+
+START_TEST(untrusted_signer_with_a_broken_signature_value_is_cert_untrusted)
+{
+    xmlDoc *doc = signed_message("mallory", TS_KEY_X509_DATA_CERT, NULL);
+    set_text(ts_find(doc, WD_NS_DSIG, "SignatureValue"), "AAECAwQFBgcICQ==");
+    expect_reason(doc, "cert-untrusted");
+}
+END_TEST
+
+/* ------------------------------------------------------------------------------------------
+** cert-usage, cert-revoked: the certificate whose key signed
+*/
+START_TEST(root_ca_signing_is_cert_usage)
+{
+    expect_reason(signed_message("ca", TS_KEY_BST, NULL), "cert-usage");
+    expect_reason(signed_message("ca", TS_KEY_INLINE_X509, NULL), "cert-usage");
+}
+END_TEST
+
+START_TEST(intermediate_ca_signing_is_cert_usage)
+{
+    /* the issuing CA is a known certificate: found by reference as well as carried inline */
+    expect_reason(signed_message("intermediate", TS_KEY_BST, NULL), "cert-usage");
+    expect_reason(signed_message("intermediate", TS_KEY_ISSUER_SERIAL, NULL), "cert-usage");
+    expect_reason(signed_message("intermediate", TS_KEY_SKI, NULL), "cert-usage");
+}
+END_TEST
+
+START_TEST(key_encipherment_only_certificate_signing_is_cert_usage)
+{
+    expect_reason(signed_message("tls-server", TS_KEY_BST, NULL), "cert-usage");
+}
+END_TEST
+
+START_TEST(trust_eku_decides_which_leaves_may_sign)
+{
+    static const char *const client_auth[] = { "clientAuth" };
+    char message[256] = "";
+    ck_assert_int_eq(wd_trust_store_require_eku(trust, client_auth, 1, message, sizeof message), WARDEN_OK);
+    expect_verified(signed_message("client", TS_KEY_BST, NULL));
+    expect_reason(signed_message("alice", TS_KEY_BST, NULL), "cert-usage");
+    expect_reason(signed_message("mailer", TS_KEY_X509_DATA_CERT, NULL), "cert-usage");
+}
+END_TEST
+
+START_TEST(revoked_signer_is_cert_revoked)
+{
+    char path[1024], message[256] = "";
+    ck_assert_msg(wd_trust_store_add_crls(trust, pki("crl-root.pem", path, sizeof path), message, sizeof message) == 0,
+                  "%s", message);
+    expect_reason(signed_message("revoked", TS_KEY_BST, NULL), "cert-revoked");
+    expect_verified(signed_message("alice", TS_KEY_BST, NULL));
+    /* no CRL of the issuing CA: bob's status is unknown, which is not good enough */
+    expect_reason(signed_message("bob", TS_KEY_BST, NULL), "cert-untrusted");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------------------
 ** xmlsec1 as an oracle for the signer
 */
@@ -1497,8 +1646,9 @@ static Suite *signature_suite(void)
     tcase_add_test(accepted, covered_holds_exactly_the_referenced_elements_in_order);
     tcase_add_test(accepted, enveloped_transform_is_accepted);
     tcase_add_test(accepted, enveloped_transform_leaves_out_the_signature_inside_the_referenced_element);
-    tcase_add_test(accepted, five_transforms_are_accepted);
-    tcase_add_test(accepted, thirty_references_are_accepted);
+    tcase_add_test(accepted, four_transforms_are_accepted);
+    tcase_add_test(accepted, thirty_two_references_are_accepted);
+    tcase_add_test(accepted, nested_references_within_the_budget_are_accepted_and_charged);
     tcase_add_test(accepted, inclusive_prefix_list_is_honoured);
     tcase_add_test(accepted, without_prefix_list_an_unused_prefix_is_not_signed);
     tcase_add_test(accepted, default_namespace_in_prefix_list_is_honoured);
@@ -1541,7 +1691,8 @@ static Suite *signature_suite(void)
     tcase_add_test(references, xslt_transform_is_reference_invalid);
     tcase_add_test(references, base64_transform_is_reference_invalid);
     tcase_add_test(references, transform_without_algorithm_is_reference_invalid);
-    tcase_add_test(references, six_transforms_are_reference_invalid);
+    tcase_add_test(references, five_transforms_are_limit_exceeded);
+    tcase_add_test(references, transforms_limit_follows_the_setting);
     tcase_add_test(references, last_transform_not_exc_c14n_is_reference_invalid);
     tcase_add_test(references, exc_c14n_before_the_last_transform_is_reference_invalid);
     tcase_add_test(references, enveloped_transform_with_parameters_is_reference_invalid);
@@ -1554,7 +1705,9 @@ static Suite *signature_suite(void)
     tcase_add_test(references, digest_method_without_algorithm_is_reference_invalid);
     tcase_add_test(references, missing_digest_value_is_reference_invalid);
     tcase_add_test(references, element_after_digest_value_is_reference_invalid);
-    tcase_add_test(references, thirty_one_references_are_reference_invalid);
+    tcase_add_test(references, thirty_three_references_are_limit_exceeded);
+    tcase_add_test(references, references_limit_follows_the_setting);
+    tcase_add_test(references, nested_references_over_the_budget_are_limit_exceeded);
     tcase_add_test(references, signed_info_without_reference_is_reference_invalid);
     tcase_add_test(references, ds_object_in_the_signature_is_reference_invalid);
     tcase_add_test(references, duplicate_reference_is_reference_invalid);
@@ -1600,6 +1753,13 @@ static Suite *signature_suite(void)
     tcase_add_test(keys, unknown_thumbprint_is_cert_untrusted);
     tcase_add_test(keys, unknown_issuer_serial_is_cert_untrusted);
     tcase_add_test(keys, expired_certificate_is_cert_expired);
+    tcase_add_test(keys, untrusted_signer_is_refused_before_any_reference_is_digested);
+    tcase_add_test(keys, untrusted_signer_with_a_broken_signature_value_is_cert_untrusted);
+    tcase_add_test(keys, root_ca_signing_is_cert_usage);
+    tcase_add_test(keys, intermediate_ca_signing_is_cert_usage);
+    tcase_add_test(keys, key_encipherment_only_certificate_signing_is_cert_usage);
+    tcase_add_test(keys, trust_eku_decides_which_leaves_may_sign);
+    tcase_add_test(keys, revoked_signer_is_cert_revoked);
 
     tcase_add_test(oracle, xmlsec1_accepts_what_the_signer_makes);
     return suite;

@@ -45,6 +45,17 @@ START_TEST(fraction_digits_of_any_count_are_dropped)
 }
 END_TEST
 
+START_TEST(milliseconds_flag_refuses_a_longer_fraction)
+{
+    assert_parses_to("2026-11-25T12:00:30Z", WD_TIME_MILLISECONDS, PINNED_NOW);
+    assert_parses_to("2026-11-25T12:00:30.9Z", WD_TIME_MILLISECONDS, PINNED_NOW);
+    assert_parses_to("2026-11-25T12:00:30.988Z", WD_TIME_REQUIRE_UTC | WD_TIME_MILLISECONDS, PINNED_NOW);
+    assert_refused("2026-11-25T12:00:30.9880Z", WD_TIME_MILLISECONDS);
+    assert_refused("2026-11-25T12:00:30.123456789012Z", WD_TIME_REQUIRE_UTC | WD_TIME_MILLISECONDS);
+    assert_refused("2026-11-25T12:00:30.1234+01:00", WD_TIME_MILLISECONDS);
+}
+END_TEST
+
 START_TEST(zone_offsets_are_applied)
 {
     assert_parses_to("2026-11-25T13:00:30+01:00", 0, PINNED_NOW);
@@ -194,6 +205,7 @@ static Suite *time_text_suite(void)
     TCase *tc = tcase_create("time_text");
     tcase_add_test(tc, utc_time_parses_to_unix_seconds);
     tcase_add_test(tc, fraction_digits_of_any_count_are_dropped);
+    tcase_add_test(tc, milliseconds_flag_refuses_a_longer_fraction);
     tcase_add_test(tc, zone_offsets_are_applied);
     tcase_add_test(tc, require_utc_refuses_offsets);
     tcase_add_test(tc, missing_zone_is_refused);

@@ -154,6 +154,25 @@ START_TEST(times_that_are_not_datetimes_are_invalid)
 }
 END_TEST
 
+/* BSP R3220/R3229: a regression test for times with more than millisecond precision, which
+** were accepted with the extra digits dropped. */
+START_TEST(times_with_more_than_three_fraction_digits_are_invalid)
+{
+    wd_timestamp timestamp;
+    wd_failure   failure;
+    ck_assert_int_eq(read_timestamp("<wsu:Created>2026-11-25T12:00:00.123Z</wsu:Created>"
+                                    "<wsu:Expires>2026-11-25T12:05:00.5Z</wsu:Expires>",
+                                    &timestamp, &failure),
+                     0);
+    ck_assert_int_eq(timestamp.created, CREATED);
+    ck_assert_int_eq(timestamp.expires, EXPIRES);
+    assert_invalid("<wsu:Created>2026-11-25T12:00:00.1234Z</wsu:Created>");
+    assert_invalid("<wsu:Created>2026-11-25T12:00:00Z</wsu:Created>"
+                   "<wsu:Expires>2026-11-25T12:05:00.0000Z</wsu:Expires>");
+    assert_invalid("<wsu:Created>2026-11-25T12:00:00.9999999999999999999999999999999999999999Z</wsu:Created>");
+}
+END_TEST
+
 START_TEST(times_holding_more_than_text_are_invalid)
 {
     assert_invalid("<wsu:Created>2026-11-25T12:00:00Z<!---->1</wsu:Created>");
@@ -305,6 +324,7 @@ static Suite *timestamp_suite(void)
     tcase_add_test(form, expires_before_created_in_document_order_is_invalid);
     tcase_add_test(form, times_with_an_offset_are_invalid);
     tcase_add_test(form, times_that_are_not_datetimes_are_invalid);
+    tcase_add_test(form, times_with_more_than_three_fraction_digits_are_invalid);
     tcase_add_test(form, times_holding_more_than_text_are_invalid);
     tcase_add_test(form, value_type_on_created_or_expires_is_invalid);
     tcase_add_test(form, other_child_elements_are_invalid);

@@ -1,7 +1,9 @@
 /*
 ** test_trust_store.c — loading anchors and known certificates, chain validation against the
 ** test PKI with a pinned clock, the verdict and parse caches, the known-certificate look-ups
-** (SKI, thumbprint, issuer + serial in its spelling variants), and two threads at once.
+** (SKI, thumbprint, issuer + serial in its spelling variants), two threads at once, CRLs
+** (revoked leaves and intermediates, missing, expired and forged CRLs, the verdict cache
+** under a CRL) and the rules for a certificate that signs (end entity, keyUsage, trust.eku).
 */
 #include <check.h>
 #include <openssl/pem.h>
@@ -22,6 +24,8 @@
 #define T_2025      1735689600
 #define T_2035      2051222400
 #define T_2020_06   1590969600
+#define T_2025_06   1748736000 /* 2025-06-01 */
+#define T_2026      1767225600 /* 2026-01-01: crl-root-expired.pem's nextUpdate */
 
 #define ASSERT_REASON(failure, expected) \
     ck_assert_str_eq(wd_reason_name((failure).reason), (expected))
@@ -105,6 +109,7 @@ static char *temp_file(const char *content)
 }
 
 static void expect_rejected(wd_trust_store *store, const char *name, int64_t now, const char *reason);
+static void expect_signer(wd_trust_store *store, const char *name, int64_t now);
 
 /* ----- loading ----- */
 
@@ -476,6 +481,330 @@ START_TEST(adding_certificates_clears_the_verdict_cache)
 }
 END_TEST
 
+/* ----- revocation ----- */
+
+static int add_crls(wd_trust_store *store, const char *name, char *message, size_t capacity)
+{
+    char *path = pki_path(name);
+    int result = wd_trust_store_add_crls(store, path, message, capacity);
+    free(path);
+    return result;
+}
+
+static void add_crl_ok(wd_trust_store *store, const char *name)
+{
+    char message[256] = "";
+    ck_assert_msg(add_crls(store, name, message, sizeof message) == WARDEN_OK, "%s", message);
+}
+
+static void expect_detail(wd_trust_store *store, const char *name, int64_t now, const char *reason, const char *part)
+{
+    wd_cert *cert = parse(store, name);
+    wd_failure failure = { 0 };
+    ck_assert_int_eq(wd_trust_store_validate(store, cert, now, &failure), -1);
+    ASSERT_REASON(failure, reason);
+    ck_assert_msg(strstr(failure.detail, part) != NULL, "detail: %s", failure.detail);
+    wd_cert_unref(cert);
+}
+
+START_TEST(crl_revokes_a_leaf)
+{
+    wd_trust_store *store = full_store();
+    add_crl_ok(store, "crl-root.pem");
+    add_crl_ok(store, "crl-intermediate.pem");
+    ck_assert_uint_eq(wd_trust_store_crl_count(store), 2);
+    expect_valid(store, "alice.pem", NOW);
+    expect_valid(store, "bob.pem", NOW);
+    expect_rejected(store, "revoked.pem", NOW, "cert-revoked");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(revoked_intermediate_revokes_the_leaves_below_it)
+{
+    wd_trust_store *store = full_store();
+    add_crl_ok(store, "crl-root-revokes-intermediate.pem");
+    add_crl_ok(store, "crl-intermediate.pem");
+    expect_valid(store, "alice.pem", NOW);
+    expect_detail(store, "bob.pem", NOW, "cert-revoked", "CN=Test Issuing CA");
+    expect_detail(store, "bob.pem", NOW, "cert-revoked", "depth 1");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(der_crl_is_read_like_pem)
+{
+    wd_trust_store *store = full_store();
+    add_crl_ok(store, "crl-root.der");
+    ck_assert_uint_eq(wd_trust_store_crl_count(store), 1);
+    expect_rejected(store, "revoked.pem", NOW, "cert-revoked");
+    expect_valid(store, "alice.pem", NOW);
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(issuer_without_a_crl_fails_closed)
+{
+    /* CRLs are configured, but the issuing CA has none: bob's status is unknown */
+    wd_trust_store *store = full_store();
+    add_crl_ok(store, "crl-root.pem");
+    expect_valid(store, "alice.pem", NOW);
+    expect_detail(store, "bob.pem", NOW, "cert-untrusted", "revocation status unknown");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(expired_crl_fails_closed)
+{
+    wd_trust_store *store = full_store();
+    add_crl_ok(store, "crl-root-expired.pem");
+    expect_valid(store, "alice.pem", T_2025_06);
+    expect_rejected(store, "revoked.pem", T_2025_06, "cert-revoked");
+    expect_detail(store, "alice.pem", NOW, "cert-untrusted", "CRL has expired");
+    expect_detail(store, "alice.pem", T_2026, "cert-untrusted", "revocation status unknown");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(crl_not_yet_valid_fails_closed)
+{
+    /* before its lastUpdate (2025-01-01) a CRL says nothing yet */
+    wd_trust_store *store = full_store();
+    add_crl_ok(store, "crl-root.pem");
+    expect_detail(store, "alice.pem", T_2025 - 86400, "cert-untrusted", "revocation status unknown");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(crl_with_a_bad_signature_is_refused)
+{
+    /* it names the root as issuer and revokes nothing, but the root did not sign it */
+    wd_trust_store *store = full_store();
+    char message[256] = "";
+    ck_assert_int_eq(add_crls(store, "crl-root-forged.pem", message, sizeof message), WARDEN_E_CONFIG);
+    ck_assert_msg(strstr(message, "crl-root-forged.pem") != NULL && strstr(message, "does not verify") != NULL, "%s",
+                  message);
+    ck_assert_uint_eq(wd_trust_store_crl_count(store), 0);
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(crl_files_that_are_not_crls_are_refused)
+{
+    wd_trust_store *store = full_store();
+    char message[256] = "";
+    ck_assert_int_eq(add_crls(store, "no-such-crl.pem", message, sizeof message), WARDEN_E_IO);
+    ck_assert_int_eq(add_crls(store, "ca.pem", message, sizeof message), WARDEN_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(message, "no CRL in it"));
+    char *der_junk = temp_file("0\x03junk");
+    ck_assert_int_eq(wd_trust_store_add_crls(store, der_junk, message, sizeof message), WARDEN_E_CONFIG);
+    char *broken = temp_file("-----BEGIN X509 CRL-----\nnot base64!\n-----END X509 CRL-----\n");
+    ck_assert_int_eq(wd_trust_store_add_crls(store, broken, message, sizeof message), WARDEN_E_CONFIG);
+    ck_assert_uint_eq(wd_trust_store_crl_count(store), 0);
+    unlink(der_junk);
+    unlink(broken);
+    free(der_junk);
+    free(broken);
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(crl_of_an_unknown_ca_is_accepted_but_speaks_for_no_one_else)
+{
+    wd_trust_store *store = NULL;
+    ck_assert_int_eq(wd_trust_store_new(&store), WARDEN_OK);
+    add_anchors(store, "rogue-ca.pem");
+    add_crl_ok(store, "crl-root.pem"); /* the Test Root CA is not in this store */
+    expect_detail(store, "mallory.pem", NOW, "cert-untrusted", "revocation status unknown");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(self_signed_anchor_needs_no_crl_of_its_own)
+{
+    /* a partner's pinned self-signed certificate has no issuer above it to revoke it */
+    wd_trust_store *store = full_store();
+    add_anchors(store, "pinned.pem");
+    add_crl_ok(store, "crl-root.pem");
+    add_crl_ok(store, "crl-intermediate.pem");
+    expect_signer(store, "pinned.pem", NOW);
+    expect_valid(store, "ca.pem", NOW);
+    expect_valid(store, "bob.pem", NOW);
+    expect_rejected(store, "revoked.pem", NOW, "cert-revoked");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(anchor_that_is_not_self_signed_needs_no_crl_of_its_own)
+{
+    /* the issuing CA trusted directly: only what it issued needs a CRL */
+    wd_trust_store *store = NULL;
+    ck_assert_int_eq(wd_trust_store_new(&store), WARDEN_OK);
+    add_anchors(store, "intermediate.pem");
+    add_crl_ok(store, "crl-intermediate.pem");
+    expect_valid(store, "bob.pem", NOW);
+    expect_signer(store, "bob.pem", NOW);
+    wd_trust_store_free(store);
+
+    /* and the anchor does not excuse the members below it: the root's leaves need its CRL */
+    ck_assert_int_eq(wd_trust_store_new(&store), WARDEN_OK);
+    add_anchors(store, "ca.pem");
+    add_crl_ok(store, "crl-intermediate.pem");
+    expect_detail(store, "alice.pem", NOW, "cert-untrusted", "revocation status unknown");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(adding_a_crl_clears_the_verdict_cache)
+{
+    wd_trust_store *store = full_store();
+    wd_cert *revoked = parse(store, "revoked.pem");
+    wd_failure failure = { 0 };
+    ck_assert_int_eq(wd_trust_store_validate(store, revoked, NOW, &failure), 0); /* cached */
+    add_crl_ok(store, "crl-root.pem");
+    ck_assert_int_eq(wd_trust_store_validate(store, revoked, NOW, &failure), -1);
+    ASSERT_REASON(failure, "cert-revoked");
+    wd_cert_unref(revoked);
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(cached_verdict_ends_at_the_crl_next_update)
+{
+    wd_trust_store *store = full_store();
+    add_crl_ok(store, "crl-root-expired.pem");
+    wd_cert *alice = parse(store, "alice.pem");
+    wd_cert *impostor = impostor_of(store, alice);
+    wd_failure failure = { 0 };
+
+    ck_assert_int_eq(wd_trust_store_validate(store, alice, T_2025_06, &failure), 0);
+    ck_assert_int_eq(wd_trust_store_validate(store, impostor, T_2026 - 1, &failure), 0); /* from the cache */
+    /* from the CRL's nextUpdate on, the cache does not answer (alice's own window runs to
+    ** 2035): chain building does, and finds mallory untrusted */
+    ck_assert_int_eq(wd_trust_store_validate(store, impostor, T_2026, &failure), -1);
+    ck_assert_int_eq(wd_trust_store_validate(store, impostor, NOW, &failure), -1);
+    ck_assert_int_eq(wd_trust_store_validate(store, alice, NOW, &failure), -1);
+    ASSERT_REASON(failure, "cert-untrusted");
+
+    wd_cert_unref(impostor);
+    wd_cert_unref(alice);
+    wd_trust_store_free(store);
+}
+END_TEST
+
+/* ----- the certificate that signs ----- */
+
+static void expect_signer(wd_trust_store *store, const char *name, int64_t now)
+{
+    wd_cert *cert = parse(store, name);
+    wd_failure failure = { 0 };
+    ck_assert_msg(wd_trust_store_validate_signer(store, cert, now, &failure) == 0, "%s: %s", name, failure.detail);
+    wd_cert_unref(cert);
+}
+
+static void expect_not_signer(wd_trust_store *store, const char *name, const char *reason, const char *part)
+{
+    wd_cert *cert = parse(store, name);
+    wd_failure failure = { 0 };
+    ck_assert_int_eq(wd_trust_store_validate_signer(store, cert, NOW, &failure), -1);
+    ASSERT_REASON(failure, reason);
+    ck_assert_int_eq(failure.code, WARDEN_E_SECURITY);
+    ck_assert_msg(strstr(failure.detail, part) != NULL, "%s: detail %s", name, failure.detail);
+    wd_cert_unref(cert);
+}
+
+static void require_eku(wd_trust_store *store, const char *const *names, size_t count)
+{
+    char message[256] = "";
+    ck_assert_msg(wd_trust_store_require_eku(store, names, count, message, sizeof message) == WARDEN_OK, "%s", message);
+}
+
+START_TEST(leaves_with_a_signing_key_usage_may_sign)
+{
+    wd_trust_store *store = full_store();
+    expect_signer(store, "alice.pem", NOW);
+    expect_signer(store, "bob.pem", NOW);
+    expect_signer(store, "ecuser.pem", NOW);
+    expect_signer(store, "client.pem", NOW);
+    expect_signer(store, "mailer.pem", NOW);
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(ca_certificates_are_trusted_but_may_not_sign)
+{
+    wd_trust_store *store = full_store();
+    /* as tokens they are trusted: the rule is for the key that signed */
+    expect_valid(store, "ca.pem", NOW);
+    expect_valid(store, "intermediate.pem", NOW);
+    expect_not_signer(store, "ca.pem", "cert-usage", "CA:TRUE");
+    expect_not_signer(store, "intermediate.pem", "cert-usage", "CN=Test Issuing CA");
+    /* trust comes first: an untrusted CA is untrusted */
+    expect_not_signer(store, "rogue-ca.pem", "cert-untrusted", "CN=Rogue CA");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(key_encipherment_only_may_not_sign)
+{
+    wd_trust_store *store = full_store();
+    expect_valid(store, "tls-server.pem", NOW);
+    expect_not_signer(store, "tls-server.pem", "cert-usage", "digitalSignature");
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(revoked_signer_is_cert_revoked_before_its_usage_is_looked_at)
+{
+    wd_trust_store *store = full_store();
+    add_crl_ok(store, "crl-root.pem");
+    add_crl_ok(store, "crl-intermediate.pem");
+    expect_not_signer(store, "revoked.pem", "cert-revoked", "CN=revoked");
+    expect_not_signer(store, "ca.pem", "cert-usage", "CA:TRUE");
+    expect_signer(store, "alice.pem", NOW);
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(trust_eku_requires_one_of_the_listed_purposes)
+{
+    wd_trust_store *store = full_store();
+    static const char *const client_or_code[] = { "clientAuth", "1.3.6.1.5.5.7.3.3" };
+    require_eku(store, client_or_code, 2);
+    expect_signer(store, "client.pem", NOW);
+    expect_not_signer(store, "alice.pem", "cert-usage", "no extendedKeyUsage");
+    expect_not_signer(store, "mailer.pem", "cert-usage", "none of trust.eku (clientAuth, codeSigning)");
+    /* serverAuth is not clientAuth, and keyEncipherment alone is refused first anyway */
+    expect_not_signer(store, "tls-server.pem", "cert-usage", "keyUsage");
+
+    static const char *const email[] = { "EMAILPROTECTION" }; /* names are case-insensitive */
+    require_eku(store, email, 1);
+    expect_signer(store, "mailer.pem", NOW);
+    expect_not_signer(store, "client.pem", "cert-usage", "emailProtection");
+
+    require_eku(store, NULL, 0); /* cleared: no purpose needed */
+    expect_signer(store, "alice.pem", NOW);
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(trust_eku_refuses_unknown_purposes)
+{
+    wd_trust_store *store = full_store();
+    static const char *const cases[] = { "clientauthentication", "", "1", "1..2", "commonName", "1.2.x" };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *names[] = { "clientAuth", cases[i] };
+        char message[256] = "";
+        ck_assert_msg(wd_trust_store_require_eku(store, names, 2, message, sizeof message) == WARDEN_E_CONFIG,
+                      "\"%s\" was accepted", cases[i]);
+        ck_assert_msg(strstr(message, "trust.eku[2]") != NULL, "%s", message);
+    }
+    /* a refused list leaves the one before it */
+    expect_signer(store, "alice.pem", NOW);
+    wd_trust_store_free(store);
+}
+END_TEST
+
 /* ----- parse cache ----- */
 
 START_TEST(parse_cache_returns_the_same_certificate_for_the_same_der)
@@ -768,6 +1097,31 @@ static Suite *trust_store_suite(void)
     tcase_add_test(validation, chain_member_outside_its_validity_is_cert_expired);
     tcase_add_test(validation, adding_certificates_clears_the_verdict_cache);
     suite_add_tcase(suite, validation);
+
+    TCase *revocation = tcase_create("revocation");
+    tcase_add_test(revocation, crl_revokes_a_leaf);
+    tcase_add_test(revocation, revoked_intermediate_revokes_the_leaves_below_it);
+    tcase_add_test(revocation, der_crl_is_read_like_pem);
+    tcase_add_test(revocation, issuer_without_a_crl_fails_closed);
+    tcase_add_test(revocation, expired_crl_fails_closed);
+    tcase_add_test(revocation, crl_not_yet_valid_fails_closed);
+    tcase_add_test(revocation, crl_with_a_bad_signature_is_refused);
+    tcase_add_test(revocation, crl_files_that_are_not_crls_are_refused);
+    tcase_add_test(revocation, crl_of_an_unknown_ca_is_accepted_but_speaks_for_no_one_else);
+    tcase_add_test(revocation, self_signed_anchor_needs_no_crl_of_its_own);
+    tcase_add_test(revocation, anchor_that_is_not_self_signed_needs_no_crl_of_its_own);
+    tcase_add_test(revocation, adding_a_crl_clears_the_verdict_cache);
+    tcase_add_test(revocation, cached_verdict_ends_at_the_crl_next_update);
+    suite_add_tcase(suite, revocation);
+
+    TCase *signer = tcase_create("signer");
+    tcase_add_test(signer, leaves_with_a_signing_key_usage_may_sign);
+    tcase_add_test(signer, ca_certificates_are_trusted_but_may_not_sign);
+    tcase_add_test(signer, key_encipherment_only_may_not_sign);
+    tcase_add_test(signer, revoked_signer_is_cert_revoked_before_its_usage_is_looked_at);
+    tcase_add_test(signer, trust_eku_requires_one_of_the_listed_purposes);
+    tcase_add_test(signer, trust_eku_refuses_unknown_purposes);
+    suite_add_tcase(suite, signer);
 
     TCase *caches = tcase_create("parse cache and look-ups");
     tcase_add_test(caches, parse_cache_returns_the_same_certificate_for_the_same_der);

@@ -7,6 +7,7 @@
 #include <libxml/parser.h>
 #include <openssl/evp.h>
 #include <openssl/sha.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +94,7 @@ static int read_text_token(const char *username, const char *password, wd_userna
     snprintf(inner, sizeof inner,
              "<wsse:Username>%s</wsse:Username>"
              "<wsse:Password Type=\"" WD_WSS_PASSWORD_TEXT "\">%s</wsse:Password>"
+             "<wsse:Nonce>ax+TAP5CF4gNpVrDIX7pBA==</wsse:Nonce>"
              "<wsu:Created>" CREATED_TEXT "</wsu:Created>",
              username, password);
     return read_inner(inner, token, failure);
@@ -109,17 +111,36 @@ static wd_users *load_pki_users(void)
     return users;
 }
 
-/* Verifies against the PKI's users file at time now with the default settings. */
-static int verify_at(const wd_username_token *token, int64_t now, wd_failure *failure)
+/* Verifies against the PKI's users file at time now with the default settings, or with
+** username.require_nonce = false. */
+static int verify_with(const wd_username_token *token, int64_t now, bool require_nonce, wd_failure *failure)
 {
     wd_users      *users = load_pki_users();
     wd_credentials credentials = { users, NULL, NULL };
     wd_settings    settings;
     wd_settings_defaults(&settings);
+    settings.require_nonce = require_nonce;
     memset(failure, 0, sizeof *failure);
     int result = wd_username_token_verify(token, &credentials, now, &settings, failure);
     wd_users_free(users);
     return result;
+}
+
+static int verify_at(const wd_username_token *token, int64_t now, wd_failure *failure)
+{
+    return verify_with(token, now, true, failure);
+}
+
+/* Reads inner, which must read, and verifies it; returns the reason's name ("none" when
+** delivered). */
+static const char *verify_reason(const char *inner, bool require_nonce)
+{
+    wd_username_token token;
+    wd_failure        failure;
+    ck_assert_msg(read_inner(inner, &token, &failure) == 0, "%s: %s", wd_reason_name(failure.reason), failure.detail);
+    int result = verify_with(&token, PINNED_NOW, require_nonce, &failure);
+    wd_username_token_clear(&token);
+    return result == 0 ? "none" : wd_reason_name(failure.reason);
 }
 
 static void assert_read_rejected(const char *inner, const char *reason)
@@ -237,13 +258,57 @@ END_TEST
 
 START_TEST(digest_without_nonce_is_rejected)
 {
-    assert_read_rejected(USERNAME DIGEST_PASSWORD WSU_CREATED, "password-invalid");
+    /* by default for the missing Nonce; without the requirement the digest cannot be made */
+    ck_assert_str_eq(verify_reason(USERNAME DIGEST_PASSWORD WSU_CREATED, true), "token-unsupported");
+    ck_assert_str_eq(verify_reason(USERNAME DIGEST_PASSWORD WSU_CREATED, false), "password-invalid");
 }
 END_TEST
 
 START_TEST(digest_without_created_is_rejected)
 {
-    assert_read_rejected(USERNAME DIGEST_PASSWORD NONCE, "password-invalid");
+    ck_assert_str_eq(verify_reason(USERNAME DIGEST_PASSWORD NONCE, true), "timestamp-missing");
+    ck_assert_str_eq(verify_reason(USERNAME DIGEST_PASSWORD NONCE, false), "password-invalid");
+}
+END_TEST
+
+/* ---- username.require_nonce ------------------------------------------------------------- */
+
+START_TEST(text_token_without_nonce_is_unsupported)
+{
+    ck_assert_str_eq(verify_reason(USERNAME TEXT_PASSWORD WSU_CREATED, true), "token-unsupported");
+}
+END_TEST
+
+START_TEST(text_token_without_created_is_timestamp_missing)
+{
+    ck_assert_str_eq(verify_reason(USERNAME TEXT_PASSWORD NONCE, true), "timestamp-missing");
+    /* with neither, Created is named first */
+    ck_assert_str_eq(verify_reason(USERNAME TEXT_PASSWORD, true), "timestamp-missing");
+}
+END_TEST
+
+START_TEST(text_token_with_nonce_and_created_passes)
+{
+    ck_assert_str_eq(verify_reason(USERNAME TEXT_PASSWORD NONCE WSU_CREATED, true), "none");
+}
+END_TEST
+
+START_TEST(missing_nonce_is_refused_before_the_password_is_looked_at)
+{
+    /* a token that could never pass tells nothing about the password or the user */
+    ck_assert_str_eq(verify_reason("<wsse:Username>alice</wsse:Username>"
+                                   "<wsse:Password>wrong</wsse:Password>" WSU_CREATED, true),
+                     "token-unsupported");
+    ck_assert_str_eq(verify_reason("<wsse:Username>nobody</wsse:Username>" TEXT_PASSWORD, true),
+                     "timestamp-missing");
+}
+END_TEST
+
+START_TEST(require_nonce_false_accepts_a_bare_text_token)
+{
+    ck_assert_str_eq(verify_reason(USERNAME TEXT_PASSWORD, false), "none");
+    ck_assert_str_eq(verify_reason(USERNAME TEXT_PASSWORD WSU_CREATED, false), "none");
+    ck_assert_str_eq(verify_reason(USERNAME "<wsse:Password>wrong</wsse:Password>", false), "password-invalid");
 }
 END_TEST
 
@@ -293,7 +358,7 @@ START_TEST(missing_type_means_password_text)
                      0);
     ck_assert_int_eq(token.password_type, WD_PASSWORD_TEXT);
     ck_assert(!token.has_created);
-    ck_assert_int_eq(verify_at(&token, PINNED_NOW, &failure), 0);
+    ck_assert_int_eq(verify_with(&token, PINNED_NOW, false, &failure), 0);
     wd_username_token_clear(&token);
 }
 END_TEST
@@ -608,6 +673,15 @@ static Suite *username_token_suite(void)
     tcase_add_test(text, missing_type_means_password_text);
     tcase_add_test(text, unknown_user_is_rejected);
     suite_add_tcase(suite, text);
+
+    TCase *nonce = tcase_create("require_nonce");
+    tcase_add_checked_fixture(nonce, NULL, free_document);
+    tcase_add_test(nonce, text_token_without_nonce_is_unsupported);
+    tcase_add_test(nonce, text_token_without_created_is_timestamp_missing);
+    tcase_add_test(nonce, text_token_with_nonce_and_created_passes);
+    tcase_add_test(nonce, missing_nonce_is_refused_before_the_password_is_looked_at);
+    tcase_add_test(nonce, require_nonce_false_accepts_a_bare_text_token);
+    suite_add_tcase(suite, nonce);
 
     TCase *callback = tcase_create("callback");
     tcase_add_checked_fixture(callback, NULL, free_document);

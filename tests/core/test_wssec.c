@@ -2,9 +2,17 @@
 ** test_wssec.c — the Security header processor and the verifier path end to end, on signed
 ** messages built by the test signer: which parts count as signed (by node identity, so
 ** wrapping fails), token roles, protection level, the configuration's requirements, the
-** header's unsupported children and limits, and signature replay.
+** header's unsupported children and limits, signature replay, and which certificates of the
+** header must meet the signer rules (those whose key signed) or only be trusted (the others).
 */
 #include <check.h>
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,7 +37,8 @@ static void free_replay_caches(void)
         wd_replay_cache_free(replay_caches[--replay_cache_count]);
 }
 
-static wd_verifier *make_verifier(const wd_settings *settings)
+/* A verifier on ca.pem + known.pem, with the CRLs named (NULL-terminated; crls may be NULL). */
+static wd_verifier *make_verifier_with_crls(const wd_settings *settings, const char *const *crls)
 {
     wd_trust_store *trust = NULL;
     wd_users *users = NULL;
@@ -41,6 +50,11 @@ static wd_verifier *make_verifier(const wd_settings *settings)
     ck_assert_int_eq(wd_trust_store_new(&trust), WARDEN_OK);
     ck_assert_int_eq(wd_trust_store_add_anchors(trust, ca, message, sizeof message), WARDEN_OK);
     ck_assert_int_eq(wd_trust_store_add_known(trust, known, message, sizeof message), WARDEN_OK);
+    for (size_t i = 0; crls != NULL && crls[i] != NULL; i++) {
+        char *crl = tm_pki_path(crls[i]);
+        ck_assert_msg(wd_trust_store_add_crls(trust, crl, message, sizeof message) == WARDEN_OK, "%s", message);
+        free(crl);
+    }
     ck_assert_int_eq(wd_users_load(users_path, &users, message, sizeof message), WARDEN_OK);
     ck_assert_int_eq(wd_replay_cache_new_memory(1000, &replay), WARDEN_OK);
     ck_assert_uint_lt(replay_cache_count, 64);
@@ -50,6 +64,11 @@ static wd_verifier *make_verifier(const wd_settings *settings)
     free(known);
     free(users_path);
     return verifier;
+}
+
+static wd_verifier *make_verifier(const wd_settings *settings)
+{
+    return make_verifier_with_crls(settings, NULL);
 }
 
 static wd_verifier *default_verifier(void)
@@ -81,6 +100,96 @@ static void sign(xmlDoc *doc, const char *key, const char *cert, ts_key_referenc
 static void sign_as_alice(xmlDoc *doc, const char *const *ids, size_t id_count)
 {
     sign(doc, "alice.key", "alice.pem", TS_KEY_BST, ids, id_count);
+}
+
+/* Signs doc's Body and Timestamp with NAME.key / NAME.pem (BST reference) and the given
+** SignatureMethod. */
+static void sign_with_method(xmlDoc *doc, const char *name, const char *method)
+{
+    char key[64], cert[64], key_path[512], cert_path[512];
+    snprintf(key, sizeof key, "%s.key", name);
+    snprintf(cert, sizeof cert, "%s.pem", name);
+    ts_options options = {
+        .key_pem_path = ts_pki_path(key, key_path, sizeof key_path),
+        .cert_pem_path = ts_pki_path(cert, cert_path, sizeof cert_path),
+        .signature_method = method, .key_reference = TS_KEY_BST,
+    };
+    ck_assert_int_eq(ts_sign(doc, ts_security(doc), &options), 0);
+}
+
+/* The text of the (last) SignatureValue, malloc'd. */
+static char *signature_value_text(xmlDoc *doc)
+{
+    xmlChar *text = xmlNodeGetContent(ts_find(doc, WD_NS_DSIG, "SignatureValue"));
+    ck_assert_ptr_nonnull(text);
+    char *copy = strdup((const char *)text);
+    xmlFree(text);
+    return copy;
+}
+
+/* Replaces the XML-DSig ECDSA value r || s of doc's SignatureValue by r || (n - s), n being the
+** order of the curve of the certificate in the PKI file cert_name: the twin that verifies as
+** well as the original, which anyone who saw the message can make without the key. */
+static void flip_ecdsa_s(xmlDoc *doc, const char *cert_name)
+{
+    char path[512];
+    FILE *file = fopen(ts_pki_path(cert_name, path, sizeof path), "r");
+    ck_assert_ptr_nonnull(file);
+    X509 *cert = PEM_read_X509(file, NULL, NULL, NULL);
+    fclose(file);
+    ck_assert_ptr_nonnull(cert);
+    char group_name[64];
+    ck_assert_int_eq(EVP_PKEY_get_group_name(X509_get0_pubkey(cert), group_name, sizeof group_name, NULL), 1);
+    EC_GROUP *group = EC_GROUP_new_by_curve_name(OBJ_txt2nid(group_name));
+    ck_assert_ptr_nonnull(group);
+
+    xmlNode *element = ts_find(doc, WD_NS_DSIG, "SignatureValue");
+    char *text = signature_value_text(doc);
+    size_t text_length = strlen(text);
+    unsigned char raw[256];
+    ck_assert_uint_lt(text_length, sizeof raw * 4 / 3);
+    int decoded = EVP_DecodeBlock(raw, (const unsigned char *)text, (int)text_length);
+    ck_assert_int_gt(decoded, 0);
+    size_t length = (size_t)decoded - (text_length > 0 && text[text_length - 1] == '=')
+                    - (text_length > 1 && text[text_length - 2] == '=');
+    size_t half = length / 2;
+    ck_assert_uint_eq(half, (size_t)EC_GROUP_order_bits(group) / 8);
+
+    BIGNUM *s = BN_bin2bn(raw + half, (int)half, NULL);
+    BIGNUM *twin = BN_new();
+    ck_assert(s != NULL && twin != NULL);
+    ck_assert_int_eq(BN_sub(twin, EC_GROUP_get0_order(group), s), 1);
+    ck_assert_int_eq(BN_bn2binpad(twin, raw + half, (int)half), (int)half);
+
+    char encoded[400];
+    EVP_EncodeBlock((unsigned char *)encoded, raw, (int)length);
+    ck_assert_str_ne(encoded, text);
+    xmlNodeSetContent(element, BAD_CAST encoded);
+    BN_free(s);
+    BN_free(twin);
+    free(text);
+    EC_GROUP_free(group);
+    X509_free(cert);
+}
+
+/* Appends a PasswordText UsernameToken with Nonce and Created (as username.require_nonce
+** wants) to security, with wsu:Id id unless id is NULL. Each call makes another nonce. */
+static xmlNode *add_username_token(xmlNode *security, const char *user, const char *password, const char *id)
+{
+    static unsigned counter;
+    char nonce[32];
+    snprintf(nonce, sizeof nonce, "bm9uY2Ut%08u", ++counter); /* base64 "nonce-" + digits */
+    xmlNode *token = ts_add_element(security, WD_NS_WSSE, "wsse", "UsernameToken", NULL);
+    if (id != NULL) {
+        xmlNs *wsu = xmlNewNs(token, BAD_CAST WD_NS_WSU, BAD_CAST "wsu");
+        xmlNewNsProp(token, wsu, BAD_CAST "Id", BAD_CAST id);
+    }
+    ts_add_element(token, WD_NS_WSSE, "wsse", "Username", user);
+    xmlNode *element = ts_add_element(token, WD_NS_WSSE, "wsse", "Password", password);
+    xmlNewProp(element, BAD_CAST "Type", BAD_CAST WD_WSS_PASSWORD_TEXT);
+    ts_add_element(token, WD_NS_WSSE, "wsse", "Nonce", nonce);
+    ts_add_element(token, WD_NS_WSU, "wsu", "Created", "2026-11-25T12:00:00Z");
+    return token;
 }
 
 static int receive_doc(wd_verifier *verifier, xmlDoc *doc, warden_message **message, wd_failure *failure)
@@ -368,18 +477,77 @@ START_TEST(replayed_signed_message_is_rejected)
 }
 END_TEST
 
+START_TEST(ecdsa_twin_with_flipped_s_is_a_replay)
+{
+    wd_verifier *verifier = default_verifier();
+    wd_verifier *fresh = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_with_method(doc, "ecuser", WD_ALG_ECDSA_SHA256);
+    warden_message_free(expect_delivery(verifier, doc));
+
+    flip_ecdsa_s(doc, "ecuser.pem");
+    /* the twin is a valid signature: a verifier that never saw the original delivers it */
+    warden_message_free(expect_delivery(fresh, doc));
+    /* and one that did recognizes the message */
+    expect_rejection(verifier, doc, "replay");
+    xmlFreeDoc(doc);
+    wd_verifier_free(fresh);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(same_content_signed_again_with_rsa_pss_is_a_replay)
+{
+    /* PSS is randomized: signing the same SignedInfo again gives other bytes, but it is the
+    ** same message from the same signer. */
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_with_method(doc, "alice", WD_ALG_RSA_PSS_SHA256);
+    warden_message_free(expect_delivery(verifier, doc));
+    char *before = signature_value_text(doc);
+    char key_path[512];
+    ck_assert_int_eq(ts_resign(ts_signature(doc), ts_pki_path("alice.key", key_path, sizeof key_path)), 0);
+    char *after = signature_value_text(doc);
+    ck_assert_str_ne(before, after);
+    expect_rejection(verifier, doc, "replay");
+    free(before);
+    free(after);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(same_content_signed_by_another_signer_is_not_a_replay)
+{
+    /* Same envelope, same ids: the two SignedInfos are identical, the signers are not. */
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *first = order_envelope();
+    xmlDoc *second = order_envelope();
+    sign(first, "alice.key", "alice.pem", TS_KEY_BST, NULL, 0);
+    sign(second, "bob.key", "bob.pem", TS_KEY_BST, NULL, 0);
+    xmlChar *first_info = xmlNodeGetContent(ts_find(first, WD_NS_DSIG, "SignedInfo"));
+    xmlChar *second_info = xmlNodeGetContent(ts_find(second, WD_NS_DSIG, "SignedInfo"));
+    ck_assert_str_eq((const char *)first_info, (const char *)second_info);
+    warden_message_free(expect_delivery(verifier, first));
+    warden_message_free(expect_delivery(verifier, second));
+    xmlFree(first_info);
+    xmlFree(second_info);
+    xmlFreeDoc(first);
+    xmlFreeDoc(second);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
 START_TEST(signature_and_username_token_give_both_tokens)
 {
     wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
-    xmlNode *security = ts_security(doc);
-    xmlNode *token = ts_add_element(security, WD_NS_WSSE, "wsse", "UsernameToken", NULL);
-    ts_add_element(token, WD_NS_WSSE, "wsse", "Username", "bob");
-    xmlNode *password = ts_add_element(token, WD_NS_WSSE, "wsse", "Password", "hunter2");
-    xmlNewProp(password, BAD_CAST "Type", BAD_CAST WD_WSS_PASSWORD_TEXT);
-    sign_as_alice(doc, NULL, 0);
+    add_username_token(ts_security(doc), "bob", "hunter2", "UT-1");
+    const char *ids[] = { "Body-1", "TS-1", "UT-1" };
+    sign_as_alice(doc, ids, 3);
     warden_message *message = expect_delivery(verifier, doc);
     ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_USERNAME), "bob");
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_SIGNED_PARTS), "Body,Timestamp,UsernameToken");
     ck_assert_uint_eq(warden_message_token_count(message), 2);
     /* header order: the UsernameToken came before the BinarySecurityToken */
     ck_assert_str_eq(token_string(warden_message_token(message, 0), WARDEN_TOKEN_PROPERTY_KIND), "username");
@@ -387,6 +555,73 @@ START_TEST(signature_and_username_token_give_both_tokens)
     ck_assert_str_eq(token_string(warden_message_token(message, 1), WARDEN_TOKEN_PROPERTY_ROLE), "signing");
     warden_message_free(message);
     xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(unsigned_username_token_in_a_signed_message_is_an_unsigned_part)
+{
+    /* A man in the middle adds his own UsernameToken to alice's signed request. Whatever
+    ** require.signed lists, the token must be covered. */
+    static const char *const body_only[] = { "Body" };
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    wd_verifier *verifier = default_verifier();
+    settings.require_signed = body_only;
+    settings.require_signed_count = 1;
+    wd_verifier *body_only_verifier = make_verifier(&settings);
+    settings.require_signed_count = 0;
+    settings.require_timestamp = WD_TIMESTAMP_NEVER;
+    wd_verifier *lenient = make_verifier(&settings);
+
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    add_username_token(ts_security(doc), "bob", "hunter2", "UT-1"); /* after signing */
+    expect_rejection(verifier, doc, "unsigned-part");
+    expect_rejection(body_only_verifier, doc, "unsigned-part");
+    expect_rejection(lenient, doc, "unsigned-part");
+    xmlFreeDoc(doc);
+
+    /* before the signature in the header, but not among its references: the same */
+    doc = order_envelope();
+    add_username_token(ts_security(doc), "bob", "hunter2", "UT-1");
+    sign_as_alice(doc, NULL, 0);
+    expect_rejection(verifier, doc, "unsigned-part");
+    xmlFreeDoc(doc);
+
+    /* without any signature the token authenticates on its own, as before */
+    doc = order_envelope();
+    add_username_token(ts_security(doc), "bob", "hunter2", NULL);
+    warden_message *message = expect_delivery(verifier, doc);
+    ck_assert_str_eq(string_property(message, WARDEN_MESSAGE_PROPERTY_USERNAME), "bob");
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(lenient);
+    wd_verifier_free(body_only_verifier);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(username_token_without_nonce_is_rejected_unless_configured)
+{
+    wd_verifier *verifier = default_verifier();
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    settings.require_nonce = false;
+    wd_verifier *lenient = make_verifier(&settings);
+
+    xmlDoc *doc = order_envelope();
+    xmlNode *token = ts_add_element(ts_security(doc), WD_NS_WSSE, "wsse", "UsernameToken", NULL);
+    ts_add_element(token, WD_NS_WSSE, "wsse", "Username", "bob");
+    ts_add_element(token, WD_NS_WSSE, "wsse", "Password", "hunter2");
+    expect_rejection(verifier, doc, "timestamp-missing");
+    ts_add_element(token, WD_NS_WSU, "wsu", "Created", "2026-11-25T12:00:00Z");
+    expect_rejection(verifier, doc, "token-unsupported");
+    /* turned off, the same token is accepted, and again: it has nothing to tell copies apart */
+    warden_message_free(expect_delivery(lenient, doc));
+    warden_message_free(expect_delivery(lenient, doc));
+    xmlFreeDoc(doc);
+    wd_verifier_free(lenient);
     wd_verifier_free(verifier);
 }
 END_TEST
@@ -400,6 +635,116 @@ START_TEST(untrusted_token_in_the_header_is_rejected_even_when_unused)
     const char *ids[] = { "TS-1" };
     sign(doc, "mallory.key", "mallory.pem", TS_KEY_BST, ids, 1);
     expect_rejection(verifier, doc, "cert-untrusted");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+/* Appends to the Security header a BinarySecurityToken that no signature uses, holding the
+** PKI certificate pem_name. */
+static void add_unused_token(xmlDoc *doc, const char *pem_name)
+{
+    char *path = tm_pki_path(pem_name);
+    FILE *file = fopen(path, "r");
+    ck_assert_ptr_nonnull(file);
+    char text[8192] = "", line[256];
+    size_t used = 0;
+    while (fgets(line, sizeof line, file) != NULL) {
+        if (strncmp(line, "-----", 5) == 0)
+            continue;
+        size_t n = strcspn(line, "\r\n");
+        ck_assert_uint_lt(used + n, sizeof text);
+        memcpy(text + used, line, n);
+        used += n;
+        text[used] = '\0';
+    }
+    fclose(file);
+    free(path);
+    xmlNode *token = ts_add_element(ts_security(doc), WD_NS_WSSE, "wsse", "BinarySecurityToken", text);
+    ck_assert_ptr_nonnull(token);
+    xmlSetProp(token, BAD_CAST "ValueType", BAD_CAST WD_WSS_X509V3);
+    xmlSetProp(token, BAD_CAST "EncodingType", BAD_CAST WD_WSS_BASE64);
+}
+
+START_TEST(unused_ca_token_needs_only_trust)
+{
+    /* the usage rules are for the key that signed; a CA certificate riding along is trusted */
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    add_unused_token(doc, "ca.pem");
+    add_unused_token(doc, "tls-server.pem");
+    warden_message *message = expect_delivery(verifier, doc);
+    warden_message_free(message);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(unused_revoked_token_is_cert_revoked)
+{
+    static const char *const crls[] = { "crl-root.pem", "crl-intermediate.pem", NULL };
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    wd_verifier *verifier = make_verifier_with_crls(&settings, crls);
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    add_unused_token(doc, "revoked.pem");
+    expect_rejection(verifier, doc, "cert-revoked");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(ca_key_signing_is_cert_usage)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign(doc, "ca.key", "ca.pem", TS_KEY_BST, NULL, 0);
+    expect_rejection(verifier, doc, "cert-usage");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(second_signature_by_an_intermediate_ca_is_cert_usage)
+{
+    /* alice signs what must be signed; the issuing CA's key adds a signature over the Timestamp */
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    const char *ids[] = { "TS-1" };
+    sign(doc, "intermediate.key", "intermediate.pem", TS_KEY_SKI, ids, 1);
+    expect_rejection(verifier, doc, "cert-usage");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(key_encipherment_certificate_signing_is_cert_usage)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = order_envelope();
+    sign(doc, "tls-server.key", "tls-server.pem", TS_KEY_INLINE_X509, NULL, 0);
+    expect_rejection(verifier, doc, "cert-usage");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(revoked_signer_is_cert_revoked)
+{
+    static const char *const crls[] = { "crl-root.pem", "crl-intermediate.pem", NULL };
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    wd_verifier *verifier = make_verifier_with_crls(&settings, crls);
+    xmlDoc *doc = order_envelope();
+    sign(doc, "revoked.key", "revoked.pem", TS_KEY_INLINE_X509, NULL, 0);
+    expect_rejection(verifier, doc, "cert-revoked");
+    xmlFreeDoc(doc);
+    doc = order_envelope();
+    sign(doc, "bob.key", "bob.pem", TS_KEY_BST, NULL, 0);
+    warden_message_free(expect_delivery(verifier, doc));
     xmlFreeDoc(doc);
     wd_verifier_free(verifier);
 }
@@ -446,12 +791,82 @@ START_TEST(two_timestamps_or_two_username_tokens_are_rejected)
     xmlFreeDoc(doc);
 
     doc = order_envelope();
-    for (int i = 0; i < 2; i++) {
-        xmlNode *token = ts_add_element(ts_security(doc), WD_NS_WSSE, "wsse", "UsernameToken", NULL);
-        ts_add_element(token, WD_NS_WSSE, "wsse", "Username", "bob");
-        ts_add_element(token, WD_NS_WSSE, "wsse", "Password", "hunter2");
-    }
+    for (int i = 0; i < 2; i++)
+        add_username_token(ts_security(doc), "bob", "hunter2", NULL);
     expect_rejection(verifier, doc, "token-unsupported");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+START_TEST(signatures_limit_follows_the_setting)
+{
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    settings.limits.signatures = 1;
+    wd_verifier *verifier = make_verifier(&settings);
+    xmlDoc *doc = order_envelope();
+    sign_as_alice(doc, NULL, 0);
+    sign_as_alice(doc, NULL, 0);
+    expect_rejection(verifier, doc, "limit-exceeded");
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+
+    settings.limits.signatures = 2;
+    verifier = make_verifier(&settings);
+    doc = order_envelope();
+    const char *body_only[] = { "Body-1" };
+    sign_as_alice(doc, NULL, 0);
+    sign_as_alice(doc, body_only, 1); /* another SignedInfo: not a replay of the first */
+    warden_message_free(expect_delivery(verifier, doc));
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+END_TEST
+
+/* A Body of `levels` nested elements around 100 KB of text, signed with the Body, the
+** Timestamp and every nested element: each Reference covers nearly the whole message. */
+static xmlDoc *nested_body_message(int levels)
+{
+    static char names[32][16];
+    const char *ids[34] = { "Body-1", "TS-1" };
+    size_t size = 120000;
+    char *body = malloc(size);
+    size_t used = 0;
+
+    ck_assert_ptr_nonnull(body);
+    ck_assert_int_le(levels, 32);
+    for (int i = 0; i < levels; i++) {
+        snprintf(names[i], sizeof names[i], "nest-%d", i + 1);
+        ids[2 + i] = names[i];
+        used += (size_t)snprintf(body + used, size - used,
+                                 "<ord:nest xmlns:ord=\"urn:example:orders\" xmlns:wsu=\"%s\" wsu:Id=\"%s\">",
+                                 WD_NS_WSU, names[i]);
+    }
+    memset(body + used, 'x', 100000);
+    used += 100000;
+    for (int i = 0; i < levels; i++)
+        used += (size_t)snprintf(body + used, size - used, "</ord:nest>");
+    ck_assert_uint_lt(used, size);
+    body[used] = '\0';
+    xmlDoc *doc = ts_envelope_new(11, body, "2026-11-25T12:00:00Z", "2026-11-25T12:05:00Z");
+    ck_assert_ptr_nonnull(doc);
+    free(body);
+    sign_as_alice(doc, ids, 2 + (size_t)levels);
+    return doc;
+}
+
+/* Without one budget for the whole message, 30 nested References would canonicalize 30 times
+** the message. */
+START_TEST(nested_references_beyond_the_message_budget_are_limit_exceeded)
+{
+    wd_verifier *verifier = default_verifier();
+    xmlDoc *doc = nested_body_message(30);
+    expect_rejection(verifier, doc, "limit-exceeded");
+    xmlFreeDoc(doc);
+
+    doc = nested_body_message(4);
+    warden_message_free(expect_delivery(verifier, doc));
     xmlFreeDoc(doc);
     wd_verifier_free(verifier);
 }
@@ -528,6 +943,12 @@ int main(void)
     tcase_add_checked_fixture(tc, NULL, free_replay_caches);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, signed_message_is_delivered_with_signing_certificate_and_parts);
+    tcase_add_test(tc, unused_ca_token_needs_only_trust);
+    tcase_add_test(tc, unused_revoked_token_is_cert_revoked);
+    tcase_add_test(tc, ca_key_signing_is_cert_usage);
+    tcase_add_test(tc, second_signature_by_an_intermediate_ca_is_cert_usage);
+    tcase_add_test(tc, key_encipherment_certificate_signing_is_cert_usage);
+    tcase_add_test(tc, revoked_signer_is_cert_revoked);
     tcase_add_test(tc, certificate_found_by_key_identifier_is_a_signing_token_without_element);
     tcase_add_test(tc, body_left_unsigned_is_an_unsigned_part);
     tcase_add_test(tc, timestamp_left_unsigned_is_an_unsigned_part);
@@ -538,12 +959,19 @@ int main(void)
     tcase_add_test(tc, other_signed_elements_are_named_by_namespace_and_local_name);
     tcase_add_test(tc, signature_not_covering_the_body_gives_no_protection_and_no_signer);
     tcase_add_test(tc, replayed_signed_message_is_rejected);
+    tcase_add_test(tc, ecdsa_twin_with_flipped_s_is_a_replay);
+    tcase_add_test(tc, same_content_signed_again_with_rsa_pss_is_a_replay);
+    tcase_add_test(tc, same_content_signed_by_another_signer_is_not_a_replay);
     tcase_add_test(tc, signature_and_username_token_give_both_tokens);
+    tcase_add_test(tc, unsigned_username_token_in_a_signed_message_is_an_unsigned_part);
+    tcase_add_test(tc, username_token_without_nonce_is_rejected_unless_configured);
     tcase_add_test(tc, untrusted_token_in_the_header_is_rejected_even_when_unused);
     tcase_add_test(tc, timestamp_alone_does_not_authenticate);
     tcase_add_test(tc, unsupported_security_children_are_rejected);
     tcase_add_test(tc, two_timestamps_or_two_username_tokens_are_rejected);
     tcase_add_test(tc, header_limits_are_enforced);
+    tcase_add_test(tc, signatures_limit_follows_the_setting);
+    tcase_add_test(tc, nested_references_beyond_the_message_budget_are_limit_exceeded);
     tcase_add_test(tc, security_header_for_another_actor_is_not_ours);
     tcase_add_test(tc, soap12_signed_message_is_delivered);
     suite_add_tcase(suite, tc);

@@ -553,6 +553,201 @@ START_TEST(bytes_invalid_in_the_declared_encoding_are_malformed)
 }
 END_TEST
 
+/* ---- encoding: the byte-order mark and the declaration must agree ------------------------ */
+
+typedef enum text_form { UTF8, LATIN1, UTF16LE, UTF16BE, UTF32LE, UTF32BE } text_form;
+
+#define BOM_UTF8 "\xEF\xBB\xBF"
+#define BOM_UTF16LE "\xFF\xFE"
+#define BOM_UTF16BE "\xFE\xFF"
+#define BOM_UTF32LE "\xFF\xFE\x00\x00"
+#define BOM_UTF32BE "\x00\x00\xFE\xFF"
+
+/* `<?xml version="1.0" encoding="DECLARED"?><r>café</r>` (no declaration when declared is
+** NULL) in form, after the mark's mark_length bytes. Returns the length written to out. */
+static size_t encoded_document(const char *mark, size_t mark_length, text_form form, const char *declared,
+                               unsigned char *out, size_t capacity)
+{
+    char text[256];
+    size_t length = mark_length;
+
+    if (declared != NULL)
+        snprintf(text, sizeof text, "<?xml version=\"1.0\" encoding=\"%s\"?><r>caf\xC3\xA9</r>", declared);
+    else
+        snprintf(text, sizeof text, "<r>caf\xC3\xA9</r>");
+    ck_assert_uint_le(mark_length, capacity);
+    memcpy(out, mark, mark_length);
+    for (const unsigned char *c = (const unsigned char *)text; *c != '\0'; c++) {
+        unsigned code = *c;
+        if (code >= 0xC0) { /* the one two-byte sequence used here */
+            code = ((code & 0x1Fu) << 6) | (c[1] & 0x3Fu);
+            c++;
+        }
+        unsigned char unit[4] = { 0 };
+        size_t size = 0;
+        switch (form) {
+        case UTF8:
+            if (code < 0x80) {
+                unit[size++] = (unsigned char)code;
+            } else {
+                unit[size++] = (unsigned char)(0xC0 | (code >> 6));
+                unit[size++] = (unsigned char)(0x80 | (code & 0x3F));
+            }
+            break;
+        case LATIN1:
+            unit[size++] = (unsigned char)code;
+            break;
+        case UTF16LE:
+        case UTF16BE:
+            unit[form == UTF16LE ? 0 : 1] = (unsigned char)code;
+            size = 2;
+            break;
+        case UTF32LE:
+        case UTF32BE:
+            unit[form == UTF32LE ? 0 : 3] = (unsigned char)code;
+            size = 4;
+            break;
+        }
+        ck_assert_uint_le(length + size, capacity);
+        memcpy(out + length, unit, size);
+        length += size;
+    }
+    return length;
+}
+
+typedef struct encoding_case {
+    const char *mark;
+    size_t      mark_length;
+    text_form   form;
+    const char *declared;
+} encoding_case;
+
+#define MARK(m) m, sizeof m - 1
+#define NO_MARK "", 0
+
+START_TEST(byte_order_mark_disagreeing_with_the_declared_encoding_is_malformed)
+{
+    static const encoding_case cases[] = {
+        /* libxml2 would follow the declaration here: "cafÃ©" */
+        { MARK(BOM_UTF8), UTF8, "ISO-8859-1" },
+        { MARK(BOM_UTF8), UTF8, "UTF-16" },
+        { MARK(BOM_UTF8), UTF8, "us-ascii" },
+        /* and the mark here, over a declared UTF-8 */
+        { MARK(BOM_UTF16LE), UTF16LE, "UTF-8" },
+        { MARK(BOM_UTF16LE), UTF16LE, "utf-8" },
+        { MARK(BOM_UTF16LE), UTF16LE, "ISO-8859-1" },
+        { MARK(BOM_UTF16LE), UTF16LE, "UTF-16BE" },
+        { MARK(BOM_UTF16BE), UTF16BE, "UTF-8" },
+        { MARK(BOM_UTF16BE), UTF16BE, "utf-16le" },
+        /* 16-bit text without a mark ("<?" as 16-bit units) declaring something else */
+        { NO_MARK, UTF16LE, "UTF-8" },
+        { NO_MARK, UTF16BE, "ISO-8859-1" },
+        /* 8-bit text declaring a wide encoding */
+        { NO_MARK, UTF8, "UTF-16" },
+        { NO_MARK, LATIN1, "Utf-16LE" },
+        { NO_MARK, UTF8, "UCS-2" },
+        /* UTF-32 in any form */
+        { MARK(BOM_UTF32LE), UTF32LE, "UTF-32" },
+        { MARK(BOM_UTF32BE), UTF32BE, "UTF-8" },
+        { MARK(BOM_UTF32LE), UTF32LE, NULL },
+        { NO_MARK, UTF32LE, "UTF-32LE" },
+        { NO_MARK, UTF32BE, "UTF-32BE" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char bytes[512];
+        size_t length = encoded_document(cases[i].mark, cases[i].mark_length, cases[i].form, cases[i].declared,
+                                         bytes, sizeof bytes);
+        xmlDocPtr doc = NULL;
+        wd_failure f;
+        memset(&f, 0, sizeof f);
+        int rc = wd_xml_parse(bytes, length, NULL, &doc, &f);
+        ck_assert_msg(rc == -1 && doc == NULL && strcmp(wd_reason_name(f.reason), "malformed") == 0,
+                      "case %zu (%s): rc %d, %s: %s", i, cases[i].declared ? cases[i].declared : "no declaration", rc,
+                      wd_reason_name(f.reason), f.detail);
+        xmlFreeDoc(doc);
+    }
+}
+END_TEST
+
+START_TEST(byte_order_mark_agreeing_with_the_declared_encoding_parses)
+{
+    static const encoding_case cases[] = {
+        { MARK(BOM_UTF8), UTF8, NULL },
+        { MARK(BOM_UTF8), UTF8, "UTF-8" },
+        { MARK(BOM_UTF8), UTF8, "utf-8" },
+        { MARK(BOM_UTF16LE), UTF16LE, NULL },
+        { MARK(BOM_UTF16LE), UTF16LE, "UTF-16" },
+        { MARK(BOM_UTF16LE), UTF16LE, "utf-16le" },
+        { MARK(BOM_UTF16BE), UTF16BE, "Utf-16" },
+        { MARK(BOM_UTF16BE), UTF16BE, "UTF-16BE" },
+        { NO_MARK, UTF16LE, "UTF-16LE" },
+        { NO_MARK, UTF16BE, "UTF-16" },
+        { NO_MARK, LATIN1, "ISO-8859-1" },
+        { NO_MARK, LATIN1, "iso-8859-1" },
+        { NO_MARK, UTF8, "UTF-8" },
+        { NO_MARK, UTF8, NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char bytes[512];
+        size_t length = encoded_document(cases[i].mark, cases[i].mark_length, cases[i].form, cases[i].declared,
+                                         bytes, sizeof bytes);
+        xmlDocPtr doc = NULL;
+        wd_failure f;
+        memset(&f, 0, sizeof f);
+        ck_assert_msg(wd_xml_parse(bytes, length, NULL, &doc, &f) == 0, "case %zu (%s): %s: %s", i,
+                      cases[i].declared ? cases[i].declared : "no declaration", wd_reason_name(f.reason), f.detail);
+        /* both sides of the agreement read the same text */
+        xmlChar *text = xmlNodeGetContent(xmlDocGetRootElement(doc));
+        ck_assert_str_eq((const char *)text, "caf\xC3\xA9");
+        xmlFree(text);
+        xmlFreeDoc(doc);
+    }
+}
+END_TEST
+
+START_TEST(disagreement_is_named_in_the_detail)
+{
+    unsigned char bytes[512];
+    size_t length = encoded_document(MARK(BOM_UTF16LE), UTF16LE, "UTF-8", bytes, sizeof bytes);
+    xmlDocPtr doc = NULL;
+    wd_failure f;
+    memset(&f, 0, sizeof f);
+    ck_assert_int_eq(wd_xml_parse(bytes, length, NULL, &doc, &f), -1);
+    ck_assert_str_eq(f.detail, "the byte-order mark says UTF-16LE but the XML declaration says encoding=\"UTF-8\"");
+}
+END_TEST
+
+START_TEST(declarations_this_reader_cannot_follow_are_malformed)
+{
+    static const char *const declarations[] = {
+        BOM_UTF8 "<?xml encoding=\"ISO-8859-1\" version=\"1.0\"?><r/>",  /* encoding first */
+        BOM_UTF8 "<?xml version=\"1.0\" encoding=ISO-8859-1?><r/>",      /* unquoted */
+        BOM_UTF8 "<?xml version=\"1.0\" encoding=\"ISO-8859-1'?><r/>",   /* mismatched quotes */
+        BOM_UTF8 "<?xml version=\"1.0\" encoding=\"8859\"?><r/>",        /* not an EncName */
+        "<?xml version=\"1.0\" encoding=\"UTF-\xC3\xA9\"?><r/>",          /* not ASCII */
+    };
+    for (size_t i = 0; i < sizeof declarations / sizeof declarations[0]; i++) {
+        xmlDocPtr doc = NULL;
+        wd_failure f;
+        ck_assert_rejected(parse_text(declarations[i], NULL, &doc, &f), doc, f, "malformed");
+    }
+    /* spaces around '=' and single quotes are fine; so is no space before encoding, which
+    ** libxml2 reports but still reads (and so must we) */
+    xmlDocPtr doc = NULL;
+    wd_failure f;
+    ck_assert_int_eq(parse_text(BOM_UTF8 "<?xml version = '1.0'\n encoding\t=\t'utf-8' ?><r/>", NULL, &doc, &f), 0);
+    xmlFreeDoc(doc);
+    doc = NULL;
+    ck_assert_rejected(parse_text(BOM_UTF8 "<?xml version=\"1.0\"encoding=\"ISO-8859-1\"?><r/>", NULL, &doc, &f),
+                       doc, f, "malformed");
+    ck_assert_ptr_nonnull(strstr(f.detail, "ISO-8859-1"));
+    /* a long run of spaces inside the declaration is past what is followed */
+    char long_declaration[600];
+    snprintf(long_declaration, sizeof long_declaration, BOM_UTF8 "<?xml version=\"1.0\"%300s encoding=\"UTF-8\"?><r/>", "");
+    ck_assert_rejected(parse_text(long_declaration, NULL, &doc, &f), doc, f, "malformed");
+}
+END_TEST
+
 static void callers_structured_handler(void *data, xmlErrorPtr error)
 {
     (void)data;
@@ -691,6 +886,10 @@ static Suite *xml_parse_suite(void)
     tcase_add_test(malformed, undeclared_entity_reference_is_malformed);
     tcase_add_test(malformed, undeclared_namespace_prefix_is_malformed);
     tcase_add_test(malformed, bytes_invalid_in_the_declared_encoding_are_malformed);
+    tcase_add_test(malformed, byte_order_mark_disagreeing_with_the_declared_encoding_is_malformed);
+    tcase_add_test(malformed, byte_order_mark_agreeing_with_the_declared_encoding_parses);
+    tcase_add_test(malformed, disagreement_is_named_in_the_detail);
+    tcase_add_test(malformed, declarations_this_reader_cannot_follow_are_malformed);
 
     tcase_add_test(safety, parser_errors_never_reach_stderr);
     tcase_add_test(safety, callers_error_handlers_are_restored);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "engine/config.h"
+#include "engine/config_schema.h"
 #include "include/warden.h"
 
 /* The per-test scratch folder (checked fixtures run in the forked test process). */
@@ -187,6 +188,7 @@ START_TEST(new_config_has_the_defaults_of_section_3)
     ck_assert_int_eq(config->ttl, 300);
     ck_assert_int_eq(config->future_ttl, 60);
     ck_assert_int_eq(config->skew, 300);
+    ck_assert(config->username_require_nonce);
     ck_assert_int_eq(config->replay_backend, WD_REPLAY_MEMORY);
     ck_assert_int_eq(config->replay_entries, 100000);
     ck_assert_ptr_null(config->replay_url);
@@ -197,6 +199,9 @@ START_TEST(new_config_has_the_defaults_of_section_3)
     ck_assert_int_eq(config->limit_instructions, 1000000);
     ck_assert_int_eq(config->limit_memory, 67108864);
     ck_assert_int_eq(config->limit_time_ms, 50);
+    ck_assert_int_eq(config->limit_signatures, 4);
+    ck_assert_int_eq(config->limit_references, 32);
+    ck_assert_int_eq(config->limit_transforms, 4);
     ck_assert(config->reload_watch);
     ck_assert_int_eq(config->reload_debounce_ms, 100);
     ck_assert_int_eq(config->reload_max_stale_s, 0);
@@ -252,6 +257,7 @@ static void assert_every_key_changed(const warden_config *config, const char *tr
     ck_assert_int_eq(config->ttl, 600);
     ck_assert_int_eq(config->future_ttl, 30);
     ck_assert_int_eq(config->skew, 120);
+    ck_assert(!config->username_require_nonce);
     ck_assert_int_eq(config->replay_backend, WD_REPLAY_REDIS);
     ck_assert_int_eq(config->replay_entries, 5000);
     ck_assert_str_eq(config->replay_url, "redis://127.0.0.1:6379/0");
@@ -281,6 +287,7 @@ START_TEST(file_sets_every_key)
         "  require = { token = false, signed = { 'Body', 'Action' }, timestamp = 'always' },\n"
         "  algorithms = { allow_sha1 = true, min_rsa_bits = 3072 },\n"
         "  clock = { ttl = 600, future_ttl = 30, skew = 120 },\n"
+        "  username = { require_nonce = false },\n"
         "  replay = { backend = 'redis', entries = 5000, url = 'redis://127.0.0.1:6379/0' },\n"
         "  limits = { message_bytes = 1000, depth = 10, attributes = 20, text_bytes = 500,\n"
         "             instructions = 2000, memory = 3000000, time_ms = 7 },\n"
@@ -324,6 +331,7 @@ START_TEST(set_sets_every_key_and_keeps_relative_paths)
     set_ok(config, "clock.ttl", "600");
     set_ok(config, "clock.future_ttl", "30");
     set_ok(config, "clock.skew", "120");
+    set_ok(config, "username.require_nonce", "false");
     set_ok(config, "replay.backend", "redis");
     set_ok(config, "replay.entries", "5000");
     set_ok(config, "replay.url", "redis://127.0.0.1:6379/0");
@@ -334,12 +342,18 @@ START_TEST(set_sets_every_key_and_keeps_relative_paths)
     set_ok(config, "limits.instructions", "2000");
     set_ok(config, "limits.memory", "3000000");
     set_ok(config, "limits.time_ms", "7");
+    set_ok(config, "limits.signatures", "2");
+    set_ok(config, "limits.references", "8");
+    set_ok(config, "limits.transforms", "2");
     set_ok(config, "reload.watch", "false");
     set_ok(config, "reload.debounce_ms", "250");
     set_ok(config, "reload.max_stale_s", "3600");
     set_ok(config, "log.decisions", "decisions.jsonl");
     assert_every_key_changed(config, "certs/ca.pem", "/etc/warden/ca2.pem", "partners.pem", "users.txt",
                              "policies/", "decisions.jsonl");
+    ck_assert_int_eq(config->limit_signatures, 2);
+    ck_assert_int_eq(config->limit_references, 8);
+    ck_assert_int_eq(config->limit_transforms, 2);
     warden_config_free(config);
 }
 END_TEST
@@ -420,6 +434,7 @@ START_TEST(set_integers_accept_bounds_and_refuse_junk_and_overflow)
     assert_set_fails_with("limits.instructions", "9223372036854775808",
                           "limits.instructions: expected a positive integer, got \"9223372036854775808\"");
     assert_set_fails_with("limits.depth", "0", "limits.depth: expected a positive integer, got 0");
+    assert_set_fails_with("limits.signatures", "65", "limits.signatures: expected an integer from 1 to 64, got 65");
     assert_set_fails_with("limits.depth", "abc", "limits.depth: expected a positive integer, got \"abc\"");
     assert_set_fails_with("limits.depth", "4294967296",
                           "limits.depth: expected an integer from 1 to 2147483647, got 4294967296");
@@ -499,7 +514,13 @@ START_TEST(file_wrong_types_are_named_with_their_dotted_path)
     assert_load_fails_with("return { users = 42 }", "users: expected a string, got 42");
     assert_load_fails_with("return { actor = {} }", "actor: expected a string, got table");
     assert_load_fails_with("return { trust = { 'a.pem', 7 } }", "trust[2]: expected a string, got 7");
-    assert_load_fails_with("return { trust = { x = 'a.pem' } }", "trust: expected a string or a list of strings, got table");
+    /* trust is a list and a section (trust.eku): its string keys are the section's keys */
+    assert_load_fails_with("return { trust = { x = 'a.pem' } }", "trust.x: unknown key");
+    assert_load_fails_with("return { trust = { 'a.pem', eku = 'clientAuth' } }",
+                           "trust.eku: expected a list of strings, got string");
+    assert_load_fails_with("return { trust = { 'a.pem', eku = { 'clientAuth', 3 } } }",
+                           "trust.eku[2]: expected a string, got 3");
+    assert_load_fails_with("return { crls = { 'a.pem', true } }", "crls[2]: expected a string, got boolean");
     assert_load_fails_with("return { certs = true }", "certs: expected a string or a list of strings, got boolean");
     assert_load_fails_with("return { require = { signed = 'Body' } }", "require.signed: expected a list of strings, got string");
     assert_load_fails_with("return { require = { signed = { 'Body', '' } } }", "require.signed[2]: expected a non-empty string");
@@ -629,6 +650,57 @@ START_TEST(file_require_signed_replaces_the_list)
     ck_assert_str_eq(config->require_signed_view[0], "Body");
     ck_assert_ptr_null(config->require_signed_view[1]);
     free(path);
+    warden_config_free(config);
+}
+END_TEST
+
+START_TEST(file_trust_holds_its_files_and_the_eku_section_and_crls_are_paths)
+{
+    warden_config *config = new_config();
+    char *path = write_config("return { trust = { 'ca.pem', eku = { 'clientAuth', '1.3.6.1.5.5.7.3.4' }, '/ca2.pem' },\n"
+                              "         crls = { 'crl.pem', '/etc/warden/crl.der' } }");
+    char *ca = in_scratch("ca.pem");
+    char *crl = in_scratch("crl.pem");
+    const char *const trust[] = { ca, "/ca2.pem" };
+    const char *const purposes[] = { "clientAuth", "1.3.6.1.5.5.7.3.4" };
+    const char *const crls[] = { crl, "/etc/warden/crl.der" };
+    warden_error err;
+
+    ck_assert_msg(warden_config_load(config, path, &err) == WARDEN_OK, "%s", err.text);
+    assert_names(&config->trust, 2, trust);
+    assert_names(&config->trust_eku, 2, purposes);
+    assert_names(&config->crls, 2, crls);
+    free(ca);
+    free(crl);
+    free(path);
+    warden_config_free(config);
+}
+END_TEST
+
+START_TEST(set_trust_eku_replaces_the_list_and_crls_are_appended)
+{
+    warden_config *config = new_config();
+    warden_config *copy = NULL;
+    const char *const purposes[] = { "clientAuth", "serverAuth" };
+    const char *const crls[] = { "a.pem", "b.der" };
+
+    set_ok(config, "trust.eku", "codeSigning");
+    set_ok(config, "trust.eku", " clientAuth, serverAuth");
+    set_ok(config, "crls", "a.pem");
+    set_ok(config, "crls", "b.der");
+    set_ok(config, "trust", "ca.pem");
+    assert_names(&config->trust_eku, 2, purposes);
+    assert_names(&config->crls, 2, crls);
+    ck_assert_uint_eq(config->trust.count, 1);
+    /* require.signed keeps its own view: another name list does not touch it */
+    ck_assert_str_eq(config->require_signed_view[0], "Body");
+    ck_assert_int_eq(wd_config_copy(config, &copy), WARDEN_OK);
+    assert_names(&copy->trust_eku, 2, purposes);
+    assert_names(&copy->crls, 2, crls);
+    assert_set_fails_with("crls", "", "crls[1]: expected a non-empty string");
+    set_ok(config, "trust.eku", "");
+    ck_assert_uint_eq(config->trust_eku.count, 0);
+    warden_config_free(copy);
     warden_config_free(config);
 }
 END_TEST
@@ -845,11 +917,16 @@ START_TEST(settings_default_like_the_core)
     ck_assert_int_eq(from_config.ttl, defaults.ttl);
     ck_assert_int_eq(from_config.future_ttl, defaults.future_ttl);
     ck_assert_int_eq(from_config.skew, defaults.skew);
+    ck_assert(from_config.require_nonce == defaults.require_nonce);
+    ck_assert(defaults.require_nonce);
     ck_assert_ptr_null(from_config.actor);
     ck_assert_uint_eq(from_config.limits.message_bytes, defaults.limits.message_bytes);
     ck_assert_int_eq(from_config.limits.depth, defaults.limits.depth);
     ck_assert_int_eq(from_config.limits.attributes, defaults.limits.attributes);
     ck_assert_uint_eq(from_config.limits.text_bytes, defaults.limits.text_bytes);
+    ck_assert_int_eq(from_config.limits.signatures, defaults.limits.signatures);
+    ck_assert_int_eq(from_config.limits.references, defaults.limits.references);
+    ck_assert_int_eq(from_config.limits.transforms, defaults.limits.transforms);
     warden_config_free(config);
 }
 END_TEST
@@ -867,6 +944,7 @@ START_TEST(settings_map_every_field)
     set_ok(config, "clock.ttl", "11");
     set_ok(config, "clock.future_ttl", "12");
     set_ok(config, "clock.skew", "13");
+    set_ok(config, "username.require_nonce", "false");
     set_ok(config, "actor", "urn:me");
     set_ok(config, "limits.message_bytes", "1001");
     set_ok(config, "limits.depth", "9");
@@ -884,6 +962,7 @@ START_TEST(settings_map_every_field)
     ck_assert_int_eq(settings.ttl, 11);
     ck_assert_int_eq(settings.future_ttl, 12);
     ck_assert_int_eq(settings.skew, 13);
+    ck_assert(!settings.require_nonce);
     ck_assert_ptr_eq(settings.actor, config->actor);
     ck_assert_uint_eq(settings.limits.message_bytes, 1001);
     ck_assert_int_eq(settings.limits.depth, 9);
@@ -926,7 +1005,9 @@ static Suite *config_suite(void)
     tcase_add_test(file, file_loaded_by_relative_path_still_gives_absolute_paths);
     tcase_add_test(file, file_lists_are_appended_to_what_the_config_has);
     tcase_add_test(file, file_require_signed_replaces_the_list);
+    tcase_add_test(file, file_trust_holds_its_files_and_the_eku_section_and_crls_are_paths);
     tcase_add_test(file, failed_load_leaves_the_config_unchanged);
+    tcase_add_test(file, set_trust_eku_replaces_the_list_and_crls_are_appended);
     tcase_add_test(file, callback_survives_a_load);
     suite_add_tcase(suite, file);
 

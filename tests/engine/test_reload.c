@@ -1,7 +1,8 @@
 /*
 ** test_reload.c — reloading while the engine serves: each way a reload can fail keeps the
 ** current revision serving and says why in the status; a good reload swaps atomically;
-** trust material reloads too; the staleness bound; and the stress test: threads deciding
+** trust material reloads too (a CRL that arrives by reload, or that the watcher sees, rejects
+** its revoked signer at the next message); the staleness bound; and the stress test: threads deciding
 ** continuously while another rewrites the policy set 500 times, alternating good and broken
 ** versions — every decision succeeds and comes from one complete revision.
 */
@@ -21,6 +22,7 @@
 #include <warden.h>
 
 #include "test_messages.h"
+#include "test_signer.h"
 
 typedef struct policy_dir {
     char path[256];
@@ -266,6 +268,156 @@ START_TEST(trust_material_is_reloaded_and_kept_on_error)
     free(text);
     warden_engine_free(engine);
     remove(users);
+    remove_dir(&dir);
+}
+END_TEST
+
+/* ---- CRLs ---------------------------------------------------------------------------- */
+
+/* The concatenation of PKI files, written over path (whole, then renamed). */
+static void write_pki_files(const char *path, const char *first, const char *second)
+{
+    char temporary[600];
+    snprintf(temporary, sizeof temporary, "%s.tmp", path);
+    FILE *out = fopen(temporary, "w");
+    ck_assert_ptr_nonnull(out);
+    const char *names[] = { first, second };
+    for (size_t i = 0; i < 2 && names[i] != NULL; i++) {
+        char *source = tm_pki_path(names[i]);
+        FILE *in = fopen(source, "r");
+        ck_assert_ptr_nonnull(in);
+        char buffer[4096];
+        size_t n;
+        while ((n = fread(buffer, 1, sizeof buffer, in)) > 0)
+            ck_assert_uint_eq(fwrite(buffer, 1, n, out), n);
+        fclose(in);
+        free(source);
+    }
+    fclose(out);
+    ck_assert_int_eq(rename(temporary, path), 0);
+}
+
+/* A message signed by `who` (PKI who.key / who.pem, BinarySecurityToken); serial makes each
+** one different, so that none is a replay of another. */
+static void receive_signed(warden_engine *engine, const char *who, int serial, warden_error *err, int *status)
+{
+    char body[160], key[512], cert[512], name[64];
+    snprintf(body, sizeof body,
+             "<ord:CreateOrder xmlns:ord=\"urn:example:orders\"><ord:amount>%d</ord:amount></ord:CreateOrder>", serial);
+    xmlDoc *doc = ts_envelope_new(11, body, "2026-11-25T12:00:00Z", "2026-11-25T12:05:00Z");
+    ck_assert_ptr_nonnull(doc);
+    snprintf(name, sizeof name, "%s.key", who);
+    ck_assert_ptr_nonnull(ts_pki_path(name, key, sizeof key));
+    snprintf(name, sizeof name, "%s.pem", who);
+    ck_assert_ptr_nonnull(ts_pki_path(name, cert, sizeof cert));
+    ts_options options = { .key_pem_path = key, .cert_pem_path = cert, .key_reference = TS_KEY_BST };
+    ck_assert_int_eq(ts_sign(doc, ts_security(doc), &options), 0);
+    size_t length = 0;
+    char *bytes = ts_serialize(doc, &length);
+    xmlFreeDoc(doc);
+    ck_assert_ptr_nonnull(bytes);
+    warden_receive_options receive = { .size = sizeof receive, .now = TM_NOW };
+    warden_message *message = NULL;
+    *status = warden_engine_receive(engine, bytes, length, &receive, &message, err);
+    warden_message_free(message);
+    free(bytes);
+}
+
+static void expect_signed(warden_engine *engine, const char *who, int serial, const char *reason)
+{
+    warden_error err;
+    int status;
+    receive_signed(engine, who, serial, &err, &status);
+    if (reason == NULL) {
+        ck_assert_msg(status == WARDEN_OK, "%s: %s: %s", who, err.reason, err.text);
+    } else {
+        ck_assert_msg(status == WARDEN_E_SECURITY, "%s: status %d", who, status);
+        ck_assert_msg(strcmp(err.reason, reason) == 0, "%s: expected %s, got %s: %s", who, reason, err.reason, err.text);
+    }
+}
+
+/* An engine on ca.pem + known.pem and the CRL file crl_path; watching policies when given. */
+static warden_engine *crl_engine(const char *crl_path, const char *policies)
+{
+    warden_config *config = NULL;
+    warden_engine *engine = NULL;
+    warden_error err;
+    char *ca = tm_pki_path("ca.pem"), *known = tm_pki_path("known.pem");
+    ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "trust", ca, &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "certs", known, &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "crls", crl_path, &err), WARDEN_OK);
+    if (policies != NULL) {
+        ck_assert_int_eq(warden_config_set(config, "policies", policies, &err), WARDEN_OK);
+        ck_assert_int_eq(warden_config_set(config, "reload.debounce_ms", "50", &err), WARDEN_OK);
+    } else {
+        ck_assert_int_eq(warden_config_set(config, "reload.watch", "false", &err), WARDEN_OK);
+    }
+    ck_assert_msg(warden_engine_new(config, &engine, &err) == WARDEN_OK, "%s", err.text);
+    warden_config_free(config);
+    free(ca);
+    free(known);
+    return engine;
+}
+
+START_TEST(crl_brought_by_a_reload_rejects_the_revoked_signer_at_once)
+{
+    policy_dir dir = make_dir();
+    char crl[512];
+    snprintf(crl, sizeof crl, "%s/crl.pem", dir.path);
+    write_pki_files(crl, "crl-root-empty.pem", "crl-intermediate.pem");
+    warden_engine *engine = crl_engine(crl, NULL);
+    warden_error err;
+
+    /* nothing revoked yet: delivered, and the verdict is now in the cache */
+    expect_signed(engine, "revoked", 1, NULL);
+    expect_signed(engine, "revoked", 2, NULL);
+
+    /* the root's new CRL revokes the certificate: the next message is rejected */
+    write_pki_files(crl, "crl-root.pem", "crl-intermediate.pem");
+    ck_assert_msg(warden_engine_reload(engine, &err) == WARDEN_OK, "%s", err.text);
+    expect_signed(engine, "revoked", 3, "cert-revoked");
+    expect_signed(engine, "alice", 4, NULL);
+    expect_signed(engine, "bob", 5, NULL);
+
+    /* a forged CRL file is refused; the CRLs that serve stay in force */
+    write_pki_files(crl, "crl-root-forged.pem", "crl-intermediate.pem");
+    ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_CONFIG);
+    ck_assert_ptr_nonnull(strstr(err.text, "does not verify"));
+    expect_signed(engine, "revoked", 6, "cert-revoked");
+
+    /* and a CRL that revokes the issuing CA takes bob with it */
+    write_pki_files(crl, "crl-root-revokes-intermediate.pem", "crl-intermediate.pem");
+    ck_assert_msg(warden_engine_reload(engine, &err) == WARDEN_OK, "%s", err.text);
+    expect_signed(engine, "bob", 7, "cert-revoked");
+    expect_signed(engine, "alice", 8, NULL);
+
+    warden_engine_free(engine);
+    remove_dir(&dir);
+}
+END_TEST
+
+START_TEST(watched_crl_file_is_reloaded)
+{
+    policy_dir dir = make_dir();
+    char crl[512];
+    snprintf(crl, sizeof crl, "%s/../%s-crl.pem", dir.path, strrchr(dir.path, '/') + 1);
+    write_file(&dir, "orders.lua", good_v1);
+    write_pki_files(crl, "crl-root-empty.pem", "crl-intermediate.pem");
+    warden_engine *engine = crl_engine(crl, dir.path);
+    expect_signed(engine, "revoked", 1, NULL);
+
+    write_pki_files(crl, "crl-root.pem", "crl-intermediate.pem");
+    warden_error err;
+    int status = WARDEN_OK;
+    for (int i = 2; i < 500 && status == WARDEN_OK; i++) {
+        usleep(20 * 1000);
+        receive_signed(engine, "revoked", i, &err, &status);
+    }
+    ck_assert_int_eq(status, WARDEN_E_SECURITY);
+    ck_assert_str_eq(err.reason, "cert-revoked");
+    warden_engine_free(engine);
+    remove(crl);
     remove_dir(&dir);
 }
 END_TEST
@@ -565,6 +717,8 @@ int main(void)
     tcase_add_test(tc, deleted_directory_keeps_the_current_revision);
     tcase_add_test(tc, success_after_failure_clears_the_error);
     tcase_add_test(tc, trust_material_is_reloaded_and_kept_on_error);
+    tcase_add_test(tc, crl_brought_by_a_reload_rejects_the_revoked_signer_at_once);
+    tcase_add_test(tc, watched_crl_file_is_reloaded);
     tcase_add_test(tc, failing_reloads_past_the_staleness_bound_deny);
     tcase_add_test(tc, decisions_never_fail_while_the_set_is_rewritten_500_times);
     tcase_add_test(tc, watched_in_place_write_is_picked_up);

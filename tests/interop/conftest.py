@@ -7,9 +7,10 @@ Environment (set by ctest; set by hand to run pytest directly):
   WARDEN_SOURCE_DIR, WARDEN_BUILD_DIR (informational)
 
 A missing dependency makes the tests that need it FAIL with a message naming it (never skip):
-python3-zeep / python3-xmlsec / python3-lxml for the zeep generator, node + the npm packages
-of tests/interop/node (`npm ci --prefix tests/interop/node`) for the npm soap generator, the
-xmlsec1 command for the oracle, WARDEN_BIN for everything that runs warden.
+python3-zeep / python3-xmlsec / python3-lxml for the zeep generator, python3-cryptography for
+the ECDSA twin, node + the npm packages of tests/interop/node (`npm ci --prefix
+tests/interop/node`) for the npm soap generator, the xmlsec1 command for the oracle,
+WARDEN_BIN for everything that runs warden.
 """
 import datetime as dt
 import importlib
@@ -28,13 +29,15 @@ sys.path.insert(0, HERE)
 import helpers  # noqa: E402
 
 PKI_FILES = ("ca.pem", "known.pem", "users.txt", "alice.pem", "alice.key", "ecuser.pem",
-             "ecuser.key", "expired.pem", "expired.key", "mallory.pem", "mallory.key")
+             "ecuser.key", "expired.pem", "expired.key", "mallory.pem", "mallory.key",
+             "ca.key", "intermediate.key", "tls-server.pem", "tls-server.key", "revoked.pem",
+             "revoked.key", "crl-root.pem", "crl-intermediate.pem", "crl-root-expired.pem")
 
 
 def _missing_python_modules():
     missing = []
     for module, package in (("lxml", "python3-lxml"), ("xmlsec", "python3-xmlsec"),
-                            ("zeep", "python3-zeep")):
+                            ("zeep", "python3-zeep"), ("cryptography", "python3-cryptography")):
         try:
             importlib.import_module(module)
         except ImportError as e:
@@ -160,7 +163,9 @@ class Message:
 
 
 ZEEP_SIGNERS = {"zeep-binary-ec": "ecuser", "zeep-binary-mallory": "mallory",
-                "zeep-binary-expired-cert": "expired"}
+                "zeep-binary-expired-cert": "expired", "zeep-binary-root-ca": "ca",
+                "zeep-x509data-intermediate-ca": "intermediate",
+                "zeep-binary-tls-server": "tls-server", "zeep-binary-revoked": "revoked"}
 
 
 @pytest.fixture(scope="session")

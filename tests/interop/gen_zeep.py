@@ -8,6 +8,7 @@ Created time is fixed (zeep itself never adds a Timestamp).
 Usable as a module (``generate(pki_dir, out_dir)`` -> {name: path}) and as a command:
     python3 gen_zeep.py PKI_DIR OUT_DIR   (the system python, which has the Debian packages)
 """
+import base64
 import datetime as dt
 import os
 import sys
@@ -17,7 +18,7 @@ from lxml import etree
 import xmlsec
 from zeep.wsse.signature import BinarySignature, Signature
 from zeep.wsse.username import UsernameToken
-from zeep.wsse.utils import WSU, get_security_header
+from zeep.wsse.utils import WSSE, WSU, get_security_header, get_timestamp
 
 SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
@@ -70,11 +71,28 @@ def signed(pki, name, plugin=BinarySignature, soap_ns=SOAP11_NS,
     return env
 
 
-def username(user, password, digest=True, zulu_ts=True, with_timestamp=True):
+class TextTokenWithNonce(UsernameToken):
+    """zeep's PasswordText token with the Nonce and Created that zeep itself writes only for
+    PasswordDigest (the UsernameToken profile allows both on either; Warden requires them by
+    default, username.require_nonce). Built with zeep's own element makers."""
+
+    def _create_password_text(self):
+        nonce = os.urandom(16)  # as zeep makes the digest's nonce
+        return super()._create_password_text() + [
+            WSSE.Nonce(base64.b64encode(nonce).decode(),
+                       EncodingType="%s#Base64Binary" % self.soap_message_secutity_ns),
+            WSU.Created(get_timestamp(self.created, self.zulu_timestamp)),
+        ]
+
+
+def username(user, password, digest=True, zulu_ts=True, with_timestamp=True, bare=False):
+    """A UsernameToken message; PasswordText carries Nonce and Created unless BARE (zeep's
+    plain PasswordText token, which has neither)."""
     env = envelope()
     ts = timestamp() if with_timestamp else None
-    UsernameToken(user, password, use_digest=digest, created=CREATED,
-                  zulu_timestamp=zulu_ts, timestamp_token=ts).apply(env, {})
+    token = UsernameToken if digest or bare else TextTokenWithNonce
+    token(user, password, use_digest=digest, created=CREATED,
+          zulu_timestamp=zulu_ts, timestamp_token=ts).apply(env, {})
     return env
 
 
@@ -95,9 +113,17 @@ def generate(pki, out):
         # negatives made by the client itself
         "zeep-binary-mallory": signed(pki, "mallory"),
         "zeep-binary-expired-cert": signed(pki, "expired"),
+        # certificates that chain to the trust anchor but may not sign, or are revoked
+        "zeep-binary-root-ca": signed(pki, "ca"),
+        "zeep-x509data-intermediate-ca": signed(pki, "intermediate", plugin=Signature),
+        "zeep-binary-tls-server": signed(pki, "tls-server"),
+        "zeep-binary-revoked": signed(pki, "revoked"),
         "zeep-ut-digest-wrong-password": username("alice", "not-the-secret", digest=True),
         "zeep-ut-text-wrong-password": username("alice", "not-the-secret", digest=False,
                                                 with_timestamp=False),
+        # zeep's own PasswordText token: no Nonce, no Created (replayable forever)
+        "zeep-ut-text-bare": username("alice", "secret", digest=False, with_timestamp=False,
+                                      bare=True),
         "zeep-ut-unknown-user": username("eve", "secret", digest=True),
     }
     os.makedirs(out, exist_ok=True)

@@ -151,6 +151,52 @@ def with_doctype(data, internal_subset=True):
     return decl + doctype + data
 
 
+# The order n of the curves the test PKI uses (openssl ecparam -param_enc explicit -text).
+CURVE_ORDERS = {
+    "secp256r1": 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551,
+}
+
+
+def flip_ecdsa_s(data, cert_pem_path):
+    """The ECDSA twin: ds:SignatureValue r || s becomes r || (n - s), which verifies under the
+    same key over the same SignedInfo. Anyone who saw the message can make it."""
+    from cryptography import x509
+    with open(cert_pem_path, "rb") as f:
+        curve = x509.load_pem_x509_certificate(f.read()).public_key().curve
+    n = CURVE_ORDERS[curve.name]
+    size = (curve.key_size + 7) // 8
+    root = parse(data)
+    sv = root.find(".//{%s}SignatureValue" % DS)
+    raw = base64.b64decode("".join(sv.text.split()))
+    assert len(raw) == 2 * size, "SignatureValue is not r || s for %s" % curve.name
+    s = int.from_bytes(raw[size:], "big")
+    sv.text = base64.b64encode(raw[:size] + (n - s).to_bytes(size, "big")).decode()
+    return serialize(root)
+
+
+def add_username_token(data, token_source):
+    """A man in the middle's move: copy the UsernameToken of message TOKEN_SOURCE (bytes) into
+    the Security header of the signed message DATA, after the signature."""
+    token = parse(token_source).find(".//{%s}UsernameToken" % WSSE)
+    assert token is not None
+    root = parse(data)
+    security(root).append(token)
+    return serialize(root)
+
+
+BOMS = {"utf-8": b"\xef\xbb\xbf", "utf-16-le": b"\xff\xfe", "utf-16-be": b"\xfe\xff"}
+
+
+def reencode(data, codec, declared, bom=True):
+    """The same document (no XML declaration of its own) in CODEC, after its byte-order
+    mark unless not BOM, with an XML declaration naming DECLARED (None: no declaration)."""
+    assert not data.startswith(b"<?xml")
+    text = data.decode("utf-8")
+    if declared is not None:
+        text = '<?xml version="1.0" encoding="%s"?>' % declared + text
+    return (BOMS[codec] if bom else b"") + text.encode(codec)
+
+
 def set_password(data, password):
     """Replace the UsernameToken's Password text (PasswordText messages)."""
     root = parse(data)

@@ -1,7 +1,8 @@
 /*
 ** test_lint.c — wd_lint_globals (lua/lint.c): unknown globals found in the bytecode of chunks
 ** compiled in a plain Lua state, their lines (relative and absolute line information), the
-** instruction shapes Lua 5.4.4 uses for globals, and refusal of what cannot be examined.
+** instruction shapes Lua 5.4.4 uses for globals, and refusal of what cannot be examined; and
+** wd_lint_purity: _ENV and file-level variables, through nested closures, and kept functions.
 */
 #include <check.h>
 #include <lauxlib.h>
@@ -493,6 +494,147 @@ START_TEST(the_state_stays_usable)
 }
 END_TEST
 
+/* ---- the purity check --------------------------------------------------------------- */
+
+/* Compiles source in a fresh plain state and runs the purity check on it (or, kept: runs the
+** chunk and checks the function it returns as a kept function). */
+static int purity(const char *source, wd_lint_scope scope, capture *out)
+{
+    memset(out, 0, sizeof *out);
+    lua_State *L = luaL_newstate();
+    ck_assert_ptr_nonnull(L);
+    int status = luaL_loadbufferx(L, source, strlen(source), "=policy", "t");
+    ck_assert_msg(status == LUA_OK, "does not compile: %s", lua_tostring(L, -1));
+    if (scope == WD_LINT_KEPT) {
+        ck_assert_int_eq(lua_pcall(L, 0, 1, 0), LUA_OK);
+        ck_assert_int_eq(lua_type(L, -1), LUA_TFUNCTION);
+    }
+    int top = lua_gettop(L);
+    int found = wd_lint_purity(L, scope, source, strlen(source), collect, out);
+    ck_assert_int_eq(lua_gettop(L), top);
+    if (found >= 0)
+        ck_assert_int_eq(found, out->count);
+    lua_close(L);
+    return found;
+}
+
+static void assert_purity(const capture *out, int index, int line, const char *start)
+{
+    ck_assert_int_lt(index, out->count);
+    ck_assert_msg(strncmp(out->items[index].message, start, strlen(start)) == 0, "'%s' does not start with '%s'",
+                  out->items[index].message, start);
+    ck_assert_int_eq(out->items[index].line, line);
+}
+
+START_TEST(a_function_assigning_a_file_level_local_is_reported_at_its_line)
+{
+    capture out;
+    ck_assert_int_eq(purity("local count = 0\n"
+                            "local function bump()\n"
+                            "  count = count + 1\n"
+                            "end\n"
+                            "count = 5\n", WD_LINT_FILE, &out), 1);
+    assert_purity(&out, 0, 3, "'count' is declared at file level");
+}
+END_TEST
+
+START_TEST(file_level_locals_are_found_through_every_level_of_nesting)
+{
+    capture out;
+    ck_assert_int_eq(purity("local a, b = 1, 2\n"
+                            "do local c = 3\n"
+                            "  local function f() return function() return function()\n"
+                            "    a = 2\n"
+                            "    local d = 0\n"
+                            "    return function() d = d + 1 c = c end\n"
+                            "  end end end\n"
+                            "end\n"
+                            "local function g() local x = b b = x end\n", WD_LINT_FILE, &out), 3);
+    assert_purity(&out, 0, 4, "'a' is declared at file level");
+    assert_purity(&out, 1, 6, "'c' is declared at file level");
+    assert_purity(&out, 2, 9, "'b' is declared at file level");
+}
+END_TEST
+
+START_TEST(locals_of_a_function_assigned_by_its_closures_are_free)
+{
+    capture out;
+    ck_assert_int_eq(purity("local each = function(t, f) for _, v in ipairs(t) do f(v) end end\n"
+                            "local when = function(m)\n"
+                            "  local found = false\n"
+                            "  each(m.tokens, function(t) found = found or t.kind == 'saml' end)\n"
+                            "  local n = 0\n"
+                            "  local function deeper() return function() n = n + 1 end end\n"
+                            "  return found\n"
+                            "end\n"
+                            "local x = 1 x = 2\n", WD_LINT_FILE, &out), 0);
+}
+END_TEST
+
+START_TEST(env_cannot_be_assigned_or_redeclared)
+{
+    capture out;
+    ck_assert_int_eq(purity("_ENV = {}\n"
+                            "local function f() _ENV = nil end\n"
+                            "local function g(a, _ENV) return x end\n"
+                            "for _ENV in pairs({}) do end\n"
+                            "do local _ENV = { y = 1 } end\n"
+                            "local function h()\n"
+                            "  local _ENV <close> = nil\n"
+                            "end\n", WD_LINT_FILE, &out), 6);
+    assert_purity(&out, 0, 1, "_ENV cannot be assigned");
+    assert_purity(&out, 1, 2, "_ENV cannot be assigned");
+    assert_purity(&out, 2, 3, "_ENV cannot be redeclared");
+    assert_purity(&out, 3, 4, "_ENV cannot be redeclared");
+    assert_purity(&out, 4, 5, "_ENV cannot be redeclared");
+    assert_purity(&out, 5, 7, "_ENV cannot be redeclared");
+}
+END_TEST
+
+START_TEST(env_as_a_compile_time_constant_is_found_in_the_source)
+{
+    capture out;
+    ck_assert_int_eq(purity("local s = '_ENV <' -- _ENV <const>\n"
+                            "--[==[ _ENV <const>\n]==] local t = [[\n_ENV <]]\n"
+                            "local a, _ENV <const> = 1, 'x'\n"
+                            "return upper\n", WD_LINT_FILE, &out), 1);
+    assert_purity(&out, 0, 5, "_ENV cannot be redeclared");
+    ck_assert_int_eq(purity("local _ENV\r\n<const> = nil\n", WD_LINT_FILE, &out), 1);
+    assert_purity(&out, 0, 1, "_ENV cannot be redeclared");
+    /* a table constant is a real local: found once, not twice */
+    ck_assert_int_eq(purity("\nlocal _ENV <const> = {}\n", WD_LINT_FILE, &out), 1);
+    assert_purity(&out, 0, 2, "_ENV cannot be redeclared");
+}
+END_TEST
+
+START_TEST(reading_env_is_allowed)
+{
+    capture out;
+    ck_assert_int_eq(purity("local e = _ENV\nlocal function f() return _ENV.x, rawequal(_ENV, e) end\n",
+                            WD_LINT_FILE, &out), 0);
+}
+END_TEST
+
+START_TEST(a_kept_function_assigning_its_upvalues_is_reported)
+{
+    capture out;
+    ck_assert_int_eq(purity("local function make()\n"
+                            "  local n, m = 0, 0\n"
+                            "  return function()\n"
+                            "    n = n + 1\n"
+                            "    local function bump() m = m + 1 end\n"
+                            "    local k = 0\n"
+                            "    local function free() k = k + 1 end\n"
+                            "    return n\n"
+                            "  end\n"
+                            "end\n"
+                            "return make()\n", WD_LINT_KEPT, &out), 2);
+    assert_purity(&out, 0, 4, "'n' belongs to a function that ran while the file loaded");
+    assert_purity(&out, 1, 5, "'m' belongs to a function that ran while the file loaded");
+    ck_assert_int_eq(purity("local t = {}\nreturn function(m) local x = t x = 1 return x end\n", WD_LINT_KEPT, &out), 0);
+}
+END_TEST
+
 static Suite *lint_suite(void)
 {
     Suite *suite = suite_create("lint");
@@ -521,6 +663,13 @@ static Suite *lint_suite(void)
     tcase_add_test(tc, a_function_that_is_not_a_chunk_is_refused);
     tcase_add_test(tc, running_out_of_memory_is_reported);
     tcase_add_test(tc, the_state_stays_usable);
+    tcase_add_test(tc, a_function_assigning_a_file_level_local_is_reported_at_its_line);
+    tcase_add_test(tc, file_level_locals_are_found_through_every_level_of_nesting);
+    tcase_add_test(tc, locals_of_a_function_assigned_by_its_closures_are_free);
+    tcase_add_test(tc, env_cannot_be_assigned_or_redeclared);
+    tcase_add_test(tc, env_as_a_compile_time_constant_is_found_in_the_source);
+    tcase_add_test(tc, reading_env_is_allowed);
+    tcase_add_test(tc, a_kept_function_assigning_its_upvalues_is_reported);
     suite_add_tcase(suite, tc);
     return suite;
 }

@@ -171,7 +171,7 @@ static const escape_case escapes[] = {
     { "warn", NULL, "warn('to stderr')", -1, "global 'warn'" },
     { "_G access", NULL, "return _G.io", -1, "global '_G'" },
     { "tostring on a read-only proxy", NULL,
-      "local s = tostring(string) assert(s:find('^table: '), s) return getmetatable(string).__index", -1,
+      "local s = tostring(string) assert(s == 'table', s) return getmetatable(string).__index", -1,
       "global 'getmetatable'" },
     { "error(table)", NULL, "error({ code = 1 })", -1, "(error object is a table value)" },
     { "next/pairs on the environment", NULL,
@@ -523,9 +523,9 @@ START_TEST(readonly_proxies_read_but_never_write)
         "local subject = 0 for k, v in pairs(m.cert.subject) do subject = subject + #v end "
         "return table.concat({ m.name, #m.tags, joined, m.cert.subject.CN, m.cert.subject.OU, n, subject, "
         "tostring(m.cert == m.cert), tostring(m.missing), type(m.cert), m.tags[2], table.concat(m.tags, '+'), "
-        "tostring(next(m)), tostring(rawlen(m)), select('#', table.unpack(m.tags)) }, ' ')";
+        "tostring(next(m) ~= nil), tostring(rawlen(m)), select('#', table.unpack(m.tags)) }, ' ')";
     ck_assert_int_eq(run_with_sample(L, reads, error, sizeof error), WD_SANDBOX_OK);
-    ck_assert_str_eq(lua_tostring(L, -1), "alice 3 1a2b3c alice Pay 3 8 true nil table b a+b+c nil 0 3");
+    ck_assert_str_eq(lua_tostring(L, -1), "alice 3 1a2b3c alice Pay 3 8 true nil table b a+b+c true 0 3");
     lua_pop(L, 1);
 
     const char *writes[] = {

@@ -11,10 +11,25 @@
 #   small.pem/.key    CN=small,O=Example                   root-signed, RSA-1024
 #   rogue-ca.pem, mallory.pem/.key                         a CA nobody trusts, and its leaf
 #   known.pem         alice + bob + ecuser + intermediate  (the "certs" list)
+#   tls-server.pem/.key CN=orders.example.com,O=Example    root-signed, keyUsage keyEncipherment
+#                                                          only, EKU serverAuth: may not sign
+#   client.pem/.key   CN=client,OU=Payments,O=Example      root-signed, EKU clientAuth
+#   mailer.pem/.key   CN=mailer,O=Example                  root-signed, EKU emailProtection only
+#   revoked.pem/.key  CN=revoked,O=Example                 root-signed, revoked in the root's CRLs
+#   pinned.pem/.key   CN=pinned,O=Partner                  self-signed end entity (CA:FALSE), to be
+#                                                          trusted directly
+# CRLs (PEM unless named .der), all 2025-01-01 to 2035-01-01 unless said otherwise:
+#   crl-root-empty.pem            the root's CRL before any revocation
+#   crl-root.pem / crl-root.der   the root's CRL: revoked.pem revoked
+#   crl-intermediate.pem          the issuing CA's CRL: nothing revoked
+#   crl-root-expired.pem          the root's CRL as crl-root.pem, but nextUpdate 2026-01-01
+#   crl-root-revokes-intermediate.pem  the root's CRL: revoked.pem and the issuing CA revoked
+#   crl-root-forged.pem           names the root as issuer, signed by another key
 # Validity of the current ones: 2025-01-01 to 2035-01-01.
 set -eu
 dir=${1:?usage: make_pki.sh DIR}
-if [ -f "$dir/.complete" ]; then exit 0; fi
+# The marker names the version of this script, so that an older PKI is made again.
+if [ -f "$dir/.complete-2" ]; then exit 0; fi
 rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
 
 start=20250101000000Z
@@ -57,6 +72,24 @@ keyUsage = critical,digitalSignature,nonRepudiation
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 subjectAltName = DNS:alice.example.com,DNS:payments.example.com,email:alice@example.com,URI:urn:example:alice,IP:192.0.2.10
+[ tls_server_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ client_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ mailer_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical,digitalSignature,nonRepudiation
+extendedKeyUsage = emailProtection
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
 CNF
 
 # sign NAME SUBJECT ISSUER EXT START END SERIAL
@@ -100,4 +133,45 @@ alice:secret
 bob:hunter2
 carol:p:a:ss
 USERS
-touch .complete
+
+# Certificates that chain to the root but may not sign a message, or only for some purposes.
+rsa tls-server; sign tls-server "/CN=orders.example.com/O=Example" ca tls_server_ext $start $end 80
+rsa client;  sign client  "/CN=client/OU=Payments/O=Example" ca client_ext $start $end 81
+rsa mailer;  sign mailer  "/CN=mailer/O=Example" ca mailer_ext $start $end 82
+rsa revoked; sign revoked "/CN=revoked/O=Example" ca leaf_ext $start $end 70
+rsa pinned
+mkdir -p ca-pinned/issued; touch ca-pinned/index.txt; echo 90 > ca-pinned/serial
+openssl req -new -config openssl.cnf -key pinned.key -subj "/CN=pinned/O=Partner" -out pinned.csr 2>/dev/null
+(cd ca-pinned && openssl ca -batch -selfsign -config ../openssl.cnf -name test_ca -keyfile ../pinned.key \
+    -extensions leaf_ext -extfile ../openssl.cnf -startdate $start -enddate $end -notext \
+    -in ../pinned.csr -out ../pinned.pem 2>/dev/null)
+rm -f pinned.csr
+
+# gencrl ISSUER OUT NEXT_UPDATE
+gencrl() {
+    (cd "ca-$1" && openssl ca -batch -config ../openssl.cnf -name test_ca -gencrl \
+        -cert "../$1.pem" -keyfile "../$1.key" -crl_lastupdate $start -crl_nextupdate "$3" \
+        -out "../$2" 2>/dev/null)
+}
+revoke() {
+    (cd "ca-$1" && openssl ca -batch -config ../openssl.cnf -name test_ca \
+        -cert "../$1.pem" -keyfile "../$1.key" -revoke "../$2.pem" 2>/dev/null)
+}
+gencrl ca crl-root-empty.pem $end
+revoke ca revoked
+gencrl ca crl-root.pem $end
+gencrl ca crl-root-expired.pem 20260101000000Z
+gencrl intermediate crl-intermediate.pem $end
+openssl crl -in crl-root.pem -outform DER -out crl-root.der
+revoke ca intermediate
+gencrl ca crl-root-revokes-intermediate.pem $end
+
+# A CRL that claims to come from the root but is signed with the rogue CA's key.
+mkdir -p ca-forged/issued; touch ca-forged/index.txt; echo 01 > ca-forged/serial
+openssl req -new -x509 -config openssl.cnf -key rogue-ca.key -subj "/O=Example/CN=Test Root CA" \
+    -days 7300 -out forged.pem 2>/dev/null
+cp rogue-ca.key forged.key
+gencrl forged crl-root-forged.pem $end
+rm -f forged.pem forged.key
+
+touch .complete-2

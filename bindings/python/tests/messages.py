@@ -3,6 +3,7 @@ python3-xmlsec), the way tests/interop/gen_zeep.py makes them: zeep's wsse plugi
 lxml envelope (``plugin.apply(envelope, headers)``) exactly as zeep's transport would before
 sending; only the wsu:Timestamp is added by hand so that its Created time is fixed.
 """
+import base64
 import datetime as dt
 import os
 
@@ -11,7 +12,7 @@ from lxml import etree
 import xmlsec
 from zeep.wsse.signature import BinarySignature
 from zeep.wsse.username import UsernameToken
-from zeep.wsse.utils import WSU, get_security_header
+from zeep.wsse.utils import WSSE, WSU, get_security_header, get_timestamp
 
 SOAP11 = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12 = "http://www.w3.org/2003/05/soap-envelope"
@@ -68,13 +69,28 @@ def signed(pki, signer="alice", action="Create", amount="250", soap=SOAP11,
     return etree.tostring(env)
 
 
+class _TextTokenWithNonce(UsernameToken):
+    """zeep's PasswordText token plus the Nonce and Created zeep writes only for digests
+    (Warden requires both by default: username.require_nonce)."""
+
+    def _create_password_text(self):
+        nonce = self.nonce.encode() if self.nonce else os.urandom(16)
+        return super()._create_password_text() + [
+            WSSE.Nonce(base64.b64encode(nonce).decode(),
+                       EncodingType="%s#Base64Binary" % self.soap_message_secutity_ns),
+            WSU.Created(get_timestamp(self.created, self.zulu_timestamp)),
+        ]
+
+
 def username(user="alice", password="secret", digest=True, action="Create", amount="250",
-             nonce=None):
-    """Bytes of a message with a zeep UsernameToken (PasswordDigest or PasswordText) and a
-    Timestamp; zeep draws a random nonce unless NONCE (a str) is given."""
+             nonce=None, bare=False):
+    """Bytes of a message with a zeep UsernameToken (PasswordDigest or PasswordText, both with
+    Nonce and Created, unless BARE: zeep's PasswordText token as is) and a Timestamp; zeep
+    draws a random nonce unless NONCE (a str) is given."""
     env = envelope(action, amount)
-    UsernameToken(user, password, use_digest=digest, nonce=nonce, created=CREATED,
-                  zulu_timestamp=True, timestamp_token=_timestamp()).apply(env, {})
+    token = UsernameToken if digest or bare else _TextTokenWithNonce
+    token(user, password, use_digest=digest, nonce=nonce, created=CREATED,
+          zulu_timestamp=True, timestamp_token=_timestamp()).apply(env, {})
     return etree.tostring(env)
 
 

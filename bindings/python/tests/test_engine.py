@@ -31,6 +31,7 @@ def test_keyword_options_map_to_dotted_config_keys():
         ("limits.memory", "1048576"), ("actor", ""), ("users", "u.txt")]
     assert s({"log_decisions": "d.jsonl", "replay_backend": "none"}) == [
         ("log.decisions", "d.jsonl"), ("replay.backend", "none")]
+    assert s({"username_require_nonce": False}) == [("username.require_nonce", "false")]
     with pytest.raises(TypeError, match="clock.ttl"):
         s({"clock_ttl": object()})
 
@@ -177,6 +178,17 @@ def test_password_lookup_from_python(pki, zeep):
         with pytest.raises(warden.WardenError) as info:
             e.receive(zeep.username("boom", "x"), now=NOW)
         assert "boom" in str(info.value)
+
+
+def test_username_tokens_need_nonce_and_created_unless_configured(pki, zeep):
+    bare = zeep.username("alice", "secret", digest=False, bare=True)
+    with warden.Engine(users=os.path.join(pki, "users.txt")) as e:
+        with pytest.raises(warden.SecurityRejected) as info:
+            e.receive(bare, now=NOW)
+        assert info.value.reason == "timestamp-missing"
+    with warden.Engine(users=os.path.join(pki, "users.txt"), username_require_nonce=False) as e:
+        with e.receive(bare, now=NOW) as m:
+            assert m.username == "alice"
 
 
 # --- status and reload ----------------------------------------------------------------------------

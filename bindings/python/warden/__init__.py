@@ -201,7 +201,7 @@ def _string(s: _n.String) -> str:
 
 #: Top-level sections of the config (CONTRACTS.md section 3): a keyword such as ``clock_ttl``
 #: is the key ``clock.ttl``.
-_SECTIONS = ("require", "algorithms", "clock", "replay", "limits", "reload", "log")
+_SECTIONS = ("require", "algorithms", "clock", "username", "replay", "limits", "reload", "log")
 _LISTS = ("trust", "certs")
 
 

@@ -63,7 +63,18 @@ const messages = {
   'soap-ut-digest': username('alice', 'secret', {
     passwordType: 'PasswordDigest', hasNonce: true, hasTimeStamp: true,
   }),
+  // PasswordText with a Nonce (hasNonce) and Created (hasTokenCreated, on by default), as
+  // username.require_nonce wants
   'soap-ut-text': username('alice', 'secret', {
+    passwordType: 'PasswordText', hasNonce: true, hasTimeStamp: true, mustUnderstand: true,
+  }),
+  // a Security header for the SOAP 1.1 "next" actor that must be understood
+  'soap-ut-next-actor': username('alice', 'secret', {
+    passwordType: 'PasswordDigest', hasNonce: true, hasTimeStamp: true, mustUnderstand: true,
+    actor: 'http://schemas.xmlsoap.org/soap/actor/next',
+  }),
+  // the library's PasswordText default: no Nonce, so a copy is as good as the original
+  'soap-ut-text-no-nonce': username('alice', 'secret', {
     passwordType: 'PasswordText', hasTimeStamp: true, mustUnderstand: true,
   }),
 };
