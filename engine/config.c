@@ -72,6 +72,7 @@ static const wd_config_key schema[] = {
     { "limits.instructions", WD_CONFIG_INT, FIELD(limit_instructions), 1, INT64_MAX, NULL, NULL },
     { "limits.memory", WD_CONFIG_INT, FIELD(limit_memory), 1, WD_SIZE_MAX_I64, NULL, NULL },
     { "limits.time_ms", WD_CONFIG_INT, FIELD(limit_time_ms), 1, INT32_MAX, NULL, NULL },
+    { "limits.string_bytes", WD_CONFIG_INT, FIELD(limit_string_bytes), 1, WD_SIZE_MAX_I64, NULL, NULL },
     { "reload.watch", WD_CONFIG_BOOL, FIELD(reload_watch), 0, 0, NULL, NULL },
     { "reload.debounce_ms", WD_CONFIG_INT, FIELD(reload_debounce_ms), 0, INT32_MAX, NULL, NULL },
     { "reload.max_stale_s", WD_CONFIG_OPT_INT, FIELD(reload_max_stale_s), 1, INT32_MAX, NULL, NULL },
@@ -426,6 +427,7 @@ int warden_config_new(warden_config **out)
     config->limit_instructions = 1000000;
     config->limit_memory = 67108864;
     config->limit_time_ms = 50;
+    config->limit_string_bytes = 1048576;
     config->reload_watch = true;
     config->reload_debounce_ms = 100;
     config->reload_max_stale_s = 0;

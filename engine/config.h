@@ -48,6 +48,7 @@ struct warden_config {
     int64_t         limit_message_bytes, limit_depth, limit_attributes, limit_text_bytes;
     int64_t         limit_instructions, limit_memory, limit_time_ms;
     int64_t         limit_signatures, limit_references, limit_transforms;
+    int64_t         limit_string_bytes;
     /* reload */
     bool            reload_watch;
     int64_t         reload_debounce_ms;

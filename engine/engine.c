@@ -63,6 +63,7 @@ void wd_engine_sandbox_limits(const warden_config *config, wd_sandbox_limits *li
     limits->instructions = config->limit_instructions;
     limits->memory = (size_t)config->limit_memory;
     limits->time_ms = config->limit_time_ms;
+    limits->string_bytes = (size_t)config->limit_string_bytes;
 }
 
 static int load_trust(const warden_config *config, wd_trust_store **out, warden_error *err)

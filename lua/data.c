@@ -15,7 +15,35 @@
 
 #include "sandbox.h"
 
-enum { WD_DATA_MAX_DEPTH = 64 };
+enum {
+    WD_DATA_MAX_DEPTH = 64,
+    WD_DATA_NODE_BYTES = 96 /* a generous size of one parsed value in jansson's tree, with malloc's overhead */
+};
+
+/* An upper estimate of the memory jansson's tree of this document takes while it is converted:
+** the text, plus WD_DATA_NODE_BYTES per value or member (at most one per separator or opening
+** bracket, plus one). It counts against the state's memory cap for as long as the tree lives. */
+static size_t wd_data_tree_bytes(const char *json, size_t length)
+{
+    size_t values = 1;
+    bool in_string = false, escaped = false;
+    for (size_t i = 0; i < length; i++) {
+        char c = json[i];
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (c == '\\')
+                escaped = true;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == ',' || c == ':' || c == '[' || c == '{') {
+            values++;
+        }
+    }
+    return length + values * WD_DATA_NODE_BYTES;
+}
 
 /* Finds the first array or object opened deeper than WD_DATA_MAX_DEPTH, before jansson
 ** parses, so the error can name where it is and no deep tree is ever built. Line and column
@@ -171,8 +199,15 @@ static int wd_data_convert(lua_State *L)
 int wd_data_push(lua_State *L, const char *json, size_t length, char *error, size_t capacity)
 {
     int status = -1;
-    json_t *root = wd_data_parse(json, length, error, capacity);
+    json_t *root = NULL;
+    size_t tree = json != NULL ? wd_data_tree_bytes(json, length) : 0;
 
+    if (!wd_sandbox_reserve(L, tree)) {
+        snprintf(error, capacity, "%s (parsing it takes about %zu bytes)", wd_sandbox_refusal(L), tree);
+        tree = 0;
+        goto done;
+    }
+    root = wd_data_parse(json, length, error, capacity);
     if (root == NULL)
         goto done;
     if (!lua_checkstack(L, 2)) {
@@ -184,7 +219,7 @@ int wd_data_push(lua_State *L, const char *json, size_t length, char *error, siz
     int outcome = lua_pcall(L, 1, 1, 0);
     if (outcome != LUA_OK) {
         snprintf(error, capacity, "%s",
-                 outcome == LUA_ERRMEM ? "not enough memory"
+                 outcome == LUA_ERRMEM ? wd_sandbox_refusal(L)
                  : lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "cannot convert the document");
         lua_pop(L, 1);
         goto done;
@@ -192,5 +227,6 @@ int wd_data_push(lua_State *L, const char *json, size_t length, char *error, siz
     status = 0;
 done:
     json_decref(root);
+    wd_sandbox_release(L, tree);
     return status;
 }

@@ -2,7 +2,8 @@
 ** decide.c — evaluating the rules that can apply to one message. The view `m` is pushed
 ** once, before the first `when` runs, and shared by all rules of the decision; a rule
 ** without `when` applies as soon as its targets match. Errors and limits never let a
-** decision allow.
+** decision allow; a limit (instructions, time, memory, string length) makes it policy-limit
+** whatever the rules returned.
 */
 #include "decide.h"
 
@@ -163,11 +164,14 @@ int wd_decide(wd_policy_state *state, const char *action, size_t action_length, 
     }
     lua_settop(L, top);
 
+    /* A limit outranks everything: a decision that ran over its budget is policy-limit even
+    ** when a forbid had applied or every rule returned true (the sandbox reads the clock and
+    ** the budget when each `when` returns and when the decision ends). */
     out->allowed = false;
-    if (e.any_forbid)
-        out->reason = "forbidden";
-    else if (e.any_limit)
+    if (e.any_limit)
         out->reason = "policy-limit";
+    else if (e.any_forbid)
+        out->reason = "forbidden";
     else if (e.any_error || e.out_of_memory)
         out->reason = "policy-error";
     else if (e.any_permit) {

@@ -69,12 +69,19 @@ int wd_policy_set_compile(const char *directory, const wd_sandbox_limits *limits
     memset(&scratch->list, 0, sizeof scratch->list);
     for (size_t i = 0; i < set->rules.count; i++)
         set->rules.rules[i].when = -1;
-    wd_policy_state_free(scratch);
-    scratch = NULL;
     if (build_index(set) != 0) {
         snprintf(error, capacity, "out of memory indexing the rules");
         goto failed;
     }
+    /* The index counts against limits.memory with the rules and the Lua heap of the load. */
+    size_t index_bytes = wd_target_index_bytes(set->index) + set->rules.count * sizeof *set->targets;
+    if (!wd_sandbox_reserve(scratch->L, index_bytes)) {
+        snprintf(error, capacity, "%s: indexing %zu rules takes %zu bytes more than limits.memory allows",
+                 directory, set->rules.count, index_bytes);
+        goto failed;
+    }
+    wd_policy_state_free(scratch);
+    scratch = NULL;
     *out = set;
     return 0;
 

@@ -172,6 +172,19 @@ int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *l
         snprintf(error, capacity, "out of memory making a Lua state");
         goto failed;
     }
+    /* The text of the files this state is loaded from counts against its memory cap. */
+    size_t text = 0;
+    for (size_t i = 0; i < set->files.policy_count; i++)
+        text += set->files.policies[i].length;
+    for (size_t i = 0; i < set->files.test_count; i++)
+        text += set->files.tests[i].length;
+    for (size_t i = 0; i < set->files.data_count; i++)
+        text += set->files.data[i].length;
+    if (!wd_sandbox_reserve(state->L, text)) {
+        snprintf(error, capacity, "the policy files (%zu bytes) do not fit in limits.memory (%zu bytes)", text,
+                 set->limits.memory);
+        goto failed;
+    }
     setup context = { state, error, capacity, false };
     lua_pushcfunction(state->L, build_extras);
     lua_pushlightuserdata(state->L, &context);
@@ -182,6 +195,7 @@ int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *l
     }
     if (context.data_failed)
         goto failed;
+    wd_sandbox_settle(state->L);
     *out = state;
     return 0;
 
@@ -203,11 +217,16 @@ int wd_policy_state_new(wd_policy_set *set, wd_sandbox_log_fn log, void *log_con
             goto failed;
     }
     size_t rules = state->list.count > 0 ? state->list.count : 1;
+    if (!wd_sandbox_reserve(state->L, rules * sizeof *state->candidates)) {
+        snprintf(error, capacity, "memory limit exceeded (%zu bytes) by %zu rules", set->limits.memory, rules);
+        goto failed;
+    }
     state->candidates = malloc(rules * sizeof *state->candidates);
     if (state->candidates == NULL) {
         snprintf(error, capacity, "out of memory");
         goto failed;
     }
+    wd_sandbox_settle(state->L);
     *out = state;
     return 0;
 
@@ -224,6 +243,7 @@ int wd_policy_state_load_tests(wd_policy_state *state, char *error, size_t capac
                                      1, error, capacity) != 0)
             return -1;
     }
+    wd_sandbox_settle(state->L);
     return 0;
 }
 

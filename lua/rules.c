@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sandbox.h"
+
 #define LIST_UPVALUE   1
 #define NAMES_UPVALUE  2 /* a table: rule or test name -> "file:line" of its first declaration */
 #define KIND_UPVALUE   3 /* "permit", "forbid" or "test" */
@@ -96,6 +98,30 @@ static char **copy_targets(lua_State *L, int index, size_t count)
     return targets;
 }
 
+/* The bytes copy_targets will allocate for a target (at index) of count strings. */
+static size_t target_bytes(lua_State *L, int index, size_t count)
+{
+    size_t bytes = count * sizeof(char *);
+    if (lua_type(L, index) == LUA_TSTRING)
+        return bytes + lua_rawlen(L, index) + 1;
+    for (size_t i = 1; i <= count; i++) {
+        lua_rawgeti(L, index, (lua_Integer)i);
+        bytes += lua_rawlen(L, -1) + 1;
+        lua_pop(L, 1);
+    }
+    return bytes;
+}
+
+/* Counts what a declaration copies to C against the state's memory cap before copying it
+** (the rule metadata is as much the policy's doing as its Lua values). On refusal the
+** sandbox has set its sticky memory abort, which names the limit; the error raised here only
+** unwinds. */
+static void reserve(lua_State *L, const declaration *d, size_t bytes)
+{
+    if (!wd_sandbox_reserve(L, bytes))
+        declaration_error(L, d, "%s", "memory limit exceeded (limits.memory)");
+}
+
 static void free_targets(char **targets, size_t count)
 {
     for (size_t i = 0; i < count; i++)
@@ -155,6 +181,14 @@ static int declare_rule(lua_State *L, const declaration *d, wd_rule_effect effec
     if (description_type != LUA_TNIL && description_type != LUA_TSTRING)
         declaration_error(L, d, "%s", "description must be a string");
     claim_name(L, d);
+    size_t bytes = sizeof(wd_rule) + strlen(d->name) + 1 + strlen(file_of(d->list)) + 1;
+    if (description_type == LUA_TSTRING)
+        bytes += lua_rawlen(L, 5) + 1;
+    if (action_count > 0)
+        bytes += target_bytes(L, 2, action_count);
+    if (operation_count > 0)
+        bytes += target_bytes(L, 3, operation_count);
+    reserve(L, d, bytes);
 
     wd_rule_list *list = d->list;
     wd_rule *grown = realloc(list->rules, (list->count + 1) * sizeof *grown);
@@ -214,6 +248,7 @@ static int declare_test(lua_State *L, const declaration *d)
         lua_pop(L, 1);
     }
     claim_name(L, d);
+    reserve(L, d, sizeof(wd_policy_test_case) + strlen(d->name) + 1 + strlen(file_of(d->list)) + 1);
 
     wd_rule_list *list = d->list;
     wd_policy_test_case *grown = realloc(list->tests, (list->test_count + 1) * sizeof *grown);
@@ -271,6 +306,8 @@ static int take_name(lua_State *L)
     int line = caller_line(L);
     if (lua_type(L, 1) != LUA_TSTRING || lua_rawlen(L, 1) == 0)
         return luaL_error(L, "%s:%d: %s expects a name: %s \"name\" { ... }", file_of(list), line, kind, kind);
+    if (lua_rawlen(L, 1) > WD_RULE_NAME_MAX)
+        return luaL_error(L, "%s:%d: %s name longer than %d bytes", file_of(list), line, kind, WD_RULE_NAME_MAX);
     bool is_test = strcmp(kind, "test") == 0;
     if (is_test != list->loading_tests)
         return luaL_error(L, "%s:%d: %s is not available in %s", file_of(list), line, kind,

@@ -12,6 +12,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* Longest rule or test name: names are copied into every decision that reports them (its
+** rules and errors) and into log lines, so they are kept short. */
+#define WD_RULE_NAME_MAX 1024
+
 typedef enum wd_rule_effect { WD_RULE_PERMIT = 1, WD_RULE_FORBID = 2 } wd_rule_effect;
 
 typedef struct wd_rule {

@@ -6,14 +6,38 @@
 ** their sticky abort. No value shows an address: tostring and string.format's %s give a
 ** table or function as its type name, and %p is refused.
 **
-** Cost model. The count hook charges 1000 steps every 1000 VM instructions. Work done inside C
-** functions is charged too, so that no single call can run long between two hook firings:
-** pattern matching (pattern.c, through wd_sandbox_charge), the C library functions whose cost
-** grows with their input (wrapped below: string.byte, string.rep, table.insert/remove/move/
-** sort/concat/unpack, utf8.len/codepoint/offset, tonumber), and every allocation made during
-** an evaluation (one step per WD_SANDBOX_BYTES_PER_STEP bytes), which covers string building
-** (rep, upper, sub, format, .., table.concat) and table growth. The clock is read whenever
-** 1000 steps have gathered, from the hook or from a charge.
+** Cost model. The count hook charges one step per VM instruction and reads the clock each time
+** it fires. Work done inside C functions is charged too, as it happens, so that no single call
+** can run long between two reads of the clock: pattern matching (pattern.c, through
+** wd_sandbox_charge), the C library functions whose cost grows with their input (wrapped
+** below: string.byte, string.rep, table.insert/remove/move/concat/unpack, utf8.len/codepoint/
+** offset, tonumber), table.sort (our own, charging every comparison by the bytes of the strings
+** it compares), and every allocation made during an evaluation (one step per
+** WD_SANDBOX_BYTES_PER_STEP bytes), which covers string building (rep, upper, lower, reverse,
+** sub, format, gsub, .., table.concat) and table growth. A charge reads the clock whenever
+** WD_SANDBOX_CLOCK_EVERY steps have gathered.
+**
+** One instruction, bounded. A few VM instructions do work proportional to the strings they
+** touch without calling anything we can charge: `<` on strings calls strcoll once per
+** NUL-separated piece (about 6 ns a piece here: 6 ms for two 1 MiB strings of NULs), `==`
+** compares whole long strings. So the length of a string is capped (limits.string_bytes,
+** refused where Lua allocates the string: the allocator is told LUA_TSTRING), and the hook fires
+** more often when long strings exist: every WD_SANDBOX_HOOK_BYTES / (longest string) instructions,
+** between 1 and WD_SANDBOX_HOOK_COUNT. The longest string counts those made so far in this
+** evaluation and those resident since loading (wd_sandbox_settle), so small policies keep the
+** cheap interval and the work between two reads of the clock stays near a millisecond. Deep
+** recursion is the other such case (a stack of a million slots makes one reallocation, one
+** collection step or one unwinding take tens of milliseconds): past WD_SANDBOX_MAX_DEPTH nested
+** calls a policy gets a stack overflow error, checked when a block of 1 MiB or more grows.
+**
+** Memory errors are recognised by how they happen: the allocator refused a growth and nothing
+** retried it successfully. Lua retries a refused allocation once after an emergency collection
+** (the same request again); the auxiliary library's buffers do not (they raise a runtime error
+** reading "not enough memory"). A refusal stays pending until the same request succeeds; any
+** other growth, the end of a protected call, or a failed retry makes it the sticky memory
+** abort. Neither the text of an error nor its status matters: Lua 5.4's lua_error raises
+** LUA_ERRMEM for the string "not enough memory", so error("not enough memory", 0) from a policy
+** has the status of a memory error; it stays an ordinary error.
 **
 ** Sticky abort. Once a limit trips, the abort kind stays set until wd_sandbox_call returns:
 ** the hook is re-armed with a count of 1 so every following instruction raises again, the
@@ -25,6 +49,8 @@
 
 #include <lauxlib.h>
 #include <lualib.h>
+#include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,9 +61,16 @@
 _Static_assert(LUA_EXTRASPACE >= sizeof(void *), "the context pointer lives in the extra space");
 
 enum {
-    WD_SANDBOX_HOOK_COUNT = 1000,     /* instructions between two count hooks */
-    WD_SANDBOX_CLOCK_EVERY = 1000,    /* steps between two reads of the clock */
-    WD_SANDBOX_BYTES_PER_STEP = 64    /* bytes allocated or scanned per charged step */
+    WD_SANDBOX_HOOK_COUNT = 1000,     /* most instructions between two count hooks */
+    WD_SANDBOX_HOOK_BYTES = 256 << 10, /* hook interval x longest string stays under this */
+    WD_SANDBOX_STRING_HEADER = 64,    /* room for Lua's string header in a string's block */
+    WD_SANDBOX_CLOCK_EVERY = 1000,    /* charged steps between two reads of the clock */
+    WD_SANDBOX_BYTES_PER_STEP = 64,   /* bytes allocated or scanned per charged step */
+    WD_SANDBOX_COLLATE_BYTES_PER_STEP = 8, /* bytes of a string comparison per step (strcoll) */
+    WD_SANDBOX_MAX_DEPTH = 10000,     /* nested calls a policy may make */
+    WD_SANDBOX_BIG_BLOCK = 1 << 20,   /* a grown block this large makes the hook check the depth */
+    WD_SANDBOX_BLOCK_OVERHEAD = 16,   /* malloc's own bytes per block, counted with the block */
+    WD_SANDBOX_CPU_SAMPLE_MS = 10     /* the thread CPU clock is sampled at most this often */
 };
 
 /* The per-state context. Owned by the state (freed by wd_sandbox_close after lua_close, whose
@@ -47,19 +80,32 @@ typedef struct wd_sandbox_context {
     wd_sandbox_limits limits;
     size_t            used;          /* bytes the state holds */
     size_t            cap;           /* limits.memory, or SIZE_MAX when 0 */
+    size_t            string_cap;    /* limits.string_bytes + header, or SIZE_MAX when 0 */
     bool              memory_hit;    /* the cap refused a growth since the evaluation began */
+    bool              refusal_pending; /* a growth was refused and not yet retried */
+    const void       *refused_block;   /* ... that request: block and new size */
+    size_t            refused_size;
+    size_t            longest_string;  /* largest string block made (see the top) */
+    size_t            resident_string; /* ... of those that outlive an evaluation */
+    bool              settled;         /* wd_sandbox_settle was called */
+    int               hook_count;      /* the current count hook interval */
+    bool              check_depth;     /* a large block grew: the Lua stack may be deep */
+    wd_sandbox_abort  last_refusal;    /* why the allocator last refused (MEMORY or STRING) */
     int64_t           budget;        /* steps left in the running evaluation */
     int64_t           until_clock;   /* steps left before the clock is read again */
     int64_t           deadline_ns;   /* CLOCK_MONOTONIC; INT64_MAX = none */
+    int64_t           cpu_sample_ns;  /* the thread's CPU clock, read at most every 10 ms ... */
+    int64_t           cpu_sampled_at; /* ... at this wall time (0: never) ... */
+    pthread_t         cpu_thread;     /* ... on this thread */
     int               depth;         /* wd_sandbox_call nesting; 0 = no evaluation running */
     wd_sandbox_abort  abort;         /* sticky until the outermost wd_sandbox_call returns */
     wd_sandbox_log_fn log;
     void             *log_context;
-    char              messages[4][64]; /* indexed by wd_sandbox_abort; [0] unused */
+    char              messages[5][64]; /* indexed by wd_sandbox_abort; [0] unused */
 } wd_sandbox_context;
 
 /* Registry keys: the addresses of these bytes. */
-static const char wd_sandbox_keys[6] = { 0 };
+static const char wd_sandbox_keys[7] = { 0 };
 #define WD_KEY_BASE    ((const void *)&wd_sandbox_keys[0]) /* the frozen base table */
 #define WD_KEY_CACHE   ((const void *)&wd_sandbox_keys[1]) /* real table -> proxy, weak keys */
 #define WD_KEY_MESSAGE(kind) ((const void *)&wd_sandbox_keys[2 + (kind)]) /* limit messages */
@@ -105,24 +151,97 @@ static void wd_sandbox_hook(lua_State *L, lua_Debug *ar);
 static wd_sandbox_abort wd_sandbox_trip(wd_sandbox_context *ctx, wd_sandbox_abort kind)
 {
     ctx->abort = kind;
+    ctx->hook_count = 1;
     lua_sethook(ctx->L, wd_sandbox_hook, LUA_MASKCOUNT, 1);
     return kind;
 }
 
-/* Spends steps from the budget and reads the clock when enough have gathered. Returns the
-** abort kind it tripped, or WD_SANDBOX_OK. Never raises. */
-static wd_sandbox_abort wd_sandbox_account(wd_sandbox_context *ctx, int64_t steps)
+/* The hook interval for strings up to this many bytes (see the top). */
+static int wd_sandbox_interval(size_t longest)
+{
+    size_t count = longest > 0 ? WD_SANDBOX_HOOK_BYTES / longest : WD_SANDBOX_HOOK_COUNT;
+    if (count < 1)
+        count = 1;
+    return count < WD_SANDBOX_HOOK_COUNT ? (int)count : WD_SANDBOX_HOOK_COUNT;
+}
+
+/* Shortens the hook interval when a longer string than any so far appears in an evaluation. */
+static void wd_sandbox_note_string(wd_sandbox_context *ctx, size_t block)
+{
+    if (block <= ctx->longest_string)
+        return;
+    ctx->longest_string = block;
+    if (!ctx->settled || ctx->depth == 0)
+        ctx->resident_string = block;
+    int count = wd_sandbox_interval(block);
+    if (ctx->depth > 0 && ctx->abort == WD_SANDBOX_OK && count < ctx->hook_count) {
+        ctx->hook_count = count;
+        lua_sethook(ctx->L, wd_sandbox_hook, LUA_MASKCOUNT, count);
+    }
+}
+
+/* The calling thread's CPU time, or INT64_MAX when it cannot be read. A system call (about a
+** microsecond): read only as described at wd_sandbox_read_clock. */
+static int64_t wd_sandbox_cpu_ns(void)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0)
+        return INT64_MAX;
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+/* At the start of an evaluation: keeps a sample of the thread's CPU clock at most
+** WD_SANDBOX_CPU_SAMPLE_MS old (a read per 10 ms of wall time, not one per decision). */
+static void wd_sandbox_sample_cpu(wd_sandbox_context *ctx, int64_t now)
+{
+    pthread_t self = pthread_self();
+    if (ctx->cpu_sampled_at == 0 || now - ctx->cpu_sampled_at >= WD_SANDBOX_CPU_SAMPLE_MS * 1000000 ||
+        !pthread_equal(self, ctx->cpu_thread)) {
+        ctx->cpu_sample_ns = wd_sandbox_cpu_ns();
+        ctx->cpu_sampled_at = now;
+        ctx->cpu_thread = self;
+    }
+}
+
+/* The deadline is wall clock; a deadline passed is confirmed with the thread's CPU clock, so a
+** thread the system did not run (preempted on a busy machine) is not blamed for it. The
+** evaluation used at most (CPU now - the sample), and the sample is at most 10 ms older than
+** its start: when that is below time_ms the thread was not running, and the evaluation goes on
+** (the check repeats at the next read). Fails closed: an unreadable clock, another thread, or
+** CPU work just before the start count against the evaluation. */
+static wd_sandbox_abort wd_sandbox_read_clock(wd_sandbox_context *ctx)
+{
+    ctx->until_clock = WD_SANDBOX_CLOCK_EVERY;
+    if (wd_sandbox_now_ns() < ctx->deadline_ns)
+        return WD_SANDBOX_OK;
+    int64_t cpu = wd_sandbox_cpu_ns();
+    if (cpu != INT64_MAX && ctx->cpu_sample_ns != INT64_MAX && cpu >= ctx->cpu_sample_ns &&
+        pthread_equal(pthread_self(), ctx->cpu_thread) && cpu - ctx->cpu_sample_ns < ctx->limits.time_ms * 1000000)
+        return WD_SANDBOX_OK;
+    return wd_sandbox_trip(ctx, WD_SANDBOX_TIME);
+}
+
+/* Spends steps from the budget and reads the clock when enough have gathered (always when
+** clock is set). Returns the abort kind it tripped, or WD_SANDBOX_OK. Never raises. */
+static wd_sandbox_abort wd_sandbox_account(wd_sandbox_context *ctx, int64_t steps, bool clock)
 {
     ctx->budget -= steps;
     if (ctx->budget <= 0)
         return wd_sandbox_trip(ctx, WD_SANDBOX_INSTRUCTIONS);
     ctx->until_clock -= steps;
-    if (ctx->until_clock <= 0) {
-        ctx->until_clock = WD_SANDBOX_CLOCK_EVERY;
-        if (wd_sandbox_now_ns() >= ctx->deadline_ns)
-            return wd_sandbox_trip(ctx, WD_SANDBOX_TIME);
-    }
+    if (clock || ctx->until_clock <= 0)
+        return wd_sandbox_read_clock(ctx);
     return WD_SANDBOX_OK;
+}
+
+/* A refused growth nobody retried is final: it becomes the sticky memory abort. */
+static void wd_sandbox_settle_refusal(wd_sandbox_context *ctx)
+{
+    if (ctx->refusal_pending) {
+        ctx->refusal_pending = false;
+        if (ctx->depth > 0 && ctx->abort == WD_SANDBOX_OK)
+            wd_sandbox_trip(ctx, WD_SANDBOX_MEMORY);
+    }
 }
 
 /* Raises the sticky limit error. Allocates nothing: the message string was made with the
@@ -135,16 +254,25 @@ static int wd_sandbox_raise(lua_State *L, const wd_sandbox_context *ctx)
     return lua_error(L);
 }
 
-static void wd_sandbox_spend(lua_State *L, wd_sandbox_context *ctx, int64_t steps)
+static void wd_sandbox_spend(lua_State *L, wd_sandbox_context *ctx, int64_t steps, bool clock)
 {
-    if (ctx->abort != WD_SANDBOX_OK || wd_sandbox_account(ctx, steps) != WD_SANDBOX_OK)
+    if (ctx->abort != WD_SANDBOX_OK || wd_sandbox_account(ctx, steps, clock) != WD_SANDBOX_OK)
         wd_sandbox_raise(L, ctx);
 }
 
 static void wd_sandbox_hook(lua_State *L, lua_Debug *ar)
 {
-    (void)ar;
-    wd_sandbox_spend(L, wd_sandbox_context_of(L), WD_SANDBOX_HOOK_COUNT);
+    wd_sandbox_context *ctx = wd_sandbox_context_of(L);
+    wd_sandbox_spend(L, ctx, ctx->hook_count, true);
+    /* Deep recursion: Lua's own bound is a million stack slots, and at that depth a single
+    ** stack reallocation, collection step or unwinding takes tens of milliseconds that no hook
+    ** sees. Only a stack that grew past WD_SANDBOX_BIG_BLOCK is walked (lua_getstack is linear
+    ** in the level asked for). */
+    if (ctx->check_depth) {
+        ctx->check_depth = false;
+        if (lua_getstack(L, WD_SANDBOX_MAX_DEPTH, ar))
+            luaL_error(L, "stack overflow (more than %d nested calls)", WD_SANDBOX_MAX_DEPTH);
+    }
 }
 
 void wd_sandbox_charge(lua_State *L, int64_t steps)
@@ -152,16 +280,94 @@ void wd_sandbox_charge(lua_State *L, int64_t steps)
     wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
     if (ctx == NULL || ctx->depth == 0)
         return;
-    wd_sandbox_spend(L, ctx, steps > 0 ? steps : 0);
+    wd_sandbox_spend(L, ctx, steps > 0 ? steps : 0, false);
+}
+
+/* Charges a comparison (table.sort) of the values at a and b: one step, plus the bytes of two
+** strings as strcoll walks them. Reads the clock when the comparison is a long one. */
+static void wd_sandbox_charge_comparison(lua_State *L, wd_sandbox_context *ctx, int a, int b)
+{
+    int64_t steps = 1;
+    if (lua_type(L, a) == LUA_TSTRING && lua_type(L, b) == LUA_TSTRING) {
+        size_t shorter = lua_rawlen(L, a) < lua_rawlen(L, b) ? lua_rawlen(L, a) : lua_rawlen(L, b);
+        steps += (int64_t)(shorter / WD_SANDBOX_COLLATE_BYTES_PER_STEP);
+    }
+    if (ctx != NULL && ctx->depth > 0)
+        wd_sandbox_spend(L, ctx, steps, false);
+}
+
+bool wd_sandbox_reserve(lua_State *L, size_t bytes)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx == NULL)
+        return true;
+    if (bytes > ctx->cap - ctx->used) {
+        ctx->memory_hit = true;
+        ctx->last_refusal = WD_SANDBOX_MEMORY;
+        if (ctx->depth > 0 && ctx->abort == WD_SANDBOX_OK)
+            wd_sandbox_trip(ctx, WD_SANDBOX_MEMORY);
+        return false;
+    }
+    ctx->used += bytes;
+    return true;
+}
+
+void wd_sandbox_release(lua_State *L, size_t bytes)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx != NULL)
+        ctx->used -= bytes < ctx->used ? bytes : ctx->used;
+}
+
+const char *wd_sandbox_refusal(lua_State *L)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx == NULL || ctx->last_refusal == WD_SANDBOX_OK)
+        return "not enough memory";
+    return ctx->messages[ctx->last_refusal];
+}
+
+void wd_sandbox_settle(lua_State *L)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx == NULL)
+        return;
+    if (ctx->longest_string > ctx->resident_string)
+        ctx->resident_string = ctx->longest_string;
+    ctx->settled = true;
+}
+
+/* Refuses a growth: pending until retried (see the top), final when this is the retry. */
+static void *wd_sandbox_refuse(wd_sandbox_context *ctx, const void *ptr, size_t nsize)
+{
+    ctx->memory_hit = true;
+    ctx->last_refusal = WD_SANDBOX_MEMORY;
+    if (ctx->depth == 0)
+        return NULL;
+    if (ctx->refusal_pending && ctx->refused_block == ptr && ctx->refused_size == nsize) {
+        wd_sandbox_settle_refusal(ctx); /* the retry after an emergency collection failed too */
+        return NULL;
+    }
+    wd_sandbox_settle_refusal(ctx); /* an earlier refusal was not retried */
+    if (ctx->abort == WD_SANDBOX_OK) {
+        ctx->refusal_pending = true;
+        ctx->refused_block = ptr;
+        ctx->refused_size = nsize;
+    }
+    return NULL;
 }
 
 /* Lua's allocator contract: nsize 0 frees; ptr NULL means a new block (osize is then a type
-** tag, not a size); a shrink must never fail. Growth is refused past the cap, and during an
-** evaluation it is charged to the budget and refused once the evaluation is aborted. */
+** tag, not a size); a shrink must never fail. A block counts its size plus
+** WD_SANDBOX_BLOCK_OVERHEAD, so a heap of small objects cannot take far more than the cap. Growth is refused past the cap, a string past
+** string_cap; during an evaluation growth is charged to the budget and refused once the
+** evaluation is aborted. */
 static void *wd_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     wd_sandbox_context *ctx = ud;
-    size_t old = ptr != NULL ? osize : 0;
+    /* bytes counted for a block: its size plus what malloc keeps beside it */
+    size_t old = ptr != NULL ? osize + WD_SANDBOX_BLOCK_OVERHEAD : 0;
+    size_t charged = nsize + WD_SANDBOX_BLOCK_OVERHEAD;
     void *block;
 
     if (nsize == 0) {
@@ -169,27 +375,40 @@ static void *wd_sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         ctx->used -= old;
         return NULL;
     }
-    if (nsize > old) {
-        size_t growth = nsize - old;
-        if (growth > ctx->cap - ctx->used) {
-            ctx->memory_hit = true;
-            return NULL;
+    if (charged > old) {
+        size_t growth = charged - old;
+        if (ctx->refusal_pending && (ctx->refused_block != ptr || ctx->refused_size != nsize))
+            wd_sandbox_settle_refusal(ctx);
+        if (ptr == NULL && osize == LUA_TSTRING) {
+            if (nsize > ctx->string_cap) {
+                ctx->last_refusal = WD_SANDBOX_STRING;
+                if (ctx->depth > 0 && ctx->abort == WD_SANDBOX_OK)
+                    wd_sandbox_trip(ctx, WD_SANDBOX_STRING);
+                return NULL;
+            }
+            wd_sandbox_note_string(ctx, nsize);
         }
+        if (growth > ctx->cap - ctx->used)
+            return wd_sandbox_refuse(ctx, ptr, nsize);
         if (ctx->depth > 0) {
             if (ctx->abort != WD_SANDBOX_OK)
                 return NULL;
             if (growth >= WD_SANDBOX_BYTES_PER_STEP &&
-                wd_sandbox_account(ctx, (int64_t)(growth / WD_SANDBOX_BYTES_PER_STEP)) != WD_SANDBOX_OK)
+                wd_sandbox_account(ctx, (int64_t)(growth / WD_SANDBOX_BYTES_PER_STEP), false) != WD_SANDBOX_OK)
                 return NULL;
         }
     }
     block = realloc(ptr, nsize);
     if (block == NULL) {
-        if (nsize > old)
-            return NULL;
+        if (charged > old)
+            return wd_sandbox_refuse(ctx, ptr, nsize);
         block = ptr; /* a failed shrink keeps the larger block; Lua must not see it fail */
+    } else if (charged > old && ctx->refusal_pending) {
+        ctx->refusal_pending = false; /* the retry after an emergency collection worked */
     }
-    ctx->used = ctx->used - old + nsize;
+    if (nsize >= WD_SANDBOX_BIG_BLOCK && charged > old) /* 5.4.4 moves a growing stack to a new block */
+        ctx->check_depth = true;
+    ctx->used = ctx->used - old + charged;
     return block;
 }
 
@@ -485,8 +704,17 @@ static int wd_sandbox_string_rep(lua_State *L)
     }
     size_t piece = length + separator_length;
     size_t limit = ctx != NULL ? ctx->cap - ctx->used : (size_t)LUA_MAXINTEGER;
-    if (piece < length || (lua_Unsigned)n > (lua_Unsigned)(SIZE_MAX / piece) ||
-        (size_t)n * piece - separator_length > limit) {
+    bool too_long = piece < length || (lua_Unsigned)n > (lua_Unsigned)(SIZE_MAX / piece);
+    size_t result_length = too_long ? SIZE_MAX : (size_t)n * piece - separator_length;
+    if (ctx != NULL && ctx->limits.string_bytes > 0 && result_length > ctx->limits.string_bytes) {
+        if (ctx->depth > 0) {
+            if (ctx->abort == WD_SANDBOX_OK)
+                wd_sandbox_trip(ctx, WD_SANDBOX_STRING);
+            return wd_sandbox_raise(L, ctx);
+        }
+        return luaL_error(L, "resulting string too large");
+    }
+    if (too_long || result_length > limit) {
         if (ctx != NULL && ctx->depth > 0) {
             if (ctx->abort == WD_SANDBOX_OK)
                 wd_sandbox_trip(ctx, WD_SANDBOX_MEMORY);
@@ -534,14 +762,119 @@ static int wd_sandbox_table_move(lua_State *L)
     return wd_sandbox_original(L);
 }
 
+/* table.sort: Lua 5.4's algorithm (ltablib.c: quicksort, median of three, the smaller part
+** first) with every comparison charged as it happens (wd_sandbox_charge_comparison), so a
+** sort of long strings or with a costly comparator stops at the deadline like any loop. The
+** pivot of an unbalanced large part is varied by a hash of its bounds instead of the clock:
+** decisions stay reproducible, and a worst case costs comparisons, which are charged. */
+typedef unsigned int wd_sort_index;
+
+static bool wd_sort_less(lua_State *L, wd_sandbox_context *ctx, int a, int b)
+{
+    wd_sandbox_charge_comparison(L, ctx, a, b);
+    if (lua_isnil(L, 2))
+        return lua_compare(L, a, b, LUA_OPLT);
+    lua_pushvalue(L, 2);
+    lua_pushvalue(L, a - 1);
+    lua_pushvalue(L, b - 2);
+    lua_call(L, 2, 1);
+    bool less = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+    return less;
+}
+
+static void wd_sort_set2(lua_State *L, wd_sort_index i, wd_sort_index j)
+{
+    lua_seti(L, 1, i);
+    lua_seti(L, 1, j);
+}
+
+static wd_sort_index wd_sort_partition(lua_State *L, wd_sandbox_context *ctx, wd_sort_index lo, wd_sort_index up)
+{
+    wd_sort_index i = lo, j = up - 1;
+    for (;;) {
+        while (lua_geti(L, 1, ++i), wd_sort_less(L, ctx, -1, -2)) {
+            if (i == up - 1)
+                luaL_error(L, "invalid order function for sorting");
+            lua_pop(L, 1);
+        }
+        while (lua_geti(L, 1, --j), wd_sort_less(L, ctx, -3, -1)) {
+            if (j < i)
+                luaL_error(L, "invalid order function for sorting");
+            lua_pop(L, 1);
+        }
+        if (j < i) {
+            lua_pop(L, 1);
+            wd_sort_set2(L, up - 1, i);
+            return i;
+        }
+        wd_sort_set2(L, i, j);
+    }
+}
+
+static void wd_sort_range(lua_State *L, wd_sandbox_context *ctx, wd_sort_index lo, wd_sort_index up, unsigned rnd)
+{
+    while (lo < up) {
+        wd_sort_index p, n;
+        lua_geti(L, 1, lo);
+        lua_geti(L, 1, up);
+        if (wd_sort_less(L, ctx, -1, -2))
+            wd_sort_set2(L, lo, up);
+        else
+            lua_pop(L, 2);
+        if (up - lo == 1)
+            break;
+        if (up - lo < 100 || rnd == 0)
+            p = (lo + up) / 2;
+        else {
+            wd_sort_index r4 = (up - lo) / 4;
+            p = rnd % (r4 * 2) + (lo + r4);
+        }
+        lua_geti(L, 1, p);
+        lua_geti(L, 1, lo);
+        if (wd_sort_less(L, ctx, -2, -1))
+            wd_sort_set2(L, p, lo);
+        else {
+            lua_pop(L, 1);
+            lua_geti(L, 1, up);
+            if (wd_sort_less(L, ctx, -1, -2))
+                wd_sort_set2(L, p, up);
+            else
+                lua_pop(L, 2);
+        }
+        if (up - lo == 2)
+            break;
+        lua_geti(L, 1, p);
+        lua_pushvalue(L, -1);
+        lua_geti(L, 1, up - 1);
+        wd_sort_set2(L, p, up - 1);
+        p = wd_sort_partition(L, ctx, lo, up);
+        if (p - lo < up - p) {
+            wd_sort_range(L, ctx, lo, p - 1, rnd);
+            n = p - lo;
+            lo = p + 1;
+        } else {
+            wd_sort_range(L, ctx, p + 1, up, rnd);
+            n = up - p;
+            up = p - 1;
+        }
+        if ((up - lo) / 128 > n)
+            rnd = ((unsigned)lo * 2654435761u) ^ (unsigned)up ^ 0x9e3779b9u;
+    }
+}
+
 static int wd_sandbox_table_sort(lua_State *L)
 {
-    int64_t n = wd_sandbox_table_length(L, 1);
-    int64_t steps = n;
-    for (int64_t m = n; m > 1 && steps < INT64_MAX / 2; m >>= 1)
-        steps += n;
-    wd_sandbox_charge(L, steps);
-    return wd_sandbox_original(L);
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_Integer n = luaL_len(L, 1);
+    if (n > 1) {
+        luaL_argcheck(L, n < INT_MAX, 1, "array too big");
+        if (!lua_isnoneornil(L, 2))
+            luaL_checktype(L, 2, LUA_TFUNCTION);
+        lua_settop(L, 2);
+        wd_sort_range(L, wd_sandbox_context_checked(L), 1, (wd_sort_index)n, 0);
+    }
+    return 0;
 }
 
 /* The range of table.concat(list, sep, i, j) and table.unpack(list, i, j); j defaults to #list
@@ -648,20 +981,12 @@ static int wd_sandbox_next(lua_State *L)
 
 /* --------------------------------------------------------------- pcall, xpcall and log --- */
 
-/* A failed protected call that ran out of memory: LUA_ERRMEM, or LUA_ERRERR (a message handler
-** that failed) after the cap refused an allocation. */
-static bool wd_sandbox_out_of_memory(const wd_sandbox_context *ctx, int status)
-{
-    return status == LUA_ERRMEM || (status == LUA_ERRERR && ctx->memory_hit);
-}
-
 /* After a protected call made by a script: a limit is never returned as a value. */
 static int wd_sandbox_finish_pcall(lua_State *L, int status, int extra)
 {
     wd_sandbox_context *ctx = wd_sandbox_context_of(L);
     if (ctx->depth > 0) {
-        if (ctx->abort == WD_SANDBOX_OK && wd_sandbox_out_of_memory(ctx, status))
-            wd_sandbox_trip(ctx, WD_SANDBOX_MEMORY);
+        wd_sandbox_settle_refusal(ctx);
         if (ctx->abort != WD_SANDBOX_OK)
             return wd_sandbox_raise(L, ctx);
     }
@@ -759,7 +1084,7 @@ static const wd_sandbox_entry wd_sandbox_string_entries[] = {
 static const wd_sandbox_entry wd_sandbox_table_entries[] = {
     { "concat", wd_sandbox_table_concat }, { "insert", wd_sandbox_table_insert },
     { "move", wd_sandbox_table_move },     { "pack", NULL },
-    { "remove", wd_sandbox_table_remove }, { "sort", wd_sandbox_table_sort },
+    { "remove", wd_sandbox_table_remove },
     { "unpack", wd_sandbox_table_unpack }, { NULL, NULL }
 };
 
@@ -815,7 +1140,7 @@ static int wd_sandbox_setup(lua_State *L)
     ** emergency collection before it fails. */
     lua_gc(L, LUA_GCINC, 400, 400, 0);
 
-    for (int kind = WD_SANDBOX_INSTRUCTIONS; kind <= WD_SANDBOX_MEMORY; kind++) {
+    for (int kind = WD_SANDBOX_INSTRUCTIONS; kind <= WD_SANDBOX_STRING; kind++) {
         lua_pushstring(L, ctx->messages[kind]);
         lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_MESSAGE(kind));
     }
@@ -881,6 +1206,8 @@ static int wd_sandbox_setup(lua_State *L)
     lua_createtable(L, 0, 7);
     int table = lua_gettop(L);
     wd_sandbox_copy_entries(L, full_table, table, wd_sandbox_table_entries);
+    lua_pushcfunction(L, wd_sandbox_table_sort);
+    lua_setfield(L, table, "sort");
     wd_sandbox_publish(L, base, "table", table);
     lua_settop(L, base);
 
@@ -921,11 +1248,13 @@ static void wd_sandbox_format_messages(wd_sandbox_context *ctx)
              (long long)ctx->limits.time_ms);
     snprintf(ctx->messages[WD_SANDBOX_MEMORY], sizeof ctx->messages[0], "memory limit exceeded (%zu bytes)",
              ctx->limits.memory);
+    snprintf(ctx->messages[WD_SANDBOX_STRING], sizeof ctx->messages[0], "string limit exceeded (%zu bytes)",
+             ctx->limits.string_bytes);
 }
 
 lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context)
 {
-    static const wd_sandbox_limits defaults = { 1000000, 64u << 20, 50 };
+    static const wd_sandbox_limits defaults = { 1000000, 64u << 20, 50, 1u << 20 };
     wd_sandbox_context *ctx = calloc(1, sizeof *ctx);
     lua_State *L = NULL;
 
@@ -933,6 +1262,10 @@ lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log
         goto done;
     ctx->limits = limits != NULL ? *limits : defaults;
     ctx->cap = ctx->limits.memory > 0 ? ctx->limits.memory : SIZE_MAX;
+    ctx->string_cap = ctx->limits.string_bytes > 0 && ctx->limits.string_bytes < SIZE_MAX - WD_SANDBOX_STRING_HEADER
+                          ? ctx->limits.string_bytes + WD_SANDBOX_STRING_HEADER
+                          : SIZE_MAX;
+    ctx->hook_count = WD_SANDBOX_HOOK_COUNT;
     ctx->log = log;
     ctx->log_context = log_context;
     wd_sandbox_format_messages(ctx);
@@ -1129,7 +1462,14 @@ int wd_sandbox_load(lua_State *L, const char *source, size_t length, const char 
     if (shown_length > sizeof name - 2)
         shown += shown_length - (sizeof name - 2);
     snprintf(name, sizeof name, "@%s", shown);
-    if (luaL_loadbufferx(L, source != NULL ? source : "", length, name, "t") != LUA_OK) {
+    int status = luaL_loadbufferx(L, source != NULL ? source : "", length, name, "t");
+    if (status == LUA_ERRMEM) {
+        if (error != NULL && capacity > 0)
+            snprintf(error, capacity, "%s: %s", shown, wd_sandbox_refusal(L));
+        lua_pop(L, 1);
+        goto done;
+    }
+    if (status != LUA_OK) {
         wd_sandbox_describe(L, -1, error, capacity);
         lua_pop(L, 1);
         goto done;
@@ -1164,10 +1504,14 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
             int64_t now = wd_sandbox_now_ns();
             if (now < INT64_MAX / 2)
                 ctx->deadline_ns = now + ctx->limits.time_ms * 1000000;
+            wd_sandbox_sample_cpu(ctx, now);
         }
         ctx->abort = WD_SANDBOX_OK;
         ctx->memory_hit = false;
-        lua_sethook(L, wd_sandbox_hook, LUA_MASKCOUNT, WD_SANDBOX_HOOK_COUNT);
+        ctx->refusal_pending = false;
+        ctx->longest_string = ctx->resident_string;
+        ctx->hook_count = wd_sandbox_interval(ctx->longest_string);
+        lua_sethook(L, wd_sandbox_hook, LUA_MASKCOUNT, ctx->hook_count);
     }
     if (ctx != NULL)
         ctx->depth++;
@@ -1179,13 +1523,16 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
     ** return when it tripped on the last allocation), then running out of memory. */
     wd_sandbox_abort kind = WD_SANDBOX_OK;
     if (ctx != NULL) {
+        /* How it ended, not what it said: a refusal nobody retried and — even after a normal
+        ** return — a budget spent or a deadline passed while C code ran are limits. The status
+        ** is not evidence: lua_error turns the string "not enough memory" into LUA_ERRMEM. */
+        wd_sandbox_settle_refusal(ctx);
+        if (ctx->abort == WD_SANDBOX_OK && ctx->budget <= 0)
+            wd_sandbox_trip(ctx, WD_SANDBOX_INSTRUCTIONS);
+        if (ctx->abort == WD_SANDBOX_OK)
+            wd_sandbox_read_clock(ctx);
         ctx->depth--;
         kind = ctx->abort;
-        if (kind == WD_SANDBOX_OK && wd_sandbox_out_of_memory(ctx, status)) {
-            kind = WD_SANDBOX_MEMORY;
-            if (!outer)
-                wd_sandbox_trip(ctx, kind); /* the enclosing evaluation is over too */
-        }
         if (outer) {
             lua_sethook(L, NULL, 0, 0);
             ctx->abort = WD_SANDBOX_OK;

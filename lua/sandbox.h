@@ -17,7 +17,11 @@
 typedef struct wd_sandbox_limits {
     int64_t instructions; /* per evaluation (limits.instructions, default 1,000,000) */
     size_t  memory;       /* per state, bytes (limits.memory, default 64 MiB) */
-    int64_t time_ms;      /* per evaluation wall clock (limits.time_ms, default 50) */
+    int64_t time_ms;      /* per evaluation wall clock, a passed deadline confirmed with the
+                          ** thread CPU clock (limits.time_ms, default 50) */
+    size_t  string_bytes; /* longest string the state may make (limits.string_bytes, default
+                          ** 1 MiB); 0 = no limit. Bounds what one comparison or
+                          ** concatenation, a single VM instruction, can cost. */
 } wd_sandbox_limits;
 
 /* Where log(...) goes: one line of text (already joined with tabs, like print would). */
@@ -27,7 +31,8 @@ typedef enum wd_sandbox_abort {
     WD_SANDBOX_OK = 0,
     WD_SANDBOX_INSTRUCTIONS, /* the instruction budget ran out (pattern matching counts too) */
     WD_SANDBOX_TIME,         /* the wall-clock deadline passed */
-    WD_SANDBOX_MEMORY        /* the state's memory cap was hit */
+    WD_SANDBOX_MEMORY,       /* the state's memory cap refused an allocation for good */
+    WD_SANDBOX_STRING        /* a string longer than limits.string_bytes was to be made */
 } wd_sandbox_abort;
 
 /* A new state with a counting allocator capped at limits->memory (never failing a shrink),
@@ -74,6 +79,24 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
 ** from C functions running under wd_sandbox_call; in a state not made by wd_sandbox_new (no
 ** budget attached) it does nothing, so the same C functions work in a plain state. */
 void wd_sandbox_charge(lua_State *L, int64_t steps);
+
+/* Counts bytes the host allocates on the state's behalf (rule names, targets, indexes, data
+** documents being parsed) against its memory cap, as if Lua had allocated them. Returns false,
+** counting nothing, when they do not fit; during an evaluation that also ends it with the
+** sticky memory abort (the caller then raises any error). wd_sandbox_release gives bytes back.
+** In a state not made by wd_sandbox_new both do nothing (reserve returns true). */
+bool wd_sandbox_reserve(lua_State *L, size_t bytes);
+void wd_sandbox_release(lua_State *L, size_t bytes);
+
+/* The message of the allocator's last refusal ("memory limit exceeded (N bytes)" or "string
+** limit exceeded (N bytes)"), for errors that happen outside wd_sandbox_call (compiling,
+** loading data); "not enough memory" when it never refused. Static or owned by the state. */
+const char *wd_sandbox_refusal(lua_State *L);
+
+/* Marks the strings the state holds now as resident (call when loading is done): the strings
+** an evaluation makes are forgotten when the next one starts, these are not. The longest
+** string an evaluation can reach sets how often its clock is read (see sandbox.c). */
+void wd_sandbox_settle(lua_State *L);
 
 /* Pushes a read-only proxy of the table at index: reads (including nested tables, which get
 ** their own proxies), # and pairs/ipairs work; writes raise an error. The nested tables are

@@ -66,6 +66,7 @@ struct wd_target_index {
     unsigned              *numbers;
     size_t                 always_first;
     size_t                 always_count;
+    size_t                 bytes; /* what the index allocated (wd_target_index_bytes) */
 };
 
 /* One (target key, rule) pair while building. */
@@ -181,7 +182,7 @@ static const slot *table_find(const table *t, const char *key, size_t key_length
 }
 
 /* Sizes the table for count keys; returns 0 or -1 (out of memory). */
-static int table_init(table *t, size_t count)
+static int table_init(table *t, size_t count, size_t *bytes)
 {
     if (count == 0)
         return 0;
@@ -194,6 +195,7 @@ static int table_init(table *t, size_t count)
     t->slots = calloc(size, sizeof(slot));
     if (t->slots == NULL)
         return -1;
+    *bytes += size * sizeof(slot);
     t->mask = size - 1;
     return 0;
 }
@@ -330,6 +332,7 @@ wd_target_index *wd_target_index_new(const wd_rule_targets *rules, size_t count)
     index->numbers = malloc((capacity + count ? capacity + count : 1) * sizeof *index->numbers);
     if (filings == NULL || index->numbers == NULL)
         goto done;
+    index->bytes = sizeof *index + (capacity + count ? capacity + count : 1) * sizeof *index->numbers;
 
     size_t used = 0;
     for (size_t r = 0; r < count; r++) {
@@ -357,7 +360,7 @@ wd_target_index *wd_target_index_new(const wd_rule_targets *rules, size_t count)
         if (i == 0 || !same_key(&filings[i], &filings[i - 1]))
             keys[filings[i].where]++;
     for (unsigned w = 0; w < 4; w++)
-        if (table_init(&index->sides[w / 2].tables[w % 2], keys[w]) != 0)
+        if (table_init(&index->sides[w / 2].tables[w % 2], keys[w], &index->bytes) != 0)
             goto done;
     for (unsigned s = 0; s < 2; s++) {
         size_t n = keys[s * 2 + TABLE_GLOB];
@@ -365,6 +368,7 @@ wd_target_index *wd_target_index_new(const wd_rule_targets *rules, size_t count)
             index->sides[s].prefix_lengths = malloc(n * sizeof(size_t));
             if (index->sides[s].prefix_lengths == NULL)
                 goto done;
+            index->bytes += n * sizeof(size_t);
         }
     }
 
@@ -392,6 +396,11 @@ done:
     free(filings);
     wd_target_index_free(index);
     return result;
+}
+
+size_t wd_target_index_bytes(const wd_target_index *index)
+{
+    return index != NULL ? index->bytes : 0;
 }
 
 void wd_target_index_free(wd_target_index *index)

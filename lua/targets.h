@@ -39,6 +39,9 @@ wd_target_index *wd_target_index_new(const wd_rule_targets *rules, size_t count)
 size_t wd_target_index_lookup(const wd_target_index *index, const char *action, size_t action_length,
                               const char *operation, size_t operation_length, unsigned *out, size_t capacity);
 
+/* The bytes the index holds (counted against the compiling state's memory cap). */
+size_t wd_target_index_bytes(const wd_target_index *index);
+
 void wd_target_index_free(wd_target_index *index);
 
 #endif

@@ -11,7 +11,7 @@
 #include "lua/data.h"
 #include "lua/sandbox.h"
 
-static const wd_sandbox_limits limits = { 1000000, 16u << 20, 1000 };
+static const wd_sandbox_limits limits = { 1000000, 16u << 20, 1000, 0 };
 
 /* Pushes the document and runs source with it as the chunk's argument (`local d = ...`);
 ** returns the wd_sandbox_call outcome, the result left on the stack when it is OK. */

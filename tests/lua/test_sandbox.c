@@ -20,7 +20,7 @@ enum {
     LOAD_FAILED = -2   /* run(): the chunk did not compile */
 };
 
-static const wd_sandbox_limits small_limits = { 1000000, 16u << 20, 200 };
+static const wd_sandbox_limits small_limits = { 1000000, 16u << 20, 200, 0 };
 
 typedef struct log_capture {
     char text[1024];
@@ -579,7 +579,7 @@ END_TEST
 START_TEST(time_limit_fires_under_a_large_instruction_budget)
 {
     char error[256];
-    wd_sandbox_limits limits = { INT64_C(1000000000000), 16u << 20, 50 };
+    wd_sandbox_limits limits = { INT64_C(1000000000000), 16u << 20, 50, 0 };
     lua_State *L = wd_sandbox_new(&limits, NULL, NULL);
     ck_assert_ptr_nonnull(L);
     struct timespec start;
@@ -605,7 +605,7 @@ START_TEST(memory_returns_to_baseline_after_a_memory_abort)
 {
     char error[256];
     /* a budget large enough that memory is what runs out */
-    wd_sandbox_limits limits = { 100000000, 16u << 20, 5000 };
+    wd_sandbox_limits limits = { 100000000, 16u << 20, 5000, 0 };
     lua_State *L = wd_sandbox_new(&limits, NULL, NULL);
     ck_assert_ptr_nonnull(L);
     assert_state_usable(L, "start");
@@ -635,7 +635,7 @@ END_TEST
 
 START_TEST(too_small_a_memory_cap_makes_no_state)
 {
-    wd_sandbox_limits limits = { 1000, 4096, 10 };
+    wd_sandbox_limits limits = { 1000, 4096, 10, 0 };
     ck_assert_ptr_null(wd_sandbox_new(&limits, NULL, NULL));
     wd_sandbox_close(NULL);
 }
