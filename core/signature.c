@@ -441,8 +441,8 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     if (decode_signature_value(plan.signature_value, &signature_value, &signature_value_length, failure) != 0)
         goto done;
 
-    if (wd_key_reference_resolve(plan.key_info, context->trust, context->ids, context->security, &cert, &token,
-                                 failure) != 0)
+    if (wd_key_reference_resolve(plan.key_info, context->trust, context->ids, context->security, context->tokens,
+                                 context->token_count, &cert, &token, failure) != 0)
         goto done;
     if (wd_crypto_check_key(plan.algorithm, cert->key, context->settings->min_rsa_bits, failure) != 0)
         goto done;
