@@ -796,9 +796,9 @@ static int walk(c14n *c, const xmlNode *apex, const xmlNode *excluded)
     return 0;
 }
 
-int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
-                    wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
-                    wd_failure *failure)
+static int c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                        wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
+                        wd_failure *failure)
 {
     ns_entry scope_entries[INLINE_ENTRIES], rendered_entries[INLINE_ENTRIES];
     ns_slot scope_slots[INLINE_SLOTS], rendered_slots[INLINE_SLOTS];
@@ -848,3 +848,146 @@ done:
     free(c);
     return result;
 }
+
+#ifndef WD_C14N_DIFFERENTIAL
+
+bool wd_c14n_differential(void)
+{
+    return false;
+}
+
+int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                    wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
+                    wd_failure *failure)
+{
+    return c14n_subtree(apex, excluded, prefix_list, sink, sink_context, budget, refusal, failure);
+}
+
+#else
+
+/* ---- the differential check (Debug builds) --------------------------------------------
+** Every canonicalization is also made by libxml2's xmlC14NExecute over the whole document
+** (tests/support/c14n_oracle.c, the verifier's canonicalizer before this one), and a
+** difference aborts with both outputs on stderr. So every message that any test suite sends
+** through a Debug build, from the unit tests' signer to the interop clients and the attack
+** table, is a differential test of this file. Release builds compile none of it. */
+#include <stdio.h>
+
+#include "c14n_oracle.h"
+
+typedef struct tee {
+    wd_c14n_sink   sink;
+    void          *sink_context;
+    unsigned char *data;
+    size_t         length;
+    size_t         capacity;
+    bool           nomem;     /* the copy is incomplete: nothing to compare */
+} tee;
+
+static int tee_sink(void *context, const unsigned char *data, size_t length)
+{
+    tee *t = context;
+
+    if (!t->nomem && length > t->capacity - t->length) {
+        size_t capacity = t->capacity > 0 ? t->capacity : 4096;
+        while (capacity - t->length < length && capacity <= SIZE_MAX / 2)
+            capacity *= 2;
+        unsigned char *grown = capacity - t->length >= length ? realloc(t->data, capacity) : NULL;
+        if (grown == NULL) {
+            t->nomem = true;
+        } else {
+            t->data = grown;
+            t->capacity = capacity;
+        }
+    }
+    if (!t->nomem) {
+        memcpy(t->data + t->length, data, length);
+        t->length += length;
+    }
+    return t->sink(t->sink_context, data, length);
+}
+
+/* Where the two first differ, for the report. */
+static size_t first_difference(const unsigned char *a, size_t a_length, const char *b, size_t b_length)
+{
+    size_t i = 0;
+    while (i < a_length && i < b_length && a[i] == (unsigned char)b[i])
+        i++;
+    return i;
+}
+
+/* libxml2's canonicalizer recurses once per level over the whole document; deeper than the
+** parser ever builds (limits.depth), only tests reach, and there it would overflow the stack. */
+#define ORACLE_MAX_DEPTH 1000
+
+static bool document_is_shallow(const xmlNode *apex)
+{
+    const xmlNode *root = xmlDocGetRootElement(apex->doc);
+    const xmlNode *node = root;
+    int depth = 0;
+
+    while (node != NULL) {
+        if (node->type == XML_ELEMENT_NODE && node->children != NULL) {
+            if (++depth > ORACLE_MAX_DEPTH)
+                return false;
+            node = node->children;
+            continue;
+        }
+        while (node != root && node->next == NULL) {
+            node = node->parent;
+            depth--;
+        }
+        if (node == root)
+            break;
+        node = node->next;
+    }
+    return true;
+}
+
+static void compare_with_oracle(xmlNode *apex, const xmlNode *excluded, const char *prefix_list, const tee *t)
+{
+    char *expected = NULL;
+    size_t expected_length = 0;
+
+    if (apex->doc == NULL || !document_is_shallow(apex))
+        return;
+    /* libxml2 refuses what this file deliberately accepts (a relative namespace URI outside
+    ** the subtree and its ancestors) and more than 255 prefixes: nothing to compare then. */
+    if (ts_c14n_oracle(apex, excluded, prefix_list, &expected, &expected_length) != 0)
+        return;
+    if (expected_length != t->length || memcmp(expected, t->data, t->length) != 0) {
+        size_t at = first_difference(t->data, t->length, expected, expected_length);
+        size_t from = at > 80 ? at - 80 : 0;
+        fprintf(stderr,
+                "warden: c14n differential check failed (apex <%s>, PrefixList \"%s\"): the subtree canonicalizer "
+                "gave %zu bytes, libxml2 %zu; first difference at byte %zu\n  ours:    %.*s\n  libxml2: %.*s\n",
+                (const char *)apex->name, prefix_list != NULL ? prefix_list : "", t->length, expected_length, at,
+                (int)(t->length - from < 200 ? t->length - from : 200), (const char *)t->data + from,
+                (int)(expected_length - from < 200 ? expected_length - from : 200), expected + from);
+        abort();
+    }
+    free(expected);
+}
+
+bool wd_c14n_differential(void)
+{
+    return true;
+}
+
+int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                    wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
+                    wd_failure *failure)
+{
+    tee t = { sink, sink_context, NULL, 0, 0, false };
+    int result;
+
+    if (apex == NULL || apex->type != XML_ELEMENT_NODE || sink == NULL)
+        return c14n_subtree(apex, excluded, prefix_list, sink, sink_context, budget, refusal, failure);
+    result = c14n_subtree(apex, excluded, prefix_list, tee_sink, &t, budget, refusal, failure);
+    if (result == 0 && !t.nomem)
+        compare_with_oracle(apex, excluded, prefix_list, &t);
+    free(t.data);
+    return result;
+}
+
+#endif

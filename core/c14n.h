@@ -9,6 +9,7 @@
 #define WD_C14N_H
 
 #include <libxml/tree.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,5 +57,9 @@ typedef int (*wd_c14n_sink)(void *context, const unsigned char *data, size_t len
 int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
                     wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
                     wd_failure *failure);
+
+/* Whether this build checks every call of wd_c14n_subtree against libxml2's canonicalizer
+** and aborts on a difference (CMake WARDEN_C14N_DIFFERENTIAL, on in Debug builds). */
+bool wd_c14n_differential(void);
 
 #endif

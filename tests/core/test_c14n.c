@@ -425,6 +425,18 @@ END_TEST
 /* ------------------------------------------------------------------------------------------
 ** What only the subtree canonicalizer has
 */
+/* Debug builds (the test suite's) check every canonicalization of every message against
+** libxml2 and abort on a difference: the suites' messages are all differential tests. */
+START_TEST(debug_builds_check_every_canonicalization_against_libxml2)
+{
+#ifdef NDEBUG
+    ck_assert(!wd_c14n_differential() || wd_c14n_differential());
+#else
+    ck_assert_msg(wd_c14n_differential(), "a Debug build without WARDEN_C14N_DIFFERENTIAL");
+#endif
+}
+END_TEST
+
 START_TEST(budget_is_charged_per_canonical_byte_and_stops_the_walk)
 {
     xmlDoc *doc = parse("<r><a>0123456789</a></r>");
@@ -547,6 +559,7 @@ static Suite *c14n_suite(void)
     tcase_add_test(generated, generated_documents_agree);
     tcase_add_test(generated, signed_test_messages_agree);
     tcase_set_timeout(generated, 120);
+    tcase_add_test(own, debug_builds_check_every_canonicalization_against_libxml2);
     tcase_add_test(own, budget_is_charged_per_canonical_byte_and_stops_the_walk);
     tcase_add_test(own, namespace_declarations_cost_without_output);
     tcase_add_test(own, depth_far_beyond_any_parser_limit_needs_no_recursion);
