@@ -74,6 +74,8 @@ typedef struct ns_stack {
     size_t   slot_count;   /* a power of two */
     size_t   slots_used;
     ns_slot *inline_slots;
+    const xmlChar *memo_prefix; /* the prefix string last looked up by ns_lookup_of, and its */
+    ns_slot       *memo_slot;   /* slot: elements mostly repeat their parent's xmlNs */
 } ns_stack;
 
 typedef struct frame {
@@ -186,6 +188,8 @@ static void ns_stack_init(ns_stack *s, ns_entry *entries, ns_slot *slots)
     s->inline_slots = slots;
     s->slot_count = INLINE_SLOTS;
     s->slots_used = 0;
+    s->memo_prefix = NULL;
+    s->memo_slot = NULL;
 }
 
 static void ns_stack_free(ns_stack *s)
@@ -223,6 +227,8 @@ static bool ns_slots_grow(ns_stack *s)
         return false;
     s->slots = slots;
     s->slot_count = count;
+    s->memo_prefix = NULL; /* its slot moved */
+    s->memo_slot = NULL;
     for (size_t i = 0; i < old_count; i++) {
         if (old[i].prefix != NULL) {
             size_t length = strlen((const char *)old[i].prefix);
@@ -241,6 +247,27 @@ static const xmlNs *ns_lookup(const ns_stack *s, const xmlChar *prefix, size_t l
     if (slot->prefix == NULL || slot->top < 0)
         return NULL;
     return ((const ns_entry *)s->entries.items)[slot->top].ns;
+}
+
+/* ns_lookup for the prefix of a namespace node; a prefix string seen last time (the same
+** pointer, so the same text) skips hashing and probing. */
+static const xmlNs *ns_lookup_of(ns_stack *s, const xmlNs *ns)
+{
+    const xmlChar *prefix = prefix_of(ns);
+    ns_slot *slot;
+
+    if (prefix == s->memo_prefix) {
+        slot = s->memo_slot;
+    } else {
+        size_t length = strlen((const char *)prefix);
+        slot = ns_slot_find(s, prefix, length, hash_prefix(prefix, length));
+        if (slot->prefix == NULL)
+            return NULL;
+        s->memo_prefix = prefix;
+        s->memo_slot = slot;
+    }
+    assert(strcmp((const char *)slot->prefix, (const char *)prefix) == 0);
+    return slot->top >= 0 ? ((const ns_entry *)s->entries.items)[slot->top].ns : NULL;
 }
 
 static bool ns_push(ns_stack *s, const xmlNs *ns)
@@ -288,13 +315,12 @@ static void ns_pop_to(ns_stack *s, size_t mark)
 
 /* libxml2's "already rendered" test: the nearest rendered declaration of ns's prefix has
 ** ns's URI; with none, only the empty default namespace counts as rendered. */
-static bool is_rendered(const c14n *c, const xmlNs *ns)
+static bool is_rendered(c14n *c, const xmlNs *ns)
 {
-    const xmlChar *prefix = prefix_of(ns);
-    const xmlNs *top = ns_lookup(&c->rendered, prefix, strlen((const char *)prefix));
+    const xmlNs *top = ns_lookup_of(&c->rendered, ns);
     if (top != NULL)
-        return strcmp((const char *)href_of(top), (const char *)href_of(ns)) == 0;
-    return prefix[0] == '\0' && href_of(ns)[0] == '\0';
+        return top == ns || strcmp((const char *)href_of(top), (const char *)href_of(ns)) == 0;
+    return prefix_of(ns)[0] == '\0' && href_of(ns)[0] == '\0';
 }
 
 /* ---- output ------------------------------------------------------------------------ */
@@ -323,7 +349,8 @@ static int charge(c14n *c, size_t cost)
     return 0;
 }
 
-static int put(c14n *c, const void *data, size_t length)
+/* put's way when the bytes do not fit the buffer or the budget is short. */
+static int put_slow(c14n *c, const void *data, size_t length)
 {
     if (charge(c, length) != 0)
         return -1;
@@ -343,6 +370,19 @@ static int put(c14n *c, const void *data, size_t length)
     return 0;
 }
 
+/* Every canonical byte goes through here; most pieces are a few bytes, so the common case
+** (room in the buffer and in the budget) is kept small enough to inline. */
+static inline int put(c14n *c, const void *data, size_t length)
+{
+    if (length <= OUTPUT_BUFFER - c->out_length && length <= c->limit - c->spent) {
+        c->spent += length;
+        memcpy(c->out + c->out_length, data, length);
+        c->out_length += length;
+        return 0;
+    }
+    return put_slow(c, data, length);
+}
+
 static int put_string(c14n *c, const xmlChar *text)
 {
     return put(c, text, strlen((const char *)text));
@@ -350,20 +390,17 @@ static int put_string(c14n *c, const xmlChar *text)
 
 enum { ESCAPE_TEXT = 1, ESCAPE_ATTRIBUTE = 2, ESCAPE_PI = 4 };
 
-/* Which bytes each kind of content replaces by a reference. */
-static unsigned char escape_class(unsigned char byte)
-{
-    switch (byte) {
-    case '&':
-    case '<':  return ESCAPE_TEXT | ESCAPE_ATTRIBUTE;
-    case '>':  return ESCAPE_TEXT;
-    case '"':
-    case '\t':
-    case '\n': return ESCAPE_ATTRIBUTE;
-    case '\r': return ESCAPE_TEXT | ESCAPE_ATTRIBUTE | ESCAPE_PI;
-    default:   return 0;
-    }
-}
+/* Which bytes each kind of content replaces by a reference (a table: this is asked of every
+** byte of text). */
+static const unsigned char escape_classes[256] = {
+    ['&'] = ESCAPE_TEXT | ESCAPE_ATTRIBUTE,
+    ['<'] = ESCAPE_TEXT | ESCAPE_ATTRIBUTE,
+    ['>'] = ESCAPE_TEXT,
+    ['"'] = ESCAPE_ATTRIBUTE,
+    ['\t'] = ESCAPE_ATTRIBUTE,
+    ['\n'] = ESCAPE_ATTRIBUTE,
+    ['\r'] = ESCAPE_TEXT | ESCAPE_ATTRIBUTE | ESCAPE_PI,
+};
 
 static const char *escape_of(unsigned char byte)
 {
@@ -387,7 +424,7 @@ static int put_escaped(c14n *c, const xmlChar *text, unsigned char mode)
         unsigned char byte = *p;
         if (byte == '\0')
             break;
-        if ((escape_class(byte) & mode) == 0)
+        if ((escape_classes[byte] & mode) == 0)
             continue;
         if (p > run && put(c, run, (size_t)(p - run)) != 0)
             return -1;
@@ -446,17 +483,16 @@ static int walk_declaration(c14n *c, const xmlNs *ns)
 }
 
 /* One candidate namespace of the element being opened: rendered unless already rendered,
-** and in every case remembered as rendered for the element's descendants. */
+** and in every case remembered as rendered for the element's descendants. One already
+** rendered is not pushed again: the entry that made it so answers every later question
+** (same prefix, same URI; or, for the empty default, nothing) exactly as the copy would. */
 static int consider(c14n *c, const xmlNs *ns)
 {
-    bool rendered = is_rendered(c, ns);
-    if (!ns_push(&c->rendered, ns))
+    if (is_rendered(c, ns))
+        return 0;
+    if (!ns_push(&c->rendered, ns) || !vector_reserve(&c->namespaces))
         return fail_nomem(c);
-    if (!rendered) {
-        if (!vector_reserve(&c->namespaces))
-            return fail_nomem(c);
-        ((const xmlNs **)c->namespaces.items)[c->namespaces.count++] = ns;
-    }
+    ((const xmlNs **)c->namespaces.items)[c->namespaces.count++] = ns;
     return 0;
 }
 
