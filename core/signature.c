@@ -454,8 +454,8 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     if (wd_c14n_subtree(plan.signed_info, NULL, plan.prefix_list, append_bytes, &canonical,
                         context->c14n_budget, WD_REASON_SIGNATURE_INVALID, failure) != 0)
         goto done;
-    if (wd_crypto_verify(context->crypto, plan.algorithm, cert->key, canonical.data, canonical.length,
-                         signature_value, signature_value_length, failure) != 0)
+    if (wd_crypto_verify_cached(context->crypto, plan.algorithm, cert->key, &cert->verify_cache, canonical.data,
+                                canonical.length, signature_value, signature_value_length, failure) != 0)
         goto done;
     /* ECDSA's (r, n-s) and a re-encoded SignatureValue verify too; SignedInfo is what the
     ** signer vouched for, so that is what the replay cache remembers. */
