@@ -60,7 +60,7 @@ int wd_trust_store_parse(wd_trust_store *store, const unsigned char *der, size_t
 ** find returns a new reference (caller unrefs) when this very text was remembered, else NULL;
 ** remember stores text (copied) with a reference to cert, only after it decoded to cert, and
 ** silently does nothing when memory is short. Thread-safe. */
-#define WD_TOKEN_TEXT_MAX 16384
+#define WD_TOKEN_TEXT_MAX 8192 /* with 64 sets of 4 ways: at most 2 MiB held */
 wd_cert *wd_trust_store_find_token_text(wd_trust_store *store, const char *text, size_t length);
 void wd_trust_store_remember_token_text(wd_trust_store *store, const char *text, size_t length, wd_cert *cert);
 
