@@ -43,7 +43,6 @@
 #define INLINE_SLOTS 256    /* a power of two, at least twice INLINE_ENTRIES' distinct prefixes */
 #define INLINE_FRAMES 64
 #define INLINE_SCRATCH 64
-#define URI_CACHE 61          /* namespace URIs remembered as good, per call */
 
 static const char xml_namespace[] = "http://www.w3.org/XML/1998/namespace";
 
@@ -103,7 +102,8 @@ typedef struct c14n {
     vector         namespaces; /* of const xmlNs *: one element's namespaces to render */
     vector         attributes; /* of const xmlAttr *: one element's attributes */
     prefix_ref     prefixes[WD_C14N_MAX_PREFIXES];
-    const char    *good_uris[URI_CACHE]; /* hashed by URI; NULL: empty slot */
+    wd_c14n_memo  *memo;       /* the caller's, or own_memo */
+    wd_c14n_memo   own_memo;
     size_t         prefix_count;
     wd_reason      refusal;
     wd_failure    *failure;
@@ -454,10 +454,11 @@ static int check_namespace_uri(c14n *c, const xmlNs *ns)
 {
     const char *href = (const char *)href_of(ns);
     size_t length = strlen(href);
-    uint32_t slot = hash_prefix((const xmlChar *)href, length) % URI_CACHE;
+    uint32_t slot = hash_prefix((const xmlChar *)href, length) % WD_C14N_MEMO_SLOTS;
+    const char **good_uris = c->memo->good_uris;
     bool ok;
 
-    if (href[0] == '\0' || (c->good_uris[slot] != NULL && strcmp(c->good_uris[slot], href) == 0))
+    if (href[0] == '\0' || (good_uris[slot] != NULL && strcmp(good_uris[slot], href) == 0))
         return 0;
     if (charge(c, WD_C14N_URI_PARSE_COST) != 0)
         return -1;
@@ -469,7 +470,7 @@ static int check_namespace_uri(c14n *c, const xmlNs *ns)
     if (!ok)
         return wd_fail(c->failure, c->refusal, "relative namespace URI \"%.100s\" cannot be canonicalized (exclusive c14n)",
                        href);
-    c->good_uris[slot] = href;
+    good_uris[slot] = href;
     return 0;
 }
 
@@ -833,8 +834,8 @@ static int walk(c14n *c, const xmlNode *apex, const xmlNode *excluded)
 }
 
 static int c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
-                        wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
-                        wd_failure *failure)
+                        wd_c14n_sink sink, void *sink_context, size_t *budget, wd_c14n_memo *memo,
+                        wd_reason refusal, wd_failure *failure)
 {
     ns_entry scope_entries[INLINE_ENTRIES], rendered_entries[INLINE_ENTRIES];
     ns_slot scope_slots[INLINE_SLOTS], rendered_slots[INLINE_SLOTS];
@@ -858,7 +859,8 @@ static int c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *pref
     c->out_length = 0;
     c->refusal = refusal;
     c->failure = failure;
-    memset(c->good_uris, 0, sizeof c->good_uris);
+    memset(&c->own_memo, 0, sizeof c->own_memo);
+    c->memo = memo != NULL ? memo : &c->own_memo;
     ns_stack_init(&c->scope, scope_entries, scope_slots);
     ns_stack_init(&c->rendered, rendered_entries, rendered_slots);
     vector_init(&c->frames, frames, INLINE_FRAMES, sizeof *frames);
@@ -892,11 +894,11 @@ bool wd_c14n_differential(void)
     return false;
 }
 
-int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
-                    wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
-                    wd_failure *failure)
+int wd_c14n_subtree_memo(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                         wd_c14n_sink sink, void *sink_context, size_t *budget, wd_c14n_memo *memo,
+                         wd_reason refusal, wd_failure *failure)
 {
-    return c14n_subtree(apex, excluded, prefix_list, sink, sink_context, budget, refusal, failure);
+    return c14n_subtree(apex, excluded, prefix_list, sink, sink_context, budget, memo, refusal, failure);
 }
 
 #else
@@ -1010,16 +1012,16 @@ bool wd_c14n_differential(void)
     return true;
 }
 
-int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
-                    wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
-                    wd_failure *failure)
+int wd_c14n_subtree_memo(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                         wd_c14n_sink sink, void *sink_context, size_t *budget, wd_c14n_memo *memo,
+                         wd_reason refusal, wd_failure *failure)
 {
     tee t = { sink, sink_context, NULL, 0, 0, false };
     int result;
 
     if (apex == NULL || apex->type != XML_ELEMENT_NODE || sink == NULL)
-        return c14n_subtree(apex, excluded, prefix_list, sink, sink_context, budget, refusal, failure);
-    result = c14n_subtree(apex, excluded, prefix_list, tee_sink, &t, budget, refusal, failure);
+        return c14n_subtree(apex, excluded, prefix_list, sink, sink_context, budget, memo, refusal, failure);
+    result = c14n_subtree(apex, excluded, prefix_list, tee_sink, &t, budget, memo, refusal, failure);
     if (result == 0 && !t.nomem)
         compare_with_oracle(apex, excluded, prefix_list, &t);
     free(t.data);
@@ -1027,3 +1029,10 @@ int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_l
 }
 
 #endif
+
+int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                    wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
+                    wd_failure *failure)
+{
+    return wd_c14n_subtree_memo(apex, excluded, prefix_list, sink, sink_context, budget, NULL, refusal, failure);
+}

@@ -382,10 +382,12 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
     /* One canonicalization budget for every signature of the message, so that nested or
     ** repeated References cannot multiply the cost of a large message. */
     size_t c14n_budget = WD_C14N_BUDGET(context->message_bytes);
+    wd_c14n_memo c14n_memo;
+    memset(&c14n_memo, 0, sizeof c14n_memo);
     wd_signature_context signature_context = {
         .crypto = context->crypto, .trust = context->trust, .ids = ids,
         .security = envelope->security, .settings = settings, .now = context->now,
-        .c14n_budget = &c14n_budget,
+        .c14n_budget = &c14n_budget, .c14n_memo = &c14n_memo,
         .tokens = state.binary_tokens, .token_count = state.binary_token_count,
     };
     const wd_signature_result *body_signature = NULL;
