@@ -455,13 +455,15 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     if (wd_c14n_subtree_memo(plan.signed_info, NULL, plan.prefix_list, append_bytes, &canonical,
                              context->c14n_budget, context->c14n_memo, WD_REASON_SIGNATURE_INVALID, failure) != 0)
         goto done;
-    if (wd_crypto_verify_cached(context->crypto, plan.algorithm, cert->key, &cert->verify_cache, canonical.data,
-                                canonical.length, signature_value, signature_value_length, failure) != 0)
-        goto done;
-    /* ECDSA's (r, n-s) and a re-encoded SignatureValue verify too; SignedInfo is what the
-    ** signer vouched for, so that is what the replay cache remembers. */
+    /* SHA-256 of SignedInfo once: the replay cache's key, and the RSA-SHA256 digest. ECDSA's
+    ** (r, n-s) and a re-encoded SignatureValue verify too; SignedInfo is what the signer
+    ** vouched for, so that is what the replay cache remembers. */
     if (wd_crypto_digest(context->crypto, WD_DIGEST_SHA256, canonical.data, canonical.length, signed_info_digest,
                          &signed_info_digest_length, failure) != 0)
+        goto done;
+    if (wd_crypto_verify_cached(context->crypto, plan.algorithm, cert->key, &cert->verify_cache, canonical.data,
+                                canonical.length, signed_info_digest, signature_value, signature_value_length,
+                                failure) != 0)
         goto done;
 
     digest_context = EVP_MD_CTX_new();
