@@ -2,8 +2,9 @@
 ** xsw.c — fuzzes the XML signature wrapping family, structure-aware. A custom mutator
 ** (libxml2) starts from valid signed messages (seeds.h: made by the repository's test signer)
 ** and moves, duplicates, wraps, deletes and renames elements, moves, copies, renames and
-** re-values Id attributes (wsu:Id, Id, ID, xml:id), re-points Reference URIs and edits text —
-** what a man in the middle without the key can do. The oracle: when a mutated message is
+** re-values Id attributes (wsu:Id, Id, ID, xml:id), re-points Reference URIs, edits text and
+** sets SOAP actor / role / mustUnderstand attributes — what a man in the middle without the
+** key can do. The oracle: when a mutated message is
 ** delivered, every part it reports as signed must be what the signer signed: the delivered
 ** Body canonicalizes (exclusive c14n, libxml2's, not Warden's) to exactly the original's
 ** bytes, the Timestamp and WS-Addressing values and the signing certificate are the
@@ -208,7 +209,7 @@ static void make_originals(void)
 
 static void free_all(void)
 {
-    fprintf(stderr, "xsw: %lu messages received, %lu delivered, %lu of them signed (checked by the oracle)\n",
+    fprintf(stderr, "xsw: %lu messages received, %lu delivered, %lu of them with signed parts (checked by the oracle)\n",
             received, delivered, delivered_signed);
     for (size_t i = 0; i < original_count; i++) {
         free(originals[i].bytes);
@@ -252,7 +253,8 @@ static void expect_string(const warden_message *m, warden_message_property_id id
 }
 
 /* Checks the delivered message m against original o; returns normally or aborts. */
-static void check_against(const warden_message *m, const original *o, const warden_string_list *parts)
+static void check_against(const warden_message *m, const original *o, const warden_string_list *parts,
+                          int protection)
 {
     bool body_signed = false;
     for (size_t i = 0; i < parts->count; i++) {
@@ -275,9 +277,13 @@ static void check_against(const warden_message *m, const original *o, const ward
         else if (strcmp(name, "MessageID") == 0)
             expect_string(m, WARDEN_MESSAGE_PROPERTY_MESSAGE_ID, TS_MESSAGE_ID, name);
     }
-    /* the config requires the Body signed in a signed message */
-    if (!body_signed)
-        fz_fail("xsw: a signed message was delivered without its Body among the signed parts");
+    if (!body_signed) {
+        /* signed parts without the Body: only an unprotected message may say so (and this
+        ** config requires the Body in a signed message) */
+        if (protection != WARDEN_PROTECTION_NONE)
+            fz_fail("xsw: a signed message was delivered without its Body among the signed parts");
+        return;
+    }
     int length = 0;
     xmlChar *body = canonical(m->document, m->body, o->inclusive_prefixes, &length);
     if (body == NULL)
@@ -286,6 +292,8 @@ static void check_against(const warden_message *m, const original *o, const ward
         fz_fail("xsw: the delivered Body is not the signed one:\n--- delivered\n%s\n--- signed\n%s", body,
                 o->body_c14n);
     xmlFree(body);
+    if (protection == WARDEN_PROTECTION_NONE)
+        fz_fail("xsw: the Body is reported signed but the protection level is none");
     warden_bytes cert = { 0 };
     if (warden_message_get_property(m, WARDEN_MESSAGE_PROPERTY_ENCODED_CERT, &cert, sizeof cert) != WARDEN_OK
         || cert.length != (size_t)o->cert_der_length || memcmp(cert.data, o->cert_der, cert.length) != 0)
@@ -329,13 +337,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     fz_exercise_message(message);
     int protection = 0;
     warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_PROTECTION_LEVEL, &protection, sizeof protection);
-    if (protection != WARDEN_PROTECTION_NONE) {
+    warden_string_list parts = { 0 };
+    warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST, &parts, sizeof parts);
+    if (protection != WARDEN_PROTECTION_NONE || parts.count > 0) {
         const original *o = original_of(xmlDocGetRootElement(message->document));
         if (o == NULL)
-            fz_fail("xsw: a signed message was delivered whose SignatureValue no original has");
-        warden_string_list parts = { 0 };
-        warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST, &parts, sizeof parts);
-        check_against(message, o, &parts);
+            fz_fail("xsw: a message with signed parts was delivered whose SignatureValue no original has");
+        check_against(message, o, &parts, protection);
         delivered_signed++;
     }
     warden_message_free(message);
@@ -666,6 +674,33 @@ static xmlNode *first_text(xmlNode *node)
     return NULL;
 }
 
+/* Security headers for other SOAP nodes: an actor / role, mustUnderstand, on a random element
+** (mostly a Security header, original or duplicated). */
+static void op_actor(tree *t, rng *r)
+{
+    static const char *const roles[] = {
+        "http://schemas.xmlsoap.org/soap/actor/next", "http://www.w3.org/2003/05/soap-envelope/role/next",
+        "http://www.w3.org/2003/05/soap-envelope/role/ultimateReceiver", "urn:someone-else", "",
+    };
+    xmlNode *node = next(r, 4) != 0 ? pick_named(t, r, "Security") : pick(t, r);
+    xmlNode *root = xmlDocGetRootElement(t->doc);
+    if (node == NULL || root == NULL || root->ns == NULL)
+        return;
+    xmlNs *soap = xmlSearchNsByHref(t->doc, node, root->ns->href);
+    if (soap == NULL)
+        return;
+    const char *name = next(r, 3) == 0 ? "mustUnderstand" : next(r, 2) == 0 ? "actor" : "role";
+    if (next(r, 4) == 0) {
+        xmlAttr *attr = xmlHasNsProp(node, BAD_CAST name, soap->href);
+        if (attr != NULL)
+            xmlRemoveProp(attr);
+        return;
+    }
+    const char *value = strcmp(name, "mustUnderstand") == 0 ? (next(r, 2) == 0 ? "1" : "true")
+                                                           : roles[next(r, COUNT(roles))];
+    xmlSetNsProp(node, soap, BAD_CAST name, BAD_CAST value);
+}
+
 /* The classic wrapping attack in one step: an evil copy of the Body takes its place (or sits
 ** beside it) and the signed original is stashed where the verifier might still find it by Id. */
 static void op_classic(tree *t, rng *r)
@@ -726,6 +761,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
     }
     static void (*const ops[])(tree *, rng *) = {
         op_move, op_duplicate, op_wrap, op_delete, op_rename, op_id, op_id, op_uri, op_text, op_classic, op_classic,
+        op_actor,
     };
     unsigned steps = 1 + next(&r, 3);
     for (unsigned i = 0; i < steps; i++) {
