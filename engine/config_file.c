@@ -200,7 +200,7 @@ done:
 ** From the returned table to config values. Only calls that cannot raise a Lua error are
 ** used here (raw access, type checks, strings that are already strings), since this runs
 ** outside a protected call, and no script code (metamethods) can run: a bare state offers no
-** setmetatable, so no table the file made has a metatable.
+** setmetatable, so no table the file can return has a metatable.
 */
 
 typedef struct loader {
@@ -517,7 +517,8 @@ static int file_error(warden_error *err, const char *path, const char *text)
 }
 
 /* Compiles and runs the file in a bare sandbox state; on success its table is on top of L's
-** stack. Assignments to globals land in the file's own environment, which reads nothing else. */
+** stack. Its environment is a plain empty table: assignments to globals land in it (so
+** `return _ENV` still works), and there is nothing else to read. */
 static int evaluate(lua_State *L, const char *text, size_t length, const char *path, warden_error *err)
 {
     char error[512];
@@ -526,7 +527,7 @@ static int evaluate(lua_State *L, const char *text, size_t length, const char *p
     if (!wd_sandbox_reserve(L, length))
         return wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: larger than the config memory limit (%zu bytes)",
                             path, config_limits.memory);
-    wd_sandbox_push_env(L, 0);
+    lua_newtable(L);
     if (wd_sandbox_load(L, text, length, path, -1, error, sizeof error) != 0)
         return file_error(err, path, error); /* syntax, bytecode, or a literal over the limits */
     lua_remove(L, -2); /* the chunk holds its environment */
