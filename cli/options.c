@@ -127,7 +127,12 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
         goto failed;
     }
     if (config_path != NULL && warden_config_load(options->config, config_path, &err) != WARDEN_OK) {
-        fprintf(stderr, "warden %s: %s: %s\n", command, config_path, err.text);
+        /* errors of the file's code name it already ("path:line: ..."), errors of keys do not */
+        size_t named = strlen(config_path);
+        if (strncmp(err.text, config_path, named) == 0 && err.text[named] == ':')
+            fprintf(stderr, "warden %s: %s\n", command, err.text);
+        else
+            fprintf(stderr, "warden %s: %s: %s\n", command, config_path, err.text);
         goto failed;
     }
     for (size_t i = 0; i < setting_count; i++) {

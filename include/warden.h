@@ -101,13 +101,14 @@ WARDEN_API const char *warden_strerror(int code);
 ** (warden_config_free). Errors: INVALID_ARG (out is NULL), NOMEM. */
 WARDEN_API int warden_config_new(warden_config **out);
 
-/* Reads a config file: a Lua file returning a table, evaluated in an empty sandbox with an
-** instruction limit. Relative paths in it are taken from the file's folder. Keys it sets
+/* Reads a config file: a Lua file returning a table, evaluated in an empty sandbox under fixed
+** limits (1 MiB file, 1,000,000 instructions, 8 MiB, 1 s, 64 KiB strings; docs/operations.md).
+** Relative paths in it are taken from the file's folder. Keys it sets
 ** replace the config's values, except the lists "trust", "certs" and "crls", which are
 ** appended to. "trust" is a list of files that may also hold the key "eku":
 ** trust = { "ca.pem", eku = { "clientAuth" } }.
-** Errors: IO (unreadable), CONFIG (syntax, unknown key, wrong type: err->text names the key).
-** On error the config is left unchanged. */
+** Errors: IO (unreadable), CONFIG (syntax, unknown key, wrong type: err->text names the key;
+** a limit hit: err->text names the file and the limit). On error the config is left unchanged. */
 WARDEN_API int warden_config_load(warden_config *config, const char *path, warden_error *err);
 
 /* Sets one key of section 3 by its dotted name ("users", "clock.ttl",
