@@ -70,15 +70,21 @@ static int usage_error(const char *command, const char *format, const char *deta
 int cli_options_parse(int argc, char **argv, int first, const char *command, cli_options *options)
 {
     const char *config_path = NULL;
-    flag_setting settings[256];
+    /* One setting per flag at most, so argc entries always suffice: no flag, however often
+    ** repeated, can write past the end (a fixed array once could). */
+    flag_setting *settings = NULL;
     size_t setting_count = 0;
     warden_error err;
     int status = 2;
 
     memset(options, 0, sizeof *options);
     options->arguments = calloc((size_t)argc + 1, sizeof(char *));
-    if (options->arguments == NULL)
+    settings = calloc((size_t)argc + 1, sizeof *settings);
+    if (options->arguments == NULL || settings == NULL) {
+        free(settings);
+        cli_options_clear(options);
         return usage_error(command, "%s", "out of memory");
+    }
 
     bool only_arguments = false;
     for (int i = first; i < argc; i++) {
@@ -99,28 +105,32 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
         } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--trust") == 0
                    || strcmp(arg, "--certs") == 0 || strcmp(arg, "--crl") == 0 || strcmp(arg, "--users") == 0
                    || strcmp(arg, "--policies") == 0 || strcmp(arg, "--now") == 0) {
-            if (next == NULL)
-                return cli_options_clear(options), usage_error(command, "option %s needs a value", arg);
+            if (next == NULL) {
+                usage_error(command, "option %s needs a value", arg);
+                goto failed;
+            }
             i++;
             if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
                 config_path = next;
             } else if (strcmp(arg, "--now") == 0) {
-                if (cli_parse_time(next, &options->now) != 0)
-                    return cli_options_clear(options),
-                           usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z", next);
+                if (cli_parse_time(next, &options->now) != 0) {
+                    usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z", next);
+                    goto failed;
+                }
             } else {
-                if (setting_count == sizeof settings / sizeof settings[0])
-                    return cli_options_clear(options), usage_error(command, "%s", "too many options");
                 /* "--trust" -> "trust"; the one flag named unlike its key: "--crl" -> "crls" */
                 const char *key = strcmp(arg, "--crl") == 0 ? "crls" : arg + 2;
                 settings[setting_count++] = (flag_setting){ key, next };
             }
         } else {
-            return cli_options_clear(options), usage_error(command, "unknown option '%s'", arg);
+            usage_error(command, "unknown option '%s'", arg);
+            goto failed;
         }
     }
-    if (options->help)
+    if (options->help) {
+        free(settings);
         return 0;
+    }
 
     if (warden_config_new(&options->config) != WARDEN_OK) {
         fprintf(stderr, "warden %s: out of memory\n", command);
@@ -136,9 +146,11 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             goto failed;
         }
     }
+    free(settings);
     return 0;
 
 failed:
+    free(settings);
     cli_options_clear(options);
     return status;
 }
