@@ -1,5 +1,5 @@
 /*
-** config.c — the warden_config handle: its defaults (CONTRACTS.md section 3), the schema of
+** config.c — the warden_config handle: its defaults (docs/reference.md, Configuration), the schema of
 ** every key shared with the config file loader, warden_config_set (values as text), the
 ** password callback, and the mapping to the verification core's wd_settings.
 */

@@ -106,8 +106,8 @@ class ConfigError(WardenError):
 
 class SecurityRejected(WardenError):
     """WARDEN_E_SECURITY: security processing rejected the message. ``reason`` is the stable
-    rejection code ("digest-mismatch", "timestamp-expired", "replay", ...; CONTRACTS.md
-    section 1) and ``detail`` says what happened."""
+    rejection code ("digest-mismatch", "timestamp-expired", "replay", ...; docs/reference.md,
+    Reason codes) and ``detail`` says what happened."""
     code = _n.E_SECURITY
 
 
@@ -199,7 +199,7 @@ def _string(s: _n.String) -> str:
 
 # --- configuration -------------------------------------------------------------------------------
 
-#: Top-level sections of the config (CONTRACTS.md section 3): a keyword such as ``clock_ttl``
+#: Top-level sections of the config (docs/reference.md, Configuration): a keyword such as ``clock_ttl``
 #: is the key ``clock.ttl``.
 _SECTIONS = ("require", "algorithms", "clock", "username", "replay", "limits", "reload", "log")
 _LISTS = ("trust", "certs")
@@ -379,7 +379,7 @@ class Status:
 class Engine:
     """One Warden engine: trust store, users, replay cache and policy set. Thread-safe.
 
-    ``Engine(config="warden.lua")`` reads a config file (CONTRACTS.md section 3);
+    ``Engine(config="warden.lua")`` reads a config file (docs/reference.md, Configuration);
     ``Engine(**options)`` sets config keys by name, and both may be combined (the keywords then
     override the file; ``trust`` and ``certs`` add to its lists). Dotted keys are written with an
     underscore after the section (``clock_ttl=300``) or as a nested dict
