@@ -1,7 +1,7 @@
 /*
-** config.c — the warden_config handle: its defaults (docs/reference.md, Configuration), the schema of
-** every key shared with the config file loader, warden_config_set (values as text), the
-** password callback, and the mapping to the verification core's wd_settings.
+** config.c — the warden_config handle: its defaults (docs/reference.md, Configuration), the
+** schema of every key shared with the config file loader, warden_config_set (values as text),
+** the password callback, and the mapping to the verification core's wd_settings.
 */
 #include "config.h"
 #include "error.h"

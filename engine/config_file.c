@@ -1,6 +1,6 @@
 /*
-** config_file.c — warden_config_load: a config file (docs/reference.md, Configuration) is a Lua chunk
-** returning a table. It is evaluated in an empty environment, under an instruction and a
+** config_file.c — warden_config_load: a config file (docs/reference.md, Configuration) is a Lua
+** chunk returning a table. It is evaluated in an empty environment, under an instruction and a
 ** memory limit, and its table is turned into config values through the shared schema
 ** (config_schema.h). All of it lands in a draft copy that replaces the config only when the
 ** whole file was good.

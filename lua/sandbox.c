@@ -1,10 +1,10 @@
 /*
 ** sandbox.c — owns the sandboxed Lua state: its counting allocator and per-state context, the
-** allowlisted base environment (built from an empty table, docs/reference.md, Sandbox), the locked
-** string metatable, read-only proxies (and tables frozen in place), per-file environments,
-** text-only loading, and the limits of one evaluation (instructions, wall clock, memory) with
-** their sticky abort. No value shows an address: tostring and string.format's %s give a
-** table or function as its type name, and %p is refused.
+** allowlisted base environment (built from an empty table; docs/reference.md, Sandbox), the
+** locked string metatable, read-only proxies (and tables frozen in place), per-file
+** environments, text-only loading, and the limits of one evaluation (instructions, wall clock,
+** memory) with their sticky abort. No value shows an address: tostring and string.format's %s
+** give a table or function as its type name, and %p is refused.
 **
 ** Cost model. The count hook charges one step per VM instruction and reads the clock each time
 ** it fires. Work done inside C functions is charged too, as it happens, so that no single call
