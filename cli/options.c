@@ -114,7 +114,8 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
                 config_path = next;
             } else if (strcmp(arg, "--now") == 0) {
                 if (cli_parse_time(next, &options->now) != 0) {
-                    usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z", next);
+                    usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z",
+                                next);
                     goto failed;
                 }
             } else {

@@ -209,6 +209,7 @@ static int add_x509_token(warden_message *message, wd_cert **cert, xmlNode *elem
     warden_token *token = wd_message_add_token(message);
     if (token == NULL)
         return -1;
+    WD_ASSERT(*cert != NULL); /* the caller owns a parsed certificate and gives it up here */
     token->kind = WD_TOKEN_X509;
     token->element = element;
     token->cert = *cert;

@@ -190,7 +190,7 @@ WARDEN_API int warden_engine_receive(warden_engine *engine, const void *bytes, s
 typedef enum warden_message_property_id {
     WARDEN_MESSAGE_PROPERTY_USERNAME          = 14,   /* warden_string: the UsernameToken's user */
     WARDEN_MESSAGE_PROPERTY_ENCODED_CERT      = 15,   /* warden_bytes: DER of the signing certificate */
-    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string; always NOT_APPLICABLE: SAML is refused (token-unsupported) */
+    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string; NOT_APPLICABLE (SAML: token-unsupported) */
     WARDEN_MESSAGE_PROPERTY_PROTECTION_LEVEL  = 21,   /* int: WARDEN_PROTECTION_* */
     WARDEN_MESSAGE_PROPERTY_ACTION            = 1000, /* warden_string: WS-Addressing Action */
     WARDEN_MESSAGE_PROPERTY_OPERATION         = 1001, /* warden_string: "{ns}Name" of the Body's first child */
@@ -296,7 +296,7 @@ WARDEN_API int warden_engine_decide(warden_engine *engine, const warden_message 
 
 /* The decision's fields; strings are owned by the decision. */
 WARDEN_API int         warden_decision_allowed(const warden_decision *decision);  /* 1 allow, 0 deny (NULL: 0) */
-WARDEN_API const char *warden_decision_stage(const warden_decision *decision);    /* "policy" (the only stage a decision has) */
+WARDEN_API const char *warden_decision_stage(const warden_decision *decision);    /* "policy", its only stage */
 WARDEN_API const char *warden_decision_reason(const warden_decision *decision);   /* "permitted", "forbidden", "no-permit", "policy-error", "policy-limit", "policy-stale" */
 WARDEN_API const char *warden_decision_revision(const warden_decision *decision); /* "sha256:..." */
 WARDEN_API size_t      warden_decision_rule_count(const warden_decision *decision);
