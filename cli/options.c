@@ -51,12 +51,28 @@ int cli_parse_time(const char *text, int64_t *out)
     return 0;
 }
 
+/* The fixed form holds the years 0001-9999. A time outside them reaches here (a UsernameToken
+** Created of 9999-12-31T23:59:59-14:00 is in the year 10000), and strftime would then leave
+** the buffer unterminated; such a time shows the nearest end instead, as core's does. */
+#define CLI_EARLIEST_SECONDS INT64_C(-62135596800) /* 0001-01-01T00:00:00Z */
+#define CLI_LATEST_SECONDS   INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
 void cli_format_time(int64_t seconds, char buffer[21])
 {
+    if (seconds < CLI_EARLIEST_SECONDS)
+        seconds = CLI_EARLIEST_SECONDS;
+    if (seconds > CLI_LATEST_SECONDS)
+        seconds = CLI_LATEST_SECONDS;
     time_t t = (time_t)seconds;
     struct tm broken;
-    gmtime_r(&t, &broken);
-    strftime(buffer, 21, "%Y-%m-%dT%H:%M:%SZ", &broken);
+    if (gmtime_r(&t, &broken) == NULL) {
+        snprintf(buffer, 21, "%s", "0001-01-01T00:00:00Z");
+        return;
+    }
+    /* the remainders only tell the compiler the widths that the clamp above guarantees */
+    snprintf(buffer, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(broken.tm_year + 1900) % 10000u,
+             (unsigned)(broken.tm_mon + 1) % 100u, (unsigned)broken.tm_mday % 100u,
+             (unsigned)broken.tm_hour % 100u, (unsigned)broken.tm_min % 100u, (unsigned)broken.tm_sec % 100u);
 }
 
 static int usage_error(const char *command, const char *format, const char *detail)

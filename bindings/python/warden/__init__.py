@@ -153,12 +153,19 @@ def _error(status: int, err: Optional[_n.Error] = None) -> WardenError:
 _UTC = _dt.timezone.utc
 
 
+#: The years a datetime (and the ISO-8601 form) holds, 0001-9999, in Unix seconds. A delivered
+#: message can carry a time outside them (a UsernameToken Created of 9999-12-31T23:59:59-14:00
+#: is in the year 10000); it is shown as the nearest end, as the C library and `warden` do.
+_EARLIEST, _LATEST = -62135596800, 253402300799
+
+
 def _time(seconds: int) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(seconds, _UTC)
+    return _dt.datetime.fromtimestamp(min(max(seconds, _EARLIEST), _LATEST), _UTC)
 
 
 def _iso(t: _dt.datetime) -> str:
-    return t.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = t.astimezone(_UTC)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (t.year, t.month, t.day, t.hour, t.minute, t.second)
 
 
 def _unix(value: TimeLike) -> int:
