@@ -1,6 +1,6 @@
 /*
-** config_file.c — warden_config_load: a config file (CONTRACTS.md section 3) is a Lua chunk
-** returning a table. It is evaluated in the policy sandbox made bare (lua/sandbox.c,
+** config_file.c — warden_config_load: a config file (docs/reference.md, Configuration) is a Lua
+** chunk returning a table. It is evaluated in the policy sandbox made bare (lua/sandbox.c,
 ** wd_sandbox_new_bare: no globals, strings without methods) under fixed limits, and its table
 ** is turned into config values through the shared schema (config_schema.h). All of it lands in
 ** a draft copy that replaces the config only when the whole file was good.

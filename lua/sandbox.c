@@ -1,10 +1,10 @@
 /*
 ** sandbox.c — owns the sandboxed Lua state: its counting allocator and per-state context, the
-** allowlisted base environment (built from an empty table, CONTRACTS.md section 2), the locked
-** string metatable, read-only proxies (and tables frozen in place), per-file environments,
-** text-only loading, and the limits of one evaluation (instructions, wall clock, memory) with
-** their sticky abort. No value shows an address: tostring and string.format's %s give a
-** table or function as its type name, and %p is refused.
+** allowlisted base environment (built from an empty table; docs/reference.md, Sandbox), the
+** locked string metatable, read-only proxies (and tables frozen in place), per-file
+** environments, text-only loading, and the limits of one evaluation (instructions, wall clock,
+** memory) with their sticky abort. No value shows an address: tostring and string.format's %s
+** give a table or function as its type name, and %p is refused.
 **
 ** A bare state (wd_sandbox_new_bare, for config files) is the same state without the
 ** libraries: no base table entries, no string metatable; everything below applies to it alike.

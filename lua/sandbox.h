@@ -1,6 +1,6 @@
 /*
 ** sandbox.h — sandboxed Lua 5.4 states for policies: an allowlisted environment built from
-** an empty table (CONTRACTS.md section 2), read-only globals and library tables, a locked
+** an empty table (docs/reference.md, Sandbox), read-only globals and library tables, a locked
 ** string metatable, text-only loading, and the limits of one evaluation (instructions, wall
 ** clock, memory) that no policy can escape — not with pcall, not inside a C function.
 **
@@ -55,7 +55,7 @@ lua_State *wd_sandbox_new_bare(const wd_sandbox_limits *limits);
 void wd_sandbox_close(lua_State *L);
 
 /* Pushes a new environment table for one policy file: reads fall through to the allowlist
-** of CONTRACTS.md section 2 (assert error ipairs next pairs pcall rawequal rawlen select
+** of docs/reference.md, Sandbox (assert error ipairs next pairs pcall rawequal rawlen select
 ** tonumber tostring type xpcall, string (bounded patterns), table, math without random,
 ** utf8, log) plus the fields of the table at extras_index (e.g. permit, forbid, test, data;
 ** 0 = none). Assignments to globals go into the environment while the file loads and raise

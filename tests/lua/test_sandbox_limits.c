@@ -43,6 +43,8 @@ static int busy(lua_State *L)
 {
     lua_Integer ms = luaL_checkinteger(L, 1);
     struct timespec start, now;
+    /* the thread's CPU clock: the sandbox confirms a passed deadline with it, so spinning on
+    ** the wall clock on a loaded machine could leave the CPU clock short of the limit */
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &start);
     do
         clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
