@@ -110,7 +110,8 @@ static xmlChar *canonical(xmlDoc *doc, xmlNode *element, const char *prefixes, i
     size_t count = 0;
     if (prefixes != NULL) {
         snprintf(copy, sizeof copy, "%s", prefixes);
-        for (char *save = NULL, *p = strtok_r(copy, " ", &save); p != NULL && count < 15; p = strtok_r(NULL, " ", &save))
+        for (char *save = NULL, *p = strtok_r(copy, " ", &save); p != NULL && count < 15;
+             p = strtok_r(NULL, " ", &save))
             list[count++] = BAD_CAST p;
     }
     xmlChar *out = NULL;
@@ -209,7 +210,8 @@ static void make_originals(void)
 
 static void free_all(void)
 {
-    fprintf(stderr, "xsw: %lu messages received, %lu delivered, %lu of them with signed parts (checked by the oracle)\n",
+    fprintf(stderr,
+            "xsw: %lu messages received, %lu delivered, %lu of them with signed parts (checked by the oracle)\n",
             received, delivered, delivered_signed);
     for (size_t i = 0; i < original_count; i++) {
         free(originals[i].bytes);
