@@ -1,5 +1,5 @@
 /*
-** c14n_differential.c — fuzzes the subtree canonicalizer (core/c14n.c) against libxml2's
+** c14n.c — fuzzes the subtree canonicalizer (core/c14n.c) against libxml2's
 ** xmlC14NExecute (tests/support/c14n_oracle.c) on fuzzed documents: comments, PIs, CDATA,
 ** namespace redeclarations and undeclarations, default namespaces, xml:* attributes,
 ** attribute ordering, character references, InclusiveNamespaces PrefixLists, a left-out
@@ -14,12 +14,12 @@
 **   byte 1  the left-out subtree: 0 none, else the (byte 1)-th element inside the apex
 **   byte 2  the PrefixList: one bit per entry of `prefix_pool` (0: no PrefixList)
 **
-** Built with the other targets by scripts/fuzz (fuzz/CMakeLists.txt). By hand, from the
-** repository's root:
-**   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iinclude -Itests/support \
-**     fuzz/c14n_differential.c core/c14n.c core/failure.c tests/support/c14n_oracle.c \
-**     $(pkg-config --cflags --libs libxml-2.0) -o c14n_differential
-**   ./c14n_differential -max_len=16384 -dict=fuzz/c14n_differential.dict fuzz/seeds/c14n_differential
+** Built and run with the other targets: scripts/fuzz c14n [SECONDS]. It needs no PKI, so it
+** also builds alone, from the repository's root:
+**   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. -Iinclude \
+**     fuzz/c14n.c core/c14n.c core/failure.c tests/support/c14n_oracle.c \
+**     $(pkg-config --cflags --libs libxml-2.0) -o fuzz_c14n
+**   ./fuzz_c14n -max_len=16384 -dict=fuzz/c14n.dict fuzz/seeds/c14n
 */
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -30,9 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "c14n_oracle.h"
 #include "core/c14n.h"
 #include "core/failure.h"
+#include "tests/support/c14n_oracle.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
