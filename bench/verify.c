@@ -185,7 +185,8 @@ static int floor_once(bench *b, const message *m)
 /* Runs one kind on one message for about seconds (at least once), recording latencies. */
 static int measure(bench *b, int kind, const message *m, double seconds, measurement *out)
 {
-    int (*once)(bench *, const message *) = kind == WARDEN ? warden_once : kind == XMLSEC ? xmlsec_once : floor_once;
+    int (*once)(bench *, const message *) =
+        kind == WARDEN ? warden_once : kind == XMLSEC ? xmlsec_once : floor_once;
     size_t capacity = 1 << 20, count = 0;
     double *latencies = malloc(capacity * sizeof *latencies);
     double start, end, t;
@@ -359,7 +360,8 @@ static int setup(bench *b, const char *ca, const char *cert_pem)
 
     warden_config_new(&config);
     if (warden_config_set(config, "trust", ca, &err) != WARDEN_OK ||
-        warden_config_set(config, "replay.backend", "none", &err) != WARDEN_OK || /* the same message, again and again */
+        /* the same message, again and again: no replay cache */
+        warden_config_set(config, "replay.backend", "none", &err) != WARDEN_OK ||
         warden_engine_new(config, &b->engine, &err) != WARDEN_OK) {
         fprintf(stderr, "engine: %s\n", err.text);
         warden_config_free(config);
@@ -465,7 +467,8 @@ int main(int argc, char **argv)
     char load_before[64], load_after[64];
 
     if (argc > 1 && strcmp(argv[1], "--profile") == 0)
-        return argc >= 4 ? profile(argc, argv) : (fprintf(stderr, "--profile needs a kind and a count\n"), 2);
+        return argc >= 4 ? profile(argc, argv)
+                         : (fprintf(stderr, "--profile needs a kind and a count\n"), 2);
     while (first + 1 < argc && strncmp(argv[first], "--", 2) == 0) {
         if (strcmp(argv[first], "--wss4j") == 0)
             classpath = argv[first + 1];
@@ -477,7 +480,8 @@ int main(int argc, char **argv)
     }
     if (argc - first < 5 || argc - first - 4 > MAX_MESSAGES) {
         fprintf(stderr,
-                "usage: %s [--wss4j CLASSPATH] [--warm SECONDS] CA_PEM CERT_PEM SECONDS ROUNDS MESSAGE... (at most %d)\n"
+                "usage: %s [--wss4j CLASSPATH] [--warm SECONDS] CA_PEM CERT_PEM SECONDS ROUNDS MESSAGE..."
+                " (at most %d)\n"
                 "       %s --profile warden|xmlsec|floor COUNT CA_PEM CERT_PEM MESSAGE\n",
                 argv[0], MAX_MESSAGES, argv[0]);
         return 2;

@@ -1032,7 +1032,7 @@ void wd_trust_store_remember_token_text(wd_trust_store *store, const char *text,
 {
     char *copy;
     text_slot *victim = NULL;
-    text_slot evicted = { NULL, 0, 0, NULL, 0 };
+    text_slot evicted;
 
     if (store == NULL || text == NULL || cert == NULL || length == 0 || length > WD_TOKEN_TEXT_MAX)
         return;
