@@ -169,7 +169,7 @@ static int decide(warden_engine *engine, const warden_message *message, bool exp
         *out = NULL;
     if (engine == NULL || message == NULL || out == NULL)
         return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "engine, message and out must not be NULL");
-    bool keep_facts = engine->decision_log != NULL;
+    bool keep_facts = engine->decision_log != NULL || engine->keep_decision_facts;
     double started = keep_facts ? monotonic_microseconds() : 0;
 
     wd_thread_state *state = thread_state(engine, err);
@@ -211,10 +211,10 @@ static int decide(warden_engine *engine, const warden_message *message, bool exp
         wd_policy_state_free(state->policy);
         state->policy = NULL;
     }
-    if (keep_facts) {
+    if (keep_facts)
         decision->facts.latency_us = (int64_t)(monotonic_microseconds() - started);
+    if (engine->decision_log != NULL)
         wd_engine_log_decision(engine, decision);
-    }
     *out = decision;
     return WARDEN_OK;
 }

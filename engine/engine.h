@@ -52,6 +52,10 @@ struct warden_engine {
     warden_log_fn     log;
     void             *log_context;
     FILE             *decision_log;          /* log.decisions, or NULL */
+    /* Decisions keep their log facts (decision.h) even without decision_log: for a server
+    ** that builds the lines itself (wd_decision_log_line with the remote address) and
+    ** queues them. */
+    bool              keep_decision_facts;
     pthread_mutex_t   decision_log_lock;
 };
 
