@@ -3,7 +3,9 @@
 ** warden_policy_test), and the test runner an engine uses before it starts on a policy set.
 ** Checking reports every problem it finds, file by file; testing runs each `test` of the
 ** *_test.lua files: a synthetic message straight into the rules, or a real envelope through
-** the full verification first (with a fresh replay cache per test).
+** the full verification first (with a fresh replay cache per test). Each test's decision is
+** traced (lua/decide.h), so that a failure names the rule that erred and carries the log()
+** lines, and --coverage counts per rule and per line; a name pattern picks tests.
 */
 #include <jansson.h>
 #include <lauxlib.h>

@@ -3,7 +3,9 @@
 ** once, before the first `when` runs, and shared by all rules of the decision; a rule
 ** without `when` applies as soon as its targets match. Errors and limits never let a
 ** decision allow; a limit (instructions, time, memory, string length) makes it policy-limit
-** whatever the rules returned.
+** whatever the rules returned. When explaining (wd_decide_traced with a trace), every rule of
+** the set is visited and recorded: the sandbox counts every instruction and hands each log()
+** line to the rule whose `when` runs; without a trace none of that happens.
 */
 #include "decide.h"
 
