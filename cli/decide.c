@@ -125,6 +125,14 @@ static void print_explanation(const json_t *report)
     }
 }
 
+/* A label and a text that may quote the message or a policy (escaped: report.h). */
+static void print_line(const char *label, const char *text)
+{
+    fputs(label, stdout);
+    cli_print_safe(stdout, text != NULL ? text : "");
+    fputc('\n', stdout);
+}
+
 static void print_text(const char *name, const json_t *report)
 {
     const char *decision = json_string_value(json_object_get(report, "decision"));
@@ -132,13 +140,13 @@ static void print_text(const char *name, const json_t *report)
            json_string_value(json_object_get(report, "reason")));
     const json_t *detail = json_object_get(report, "detail");
     if (detail != NULL)
-        printf("  detail    %s\n", json_string_value(detail));
+        print_line("  detail    ", json_string_value(detail));
     const json_t *rules = json_object_get(report, "rules");
     for (size_t i = 0; i < json_array_size(rules); i++)
-        printf("  rule      %s\n", json_string_value(json_array_get(rules, i)));
+        print_line("  rule      ", json_string_value(json_array_get(rules, i)));
     const json_t *errors = json_object_get(report, "errors");
     for (size_t i = 0; i < json_array_size(errors); i++)
-        printf("  error     %s\n", json_string_value(json_array_get(errors, i)));
+        print_line("  error     ", json_string_value(json_array_get(errors, i)));
     printf("  revision  %s\n", json_string_value(json_object_get(report, "revision")));
     print_explanation(report);
 }

@@ -8,20 +8,21 @@
 #include <stdlib.h>
 
 #include "explain.h"
+#include "log_text.h"
 
+/* Text a policy or a message put there (a log line, a returned string, an error quoting the
+** message) is escaped as log lines are (log_text.h): printed by `warden decide --explain` it
+** must not drive a terminal or forge a line, and it need not be UTF-8. */
 static json_t *text_value(const char *text)
 {
-    json_t *value = json_string(text);
-    if (value == NULL) { /* not UTF-8: policy text is bytes */
-        size_t length = strlen(text);
-        char *clean = malloc(length + 1);
-        if (clean == NULL)
-            return NULL;
-        for (size_t i = 0; i <= length; i++)
-            clean[i] = (unsigned char)text[i] < 0x80 ? text[i] : '?';
-        value = json_string(clean);
-        free(clean);
-    }
+    size_t length = strlen(text);
+    size_t capacity = length * 6 + 1 < 16384 ? length * 6 + 1 : 16384;
+    char *clean = malloc(capacity);
+    if (clean == NULL)
+        return NULL;
+    wd_log_escape(text, length, clean, capacity);
+    json_t *value = json_string(clean);
+    free(clean);
     return value;
 }
 

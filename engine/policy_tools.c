@@ -23,6 +23,7 @@
 #include "config_schema.h"
 #include "engine.h"
 #include "error.h"
+#include "log_text.h"
 
 /* The globals a policy file's environment offers (CONTRACTS.md section 2). */
 static const char *const policy_globals[] = {
@@ -591,20 +592,30 @@ int wd_policy_tests_execute(const warden_config *config, wd_policy_set *set, con
         if (covering)
             coverage_count(&cov, &run->trace);
         if (report != NULL) {
-            /* every log line the test's decision wrote, in evaluation order */
+            /* every log line the test's decision wrote, in evaluation order, and the text,
+            ** escaped as log lines are (log_text.h): they may quote the message */
             size_t log_count = 0;
             for (size_t k = 0; k < run->trace.count; k++)
                 log_count += run->trace.rules[k].log_count;
-            const char **log = calloc(log_count + 1, sizeof *log);
+            char **log = calloc(log_count + 1, sizeof *log);
             size_t n = 0;
-            for (size_t k = 0; log != NULL && k < run->trace.count; k++)
-                for (size_t j = 0; j < run->trace.rules[k].log_count; j++)
-                    log[n++] = run->trace.rules[k].log[j];
+            for (size_t k = 0; log != NULL && k < run->trace.count; k++) {
+                for (size_t j = 0; j < run->trace.rules[k].log_count; j++) {
+                    const char *line = run->trace.rules[k].log[j];
+                    size_t length = strlen(line), capacity = length * 6 + 1 < 4096 ? length * 6 + 1 : 4096;
+                    if ((log[n] = malloc(capacity)) != NULL)
+                        wd_log_escape(line, length, log[n++], capacity);
+                }
+            }
+            char text[sizeof run->text * 2];
+            wd_log_escape(run->text, strlen(run->text), text, sizeof text);
             warden_test_result result = {
                 .name = test->name, .file = test->file, .line = test->line, .passed = ok ? 1 : 0,
-                .text = run->text, .erring_rule = run->erring_rule, .log = log, .log_count = n,
+                .text = text, .erring_rule = run->erring_rule, .log = (const char *const *)log, .log_count = n,
             };
             report(context, &result);
+            for (size_t k = 0; k < n; k++)
+                free(log[k]);
             free(log);
         }
         wd_trace_clear(&run->trace);

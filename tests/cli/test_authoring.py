@@ -249,3 +249,24 @@ def test_decision_log_to_stdout_includes_security_rejections(warden, tmp_path):
     assert allowed["action"] == "urn:example:orders/Create"
     assert isinstance(allowed["latency_us"], int)
     assert not (tmp_path / "-").exists()
+
+
+def test_log_lines_and_errors_cannot_drive_the_terminal(warden, tmp_path):
+    """Log lines and error texts may quote the message: they are escaped like engine log lines
+    in explanations and test output, never written raw."""
+    rules = ('permit "noisy" { action = "urn:example:orders/Create",\n'
+             '  when = function(m) log("x" .. string.char(27) .. "[2J\\nFAIL forged") '
+             'error("bad" .. string.char(7) .. "\\r") end }\n')
+    tests = 'test "noisy" { message = { action = "urn:example:orders/Create" }, expect = "allow" }\n'
+    d = make_set(tmp_path, rules=rules, tests=tests)
+    result = warden("test", str(d))
+    out = result.stdout
+    assert b"\x1b" not in out and b"\x07" not in out and b"\r" not in out
+    lines = out.decode().splitlines()
+    assert lines[1] == "  log  x\\x1b[2J\\nFAIL forged"
+    assert "\\x07\\r" in lines[0]
+    result = warden("decide", "--explain", "--policies", str(d), "--trust",
+                    os.path.join(SOURCE, "examples", "demo", "ca.pem"), "--now", NOW,
+                    os.path.join(FIXTURES, "create-small.xml"))
+    assert b"\x1b" not in result.stdout and b"\x07" not in result.stdout
+    assert "      log       x\\x1b[2J\\nFAIL forged\n" in result.stdout.decode()
