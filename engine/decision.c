@@ -199,9 +199,11 @@ static int decide(warden_engine *engine, const warden_message *message, bool exp
         warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_OPERATION, &operation, sizeof operation);
         wd_decide_traced(state->policy, action.data, action.length, operation.data, operation.length,
                          push_message_view, (void *)message, &decision->outcome, explain ? &trace : NULL);
-        if (explain && !trace.out_of_memory)
-            decision->explanation = wd_explanation_json(&trace, decision->set);
-        wd_trace_clear(&trace);
+        if (explain) {
+            if (!trace.out_of_memory)
+                decision->explanation = wd_explanation_json(&trace, decision->set);
+            wd_trace_clear(&trace);
+        }
     }
     if (decision->outcome.memory_limit) {
         /* the state hit its memory cap: whatever the policies keep between decisions may
@@ -288,7 +290,8 @@ void warden_decision_free(warden_decision *decision)
         return;
     wd_decision_outcome_clear(&decision->outcome);
     wd_policy_set_unref(decision->set);
-    wd_decision_facts_clear(&decision->facts);
+    if (decision->facts.kept) /* the serving path without a decision log kept none */
+        wd_decision_facts_clear(&decision->facts);
     free(decision->detail);
     free(decision->explanation);
     free(decision);
