@@ -129,17 +129,20 @@ static void free_targets(char **targets, size_t count)
     free(targets);
 }
 
-/* Records name in the names table, or raises the duplicate error. */
-static void claim_name(lua_State *L, const declaration *d)
+/* Records name in the names table, or raises the duplicate error. Rules and tests have
+** names of their own kinds: a test may be named after the rule it tests. */
+static void claim_name(lua_State *L, const declaration *d, bool is_test)
 {
-    lua_pushstring(L, d->name);
+    const char *kind = is_test ? "test" : "rule";
+    lua_pushfstring(L, "%s\x1f%s", kind, d->name);
     if (lua_rawget(L, lua_upvalueindex(NAMES_UPVALUE)) == LUA_TSTRING) {
         char first[300];
         snprintf(first, sizeof first, "%s", lua_tostring(L, -1));
-        declaration_error(L, d, "duplicate name (first declared at %s)", first);
+        declaration_error(L, d, is_test ? "duplicate test name (first declared at %s)"
+                                        : "duplicate rule name (first declared at %s)", first);
     }
     lua_pop(L, 1);
-    lua_pushstring(L, d->name);
+    lua_pushfstring(L, "%s\x1f%s", kind, d->name);
     lua_pushfstring(L, "%s:%d", file_of(d->list), d->line);
     lua_rawset(L, lua_upvalueindex(NAMES_UPVALUE));
 }
@@ -180,7 +183,7 @@ static int declare_rule(lua_State *L, const declaration *d, wd_rule_effect effec
     int description_type = lua_getfield(L, 1, "description"); /* index 5 */
     if (description_type != LUA_TNIL && description_type != LUA_TSTRING)
         declaration_error(L, d, "%s", "description must be a string");
-    claim_name(L, d);
+    claim_name(L, d, false);
     size_t bytes = sizeof(wd_rule) + strlen(d->name) + 1 + strlen(file_of(d->list)) + 1;
     if (description_type == LUA_TSTRING)
         bytes += lua_rawlen(L, 5) + 1;
@@ -247,7 +250,7 @@ static int declare_test(lua_State *L, const declaration *d)
             declaration_error(L, d, "%s", typed[i].why);
         lua_pop(L, 1);
     }
-    claim_name(L, d);
+    claim_name(L, d, true);
     reserve(L, d, sizeof(wd_policy_test_case) + strlen(d->name) + 1 + strlen(file_of(d->list)) + 1);
 
     wd_rule_list *list = d->list;
