@@ -48,7 +48,8 @@ void wd_decision_facts_start(wd_decision_facts *facts)
         int64_t stamp = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
         memset(bytes, 0, sizeof bytes);
         memcpy(bytes, &stamp, sizeof stamp);
-        memcpy(bytes + 8, &self, sizeof self < 8 ? sizeof self : 8);
+        _Static_assert(sizeof self <= 8, "an address fits the id's second half");
+        memcpy(bytes + 8, &self, sizeof self);
     }
     bytes[6] = (unsigned char)((bytes[6] & 0x0f) | 0x40); /* version 4 */
     bytes[8] = (unsigned char)((bytes[8] & 0x3f) | 0x80); /* RFC 4122 variant */

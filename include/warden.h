@@ -347,8 +347,9 @@ WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 ** now, for embedders who manage files themselves; watching the files is automatic otherwise
 ** (reload.watch). The new revision serves only if everything compiles and every policy test
 ** passes (with reload.tests = "report", failing tests are logged and it serves anyway; the log
-** names the failing tests either way); otherwise the current one keeps serving, and the failure is returned (POLICY, IO,
-** CONFIG with err filled) and recorded in the status. Decisions in flight are not disturbed.
+** names the failing tests either way); otherwise the current one keeps serving, and the
+** failure is returned (POLICY, IO, CONFIG with err filled) and recorded in the status.
+** Decisions in flight are not disturbed.
 ** Thread-safe. */
 WARDEN_API int warden_engine_reload(warden_engine *engine, warden_error *err);
 
