@@ -124,16 +124,18 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
         } else if (strcmp(arg, "--coverage") == 0 && strcmp(command, "test") == 0) {
             options->coverage = true;
         } else if ((strcmp(arg, "--run") == 0 || strcmp(arg, "--format") == 0) && strcmp(command, "test") == 0) {
-            if (next == NULL)
-                return cli_options_clear(options), usage_error(command, "option %s needs a value", arg);
+            if (next == NULL) {
+                usage_error(command, "option %s needs a value", arg);
+                goto failed;
+            }
             i++;
             if (strcmp(arg, "--run") == 0) {
                 options->run = next;
             } else if (strcmp(next, "text") == 0 || strcmp(next, "json") == 0 || strcmp(next, "junit") == 0) {
                 options->format = next;
             } else {
-                return cli_options_clear(options),
-                       usage_error(command, "--format: '%s' is not one of text, json, junit", next);
+                usage_error(command, "--format: '%s' is not one of text, json, junit", next);
+                goto failed;
             }
         } else if (strcmp(arg, "--allow-sha1") == 0) {
             settings[setting_count++] = (flag_setting){ "algorithms.allow_sha1", "true" };
