@@ -23,11 +23,11 @@
 /* The globals a policy file's environment offers (CONTRACTS.md section 2). */
 static const char *const policy_globals[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", "data", "permit", "forbid", NULL,
+    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "time", "log", "data", "permit", "forbid", NULL,
 };
 static const char *const test_globals[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", "data", "test", NULL,
+    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "time", "log", "data", "test", NULL,
 };
 
 static void quiet_log(void *context, const char *line, size_t length)

@@ -330,6 +330,25 @@ WARDEN_API int warden_policy_test(const warden_config *config, const char *polic
                                   warden_report_fn report, void *ctx, size_t *passed,
                                   size_t *failed, warden_error *err);
 
+/* Date-time text without the C library's time zone state (timegm, gmtime and localtime read
+** the process's TZ; these do not), for embedders and the policy runtime's `time` library.
+** Pure functions, thread-safe. Years 0001..9999; the calendar is the proleptic Gregorian.
+** warden_time_parse: "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)" (length bytes; a zone
+** is required, the fraction is dropped, offsets up to 14:00) -> Unix seconds.
+** warden_time_format: Unix seconds -> "YYYY-MM-DDThh:mm:ssZ" and a NUL (21 bytes).
+** warden_time_split: Unix seconds -> UTC calendar fields.
+** Each returns WARDEN_OK, or WARDEN_E_INVALID_ARG for text that is not such a time, a time
+** outside the years above, or a NULL pointer. */
+typedef struct warden_time_parts {
+    int year, month, day;   /* month 1-12, day 1-31 */
+    int hour, minute, second;
+    int weekday;            /* ISO 8601: 1 = Monday .. 7 = Sunday */
+    int yearday;            /* 1 = January 1st .. 366 */
+} warden_time_parts;
+WARDEN_API int warden_time_parse(const char *text, size_t length, int64_t *seconds);
+WARDEN_API int warden_time_format(int64_t seconds, char buffer[21]);
+WARDEN_API int warden_time_split(int64_t seconds, warden_time_parts *out);
+
 /* Where the engine's log lines go (policy log(...), decision problems, later reloads):
 ** level is WARDEN_LOG_*; message is one line without a newline: control characters, C1
 ** controls and bytes that are not UTF-8 arrive escaped (\n, \r, \xNN, \u00NN; a backslash
