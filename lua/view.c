@@ -33,6 +33,7 @@
 
 #include <lauxlib.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- private keys and object kinds -------------------------------------------------- */
@@ -69,14 +70,14 @@ enum {
 **  - synthetic views (policy tests): frozen_index checks the proxy's schema (KEY_SCHEMA),
 **    and nested tables get the schema of the name they were read under. The test's own
 **    table is never given a metatable: the test file may still read it. */
-typedef struct schema schema;
+typedef struct wd_view_schema schema;
 
 typedef struct schema_field {
     const char   *name;
     const schema *child; /* the schema of the table under that name, or NULL */
 } schema_field;
 
-struct schema {
+struct wd_view_schema {
     const char         *where;      /* the table as errors name it */
     const schema_field *fields;     /* NULL-terminated; NULL: any name (nil when absent) */
     const schema       *items;      /* a list: the schema of each element */
@@ -242,19 +243,24 @@ static const char *nearest_name(const schema *s, const char *name)
     return best;
 }
 
+/* Writes "no field `name` on m; did you mean `username`?" into message. */
+static void unknown_name_message(const schema *s, const char *name, char *message, size_t capacity)
+{
+    const char *nearest = nearest_name(s, name);
+    snprintf(message, capacity, "no %s `%s` %s %s%s%s%s", s->attributes ? "attribute" : "field", name,
+             s->attributes ? "in" : "on", s->where, nearest != NULL ? "; did you mean `" : "",
+             nearest != NULL ? nearest : "", nearest != NULL ? "`?" : "");
+}
+
 /* Raises "FILE:LINE: no field `name` on m; did you mean `username`?" for a read from the
 ** policy's code (level 1: the Lua function whose read reached this metamethod). */
 static int unknown_name_error(lua_State *L, const schema *s, const char *name)
 {
-    const char *nearest = nearest_name(s, name);
+    char message[WD_VIEW_MESSAGE_MAX];
+    unknown_name_message(s, name, message, sizeof message);
     luaL_where(L, 1);
-    lua_pushfstring(L, "no %s `%s` %s %s", s->attributes ? "attribute" : "field", name,
-                    s->attributes ? "in" : "on", s->where);
-    if (nearest != NULL)
-        lua_pushfstring(L, "; did you mean `%s`?", nearest);
-    else
-        lua_pushliteral(L, "");
-    lua_concat(L, 3);
+    lua_pushstring(L, message);
+    lua_concat(L, 2);
     return lua_error(L);
 }
 
@@ -1314,4 +1320,44 @@ void wd_view_push_synthetic(lua_State *L, int index, int64_t now)
     lua_pushlightuserdata(L, (void *)&view_schema);
     lua_rawsetp(L, -2, KEY(KEY_SCHEMA));
     lua_setmetatable(L, -2);
+}
+
+/* ---- schemas for warden check --------------------------------------------------------- */
+
+const wd_view_schema *wd_view_schema_root(void)
+{
+    return &view_schema;
+}
+
+const wd_view_schema *wd_view_schema_field(const wd_view_schema *s, const char *name, bool *known)
+{
+    *known = schema_knows(s, name);
+    if (s == NULL || !*known)
+        return NULL;
+    const schema_field *f = schema_find(s, name);
+    return f != NULL ? f->child : NULL;
+}
+
+const wd_view_schema *wd_view_schema_item(const wd_view_schema *s)
+{
+    return s != NULL ? s->items : NULL;
+}
+
+void wd_view_schema_unknown(const wd_view_schema *s, const char *name, char *message, size_t capacity)
+{
+    unknown_name_message(s, name, message, capacity);
+}
+
+const char *wd_view_nearest(const char *name, const char *const *names)
+{
+    const char *best = NULL;
+    size_t best_score = (size_t)-1;
+    for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+        size_t score = edit_distance(name, names[i], true) * 4 + edit_distance(name, names[i], false);
+        if (score < best_score) {
+            best_score = score;
+            best = names[i];
+        }
+    }
+    return best;
 }
