@@ -314,9 +314,15 @@ WARDEN_API int warden_engine_reload(warden_engine *engine, warden_error *err);
 ** unknown; ok is 1 for a passing test, 0 for a finding or a failure. */
 typedef void (*warden_report_fn)(void *ctx, const char *file, int line, int ok, const char *text);
 
-/* Compiles and lints a policy directory: syntax, references to globals the sandbox does not
-** offer, unknown rule keys, wrong types, duplicate rule names, data documents that do not
-** parse. *problems gets the number of findings. Returns WARDEN_OK when the directory could be
+/* Compiles and lints a policy directory, every file, and reports every finding: syntax,
+** references to globals the sandbox does not offer, unknown rule keys, wrong types, duplicate
+** rule names, data documents that do not parse; reads of fields the message view does not
+** have and of data documents that do not exist (where the bytecode shows a constant key);
+** operation targets not spelled "{ns}Name", action targets spelled like operations; test
+** `rules` and `reason` values that name nothing, test message fields the view does not have.
+** Findings whose text starts with "warning: " (m:body(...) or a data string compared with a
+** number; action targets while require.signed lacks "Action") are reported but not counted.
+** Runs no policy test. *problems gets the number of findings that are not warnings. Returns WARDEN_OK when the directory could be
 ** examined (even with findings), IO when it cannot be read, NOMEM. */
 WARDEN_API int warden_policy_check(const warden_config *config, const char *policy_dir,
                                    warden_report_fn report, void *ctx, size_t *problems,
