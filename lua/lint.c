@@ -774,7 +774,6 @@ static int analyse(lint_reader *r, lint_function *f, lint_list *out)
 #define LINT_OP_MOVE      0
 #define LINT_OP_LOADI     1
 #define LINT_OP_LOADF     2
-#define LINT_OP_LFALSESKIP 6
 #define LINT_OP_GETI      13
 #define LINT_OP_GETFIELD  14
 #define LINT_OP_SETI      17
@@ -792,7 +791,6 @@ static int analyse(lint_reader *r, lint_function *f, lint_list *out)
 #define LINT_OP_EQI       61
 #define LINT_OP_GEI       65
 #define LINT_OP_TEST      66
-#define LINT_OP_TESTSET   67
 #define LINT_OP_CALL      68
 #define LINT_OP_RETURN    70
 #define LINT_OP_RETURN1   72
@@ -856,7 +854,11 @@ static int writes_a(unsigned op)
     }
 }
 
-/* Marks the first instruction of every basic block (targets of jumps, loops and skips). */
+/* Marks where paths join: the targets of jumps and loops. Elsewhere an instruction is
+** reached only from the one before it, or by a test skipping the JMP after it (Lua 5.4
+** always puts a JMP after EQ/LT/LE/TEST/TESTSET and their K/I forms), which changes no
+** register: the registers' contents carry over exactly. LFALSESKIP skips a LOADTRUE of the
+** same register, which both make unknown. */
 static void mark_blocks(const lint_function *f, unsigned char *start)
 {
     for (int pc = 0; pc < f->code_count; pc++) {
@@ -865,8 +867,6 @@ static void mark_blocks(const lint_function *f, unsigned char *start)
         long     target = -1;
         if (op == LINT_OP_JMP)
             target = pc + 1 + (long)arg_ax(i) - LINT_OFFSET_SJ;
-        else if ((op >= LINT_OP_EQ && op <= LINT_OP_TESTSET) || op == LINT_OP_LFALSESKIP)
-            target = pc + 2;
         else if (op == LINT_OP_FORPREP)
             target = pc + (long)arg_bx(i) + 2;
         else if (op == LINT_OP_TFORPREP)
@@ -875,9 +875,9 @@ static void mark_blocks(const lint_function *f, unsigned char *start)
             target = pc + 1 - (long)arg_bx(i);
         if (target >= 0 && target < f->code_count)
             start[target] = 1;
-        if (op == LINT_OP_JMP || (op >= LINT_OP_EQ && op <= LINT_OP_TESTSET))
-            if (pc + 1 < f->code_count)
-                start[pc + 1] = 1;
+        if ((op == LINT_OP_FORPREP || op == LINT_OP_TFORPREP || op == LINT_OP_FORLOOP || op == LINT_OP_TFORLOOP)
+            && pc + 1 < f->code_count)
+            start[pc + 1] = 1; /* a loop body or exit */
     }
 }
 
