@@ -28,6 +28,9 @@
 **
 ** pairs works on every table of the view (on lazy objects it lists the fields that are not
 ** nil, computing them); `next` and rawlen see empty tables.
+**
+** Views are strict (section "schemas" below): a name a table does not know raises with the
+** nearest known one, a known name the message lacks is nil. m:body returns exactly one value.
 */
 #include "view.h"
 

@@ -23,15 +23,18 @@
 ** issuer_all, subject_dn, issuer_dn, serial, sha256, not_before, not_after,
 ** san.dns|email|uri|ip, key.type|bits), tokens (list of token views: kind, role, key_type,
 ** valid_from, valid_till, x509 = {...same as cert}, username = {name, password_type}),
-** attrs, and the method m:body(path). Times are numbers (Unix seconds). Absent fields are
-** nil; `signed` and `attrs` and `tokens` are always tables. [-0, +1, m] */
+** attrs, and the method m:body(path) (exactly one result: the text or nil). Times are
+** numbers (Unix seconds). Known fields the message lacks are nil; reading a name a table of
+** the view does not know raises "no field `usename` on m; did you mean `username`?" (strict
+** views; m.attrs stays open). `signed` and `attrs` and `tokens` are always tables. [-0, +1, m] */
 void wd_view_push_message(lua_State *L, const warden_message *message);
 
 /* Pushes the view of a synthetic message (policy tests): the table at index, shaped like the
 ** view (cert = { subject = { CN = ... } }, signed = { Body = true }, body = { amount = "250" },
 ** ...), made read-only; m:body(path) looks path up in its `body` table. Missing tables
 ** (signed, attrs, tokens) read as empty tables; `now` defaults to the evaluation time given.
-** [-0, +1, m] */
+** As strict as a real message's view: unknown names raise, the test's table is left as it
+** is. [-0, +1, m] */
 void wd_view_push_synthetic(lua_State *L, int index, int64_t now);
 
 /* The names each table of the view knows (strict views): reading any other name raises "no
