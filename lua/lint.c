@@ -811,7 +811,8 @@ typedef enum lint_value {
     VALUE_BODY_TEXT, /* what m:body(...) returned: a string or nil */
     VALUE_DATA,      /* the data table */
     VALUE_DATA_PATH, /* data.NAME... read with constant keys; path holds "NAME.key" */
-    VALUE_NUMBER     /* a number constant */
+    VALUE_NUMBER,    /* a number constant */
+    VALUE_STRING     /* a string constant */
 } lint_value;
 
 typedef struct lint_register {
@@ -900,6 +901,20 @@ static int compare_note(lint_reader *r, const lint_register *reg, int line)
     else
         snprintf(message, sizeof message, "warning: data.%s is a string in the data document, compared here "
                                           "with a number: convert it with tonumber(...)", reg->path);
+    return add_note(r, line, message);
+}
+
+/* The warning for text (the register) ordered against text with < or <=. */
+static int order_note(lint_reader *r, const lint_register *reg, int line)
+{
+    char what[LINT_DATA_PATH + 16];
+    char message[WD_VIEW_MESSAGE_MAX];
+    if (reg->value == VALUE_BODY_TEXT)
+        snprintf(what, sizeof what, "m:body(...)");
+    else
+        snprintf(what, sizeof what, "data.%s", reg->path);
+    snprintf(message, sizeof message, "warning: %s is text ordered against text: strings compare character by "
+             "character (\"-5000\" < \"1000\", \"900\" > \"1000\"); convert both with tonumber(...)", what);
     return add_note(r, line, message);
 }
 
@@ -1062,6 +1077,10 @@ static int analyse_fields(lint_reader *r, const lint_function *f)
                 regs[k].value = VALUE_UNKNOWN;
             if (op != LINT_OP_LOADK || is_number_constant(f, arg_bx(i)))
                 regs[a].value = VALUE_NUMBER;
+            else if (arg_bx(i) < (unsigned)f->constant_count
+                     && (f->constants[arg_bx(i)].tag == LINT_K_SHORT_STRING
+                         || f->constants[arg_bx(i)].tag == LINT_K_LONG_STRING))
+                regs[a].value = VALUE_STRING;
             break;
         case LINT_OP_CALL: {
             int body = regs[a].value == VALUE_BODY;
@@ -1080,6 +1099,12 @@ static int analyse_fields(lint_reader *r, const lint_function *f)
             } else if (is_text(r, &regs[b]) && regs[a].value == VALUE_NUMBER) {
                 if (compare_note(r, &regs[b], line) != 0)
                     goto done;
+            } else if (op != LINT_OP_EQ) {
+                /* text ordered against text: "-5000" < "1000" */
+                int left = is_text(r, &regs[a]), right = is_text(r, &regs[b]);
+                if ((left && (right || regs[b].value == VALUE_STRING)) || (right && regs[a].value == VALUE_STRING))
+                    if (order_note(r, left ? &regs[a] : &regs[b], line) != 0)
+                        goto done;
             }
             break;
         case LINT_OP_EQK:

@@ -149,7 +149,16 @@ START_TEST(text_compared_with_a_number_is_a_warning)
                                "a number: convert it with tonumber(...)");
     assert_finding(&out, 3, 5, "warning: m:body(...) gives text (or nil), compared here with a number: "
                                "convert it with tonumber(...)");
-    /* converted, a number in the data, or text compared with text: silent */
+    /* text ordered against text compares characters: "-5000" <= "1000" */
+    ck_assert_int_eq(lint("return function(m)\n"
+                          "  return m:body('amount') <= data.strs.max\n"
+                          "    or m:body('amount') < '1000'\n"
+                          "end", &out), 2);
+    assert_finding(&out, 0, 2, "warning: m:body(...) is text ordered against text: strings compare character by "
+                               "character (\"-5000\" < \"1000\", \"900\" > \"1000\"); convert both with "
+                               "tonumber(...)");
+    ck_assert_int_eq(out.lines[1], 3);
+    /* converted, a number in the data, or text compared with text for equality: silent */
     ck_assert_int_eq(lint("return function(m)\n"
                           "  return tonumber(m:body('amount')) > 1000 or data.limits.max < 5\n"
                           "    or m:body('currency') == 'EUR' or tonumber(data.strs.max) > 1\n"
