@@ -908,7 +908,7 @@ static int compare_note(lint_reader *r, const lint_register *reg, int line)
 static int order_note(lint_reader *r, const lint_register *reg, int line)
 {
     char what[LINT_DATA_PATH + 16];
-    char message[WD_VIEW_MESSAGE_MAX];
+    char message[WD_VIEW_MESSAGE_MAX + LINT_DATA_PATH + 16]; /* add_note keeps what fits */
     if (reg->value == VALUE_BODY_TEXT)
         snprintf(what, sizeof what, "m:body(...)");
     else
