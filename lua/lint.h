@@ -57,7 +57,7 @@ typedef struct wd_lint_fields_options {
 ** message view does not know read with a constant key from a parameter named `m` (GETFIELD
 ** chains, m.tokens[i], m:body; "no field `usename` on m; did you mean `username`?"), a data
 ** document that does not exist (data.NAME), and text (what m:body returned, a string of a
-** data document) compared with a number ("warning: ..."). Registers are followed within a
+** data document) compared with a number or ordered against text ("warning: ..."). Registers are followed within a
 ** basic block only, so what is reported is certain; what is not seen is not guessed. Returns
 ** the number of findings (by line), or -1 if the chunk could not be examined. [-0, +0, m] */
 int wd_lint_fields(lua_State *L, const wd_lint_fields_options *options, wd_lint_report_fn report, void *context);
