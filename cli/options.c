@@ -51,12 +51,28 @@ int cli_parse_time(const char *text, int64_t *out)
     return 0;
 }
 
+/* The fixed form holds the years 0001-9999. A time outside them reaches here (a UsernameToken
+** Created of 9999-12-31T23:59:59-14:00 is in the year 10000), and strftime would then leave
+** the buffer unterminated; such a time shows the nearest end instead, as core's does. */
+#define CLI_EARLIEST_SECONDS INT64_C(-62135596800) /* 0001-01-01T00:00:00Z */
+#define CLI_LATEST_SECONDS   INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
 void cli_format_time(int64_t seconds, char buffer[21])
 {
+    if (seconds < CLI_EARLIEST_SECONDS)
+        seconds = CLI_EARLIEST_SECONDS;
+    if (seconds > CLI_LATEST_SECONDS)
+        seconds = CLI_LATEST_SECONDS;
     time_t t = (time_t)seconds;
     struct tm broken;
-    gmtime_r(&t, &broken);
-    strftime(buffer, 21, "%Y-%m-%dT%H:%M:%SZ", &broken);
+    if (gmtime_r(&t, &broken) == NULL) {
+        snprintf(buffer, 21, "%s", "0001-01-01T00:00:00Z");
+        return;
+    }
+    /* the remainders only tell the compiler the widths that the clamp above guarantees */
+    snprintf(buffer, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(broken.tm_year + 1900) % 10000u,
+             (unsigned)(broken.tm_mon + 1) % 100u, (unsigned)broken.tm_mday % 100u,
+             (unsigned)broken.tm_hour % 100u, (unsigned)broken.tm_min % 100u, (unsigned)broken.tm_sec % 100u);
 }
 
 static int usage_error(const char *command, const char *format, const char *detail)
@@ -70,15 +86,21 @@ static int usage_error(const char *command, const char *format, const char *deta
 int cli_options_parse(int argc, char **argv, int first, const char *command, cli_options *options)
 {
     const char *config_path = NULL;
-    flag_setting settings[256];
+    /* One setting per flag at most, so argc entries always suffice: no flag, however often
+    ** repeated, can write past the end (a fixed array once could). */
+    flag_setting *settings = NULL;
     size_t setting_count = 0;
     warden_error err;
     int status = 2;
 
     memset(options, 0, sizeof *options);
     options->arguments = calloc((size_t)argc + 1, sizeof(char *));
-    if (options->arguments == NULL)
+    settings = calloc((size_t)argc + 1, sizeof *settings);
+    if (options->arguments == NULL || settings == NULL) {
+        free(settings);
+        cli_options_clear(options);
         return usage_error(command, "%s", "out of memory");
+    }
 
     bool only_arguments = false;
     for (int i = first; i < argc; i++) {
@@ -99,35 +121,45 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
         } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--trust") == 0
                    || strcmp(arg, "--certs") == 0 || strcmp(arg, "--crl") == 0 || strcmp(arg, "--users") == 0
                    || strcmp(arg, "--policies") == 0 || strcmp(arg, "--now") == 0) {
-            if (next == NULL)
-                return cli_options_clear(options), usage_error(command, "option %s needs a value", arg);
+            if (next == NULL) {
+                usage_error(command, "option %s needs a value", arg);
+                goto failed;
+            }
             i++;
             if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
                 config_path = next;
             } else if (strcmp(arg, "--now") == 0) {
-                if (cli_parse_time(next, &options->now) != 0)
-                    return cli_options_clear(options),
-                           usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z", next);
+                if (cli_parse_time(next, &options->now) != 0) {
+                    usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z",
+                                next);
+                    goto failed;
+                }
             } else {
-                if (setting_count == sizeof settings / sizeof settings[0])
-                    return cli_options_clear(options), usage_error(command, "%s", "too many options");
                 /* "--trust" -> "trust"; the one flag named unlike its key: "--crl" -> "crls" */
                 const char *key = strcmp(arg, "--crl") == 0 ? "crls" : arg + 2;
                 settings[setting_count++] = (flag_setting){ key, next };
             }
         } else {
-            return cli_options_clear(options), usage_error(command, "unknown option '%s'", arg);
+            usage_error(command, "unknown option '%s'", arg);
+            goto failed;
         }
     }
-    if (options->help)
+    if (options->help) {
+        free(settings);
         return 0;
+    }
 
     if (warden_config_new(&options->config) != WARDEN_OK) {
         fprintf(stderr, "warden %s: out of memory\n", command);
         goto failed;
     }
     if (config_path != NULL && warden_config_load(options->config, config_path, &err) != WARDEN_OK) {
-        fprintf(stderr, "warden %s: %s: %s\n", command, config_path, err.text);
+        /* errors of the file's code name it already ("path:line: ..."), errors of keys do not */
+        size_t named = strlen(config_path);
+        if (strncmp(err.text, config_path, named) == 0 && err.text[named] == ':')
+            fprintf(stderr, "warden %s: %s\n", command, err.text);
+        else
+            fprintf(stderr, "warden %s: %s: %s\n", command, config_path, err.text);
         goto failed;
     }
     for (size_t i = 0; i < setting_count; i++) {
@@ -136,9 +168,11 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             goto failed;
         }
     }
+    free(settings);
     return 0;
 
 failed:
+    free(settings);
     cli_options_clear(options);
     return status;
 }

@@ -22,7 +22,7 @@
 #include "engine.h"
 #include "error.h"
 
-/* The globals a policy file's environment offers (CONTRACTS.md section 2). */
+/* The globals a policy file's environment offers (docs/reference.md, Sandbox). */
 static const char *const policy_globals[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
     "tostring", "type", "xpcall", "string", "table", "math", "utf8", "time", "log", "data", "permit", "forbid", NULL,

@@ -6,6 +6,7 @@
 ** whatever the rules returned.
 */
 #include "decide.h"
+#include "../core/invariant.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@ static int add_error(wd_decision_outcome *out, const char *rule, const char *mes
 static int add_rule(wd_decision_outcome *out, const char *name)
 {
     if (out->rule_count < WD_DECISION_INLINE_RULES) {
+        WD_ASSERT(out->rules == out->inline_rules);
         out->inline_rules[out->rule_count++] = name;
         return 0;
     }
