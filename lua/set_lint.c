@@ -78,7 +78,8 @@ static void check_rule(set_lint *s, const wd_rule *rule, const wd_set_lint_optio
                     "%s '%s': action target `%s` is spelled like an operation: use operation = \"%s\", or the "
                     "wsa:Action URI",
                     kind_of(rule), rule->name, rule->actions[i], rule->actions[i]);
-    if (rule->action_count > 0 && rule->operation_count == 0 && options->signed_parts != NULL && !lists(options->signed_parts, "Action"))
+    if (rule->action_count > 0 && rule->operation_count == 0 && options->signed_parts != NULL
+        && !lists(options->signed_parts, "Action"))
         finding(s, rule->file, rule->line,
                 "warning: %s '%s' matches on action, but require.signed does not list \"Action\": anyone can "
                 "relabel an unsigned wsa:Action; prefer an operation target, require the Action signed, or "

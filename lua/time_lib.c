@@ -41,7 +41,8 @@ static int time_parts(lua_State *L)
     }
     warden_time_parts parts;
     /* far outside the years 1..9999 either way: refused before the sum could overflow */
-    if (t < -(INT64_C(1) << 40) || t > (INT64_C(1) << 40) || warden_time_split(t + (int64_t)offset, &parts) != WARDEN_OK)
+    if (t < -(INT64_C(1) << 40) || t > (INT64_C(1) << 40)
+        || warden_time_split(t + (int64_t)offset, &parts) != WARDEN_OK)
         return luaL_error(L, "time.parts: the time is outside the years 1 to 9999");
     static const char *const names[] = { "year", "month", "day", "hour", "min", "sec", "wday", "yday" };
     const int values[] = { parts.year, parts.month, parts.day, parts.hour,

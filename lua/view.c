@@ -107,7 +107,9 @@ static const schema issuer_schema = { "m.cert.issuer", dn_fields, NULL, true };
 static const schema subject_all_schema = { "m.cert.subject_all", dn_fields, NULL, true };
 static const schema issuer_all_schema = { "m.cert.issuer_all", dn_fields, NULL, true };
 
-static const schema_field san_fields[] = { { "dns", NULL }, { "email", NULL }, { "uri", NULL }, { "ip", NULL }, { NULL, NULL } };
+static const schema_field san_fields[] = {
+    { "dns", NULL }, { "email", NULL }, { "uri", NULL }, { "ip", NULL }, { NULL, NULL },
+};
 static const schema san_schema = { "m.cert.san", san_fields, NULL, false };
 
 static const schema_field key_fields[] = { { "type", NULL }, { "bits", NULL }, { NULL, NULL } };

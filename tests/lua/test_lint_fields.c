@@ -92,7 +92,8 @@ END_TEST
 START_TEST(helpers_with_a_parameter_named_m_are_followed)
 {
     capture out;
-    ck_assert_int_eq(lint("local function clerk(m)\n  local c = m.cert\n  return c and c.subject.Ou == 'P'\nend", &out), 1);
+    ck_assert_int_eq(lint("local function clerk(m)\n  local c = m.cert\n"
+                          "  return c and c.subject.Ou == 'P'\nend", &out), 1);
     assert_finding(&out, 0, 3, "no attribute `Ou` in m.cert.subject; did you mean `OU`?");
 }
 END_TEST
