@@ -16,13 +16,18 @@
 static const char check_help[] =
     "Usage: warden check [OPTIONS] POLICY_DIR\n"
     "\n"
-    "Compiles and lints a policy directory: syntax, globals the sandbox does not offer (io,\n"
-    "print, ...), unknown rule keys, wrong types, duplicate rule names, data documents that\n"
-    "do not parse. Prints file:line: message for each finding. The policy tests are not run\n"
-    "('warden test' runs them).\n"
+    "Compiles and lints a policy directory, reporting every problem in one run: syntax,\n"
+    "globals the sandbox does not offer (io, print, ...), unknown rule keys, wrong types,\n"
+    "duplicate rule names, data documents that do not parse; reads of fields the message view\n"
+    "does not have (m.usename, m.cert.subject.ou) and of data documents that do not exist;\n"
+    "operation targets not spelled {namespace}Name; test rules and reasons that do not exist.\n"
+    "Warnings (not problems): m:body(...) or data strings compared with numbers or ordered\n"
+    "against text; action targets when require.signed does not list Action. Prints\n"
+    "FILE:LINE: message per finding, FILE as given on the command line. Runs no policy tests.\n"
     "\n"
     "Options:\n"
-    "  -c, --config FILE   read a configuration file (its limits apply)\n"
+    "  -c, --config FILE   the configuration (require.signed decides the action warning)\n"
+    "      --json          one JSON object per finding: file, line, severity, message\n"
     "      --policies DIR  the policy directory, when POLICY_DIR is not given\n"
     "  -h, --help          show this help\n"
     "\n"
@@ -56,16 +61,46 @@ static const char test_help[] =
     "\n"
     "Exit status: 0 all passed, 1 any failed, 2 usage or input error.\n";
 
+typedef struct check_printer {
+    const char *directory; /* as given on the command line */
+    int         json;
+    size_t      warnings;
+} check_printer;
+
+/* One finding: "FILE:LINE: message" with FILE as the command line names it (the directory
+** given, then the file's path inside it), or one JSON object per line with --json. */
 static void print_finding(void *context, const char *file, int line, int ok, const char *text)
 {
-    (void)context;
+    check_printer *printer = context;
+    const char *directory = printer->directory;
+    size_t length = strlen(directory);
+    const char *separator = length > 0 && directory[length - 1] == '/' ? "" : "/";
+    int warning = strncmp(text, "warning: ", 9) == 0;
+    char *path = NULL;
     (void)ok;
-    if (file == NULL)
-        printf("%s\n", text);
-    else if (line > 0)
-        printf("%s:%d: %s\n", file, line, text);
-    else
-        printf("%s: %s\n", file, text);
+    if (warning)
+        printer->warnings++;
+    if (file != NULL) {
+        size_t size = length + strlen(separator) + strlen(file) + 1;
+        path = malloc(size);
+        if (path != NULL)
+            snprintf(path, size, "%s%s%s", directory, separator, file);
+    }
+    const char *shown = path != NULL ? path : file != NULL ? file : directory;
+    if (printer->json) {
+        json_t *object = json_object();
+        json_object_set_new(object, "file", json_string(shown));
+        json_object_set_new(object, "line", json_integer(line));
+        json_object_set_new(object, "severity", json_string(warning ? "warning" : "error"));
+        json_object_set_new(object, "message", json_string(warning ? text + 9 : text));
+        cli_report_print_json(stdout, object);
+        json_decref(object);
+    } else if (line > 0) {
+        printf("%s:%d: %s\n", shown, line, text);
+    } else {
+        printf("%s: %s\n", shown, text);
+    }
+    free(path);
 }
 
 typedef enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_JUNIT } format;
@@ -289,14 +324,23 @@ static int directory_command(int argc, char **argv, const char *command, const c
         exit_code = run_tests(&options, directory);
     } else {
         size_t problems = 0;
-        if (warden_policy_check(options.config, directory, print_finding, NULL, &problems, &err) != WARDEN_OK) {
+        check_printer printer = { directory, options.json, 0 };
+        if (warden_policy_check(options.config, directory, print_finding, &printer, &problems, &err) != WARDEN_OK) {
             fprintf(stderr, "warden check: %s\n", err.text);
             goto done;
         }
-        if (problems == 0)
+        if (options.json)
+            ; /* every line is one finding */
+        else if (problems == 0 && printer.warnings == 0)
             printf("%s: no problems found\n", directory);
-        else
+        else if (problems == 0)
+            printf("%s: no problems found, %zu warning%s\n", directory, printer.warnings,
+                   printer.warnings == 1 ? "" : "s");
+        else if (printer.warnings == 0)
             printf("%zu problem%s found\n", problems, problems == 1 ? "" : "s");
+        else
+            printf("%zu problem%s found, %zu warning%s\n", problems, problems == 1 ? "" : "s", printer.warnings,
+                   printer.warnings == 1 ? "" : "s");
         exit_code = problems > 0 ? 1 : 0;
     }
 done:

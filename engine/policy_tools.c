@@ -14,10 +14,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "../core/failure.h"
 #include "../core/time_text.h"
 #include "../lua/data.h"
 #include "../lua/decide.h"
 #include "../lua/pattern.h"
+#include "../lua/set_lint.h"
 #include "../lua/view.h"
 #include "config.h"
 #include "config_schema.h"
@@ -28,11 +30,11 @@
 /* The globals a policy file's environment offers (docs/reference.md, Sandbox). */
 static const char *const policy_globals[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", "data", "permit", "forbid", NULL,
+    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "time", "log", "data", "permit", "forbid", NULL,
 };
 static const char *const test_globals[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", "data", "test", NULL,
+    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "time", "log", "data", "test", NULL,
 };
 
 static void quiet_log(void *context, const char *line, size_t length)
@@ -73,12 +75,20 @@ typedef struct lint_context {
     warden_report_fn report;
     void            *context;
     const char      *path;
+    size_t           warnings; /* findings that start with "warning: " (not counted as problems) */
 } lint_context;
+
+static bool is_warning(const char *message)
+{
+    return strncmp(message, "warning: ", 9) == 0;
+}
 
 /* A problem of one file: a finding at a line, or an error text that may carry "path:line:". */
 static void file_problem(void *opaque, int line, const char *message)
 {
     lint_context *lint = opaque;
+    if (is_warning(message))
+        lint->warnings++;
     if (line > 0) {
         if (lint->report != NULL)
             lint->report(lint->context, lint->path, line, 0, message);
@@ -92,9 +102,41 @@ static void file_problem(void *opaque, int line, const char *message)
 static void check_file(wd_policy_state *state, const wd_policy_file *file, bool as_test, warden_report_fn report,
                        void *context, size_t *problems)
 {
-    lint_context lint = { report, context, file->path };
+    lint_context lint = { report, context, file->path, 0 };
     *problems += wd_policy_state_check_file(state, file->path, file->text, file->length, as_test,
-                                            as_test ? test_globals : policy_globals, file_problem, &lint);
+                                            as_test ? test_globals : policy_globals, file_problem, &lint)
+               - lint.warnings;
+}
+
+typedef struct set_context {
+    warden_report_fn report;
+    void            *context;
+} set_context;
+
+static void set_problem(void *opaque, const char *file, int line, const char *message)
+{
+    set_context *set = opaque;
+    if (set->report != NULL)
+        set->report(set->context, file, line, 0, message);
+}
+
+/* What needs the whole set: targets, unsigned action targets, the names tests use. */
+static size_t check_set(wd_policy_state *state, const warden_config *config, warden_report_fn report, void *ctx)
+{
+    static const char *const policy_reasons[] = { "permitted", "forbidden", "no-permit", "policy-error",
+                                                  "policy-limit" };
+    const size_t policy_count = sizeof policy_reasons / sizeof policy_reasons[0];
+    const char *reasons[sizeof policy_reasons / sizeof policy_reasons[0] + WD_REASON_COUNT + 1];
+    size_t count = 0;
+    for (size_t i = 0; i < policy_count; i++)
+        reasons[count++] = policy_reasons[i];
+    for (int r = WD_REASON_NONE + 1; r < WD_REASON_COUNT; r++)
+        if (wd_reason_name((wd_reason)r)[0] != '\0')
+            reasons[count++] = wd_reason_name((wd_reason)r);
+    reasons[count] = NULL;
+    wd_set_lint_options options = { (const char *const *)config->require_signed_view, reasons };
+    set_context context = { report, ctx };
+    return wd_set_lint(state->L, &state->list, &options, set_problem, &context);
 }
 
 int warden_policy_check(const warden_config *config, const char *policy_dir, warden_report_fn report, void *ctx,
@@ -141,6 +183,7 @@ int warden_policy_check(const warden_config *config, const char *policy_dir, war
         check_file(state, &set->files.policies[i], false, report, ctx, &found);
     for (size_t i = 0; i < set->files.test_count; i++)
         check_file(state, &set->files.tests[i], true, report, ctx, &found);
+    found += check_set(state, config, report, ctx);
 done:
     wd_policy_state_free(state);
     wd_policy_set_unref(set);

@@ -358,10 +358,17 @@ WARDEN_API int warden_engine_reload(warden_engine *engine, warden_error *err);
 ** unknown; ok is 1 for a passing test, 0 for a finding or a failure. */
 typedef void (*warden_report_fn)(void *ctx, const char *file, int line, int ok, const char *text);
 
-/* Compiles and lints a policy directory: syntax, references to globals the sandbox does not
-** offer, unknown rule keys, wrong types, duplicate rule names, data documents that do not
-** parse. *problems gets the number of findings. Returns WARDEN_OK when the directory could be
-** examined (even with findings), IO when it cannot be read, NOMEM. */
+/* Compiles and lints a policy directory, every file, and reports every finding: syntax,
+** references to globals the sandbox does not offer, unknown rule keys, wrong types, duplicate
+** rule names, data documents that do not parse; reads of fields the message view does not
+** have and of data documents that do not exist (where the bytecode shows a constant key);
+** operation targets not spelled "{ns}Name", action targets spelled like operations; test
+** `rules` and `reason` values that name nothing, test message fields the view does not have.
+** Findings whose text starts with "warning: " (m:body(...) or a data string compared with a
+** number; action targets while require.signed lacks "Action") are reported but not counted.
+** Runs no policy test. *problems gets the number of findings that are not warnings. Returns
+** WARDEN_OK when the directory could be examined (even with findings), IO when it cannot be
+** read, NOMEM. */
 WARDEN_API int warden_policy_check(const warden_config *config, const char *policy_dir,
                                    warden_report_fn report, void *ctx, size_t *problems,
                                    warden_error *err);
@@ -408,6 +415,25 @@ typedef struct warden_test_options {
 WARDEN_API int warden_policy_run_tests(const warden_config *config, const char *policy_dir,
                                        const warden_test_options *options, warden_test_fn report, void *ctx,
                                        size_t *passed, size_t *failed, warden_error *err);
+
+/* Date-time text without the C library's time zone state (timegm, gmtime and localtime read
+** the process's TZ; these do not), for embedders and the policy runtime's `time` library.
+** Pure functions, thread-safe. Years 0001..9999; the calendar is the proleptic Gregorian.
+** warden_time_parse: "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)" (length bytes; a zone
+** is required, the fraction is dropped, offsets up to 14:00) -> Unix seconds.
+** warden_time_format: Unix seconds -> "YYYY-MM-DDThh:mm:ssZ" and a NUL (21 bytes).
+** warden_time_split: Unix seconds -> UTC calendar fields.
+** Each returns WARDEN_OK, or WARDEN_E_INVALID_ARG for text that is not such a time, a time
+** outside the years above, or a NULL pointer. */
+typedef struct warden_time_parts {
+    int year, month, day;   /* month 1-12, day 1-31 */
+    int hour, minute, second;
+    int weekday;            /* ISO 8601: 1 = Monday .. 7 = Sunday */
+    int yearday;            /* 1 = January 1st .. 366 */
+} warden_time_parts;
+WARDEN_API int warden_time_parse(const char *text, size_t length, int64_t *seconds);
+WARDEN_API int warden_time_format(int64_t seconds, char buffer[21]);
+WARDEN_API int warden_time_split(int64_t seconds, warden_time_parts *out);
 
 /* Where the engine's log lines go (policy log(...), decision problems, reload results):
 ** level is WARDEN_LOG_*; message is one line without a newline: control characters, C1

@@ -8,6 +8,7 @@
 #include "rules.h"
 
 #include <lauxlib.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +41,22 @@ static const char *file_of(const wd_rule_list *list)
     return list->current_file != NULL ? list->current_file : "?";
 }
 
+/* Raises a message that already starts with "FILE:LINE: " (luaL_error would add its own
+** position in front: the caller's, the same one again). */
+static int located_error(lua_State *L, const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    lua_pushvfstring(L, format, arguments);
+    va_end(arguments);
+    return lua_error(L);
+}
+
 static int declaration_error(lua_State *L, const declaration *d, const char *format, const char *detail)
 {
     char message[512];
     snprintf(message, sizeof message, format, detail);
-    return luaL_error(L, "%s:%d: %s '%s': %s", file_of(d->list), d->line, d->kind, d->name, message);
+    return located_error(L, "%s:%d: %s '%s': %s", file_of(d->list), d->line, d->kind, d->name, message);
 }
 
 /* ---- spec checking ------------------------------------------------------------------ */
@@ -308,12 +320,12 @@ static int take_name(lua_State *L)
     require_loading(L, list, kind);
     int line = caller_line(L);
     if (lua_type(L, 1) != LUA_TSTRING || lua_rawlen(L, 1) == 0)
-        return luaL_error(L, "%s:%d: %s expects a name: %s \"name\" { ... }", file_of(list), line, kind, kind);
+        return located_error(L, "%s:%d: %s expects a name: %s \"name\" { ... }", file_of(list), line, kind, kind);
     if (lua_rawlen(L, 1) > WD_RULE_NAME_MAX)
-        return luaL_error(L, "%s:%d: %s name longer than %d bytes", file_of(list), line, kind, WD_RULE_NAME_MAX);
+        return located_error(L, "%s:%d: %s name longer than %d bytes", file_of(list), line, kind, WD_RULE_NAME_MAX);
     bool is_test = strcmp(kind, "test") == 0;
     if (is_test != list->loading_tests)
-        return luaL_error(L, "%s:%d: %s is not available in %s", file_of(list), line, kind,
+        return located_error(L, "%s:%d: %s is not available in %s", file_of(list), line, kind,
                           list->loading_tests ? "test files (*_test.lua)" : "policy files (only in *_test.lua)");
     lua_pushvalue(L, lua_upvalueindex(LIST_UPVALUE));
     lua_pushvalue(L, lua_upvalueindex(NAMES_UPVALUE));

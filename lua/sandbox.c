@@ -61,6 +61,7 @@
 #include <time.h>
 
 #include "pattern.h"
+#include "time_lib.h"
 
 _Static_assert(LUA_EXTRASPACE >= sizeof(void *), "the context pointer lives in the extra space");
 
@@ -1296,6 +1297,12 @@ static int wd_sandbox_setup(lua_State *L)
     int utf8 = lua_gettop(L);
     wd_sandbox_copy_entries(L, full_utf8, utf8, wd_sandbox_utf8_entries);
     wd_sandbox_publish(L, base, "utf8", utf8);
+    lua_settop(L, base);
+
+    lua_createtable(L, 0, 3);
+    int time = lua_gettop(L);
+    wd_time_lib_register(L, time);
+    wd_sandbox_publish(L, base, "time", time);
     lua_settop(L, base);
 
     lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_BASE);

@@ -1140,7 +1140,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What ``check`` found; ``ok`` when nothing."""
+    """What ``check`` found; ``ok`` when no problem (findings whose text starts with
+    ``"warning: "`` are not problems)."""
     findings: Tuple[Finding, ...]
     problems: int
 
