@@ -375,8 +375,9 @@ WARDEN_API int warden_policy_check(const warden_config *config, const char *poli
 
 /* Runs the policy tests (*_test.lua) of a directory: synthetic messages and real envelopes
 ** (verified with the config's verification settings — trust, known certificates, CRLs,
-** users, clock, limits — each test with a fresh replay cache). Reports each test once. Returns WARDEN_OK when the tests ran (see *failed), IO,
-** POLICY (the set does not compile), CONFIG, NOMEM. */
+** users, clock, limits — each test with a fresh replay cache). Reports each test once.
+** Returns WARDEN_OK when the tests ran (see *failed), IO, POLICY (the set does not compile),
+** CONFIG, NOMEM. */
 WARDEN_API int warden_policy_test(const warden_config *config, const char *policy_dir,
                                   warden_report_fn report, void *ctx, size_t *passed,
                                   size_t *failed, warden_error *err);
