@@ -254,6 +254,10 @@ int warden_engine_status(warden_engine *engine, warden_status *out)
     snprintf(out->last_error, sizeof out->last_error, "%s", engine->last_error);
     out->last_error_at = engine->last_error_at;
     pthread_mutex_unlock(&engine->policy_lock);
+    static const char *const backends[] = { [WD_REPLAY_MEMORY] = "memory", [WD_REPLAY_REDIS] = "redis",
+                                            [WD_REPLAY_NONE] = "none" };
+    snprintf(out->replay_backend, sizeof out->replay_backend, "%s", backends[engine->config->replay_backend]);
+    out->replay_entries = wd_replay_cache_size(engine->replay);
     return WARDEN_OK;
 }
 

@@ -120,6 +120,15 @@ WARDEN_API int warden_config_load(warden_config *config, const char *path, warde
 WARDEN_API int warden_config_set(warden_config *config, const char *key, const char *value,
                                  warden_error *err);
 
+/* Reads the value of a dotted key of section 3 (and of the `serve` section, which the library
+** only stores for `warden serve`) as text into out: booleans "true"/"false", integers in
+** decimal, paths as resolved when the config file was read, choices by name. A list key
+** yields item index (0-based); other keys only index 0. Errors: INVALID_ARG (unknown key, or
+** out_size too small for the value: out is then ""), NOT_APPLICABLE (an unset value, or index
+** past the end of a list). Not thread-safe against a concurrent warden_config_set. */
+WARDEN_API int warden_config_get(const warden_config *config, const char *key, size_t index, char *out,
+                                 size_t out_size);
+
 /* An embedder's password source for UsernameToken, besides (and consulted after) the users
 ** file, like WWSAPI's WS_VALIDATE_PASSWORD_CALLBACK. A PasswordDigest can only be checked by
 ** someone who knows the password, so the callback looks the password up rather than saying
@@ -296,9 +305,11 @@ typedef struct warden_status {
     uint64_t reloads, reload_failures;
     char     last_error[256];     /* empty when the last reload succeeded */
     int64_t  last_error_at;
+    char     replay_backend[16];  /* "memory", "redis" or "none" */
+    uint64_t replay_entries;      /* entries the replay cache holds (memory backend; else 0) */
 } warden_status;
 
-/* Fills *out with the engine's policy status. Thread-safe. Errors: INVALID_ARG. */
+/* Fills *out with the engine's policy and replay status. Thread-safe. Errors: INVALID_ARG. */
 WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 
 /* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, users file)

@@ -529,6 +529,24 @@ static void message_cert_field(lua_State *L, const void *object, int id)
     lua_pushnil(L);
 }
 
+/* m.transport: { cert = <the m.cert fields> } of the TLS peer certificate, or nil. */
+static void message_transport_field(lua_State *L, const void *object, int id)
+{
+    size_t count = warden_message_token_count(object);
+    (void)id;
+    for (size_t i = 0; i < count; i++) {
+        const warden_token *token = warden_message_token(object, i);
+        if (token != NULL && token_kind_is(token, "transport")) {
+            lua_createtable(L, 0, 1);
+            push_cert(L, token);
+            lua_setfield(L, -2, "cert");
+            freeze_top(L);
+            return;
+        }
+    }
+    lua_pushnil(L);
+}
+
 static void token_string_field(lua_State *L, const void *object, int id)
 {
     push_token_string(L, object, (warden_token_property_id)id);
@@ -561,6 +579,15 @@ static void token_x509_field(lua_State *L, const void *object, int id)
 {
     (void)id;
     if (token_kind_is(object, "x509"))
+        push_cert(L, object);
+    else
+        lua_pushnil(L);
+}
+
+static void token_transport_field(lua_State *L, const void *object, int id)
+{
+    (void)id;
+    if (token_kind_is(object, "transport"))
         push_cert(L, object);
     else
         lua_pushnil(L);
@@ -684,6 +711,7 @@ static const field view_fields[] = {
     { "signed", message_signed_field, WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST },
     { "cert", message_cert_field, 0 },
     { "tokens", message_tokens_field, 0 },
+    { "transport", message_transport_field, 0 },
     { "attrs", message_attrs_field, WARDEN_MESSAGE_PROPERTY_ATTRS },
     { NULL, NULL, 0 },
 };
@@ -695,6 +723,7 @@ static const field token_fields[] = {
     { "valid_from", token_time_field, WARDEN_TOKEN_PROPERTY_VALID_FROM_TIME },
     { "valid_till", token_time_field, WARDEN_TOKEN_PROPERTY_VALID_TILL_TIME },
     { "x509", token_x509_field, 0 },
+    { "transport", token_transport_field, 0 },
     { "username", token_username_field, 0 },
     { NULL, NULL, 0 },
 };

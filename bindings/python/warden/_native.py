@@ -122,7 +122,8 @@ class ReceiveOptions(Structure):
 class Status(Structure):
     _fields_ = [("revision", c_char * 80), ("loaded_at", c_int64), ("reloads", c_uint64),
                 ("reload_failures", c_uint64), ("last_error", c_char * 256),
-                ("last_error_at", c_int64)]
+                ("last_error_at", c_int64), ("replay_backend", c_char * 16),
+                ("replay_entries", c_uint64)]
 
 
 PasswordFn = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t, POINTER(c_size_t))
