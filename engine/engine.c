@@ -139,10 +139,14 @@ static int make_replay_cache(const warden_config *config, wd_replay_cache **out,
     case WD_REPLAY_NONE:
         status = wd_replay_cache_new_none(out);
         break;
-    case WD_REPLAY_REDIS:
-        return wd_error_set(err, WARDEN_E_CONFIG, "",
-                            "replay.backend: \"redis\" is not available in this version of Warden "
-                            "(use \"memory\" or \"none\")");
+    case WD_REPLAY_REDIS: {
+        char message[256] = "";
+        status = wd_replay_cache_new_redis(config->replay_url, config->replay_prefix, (int)config->replay_timeout_ms,
+                                           out, message, sizeof message);
+        if (status == WARDEN_E_INVALID_ARG)
+            return wd_error_set(err, WARDEN_E_CONFIG, "", "%s", message);
+        break;
+    }
     }
     if (status != WARDEN_OK)
         return wd_error_set(err, status, "", "cannot make the replay cache");
