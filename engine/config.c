@@ -23,6 +23,7 @@
 
 static const char *const timestamp_choices[] = { "when-signed", "always", "never", NULL };
 static const char *const backend_choices[] = { "memory", "redis", "none", NULL };
+static const char *const when_full_choices[] = { "drop", "block", NULL };
 
 /* The choice tables list names in the order of the enums' values; the setters keep the
 ** enum's storage size out of the schema. */
@@ -37,6 +38,11 @@ static void set_replay_backend(warden_config *config, int index)
 {
     static const wd_replay_backend_kind values[] = { WD_REPLAY_MEMORY, WD_REPLAY_REDIS, WD_REPLAY_NONE };
     config->replay_backend = values[index];
+}
+
+static void set_log_when_full(warden_config *config, int index)
+{
+    config->log_when_full_block = index == 1;
 }
 
 #define FIELD(f) offsetof(warden_config, f)
@@ -79,6 +85,8 @@ static const wd_config_key schema[] = {
     { "reload.debounce_ms", WD_CONFIG_INT, FIELD(reload_debounce_ms), 0, INT32_MAX, NULL, NULL },
     { "reload.max_stale_s", WD_CONFIG_OPT_INT, FIELD(reload_max_stale_s), 1, INT32_MAX, NULL, NULL },
     { "log.decisions", WD_CONFIG_PATH, FIELD(log_decisions), 0, 0, NULL, NULL },
+    { "log.queue", WD_CONFIG_INT, FIELD(log_queue), 1, 16777216, NULL, NULL },
+    { "log.when_full", WD_CONFIG_CHOICE, 0, 0, 0, when_full_choices, set_log_when_full },
     { "serve.listen", WD_CONFIG_NAME_LIST, FIELD(serve_listen), 0, 0, NULL, NULL },
     { "serve.tls.cert", WD_CONFIG_PATH, FIELD(serve_tls_cert), 0, 0, NULL, NULL },
     { "serve.tls.key", WD_CONFIG_PATH, FIELD(serve_tls_key), 0, 0, NULL, NULL },
@@ -445,6 +453,7 @@ int warden_config_new(warden_config **out)
     config->reload_debounce_ms = 100;
     config->reload_max_stale_s = 0;
     config->replay_timeout_ms = 50;
+    config->log_queue = 65536;
     config->replay_prefix = strdup("warden:");
     if (config->replay_prefix == NULL)
         goto done;
@@ -724,6 +733,8 @@ static int choice_index(const warden_config *config, const wd_config_key *key)
 {
     if (key->set_choice == set_replay_backend)
         return config->replay_backend == WD_REPLAY_REDIS ? 1 : config->replay_backend == WD_REPLAY_NONE ? 2 : 0;
+    if (key->set_choice == set_log_when_full)
+        return config->log_when_full_block ? 1 : 0;
     if (key->set_choice == set_require_timestamp)
         return config->require_timestamp == WD_TIMESTAMP_ALWAYS ? 1
                : config->require_timestamp == WD_TIMESTAMP_NEVER ? 2 : 0;

@@ -18,6 +18,7 @@
 
 #include <warden.h>
 
+#include "decision_log.h"
 #include "metrics.h"
 
 struct event_base;
@@ -68,6 +69,7 @@ struct serve_server {
     serve_settings   settings;
     SSL_CTX         *tls;              /* NULL: plain HTTP */
     serve_metrics    metrics;
+    serve_log        log;             /* log.ring is NULL without log.decisions */
     int64_t          started_at;
     int             *listeners;
     size_t           listener_count;

@@ -360,6 +360,13 @@ int cli_serve(int argc, char **argv)
     }
     if (read_settings(config, listen_flags, listen_flag_count, &server.settings) != 0)
         goto done;
+    /* The server writes the decision log itself, off the request path: the engine must not. */
+    char log_path[4096], queue[32], when_full[16];
+    if (get_text(config, "log.decisions", log_path, sizeof log_path) != 0
+        || get_text(config, "log.queue", queue, sizeof queue) != 0
+        || get_text(config, "log.when_full", when_full, sizeof when_full) != 0
+        || warden_config_set(config, "log.decisions", "", &err) != WARDEN_OK)
+        goto done;
 
     /* the signals are the main thread's: every thread made from here on blocks them */
     sigemptyset(&signals);
@@ -379,6 +386,12 @@ int cli_serve(int argc, char **argv)
             fprintf(stderr, "warden serve: %s\n", message);
             goto done;
         }
+    }
+    if (log_path[0] != '\0'
+        && serve_log_start(&server.log, log_path, (size_t)strtoull(queue, NULL, 10), strcmp(when_full, "block") == 0,
+                           &server.metrics.decision_log_dropped, message, sizeof message) != 0) {
+        fprintf(stderr, "warden serve: %s\n", message);
+        goto done;
     }
     server.listeners = calloc(server.settings.listen_count, sizeof *server.listeners);
     if (server.listeners == NULL)
@@ -445,6 +458,7 @@ done:
     for (size_t i = 0; i < server.listener_count; i++)
         close(server.listeners[i]);
     free(server.listeners);
+    serve_log_stop(&server.log);
     if (server.tls != NULL)
         SSL_CTX_free(server.tls);
     warden_engine_free(server.engine);
