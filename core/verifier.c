@@ -194,6 +194,11 @@ int wd_verifier_receive(wd_verifier *verifier, const void *bytes, size_t length,
         copy_header_text(&message->message_id, envelope.message_id, failure) != 0 ||
         copy_operation(message, envelope.operation, failure) != 0)
         goto done;
+    const char *http_action = OPTION(options, http_action, NULL);
+    if (http_action != NULL && wd_message_set_string(&message->http_action, http_action, strlen(http_action)) != 0) {
+        wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+        goto done;
+    }
     const warden_attr *attrs = OPTION(options, attrs, NULL);
     size_t attr_count = OPTION(options, attr_count, 0);
     if (attrs != NULL && wd_message_set_attrs(message, attrs, attr_count) != 0) {

@@ -74,9 +74,15 @@ typedef struct warden_attr_list   { const warden_attr *items; size_t count; } wa
 typedef struct warden_receive_options {
     size_t             size;
     int64_t            now;            /* evaluation time, Unix seconds; 0 = the system clock */
-    warden_bytes       transport_cert; /* DER of the TLS peer certificate, if any (later) */
+    warden_bytes       transport_cert; /* DER of the TLS peer certificate, if any, which the caller's
+                                       ** TLS stack verified: a token of kind and role "transport"
+                                       ** (m.transport.cert); one that cannot be parsed rejects the
+                                       ** message (token-unsupported) */
     const warden_attr *attrs;          /* copied; seen by policies as m.attrs */
     size_t             attr_count;
+    const char        *http_action;    /* the HTTP SOAPAction (or the SOAP 1.2 Content-Type's action
+                                       ** parameter), NUL-terminated, copied; seen by policies as
+                                       ** m.http_action; it never replaces the message's own Action */
 } warden_receive_options;
 
 /* ---------------------------------------------------------------------------------------
@@ -200,7 +206,8 @@ typedef enum warden_message_property_id {
     WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST  = 1007, /* warden_string_list: the same names, one item each */
     WARDEN_MESSAGE_PROPERTY_SOAP_VERSION      = 1008, /* warden_string: "1.1" or "1.2" */
     WARDEN_MESSAGE_PROPERTY_ATTRS             = 1009, /* warden_attr_list: the receive options' attrs (count may be 0) */
-    WARDEN_MESSAGE_PROPERTY_NOW               = 1010  /* int64_t: the evaluation time the message was verified at */
+    WARDEN_MESSAGE_PROPERTY_NOW               = 1010, /* int64_t: the evaluation time the message was verified at */
+    WARDEN_MESSAGE_PROPERTY_HTTP_ACTION       = 1011  /* warden_string: the receive options' http_action */
 } warden_message_property_id;
 
 #define WARDEN_PROTECTION_NONE             1

@@ -701,6 +701,7 @@ static void cert_key_field(lua_State *L, const void *object, int id)
 static const field view_fields[] = {
     { "action", message_string_field, WARDEN_MESSAGE_PROPERTY_ACTION },
     { "to", message_string_field, WARDEN_MESSAGE_PROPERTY_TO },
+    { "http_action", message_string_field, WARDEN_MESSAGE_PROPERTY_HTTP_ACTION },
     { "message_id", message_string_field, WARDEN_MESSAGE_PROPERTY_MESSAGE_ID },
     { "soap", message_string_field, WARDEN_MESSAGE_PROPERTY_SOAP_VERSION },
     { "operation", message_string_field, WARDEN_MESSAGE_PROPERTY_OPERATION },

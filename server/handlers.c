@@ -179,6 +179,43 @@ static void log_verdict(serve_worker *worker, struct evhttp_request *request, co
     json_decref(line);
 }
 
+/* The HTTP-level action: SOAPAction (quotes removed), else the action parameter of a SOAP 1.2
+** Content-Type. Written to out ("" when there is none). */
+static void http_action(struct evhttp_request *request, char *out, size_t size)
+{
+    struct evkeyvalq *headers = evhttp_request_get_input_headers(request);
+    const char *value = evhttp_find_header(headers, "SOAPAction");
+    size_t length = 0;
+    out[0] = '\0';
+    if (value == NULL) {
+        const char *type = evhttp_find_header(headers, "Content-Type");
+        for (const char *p = type; p != NULL && (p = strchr(p, ';')) != NULL; p++) {
+            const char *q = p + 1;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (strncasecmp(q, "action=", 7) == 0) {
+                value = q + 7;
+                length = strcspn(value, ";");
+                break;
+            }
+        }
+        if (value == NULL)
+            return;
+    } else {
+        length = strlen(value);
+    }
+    while (length > 0 && (value[length - 1] == ' ' || value[length - 1] == '\t'))
+        length--;
+    if (length >= 2 && value[0] == '"' && value[length - 1] == '"') {
+        value++;
+        length -= 2;
+    }
+    if (length >= size)
+        length = size - 1;
+    memcpy(out, value, length);
+    out[length] = '\0';
+}
+
 /* Verifies and decides the request's body. The verdict owns the message and decision. */
 static void judge(serve_worker *worker, struct evhttp_request *request, const unsigned char *body, size_t length,
                   serve_verdict *verdict)
@@ -198,6 +235,10 @@ static void judge(serve_worker *worker, struct evhttp_request *request, const un
     options.size = sizeof options;
     options.transport_cert.data = peer;
     options.transport_cert.length = peer_length;
+    char action[1024];
+    http_action(request, action, sizeof action);
+    if (action[0] != '\0')
+        options.http_action = action;
 
     int status = warden_engine_receive(engine, body, length, &options, &verdict->message, &err);
     free(peer);

@@ -139,3 +139,29 @@ def test_sighup_reloads_the_policies(make_server, signer, tmp_path):
     status, _, body = s.post("/v1/decide", signer.signed("alice"))
     assert status == 403
     assert decision(body)["rules"] == ["closed for the day"]
+
+
+HTTP_ACTION_POLICY = """
+permit "the HTTP action agrees with the message" {
+  action = "urn:example:orders/Create",
+  when = function(m) return m.http_action == m.action end,
+}
+"""
+
+
+def test_soapaction_is_m_http_action_and_never_replaces_m_action(make_server, signer):
+    s = make_server(policy=HTTP_ACTION_POLICY)
+    status, _, body = s.post("/v1/decide", signer.signed("alice"), headers={"SOAPAction": '"urn:example:orders/Create"'})
+    assert status == 200, body
+    # a different SOAPAction does not make the message a Delete: m.action is still Create
+    status, _, body = s.post("/v1/decide", signer.signed("alice"), headers={"SOAPAction": "urn:example:orders/Delete"})
+    assert (status, decision(body)["reason"]) == (403, "no-permit")
+    status, _, body = s.post("/v1/decide", signer.signed("alice"))
+    assert (status, decision(body)["reason"]) == (403, "no-permit")
+
+
+def test_the_soap12_content_type_action_parameter_is_m_http_action(make_server, signer):
+    s = make_server(policy=HTTP_ACTION_POLICY)
+    ct = 'application/soap+xml; charset=utf-8; action="urn:example:orders/Create"'
+    status, _, body = s.post("/v1/decide", signer.signed("alice", soap12=True), headers={"Content-Type": ct})
+    assert status == 200, body

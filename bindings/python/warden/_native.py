@@ -116,7 +116,8 @@ class AttrList(Structure):
 
 class ReceiveOptions(Structure):
     _fields_ = [("size", c_size_t), ("now", c_int64), ("transport_cert", Bytes),
-                ("attrs", POINTER(Attr)), ("attr_count", c_size_t)]
+                ("attrs", POINTER(Attr)), ("attr_count", c_size_t),
+                ("http_action", c_char_p)]
 
 
 class Status(Structure):
