@@ -201,7 +201,7 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
         goto failed;
     f->worker = worker;
     f->client = request;
-    f->upstream = evhttp_connection_base_new(worker->base, NULL, upstream->host, upstream->port);
+    f->upstream = evhttp_connection_base_new(worker->base, NULL, upstream->address, upstream->port);
     if (f->upstream == NULL)
         goto failed;
     struct timeval timeout = { worker->server->settings.upstream_ms / 1000,

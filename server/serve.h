@@ -31,7 +31,8 @@ struct evbuffer;
 struct bufferevent;
 
 typedef struct serve_upstream {
-    char     host[256];
+    char     host[256];    /* as configured: the Host header */
+    char     address[64];  /* host resolved once at start (numeric), so no lookup blocks a worker */
     uint16_t port;
     char     prefix[512];  /* path prefix put before the request's path ("" for none) */
 } serve_upstream;

@@ -88,6 +88,25 @@ static int parse_upstream(const char *text, serve_upstream *out)
     return 0;
 }
 
+/* The upstream's address, looked up once: a lookup per request would block a worker's loop. */
+static int resolve_upstream(serve_upstream *upstream)
+{
+    struct addrinfo hints, *found = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(upstream->host, NULL, &hints, &found);
+    if (rc != 0 || found == NULL) {
+        fprintf(stderr, "warden serve: serve.upstream: cannot resolve %s: %s\n", upstream->host, gai_strerror(rc));
+        return -1;
+    }
+    const void *address = found->ai_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)found->ai_addr)->sin6_addr
+                                                       : (const void *)&((struct sockaddr_in *)found->ai_addr)->sin_addr;
+    const char *ok = inet_ntop(found->ai_family, address, upstream->address, sizeof upstream->address);
+    freeaddrinfo(found);
+    return ok != NULL ? 0 : -1;
+}
+
 static int add_listen(serve_settings *settings, const char *entry)
 {
     char **grown = realloc(settings->listen, (settings->listen_count + 1) * sizeof *grown);
@@ -142,6 +161,8 @@ static int read_settings(const warden_config *config, char **listen_flags, size_
             fprintf(stderr, "warden serve: serve.upstream: expected http://HOST:PORT[/PATH], got %s\n", text);
             return -1;
         }
+        if (resolve_upstream(&settings->upstream) != 0)
+            return -1;
         settings->gateway = true;
     }
     if (get_int(config, "serve.threads", &value) != 0)
