@@ -1,7 +1,7 @@
 -- bench/serve.lua — wrk script: each connection's thread posts the signed messages of
--- MESSAGES_DIR (0.xml ... N-1.xml), each once, thread k taking every THREADS-th one, so no
--- request is a replay while the set lasts. PATH_TO is the request path (/v1/decide, or any
--- path for the gateway).
+-- MESSAGES_DIR (0.xml ... N-1.xml), each once, thread k taking every THREADS-th one, and stops
+-- when its share is used up, so no request is a replay. PATH_TO is the request path
+-- (/v1/decide, or any path for the gateway).
 local dir = os.getenv("MESSAGES_DIR")
 local count = tonumber(os.getenv("MESSAGES_COUNT"))
 local path = os.getenv("PATH_TO") or "/v1/decide"
@@ -29,8 +29,11 @@ function init(args)
 end
 
 function request()
-  local body = messages[next_message]
+  local body = messages[next_message] or messages[#messages]
   next_message = next_message + 1
-  if next_message > #messages then next_message = 1 end -- past the set: replays (counted as non-2xx)
   return wrk.format("POST", path, headers, body)
+end
+
+function response(status, headers, body)
+  if next_message > #messages then wrk.thread:stop() end -- the set is used up: no replays
 end
