@@ -136,3 +136,36 @@ def test_an_application_that_hangs_is_504(make_server, signer):
         assert s.stop() == 0
     finally:
         app.close()
+
+
+def test_sigterm_lets_a_request_in_flight_finish(make_server, signer):
+    import signal
+    app = Application(hang=True)
+    try:
+        s = make_server('serve = { upstream = %r, timeouts = { upstream_ms = 60000, drain_ms = 60000 } },' % app.url())
+        result = {}
+
+        def call():
+            result["answer"] = s.post("/orders/soap", signer.signed("alice"))
+
+        client = threading.Thread(target=call)
+        client.start()
+        deadline = time.monotonic() + 60
+        while not app.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert app.received, "the request never reached the application"
+        s.signal(signal.SIGTERM)
+        # draining: the listening sockets close while the request is still in flight
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", s.port), timeout=1).close()
+                time.sleep(0.02)
+            except OSError:
+                break
+        app.release.set()
+        client.join(60)
+        status, _, body = result["answer"]
+        assert (status, body) == (200, ANSWER)
+        assert s.proc.wait(60) == 0
+    finally:
+        app.close()
