@@ -150,7 +150,6 @@ static void free_connection(evutil_socket_t fd, short what, void *arg)
 
 static void finish(forward *f)
 {
-    f->worker->in_flight--;
     /* libevent is still inside the upstream connection's callback: free it on the next turn */
     struct timeval now = { 0, 0 };
     if (event_base_once(f->worker->base, -1, EV_TIMEOUT, free_connection, f->upstream, &now) != 0)
@@ -223,12 +222,8 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
 
     const char *uri = evhttp_request_get_uri(request);
     snprintf(target, sizeof target, "%s%s", upstream->prefix, uri != NULL && uri[0] == '/' ? uri : "/");
-    worker->in_flight++;
-    if (evhttp_make_request(f->upstream, out, evhttp_request_get_command(request), target) != 0) {
-        /* evhttp_make_request freed out */
-        worker->in_flight--;
-        goto failed;
-    }
+    if (evhttp_make_request(f->upstream, out, evhttp_request_get_command(request), target) != 0)
+        goto failed; /* evhttp_make_request freed out */
     return;
 
 failed:

@@ -7,6 +7,7 @@
 */
 #include "serve.h"
 
+#include <assert.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
@@ -33,11 +34,34 @@ static double monotonic_seconds(void)
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
+/* The answer is written out: the request no longer holds up a drain. */
+static void request_done(struct evhttp_request *request, void *arg)
+{
+    serve_worker *worker = arg;
+    (void)request;
+    worker->in_flight--;
+    assert(worker->in_flight >= 0);
+}
+
+/* Sends the answer; the request counts as in flight until libevent has written it (a drain
+** that closed the connection before would lose it). A client already gone frees the request
+** without writing: it stops counting now. */
+static void send_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
+                       struct evbuffer *body)
+{
+    if (evhttp_request_get_connection(request) != NULL) {
+        evhttp_request_set_on_complete_cb(request, request_done, worker);
+    } else {
+        worker->in_flight--;
+    }
+    evhttp_send_reply(request, code, reason, body);
+}
+
 void serve_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
                  struct evbuffer *body)
 {
     serve_metrics_http(&worker->server->metrics, code);
-    evhttp_send_reply(request, code, reason, body);
+    send_reply(worker, request, code, reason, body);
 }
 
 static void reply_text(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
@@ -449,7 +473,7 @@ static void handle_metrics(serve_worker *worker, struct evhttp_request *request)
     serve_metrics_http(&worker->server->metrics, 200);
     serve_metrics_render(&worker->server->metrics, &status, body);
     evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", "text/plain; version=0.0.4");
-    evhttp_send_reply(request, 200, "OK", body);
+    send_reply(worker, request, 200, "OK", body);
     evbuffer_free(body);
 }
 
@@ -459,6 +483,7 @@ static void handle_request(struct evhttp_request *request, void *arg)
     const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(request));
     enum evhttp_cmd_type method = evhttp_request_get_command(request);
 
+    worker->in_flight++; /* until its answer is written (send_reply) */
     if (path == NULL)
         path = "/";
     if (!worker->server->settings.gateway || strncmp(path, "/v1/", 4) == 0 || strcmp(path, "/health") == 0

@@ -58,11 +58,12 @@ typedef struct serve_worker {
     bool                         started;
     struct event_base           *base;
     struct evhttp               *http;
-    struct evhttp_bound_socket **bound;       /* one per listening socket */
+    struct evhttp_bound_socket **bound;       /* one per listening socket; NULL once stopped */
+    size_t                       bound_count;
     struct event                *stop_event;  /* activated by the main thread on SIGTERM */
     struct event                *drain_timer;
     int64_t                      drain_deadline_ms;
-    int                          in_flight;   /* requests handed to us and not yet answered */
+    int                          in_flight;   /* requests handed to us whose answer is not yet written */
 } serve_worker;
 
 struct serve_server {

@@ -269,7 +269,7 @@ static void stop_worker(evutil_socket_t fd, short what, void *arg)
     serve_worker *worker = arg;
     (void)fd;
     (void)what;
-    for (size_t i = 0; i < worker->server->listener_count; i++) {
+    for (size_t i = 0; i < worker->bound_count; i++) {
         if (worker->bound[i] != NULL) {
             evhttp_del_accept_socket(worker->http, worker->bound[i]);
             worker->bound[i] = NULL;
@@ -295,6 +295,7 @@ static int make_worker(serve_server *server, serve_worker *worker)
         return -1;
     worker->http = evhttp_new(worker->base);
     worker->bound = calloc(server->listener_count, sizeof *worker->bound);
+    worker->bound_count = server->listener_count;
     worker->stop_event = event_new(worker->base, -1, 0, stop_worker, worker);
     worker->drain_timer = event_new(worker->base, -1, EV_PERSIST, drain_tick, worker);
     if (worker->http == NULL || worker->bound == NULL || worker->stop_event == NULL || worker->drain_timer == NULL)
@@ -473,6 +474,12 @@ stop:
         if (server.workers[i].started)
             event_active(server.workers[i].stop_event, 0, 0);
     }
+    /* with the workers' copies gone too, the sockets close: new connections are refused
+    ** during the drain instead of waiting in the backlog for a server that is leaving */
+    for (size_t i = 0; i < server.listener_count; i++) {
+        close(server.listeners[i]);
+        server.listeners[i] = -1;
+    }
     for (size_t i = 0; i < server.worker_count; i++) {
         if (server.workers[i].started)
             pthread_join(server.workers[i].thread, NULL);
@@ -481,8 +488,10 @@ stop:
         free_worker(&server.workers[i]);
 done:
     free(server.workers);
-    for (size_t i = 0; i < server.listener_count; i++)
-        close(server.listeners[i]);
+    for (size_t i = 0; i < server.listener_count; i++) {
+        if (server.listeners[i] >= 0)
+            close(server.listeners[i]);
+    }
     free(server.listeners);
     serve_log_stop(&server.log);
     if (server.tls != NULL)

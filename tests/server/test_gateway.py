@@ -146,7 +146,10 @@ def test_sigterm_lets_a_request_in_flight_finish(make_server, signer):
         result = {}
 
         def call():
-            result["answer"] = s.post("/orders/soap", signer.signed("alice"))
+            try:
+                result["answer"] = s.post("/orders/soap", signer.signed("alice"))
+            except Exception as e:  # reported below, with the server's output
+                result["error"] = e
 
         client = threading.Thread(target=call)
         client.start()
@@ -164,8 +167,30 @@ def test_sigterm_lets_a_request_in_flight_finish(make_server, signer):
                 break
         app.release.set()
         client.join(60)
+        assert "answer" in result, "%r\n%s" % (result.get("error"), s.output())
         status, _, body = result["answer"]
         assert (status, body) == (200, ANSWER)
         assert s.proc.wait(60) == 0
     finally:
         app.close()
+
+
+def test_an_application_that_closes_mid_request_is_502(make_server, signer):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def close_after_reading():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.close()
+
+    t = threading.Thread(target=close_after_reading, daemon=True)
+    t.start()
+    try:
+        s = gateway(make_server, "http://127.0.0.1:%d" % listener.getsockname()[1])
+        status, _, body = s.post("/orders/soap", signer.signed("alice"))
+        assert (status, body) == (502, b"upstream unavailable\n")
+    finally:
+        t.join(60)
+        listener.close()
