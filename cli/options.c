@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct flag_setting {
     const char *key;
@@ -51,12 +52,28 @@ int cli_parse_time(const char *text, int64_t *out)
     return 0;
 }
 
+/* The fixed form holds the years 0001-9999. A time outside them reaches here (a UsernameToken
+** Created of 9999-12-31T23:59:59-14:00 is in the year 10000), and strftime would then leave
+** the buffer unterminated; such a time shows the nearest end instead, as core's does. */
+#define CLI_EARLIEST_SECONDS INT64_C(-62135596800) /* 0001-01-01T00:00:00Z */
+#define CLI_LATEST_SECONDS   INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
+
 void cli_format_time(int64_t seconds, char buffer[21])
 {
+    if (seconds < CLI_EARLIEST_SECONDS)
+        seconds = CLI_EARLIEST_SECONDS;
+    if (seconds > CLI_LATEST_SECONDS)
+        seconds = CLI_LATEST_SECONDS;
     time_t t = (time_t)seconds;
     struct tm broken;
-    gmtime_r(&t, &broken);
-    strftime(buffer, 21, "%Y-%m-%dT%H:%M:%SZ", &broken);
+    if (gmtime_r(&t, &broken) == NULL) {
+        snprintf(buffer, 21, "%s", "0001-01-01T00:00:00Z");
+        return;
+    }
+    /* the remainders only tell the compiler the widths that the clamp above guarantees */
+    snprintf(buffer, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(broken.tm_year + 1900) % 10000u,
+             (unsigned)(broken.tm_mon + 1) % 100u, (unsigned)broken.tm_mday % 100u,
+             (unsigned)broken.tm_hour % 100u, (unsigned)broken.tm_min % 100u, (unsigned)broken.tm_sec % 100u);
 }
 
 static int usage_error(const char *command, const char *format, const char *detail)
@@ -70,15 +87,21 @@ static int usage_error(const char *command, const char *format, const char *deta
 int cli_options_parse(int argc, char **argv, int first, const char *command, cli_options *options)
 {
     const char *config_path = NULL;
-    flag_setting settings[256];
+    /* One setting per flag at most, so argc entries always suffice: no flag, however often
+    ** repeated, can write past the end (a fixed array once could). */
+    flag_setting *settings = NULL;
     size_t setting_count = 0;
     warden_error err;
     int status = 2;
 
     memset(options, 0, sizeof *options);
     options->arguments = calloc((size_t)argc + 1, sizeof(char *));
-    if (options->arguments == NULL)
+    settings = calloc((size_t)argc + 1, sizeof *settings);
+    if (options->arguments == NULL || settings == NULL) {
+        free(settings);
+        cli_options_clear(options);
         return usage_error(command, "%s", "out of memory");
+    }
 
     bool only_arguments = false;
     for (int i = first; i < argc; i++) {
@@ -94,40 +117,85 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             options->help = true;
         } else if (strcmp(arg, "--json") == 0) {
             options->json = true;
+        } else if (strcmp(arg, "--explain") == 0 && strcmp(command, "decide") == 0) {
+            options->explain = true;
+        } else if ((strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) && strcmp(command, "test") == 0) {
+            options->verbose = true;
+        } else if (strcmp(arg, "--coverage") == 0 && strcmp(command, "test") == 0) {
+            options->coverage = true;
+        } else if ((strcmp(arg, "--run") == 0 || strcmp(arg, "--format") == 0) && strcmp(command, "test") == 0) {
+            if (next == NULL) {
+                usage_error(command, "option %s needs a value", arg);
+                goto failed;
+            }
+            i++;
+            if (strcmp(arg, "--run") == 0) {
+                options->run = next;
+            } else if (strcmp(next, "text") == 0 || strcmp(next, "json") == 0 || strcmp(next, "junit") == 0) {
+                options->format = next;
+            } else {
+                usage_error(command, "--format: '%s' is not one of text, json, junit", next);
+                goto failed;
+            }
         } else if (strcmp(arg, "--allow-sha1") == 0) {
             settings[setting_count++] = (flag_setting){ "algorithms.allow_sha1", "true" };
         } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--trust") == 0
                    || strcmp(arg, "--certs") == 0 || strcmp(arg, "--crl") == 0 || strcmp(arg, "--users") == 0
                    || strcmp(arg, "--policies") == 0 || strcmp(arg, "--now") == 0) {
-            if (next == NULL)
-                return cli_options_clear(options), usage_error(command, "option %s needs a value", arg);
+            if (next == NULL) {
+                usage_error(command, "option %s needs a value", arg);
+                goto failed;
+            }
             i++;
             if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
                 config_path = next;
+                options->config_given = true;
             } else if (strcmp(arg, "--now") == 0) {
-                if (cli_parse_time(next, &options->now) != 0)
-                    return cli_options_clear(options),
-                           usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z", next);
+                if (cli_parse_time(next, &options->now) != 0) {
+                    usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z",
+                                next);
+                    goto failed;
+                }
             } else {
-                if (setting_count == sizeof settings / sizeof settings[0])
-                    return cli_options_clear(options), usage_error(command, "%s", "too many options");
                 /* "--trust" -> "trust"; the one flag named unlike its key: "--crl" -> "crls" */
                 const char *key = strcmp(arg, "--crl") == 0 ? "crls" : arg + 2;
+                if (strcmp(arg, "--policies") == 0)
+                    options->policies = next;
                 settings[setting_count++] = (flag_setting){ key, next };
             }
         } else {
-            return cli_options_clear(options), usage_error(command, "unknown option '%s'", arg);
+            usage_error(command, "unknown option '%s'", arg);
+            goto failed;
         }
     }
-    if (options->help)
+    if (options->help) {
+        free(settings);
         return 0;
+    }
 
     if (warden_config_new(&options->config) != WARDEN_OK) {
         fprintf(stderr, "warden %s: out of memory\n", command);
         goto failed;
     }
+    /* `warden test DIR` without -c: the folder's own test settings, when it has them */
+    char own_config[4096];
+    if (config_path == NULL && strcmp(command, "test") == 0) {
+        const char *directory = options->argument_count > 0 ? options->arguments[0] : options->policies;
+        if (directory != NULL) {
+            snprintf(own_config, sizeof own_config, "%s/fixtures/test-config.lua", directory);
+            if (access(own_config, F_OK) == 0) {
+                config_path = own_config;
+                options->config_given = true;
+            }
+        }
+    }
     if (config_path != NULL && warden_config_load(options->config, config_path, &err) != WARDEN_OK) {
-        fprintf(stderr, "warden %s: %s: %s\n", command, config_path, err.text);
+        /* errors of the file's code name it already ("path:line: ..."), errors of keys do not */
+        size_t named = strlen(config_path);
+        if (strncmp(err.text, config_path, named) == 0 && err.text[named] == ':')
+            fprintf(stderr, "warden %s: %s\n", command, err.text);
+        else
+            fprintf(stderr, "warden %s: %s: %s\n", command, config_path, err.text);
         goto failed;
     }
     for (size_t i = 0; i < setting_count; i++) {
@@ -136,9 +204,11 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             goto failed;
         }
     }
+    free(settings);
     return 0;
 
 failed:
+    free(settings);
     cli_options_clear(options);
     return status;
 }
@@ -170,7 +240,10 @@ int cli_start_message_command(int argc, char **argv, const char *command, const 
         cli_options_clear(options);
         return 2;
     }
-    if (warden_engine_new(options->config, engine, &err) != WARDEN_OK) {
+    /* verify and decide never run the policy tests: a set whose tests fail can still be
+    ** investigated (`warden test` runs them) */
+    if (warden_config_set(options->config, "reload.tests", "off", &err) != WARDEN_OK
+        || warden_engine_new(options->config, engine, &err) != WARDEN_OK) {
         fprintf(stderr, "warden %s: %s\n", command, err.text);
         cli_options_clear(options);
         return 2;

@@ -1,6 +1,6 @@
 /*
-** options.h — the options every `warden` command shares (CONTRACTS.md section 1): a config
-** file, the flags that override it, and the message arguments.
+** options.h — the options every `warden` command shares (docs/reference.md, Command
+** line): a config file, the flags that override it, and the message arguments.
 */
 #ifndef WARDEN_CLI_OPTIONS_H
 #define WARDEN_CLI_OPTIONS_H
@@ -16,6 +16,14 @@ typedef struct cli_options {
     int64_t        now;        /* --now, Unix seconds; 0 = the system clock */
     bool           json;
     bool           help;
+    /* command-specific flags; parse accepts them only for their command */
+    bool           explain;    /* decide --explain */
+    bool           verbose;    /* test -v */
+    bool           coverage;   /* test --coverage */
+    const char    *run;        /* test --run PATTERN (borrowed from argv), or NULL */
+    const char    *format;     /* test --format text|json|junit (borrowed), or NULL */
+    bool           config_given; /* -c/--config was on the line, or a policy folder's own test config was read */
+    const char    *policies;   /* --policies DIR (borrowed), or NULL */
     char         **arguments;  /* positional arguments (borrowed from argv) */
     size_t         argument_count;
 } cli_options;
@@ -39,7 +47,8 @@ int cli_start_message_command(int argc, char **argv, const char *command, const 
 /* "2026-11-25T12:00:30Z" (fraction allowed, 'Z' or ±hh:mm) to Unix seconds. Returns 0 or -1. */
 int cli_parse_time(const char *text, int64_t *out);
 
-/* Unix seconds to "YYYY-MM-DDThh:mm:ssZ" (buffer of at least 21 bytes). */
+/* Unix seconds to "YYYY-MM-DDThh:mm:ssZ" (buffer of at least 21 bytes, always terminated);
+** a time outside the years 0001-9999 shows the nearest end. */
 void cli_format_time(int64_t seconds, char buffer[21]);
 
 #endif

@@ -1,11 +1,12 @@
 /*
-** config.c — the warden_config handle: its defaults (CONTRACTS.md section 3), the schema of
-** every key shared with the config file loader, warden_config_set (values as text), the
-** password callback, and the mapping to the verification core's wd_settings.
+** config.c — the warden_config handle: its defaults (docs/reference.md, Configuration), the
+** schema of every key shared with the config file loader, warden_config_set (values as text),
+** the password callback, and the mapping to the verification core's wd_settings.
 */
 #include "config.h"
 #include "error.h"
 #include "config_schema.h"
+#include "../core/invariant.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -24,6 +25,7 @@
 static const char *const timestamp_choices[] = { "when-signed", "always", "never", NULL };
 static const char *const backend_choices[] = { "memory", "redis", "none", NULL };
 static const char *const when_full_choices[] = { "drop", "block", NULL };
+static const char *const tests_choices[] = { "gate", "report", "off", NULL };
 
 /* The choice tables list names in the order of the enums' values; the setters keep the
 ** enum's storage size out of the schema. */
@@ -31,18 +33,26 @@ static void set_require_timestamp(warden_config *config, int index)
 {
     static const wd_timestamp_requirement values[] = { WD_TIMESTAMP_WHEN_SIGNED, WD_TIMESTAMP_ALWAYS,
                                                        WD_TIMESTAMP_NEVER };
+    WD_ASSERT(index >= 0 && (size_t)index < sizeof values / sizeof values[0]);
     config->require_timestamp = values[index];
 }
 
 static void set_replay_backend(warden_config *config, int index)
 {
     static const wd_replay_backend_kind values[] = { WD_REPLAY_MEMORY, WD_REPLAY_REDIS, WD_REPLAY_NONE };
+    WD_ASSERT(index >= 0 && (size_t)index < sizeof values / sizeof values[0]);
     config->replay_backend = values[index];
 }
 
 static void set_log_when_full(warden_config *config, int index)
 {
     config->log_when_full_block = index == 1;
+}
+
+static void set_reload_tests(warden_config *config, int index)
+{
+    static const wd_reload_tests values[] = { WD_TESTS_GATE, WD_TESTS_REPORT, WD_TESTS_OFF };
+    config->reload_tests = values[index];
 }
 
 #define FIELD(f) offsetof(warden_config, f)
@@ -84,6 +94,7 @@ static const wd_config_key schema[] = {
     { "reload.watch", WD_CONFIG_BOOL, FIELD(reload_watch), 0, 0, NULL, NULL },
     { "reload.debounce_ms", WD_CONFIG_INT, FIELD(reload_debounce_ms), 0, INT32_MAX, NULL, NULL },
     { "reload.max_stale_s", WD_CONFIG_OPT_INT, FIELD(reload_max_stale_s), 1, INT32_MAX, NULL, NULL },
+    { "reload.tests", WD_CONFIG_CHOICE, 0, 0, 0, tests_choices, set_reload_tests },
     { "log.decisions", WD_CONFIG_PATH, FIELD(log_decisions), 0, 0, NULL, NULL },
     { "log.queue", WD_CONFIG_INT, FIELD(log_queue), 1, 16777216, NULL, NULL },
     { "log.when_full", WD_CONFIG_CHOICE, 0, 0, 0, when_full_choices, set_log_when_full },
@@ -269,6 +280,8 @@ static int store_integer(warden_config *config, const wd_config_key *key, const 
     int64_t *slot = (int64_t *)(void *)((char *)config + key->offset);
     char expected[96];
 
+    WD_ASSERT(key->kind == WD_CONFIG_INT || key->kind == WD_CONFIG_OPT_INT);
+
     if (key->kind == WD_CONFIG_OPT_INT && value->is_nil) {
         *slot = 0;
         return WARDEN_OK;
@@ -399,6 +412,7 @@ int wd_config_store(warden_config *config, const wd_config_key *key, wd_config_v
         break;
     }
     wd_config_value_clear(value);
+    WD_ASSERT(value->text == NULL && value->list.items == NULL); /* consumed, as promised */
     return rc;
 }
 
@@ -461,6 +475,7 @@ int warden_config_new(warden_config **out)
     config->serve_read_ms = 10000;
     config->serve_upstream_ms = 30000;
     config->serve_drain_ms = 10000;
+    config->reload_tests = WD_TESTS_GATE;
     *out = config;
     config = NULL;
     rc = WARDEN_OK;
@@ -733,6 +748,8 @@ static int choice_index(const warden_config *config, const wd_config_key *key)
 {
     if (key->set_choice == set_replay_backend)
         return config->replay_backend == WD_REPLAY_REDIS ? 1 : config->replay_backend == WD_REPLAY_NONE ? 2 : 0;
+    if (key->set_choice == set_reload_tests)
+        return config->reload_tests == WD_TESTS_REPORT ? 1 : config->reload_tests == WD_TESTS_OFF ? 2 : 0;
     if (key->set_choice == set_log_when_full)
         return config->log_when_full_block ? 1 : 0;
     if (key->set_choice == set_require_timestamp)

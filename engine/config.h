@@ -1,6 +1,6 @@
 /*
-** config.h — the warden_config structure (CONTRACTS.md section 3) shared by engine/ files.
-** Every string and list here is owned by the config.
+** config.h — the warden_config structure (docs/reference.md, Configuration) shared by engine/
+** files. Every string and list here is owned by the config.
 */
 #ifndef WD_ENGINE_CONFIG_H
 #define WD_ENGINE_CONFIG_H
@@ -18,6 +18,10 @@ typedef struct wd_string_array {
 } wd_string_array;
 
 typedef enum wd_replay_backend_kind { WD_REPLAY_MEMORY = 0, WD_REPLAY_REDIS, WD_REPLAY_NONE } wd_replay_backend_kind;
+
+/* reload.tests: what failing policy tests do to a load or reload. "off" (not run at all) is
+** what `warden decide` uses, so that a set can be investigated while a test fails. */
+typedef enum wd_reload_tests { WD_TESTS_GATE = 0, WD_TESTS_REPORT, WD_TESTS_OFF } wd_reload_tests;
 
 struct warden_config {
     wd_string_array trust;            /* CA bundle paths (absolute, or relative to the working folder) */
@@ -55,6 +59,7 @@ struct warden_config {
     bool            reload_watch;
     int64_t         reload_debounce_ms;
     int64_t         reload_max_stale_s; /* 0 = off (nil) */
+    wd_reload_tests reload_tests;     /* reload.tests */
     /* log */
     char           *log_decisions;    /* path, or NULL */
     int64_t         log_queue;        /* serve: decision log lines waiting to be written, at most */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/replay_cache.h"
 #include "../core/trust_store.h"
@@ -17,6 +18,7 @@
 #include "../core/xml_parse.h"
 #include "config.h"
 #include "config_schema.h"
+#include "decision.h"
 #include "engine.h"
 #include "error.h"
 #include "log_text.h"
@@ -184,14 +186,14 @@ int warden_engine_new(const warden_config *config, warden_engine **out, warden_e
     if ((status = wd_engine_decisions_init(engine, err)) != WARDEN_OK)
         goto failed;
     if (config->log_decisions != NULL) {
-        engine->decision_log = fopen(config->log_decisions, "a");
+        engine->decision_log = strcmp(config->log_decisions, "-") == 0 ? stdout : fopen(config->log_decisions, "a");
         if (engine->decision_log == NULL) {
             status = wd_error_set(err, WARDEN_E_IO, "", "log.decisions: cannot open %s", config->log_decisions);
             goto failed;
         }
     }
     if (config->policies != NULL) {
-        if ((status = wd_engine_build_policies(config, &engine->policy_set, err)) != WARDEN_OK)
+        if ((status = wd_engine_build_policies(engine, config, &engine->policy_set, err)) != WARDEN_OK)
             goto failed;
         engine->policy_directory = strdup(config->policies);
         if (engine->policy_directory == NULL) {
@@ -231,7 +233,7 @@ void warden_engine_free(warden_engine *engine)
     wd_engine_decisions_free(engine);
     wd_policy_set_unref(engine->policy_set);
     free(engine->policy_directory);
-    if (engine->decision_log != NULL)
+    if (engine->decision_log != NULL && engine->decision_log != stdout)
         fclose(engine->decision_log);
     wd_verifier_free(engine->verifier);
     wd_replay_cache_free(engine->replay);
@@ -265,6 +267,27 @@ int warden_engine_status(warden_engine *engine, warden_status *out)
     return WARDEN_OK;
 }
 
+/* A rejected message is a deny decision at stage "security": with log.decisions set, it
+** gets its line like every policy decision does (whoever called receive: `warden decide`,
+** `warden verify`, an embedder). */
+static void log_rejection(warden_engine *engine, const warden_error *err, const struct timespec *started)
+{
+    pthread_mutex_lock(&engine->policy_lock);
+    wd_policy_set *set = engine->policy_set != NULL ? wd_policy_set_ref(engine->policy_set) : NULL;
+    pthread_mutex_unlock(&engine->policy_lock);
+    warden_decision *decision = NULL;
+    if (wd_decision_new_rejection(err, set, &decision) == WARDEN_OK) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        wd_decision_facts_start(&decision->facts);
+        decision->facts.latency_us = (int64_t)(now.tv_sec - started->tv_sec) * 1000000
+                                     + (now.tv_nsec - started->tv_nsec) / 1000;
+        wd_engine_log_decision(engine, decision);
+        warden_decision_free(decision);
+    }
+    wd_policy_set_unref(set);
+}
+
 int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
                           const warden_receive_options *opt, warden_message **out,
                           warden_error *err)
@@ -276,10 +299,51 @@ int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
         *out = NULL;
     if (engine == NULL || out == NULL || (bytes == NULL && len > 0))
         return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "engine and out must not be NULL");
+    struct timespec started = { 0, 0 };
+    if (engine->decision_log != NULL)
+        clock_gettime(CLOCK_MONOTONIC, &started);
     pthread_rwlock_rdlock(&engine->verifier_lock);
     int status = wd_verifier_receive(engine->verifier, bytes, len, opt, out, &failure);
     pthread_rwlock_unlock(&engine->verifier_lock);
-    if (status != WARDEN_OK)
-        return wd_error_from_failure(err, &failure);
+    if (status == WARDEN_OK)
+        return WARDEN_OK;
+    warden_error local;
+    if (err == NULL)
+        err = &local;
+    status = wd_error_from_failure(err, &failure);
+    if (engine->decision_log != NULL && status == WARDEN_E_SECURITY)
+        log_rejection(engine, err, &started);
+    return status;
+}
+
+int warden_engine_keep_decision_facts(warden_engine *engine, int keep)
+{
+    if (engine == NULL)
+        return WARDEN_E_INVALID_ARG;
+    engine->keep_decision_facts = keep != 0;
     return WARDEN_OK;
+}
+
+int warden_engine_rejection(warden_engine *engine, const warden_error *err, int64_t latency_us,
+                            warden_decision **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (engine == NULL || err == NULL || out == NULL)
+        return WARDEN_E_INVALID_ARG;
+    pthread_mutex_lock(&engine->policy_lock);
+    wd_policy_set *set = engine->policy_set != NULL ? wd_policy_set_ref(engine->policy_set) : NULL;
+    pthread_mutex_unlock(&engine->policy_lock);
+    int status = wd_decision_new_rejection(err, set, out);
+    wd_policy_set_unref(set);
+    if (status == WARDEN_OK) {
+        wd_decision_facts_start(&(*out)->facts);
+        (*out)->facts.latency_us = latency_us;
+    }
+    return status;
+}
+
+char *warden_decision_log_line(const warden_decision *decision, const char *remote)
+{
+    return wd_decision_log_line(decision, remote);
 }

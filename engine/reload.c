@@ -15,7 +15,29 @@
 #include "error.h"
 #include "watch.h"
 
-int wd_engine_build_policies(const warden_config *config, wd_policy_set **out, warden_error *err)
+/* Collects the names of the failing tests for the log and the error text. */
+typedef struct failing_tests {
+    warden_engine *engine;
+    char           names[200];   /* "'a', 'b', ..." as far as it fits */
+    size_t         count;
+} failing_tests;
+
+static void note_test(void *context, const warden_test_result *result)
+{
+    failing_tests *failing = context;
+    if (result->passed)
+        return;
+    failing->count++;
+    if (failing->engine != NULL)
+        wd_engine_log(failing->engine, WARDEN_LOG_ERROR, "policy test failed: %s:%d: test '%s': %s", result->file,
+                      result->line, result->name, result->text);
+    size_t used = strlen(failing->names);
+    if (used + 8 < sizeof failing->names)
+        snprintf(failing->names + used, sizeof failing->names - used, "%s'%s'", used > 0 ? ", " : "", result->name);
+}
+
+int wd_engine_build_policies(warden_engine *engine, const warden_config *config, wd_policy_set **out,
+                             warden_error *err)
 {
     char error[512];
     wd_sandbox_limits limits;
@@ -26,10 +48,18 @@ int wd_engine_build_policies(const warden_config *config, wd_policy_set **out, w
     wd_engine_sandbox_limits(config, &limits);
     if (wd_policy_set_compile(config->policies, &limits, &set, error, sizeof error) != 0)
         return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
-    int status = wd_policy_tests_run(config, set, NULL, NULL, &passed, &failed, err);
-    if (status == WARDEN_OK && failed > 0)
-        status = wd_error_set(err, WARDEN_E_POLICY, "", "%zu of %zu policy tests failed in %s (run `warden test`)",
-                              failed, passed + failed, config->policies);
+    int status = WARDEN_OK;
+    if (config->reload_tests != WD_TESTS_OFF) {
+        failing_tests failing = { .engine = engine };
+        status = wd_policy_tests_execute(config, set, NULL, note_test, &failing, &passed, &failed, err);
+        if (status == WARDEN_OK && failed > 0 && config->reload_tests == WD_TESTS_GATE)
+            status = wd_error_set(err, WARDEN_E_POLICY, "", "%zu of %zu policy tests failed in %s: %s",
+                                  failed, passed + failed, config->policies, failing.names);
+        else if (status == WARDEN_OK && failed > 0 && engine != NULL)
+            wd_engine_log(engine, WARDEN_LOG_WARNING,
+                          "%zu of %zu policy tests failed in %s; serving it anyway (reload.tests = \"report\"): %s",
+                          failed, passed + failed, config->policies, failing.names);
+    }
     if (status != WARDEN_OK) {
         wd_policy_set_unref(set);
         return status;
@@ -68,7 +98,7 @@ int warden_engine_reload(warden_engine *engine, warden_error *err)
     /* everything new is built first, with no lock that a decision or a receive would wait on */
     status = wd_engine_build_verifier(engine, engine->config, &verifier, err);
     if (status == WARDEN_OK && engine->policy_directory != NULL)
-        status = wd_engine_build_policies(engine->config, &set, err);
+        status = wd_engine_build_policies(engine, engine->config, &set, err);
     if (status != WARDEN_OK) {
         wd_verifier_free(verifier);
         record_failure(engine, err);

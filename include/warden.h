@@ -11,7 +11,7 @@
 **  - Functions that can fail return int: WARDEN_OK (0) or a positive WARDEN_E_* code.
 **  - Where a person must read why, an optional warden_error * is passed last; it may be NULL.
 **    On failure it is filled with the code, a stable reason string (for rejections, one of the
-**    reason codes of CONTRACTS.md section 1) and a human-readable text.
+**    reason codes of docs/reference.md) and a human-readable text.
 **  - Handles are opaque. Every *_new / *_open has a *_free; freeing NULL is a no-op.
 **  - Values returned by getters are owned by the object they came from (message, token,
 **    decision) and stay valid until that object is freed. Callers never free them.
@@ -59,7 +59,8 @@ typedef struct warden_decision warden_decision;
 
 typedef struct warden_error {
     int  code;        /* a WARDEN_E_* code, or WARDEN_OK */
-    char reason[48];  /* stable reason code, e.g. "timestamp-expired"; "" when none applies */
+    char reason[48];  /* SECURITY: the rejection code ("timestamp-expired"); config errors: "config";
+                      ** "" otherwise */
     char text[256];   /* what happened, for a person */
 } warden_error;
 
@@ -96,7 +97,7 @@ WARDEN_API const char *warden_version(void);
 WARDEN_API const char *warden_strerror(int code);
 
 /* ---------------------------------------------------------------------------------------
-** Configuration (CONTRACTS.md section 3)
+** Configuration (docs/reference.md, Configuration)
 **
 ** A warden_config holds settings until an engine is made from it; the engine copies what it
 ** needs, so the config may be freed right after warden_engine_new. Not thread-safe while it is
@@ -107,13 +108,14 @@ WARDEN_API const char *warden_strerror(int code);
 ** (warden_config_free). Errors: INVALID_ARG (out is NULL), NOMEM. */
 WARDEN_API int warden_config_new(warden_config **out);
 
-/* Reads a config file: a Lua file returning a table, evaluated in an empty sandbox with an
-** instruction limit. Relative paths in it are taken from the file's folder. Keys it sets
+/* Reads a config file: a Lua file returning a table, evaluated in an empty sandbox under fixed
+** limits (1 MiB file, 1,000,000 instructions, 8 MiB, 1 s, 64 KiB strings; docs/operations.md).
+** Relative paths in it are taken from the file's folder. Keys it sets
 ** replace the config's values, except the lists "trust", "certs" and "crls", which are
 ** appended to. "trust" is a list of files that may also hold the key "eku":
 ** trust = { "ca.pem", eku = { "clientAuth" } }.
-** Errors: IO (unreadable), CONFIG (syntax, unknown key, wrong type: err->text names the key).
-** On error the config is left unchanged. */
+** Errors: IO (unreadable), CONFIG (syntax, unknown key, wrong type: err->text names the key;
+** a limit hit: err->text names the file and the limit). On error the config is left unchanged. */
 WARDEN_API int warden_config_load(warden_config *config, const char *path, warden_error *err);
 
 /* Sets one key of section 3 by its dotted name ("users", "clock.ttl",
@@ -158,11 +160,14 @@ WARDEN_API void warden_config_free(warden_config *config);
 */
 
 /* Makes an engine from a config: loads the trust store (CA bundles, known certificates, CRLs,
-** trust.eku), the users file and (later) the policy set. The config is not kept; it may be
-** freed afterwards. *out is owned by the caller (warden_engine_free).
+** trust.eku), the users file, and the policy set when "policies" is set (compiled, and its
+** policy tests run: an engine never starts on a set that fails either), opens log.decisions,
+** and starts watching the policy directory and trust files (reload.watch). The config is
+** copied; it may be freed afterwards. *out is owned by the caller (warden_engine_free).
 ** Errors: INVALID_ARG, NOMEM, IO (a file cannot be read), CONFIG (a file is not valid,
-** including a CRL whose signature does not verify with its issuer, or an unknown trust.eku
-** purpose). */
+** including a CRL whose signature does not verify with its issuer, an unknown trust.eku
+** purpose, or replay.backend "redis", which this version does not offer), POLICY (the policy
+** set does not compile or a policy test fails). */
 WARDEN_API int warden_engine_new(const warden_config *config, warden_engine **out, warden_error *err);
 
 /* warden_config_new + warden_config_load + warden_engine_new in one call. */
@@ -174,11 +179,19 @@ WARDEN_API void warden_engine_free(warden_engine *engine);
 
 /* Runs security processing on one SOAP message (bytes, len; not kept). On success *out is a
 ** delivered message owned by the caller (warden_message_free). On rejection returns
-** WARDEN_E_SECURITY, *out is NULL, and err->reason holds the stable reason code
-** ("timestamp-expired", "signature-invalid", ...; CONTRACTS.md section 1; "cert-usage" when
-** the certificate whose key signed is a CA, lacks the digitalSignature/nonRepudiation key
-** usage or the trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA
-** above it) and err->text the detail. opt may be NULL. Thread-safe: any number of threads may receive on one engine. */
+** WARDEN_E_SECURITY, *out is NULL, and err->reason holds the stable reason code, one of:
+**   malformed not-soap dtd-forbidden limit-exceeded mustunderstand security-header-missing
+**   security-header-duplicate timestamp-missing timestamp-invalid timestamp-expired
+**   timestamp-future reference-invalid duplicate-id digest-mismatch signature-invalid
+**   unsigned-part weak-algorithm key-mismatch cert-untrusted cert-expired cert-revoked
+**   cert-usage token-unsupported password-invalid user-unknown replay replay-cache-full
+** (what triggers each: docs/reference.md, Reason codes; "cert-usage" when the certificate
+** whose key signed is a CA, lacks the digitalSignature/nonRepudiation key usage or the
+** trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA above it), and
+** err->text the detail. When the verifier itself fails (NOMEM, INTERNAL) the message is
+** rejected too and err->reason is "internal-error". With log.decisions set, a rejection is
+** logged there as a deny decision at stage "security". opt may be NULL. Thread-safe: any
+** number of threads may receive on one engine. */
 WARDEN_API int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
                                      const warden_receive_options *opt, warden_message **out,
                                      warden_error *err);
@@ -194,7 +207,7 @@ WARDEN_API int warden_engine_receive(warden_engine *engine, const void *bytes, s
 typedef enum warden_message_property_id {
     WARDEN_MESSAGE_PROPERTY_USERNAME          = 14,   /* warden_string: the UsernameToken's user */
     WARDEN_MESSAGE_PROPERTY_ENCODED_CERT      = 15,   /* warden_bytes: DER of the signing certificate */
-    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string: the assertion's XML (later) */
+    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string; NOT_APPLICABLE (SAML: token-unsupported) */
     WARDEN_MESSAGE_PROPERTY_PROTECTION_LEVEL  = 21,   /* int: WARDEN_PROTECTION_* */
     WARDEN_MESSAGE_PROPERTY_ACTION            = 1000, /* warden_string: WS-Addressing Action */
     WARDEN_MESSAGE_PROPERTY_OPERATION         = 1001, /* warden_string: "{ns}Name" of the Body's first child */
@@ -280,31 +293,77 @@ WARDEN_API int warden_token_get_property(const warden_token *token, warden_token
 
 
 /* ---------------------------------------------------------------------------------------
-** Decisions (CONTRACTS.md sections 1 and 2)
+** Decisions (docs/reference.md, Decisions)
 **
 ** An engine whose config names a policy directory loads its policy set at warden_engine_new
-** (the engine does not start on a set that fails to compile or whose tests fail). Each
+** (the engine does not start on a set that fails to compile, nor, with reload.tests = "gate",
+** the default, on one whose tests fail; "report" logs failing tests and starts, "off" runs
+** none). Each
 ** decision runs the set's rules in a sandboxed Lua 5.4 state of the calling thread's own.
+** Only delivered messages are decided: a rejected message has no warden_decision (the
+** `warden decide` command reports it as stage "security" with the rejection's reason).
 */
 
 /* Decides allow or deny for a delivered message. *out is owned by the caller
 ** (warden_decision_free). A policy error or limit is a deny decision (WARDEN_OK with
-** reason "policy-error" / "policy-limit"), never an error return. Errors: INVALID_ARG;
-** POLICY (the engine has no policy set); NOMEM. Thread-safe: each thread decides in its own
+** reason "policy-error" / "policy-limit"), and so is a set whose reloads have failed for
+** longer than reload.max_stale_s ("policy-stale"); never an error return. Errors:
+** INVALID_ARG; POLICY (the engine has no policy set, or this thread's state cannot load it);
+** NOMEM. Thread-safe: each thread decides in its own
 ** Lua state; no lock is taken. */
 WARDEN_API int warden_engine_decide(warden_engine *engine, const warden_message *message,
                                     warden_decision **out, warden_error *err);
 
+/* Decides like warden_engine_decide and also records why (the decision's explanation, see
+** warden_decision_explanation): every rule of the set with its file and line, whether its
+** targets matched, what its `when` returned or raised, the instructions it used and its
+** log(...) lines (which also reach the engine's log as usual). Slower than
+** warden_engine_decide (a hook runs on every instruction): for authors and investigations,
+** not for the serving path, which pays nothing for this. Same errors and thread-safety. */
+WARDEN_API int warden_engine_explain(warden_engine *engine, const warden_message *message,
+                                     warden_decision **out, warden_error *err);
+
+/* The explanation of a decision made by warden_engine_explain, as a JSON array text owned by
+** the decision (NULL for a decision made by warden_engine_decide). One object per rule of
+** the set, forbids first, then permits, each in declaration order:
+**   {"rule": NAME, "effect": "permit"|"forbid", "file": PATH (relative to the policy
+**    directory), "line": N, "targets": true|false, "applied": true|false,
+** and when the targets matched:
+**    "when": "returned"|"raised"|"absent" (the rule has no when)|"not run" (a limit ended
+**    the decision first), "value": what it returned, as text ("true", "nil", "42",
+**    "\"text\"", "table"), "error": what it raised or the limit it hit,
+**    "instructions": N (steps its when charged against limits.instructions),
+**    "log": [its log(...) lines]}.
+** docs/policies.md shows an example. */
+WARDEN_API const char *warden_decision_explanation(const warden_decision *decision);
+
 /* The decision's fields; strings are owned by the decision. */
 WARDEN_API int         warden_decision_allowed(const warden_decision *decision);  /* 1 allow, 0 deny (NULL: 0) */
-WARDEN_API const char *warden_decision_stage(const warden_decision *decision);    /* "policy" or "security" */
-WARDEN_API const char *warden_decision_reason(const warden_decision *decision);   /* "permitted", "forbidden", "no-permit", "policy-error", "policy-limit" */
+WARDEN_API const char *warden_decision_stage(const warden_decision *decision);    /* "policy", its only stage */
+WARDEN_API const char *warden_decision_reason(const warden_decision *decision);   /* "permitted", "forbidden", "no-permit", "policy-error", "policy-limit", "policy-stale" */
 WARDEN_API const char *warden_decision_revision(const warden_decision *decision); /* "sha256:..." */
 WARDEN_API size_t      warden_decision_rule_count(const warden_decision *decision);
 WARDEN_API const char *warden_decision_rule(const warden_decision *decision, size_t i);   /* NULL out of range */
 WARDEN_API size_t      warden_decision_error_count(const warden_decision *decision);
 WARDEN_API const char *warden_decision_error(const warden_decision *decision, size_t i);  /* "RULE NAME: message" */
 WARDEN_API void        warden_decision_free(warden_decision *decision);                  /* NULL is a no-op */
+
+/* For programs that write the decision log themselves (`warden serve` queues the lines for a
+** writer thread, off the request path), with log.decisions unset in the engine's config:
+**  - warden_engine_keep_decision_facts(engine, 1) makes every decision keep what its log line
+**    needs (time, id, message facts, latency); call it before deciding. Errors: INVALID_ARG.
+**  - warden_engine_rejection(engine, err, latency_us, &decision) makes the deny decision at
+**    stage "security" of a message warden_engine_receive rejected (err as it returned), with
+**    the revision serving now; *out is owned by the caller (warden_decision_free). Errors:
+**    INVALID_ARG, NOMEM.
+**  - warden_decision_log_line(decision, remote) is the decision's log.decisions line: one JSON
+**    object without a newline (docs/operations.md lists the fields), with "remote" when remote
+**    is not NULL. malloc'd: the caller frees it with free(); NULL when memory runs out.
+** Thread-safe like warden_engine_decide. */
+WARDEN_API int   warden_engine_keep_decision_facts(warden_engine *engine, int keep);
+WARDEN_API int   warden_engine_rejection(warden_engine *engine, const warden_error *err, int64_t latency_us,
+                                         warden_decision **out);
+WARDEN_API char *warden_decision_log_line(const warden_decision *decision, const char *remote);
 
 typedef struct warden_status {
     char     revision[80];        /* current policy revision id; "" without a policy set */
@@ -322,8 +381,10 @@ WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 /* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, users file)
 ** now, for embedders who manage files themselves; watching the files is automatic otherwise
 ** (reload.watch). The new revision serves only if everything compiles and every policy test
-** passes; otherwise the current one keeps serving, and the failure is returned (POLICY, IO,
-** CONFIG with err filled) and recorded in the status. Decisions in flight are not disturbed.
+** passes (with reload.tests = "report", failing tests are logged and it serves anyway; the log
+** names the failing tests either way); otherwise the current one keeps serving, and the
+** failure is returned (POLICY, IO, CONFIG with err filled) and recorded in the status.
+** Decisions in flight are not disturbed.
 ** Thread-safe. */
 WARDEN_API int warden_engine_reload(warden_engine *engine, warden_error *err);
 
@@ -332,10 +393,17 @@ WARDEN_API int warden_engine_reload(warden_engine *engine, warden_error *err);
 ** unknown; ok is 1 for a passing test, 0 for a finding or a failure. */
 typedef void (*warden_report_fn)(void *ctx, const char *file, int line, int ok, const char *text);
 
-/* Compiles and lints a policy directory: syntax, references to globals the sandbox does not
-** offer, unknown rule keys, wrong types, duplicate rule names, data documents that do not
-** parse. *problems gets the number of findings. Returns WARDEN_OK when the directory could be
-** examined (even with findings), IO when it cannot be read, NOMEM. */
+/* Compiles and lints a policy directory, every file, and reports every finding: syntax,
+** references to globals the sandbox does not offer, unknown rule keys, wrong types, duplicate
+** rule names, data documents that do not parse; reads of fields the message view does not
+** have and of data documents that do not exist (where the bytecode shows a constant key);
+** operation targets not spelled "{ns}Name", action targets spelled like operations; test
+** `rules` and `reason` values that name nothing, test message fields the view does not have.
+** Findings whose text starts with "warning: " (m:body(...) or a data string compared with a
+** number; action targets while require.signed lacks "Action") are reported but not counted.
+** Runs no policy test. *problems gets the number of findings that are not warnings. Returns
+** WARDEN_OK when the directory could be examined (even with findings), IO when it cannot be
+** read, NOMEM. */
 WARDEN_API int warden_policy_check(const warden_config *config, const char *policy_dir,
                                    warden_report_fn report, void *ctx, size_t *problems,
                                    warden_error *err);
@@ -348,7 +416,61 @@ WARDEN_API int warden_policy_test(const warden_config *config, const char *polic
                                   warden_report_fn report, void *ctx, size_t *passed,
                                   size_t *failed, warden_error *err);
 
-/* Where the engine's log lines go (policy log(...), decision problems, later reloads):
+/* One test's result, for warden_policy_run_tests. Everything is owned by the library and
+** valid during the callback only. */
+typedef struct warden_test_result {
+    const char *name;
+    const char *file;          /* the test file, relative to policy_dir */
+    int         line;
+    int         passed;        /* 1 or 0 */
+    const char *text;          /* passed: what it decided ("allow (permitted: RULE)"); failed: why
+                               ** ("expected allow, got deny (policy-error): rule 'R' (f.lua:3) raised: ...") */
+    const char *erring_rule;   /* the rule whose when raised or hit a limit, or NULL */
+    const char *const *log;    /* the log(...) lines its decision wrote */
+    size_t      log_count;
+} warden_test_result;
+typedef void (*warden_test_fn)(void *ctx, const warden_test_result *result);
+
+/* Zero it, set size = sizeof(warden_test_options), then the fields you use. */
+typedef struct warden_test_options {
+    size_t      size;
+    const char *run;           /* a Lua pattern: only the tests whose name it finds run; NULL = all */
+    int         coverage;      /* 1: call coverage_fn once at the end */
+    /* Coverage as a JSON object text (valid during the call): {"rules": [{"rule", "effect",
+    ** "file", "line", "applied": N (tests where it applied), "not_applied": N (tests where its
+    ** targets matched but it did not apply), "reached": bool}], "files": [{"file", "lines_run":
+    ** N, "lines": [line numbers of the policy file that ran during the tests]}]}. */
+    void      (*coverage_fn)(void *ctx, const char *json);
+} warden_test_options;
+
+/* warden_policy_test with a result per test (name, erring rule, log lines), a name filter
+** and coverage. Every test's decision is traced as warden_engine_explain traces (slower than
+** serving). Returns what warden_policy_test returns, and INVALID_ARG for a --run pattern that
+** is not a valid Lua pattern. */
+WARDEN_API int warden_policy_run_tests(const warden_config *config, const char *policy_dir,
+                                       const warden_test_options *options, warden_test_fn report, void *ctx,
+                                       size_t *passed, size_t *failed, warden_error *err);
+
+/* Date-time text without the C library's time zone state (timegm, gmtime and localtime read
+** the process's TZ; these do not), for embedders and the policy runtime's `time` library.
+** Pure functions, thread-safe. Years 0001..9999; the calendar is the proleptic Gregorian.
+** warden_time_parse: "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)" (length bytes; a zone
+** is required, the fraction is dropped, offsets up to 14:00) -> Unix seconds.
+** warden_time_format: Unix seconds -> "YYYY-MM-DDThh:mm:ssZ" and a NUL (21 bytes).
+** warden_time_split: Unix seconds -> UTC calendar fields.
+** Each returns WARDEN_OK, or WARDEN_E_INVALID_ARG for text that is not such a time, a time
+** outside the years above, or a NULL pointer. */
+typedef struct warden_time_parts {
+    int year, month, day;   /* month 1-12, day 1-31 */
+    int hour, minute, second;
+    int weekday;            /* ISO 8601: 1 = Monday .. 7 = Sunday */
+    int yearday;            /* 1 = January 1st .. 366 */
+} warden_time_parts;
+WARDEN_API int warden_time_parse(const char *text, size_t length, int64_t *seconds);
+WARDEN_API int warden_time_format(int64_t seconds, char buffer[21]);
+WARDEN_API int warden_time_split(int64_t seconds, warden_time_parts *out);
+
+/* Where the engine's log lines go (policy log(...), decision problems, reload results):
 ** level is WARDEN_LOG_*; message is one line without a newline: control characters, C1
 ** controls and bytes that are not UTF-8 arrive escaped (\n, \r, \xNN, \u00NN; a backslash
 ** as \\), so no policy text can forge a line or drive a terminal. The default writes to

@@ -1,10 +1,13 @@
 /*
 ** sandbox.c — owns the sandboxed Lua state: its counting allocator and per-state context, the
-** allowlisted base environment (built from an empty table, CONTRACTS.md section 2), the locked
-** string metatable, read-only proxies (and tables frozen in place), per-file environments,
-** text-only loading, and the limits of one evaluation (instructions, wall clock, memory) with
-** their sticky abort. No value shows an address: tostring and string.format's %s give a
-** table or function as its type name, and %p is refused.
+** allowlisted base environment (built from an empty table; docs/reference.md, Sandbox), the
+** locked string metatable, read-only proxies (and tables frozen in place), per-file
+** environments, text-only loading, and the limits of one evaluation (instructions, wall clock,
+** memory) with their sticky abort. No value shows an address: tostring and string.format's %s
+** give a table or function as its type name, and %p is refused.
+**
+** A bare state (wd_sandbox_new_bare, for config files) is the same state without the
+** libraries: no base table entries, no string metatable; everything below applies to it alike.
 **
 ** Cost model. The count hook charges one step per VM instruction and reads the clock each time
 ** it fires. Work done inside C functions is charged too, as it happens, so that no single call
@@ -47,6 +50,7 @@
 */
 #include "sandbox.h"
 
+#include <assert.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <limits.h>
@@ -57,6 +61,7 @@
 #include <time.h>
 
 #include "pattern.h"
+#include "time_lib.h"
 
 _Static_assert(LUA_EXTRASPACE >= sizeof(void *), "the context pointer lives in the extra space");
 
@@ -101,6 +106,9 @@ typedef struct wd_sandbox_context {
     wd_sandbox_abort  abort;         /* sticky until the outermost wd_sandbox_call returns */
     wd_sandbox_log_fn log;
     void             *log_context;
+    bool              precise;       /* count hook on every instruction (explanations) */
+    wd_sandbox_line_fn line;         /* line hook (coverage), or NULL */
+    void             *line_context;
     char              messages[5][64]; /* indexed by wd_sandbox_abort; [0] unused */
 } wd_sandbox_context;
 
@@ -176,7 +184,7 @@ static void wd_sandbox_note_string(wd_sandbox_context *ctx, size_t block)
     int count = wd_sandbox_interval(block);
     if (ctx->depth > 0 && ctx->abort == WD_SANDBOX_OK && count < ctx->hook_count) {
         ctx->hook_count = count;
-        lua_sethook(ctx->L, wd_sandbox_hook, LUA_MASKCOUNT, count);
+        lua_sethook(ctx->L, wd_sandbox_hook, LUA_MASKCOUNT | (ctx->line != NULL ? LUA_MASKLINE : 0), count);
     }
 }
 
@@ -263,6 +271,11 @@ static void wd_sandbox_spend(lua_State *L, wd_sandbox_context *ctx, int64_t step
 static void wd_sandbox_hook(lua_State *L, lua_Debug *ar)
 {
     wd_sandbox_context *ctx = wd_sandbox_context_of(L);
+    if (ar->event == LUA_HOOKLINE) {
+        if (ctx->line != NULL && ctx->abort == WD_SANDBOX_OK && lua_getinfo(L, "S", ar))
+            ctx->line(ctx->line_context, ar->source, ar->currentline);
+        return;
+    }
     wd_sandbox_spend(L, ctx, ctx->hook_count, true);
     /* Deep recursion: Lua's own bound is a million stack slots, and at that depth a single
     ** stack reallocation, collection step or unwinding takes tens of milliseconds that no hook
@@ -1061,6 +1074,49 @@ static int wd_sandbox_log(lua_State *L)
     return 0;
 }
 
+/* ------------------------------------------------------------- explanations, coverage --- */
+
+void wd_sandbox_set_log(lua_State *L, wd_sandbox_log_fn log, void *log_context)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx != NULL) {
+        ctx->log = log;
+        ctx->log_context = log_context;
+    }
+}
+
+void wd_sandbox_get_log(lua_State *L, wd_sandbox_log_fn *log, void **log_context)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    *log = ctx != NULL ? ctx->log : NULL;
+    *log_context = ctx != NULL ? ctx->log_context : NULL;
+}
+
+void wd_sandbox_set_precise(lua_State *L, bool precise)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx != NULL)
+        ctx->precise = precise;
+}
+
+int64_t wd_sandbox_spent(lua_State *L)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx == NULL || ctx->depth == 0)
+        return 0;
+    int64_t limit = ctx->limits.instructions > 0 ? ctx->limits.instructions : INT64_MAX;
+    return limit - ctx->budget;
+}
+
+void wd_sandbox_set_line_hook(lua_State *L, wd_sandbox_line_fn line, void *context)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx != NULL) {
+        ctx->line = line;
+        ctx->line_context = context;
+    }
+}
+
 /* --------------------------------------------------------------------------------- setup --- */
 
 typedef struct wd_sandbox_entry {
@@ -1128,9 +1184,12 @@ static void wd_sandbox_publish(lua_State *L, int base, const char *name, int tab
     lua_setfield(L, base, name);
 }
 
+/* Runs protected when a state is made: argument 1 is the context, argument 2 whether the
+** libraries are offered (a policy state) or not (a bare state, see wd_sandbox_new_bare). */
 static int wd_sandbox_setup(lua_State *L)
 {
     wd_sandbox_context *ctx = lua_touserdata(L, 1);
+    bool libraries = lua_toboolean(L, 2);
     lua_settop(L, 0);
     /* Incremental only: 5.4.4's generational mode has known bugs. A policy state's heap is
     ** small and every decision leaves a little garbage: with a pause of 400 % a cycle starts
@@ -1154,8 +1213,12 @@ static int wd_sandbox_setup(lua_State *L)
     lua_setmetatable(L, -2);
     lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_CACHE);
 
-    lua_createtable(L, 0, 24);
+    lua_createtable(L, 0, libraries ? 24 : 0);
     int base = lua_gettop(L);
+    if (!libraries) { /* no library is opened: strings have no metatable, the base stays empty */
+        lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_BASE);
+        return 0;
+    }
 
     /* The base library writes into the state's global table; take what is allowed, then
     ** empty that table so a chunk loaded without our environment finds nothing in it. */
@@ -1236,6 +1299,12 @@ static int wd_sandbox_setup(lua_State *L)
     wd_sandbox_publish(L, base, "utf8", utf8);
     lua_settop(L, base);
 
+    lua_createtable(L, 0, 3);
+    int time = lua_gettop(L);
+    wd_time_lib_register(L, time);
+    wd_sandbox_publish(L, base, "time", time);
+    lua_settop(L, base);
+
     lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_BASE);
     return 0;
 }
@@ -1252,7 +1321,8 @@ static void wd_sandbox_format_messages(wd_sandbox_context *ctx)
              ctx->limits.string_bytes);
 }
 
-lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context)
+static lua_State *wd_sandbox_open(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context,
+                                  bool libraries)
 {
     static const wd_sandbox_limits defaults = { 1000000, 64u << 20, 50, 1u << 20 };
     wd_sandbox_context *ctx = calloc(1, sizeof *ctx);
@@ -1278,7 +1348,8 @@ lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log
     lua_atpanic(L, wd_sandbox_panic);
     lua_pushcfunction(L, wd_sandbox_setup);
     lua_pushlightuserdata(L, ctx);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    lua_pushboolean(L, libraries);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
         lua_close(L); /* still needs ctx: its frees go through the allocator */
         L = NULL;
     }
@@ -1286,6 +1357,17 @@ done:
     if (L == NULL)
         free(ctx);
     return L;
+}
+
+lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context)
+{
+    return wd_sandbox_open(limits, log, log_context, true);
+}
+
+lua_State *wd_sandbox_new_bare(const wd_sandbox_limits *limits)
+{
+    assert(limits != NULL);
+    return wd_sandbox_open(limits, NULL, NULL, false);
 }
 
 void wd_sandbox_close(lua_State *L)
@@ -1510,8 +1592,8 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
         ctx->memory_hit = false;
         ctx->refusal_pending = false;
         ctx->longest_string = ctx->resident_string;
-        ctx->hook_count = wd_sandbox_interval(ctx->longest_string);
-        lua_sethook(L, wd_sandbox_hook, LUA_MASKCOUNT, ctx->hook_count);
+        ctx->hook_count = ctx->precise ? 1 : wd_sandbox_interval(ctx->longest_string);
+        lua_sethook(L, wd_sandbox_hook, LUA_MASKCOUNT | (ctx->line != NULL ? LUA_MASKLINE : 0), ctx->hook_count);
     }
     if (ctx != NULL)
         ctx->depth++;

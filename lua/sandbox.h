@@ -1,8 +1,11 @@
 /*
 ** sandbox.h — sandboxed Lua 5.4 states for policies: an allowlisted environment built from
-** an empty table (CONTRACTS.md section 2), read-only globals and library tables, a locked
+** an empty table (docs/reference.md, Sandbox), read-only globals and library tables, a locked
 ** string metatable, text-only loading, and the limits of one evaluation (instructions, wall
 ** clock, memory) that no policy can escape — not with pcall, not inside a C function.
+**
+** Config files run in the same kind of state, made bare (wd_sandbox_new_bare): no library,
+** the same allocator, hook and limits. Warden makes no other Lua state.
 **
 ** One state is used by one thread at a time. Nothing here is shared between states.
 */
@@ -41,15 +44,23 @@ typedef enum wd_sandbox_abort {
 ** through. NULL on allocation failure. */
 lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context);
 
+/* A bare state for data written in Lua (config files): the same allocator, limits, hook and
+** sticky abort as wd_sandbox_new, but no library is opened, so an environment pushed by
+** wd_sandbox_push_env offers no globals at all (only the extras given to it) and strings have
+** no methods. limits must not be NULL (a config's limits are its own, not a policy's). NULL on
+** allocation failure. */
+lua_State *wd_sandbox_new_bare(const wd_sandbox_limits *limits);
+
 /* Closes the state. NULL is a no-op. */
 void wd_sandbox_close(lua_State *L);
 
 /* Pushes a new environment table for one policy file: reads fall through to the allowlist
-** of CONTRACTS.md section 2 (assert error ipairs next pairs pcall rawequal rawlen select
+** of docs/reference.md, Sandbox (assert error ipairs next pairs pcall rawequal rawlen select
 ** tonumber tostring type xpcall, string (bounded patterns), table, math without random,
 ** utf8, log) plus the fields of the table at extras_index (e.g. permit, forbid, test, data;
 ** 0 = none). Assignments to globals go into the environment while the file loads and raise
-** "globals are read-only" once wd_sandbox_freeze_env has been called on it. [-0, +1, m] */
+** "globals are read-only" once wd_sandbox_freeze_env has been called on it. [-0, +1, m]
+** In a bare state (wd_sandbox_new_bare) the reads find the extras alone. */
 void wd_sandbox_push_env(lua_State *L, int extras_index);
 
 /* Pushes the table of the globals the file of the environment at env_index assigned while it
@@ -110,6 +121,23 @@ void wd_sandbox_push_readonly(lua_State *L, int index);
 ** not touched (freeze them too). A table that has a metatable (a proxy already, an
 ** environment) is left as it is. [-0, +0, m] */
 void wd_sandbox_freeze_table(lua_State *L, int index);
+
+/* For explanations and coverage, off the decision path (each costs a hook call per
+** instruction or line while on):
+** - wd_sandbox_set_log / _get_log: where log(...) lines go from now on (an explanation
+**   collects them per rule, then puts the engine's function back);
+** - wd_sandbox_set_precise: the count hook fires on every instruction, so that
+**   wd_sandbox_spent (steps charged so far in the running evaluation: VM instructions plus
+**   the work charged for C functions; 0 outside one) is exact instead of rounded to the hook
+**   interval;
+** - wd_sandbox_set_line_hook: line is called with the chunk name and line of every line a
+**   policy runs (NULL turns it off). Takes effect at the next outermost wd_sandbox_call. */
+typedef void (*wd_sandbox_line_fn)(void *context, const char *chunkname, int line);
+void wd_sandbox_set_log(lua_State *L, wd_sandbox_log_fn log, void *log_context);
+void wd_sandbox_get_log(lua_State *L, wd_sandbox_log_fn *log, void **log_context);
+void wd_sandbox_set_precise(lua_State *L, bool precise);
+int64_t wd_sandbox_spent(lua_State *L);
+void wd_sandbox_set_line_hook(lua_State *L, wd_sandbox_line_fn line, void *context);
 
 /* Bytes the state currently holds. */
 size_t wd_sandbox_memory(lua_State *L);

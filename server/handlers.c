@@ -13,7 +13,6 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,77 +100,13 @@ static int content_type_soap_version(struct evhttp_request *request)
     return type != NULL && strncasecmp(type, "application/soap+xml", 20) == 0 ? 12 : 11;
 }
 
-static void set_string(json_t *object, const char *key, const char *data, size_t length)
+/* The decision's log line (the library's builder, the same line `warden decide` writes),
+** queued for the writer thread. */
+static void log_verdict(serve_worker *worker, struct evhttp_request *request, const serve_verdict *verdict)
 {
-    if (data != NULL)
-        json_object_set_new(object, key, json_stringn(data, length));
-}
-
-static void set_message_string(json_t *object, const char *key, const warden_message *message,
-                               warden_message_property_id id)
-{
-    warden_string value = { NULL, 0 };
-    if (message != NULL && warden_message_get_property(message, id, &value, sizeof value) == WARDEN_OK)
-        set_string(object, key, value.data, value.length);
-}
-
-/* The principal of a delivered message: the signing certificate and the username. */
-static json_t *principal_json(const warden_message *message)
-{
-    json_t *principal = json_object();
-    size_t tokens = message != NULL ? warden_message_token_count(message) : 0;
-    for (size_t i = 0; i < tokens; i++) {
-        const warden_token *token = warden_message_token(message, i);
-        warden_string role = { NULL, 0 }, value = { NULL, 0 };
-        if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_ROLE, &role, sizeof role) != WARDEN_OK
-            || role.length != 7 || memcmp(role.data, "signing", 7) != 0)
-            continue;
-        if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT, &value, sizeof value) == WARDEN_OK)
-            set_string(principal, "cert_subject", value.data, value.length);
-        if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_SERIAL, &value, sizeof value) == WARDEN_OK)
-            set_string(principal, "cert_serial", value.data, value.length);
-        break;
-    }
-    set_message_string(principal, "username", message, WARDEN_MESSAGE_PROPERTY_USERNAME);
-    return principal;
-}
-
-static void make_id(char out[37])
-{
-    unsigned char bytes[16];
-    static const char hex[] = "0123456789abcdef";
-    if (RAND_bytes(bytes, sizeof bytes) != 1)
-        memset(bytes, 0, sizeof bytes);
-    bytes[6] = (unsigned char)((bytes[6] & 0x0f) | 0x40);
-    bytes[8] = (unsigned char)((bytes[8] & 0x3f) | 0x80);
-    char *p = out;
-    for (size_t i = 0; i < sizeof bytes; i++) {
-        if (i == 4 || i == 6 || i == 8 || i == 10)
-            *p++ = '-';
-        *p++ = hex[bytes[i] >> 4];
-        *p++ = hex[bytes[i] & 15];
-    }
-    *p = '\0';
-}
-
-static json_t *verdict_json(const serve_verdict *verdict, const char *revision);
-
-/* One decision log line (the fields of docs/operations.md), queued for the writer thread.
-** Built here, in the server, until the library offers the line builder of `warden decide`. */
-static void log_verdict(serve_worker *worker, struct evhttp_request *request, const serve_verdict *verdict,
-                        double seconds)
-{
-    if (worker->server->log.ring == NULL)
+    if (worker->server->log.ring == NULL || verdict->decision == NULL)
         return;
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    struct tm parts;
-    time_t whole = now.tv_sec;
-    gmtime_r(&whole, &parts);
-    char when[96], id[37], remote[80] = "";
-    snprintf(when, sizeof when, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", parts.tm_year + 1900, parts.tm_mon + 1,
-             parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec, now.tv_nsec / 1000000);
-    make_id(id);
+    char remote[80] = "";
     struct evhttp_connection *connection = evhttp_request_get_connection(request);
     if (connection != NULL) {
         char *address = NULL;
@@ -180,27 +115,7 @@ static void log_verdict(serve_worker *worker, struct evhttp_request *request, co
         if (address != NULL)
             snprintf(remote, sizeof remote, strchr(address, ':') != NULL ? "[%s]:%u" : "%s:%u", address, (unsigned)port);
     }
-    char revision[96];
-    snprintf(revision, sizeof revision, "%s", verdict->decision != NULL ? warden_decision_revision(verdict->decision) : "");
-    json_t *line = json_object();
-    json_object_set_new(line, "time", json_string(when));
-    json_object_set_new(line, "id", json_string(id));
-    set_message_string(line, "message_id", verdict->message, WARDEN_MESSAGE_PROPERTY_MESSAGE_ID);
-    set_message_string(line, "action", verdict->message, WARDEN_MESSAGE_PROPERTY_ACTION);
-    set_message_string(line, "operation", verdict->message, WARDEN_MESSAGE_PROPERTY_OPERATION);
-    json_t *principal = principal_json(verdict->message);
-    if (json_object_size(principal) > 0)
-        json_object_set_new(line, "principal", principal);
-    else
-        json_decref(principal);
-    json_t *report = verdict_json(verdict, revision);
-    json_object_update(line, report);
-    json_decref(report);
-    json_object_set_new(line, "latency_us", json_integer((json_int_t)(seconds * 1e6)));
-    if (remote[0] != '\0')
-        json_object_set_new(line, "remote", json_string(remote));
-    serve_log_push(&worker->server->log, json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER));
-    json_decref(line);
+    serve_log_push(&worker->server->log, warden_decision_log_line(verdict->decision, remote[0] != '\0' ? remote : NULL));
 }
 
 /* The HTTP-level action: SOAPAction (quotes removed), else the action parameter of a SOAP 1.2
@@ -270,6 +185,9 @@ static void judge(serve_worker *worker, struct evhttp_request *request, const un
         verdict->stage = "security";
         snprintf(verdict->reason, sizeof verdict->reason, "%s", err.reason[0] != '\0' ? err.reason : "internal-error");
         snprintf(verdict->detail, sizeof verdict->detail, "%s", err.text);
+        /* a rejection is a deny decision too: its log line comes from the library's builder */
+        if (worker->server->log.ring != NULL)
+            warden_engine_rejection(engine, &err, (int64_t)((monotonic_seconds() - started) * 1e6), &verdict->decision);
         goto done;
     }
     warden_string soap = { NULL, 0 };
@@ -292,7 +210,7 @@ done:;
     double seconds = monotonic_seconds() - started;
     serve_metrics_decision(&worker->server->metrics, verdict->allowed ? "allow" : "deny", verdict->stage,
                            verdict->reason, seconds);
-    log_verdict(worker, request, verdict, seconds);
+    log_verdict(worker, request, verdict);
 }
 
 static void verdict_clear(serve_verdict *verdict)

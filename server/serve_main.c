@@ -407,6 +407,8 @@ int cli_serve(int argc, char **argv)
         fprintf(stderr, "warden serve: %s\n", err.text);
         goto done;
     }
+    if (log_path[0] != '\0')
+        warden_engine_keep_decision_facts(server.engine, 1); /* the lines are built from the decisions */
     if (server.settings.tls_cert[0] != '\0') {
         server.tls = serve_tls_context(&server.settings, &server.metrics, message, sizeof message);
         if (server.tls == NULL) {

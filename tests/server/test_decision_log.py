@@ -28,7 +28,8 @@ def test_every_decision_is_one_json_line_with_the_peer(make_server, signer, tmp_
     assert isinstance(allowed["latency_us"], int)
     assert allowed["remote"].startswith("127.0.0.1:")
     assert allowed["time"].endswith("Z") and len(allowed["id"]) == 36
-    assert "principal" not in lines[2] and "detail" in lines[1]
+    assert lines[2].get("principal", {}) == {} and "detail" in lines[1]
+    assert all(l["revision"] == allowed["revision"] for l in lines)
     assert len({l["id"] for l in lines}) == 3
 
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as _dt
+import json
 import logging
 import os
 import threading
@@ -106,8 +107,8 @@ class ConfigError(WardenError):
 
 class SecurityRejected(WardenError):
     """WARDEN_E_SECURITY: security processing rejected the message. ``reason`` is the stable
-    rejection code ("digest-mismatch", "timestamp-expired", "replay", ...; CONTRACTS.md
-    section 1) and ``detail`` says what happened."""
+    rejection code ("digest-mismatch", "timestamp-expired", "replay", ...; docs/reference.md,
+    Reason codes) and ``detail`` says what happened."""
     code = _n.E_SECURITY
 
 
@@ -153,12 +154,19 @@ def _error(status: int, err: Optional[_n.Error] = None) -> WardenError:
 _UTC = _dt.timezone.utc
 
 
+#: The years a datetime (and the ISO-8601 form) holds, 0001-9999, in Unix seconds. A delivered
+#: message can carry a time outside them (a UsernameToken Created of 9999-12-31T23:59:59-14:00
+#: is in the year 10000); it is shown as the nearest end, as the C library and `warden` do.
+_EARLIEST, _LATEST = -62135596800, 253402300799
+
+
 def _time(seconds: int) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(seconds, _UTC)
+    return _dt.datetime.fromtimestamp(min(max(seconds, _EARLIEST), _LATEST), _UTC)
 
 
 def _iso(t: _dt.datetime) -> str:
-    return t.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = t.astimezone(_UTC)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (t.year, t.month, t.day, t.hour, t.minute, t.second)
 
 
 def _unix(value: TimeLike) -> int:
@@ -199,7 +207,7 @@ def _string(s: _n.String) -> str:
 
 # --- configuration -------------------------------------------------------------------------------
 
-#: Top-level sections of the config (CONTRACTS.md section 3): a keyword such as ``clock_ttl``
+#: Top-level sections of the config (docs/reference.md, Configuration): a keyword such as ``clock_ttl``
 #: is the key ``clock.ttl``.
 _SECTIONS = ("require", "algorithms", "clock", "username", "replay", "limits", "reload", "log")
 _LISTS = ("trust", "certs")
@@ -379,7 +387,7 @@ class Status:
 class Engine:
     """One Warden engine: trust store, users, replay cache and policy set. Thread-safe.
 
-    ``Engine(config="warden.lua")`` reads a config file (CONTRACTS.md section 3);
+    ``Engine(config="warden.lua")`` reads a config file (docs/reference.md, Configuration);
     ``Engine(**options)`` sets config keys by name, and both may be combined (the keywords then
     override the file; ``trust`` and ``certs`` add to its lists). Dotted keys are written with an
     underscore after the section (``clock_ttl=300``) or as a nested dict
@@ -488,10 +496,15 @@ class Engine:
         message._cache = {}
         return message
 
-    def decide(self, message: "Message") -> "Decision":
+    def decide(self, message: "Message", explain: bool = False) -> "Decision":
         """Decides allow or deny for a delivered message. A policy error or limit is a deny
         Decision (reason "policy-error" / "policy-limit"), not an exception. Raises PolicyError
-        when the engine has no policy set. The Decision's fields are read lazily."""
+        when the engine has no policy set. The Decision's fields are read lazily.
+
+        ``explain=True`` also records why (``Decision.explanation``: every rule with its file
+        and line, whether its targets matched, what its ``when`` returned or raised, the
+        instructions it used and its ``log()`` lines). It is slower: for authors and
+        investigations, not for serving."""
         handle = self._handle
         if handle is None:
             raise ValueError("the engine is closed")
@@ -505,7 +518,12 @@ class Engine:
             scratch = _thread.scratch
         except AttributeError:
             scratch = _thread.scratch = _Scratch()
-        status = _decide(handle.ptr, mptr, scratch.out_ref, scratch.err_ref)
+        if explain:
+            if _n.warden_engine_explain is None:
+                raise NotImplementedError("this libwarden cannot explain decisions (too old)")
+            status = _n.warden_engine_explain(handle.ptr, mptr, scratch.out_ref, scratch.err_ref)
+        else:
+            status = _decide(handle.ptr, mptr, scratch.out_ref, scratch.err_ref)
         if status:
             raise _error(status, scratch.err)
         decision = _new(Decision)
@@ -1042,11 +1060,29 @@ class Decision:
         return tuple(_text(_n.warden_decision_error(ptr, i))
                      for i in range(_n.warden_decision_error_count(ptr)))
 
+    @property
+    def explanation(self) -> Optional[List[Dict[str, Any]]]:
+        """Why the decision came out as it did, for a decision made with ``explain=True``
+        (None otherwise): one dict per rule of the set, forbids first, each with ``rule``,
+        ``effect``, ``file``, ``line``, ``targets`` (bool), ``applied`` (bool) and, when the
+        targets matched, ``when`` ("returned", "raised", "absent", "not run"), ``value`` or
+        ``error``, ``instructions`` and ``log`` (the rule's log() lines). The same objects as
+        ``warden decide --explain --json`` prints under "explain"."""
+        ptr = self._live()
+        if _n.warden_decision_explanation is None:
+            return None
+        text = _n.warden_decision_explanation(ptr)
+        return None if text is None else json.loads(text.decode("utf-8", "replace"))
+
     def to_dict(self) -> Dict[str, Any]:
-        """The decision as ``warden decide --json`` prints it."""
-        return {"decision": "allow" if self.allowed else "deny", "stage": self.stage,
-                "reason": self.reason, "rules": list(self.rules), "errors": list(self.errors),
-                "revision": self.revision}
+        """The decision as ``warden decide --json`` prints it (with "explain" when explained)."""
+        out = {"decision": "allow" if self.allowed else "deny", "stage": self.stage,
+               "reason": self.reason, "rules": list(self.rules), "errors": list(self.errors),
+               "revision": self.revision}
+        explanation = self.explanation
+        if explanation is not None:
+            out["explain"] = explanation
+        return out
 
     def close(self) -> None:
         ptr, self._ptr = self._ptr, None
@@ -1104,7 +1140,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What ``check`` found; ``ok`` when nothing."""
+    """What ``check`` found; ``ok`` when no problem (findings whose text starts with
+    ``"warning: "`` are not problems)."""
     findings: Tuple[Finding, ...]
     problems: int
 
