@@ -174,7 +174,8 @@ static void upstream_done(struct evhttp_request *answer, void *arg)
         struct evbuffer *body = evbuffer_new();
         evbuffer_add_printf(body, "%s\n", f->timed_out ? "upstream timed out" : "upstream unavailable");
         evhttp_add_header(evhttp_request_get_output_headers(f->client), "Content-Type", "text/plain");
-        serve_reply(worker, f->client, f->timed_out ? 504 : 502, f->timed_out ? "Gateway Timeout" : "Bad Gateway", body);
+        serve_reply(worker, f->client, f->timed_out ? 504 : 502, f->timed_out ? "Gateway Timeout" : "Bad Gateway",
+                    body);
         evbuffer_free(body);
         finish(f);
         return;
@@ -195,7 +196,8 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
     char target[4096];
     forward *f = calloc(1, sizeof *f);
 
-    snprintf(revision, sizeof revision, "%s", verdict->decision != NULL ? warden_decision_revision(verdict->decision) : "");
+    snprintf(revision, sizeof revision, "%s",
+             verdict->decision != NULL ? warden_decision_revision(verdict->decision) : "");
     if (f == NULL)
         goto failed;
     f->worker = worker;

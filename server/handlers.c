@@ -113,9 +113,11 @@ static void log_verdict(serve_worker *worker, struct evhttp_request *request, co
         ev_uint16_t port = 0;
         evhttp_connection_get_peer(connection, &address, &port);
         if (address != NULL)
-            snprintf(remote, sizeof remote, strchr(address, ':') != NULL ? "[%s]:%u" : "%s:%u", address, (unsigned)port);
+            snprintf(remote, sizeof remote, strchr(address, ':') != NULL ? "[%s]:%u" : "%s:%u", address,
+                     (unsigned)port);
     }
-    serve_log_push(&worker->server->log, warden_decision_log_line(verdict->decision, remote[0] != '\0' ? remote : NULL));
+    char *line = warden_decision_log_line(verdict->decision, remote[0] != '\0' ? remote : NULL);
+    serve_log_push(&worker->server->log, line);
 }
 
 /* The HTTP-level action: SOAPAction (quotes removed), else the action parameter of a SOAP 1.2
@@ -240,7 +242,8 @@ static json_t *verdict_json(const serve_verdict *verdict, const char *revision)
     json_object_set_new(report, "reason", json_string(verdict->reason));
     if (verdict->detail[0] != '\0')
         json_object_set_new(report, "detail", json_string(verdict->detail));
-    json_object_set_new(report, "rules", string_list(verdict->decision, warden_decision_rule_count, warden_decision_rule));
+    json_object_set_new(report, "rules",
+                        string_list(verdict->decision, warden_decision_rule_count, warden_decision_rule));
     json_object_set_new(report, "errors",
                         string_list(verdict->decision, warden_decision_error_count, warden_decision_error));
     json_object_set_new(report, "revision", json_string(revision));

@@ -102,8 +102,9 @@ static int resolve_upstream(serve_upstream *upstream)
         fprintf(stderr, "warden serve: serve.upstream: cannot resolve %s: %s\n", upstream->host, gai_strerror(rc));
         return -1;
     }
-    const void *address = found->ai_family == AF_INET6 ? (const void *)&((struct sockaddr_in6 *)found->ai_addr)->sin6_addr
-                                                       : (const void *)&((struct sockaddr_in *)found->ai_addr)->sin_addr;
+    const void *address = found->ai_family == AF_INET6
+                              ? (const void *)&((struct sockaddr_in6 *)found->ai_addr)->sin6_addr
+                              : (const void *)&((struct sockaddr_in *)found->ai_addr)->sin_addr;
     const char *ok = inet_ntop(found->ai_family, address, upstream->address, sizeof upstream->address);
     freeaddrinfo(found);
     return ok != NULL ? 0 : -1;

@@ -59,7 +59,8 @@ SSL_CTX *serve_tls_context(const serve_settings *settings, serve_metrics *metric
         openssl_error(message, size, "serve.tls.cert: cannot use", settings->tls_cert);
         goto failed;
     }
-    if (SSL_CTX_use_PrivateKey_file(ctx, settings->tls_key, SSL_FILETYPE_PEM) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+    if (SSL_CTX_use_PrivateKey_file(ctx, settings->tls_key, SSL_FILETYPE_PEM) != 1
+        || SSL_CTX_check_private_key(ctx) != 1) {
         openssl_error(message, size, "serve.tls.key: cannot use", settings->tls_key);
         goto failed;
     }

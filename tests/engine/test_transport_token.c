@@ -96,7 +96,8 @@ START_TEST(the_peer_certificate_is_a_transport_token_with_its_facts)
                      WARDEN_OK);
     ck_assert_str_eq(subject.data, "CN=client,OU=Payments,O=Example");
     warden_bytes bytes;
-    ck_assert_int_eq(warden_token_get_property(transport, WARDEN_TOKEN_PROPERTY_CERT_DER, &bytes, sizeof bytes), WARDEN_OK);
+    ck_assert_int_eq(warden_token_get_property(transport, WARDEN_TOKEN_PROPERTY_CERT_DER, &bytes, sizeof bytes),
+                     WARDEN_OK);
     ck_assert_uint_eq(bytes.length, length);
     ck_assert_int_eq(memcmp(bytes.data, der, length), 0);
     int key_type = 0;
