@@ -299,6 +299,9 @@ static int remember(const wd_wssec_context *context, const char *kind, const voi
         return wd_fail(failure, WD_REASON_REPLAY, "this %s was already received", kind);
     case WD_REPLAY_FULL:
         return wd_fail(failure, WD_REASON_REPLAY_CACHE_FULL, "the replay cache is full; refusing new messages");
+    case WD_REPLAY_UNAVAILABLE:
+        return wd_fail(failure, WD_REASON_REPLAY_UNAVAILABLE,
+                       "the shared replay store did not answer; refusing the message (fail closed)");
     case WD_REPLAY_ERROR:
         break;
     }
