@@ -137,20 +137,25 @@ static const schema signed_schema = { "m.signed", signed_fields, NULL, false };
 static const schema_field username_fields[] = { { "name", NULL }, { "password_type", NULL }, { NULL, NULL } };
 static const schema username_schema = { "a token's username", username_fields, NULL, false };
 
-/* saml and transport are documented names the engine does not fill yet: nil, not errors */
+/* saml is a documented name the engine does not fill yet: nil, not an error. transport is the
+** TLS peer's certificate that `warden serve` attaches. */
 static const schema_field token_schema_fields[] = {
     { "kind", NULL }, { "role", NULL }, { "key_type", NULL }, { "valid_from", NULL }, { "valid_till", NULL },
-    { "x509", &cert_schema }, { "username", &username_schema }, { "saml", NULL }, { "transport", NULL },
+    { "x509", &cert_schema }, { "username", &username_schema }, { "saml", NULL }, { "transport", &cert_schema },
     { NULL, NULL },
 };
 static const schema token_schema = { "a token", token_schema_fields, NULL, false };
 static const schema tokens_schema = { "m.tokens", NULL, &token_schema, false };
 
+static const schema_field transport_fields[] = { { "cert", &cert_schema }, { NULL, NULL } };
+static const schema transport_schema = { "m.transport", transport_fields, NULL, false };
+
 static const schema_field view_schema_fields[] = {
     { "action", NULL }, { "to", NULL }, { "message_id", NULL }, { "soap", NULL }, { "operation", NULL },
     { "protection", NULL }, { "username", NULL }, { "timestamp", &timestamp_schema }, { "now", NULL },
     { "signed", &signed_schema }, { "cert", &cert_schema }, { "tokens", &tokens_schema }, { "attrs", NULL },
-    { "body", NULL }, { "saml", NULL }, { "transport", NULL }, { NULL, NULL },
+    { "body", NULL }, { "saml", NULL }, { "transport", &transport_schema }, { "http_action", NULL },
+    { NULL, NULL },
 };
 static const schema view_schema = { "m", view_schema_fields, NULL, false };
 
