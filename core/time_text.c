@@ -81,7 +81,8 @@ static bool read_char(const char *text, size_t length, size_t *at, char expected
 int wd_time_parse(const char *text, size_t length, int flags, int64_t *out)
 {
     size_t   at = 0;
-    unsigned year, month, day, hour, minute, second;
+    /* read_digits sets each before use; gcc -O2 cannot see that through the || chain */
+    unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
     int      offset_minutes = 0;
 
     if (text == NULL || out == NULL)
