@@ -11,7 +11,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../core/time_text.h"
+#include "time_text.h"
 #include "../lua/data.h"
 #include "../lua/decide.h"
 #include "../lua/view.h"

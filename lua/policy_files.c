@@ -29,7 +29,7 @@
 */
 #include "policy_files.h"
 
-#include "../core/digest.h"
+#include "digest.h"
 
 #include <dirent.h>
 #include <errno.h>

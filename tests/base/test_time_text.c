@@ -1,11 +1,11 @@
 /*
-** test_time_text.c — xsd:dateTime parsing and formatting (core/time_text.c).
+** test_time_text.c — xsd:dateTime parsing and formatting (base/time_text.c).
 */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/time_text.h"
+#include "base/time_text.h"
 
 #define PINNED_NOW 1795608030 /* 2026-11-25T12:00:30Z */
 
