@@ -6,6 +6,10 @@
 */
 #include "time_text.h"
 
+#include <string.h>
+
+#include "../include/warden.h"
+
 #include <stdbool.h>
 
 #define SECONDS_PER_DAY 86400
@@ -177,4 +181,16 @@ void wd_time_format(int64_t seconds, char buffer[21])
     write_digits(buffer + 17, (unsigned)(rest % 60), 2);
     buffer[19] = 'Z';
     buffer[20] = '\0';
+}
+
+int warden_time_parse(const char *text, int64_t *seconds)
+{
+    if (text == NULL || seconds == NULL)
+        return WARDEN_E_INVALID_ARG;
+    return wd_time_parse(text, strlen(text), 0, seconds) == 0 ? WARDEN_OK : WARDEN_E_INVALID_ARG;
+}
+
+void warden_time_format(int64_t seconds, char buffer[21])
+{
+    wd_time_format(seconds, buffer);
 }

@@ -18,7 +18,7 @@ static void set_string(json_t *object, const char *key, const warden_string *val
 static void set_time(json_t *object, const char *key, int64_t seconds)
 {
     char text[21];
-    cli_format_time(seconds, text);
+    warden_time_format(seconds, text);
     json_object_set_new(object, key, json_string(text));
 }
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "file_text.h"
 #include "time_text.h"
 #include "../lua/data.h"
 #include "../lua/decide.h"
@@ -173,27 +174,6 @@ static const char *field_string(lua_State *L, int table, const char *key, size_t
     return text;
 }
 
-static unsigned char *read_whole_file(const char *path, size_t *length)
-{
-    FILE *file = fopen(path, "rb");
-    if (file == NULL)
-        return NULL;
-    unsigned char *data = NULL;
-    if (fseek(file, 0, SEEK_END) == 0) {
-        long size = ftell(file);
-        if (size >= 0 && size <= (16L << 20) && fseek(file, 0, SEEK_SET) == 0) {
-            data = malloc((size_t)size + 1);
-            if (data != NULL && fread(data, 1, (size_t)size, file) != (size_t)size) {
-                free(data);
-                data = NULL;
-            }
-            *length = (size_t)size;
-        }
-    }
-    fclose(file);
-    return data;
-}
-
 /* Verifies an envelope test's message with the config's verification settings and a
 ** fresh engine (so a fresh replay cache). Returns WARDEN_OK with *message, WARDEN_E_SECURITY
 ** with reason filled, or another error with text. */
@@ -220,8 +200,8 @@ static int verify_envelope(const warden_config *config, const char *path, int64_
         snprintf(text, text_capacity, "%s", err.text);
         return status;
     }
-    unsigned char *bytes = read_whole_file(path, &length);
-    if (bytes == NULL) {
+    char *bytes = NULL;
+    if (wd_file_read(path, (size_t)16 << 20, 0, &bytes, &length) != WD_FILE_OK) {
         snprintf(text, text_capacity, "cannot read the envelope %.200s", path);
         return WARDEN_E_IO;
     }

@@ -89,6 +89,17 @@ WARDEN_API const char *warden_version(void);
 /* A static English description of a WARDEN_E_* code ("unknown status" for others). */
 WARDEN_API const char *warden_strerror(int code);
 
+/* Parses an xsd:dateTime, "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)", into Unix
+** seconds (the fraction is dropped), the way the library reads message times: without the
+** C library's time zone machinery (timegm depends on process-wide TZ state), a missing zone
+** refused, field ranges checked (a day within its month, no leap second). Thread-safe.
+** Returns WARDEN_OK, or WARDEN_E_INVALID_ARG when text (NUL-terminated) is no such time. */
+WARDEN_API int warden_time_parse(const char *text, int64_t *seconds);
+
+/* Writes seconds as "YYYY-MM-DDThh:mm:ssZ" and a NUL into buffer (at least 21 bytes).
+** Thread-safe. */
+WARDEN_API void warden_time_format(int64_t seconds, char buffer[21]);
+
 /* ---------------------------------------------------------------------------------------
 ** Configuration (CONTRACTS.md section 3)
 **
