@@ -21,16 +21,6 @@
 #include "engine.h"
 #include "error.h"
 
-/* The globals a policy file's environment offers (CONTRACTS.md section 2). */
-static const char *const policy_globals[] = {
-    "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", "data", "permit", "forbid", NULL,
-};
-static const char *const test_globals[] = {
-    "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", "data", "test", NULL,
-};
-
 static void quiet_log(void *context, const char *line, size_t length)
 {
     (void)context;
@@ -89,8 +79,9 @@ static void check_file(wd_policy_state *state, const wd_policy_file *file, bool 
                        void *context, size_t *problems)
 {
     lint_context lint = { report, context, file->path };
+    const char *globals[WD_POLICY_GLOBALS_MAX];
     *problems += wd_policy_state_check_file(state, file->path, file->text, file->length, as_test,
-                                            as_test ? test_globals : policy_globals, file_problem, &lint);
+                                            wd_policy_state_globals(as_test, globals), file_problem, &lint);
 }
 
 int warden_policy_check(const warden_config *config, const char *policy_dir, warden_report_fn report, void *ctx,

@@ -9,6 +9,7 @@
 */
 #include "policy_state.h"
 
+#include <assert.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -245,6 +246,21 @@ int wd_policy_state_load_tests(wd_policy_state *state, char *error, size_t capac
     }
     wd_sandbox_settle(state->L);
     return 0;
+}
+
+const char *const *wd_policy_state_globals(int as_test, const char *names[WD_POLICY_GLOBALS_MAX])
+{
+    /* what build_extras offers each kind of file; the declarers refuse the other kind's */
+    static const char *const policy_extras[] = { "data", "permit", "forbid", NULL };
+    static const char *const test_extras[] = { "data", "test", NULL };
+    size_t count = 0;
+    for (const char *const *name = wd_sandbox_globals; *name != NULL; name++)
+        names[count++] = *name;
+    for (const char *const *name = as_test ? test_extras : policy_extras; *name != NULL; name++)
+        names[count++] = *name;
+    assert(count < WD_POLICY_GLOBALS_MAX);
+    names[count] = NULL;
+    return names;
 }
 
 void wd_policy_state_free(wd_policy_state *state)

@@ -56,6 +56,13 @@ size_t wd_policy_state_check_file(wd_policy_state *state, const char *path, cons
                                   int as_test, const char *const *globals, wd_policy_problem_fn report,
                                   void *context);
 
+/* The globals a policy file's environment offers (as_test 0) or a test file's (1): the
+** sandbox's (wd_sandbox_globals) plus data and the declarers (permit, forbid; or test).
+** Written to names (NULL-terminated, at most WD_POLICY_GLOBALS_MAX entries with the NULL);
+** returns names, for wd_policy_state_check_file's globals. */
+#define WD_POLICY_GLOBALS_MAX 64
+const char *const *wd_policy_state_globals(int as_test, const char *names[WD_POLICY_GLOBALS_MAX]);
+
 void wd_policy_state_free(wd_policy_state *state); /* NULL is a no-op */
 
 #endif
