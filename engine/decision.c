@@ -188,7 +188,7 @@ static void log_decision(warden_engine *engine, const warden_message *message, c
         json_array_append_new(errors, json_string(decision->outcome.errors[i]));
     json_object_set_new(line, "rules", rules);
     json_object_set_new(line, "errors", errors);
-    json_object_set_new(line, "revision", json_string(decision->set->files.revision));
+    json_object_set_new(line, "revision", json_string(decision->set->source.files.revision));
     json_object_set_new(line, "latency_us", json_real(latency_us));
     char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(line);
@@ -268,7 +268,7 @@ const char *warden_decision_reason(const warden_decision *decision)
 
 const char *warden_decision_revision(const warden_decision *decision)
 {
-    return decision != NULL ? decision->set->files.revision : NULL;
+    return decision != NULL ? decision->set->source.files.revision : NULL;
 }
 
 size_t warden_decision_rule_count(const warden_decision *decision)

@@ -246,7 +246,7 @@ int warden_engine_status(warden_engine *engine, warden_status *out)
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&engine->policy_lock);
     if (engine->policy_set != NULL) {
-        snprintf(out->revision, sizeof out->revision, "%s", engine->policy_set->files.revision);
+        snprintf(out->revision, sizeof out->revision, "%s", engine->policy_set->source.files.revision);
         out->loaded_at = engine->policy_set->loaded_at;
     }
     out->reloads = engine->reloads;

@@ -95,19 +95,17 @@ int warden_policy_check(const warden_config *config, const char *policy_dir, war
     wd_error_clear(err);
     if (config == NULL || policy_dir == NULL || problems == NULL)
         return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "config, policy_dir and problems must not be NULL");
-    wd_policy_set *set = calloc(1, sizeof *set);
-    if (set == NULL)
-        return wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
-    atomic_init(&set->references, 1);
-    wd_engine_sandbox_limits(config, &set->limits);
-    if (wd_policy_files_read(policy_dir, &set->files, error, sizeof error) != 0) {
+    wd_sandbox_limits limits;
+    wd_policy_source source;
+    wd_engine_sandbox_limits(config, &limits);
+    if (wd_policy_source_read(policy_dir, &limits, &source, error, sizeof error) != 0) {
         status = wd_error_set(err, WARDEN_E_IO, "", "%s", error);
         goto done;
     }
     /* Data documents that do not parse are findings; the rest are loaded for the files. */
     size_t kept = 0;
-    for (size_t i = 0; i < set->files.data_count; i++) {
-        wd_policy_file *document = &set->files.data[i];
+    for (size_t i = 0; i < source.files.data_count; i++) {
+        wd_policy_file *document = &source.files.data[i];
         if (wd_data_validate(document->text, document->length, error, sizeof error) != 0) {
             found++;
             if (report != NULL)
@@ -117,20 +115,20 @@ int warden_policy_check(const warden_config *config, const char *policy_dir, war
             free(document->name);
             continue;
         }
-        set->files.data[kept++] = *document;
+        source.files.data[kept++] = *document;
     }
-    set->files.data_count = kept;
-    if (wd_policy_state_new_empty(set, quiet_log, NULL, &state, error, sizeof error) != 0) {
+    source.files.data_count = kept;
+    if (wd_policy_state_new_empty(&source, quiet_log, NULL, &state, error, sizeof error) != 0) {
         status = wd_error_set(err, WARDEN_E_NOMEM, "", "%s", error);
         goto done;
     }
-    for (size_t i = 0; i < set->files.policy_count; i++)
-        check_file(state, &set->files.policies[i], false, report, ctx, &found);
-    for (size_t i = 0; i < set->files.test_count; i++)
-        check_file(state, &set->files.tests[i], true, report, ctx, &found);
+    for (size_t i = 0; i < source.files.policy_count; i++)
+        check_file(state, &source.files.policies[i], false, report, ctx, &found);
+    for (size_t i = 0; i < source.files.test_count; i++)
+        check_file(state, &source.files.tests[i], true, report, ctx, &found);
 done:
     wd_policy_state_free(state);
-    wd_policy_set_unref(set);
+    wd_policy_source_clear(&source);
     *problems = found;
     return status;
 }
@@ -273,7 +271,7 @@ static bool run_test(const warden_config *config, wd_policy_state *state, const 
     const char *envelope = field_string(L, spec, "envelope", &envelope_length);
     if (envelope != NULL) {
         char path[4096], reason[48] = "", problem[256] = "";
-        snprintf(path, sizeof path, "%s/%s", state->set->files.directory, envelope);
+        snprintf(path, sizeof path, "%s/%s", state->source->files.directory, envelope);
         int status = verify_envelope(config, path, now, L, attrs, &engine, &message, reason, sizeof reason,
                                      problem, sizeof problem);
         if (status == WARDEN_E_SECURITY) {

@@ -88,7 +88,7 @@ int warden_engine_reload(warden_engine *engine, warden_error *err)
     bool changed = false;
     pthread_mutex_lock(&engine->policy_lock);
     if (set != NULL) {
-        changed = engine->policy_set == NULL || strcmp(engine->policy_set->files.revision, set->files.revision) != 0;
+        changed = engine->policy_set == NULL || strcmp(engine->policy_set->source.files.revision, set->source.files.revision) != 0;
         if (changed) {
             old_set = engine->policy_set;
             engine->policy_set = set;
@@ -99,7 +99,7 @@ int warden_engine_reload(warden_engine *engine, warden_error *err)
     engine->reloads++;
     engine->last_error[0] = '\0';
     engine->failing_since = 0;
-    const char *revision = engine->policy_set != NULL ? engine->policy_set->files.revision : "";
+    const char *revision = engine->policy_set != NULL ? engine->policy_set->source.files.revision : "";
     char revision_copy[80];
     snprintf(revision_copy, sizeof revision_copy, "%s", revision);
     pthread_mutex_unlock(&engine->policy_lock);

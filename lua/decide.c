@@ -7,6 +7,7 @@
 */
 #include "decide.h"
 
+#include <assert.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,6 +140,7 @@ int wd_decide(wd_policy_state *state, const char *action, size_t action_length, 
 {
     lua_State *L = state->L;
     const wd_policy_set *set = state->set;
+    assert(set != NULL); /* only a state loaded from a compiled set decides (policy_state.h) */
     int top = lua_gettop(L);
     char problem[512];
 

@@ -1,5 +1,5 @@
 /*
-** policy_state.c — loading a policy set into one thread's sandboxed Lua state: the data
+** policy_state.c — loading a policy source into a sandboxed Lua state: the data
 ** documents as read-only `data.NAME`, then each policy file in path order, each in its own
 ** environment that offers permit/forbid/data on top of the sandbox's allowlist and is frozen
 ** once the file has run. Before a file runs its chunk passes the purity check (no _ENV
@@ -17,12 +17,13 @@
 
 #include "data.h"
 #include "lint.h"
+#include "policy_set.h"
 #include "purity.h"
 
 /* Pushes the read-only `data` table: one entry per data document. Runs protected (below). */
 static int push_data(lua_State *L, wd_policy_state *state, char *error, size_t capacity)
 {
-    const wd_policy_files *files = &state->set->files;
+    const wd_policy_files *files = &state->source->files;
     lua_createtable(L, 0, (int)files->data_count);
     for (size_t i = 0; i < files->data_count; i++) {
         char problem[256];
@@ -157,7 +158,7 @@ size_t wd_policy_state_check_file(wd_policy_state *state, const char *path, cons
     return load_file(state, path, text, length, as_test, globals, &p);
 }
 
-int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
+int wd_policy_state_new_empty(const wd_policy_source *source, wd_sandbox_log_fn log, void *log_context,
                               wd_policy_state **out, char *error, size_t capacity)
 {
     wd_policy_state *state = calloc(1, sizeof *state);
@@ -166,24 +167,18 @@ int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *l
         snprintf(error, capacity, "out of memory");
         return -1;
     }
-    state->set = wd_policy_set_ref(set);
+    state->source = source;
     state->extras = LUA_NOREF;
-    state->L = wd_sandbox_new(&set->limits, log, log_context);
+    state->L = wd_sandbox_new(&source->limits, log, log_context);
     if (state->L == NULL) {
         snprintf(error, capacity, "out of memory making a Lua state");
         goto failed;
     }
     /* The text of the files this state is loaded from counts against its memory cap. */
-    size_t text = 0;
-    for (size_t i = 0; i < set->files.policy_count; i++)
-        text += set->files.policies[i].length;
-    for (size_t i = 0; i < set->files.test_count; i++)
-        text += set->files.tests[i].length;
-    for (size_t i = 0; i < set->files.data_count; i++)
-        text += set->files.data[i].length;
+    size_t text = wd_policy_source_text_bytes(source);
     if (!wd_sandbox_reserve(state->L, text)) {
         snprintf(error, capacity, "the policy files (%zu bytes) do not fit in limits.memory (%zu bytes)", text,
-                 set->limits.memory);
+                 source->limits.memory);
         goto failed;
     }
     setup context = { state, error, capacity, false };
@@ -205,13 +200,13 @@ failed:
     return -1;
 }
 
-int wd_policy_state_new(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
-                        wd_policy_state **out, char *error, size_t capacity)
+int wd_policy_state_load(const wd_policy_source *source, wd_sandbox_log_fn log, void *log_context,
+                         wd_policy_state **out, char *error, size_t capacity)
 {
     wd_policy_state *state = NULL;
-    if (wd_policy_state_new_empty(set, log, log_context, &state, error, capacity) != 0)
+    if (wd_policy_state_new_empty(source, log, log_context, &state, error, capacity) != 0)
         return -1;
-    const wd_policy_files *files = &set->files;
+    const wd_policy_files *files = &source->files;
     for (size_t i = 0; i < files->policy_count; i++) {
         if (wd_policy_state_run_file(state, files->policies[i].path, files->policies[i].text,
                                      files->policies[i].length, 0, error, capacity) != 0)
@@ -219,7 +214,7 @@ int wd_policy_state_new(wd_policy_set *set, wd_sandbox_log_fn log, void *log_con
     }
     size_t rules = state->list.count > 0 ? state->list.count : 1;
     if (!wd_sandbox_reserve(state->L, rules * sizeof *state->candidates)) {
-        snprintf(error, capacity, "memory limit exceeded (%zu bytes) by %zu rules", set->limits.memory, rules);
+        snprintf(error, capacity, "memory limit exceeded (%zu bytes) by %zu rules", source->limits.memory, rules);
         goto failed;
     }
     state->candidates = malloc(rules * sizeof *state->candidates);
@@ -236,9 +231,18 @@ failed:
     return -1;
 }
 
+int wd_policy_state_new(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
+                        wd_policy_state **out, char *error, size_t capacity)
+{
+    if (wd_policy_state_load(&set->source, log, log_context, out, error, capacity) != 0)
+        return -1;
+    (*out)->set = wd_policy_set_ref(set);
+    return 0;
+}
+
 int wd_policy_state_load_tests(wd_policy_state *state, char *error, size_t capacity)
 {
-    const wd_policy_files *files = &state->set->files;
+    const wd_policy_files *files = &state->source->files;
     for (size_t i = 0; i < files->test_count; i++) {
         if (wd_policy_state_run_file(state, files->tests[i].path, files->tests[i].text, files->tests[i].length,
                                      1, error, capacity) != 0)
