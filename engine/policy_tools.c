@@ -3,7 +3,8 @@
 ** warden_policy_test), and the test runner an engine uses before it starts on a policy set.
 ** Checking reports every problem it finds, file by file; testing runs each `test` of the
 ** *_test.lua files: a synthetic message straight into the rules, or a real envelope through
-** the full verification first (with a fresh replay cache per test).
+** the full verification first (the config's verifier over a fresh replay cache per test; no
+** engine is made, so running the tests inside engine construction cannot recurse).
 */
 #include <lauxlib.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@
 
 #include "file_text.h"
 #include "time_text.h"
+#include "../core/replay_cache.h"
+#include "../core/verifier.h"
+#include "../core/xml_parse.h"
 #include "../lua/data.h"
 #include "../lua/decide.h"
 #include "../lua/view.h"
@@ -163,28 +167,37 @@ static const char *field_string(lua_State *L, int table, const char *key, size_t
     return text;
 }
 
-/* Verifies an envelope test's message with the config's verification settings and a
-** fresh engine (so a fresh replay cache). Returns WARDEN_OK with *message, WARDEN_E_SECURITY
-** with reason filled, or another error with text. */
+/* What an envelope test verifies with: the config's trust material and settings over a fresh
+** replay cache (so one test's nonce cannot replay another's). The message received refers
+** to both: they are freed after it. */
+typedef struct envelope_verifier {
+    wd_replay_cache *replay;
+    wd_verifier     *verifier;
+} envelope_verifier;
+
+static void envelope_verifier_free(envelope_verifier *v)
+{
+    wd_verifier_free(v->verifier);
+    wd_replay_cache_free(v->replay);
+}
+
+/* Verifies an envelope test's message with the config's verification settings and a fresh
+** replay cache. Returns WARDEN_OK with *message, WARDEN_E_SECURITY with reason filled, or
+** another error with text. */
 static int verify_envelope(const warden_config *config, const char *path, int64_t now, lua_State *L, int attrs,
-                           warden_engine **engine, warden_message **message, char *reason, size_t reason_capacity,
+                           envelope_verifier *v, warden_message **message, char *reason, size_t reason_capacity,
                            char *text, size_t text_capacity)
 {
-    warden_config *copy = NULL;
     warden_error err;
+    wd_failure failure = { 0 };
     size_t length = 0;
-    int status = wd_config_copy(config, &copy);
+    wd_xml_initialise();
+    int status = wd_replay_cache_new_memory((size_t)config->replay_entries, &v->replay);
     if (status != WARDEN_OK) {
-        snprintf(text, text_capacity, "out of memory");
+        snprintf(text, text_capacity, "cannot make the replay cache");
         return status;
     }
-    free(copy->policies); /* the envelope is verified only: no policies, no recursion */
-    copy->policies = NULL;
-    free(copy->log_decisions);
-    copy->log_decisions = NULL;
-    copy->replay_backend = WD_REPLAY_MEMORY;
-    status = warden_engine_new(copy, engine, &err);
-    warden_config_free(copy);
+    status = wd_engine_build_verifier(config, v->replay, &v->verifier, &err);
     if (status != WARDEN_OK) {
         snprintf(text, text_capacity, "%s", err.text);
         return status;
@@ -208,9 +221,10 @@ static int verify_envelope(const warden_config *config, const char *path, int64_
         }
     }
     warden_receive_options options = { .size = sizeof options, .now = now, .attrs = pairs, .attr_count = pair_count };
-    status = warden_engine_receive(*engine, bytes, length, &options, message, &err);
+    status = wd_verifier_receive(v->verifier, bytes, length, &options, message, &failure);
     free(bytes);
     if (status != WARDEN_OK) {
+        wd_error_from_failure(&err, &failure);
         snprintf(reason, reason_capacity, "%s", err.reason);
         snprintf(text, text_capacity, "%s", err.text);
     }
@@ -246,7 +260,7 @@ static bool run_test(const warden_config *config, wd_policy_state *state, const 
     lua_State *L = state->L;
     int top = lua_gettop(L);
     bool passed = false;
-    warden_engine *engine = NULL;
+    envelope_verifier verifier = { NULL, NULL };
     warden_message *message = NULL;
     wd_decision_outcome outcome;
     memset(&outcome, 0, sizeof outcome);
@@ -272,7 +286,7 @@ static bool run_test(const warden_config *config, wd_policy_state *state, const 
     if (envelope != NULL) {
         char path[4096], reason[48] = "", problem[256] = "";
         snprintf(path, sizeof path, "%s/%s", state->source->files.directory, envelope);
-        int status = verify_envelope(config, path, now, L, attrs, &engine, &message, reason, sizeof reason,
+        int status = verify_envelope(config, path, now, L, attrs, &verifier, &message, reason, sizeof reason,
                                      problem, sizeof problem);
         if (status == WARDEN_E_SECURITY) {
             snprintf(actual, sizeof actual, "deny (security: %s: %s)", reason, problem);
@@ -332,7 +346,7 @@ static bool run_test(const warden_config *config, wd_policy_state *state, const 
 done:
     wd_decision_outcome_clear(&outcome);
     warden_message_free(message);
-    warden_engine_free(engine);
+    envelope_verifier_free(&verifier);
     lua_settop(L, top);
     return passed;
 }

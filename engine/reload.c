@@ -1,7 +1,8 @@
 /*
 ** reload.c — hot reload: building a new revision (policy files compiled, targets indexed,
 ** policy tests run) and new trust material (CA bundles, known certificates, CRLs, users file) off
-** the decision path, and swapping them in only when all of it succeeded. A failed reload
+** the decision path, with the builders engine construction uses (engine.c), and swapping them
+** in only when all of it succeeded. A failed reload
 ** keeps the current revision serving and is reported: a log line, the status, a counter.
 ** Also the file watcher that triggers reloads, and the staleness bound.
 */
@@ -14,29 +15,6 @@
 #include "engine.h"
 #include "error.h"
 #include "watch.h"
-
-int wd_engine_build_policies(const warden_config *config, wd_policy_set **out, warden_error *err)
-{
-    char error[512];
-    wd_sandbox_limits limits;
-    wd_policy_set *set = NULL;
-    size_t passed = 0, failed = 0;
-
-    *out = NULL;
-    wd_engine_sandbox_limits(config, &limits);
-    if (wd_policy_set_compile(config->policies, &limits, &set, error, sizeof error) != 0)
-        return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
-    int status = wd_policy_tests_run(config, set, NULL, NULL, &passed, &failed, err);
-    if (status == WARDEN_OK && failed > 0)
-        status = wd_error_set(err, WARDEN_E_POLICY, "", "%zu of %zu policy tests failed in %s (run `warden test`)",
-                              failed, passed + failed, config->policies);
-    if (status != WARDEN_OK) {
-        wd_policy_set_unref(set);
-        return status;
-    }
-    *out = set;
-    return WARDEN_OK;
-}
 
 static void record_failure(warden_engine *engine, const warden_error *err)
 {
@@ -66,7 +44,7 @@ int warden_engine_reload(warden_engine *engine, warden_error *err)
 
     pthread_mutex_lock(&engine->reload_lock);
     /* everything new is built first, with no lock that a decision or a receive would wait on */
-    status = wd_engine_build_verifier(engine, engine->config, &verifier, err);
+    status = wd_engine_build_verifier(engine->config, engine->replay, &verifier, err);
     if (status == WARDEN_OK && engine->policy_directory != NULL)
         status = wd_engine_build_policies(engine->config, &set, err);
     if (status != WARDEN_OK) {
