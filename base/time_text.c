@@ -6,8 +6,6 @@
 */
 #include "time_text.h"
 
-#include <string.h>
-
 #include "../include/warden.h"
 
 #include <stdbool.h>
@@ -183,14 +181,19 @@ void wd_time_format(int64_t seconds, char buffer[21])
     buffer[20] = '\0';
 }
 
-int warden_time_parse(const char *text, int64_t *seconds)
+/* ---- the public face (warden.h): for embedders and the command ------------------------ */
+
+int warden_time_parse(const char *text, size_t length, int64_t *seconds)
 {
-    if (text == NULL || seconds == NULL)
+    if (text == NULL || seconds == NULL || wd_time_parse(text, length, 0, seconds) != 0)
         return WARDEN_E_INVALID_ARG;
-    return wd_time_parse(text, strlen(text), 0, seconds) == 0 ? WARDEN_OK : WARDEN_E_INVALID_ARG;
+    return WARDEN_OK;
 }
 
-void warden_time_format(int64_t seconds, char buffer[21])
+int warden_time_format(int64_t seconds, char buffer[21])
 {
+    if (buffer == NULL || seconds < EARLIEST_SECONDS || seconds > LATEST_SECONDS)
+        return WARDEN_E_INVALID_ARG;
     wd_time_format(seconds, buffer);
+    return WARDEN_OK;
 }

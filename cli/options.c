@@ -60,7 +60,7 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
                 config_path = next;
             } else if (strcmp(arg, "--now") == 0) {
-                if (warden_time_parse(next, &options->now) != WARDEN_OK)
+                if (warden_time_parse(next, strlen(next), &options->now) != WARDEN_OK)
                     return cli_options_clear(options),
                            usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z", next);
             } else {

@@ -18,8 +18,11 @@ static void set_string(json_t *object, const char *key, const warden_string *val
 static void set_time(json_t *object, const char *key, int64_t seconds)
 {
     char text[21];
-    warden_time_format(seconds, text);
-    json_object_set_new(object, key, json_string(text));
+    /* a time outside years 1..9999 cannot come from a message the library accepted */
+    if (warden_time_format(seconds, text) == WARDEN_OK)
+        json_object_set_new(object, key, json_string(text));
+    else
+        json_object_set_new(object, key, json_integer((json_int_t)seconds));
 }
 
 static void message_string(json_t *object, const char *key, const warden_message *message,

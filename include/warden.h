@@ -89,16 +89,16 @@ WARDEN_API const char *warden_version(void);
 /* A static English description of a WARDEN_E_* code ("unknown status" for others). */
 WARDEN_API const char *warden_strerror(int code);
 
-/* Parses an xsd:dateTime, "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)", into Unix
-** seconds (the fraction is dropped), the way the library reads message times: without the
-** C library's time zone machinery (timegm depends on process-wide TZ state), a missing zone
-** refused, field ranges checked (a day within its month, no leap second). Thread-safe.
-** Returns WARDEN_OK, or WARDEN_E_INVALID_ARG when text (NUL-terminated) is no such time. */
-WARDEN_API int warden_time_parse(const char *text, int64_t *seconds);
-
-/* Writes seconds as "YYYY-MM-DDThh:mm:ssZ" and a NUL into buffer (at least 21 bytes).
-** Thread-safe. */
-WARDEN_API void warden_time_format(int64_t seconds, char buffer[21]);
+/* Date-time text without the C library's time zone state (timegm, gmtime and localtime read
+** the process's TZ; these do not), for embedders and the `warden` command. Pure functions,
+** thread-safe. Years 0001..9999; the calendar is the proleptic Gregorian.
+** warden_time_parse: "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)" (length bytes; a zone
+** is required, the fraction is dropped, offsets up to 14:00) -> Unix seconds.
+** warden_time_format: Unix seconds -> "YYYY-MM-DDThh:mm:ssZ" and a NUL (21 bytes).
+** Each returns WARDEN_OK, or WARDEN_E_INVALID_ARG for text that is not such a time, a time
+** outside the years above, or a NULL pointer. */
+WARDEN_API int warden_time_parse(const char *text, size_t length, int64_t *seconds);
+WARDEN_API int warden_time_format(int64_t seconds, char buffer[21]);
 
 /* ---------------------------------------------------------------------------------------
 ** Configuration (CONTRACTS.md section 3)

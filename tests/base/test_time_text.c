@@ -204,14 +204,15 @@ END_TEST
 START_TEST(public_parse_and_format_are_the_same_functions)
 {
     int64_t seconds = 0;
-    ck_assert_int_eq(warden_time_parse("2026-11-25T13:00:30+01:00", &seconds), WARDEN_OK);
+    ck_assert_int_eq(warden_time_parse("2026-11-25T13:00:30+01:00", 25, &seconds), WARDEN_OK);
     ck_assert_int_eq(seconds, PINNED_NOW);
-    ck_assert_int_eq(warden_time_parse("2026-02-30T00:00:00Z", &seconds), WARDEN_E_INVALID_ARG);
-    ck_assert_int_eq(warden_time_parse("2026-11-25T12:00:30", &seconds), WARDEN_E_INVALID_ARG);
-    ck_assert_int_eq(warden_time_parse(NULL, &seconds), WARDEN_E_INVALID_ARG);
+    ck_assert_int_eq(warden_time_parse("2026-02-30T00:00:00Z", 20, &seconds), WARDEN_E_INVALID_ARG);
+    ck_assert_int_eq(warden_time_parse("2026-11-25T12:00:30", 19, &seconds), WARDEN_E_INVALID_ARG);
+    ck_assert_int_eq(warden_time_parse(NULL, 0, &seconds), WARDEN_E_INVALID_ARG);
     char text[21];
-    warden_time_format(PINNED_NOW, text);
+    ck_assert_int_eq(warden_time_format(PINNED_NOW, text), WARDEN_OK);
     ck_assert_str_eq(text, "2026-11-25T12:00:30Z");
+    ck_assert_int_eq(warden_time_format(INT64_C(253402300800), text), WARDEN_E_INVALID_ARG); /* year 10000 */
 }
 END_TEST
 
