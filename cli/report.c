@@ -18,11 +18,12 @@ static void set_string(json_t *object, const char *key, const warden_string *val
 static void set_time(json_t *object, const char *key, int64_t seconds)
 {
     char text[21];
-    /* a time outside years 1..9999 cannot come from a message the library accepted */
-    if (warden_time_format(seconds, text) == WARDEN_OK)
-        json_object_set_new(object, key, json_string(text));
-    else
-        json_object_set_new(object, key, json_integer((json_int_t)seconds));
+    /* The fixed form holds the years 0001-9999, but a time just outside them can reach here
+    ** (a UsernameToken Created of 9999-12-31T23:59:59-14:00 is in the year 10000): it shows
+    ** the nearest end instead, as the library's own formatting does. */
+    if (warden_time_format(seconds, text) != WARDEN_OK)
+        warden_time_format(seconds < 0 ? INT64_C(-62135596800) : INT64_C(253402300799), text);
+    json_object_set_new(object, key, json_string(text));
 }
 
 static void message_string(json_t *object, const char *key, const warden_message *message,
