@@ -8,7 +8,9 @@
 #   base/    include/warden.h, its own headers, OpenSSL
 #   core/    include/warden.h, base/, its own headers, libxml2, OpenSSL
 #   lua/     include/warden.h, base/, its own headers, Lua, jansson
-#   engine/  everything above; cli/ and bindings use the public API only (not checked here)
+#   engine/  everything above
+#   cli/     include/warden.h (as <warden.h>), its own headers, jansson, and base/file_text.h
+#            (compiled into the command); bindings use the public API only (not checked here)
 set -eu
 root=${1:?usage: check_includes.sh SOURCE_DIR}
 status=0
@@ -31,9 +33,10 @@ refuse core 'lua|lauxlib|lualib|jansson' "core/ never sees the policy runtime's 
 refuse lua "$relative" "lua/ reads messages through include/warden.h only"
 refuse lua 'libxml/|openssl/' "lua/ does not touch XML or crypto objects (base/digest.h hashes)"
 refuse engine '\.\./(cli|bindings|server)/' "engine/ is below the programs"
+refuse cli '\.\./|(core|lua|engine|base)/|digest\.h|time_text\.h|lua|lauxlib|libxml/|openssl/' "cli/ uses the public API"
 
 if [ "$status" -ne 0 ]; then
     echo "check_includes: the includes above cross a layer (see docs/architecture.md)" >&2
     exit 1
 fi
-echo "check_includes: base, core, lua and engine include only what their layer allows"
+echo "check_includes: base, core, lua, engine and cli include only what their layer allows"
