@@ -81,7 +81,8 @@ static bool read_char(const char *text, size_t length, size_t *at, char expected
 int wd_time_parse(const char *text, size_t length, int flags, int64_t *out)
 {
     size_t   at = 0;
-    unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0; /* read_digits sets them; -O2 cannot always see it */
+    /* read_digits sets them; zero because -O2 cannot always see that it does */
+    unsigned year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
     int      offset_minutes = 0;
 
     if (text == NULL || out == NULL)

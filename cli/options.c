@@ -25,15 +25,21 @@ static int usage_error(const char *command, const char *format, const char *deta
 int cli_options_parse(int argc, char **argv, int first, const char *command, cli_options *options)
 {
     const char *config_path = NULL;
-    flag_setting settings[256];
+    /* One setting per flag at most, so argc entries always suffice: no flag, however often
+    ** repeated, can write past the end (a fixed array once could). */
+    flag_setting *settings = NULL;
     size_t setting_count = 0;
     warden_error err;
     int status = 2;
 
     memset(options, 0, sizeof *options);
     options->arguments = calloc((size_t)argc + 1, sizeof(char *));
-    if (options->arguments == NULL)
+    settings = calloc((size_t)argc + 1, sizeof *settings);
+    if (options->arguments == NULL || settings == NULL) {
+        free(settings);
+        cli_options_clear(options);
         return usage_error(command, "%s", "out of memory");
+    }
 
     bool only_arguments = false;
     for (int i = first; i < argc; i++) {
@@ -54,35 +60,45 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
         } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--trust") == 0
                    || strcmp(arg, "--certs") == 0 || strcmp(arg, "--crl") == 0 || strcmp(arg, "--users") == 0
                    || strcmp(arg, "--policies") == 0 || strcmp(arg, "--now") == 0) {
-            if (next == NULL)
-                return cli_options_clear(options), usage_error(command, "option %s needs a value", arg);
+            if (next == NULL) {
+                usage_error(command, "option %s needs a value", arg);
+                goto failed;
+            }
             i++;
             if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
                 config_path = next;
             } else if (strcmp(arg, "--now") == 0) {
-                if (warden_time_parse(next, strlen(next), &options->now) != WARDEN_OK)
-                    return cli_options_clear(options),
-                           usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z", next);
+                if (warden_time_parse(next, strlen(next), &options->now) != WARDEN_OK) {
+                    usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z",
+                                next);
+                    goto failed;
+                }
             } else {
-                if (setting_count == sizeof settings / sizeof settings[0])
-                    return cli_options_clear(options), usage_error(command, "%s", "too many options");
                 /* "--trust" -> "trust"; the one flag named unlike its key: "--crl" -> "crls" */
                 const char *key = strcmp(arg, "--crl") == 0 ? "crls" : arg + 2;
                 settings[setting_count++] = (flag_setting){ key, next };
             }
         } else {
-            return cli_options_clear(options), usage_error(command, "unknown option '%s'", arg);
+            usage_error(command, "unknown option '%s'", arg);
+            goto failed;
         }
     }
-    if (options->help)
+    if (options->help) {
+        free(settings);
         return 0;
+    }
 
     if (warden_config_new(&options->config) != WARDEN_OK) {
         fprintf(stderr, "warden %s: out of memory\n", command);
         goto failed;
     }
     if (config_path != NULL && warden_config_load(options->config, config_path, &err) != WARDEN_OK) {
-        fprintf(stderr, "warden %s: %s: %s\n", command, config_path, err.text);
+        /* errors of the file's code name it already ("path:line: ..."), errors of keys do not */
+        size_t named = strlen(config_path);
+        if (strncmp(err.text, config_path, named) == 0 && err.text[named] == ':')
+            fprintf(stderr, "warden %s: %s\n", command, err.text);
+        else
+            fprintf(stderr, "warden %s: %s: %s\n", command, config_path, err.text);
         goto failed;
     }
     for (size_t i = 0; i < setting_count; i++) {
@@ -91,9 +107,11 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             goto failed;
         }
     }
+    free(settings);
     return 0;
 
 failed:
+    free(settings);
     cli_options_clear(options);
     return status;
 }

@@ -1,6 +1,6 @@
 /*
-** options.h — the options every `warden` command shares (CONTRACTS.md section 1): a config
-** file, the flags that override it, and the message arguments.
+** options.h — the options every `warden` command shares (docs/reference.md, Command
+** line): a config file, the flags that override it, and the message arguments.
 */
 #ifndef WARDEN_CLI_OPTIONS_H
 #define WARDEN_CLI_OPTIONS_H

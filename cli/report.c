@@ -1,6 +1,6 @@
 /*
 ** report.c — turning a delivered message's properties (read through the public API only)
-** into the JSON of CONTRACTS.md section 1, and printing that for machines or people.
+** into the JSON of docs/reference.md (JSON output), and printing that for machines or people.
 ** Fields that do not apply are left out, never null.
 */
 #include "report.h"

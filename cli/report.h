@@ -1,6 +1,6 @@
 /*
 ** report.h — the facts of a delivered message or a rejection, as the JSON objects of
-** CONTRACTS.md section 1, and the same facts as text for a person.
+** docs/reference.md (JSON output), and the same facts as text for a person.
 */
 #ifndef WARDEN_CLI_REPORT_H
 #define WARDEN_CLI_REPORT_H

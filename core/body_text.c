@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../include/warden.h"
+#include "invariant.h"
 #include "message.h"
 #include "xml_text.h"
 
@@ -55,6 +56,7 @@ static size_t parse_path(const char *path, size_t length, path_step *steps)
         step.local_length = (size_t)(path + at - step.local);
         if (step.local_length == 0)
             return 0;
+        WD_ASSERT(count < MAX_STEPS);
         steps[count++] = step;
         if (at == length)
             return count;

@@ -1,5 +1,5 @@
 /*
-** failure.h — why a message was rejected: the stable reason codes of CONTRACTS.md section 1
+** failure.h — why a message was rejected: the stable reason codes of docs/reference.md
 ** and the record every core check fills when it fails.
 */
 #ifndef WD_FAILURE_H

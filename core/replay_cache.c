@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../include/warden.h"
+#include "invariant.h"
 
 #define KEY_LENGTH 32
 /* expires_at of a slot that holds nothing; a real expiry of INT64_MIN is stored one later. */
@@ -109,6 +110,8 @@ static size_t home_of(const memory_table *table, const unsigned char key[KEY_LEN
 static void remove_at(memory_table *table, size_t hole)
 {
     size_t next = hole;
+    WD_ASSERT_LOCKED(&table->lock);
+    WD_ASSERT(table->used > 0 && table->slots[hole].expires_at != EMPTY_SLOT);
     for (;;) {
         next = (next + 1) & table->mask;
         slot *candidate = &table->slots[next];
@@ -135,6 +138,7 @@ static void purge_expired(memory_table *table, int64_t now)
     int64_t earliest = INT64_MAX;
     size_t  index = 0;
 
+    WD_ASSERT_LOCKED(&table->lock);
     while (index <= table->mask) {
         const slot *current = &table->slots[index];
         if (current->expires_at != EMPTY_SLOT && current->expires_at < now) {
@@ -150,6 +154,8 @@ static void purge_expired(memory_table *table, int64_t now)
 
 static void store(memory_table *table, size_t index, const unsigned char key[KEY_LENGTH], int64_t expires_at)
 {
+    WD_ASSERT_LOCKED(&table->lock);
+    WD_ASSERT(index <= table->mask && table->used <= table->capacity);
     memcpy(table->slots[index].key, key, KEY_LENGTH);
     table->slots[index].expires_at = expires_at;
     if (expires_at < table->earliest_expiry)

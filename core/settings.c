@@ -1,5 +1,5 @@
 /*
-** settings.c — the defaults of CONTRACTS.md section 3 for the verification core.
+** settings.c — the defaults of docs/reference.md, Configuration, for the verification core.
 */
 #include "settings.h"
 

@@ -1,6 +1,6 @@
 /*
 ** settings.h — what the verification core needs to know of the configuration. engine/ fills
-** it from a warden_config; core/ only reads it. Defaults are those of CONTRACTS.md section 3.
+** it from a warden_config; core/ only reads it. Defaults: docs/reference.md, Configuration.
 */
 #ifndef WD_SETTINGS_H
 #define WD_SETTINGS_H

@@ -10,6 +10,7 @@
 ** is no longer the Body, which is what defeats signature wrapping.
 */
 #include "wssec.h"
+#include "invariant.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -94,6 +95,7 @@ static int read_child(header_state *state, xmlNode *child, wd_failure *failure)
             state->signature_count == WD_WSSEC_MAX_CHILDREN)
             return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d signatures (limits.signatures)",
                            context->settings->limits.signatures);
+        WD_ASSERT(state->signature_count < WD_WSSEC_MAX_CHILDREN);
         state->signatures[state->signature_count++] = child;
         return 0;
     }
@@ -207,6 +209,7 @@ static int add_x509_token(warden_message *message, wd_cert **cert, xmlNode *elem
     warden_token *token = wd_message_add_token(message);
     if (token == NULL)
         return -1;
+    WD_ASSERT(*cert != NULL); /* the caller owns a parsed certificate and gives it up here */
     token->kind = WD_TOKEN_X509;
     token->element = element;
     token->cert = *cert;

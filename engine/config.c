@@ -1,11 +1,12 @@
 /*
-** config.c — the warden_config handle: its defaults (CONTRACTS.md section 3), the schema of
-** every key shared with the config file loader, warden_config_set (values as text), the
-** password callback, and the mapping to the verification core's wd_settings.
+** config.c — the warden_config handle: its defaults (docs/reference.md, Configuration), the
+** schema of every key shared with the config file loader, warden_config_set (values as text),
+** the password callback, and the mapping to the verification core's wd_settings.
 */
 #include "config.h"
 #include "error.h"
 #include "config_schema.h"
+#include "invariant.h"
 #include "../lua/sandbox.h"
 
 #include <inttypes.h>
@@ -31,12 +32,14 @@ static void set_require_timestamp(warden_config *config, int index)
 {
     static const wd_timestamp_requirement values[] = { WD_TIMESTAMP_WHEN_SIGNED, WD_TIMESTAMP_ALWAYS,
                                                        WD_TIMESTAMP_NEVER };
+    WD_ASSERT(index >= 0 && (size_t)index < sizeof values / sizeof values[0]);
     config->require_timestamp = values[index];
 }
 
 static void set_replay_backend(warden_config *config, int index)
 {
     static const wd_replay_backend_kind values[] = { WD_REPLAY_MEMORY, WD_REPLAY_REDIS, WD_REPLAY_NONE };
+    WD_ASSERT(index >= 0 && (size_t)index < sizeof values / sizeof values[0]);
     config->replay_backend = values[index];
 }
 
@@ -249,6 +252,8 @@ static int store_integer(warden_config *config, const wd_config_key *key, const 
     int64_t *slot = (int64_t *)(void *)((char *)config + key->offset);
     char expected[96];
 
+    WD_ASSERT(key->kind == WD_CONFIG_INT || key->kind == WD_CONFIG_OPT_INT);
+
     if (key->kind == WD_CONFIG_OPT_INT && value->is_nil) {
         *slot = 0;
         return WARDEN_OK;
@@ -379,6 +384,7 @@ int wd_config_store(warden_config *config, const wd_config_key *key, wd_config_v
         break;
     }
     wd_config_value_clear(value);
+    WD_ASSERT(value->text == NULL && value->list.items == NULL); /* consumed, as promised */
     return rc;
 }
 

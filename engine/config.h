@@ -1,6 +1,6 @@
 /*
-** config.h — the warden_config structure (CONTRACTS.md section 3) shared by engine/ files.
-** Every string and list here is owned by the config.
+** config.h — the warden_config structure (docs/reference.md, Configuration) shared by engine/
+** files. Every string and list here is owned by the config.
 */
 #ifndef WD_ENGINE_CONFIG_H
 #define WD_ENGINE_CONFIG_H

@@ -1,9 +1,9 @@
 /*
-** config_file.c — warden_config_load: a config file (CONTRACTS.md section 3) is a Lua chunk
-** returning a table. It is evaluated in an empty environment, under an instruction and a
-** memory limit, and its table is turned into config values through the shared schema
-** (config_schema.h). All of it lands in a draft copy that replaces the config only when the
-** whole file was good.
+** config_file.c — warden_config_load: a config file (docs/reference.md, Configuration) is a Lua
+** chunk returning a table. It is evaluated in the policy sandbox made bare (lua/sandbox.c,
+** wd_sandbox_new_bare: no globals, strings without methods) under fixed limits, and its table
+** is turned into config values through the shared schema (config_schema.h). All of it lands in
+** a draft copy that replaces the config only when the whole file was good.
 */
 #include "config.h"
 #include "error.h"
@@ -20,30 +20,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <lauxlib.h>
 #include <lua.h>
 
+#include "../lua/sandbox.h"
+
 /* A config file is a few hundred bytes of data; these bounds only stop abuse (a path to
-** /dev/zero, an endless loop, a table that eats the heap) from hanging or sinking the host. */
-#define CONFIG_MAX_BYTES        ((size_t)1 << 20)
-#define CONFIG_LUA_MEMORY       ((size_t)8 << 20)
-#define CONFIG_LUA_INSTRUCTIONS 1000000
-#define CONFIG_HOOK_EVERY       1000
-
-/* Per-load sandbox state; the lua_State reaches it as its allocator's userdata. */
-typedef struct sandbox {
-    size_t  used;
-    size_t  limit;
-    bool    memory_hit;
-    int64_t instructions_left;
-    bool    instruction_hit;
-} sandbox;
-
-typedef struct chunk {
-    const char *text;
-    size_t      length;
-    const char *name;
-} chunk;
+** /dev/zero, an endless loop, a table that eats the heap, two long strings compared in a loop)
+** from hanging or sinking the host. They are fixed, not configurable (a config cannot raise its
+** own limits), and listed in docs/operations.md. The file's text counts against the memory. */
+#define CONFIG_MAX_BYTES ((size_t)1 << 20)
+static const wd_sandbox_limits config_limits = {
+    .instructions = 1000000,
+    .memory = (size_t)8 << 20,
+    .time_ms = 1000,
+    .string_bytes = (size_t)64 << 10, /* paths and names; also bounds what one comparison costs */
+};
 
 
 /* ---------------------------------------------------------------------------------------
@@ -155,77 +146,16 @@ done:
 }
 
 /* ---------------------------------------------------------------------------------------
-** The sandbox
-*/
-
-static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    sandbox *box = ud;
-    void *moved;
-
-    if (ptr == NULL)
-        osize = 0; /* then osize holds a type tag, not a size */
-    if (nsize == 0) {
-        free(ptr);
-        box->used -= osize;
-        return NULL;
-    }
-    if (nsize > osize && nsize - osize > box->limit - box->used) {
-        box->memory_hit = true;
-        return NULL;
-    }
-    moved = realloc(ptr, nsize);
-    if (moved == NULL) {
-        /* Lua assumes a shrink never fails; the old block is still big enough. */
-        if (nsize <= osize)
-            return ptr;
-        box->memory_hit = true;
-        return NULL;
-    }
-    box->used = box->used - osize + nsize;
-    return moved;
-}
-
-static void count_hook(lua_State *L, lua_Debug *ar)
-{
-    void *ud = NULL;
-    sandbox *box;
-
-    (void)ar;
-    lua_getallocf(L, &ud);
-    box = ud;
-    box->instructions_left -= CONFIG_HOOK_EVERY;
-    if (box->instructions_left > 0)
-        return;
-    box->instruction_hit = true;
-    /* Fire on every instruction from now on, so nothing can get past the limit. */
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, 1);
-    luaL_error(L, "config: instruction limit");
-}
-
-/* Runs under lua_pcall, so every error (syntax, runtime, memory, limit) is caught. */
-static int run_chunk(lua_State *L)
-{
-    const chunk *c = lua_touserdata(L, 1);
-
-    if (luaL_loadbufferx(L, c->text, c->length, c->name, "t") != LUA_OK)
-        return lua_error(L);
-    /* The chunk's only upvalue is _ENV: a fresh empty table, so no library is in reach. */
-    lua_newtable(L);
-    lua_setupvalue(L, -2, 1);
-    lua_call(L, 0, 1);
-    return 1;
-}
-
-/* ---------------------------------------------------------------------------------------
 ** From the returned table to config values. Only calls that cannot raise a Lua error are
 ** used here (raw access, type checks, strings that are already strings), since this runs
-** outside lua_pcall, and no script code (metamethods) can run.
+** outside a protected call, and no script code (metamethods) can run: a bare state offers no
+** setmetatable, so no table the file can return has a metatable.
 */
 
 typedef struct loader {
     lua_State     *L;
     warden_config *draft;
+    const char    *path;
     const char    *folder;
     warden_error  *err;
 } loader;
@@ -265,6 +195,14 @@ static int copy_string(loader *ld, const char *name, int index, bool is_path, ch
     *out = NULL;
     if (memchr(text, '\0', length) != NULL) {
         wd_error_set(ld->err, WARDEN_E_CONFIG, "config", "%s: contains a NUL byte", name);
+        return WARDEN_E_CONFIG;
+    }
+    /* Copies count against the state's memory cap like its own heap: one 64 KiB string listed
+    ** a thousand times is a small Lua table but 64 MiB of copies. */
+    if (!wd_sandbox_reserve(ld->L, length + 1 + (is_path ? strlen(ld->folder) + 1 : 0))) {
+        wd_error_set(ld->err, WARDEN_E_CONFIG, "config",
+                     "%s: %s: memory limit exceeded (%zu bytes) by the values copied from the config file", ld->path,
+                     name, config_limits.memory);
         return WARDEN_E_CONFIG;
     }
     if (is_path && length > 0 && text[0] != '/')
@@ -517,32 +455,40 @@ static int apply_table(loader *ld, int table)
 ** warden_config_load
 */
 
-static int evaluate(lua_State *L, const sandbox *box, const chunk *c, const char *path, warden_error *err)
+/* Sets err to "path: text", or to text alone when it already starts with "path:" (Lua's
+** "path:line: message"), so every failure of the file names it. */
+static int file_error(warden_error *err, const char *path, const char *text)
 {
-    int status;
+    size_t length = strlen(path);
+    if (strncmp(text, path, length) == 0 && text[length] == ':')
+        return wd_error_set(err, WARDEN_E_CONFIG, "config", "%s", text);
+    return wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: %s", path, text);
+}
 
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, CONFIG_HOOK_EVERY);
-    lua_pushcfunction(L, run_chunk);
-    lua_pushlightuserdata(L, (void *)c);
-    status = lua_pcall(L, 1, 1, 0);
-    lua_sethook(L, NULL, 0, 0);
-    if (status == LUA_OK) {
-        if (lua_type(L, -1) == LUA_TTABLE)
-            return WARDEN_OK;
-        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: the file must return a table, got %s", path,
-             lua_typename(L, lua_type(L, -1)));
-        return WARDEN_E_CONFIG;
-    }
-    if (box->instruction_hit)
-        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: config: instruction limit (%d instructions)", path,
-             CONFIG_LUA_INSTRUCTIONS);
-    else if (status == LUA_ERRMEM || box->memory_hit)
-        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: config: memory limit (%zu bytes)", path, CONFIG_LUA_MEMORY);
-    else if (lua_type(L, -1) == LUA_TSTRING)
-        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s", lua_tostring(L, -1)); /* "file:line: message" */
-    else
-        wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: error (not a string)", path);
-    return WARDEN_E_CONFIG;
+/* Compiles and runs the file in a bare sandbox state; on success its table is on top of L's
+** stack. Its environment is a plain empty table: assignments to globals land in it (so
+** `return _ENV` still works), and there is nothing else to read. */
+static int evaluate(lua_State *L, const char *text, size_t length, const char *path, warden_error *err)
+{
+    char error[512];
+    int outcome;
+
+    if (!wd_sandbox_reserve(L, length))
+        return wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: larger than the config memory limit (%zu bytes)",
+                            path, config_limits.memory);
+    lua_newtable(L);
+    if (wd_sandbox_load(L, text, length, path, -1, error, sizeof error) != 0)
+        return file_error(err, path, error); /* syntax, bytecode, or a literal over the limits */
+    lua_remove(L, -2); /* the chunk holds its environment */
+    outcome = wd_sandbox_call(L, 0, 1, error, sizeof error);
+    if (outcome > 0) /* a limit: instructions, time, memory or string length */
+        return wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: %s while loading the config file", path, error);
+    if (outcome != WD_SANDBOX_OK)
+        return file_error(err, path, error);
+    if (lua_type(L, -1) != LUA_TTABLE)
+        return wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: the file must return a table, got %s", path,
+                            lua_typename(L, lua_type(L, -1)));
+    return WARDEN_OK;
 }
 
 int warden_config_load(warden_config *config, const char *path, warden_error *err)
@@ -551,11 +497,8 @@ int warden_config_load(warden_config *config, const char *path, warden_error *er
     char *text = NULL;
     size_t length = 0;
     char *folder = NULL;
-    char *chunk_name = NULL;
     lua_State *L = NULL;
     warden_config *draft = NULL;
-    sandbox box = { 0, CONFIG_LUA_MEMORY, false, CONFIG_LUA_INSTRUCTIONS, false };
-    chunk c;
     loader ld;
 
     if (config == NULL || path == NULL) {
@@ -568,20 +511,13 @@ int warden_config_load(warden_config *config, const char *path, warden_error *er
     rc = config_folder(path, &folder, err);
     if (rc != WARDEN_OK)
         goto done;
-    rc = WARDEN_E_NOMEM;
-    /* "@" makes Lua name the file in its messages: "path:line: message". */
-    chunk_name = malloc(strlen(path) + 2);
-    if (chunk_name != NULL) {
-        chunk_name[0] = '@';
-        memcpy(chunk_name + 1, path, strlen(path) + 1);
-    }
-    L = chunk_name != NULL ? lua_newstate(sandbox_alloc, &box) : NULL;
+    L = wd_sandbox_new_bare(&config_limits);
     if (L == NULL) {
+        rc = WARDEN_E_NOMEM;
         wd_error_set(err, rc, "config", "%s: out of memory", path);
         goto done;
     }
-    c = (chunk){ text, length, chunk_name };
-    rc = evaluate(L, &box, &c, path, err);
+    rc = evaluate(L, text, length, path, err);
     if (rc != WARDEN_OK)
         goto done;
     rc = wd_config_copy(config, &draft);
@@ -594,7 +530,7 @@ int warden_config_load(warden_config *config, const char *path, warden_error *er
         wd_error_set(err, rc, "config", "%s: out of memory", path);
         goto done;
     }
-    ld = (loader){ L, draft, folder, err };
+    ld = (loader){ L, draft, path, folder, err };
     rc = apply_table(&ld, lua_gettop(L));
     if (rc != WARDEN_OK)
         goto done;
@@ -606,9 +542,7 @@ int warden_config_load(warden_config *config, const char *path, warden_error *er
     }
 done:
     warden_config_free(draft);
-    if (L != NULL)
-        lua_close(L);
-    free(chunk_name);
+    wd_sandbox_close(L);
     free(folder);
     free(text);
     return rc;

@@ -1,7 +1,7 @@
 /*
-** config_schema.h — the one table of configuration keys (CONTRACTS.md section 3) that both
-** the config file loader (config_file.c) and warden_config_set (config.c) go through, so the
-** two cannot disagree on a key's name, type, range or storage. Private to engine/config*.c.
+** config_schema.h — the one table of configuration keys (docs/reference.md, Configuration) that
+** both the config file loader (config_file.c) and warden_config_set (config.c) go through, so
+** the two cannot disagree on a key's name, type, range or storage. Private to engine/config*.c.
 */
 #ifndef WD_ENGINE_CONFIG_SCHEMA_H
 #define WD_ENGINE_CONFIG_SCHEMA_H

@@ -66,7 +66,8 @@ int warden_engine_reload(warden_engine *engine, warden_error *err)
     bool changed = false;
     pthread_mutex_lock(&engine->policy_lock);
     if (set != NULL) {
-        changed = engine->policy_set == NULL || strcmp(engine->policy_set->source.files.revision, set->source.files.revision) != 0;
+        changed = engine->policy_set == NULL
+                  || strcmp(engine->policy_set->source.files.revision, set->source.files.revision) != 0;
         if (changed) {
             old_set = engine->policy_set;
             engine->policy_set = set;

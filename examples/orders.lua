@@ -1,4 +1,4 @@
--- Configuration for the example orders service (CONTRACTS.md section 3): the demo CA, the
+-- Configuration for the example orders service (docs/reference.md, Configuration): the demo CA, the
 -- example users, and the example policy set. Paths are relative to this file's folder.
 return {
   trust    = { "demo/ca.pem" },

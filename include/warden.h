@@ -11,7 +11,7 @@
 **  - Functions that can fail return int: WARDEN_OK (0) or a positive WARDEN_E_* code.
 **  - Where a person must read why, an optional warden_error * is passed last; it may be NULL.
 **    On failure it is filled with the code, a stable reason string (for rejections, one of the
-**    reason codes of CONTRACTS.md section 1) and a human-readable text.
+**    reason codes of docs/reference.md) and a human-readable text.
 **  - Handles are opaque. Every *_new / *_open has a *_free; freeing NULL is a no-op.
 **  - Values returned by getters are owned by the object they came from (message, token,
 **    decision) and stay valid until that object is freed. Callers never free them.
@@ -59,7 +59,8 @@ typedef struct warden_decision warden_decision;
 
 typedef struct warden_error {
     int  code;        /* a WARDEN_E_* code, or WARDEN_OK */
-    char reason[48];  /* stable reason code, e.g. "timestamp-expired"; "" when none applies */
+    char reason[48];  /* SECURITY: the rejection code ("timestamp-expired"); config errors: "config";
+                      ** "" otherwise */
     char text[256];   /* what happened, for a person */
 } warden_error;
 
@@ -74,7 +75,7 @@ typedef struct warden_attr_list   { const warden_attr *items; size_t count; } wa
 typedef struct warden_receive_options {
     size_t             size;
     int64_t            now;            /* evaluation time, Unix seconds; 0 = the system clock */
-    warden_bytes       transport_cert; /* DER of the TLS peer certificate, if any (later) */
+    warden_bytes       transport_cert; /* DER of the TLS peer certificate; not read by this version */
     const warden_attr *attrs;          /* copied; seen by policies as m.attrs */
     size_t             attr_count;
 } warden_receive_options;
@@ -101,7 +102,7 @@ WARDEN_API int warden_time_parse(const char *text, size_t length, int64_t *secon
 WARDEN_API int warden_time_format(int64_t seconds, char buffer[21]);
 
 /* ---------------------------------------------------------------------------------------
-** Configuration (CONTRACTS.md section 3)
+** Configuration (docs/reference.md, Configuration)
 **
 ** A warden_config holds settings until an engine is made from it; the engine copies what it
 ** needs, so the config may be freed right after warden_engine_new. Not thread-safe while it is
@@ -112,13 +113,14 @@ WARDEN_API int warden_time_format(int64_t seconds, char buffer[21]);
 ** (warden_config_free). Errors: INVALID_ARG (out is NULL), NOMEM. */
 WARDEN_API int warden_config_new(warden_config **out);
 
-/* Reads a config file: a Lua file returning a table, evaluated in an empty sandbox with an
-** instruction limit. Relative paths in it are taken from the file's folder. Keys it sets
+/* Reads a config file: a Lua file returning a table, evaluated in an empty sandbox under fixed
+** limits (1 MiB file, 1,000,000 instructions, 8 MiB, 1 s, 64 KiB strings; docs/operations.md).
+** Relative paths in it are taken from the file's folder. Keys it sets
 ** replace the config's values, except the lists "trust", "certs" and "crls", which are
 ** appended to. "trust" is a list of files that may also hold the key "eku":
 ** trust = { "ca.pem", eku = { "clientAuth" } }.
-** Errors: IO (unreadable), CONFIG (syntax, unknown key, wrong type: err->text names the key).
-** On error the config is left unchanged. */
+** Errors: IO (unreadable), CONFIG (syntax, unknown key, wrong type: err->text names the key;
+** a limit hit: err->text names the file and the limit). On error the config is left unchanged. */
 WARDEN_API int warden_config_load(warden_config *config, const char *path, warden_error *err);
 
 /* Sets one key of section 3 by its dotted name ("users", "clock.ttl",
@@ -154,11 +156,14 @@ WARDEN_API void warden_config_free(warden_config *config);
 */
 
 /* Makes an engine from a config: loads the trust store (CA bundles, known certificates, CRLs,
-** trust.eku), the users file and (later) the policy set. The config is not kept; it may be
-** freed afterwards. *out is owned by the caller (warden_engine_free).
+** trust.eku), the users file, and the policy set when "policies" is set (compiled, and its
+** policy tests run: an engine never starts on a set that fails either), opens log.decisions,
+** and starts watching the policy directory and trust files (reload.watch). The config is
+** copied; it may be freed afterwards. *out is owned by the caller (warden_engine_free).
 ** Errors: INVALID_ARG, NOMEM, IO (a file cannot be read), CONFIG (a file is not valid,
-** including a CRL whose signature does not verify with its issuer, or an unknown trust.eku
-** purpose). */
+** including a CRL whose signature does not verify with its issuer, an unknown trust.eku
+** purpose, or replay.backend "redis", which this version does not offer), POLICY (the policy
+** set does not compile or a policy test fails). */
 WARDEN_API int warden_engine_new(const warden_config *config, warden_engine **out, warden_error *err);
 
 /* warden_config_new + warden_config_load + warden_engine_new in one call. */
@@ -170,11 +175,18 @@ WARDEN_API void warden_engine_free(warden_engine *engine);
 
 /* Runs security processing on one SOAP message (bytes, len; not kept). On success *out is a
 ** delivered message owned by the caller (warden_message_free). On rejection returns
-** WARDEN_E_SECURITY, *out is NULL, and err->reason holds the stable reason code
-** ("timestamp-expired", "signature-invalid", ...; CONTRACTS.md section 1; "cert-usage" when
-** the certificate whose key signed is a CA, lacks the digitalSignature/nonRepudiation key
-** usage or the trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA
-** above it) and err->text the detail. opt may be NULL. Thread-safe: any number of threads may receive on one engine. */
+** WARDEN_E_SECURITY, *out is NULL, and err->reason holds the stable reason code, one of:
+**   malformed not-soap dtd-forbidden limit-exceeded mustunderstand security-header-missing
+**   security-header-duplicate timestamp-missing timestamp-invalid timestamp-expired
+**   timestamp-future reference-invalid duplicate-id digest-mismatch signature-invalid
+**   unsigned-part weak-algorithm key-mismatch cert-untrusted cert-expired cert-revoked
+**   cert-usage token-unsupported password-invalid user-unknown replay replay-cache-full
+** (what triggers each: docs/reference.md, Reason codes; "cert-usage" when the certificate
+** whose key signed is a CA, lacks the digitalSignature/nonRepudiation key usage or the
+** trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA above it), and
+** err->text the detail. When the verifier itself fails (NOMEM, INTERNAL) the message is
+** rejected too and err->reason is "internal-error". opt may be NULL. Thread-safe: any number
+** of threads may receive on one engine. */
 WARDEN_API int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
                                      const warden_receive_options *opt, warden_message **out,
                                      warden_error *err);
@@ -190,7 +202,7 @@ WARDEN_API int warden_engine_receive(warden_engine *engine, const void *bytes, s
 typedef enum warden_message_property_id {
     WARDEN_MESSAGE_PROPERTY_USERNAME          = 14,   /* warden_string: the UsernameToken's user */
     WARDEN_MESSAGE_PROPERTY_ENCODED_CERT      = 15,   /* warden_bytes: DER of the signing certificate */
-    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string: the assertion's XML (later) */
+    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string; NOT_APPLICABLE (SAML: token-unsupported) */
     WARDEN_MESSAGE_PROPERTY_PROTECTION_LEVEL  = 21,   /* int: WARDEN_PROTECTION_* */
     WARDEN_MESSAGE_PROPERTY_ACTION            = 1000, /* warden_string: WS-Addressing Action */
     WARDEN_MESSAGE_PROPERTY_OPERATION         = 1001, /* warden_string: "{ns}Name" of the Body's first child */
@@ -275,25 +287,29 @@ WARDEN_API int warden_token_get_property(const warden_token *token, warden_token
 
 
 /* ---------------------------------------------------------------------------------------
-** Decisions (CONTRACTS.md sections 1 and 2)
+** Decisions (docs/reference.md, Decisions)
 **
 ** An engine whose config names a policy directory loads its policy set at warden_engine_new
 ** (the engine does not start on a set that fails to compile or whose tests fail). Each
 ** decision runs the set's rules in a sandboxed Lua 5.4 state of the calling thread's own.
+** Only delivered messages are decided: a rejected message has no warden_decision (the
+** `warden decide` command reports it as stage "security" with the rejection's reason).
 */
 
 /* Decides allow or deny for a delivered message. *out is owned by the caller
 ** (warden_decision_free). A policy error or limit is a deny decision (WARDEN_OK with
-** reason "policy-error" / "policy-limit"), never an error return. Errors: INVALID_ARG;
-** POLICY (the engine has no policy set); NOMEM. Thread-safe: each thread decides in its own
+** reason "policy-error" / "policy-limit"), and so is a set whose reloads have failed for
+** longer than reload.max_stale_s ("policy-stale"); never an error return. Errors:
+** INVALID_ARG; POLICY (the engine has no policy set, or this thread's state cannot load it);
+** NOMEM. Thread-safe: each thread decides in its own
 ** Lua state; no lock is taken. */
 WARDEN_API int warden_engine_decide(warden_engine *engine, const warden_message *message,
                                     warden_decision **out, warden_error *err);
 
 /* The decision's fields; strings are owned by the decision. */
 WARDEN_API int         warden_decision_allowed(const warden_decision *decision);  /* 1 allow, 0 deny (NULL: 0) */
-WARDEN_API const char *warden_decision_stage(const warden_decision *decision);    /* "policy" or "security" */
-WARDEN_API const char *warden_decision_reason(const warden_decision *decision);   /* "permitted", "forbidden", "no-permit", "policy-error", "policy-limit" */
+WARDEN_API const char *warden_decision_stage(const warden_decision *decision);    /* "policy", its only stage */
+WARDEN_API const char *warden_decision_reason(const warden_decision *decision);   /* "permitted", "forbidden", "no-permit", "policy-error", "policy-limit", "policy-stale" */
 WARDEN_API const char *warden_decision_revision(const warden_decision *decision); /* "sha256:..." */
 WARDEN_API size_t      warden_decision_rule_count(const warden_decision *decision);
 WARDEN_API const char *warden_decision_rule(const warden_decision *decision, size_t i);   /* NULL out of range */
@@ -341,7 +357,7 @@ WARDEN_API int warden_policy_test(const warden_config *config, const char *polic
                                   warden_report_fn report, void *ctx, size_t *passed,
                                   size_t *failed, warden_error *err);
 
-/* Where the engine's log lines go (policy log(...), decision problems, later reloads):
+/* Where the engine's log lines go (policy log(...), decision problems, reload results):
 ** level is WARDEN_LOG_*; message is one line without a newline: control characters, C1
 ** controls and bytes that are not UTF-8 arrive escaped (\n, \r, \xNN, \u00NN; a backslash
 ** as \\), so no policy text can forge a line or drive a terminal. The default writes to

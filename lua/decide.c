@@ -6,8 +6,8 @@
 ** whatever the rules returned.
 */
 #include "decide.h"
+#include "invariant.h"
 
-#include <assert.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +31,7 @@ static int add_error(wd_decision_outcome *out, const char *rule, const char *mes
 static int add_rule(wd_decision_outcome *out, const char *name)
 {
     if (out->rule_count < WD_DECISION_INLINE_RULES) {
+        WD_ASSERT(out->rules == out->inline_rules);
         out->inline_rules[out->rule_count++] = name;
         return 0;
     }
@@ -140,7 +141,7 @@ int wd_decide(wd_policy_state *state, const char *action, size_t action_length, 
 {
     lua_State *L = state->L;
     const wd_policy_set *set = state->set;
-    assert(set != NULL); /* only a state loaded from a compiled set decides (policy_state.h) */
+    WD_ASSERT(set != NULL); /* only a state loaded from a compiled set decides (policy_state.h) */
     int top = lua_gettop(L);
     char problem[512];
 

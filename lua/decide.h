@@ -1,5 +1,5 @@
 /*
-** decide.h — one decision in a policy state (CONTRACTS.md section 2): the rules whose
+** decide.h — one decision in a policy state (docs/reference.md, Decisions): the rules whose
 ** targets match are found through the index, forbids are evaluated first, then permits;
 ** deny if any forbid applies, otherwise allow if any permit applies, otherwise deny. A rule
 ** whose `when` raises an error or hits a limit makes the decision deny and is reported.

@@ -1,7 +1,7 @@
 /*
-** policy_files.h — reading a policy directory (CONTRACTS.md section 2): policy files *.lua
-** at any depth, policy tests *_test.lua, data documents data/NAME.json; *.lua under the
-** top-level data/ and fixtures/ folders are not policies; names starting with a dot are
+** policy_files.h — reading a policy directory (docs/reference.md, Policy directory): policy
+** files *.lua at any depth, policy tests *_test.lua, data documents data/NAME.json; *.lua under
+** the top-level data/ and fixtures/ folders are not policies; names starting with a dot are
 ** ignored; symbolic links are followed, and a link loop is an error. The revision id is
 ** "sha256:" + hex over the files' relative paths and contents, in path order.
 */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "invariant.h"
 #include "policy_state.h"
 
 static void ignore_log(void *context, const char *line, size_t length)
@@ -93,7 +94,10 @@ failed:
 
 wd_policy_set *wd_policy_set_ref(wd_policy_set *set)
 {
-    atomic_fetch_add_explicit(&set->references, 1, memory_order_relaxed);
+    /* only a holder of a reference may make another */
+    size_t before = atomic_fetch_add_explicit(&set->references, 1, memory_order_relaxed);
+    WD_ASSERT(before > 0);
+    (void)before;
     return set;
 }
 
@@ -101,6 +105,8 @@ void wd_policy_set_unref(wd_policy_set *set)
 {
     if (set == NULL)
         return;
-    if (atomic_fetch_sub_explicit(&set->references, 1, memory_order_acq_rel) == 1)
+    size_t before = atomic_fetch_sub_explicit(&set->references, 1, memory_order_acq_rel);
+    WD_ASSERT(before > 0); /* more unrefs than refs: someone freed a set they did not own */
+    if (before == 1)
         free_set(set);
 }

@@ -9,13 +9,13 @@
 */
 #include "policy_state.h"
 
-#include <assert.h>
 #include <lauxlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "data.h"
+#include "invariant.h"
 #include "lint.h"
 #include "policy_set.h"
 #include "purity.h"
@@ -262,7 +262,7 @@ const char *const *wd_policy_state_globals(int as_test, const char *names[WD_POL
         names[count++] = *name;
     for (const char *const *name = as_test ? test_extras : policy_extras; *name != NULL; name++)
         names[count++] = *name;
-    assert(count < WD_POLICY_GLOBALS_MAX);
+    WD_ASSERT(count < WD_POLICY_GLOBALS_MAX);
     names[count] = NULL;
     return names;
 }

@@ -1,10 +1,13 @@
 /*
 ** sandbox.c — owns the sandboxed Lua state: its counting allocator and per-state context, the
-** allowlisted base environment (built from an empty table, CONTRACTS.md section 2), the locked
-** string metatable, read-only proxies (and tables frozen in place), per-file environments,
-** text-only loading, and the limits of one evaluation (instructions, wall clock, memory) with
-** their sticky abort. No value shows an address: tostring and string.format's %s give a
-** table or function as its type name, and %p is refused.
+** allowlisted base environment (built from an empty table; docs/reference.md, Sandbox), the
+** locked string metatable, read-only proxies (and tables frozen in place), per-file
+** environments, text-only loading, and the limits of one evaluation (instructions, wall clock,
+** memory) with their sticky abort. No value shows an address: tostring and string.format's %s
+** give a table or function as its type name, and %p is refused.
+**
+** A bare state (wd_sandbox_new_bare, for config files) is the same state without the
+** libraries: no base table entries, no string metatable; everything below applies to it alike.
 **
 ** Cost model. The count hook charges one step per VM instruction and reads the clock each time
 ** it fires. Work done inside C functions is charged too, as it happens, so that no single call
@@ -47,6 +50,7 @@
 */
 #include "sandbox.h"
 
+#include <assert.h>
 #include <lauxlib.h>
 #include <lualib.h>
 #include <limits.h>
@@ -1135,9 +1139,12 @@ static void wd_sandbox_publish(lua_State *L, int base, const char *name, int tab
     lua_setfield(L, base, name);
 }
 
+/* Runs protected when a state is made: argument 1 is the context, argument 2 whether the
+** libraries are offered (a policy state) or not (a bare state, see wd_sandbox_new_bare). */
 static int wd_sandbox_setup(lua_State *L)
 {
     wd_sandbox_context *ctx = lua_touserdata(L, 1);
+    bool libraries = lua_toboolean(L, 2);
     lua_settop(L, 0);
     /* Incremental only: 5.4.4's generational mode has known bugs. A policy state's heap is
     ** small and every decision leaves a little garbage: with a pause of 400 % a cycle starts
@@ -1161,8 +1168,12 @@ static int wd_sandbox_setup(lua_State *L)
     lua_setmetatable(L, -2);
     lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_CACHE);
 
-    lua_createtable(L, 0, 24);
+    lua_createtable(L, 0, libraries ? 24 : 0);
     int base = lua_gettop(L);
+    if (!libraries) { /* no library is opened: strings have no metatable, the base stays empty */
+        lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_BASE);
+        return 0;
+    }
 
     /* The base library writes into the state's global table; take what is allowed, then
     ** empty that table so a chunk loaded without our environment finds nothing in it. */
@@ -1259,7 +1270,8 @@ static void wd_sandbox_format_messages(wd_sandbox_context *ctx)
              ctx->limits.string_bytes);
 }
 
-lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context)
+static lua_State *wd_sandbox_open(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context,
+                                  bool libraries)
 {
     static const wd_sandbox_limits defaults = WD_SANDBOX_DEFAULT_LIMITS;
     wd_sandbox_context *ctx = calloc(1, sizeof *ctx);
@@ -1285,7 +1297,8 @@ lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log
     lua_atpanic(L, wd_sandbox_panic);
     lua_pushcfunction(L, wd_sandbox_setup);
     lua_pushlightuserdata(L, ctx);
-    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+    lua_pushboolean(L, libraries);
+    if (lua_pcall(L, 2, 0, 0) != LUA_OK) {
         lua_close(L); /* still needs ctx: its frees go through the allocator */
         L = NULL;
     }
@@ -1293,6 +1306,17 @@ done:
     if (L == NULL)
         free(ctx);
     return L;
+}
+
+lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context)
+{
+    return wd_sandbox_open(limits, log, log_context, true);
+}
+
+lua_State *wd_sandbox_new_bare(const wd_sandbox_limits *limits)
+{
+    assert(limits != NULL);
+    return wd_sandbox_open(limits, NULL, NULL, false);
 }
 
 void wd_sandbox_close(lua_State *L)

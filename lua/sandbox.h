@@ -1,8 +1,11 @@
 /*
 ** sandbox.h — sandboxed Lua 5.4 states for policies: an allowlisted environment built from
-** an empty table (CONTRACTS.md section 2), read-only globals and library tables, a locked
+** an empty table (docs/reference.md, Sandbox), read-only globals and library tables, a locked
 ** string metatable, text-only loading, and the limits of one evaluation (instructions, wall
 ** clock, memory) that no policy can escape — not with pcall, not inside a C function.
+**
+** Config files run in the same kind of state, made bare (wd_sandbox_new_bare): no library,
+** the same allocator, hook and limits. Warden makes no other Lua state.
 **
 ** One state is used by one thread at a time. Nothing here is shared between states.
 */
@@ -45,15 +48,23 @@ typedef enum wd_sandbox_abort {
 ** through. NULL on allocation failure. */
 lua_State *wd_sandbox_new(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context);
 
+/* A bare state for data written in Lua (config files): the same allocator, limits, hook and
+** sticky abort as wd_sandbox_new, but no library is opened, so an environment pushed by
+** wd_sandbox_push_env offers no globals at all (only the extras given to it) and strings have
+** no methods. limits must not be NULL (a config's limits are its own, not a policy's). NULL on
+** allocation failure. */
+lua_State *wd_sandbox_new_bare(const wd_sandbox_limits *limits);
+
 /* Closes the state. NULL is a no-op. */
 void wd_sandbox_close(lua_State *L);
 
 /* Pushes a new environment table for one policy file: reads fall through to the allowlist
-** of CONTRACTS.md section 2 (assert error ipairs next pairs pcall rawequal rawlen select
+** of docs/reference.md, Sandbox (assert error ipairs next pairs pcall rawequal rawlen select
 ** tonumber tostring type xpcall, string (bounded patterns), table, math without random,
 ** utf8, log) plus the fields of the table at extras_index (e.g. permit, forbid, test, data;
 ** 0 = none). Assignments to globals go into the environment while the file loads and raise
-** "globals are read-only" once wd_sandbox_freeze_env has been called on it. [-0, +1, m] */
+** "globals are read-only" once wd_sandbox_freeze_env has been called on it. [-0, +1, m]
+** In a bare state (wd_sandbox_new_bare) the reads find the extras alone. */
 void wd_sandbox_push_env(lua_State *L, int extras_index);
 
 /* The names of that allowlist, NULL-terminated: the one list that `warden check` and the

@@ -1,8 +1,8 @@
 /*
-** view.c — the read-only message view `m` a policy sees (CONTRACTS.md section 2): lazy
-** objects over a delivered message, its tokens and their certificates, read through the
-** public property API of warden.h only; read-only proxies over the small tables it hands
-** out; and the same shape over a synthetic message table for policy tests.
+** view.c — the read-only message view `m` a policy sees (docs/reference.md, Message view): lazy
+** objects over a delivered message, its tokens and their certificates, read through the public
+** property API of warden.h only; read-only proxies over the small tables it hands out; and the
+** same shape over a synthetic message table for policy tests.
 **
 ** Every table a policy can reach is a proxy: an empty table whose private metatable holds
 ** the state (__metatable = false, so nothing in the sandbox can reach it) and whose

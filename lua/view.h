@@ -1,8 +1,8 @@
 /*
-** view.h — the read-only message view `m` a policy sees (CONTRACTS.md section 2), built
-** lazily: a field is read from the message through the public property API (warden.h)
-** only when a policy touches it, then cached for the rest of the decision. The same view
-** shape over a synthetic message table serves the policy tests.
+** view.h — the read-only message view `m` a policy sees (docs/reference.md, Message view),
+** built lazily: a field is read from the message through the public property API (warden.h)
+** only when a policy touches it, then cached for the rest of the decision. The same view shape
+** over a synthetic message table serves the policy tests.
 */
 #ifndef WD_LUA_VIEW_H
 #define WD_LUA_VIEW_H

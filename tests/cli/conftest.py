@@ -1,4 +1,4 @@
-"""Tests of the `warden` command's contract (CONTRACTS.md section 1): flags, exit codes,
+"""Tests of the `warden` command's contract (docs/reference.md, Command line): flags, exit codes,
 output shapes. Environment (set by ctest): WARDEN_BIN, WARDEN_TEST_PKI."""
 import base64
 import hashlib

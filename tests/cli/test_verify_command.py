@@ -2,6 +2,8 @@
 import json
 import os
 
+import pytest
+
 from conftest import NOW, username_message
 
 
@@ -89,6 +91,33 @@ def test_bad_config_file_is_a_usage_error_naming_the_key(warden, tmp_path):
     result = warden("verify", "-c", str(config), "x.xml")
     assert result.returncode == 2
     assert b"clock.tll" in result.stderr
+
+
+HOSTILE_CONFIGS = {
+    # two 64 KiB strings of NULs compared in a loop: each comparison is one instruction
+    "nul-comparison": ("local a, b = '\\0', '\\0'\nfor i = 1, 16 do a = a .. a; b = b .. b end\n"
+                       "while true do local _ = a < b end", b"time limit exceeded"),
+    "nul-comparison-2mb": ("local a, b = '\\0', '\\0'\nfor i = 1, 21 do a = a .. a; b = b .. b end\n"
+                           "while true do local _ = a < b end", b"string limit exceeded"),
+    "infinite-loop": ("while true do end", b"instruction limit exceeded"),
+    "memory-bomb": ("local s = 'x' for i = 1, 15 do s = s .. s end\n"
+                    "local t = {} for i = 1, 1e6 do t[i] = s .. i end", b"memory limit exceeded"),
+    "rep-bomb": ("return { users = ('x'):rep(1e9) }", b"attempt to index a string value"),
+    "deep-recursion": ("local function f(n) return 1 + f(n + 1) end return { clock = { ttl = f(1) } }",
+                       b"stack overflow"),
+    "huge-literal": ("return { users = '%s' }" % ("u" * 100000), b"string limit exceeded"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_CONFIGS))
+def test_config_file_over_a_limit_is_a_usage_error_naming_the_file(warden, tmp_path, name):
+    source, kind = HOSTILE_CONFIGS[name]
+    config = tmp_path / "warden.lua"
+    config.write_text(source)
+    result = warden("verify", "-c", str(config), "x.xml")
+    assert result.returncode == 2
+    assert kind in result.stderr
+    assert result.stderr.count(str(config).encode()) == 1, result.stderr
 
 
 def test_replay_across_arguments_is_rejected(warden, pki, tmp_path):

@@ -1,6 +1,6 @@
 /*
-** test_decide.c — deciding through the public API: the decision semantics of CONTRACTS.md
-** section 2 (forbid overrides permit, no applicable rule denies, an erroring rule denies,
+** test_decide.c — deciding through the public API: the decision semantics of
+** docs/reference.md, Decisions (forbid overrides permit, no applicable rule denies, an erroring rule denies,
 ** targets and globs, data documents, revision ids), the sandbox escape table run as real
 ** policies (each attempt ends in deny with a reported error, and the engine then decides
 ** the next message normally), load errors, and threads deciding at once.

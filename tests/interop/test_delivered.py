@@ -1,5 +1,5 @@
 """Messages made by zeep and npm soap, as their clients emit them, are delivered by
-`warden verify` with the properties of CONTRACTS.md section 1."""
+`warden verify` with the properties of docs/reference.md (JSON output)."""
 import hashlib
 import os
 import ssl

@@ -1,6 +1,6 @@
 """Tampered copies of the generated messages, and messages the clients made with the wrong
 key, certificate or password, are rejected by `warden verify` with the exact reason code
-(CONTRACTS.md section 1) and exit code 1."""
+(docs/reference.md, Reason codes) and exit code 1."""
 import os
 
 import pytest

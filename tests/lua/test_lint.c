@@ -26,7 +26,7 @@ typedef struct capture {
     int     count;
 } capture;
 
-/* The names the sandbox offers (CONTRACTS.md section 2), as the linter is given them. */
+/* The names the sandbox offers (docs/reference.md, Sandbox), as the linter is given them. */
 static const char *const sandbox_names[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
     "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", "data", "permit", "forbid", NULL

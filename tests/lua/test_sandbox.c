@@ -333,6 +333,58 @@ START_TEST(string_metatable_is_locked)
 }
 END_TEST
 
+/* A bare state (config files): nothing to read but the extras, strings without methods, and
+** the same limits as a policy state. */
+START_TEST(bare_state_offers_nothing_and_keeps_the_limits)
+{
+    static const wd_sandbox_limits limits = { 1000000, 8u << 20, 10000, 1024 };
+    char error[256];
+    lua_State *L = wd_sandbox_new_bare(&limits);
+    ck_assert_ptr_nonnull(L);
+    lua_pushliteral(L, "x");
+    ck_assert(!lua_getmetatable(L, -1));
+    lua_settop(L, 0);
+    ck_assert_int_eq(run(L, "for _ in pairs({}) do end", false, error, sizeof error), -1);
+    ck_assert_msg(strstr(error, "global 'pairs'") != NULL, "%s", error);
+    const char *source =
+        "local present = '' local names = { 'assert', 'error', 'ipairs', 'next', 'pairs', 'pcall', 'rawequal', "
+        "  'rawlen', 'select', 'tonumber', 'tostring', 'type', 'xpcall', 'string', 'table', 'math', 'utf8', "
+        "  'log', 'print', 'load', 'require', 'setmetatable', 'getmetatable', 'io', 'os', 'debug', '_G' } "
+        "for i = 1, #names do if _ENV[names[i]] ~= nil then present = present .. names[i] end end "
+        "answer = 42 "
+        "return present .. '|' .. answer";
+    int outcome = run(L, source, false, error, sizeof error);
+    ck_assert_msg(outcome == WD_SANDBOX_OK, "%s", error);
+    ck_assert_str_eq(lua_tostring(L, -1), "|42");
+    lua_pop(L, 1);
+    ck_assert_int_eq(run(L, "return ('x'):upper()", false, error, sizeof error), -1);
+    ck_assert_msg(strstr(error, "attempt to index a string value") != NULL, "%s", error);
+    /* extras are what a bare environment offers */
+    lua_createtable(L, 0, 1);
+    lua_pushinteger(L, 7);
+    lua_setfield(L, -2, "seven");
+    wd_sandbox_push_env(L, -1);
+    ck_assert_int_eq(run_in(L, lua_gettop(L), "return seven * 6", 0, 1, error, sizeof error), WD_SANDBOX_OK);
+    ck_assert_int_eq(lua_tointeger(L, -1), 42);
+    lua_settop(L, 0);
+    /* the limits, each with its kind; the state stays usable */
+    ck_assert_int_eq(run(L, "while true do end", false, error, sizeof error), WD_SANDBOX_INSTRUCTIONS);
+    ck_assert_int_eq(run(L, "local s = 'x' while true do s = s .. s end", false, error, sizeof error),
+                     WD_SANDBOX_STRING);
+    ck_assert_str_eq(error, "string limit exceeded (1024 bytes)");
+    ck_assert_int_eq(run(L, "local s = 'x' for i = 1, 9 do s = s .. s end local t = {} "
+                            "for i = 1, 1e5 do t[i] = s .. i end",
+                         false, error, sizeof error),
+                     WD_SANDBOX_MEMORY);
+    ck_assert_int_eq(run(L, "local function f() return 1 + f() end return f()", false, error, sizeof error), -1);
+    ck_assert_msg(strstr(error, "stack overflow") != NULL, "%s", error);
+    ck_assert_int_eq(run(L, "local t = {} for i = 1, 10 do t[i] = i end return #t", false, error, sizeof error),
+                     WD_SANDBOX_OK);
+    ck_assert_int_eq(lua_tointeger(L, -1), 10);
+    wd_sandbox_close(L);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------- environments --- */
 
 START_TEST(globals_set_at_load_are_readable_after_freeze)
@@ -738,6 +790,7 @@ static Suite *sandbox_suite(void)
     tcase_add_test(tc, allowed_functions_work);
     tcase_add_test(tc, exactly_the_allowlist_is_offered);
     tcase_add_test(tc, string_metatable_is_locked);
+    tcase_add_test(tc, bare_state_offers_nothing_and_keeps_the_limits);
     tcase_add_test(tc, globals_set_at_load_are_readable_after_freeze);
     tcase_add_test(tc, environments_are_separate_and_see_extras);
     tcase_add_test(tc, load_refuses_binary_and_reports_syntax_errors);

@@ -369,7 +369,7 @@ START_TEST(signed_message_certificate_fields)
     CHECK(&f, m, "m.tokens[1].x509.sha256 == m.cert.sha256");
     CHECK(&f, m, "m.tokens[1].username == nil");
 
-    /* the policy of CONTRACTS.md section 2 */
+    /* the example policy of docs/reference.md, Rules */
     CHECK(&f, m, "m.cert and m.cert.subject.OU == 'Payments' and tonumber(m:body('amount')) < 1000");
     lua_settop(f.L, m - 1);
     fixture_free(&f);

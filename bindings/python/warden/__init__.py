@@ -106,8 +106,8 @@ class ConfigError(WardenError):
 
 class SecurityRejected(WardenError):
     """WARDEN_E_SECURITY: security processing rejected the message. ``reason`` is the stable
-    rejection code ("digest-mismatch", "timestamp-expired", "replay", ...; CONTRACTS.md
-    section 1) and ``detail`` says what happened."""
+    rejection code ("digest-mismatch", "timestamp-expired", "replay", ...; docs/reference.md,
+    Reason codes) and ``detail`` says what happened."""
     code = _n.E_SECURITY
 
 
@@ -153,12 +153,19 @@ def _error(status: int, err: Optional[_n.Error] = None) -> WardenError:
 _UTC = _dt.timezone.utc
 
 
+#: The years a datetime (and the ISO-8601 form) holds, 0001-9999, in Unix seconds. A delivered
+#: message can carry a time outside them (a UsernameToken Created of 9999-12-31T23:59:59-14:00
+#: is in the year 10000); it is shown as the nearest end, as the C library and `warden` do.
+_EARLIEST, _LATEST = -62135596800, 253402300799
+
+
 def _time(seconds: int) -> _dt.datetime:
-    return _dt.datetime.fromtimestamp(seconds, _UTC)
+    return _dt.datetime.fromtimestamp(min(max(seconds, _EARLIEST), _LATEST), _UTC)
 
 
 def _iso(t: _dt.datetime) -> str:
-    return t.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = t.astimezone(_UTC)
+    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (t.year, t.month, t.day, t.hour, t.minute, t.second)
 
 
 def _unix(value: TimeLike) -> int:
@@ -199,7 +206,7 @@ def _string(s: _n.String) -> str:
 
 # --- configuration -------------------------------------------------------------------------------
 
-#: Top-level sections of the config (CONTRACTS.md section 3): a keyword such as ``clock_ttl``
+#: Top-level sections of the config (docs/reference.md, Configuration): a keyword such as ``clock_ttl``
 #: is the key ``clock.ttl``.
 _SECTIONS = ("require", "algorithms", "clock", "username", "replay", "limits", "reload", "log")
 _LISTS = ("trust", "certs")
@@ -379,7 +386,7 @@ class Status:
 class Engine:
     """One Warden engine: trust store, users, replay cache and policy set. Thread-safe.
 
-    ``Engine(config="warden.lua")`` reads a config file (CONTRACTS.md section 3);
+    ``Engine(config="warden.lua")`` reads a config file (docs/reference.md, Configuration);
     ``Engine(**options)`` sets config keys by name, and both may be combined (the keywords then
     override the file; ``trust`` and ``certs`` add to its lists). Dotted keys are written with an
     underscore after the section (``clock_ttl=300``) or as a nested dict
