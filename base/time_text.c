@@ -182,7 +182,34 @@ void wd_time_format(int64_t seconds, char buffer[21])
     buffer[20] = '\0';
 }
 
-/* ---- the public face (warden.h): for embedders and the command ------------------------ */
+int wd_time_split(int64_t seconds, wd_time_fields *out)
+{
+    int64_t  year;
+    unsigned month, day;
+
+    if (out == NULL || seconds < EARLIEST_SECONDS || seconds > LATEST_SECONDS)
+        return -1;
+    int64_t days = seconds / SECONDS_PER_DAY;
+    int64_t rest = seconds % SECONDS_PER_DAY;
+    if (rest < 0) {
+        rest += SECONDS_PER_DAY;
+        days--;
+    }
+    civil_from_days(days, &year, &month, &day);
+    out->year = (int)year;
+    out->month = (int)month;
+    out->day = (int)day;
+    out->hour = (int)(rest / 3600);
+    out->minute = (int)(rest / 60 % 60);
+    out->second = (int)(rest % 60);
+    /* 1970-01-01 (day 0) was a Thursday: ISO weekday 4 */
+    int64_t weekday = (days + 3) % 7;
+    out->weekday = (int)(weekday < 0 ? weekday + 7 : weekday) + 1;
+    out->yearday = (int)(days - days_from_civil(year, 1, 1)) + 1;
+    return 0;
+}
+
+/* ---- the public face (warden.h): for the policy runtime and embedders ------------------ */
 
 int warden_time_parse(const char *text, size_t length, int64_t *seconds)
 {
@@ -196,5 +223,21 @@ int warden_time_format(int64_t seconds, char buffer[21])
     if (buffer == NULL || seconds < EARLIEST_SECONDS || seconds > LATEST_SECONDS)
         return WARDEN_E_INVALID_ARG;
     wd_time_format(seconds, buffer);
+    return WARDEN_OK;
+}
+
+int warden_time_split(int64_t seconds, warden_time_parts *out)
+{
+    wd_time_fields fields;
+    if (out == NULL || wd_time_split(seconds, &fields) != 0)
+        return WARDEN_E_INVALID_ARG;
+    out->year = fields.year;
+    out->month = fields.month;
+    out->day = fields.day;
+    out->hour = fields.hour;
+    out->minute = fields.minute;
+    out->second = fields.second;
+    out->weekday = fields.weekday;
+    out->yearday = fields.yearday;
     return WARDEN_OK;
 }

@@ -19,6 +19,17 @@
 ** refused). Returns 0, or -1 when the text is not such a time. */
 int wd_time_parse(const char *text, size_t length, int flags, int64_t *out);
 
+/* A UTC instant's calendar fields. */
+typedef struct wd_time_fields {
+    int year, month, day, hour, minute, second;
+    int weekday; /* ISO: 1 = Monday .. 7 = Sunday */
+    int yearday; /* 1 = January 1st */
+} wd_time_fields;
+
+/* Splits Unix seconds into UTC calendar fields (proleptic Gregorian). Returns 0, or -1 outside
+** 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59Z. */
+int wd_time_split(int64_t seconds, wd_time_fields *out);
+
 /* Writes "YYYY-MM-DDThh:mm:ssZ" and a NUL into buffer (at least 21 bytes). */
 void wd_time_format(int64_t seconds, char buffer[21]);
 

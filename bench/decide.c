@@ -72,6 +72,7 @@ typedef struct decide_context {
     warden_engine  *engine;
     warden_message *message;
     int             expect_allowed;
+    int             explain;        /* warden_engine_explain instead of _decide */
 } decide_context;
 
 static int decide_once(void *opaque)
@@ -79,7 +80,9 @@ static int decide_once(void *opaque)
     decide_context *c = opaque;
     warden_decision *decision = NULL;
     warden_error err;
-    if (warden_engine_decide(c->engine, c->message, &decision, &err) != WARDEN_OK) {
+    int status = c->explain ? warden_engine_explain(c->engine, c->message, &decision, &err)
+                            : warden_engine_decide(c->engine, c->message, &decision, &err);
+    if (status != WARDEN_OK) {
         fprintf(stderr, "decide: %s\n", err.text);
         return -1;
     }
@@ -113,7 +116,7 @@ static double median(double *values, int n)
     return values[n / 2];
 }
 
-static warden_engine *open_engine(const char *config_path, const char *policies)
+static warden_engine *open_engine(const char *config_path, const char *policies, const char *decision_log)
 {
     warden_config *config = NULL;
     warden_engine *engine = NULL;
@@ -121,6 +124,7 @@ static warden_engine *open_engine(const char *config_path, const char *policies)
     warden_config_new(&config);
     if (warden_config_load(config, config_path, &err) != WARDEN_OK ||
         (policies != NULL && warden_config_set(config, "policies", policies, &err) != WARDEN_OK) ||
+        (decision_log != NULL && warden_config_set(config, "log.decisions", decision_log, &err) != WARDEN_OK) ||
         warden_config_set(config, "replay.backend", "none", &err) != WARDEN_OK ||
         warden_engine_new(config, &engine, &err) != WARDEN_OK) {
         fprintf(stderr, "engine: %s\n", err.text);
@@ -187,13 +191,13 @@ int main(int argc, char **argv)
     if (rounds < 1 || rounds > 32)
         rounds = 5;
 
-    warden_engine *example = open_engine(argv[1], NULL);
+    warden_engine *example = open_engine(argv[1], NULL, NULL);
     warden_message *message = receive(example, argv[2], now);
 
     char generated[256];
     snprintf(generated, sizeof generated, "%s/warden-bench-rules-%d", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp", (int)getpid());
     generate_rules(generated);
-    warden_engine *large = open_engine(argv[1], generated);
+    warden_engine *large = open_engine(argv[1], generated, NULL);
     warden_message *large_message = receive(large, argv[2], now);
 
     lua_State *L = luaL_newstate();
@@ -205,11 +209,16 @@ int main(int argc, char **argv)
     lua_setfield(L, -2, "action");
     floor_ctx.table = luaL_ref(L, LUA_REGISTRYINDEX);
 
-    decide_context example_ctx = { example, message, 1 };
-    decide_context large_ctx = { large, large_message, 1 };
+    /* the same decision with its log line written (to /dev/null), and explained */
+    warden_engine *logging = open_engine(argv[1], NULL, "/dev/null");
+    warden_message *logging_message = receive(logging, argv[2], now);
+    decide_context example_ctx = { example, message, 1, 0 };
+    decide_context large_ctx = { large, large_message, 1, 0 };
+    decide_context logging_ctx = { logging, logging_message, 1, 0 };
+    decide_context explain_ctx = { example, message, 1, 1 };
     const char *names[] = { "lua_pcall floor (baseline)", "example set, 1 thread", "example set, 2 threads (each)",
-                            "10,000 rules, 1 thread" };
-    double rate[4][32], p50[4][32], p99[4][32];
+                            "10,000 rules, 1 thread", "example set, decision log on", "example set, explained" };
+    double rate[6][32], p50[6][32], p99[6][32];
 
     run warm = { decide_once, &example_ctx, 0.2, { 0, 0, 0 }, 0 };
     measure(&warm);
@@ -232,13 +241,18 @@ int main(int argc, char **argv)
             pthread_join(threads[t], NULL);
         run large_run = { decide_once, &large_ctx, seconds, { 0, 0, 0 }, 0 };
         measure(&large_run);
-        if (floor_run.failed || single.failed || pair[0].failed || pair[1].failed || large_run.failed)
+        run logging_run = { decide_once, &logging_ctx, seconds, { 0, 0, 0 }, 0 };
+        measure(&logging_run);
+        run explain_run = { decide_once, &explain_ctx, seconds, { 0, 0, 0 }, 0 };
+        measure(&explain_run);
+        if (floor_run.failed || single.failed || pair[0].failed || pair[1].failed || large_run.failed
+            || logging_run.failed || explain_run.failed)
             return 1;
-        result results[4] = { floor_run.out, single.out,
+        result results[6] = { floor_run.out, single.out,
                               { (pair[0].out.rate + pair[1].out.rate) / 2, (pair[0].out.p50_us + pair[1].out.p50_us) / 2,
                                 (pair[0].out.p99_us > pair[1].out.p99_us ? pair[0].out.p99_us : pair[1].out.p99_us) },
-                              large_run.out };
-        for (int k = 0; k < 4; k++) {
+                              large_run.out, logging_run.out, explain_run.out };
+        for (int k = 0; k < 6; k++) {
             rate[k][r] = results[k].rate;
             p50[k][r] = results[k].p50_us;
             p99[k][r] = results[k].p99_us;
@@ -246,7 +260,7 @@ int main(int argc, char **argv)
     }
     printf("decisions on a verified message; %d rounds of %.1f s, medians over rounds\n", rounds, seconds);
     printf("%-32s %14s %10s %10s\n", "", "decisions/s", "p50 us", "p99 us");
-    for (int k = 0; k < 4; k++)
+    for (int k = 0; k < 6; k++)
         printf("%-32s %14.0f %10.2f %10.2f\n", names[k], median(rate[k], rounds), median(p50[k], rounds),
                median(p99[k], rounds));
 
@@ -254,6 +268,8 @@ int main(int argc, char **argv)
     warden_message_free(large_message);
     warden_engine_free(example);
     warden_engine_free(large);
+    warden_message_free(logging_message);
+    warden_engine_free(logging);
     lua_close(L);
     char command[400];
     snprintf(command, sizeof command, "rm -rf '%s'", generated);

@@ -2,6 +2,7 @@
 ** decide.c — `warden decide`: security processing and the policy decision for each
 ** MESSAGE, in order, with one engine. A rejected message is a deny at stage "security".
 */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,8 +18,23 @@ static const char decide_help[] =
     "Runs WS-Security processing and then the policy set on each SOAP MESSAGE (a file, or -\n"
     "for standard input) and prints allow or deny, the reason, and the deciding rules.\n"
     "\n"
-    "Options: the same as 'warden verify' (see 'warden verify --help'); --policies DIR (or\n"
-    "the config key policies) names the policy directory and is required.\n"
+    "Options:\n"
+    "  -c, --config FILE   read a configuration file (a Lua table)\n"
+    "      --trust PEM     add a CA bundle to the trust anchors (repeatable)\n"
+    "      --certs PEM     add known sender certificates (repeatable)\n"
+    "      --crl CRL       add a CRL file (PEM or DER; repeatable)\n"
+    "      --users FILE    name:password lines for UsernameToken\n"
+    "      --policies DIR  the policy directory (or the config key policies); required\n"
+    "      --now TIME      evaluate as if the clock read TIME (e.g. 2026-11-25T12:00:30Z)\n"
+    "      --allow-sha1    accept SHA-1 digests and signatures\n"
+    "      --explain       for every rule: file:line, whether its targets matched, what its\n"
+    "                      when returned or raised, instructions used, its log() lines\n"
+    "      --json          print one JSON object per message, one per line (with --explain,\n"
+    "                      the explanation under \"explain\")\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "The policy tests are not run: a policy set whose tests fail can still be investigated\n"
+    "here ('warden test' runs them).\n"
     "\n"
     "Exit status: 0 all allowed, 1 any denied, 2 usage or input error (including a policy\n"
     "set that does not load).\n";
@@ -32,7 +48,7 @@ static json_t *string_list(size_t count, const char *(*item)(const warden_decisi
     return array;
 }
 
-static json_t *policy_report(const warden_decision *decision)
+static json_t *policy_report(const warden_decision *decision, bool explain)
 {
     json_t *report = json_object();
     json_object_set_new(report, "decision", json_string(warden_decision_allowed(decision) ? "allow" : "deny"));
@@ -41,10 +57,15 @@ static json_t *policy_report(const warden_decision *decision)
     json_object_set_new(report, "rules", string_list(warden_decision_rule_count(decision), warden_decision_rule, decision));
     json_object_set_new(report, "errors", string_list(warden_decision_error_count(decision), warden_decision_error, decision));
     json_object_set_new(report, "revision", json_string(warden_decision_revision(decision)));
+    if (explain) {
+        const char *text = warden_decision_explanation(decision);
+        json_t *explanation = text != NULL ? json_loads(text, 0, NULL) : NULL;
+        json_object_set_new(report, "explain", explanation != NULL ? explanation : json_array());
+    }
     return report;
 }
 
-static json_t *security_report(const char *reason, const char *detail, const char *revision)
+static json_t *security_report(const char *reason, const char *detail, const char *revision, bool explain)
 {
     json_t *report = json_object();
     json_object_set_new(report, "decision", json_string("deny"));
@@ -55,7 +76,61 @@ static json_t *security_report(const char *reason, const char *detail, const cha
     json_object_set_new(report, "rules", json_array());
     json_object_set_new(report, "errors", json_array());
     json_object_set_new(report, "revision", json_string(revision));
+    if (explain)
+        json_object_set_new(report, "explain", json_array()); /* no rule ran */
     return report;
+}
+
+static const char *field(const json_t *object, const char *key)
+{
+    const char *text = json_string_value(json_object_get(object, key));
+    return text != NULL ? text : "";
+}
+
+/* One paragraph per rule: what it is and where, then what happened to it. */
+static void print_explanation(const json_t *report)
+{
+    const json_t *explanation = json_object_get(report, "explain");
+    if (explanation == NULL)
+        return;
+    if (strcmp(field(report, "stage"), "security") == 0) {
+        printf("  explain   no rule ran: the message was rejected before the policies\n");
+        return;
+    }
+    printf("  explain\n");
+    for (size_t i = 0; i < json_array_size(explanation); i++) {
+        const json_t *rule = json_array_get(explanation, i);
+        printf("    %s \"%s\" (%s:%lld)\n", field(rule, "effect"), field(rule, "rule"), field(rule, "file"),
+               (long long)json_integer_value(json_object_get(rule, "line")));
+        if (!json_is_true(json_object_get(rule, "targets"))) {
+            printf("      targets   do not match\n");
+            continue;
+        }
+        const char *when = field(rule, "when");
+        printf("      targets   match\n");
+        if (strcmp(when, "returned") == 0)
+            printf("      when      returned %s (%lld instructions)\n", field(rule, "value"),
+                   (long long)json_integer_value(json_object_get(rule, "instructions")));
+        else if (strcmp(when, "raised") == 0)
+            printf("      when      raised: %s (%lld instructions)\n", field(rule, "error"),
+                   (long long)json_integer_value(json_object_get(rule, "instructions")));
+        else if (strcmp(when, "absent") == 0)
+            printf("      when      none (the targets decide)\n");
+        else
+            printf("      when      not run (a limit ended the decision first)\n");
+        const json_t *log = json_object_get(rule, "log");
+        for (size_t k = 0; k < json_array_size(log); k++)
+            printf("      log       %s\n", json_string_value(json_array_get(log, k)));
+        printf("      applied   %s\n", json_is_true(json_object_get(rule, "applied")) ? "yes" : "no");
+    }
+}
+
+/* A label and a text that may quote the message or a policy (escaped: report.h). */
+static void print_line(const char *label, const char *text)
+{
+    fputs(label, stdout);
+    cli_print_safe(stdout, text != NULL ? text : "");
+    fputc('\n', stdout);
 }
 
 static void print_text(const char *name, const json_t *report)
@@ -65,14 +140,15 @@ static void print_text(const char *name, const json_t *report)
            json_string_value(json_object_get(report, "reason")));
     const json_t *detail = json_object_get(report, "detail");
     if (detail != NULL)
-        printf("  detail    %s\n", json_string_value(detail));
+        print_line("  detail    ", json_string_value(detail));
     const json_t *rules = json_object_get(report, "rules");
     for (size_t i = 0; i < json_array_size(rules); i++)
-        printf("  rule      %s\n", json_string_value(json_array_get(rules, i)));
+        print_line("  rule      ", json_string_value(json_array_get(rules, i)));
     const json_t *errors = json_object_get(report, "errors");
     for (size_t i = 0; i < json_array_size(errors); i++)
-        printf("  error     %s\n", json_string_value(json_array_get(errors, i)));
+        print_line("  error     ", json_string_value(json_array_get(errors, i)));
     printf("  revision  %s\n", json_string_value(json_object_get(report, "revision")));
+    print_explanation(report);
 }
 
 int cli_decide(int argc, char **argv)
@@ -107,9 +183,11 @@ int cli_decide(int argc, char **argv)
         warden_message *message = NULL;
         warden_decision *decision = NULL;
         if (warden_engine_receive(engine, bytes, length, &receive, &message, &err) != WARDEN_OK) {
-            report = security_report(err.reason[0] ? err.reason : "internal-error", err.text, status.revision);
-        } else if (warden_engine_decide(engine, message, &decision, &err) == WARDEN_OK) {
-            report = policy_report(decision);
+            report = security_report(err.reason[0] ? err.reason : "internal-error", err.text, status.revision,
+                                     options.explain);
+        } else if ((options.explain ? warden_engine_explain(engine, message, &decision, &err)
+                                    : warden_engine_decide(engine, message, &decision, &err)) == WARDEN_OK) {
+            report = policy_report(decision, options.explain);
         } else {
             fprintf(stderr, "warden decide: %s\n", err.text);
             exit_code = 2;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct flag_setting {
     const char *key;
@@ -55,6 +56,26 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             options->help = true;
         } else if (strcmp(arg, "--json") == 0) {
             options->json = true;
+        } else if (strcmp(arg, "--explain") == 0 && strcmp(command, "decide") == 0) {
+            options->explain = true;
+        } else if ((strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) && strcmp(command, "test") == 0) {
+            options->verbose = true;
+        } else if (strcmp(arg, "--coverage") == 0 && strcmp(command, "test") == 0) {
+            options->coverage = true;
+        } else if ((strcmp(arg, "--run") == 0 || strcmp(arg, "--format") == 0) && strcmp(command, "test") == 0) {
+            if (next == NULL) {
+                usage_error(command, "option %s needs a value", arg);
+                goto failed;
+            }
+            i++;
+            if (strcmp(arg, "--run") == 0) {
+                options->run = next;
+            } else if (strcmp(next, "text") == 0 || strcmp(next, "json") == 0 || strcmp(next, "junit") == 0) {
+                options->format = next;
+            } else {
+                usage_error(command, "--format: '%s' is not one of text, json, junit", next);
+                goto failed;
+            }
         } else if (strcmp(arg, "--allow-sha1") == 0) {
             settings[setting_count++] = (flag_setting){ "algorithms.allow_sha1", "true" };
         } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--trust") == 0
@@ -67,6 +88,7 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             i++;
             if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0) {
                 config_path = next;
+                options->config_given = true;
             } else if (strcmp(arg, "--now") == 0) {
                 if (warden_time_parse(next, strlen(next), &options->now) != WARDEN_OK) {
                     usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z",
@@ -76,6 +98,8 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             } else {
                 /* "--trust" -> "trust"; the one flag named unlike its key: "--crl" -> "crls" */
                 const char *key = strcmp(arg, "--crl") == 0 ? "crls" : arg + 2;
+                if (strcmp(arg, "--policies") == 0)
+                    options->policies = next;
                 settings[setting_count++] = (flag_setting){ key, next };
             }
         } else {
@@ -91,6 +115,18 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
     if (warden_config_new(&options->config) != WARDEN_OK) {
         fprintf(stderr, "warden %s: out of memory\n", command);
         goto failed;
+    }
+    /* `warden test DIR` without -c: the folder's own test settings, when it has them */
+    char own_config[4096];
+    if (config_path == NULL && strcmp(command, "test") == 0) {
+        const char *directory = options->argument_count > 0 ? options->arguments[0] : options->policies;
+        if (directory != NULL) {
+            snprintf(own_config, sizeof own_config, "%s/fixtures/test-config.lua", directory);
+            if (access(own_config, F_OK) == 0) {
+                config_path = own_config;
+                options->config_given = true;
+            }
+        }
     }
     if (config_path != NULL && warden_config_load(options->config, config_path, &err) != WARDEN_OK) {
         /* errors of the file's code name it already ("path:line: ..."), errors of keys do not */
@@ -143,7 +179,10 @@ int cli_start_message_command(int argc, char **argv, const char *command, const 
         cli_options_clear(options);
         return 2;
     }
-    if (warden_engine_new(options->config, engine, &err) != WARDEN_OK) {
+    /* verify and decide never run the policy tests: a set whose tests fail can still be
+    ** investigated (`warden test` runs them) */
+    if (warden_config_set(options->config, "reload.tests", "off", &err) != WARDEN_OK
+        || warden_engine_new(options->config, engine, &err) != WARDEN_OK) {
         fprintf(stderr, "warden %s: %s\n", command, err.text);
         cli_options_clear(options);
         return 2;

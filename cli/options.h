@@ -16,6 +16,14 @@ typedef struct cli_options {
     int64_t        now;        /* --now, Unix seconds; 0 = the system clock */
     bool           json;
     bool           help;
+    /* command-specific flags; parse accepts them only for their command */
+    bool           explain;    /* decide --explain */
+    bool           verbose;    /* test -v */
+    bool           coverage;   /* test --coverage */
+    const char    *run;        /* test --run PATTERN (borrowed from argv), or NULL */
+    const char    *format;     /* test --format text|json|junit (borrowed), or NULL */
+    bool           config_given; /* -c/--config was on the line, or a policy folder's own test config was read */
+    const char    *policies;   /* --policies DIR (borrowed), or NULL */
     char         **arguments;  /* positional arguments (borrowed from argv) */
     size_t         argument_count;
 } cli_options;

@@ -176,6 +176,18 @@ void cli_report_print_json(FILE *out, const json_t *report)
     }
 }
 
+void cli_print_safe(FILE *out, const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f)
+            fprintf(out, "\\x%02x", *p);
+        else if (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) /* C1 controls in UTF-8 */
+            fprintf(out, "\\u00%02x", *++p);
+        else
+            fputc(*p, out);
+    }
+}
+
 static const char *text_of(const json_t *object, const char *key)
 {
     const char *text = json_string_value(json_object_get(object, key));
@@ -184,8 +196,11 @@ static const char *text_of(const json_t *object, const char *key)
 
 static void print_field(FILE *out, const char *indent, const char *label, const char *value)
 {
-    if (value != NULL && value[0] != '\0')
-        fprintf(out, "%s%-12s%s\n", indent, label, value);
+    if (value != NULL && value[0] != '\0') {
+        fprintf(out, "%s%-12s", indent, label);
+        cli_print_safe(out, value);
+        fputc('\n', out);
+    }
 }
 
 static void print_list(FILE *out, const char *indent, const char *label, const json_t *array)
@@ -202,7 +217,9 @@ void cli_report_print_text(FILE *out, const char *name, const json_t *report)
 {
     if (!json_is_true(json_object_get(report, "delivered"))) {
         const char *detail = text_of(report, "detail");
-        fprintf(out, "%s: rejected: %s%s%s\n", name, text_of(report, "reason"), detail[0] ? ": " : "", detail);
+        fprintf(out, "%s: rejected: %s%s", name, text_of(report, "reason"), detail[0] ? ": " : "");
+        cli_print_safe(out, detail);
+        fputc('\n', out);
         return;
     }
     fprintf(out, "%s: delivered\n", name);

@@ -19,6 +19,10 @@ json_t *cli_report_rejected(const char *reason, const char *detail);
 /* Prints report (one of the objects above) as one JSON line. */
 void cli_report_print_json(FILE *out, const json_t *report);
 
+/* Writes text for a person: control characters (C0 but tab, DEL, C1) as \xNN, so that
+** no message or policy text can end a line or drive a terminal. */
+void cli_print_safe(FILE *out, const char *text);
+
 /* Prints report for a person, headed by the message's name. */
 void cli_report_print_text(FILE *out, const char *name, const json_t *report);
 

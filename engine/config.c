@@ -25,6 +25,7 @@
 
 static const char *const timestamp_choices[] = { "when-signed", "always", "never", NULL };
 static const char *const backend_choices[] = { "memory", "redis", "none", NULL };
+static const char *const tests_choices[] = { "gate", "report", "off", NULL };
 
 /* The choice tables list names in the order of the enums' values; the setters keep the
 ** enum's storage size out of the schema. */
@@ -41,6 +42,12 @@ static void set_replay_backend(warden_config *config, int index)
     static const wd_replay_backend_kind values[] = { WD_REPLAY_MEMORY, WD_REPLAY_REDIS, WD_REPLAY_NONE };
     WD_ASSERT(index >= 0 && (size_t)index < sizeof values / sizeof values[0]);
     config->replay_backend = values[index];
+}
+
+static void set_reload_tests(warden_config *config, int index)
+{
+    static const wd_reload_tests values[] = { WD_TESTS_GATE, WD_TESTS_REPORT, WD_TESTS_OFF };
+    config->reload_tests = values[index];
 }
 
 #define FIELD(f) offsetof(warden_config, f)
@@ -80,6 +87,7 @@ static const wd_config_key schema[] = {
     { "reload.watch", WD_CONFIG_BOOL, FIELD(reload_watch), 0, 0, NULL, NULL },
     { "reload.debounce_ms", WD_CONFIG_INT, FIELD(reload_debounce_ms), 0, INT32_MAX, NULL, NULL },
     { "reload.max_stale_s", WD_CONFIG_OPT_INT, FIELD(reload_max_stale_s), 1, INT32_MAX, NULL, NULL },
+    { "reload.tests", WD_CONFIG_CHOICE, 0, 0, 0, tests_choices, set_reload_tests },
     { "log.decisions", WD_CONFIG_PATH, FIELD(log_decisions), 0, 0, NULL, NULL },
 };
 #undef FIELD
@@ -444,6 +452,7 @@ int warden_config_new(warden_config **out)
     config->reload_watch = true;
     config->reload_debounce_ms = 100;
     config->reload_max_stale_s = 0;
+    config->reload_tests = WD_TESTS_GATE;
     *out = config;
     config = NULL;
     rc = WARDEN_OK;

@@ -19,6 +19,10 @@ typedef struct wd_string_array {
 
 typedef enum wd_replay_backend_kind { WD_REPLAY_MEMORY = 0, WD_REPLAY_REDIS, WD_REPLAY_NONE } wd_replay_backend_kind;
 
+/* reload.tests: what failing policy tests do to a load or reload. "off" (not run at all) is
+** what `warden decide` uses, so that a set can be investigated while a test fails. */
+typedef enum wd_reload_tests { WD_TESTS_GATE = 0, WD_TESTS_REPORT, WD_TESTS_OFF } wd_reload_tests;
+
 struct warden_config {
     wd_string_array trust;            /* CA bundle paths (absolute, or relative to the working folder) */
     wd_string_array certs;            /* known sender certificate bundles */
@@ -53,6 +57,7 @@ struct warden_config {
     bool            reload_watch;
     int64_t         reload_debounce_ms;
     int64_t         reload_max_stale_s; /* 0 = off (nil) */
+    wd_reload_tests reload_tests;     /* reload.tests */
     /* log */
     char           *log_decisions;    /* path, or NULL */
     /* embedder callbacks */

@@ -205,7 +205,8 @@ static int copy_string(loader *ld, const char *name, int index, bool is_path, ch
                      name, config_limits.memory);
         return WARDEN_E_CONFIG;
     }
-    if (is_path && length > 0 && text[0] != '/')
+    /* "-" is standard output (log.decisions), not a file next to the config */
+    if (is_path && length > 0 && text[0] != '/' && !(length == 1 && text[0] == '-'))
         *out = join_path(ld->folder, strlen(ld->folder), text, length);
     else
         *out = strndup(text, length);

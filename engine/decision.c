@@ -11,20 +11,16 @@
 
 #include "../lua/decide.h"
 #include "../lua/view.h"
+#include "decision.h"
 #include "engine.h"
 #include "error.h"
+#include "explain.h"
 
 struct wd_thread_state {
     warden_engine   *engine;
     wd_policy_state *policy;
     uint64_t         generation;
     wd_thread_state *previous, *next;
-};
-
-struct warden_decision {
-    wd_decision_outcome outcome;   /* rule names point into set */
-    wd_policy_set      *set;       /* one reference, keeps the names alive */
-    const char         *stage;
 };
 
 static void forget_state(warden_engine *engine, wd_thread_state *state)
@@ -129,51 +125,14 @@ static double monotonic_microseconds(void)
     return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
 }
 
-static void set_message_string(json_t *object, const char *key, const warden_message *message,
-                               warden_message_property_id id)
+/* Writes a decision's log line to log.decisions (one line, flushed, under the log's lock). */
+void wd_engine_log_decision(warden_engine *engine, const warden_decision *decision)
 {
-    warden_string value;
-    if (warden_message_get_property(message, id, &value, sizeof value) == WARDEN_OK)
-        json_object_set_new(object, key, json_stringn(value.data, value.length));
-}
-
-/* One JSON line per decision in log.decisions. */
-static void log_decision(warden_engine *engine, const warden_message *message, const warden_decision *decision,
-                         double latency_us)
-{
-    json_t *line = json_object();
-    if (line == NULL)
+    char *text = wd_decision_log_line(decision, NULL);
+    if (text == NULL) {
+        wd_engine_log(engine, WARDEN_LOG_ERROR, "log.decisions: out of memory, a decision was not logged");
         return;
-    json_object_set_new(line, "time", json_integer((json_int_t)time(NULL)));
-    set_message_string(line, "message_id", message, WARDEN_MESSAGE_PROPERTY_MESSAGE_ID);
-    set_message_string(line, "action", message, WARDEN_MESSAGE_PROPERTY_ACTION);
-    warden_string principal = { NULL, 0 };
-    if (warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_USERNAME, &principal, sizeof principal) != WARDEN_OK) {
-        for (size_t i = 0; i < warden_message_token_count(message); i++) {
-            const warden_token *token = warden_message_token(message, i);
-            warden_string role;
-            if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_ROLE, &role, sizeof role) == WARDEN_OK
-                && strcmp(role.data, "signing") == 0)
-                warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT, &principal, sizeof principal);
-        }
     }
-    if (principal.data != NULL)
-        json_object_set_new(line, "principal", json_stringn(principal.data, principal.length));
-    json_object_set_new(line, "decision", json_string(decision->outcome.allowed ? "allow" : "deny"));
-    json_object_set_new(line, "reason", json_string(decision->outcome.reason));
-    json_t *rules = json_array(), *errors = json_array();
-    for (size_t i = 0; i < decision->outcome.rule_count; i++)
-        json_array_append_new(rules, json_string(decision->outcome.rules[i]));
-    for (size_t i = 0; i < decision->outcome.error_count; i++)
-        json_array_append_new(errors, json_string(decision->outcome.errors[i]));
-    json_object_set_new(line, "rules", rules);
-    json_object_set_new(line, "errors", errors);
-    json_object_set_new(line, "revision", json_string(decision->set->source.files.revision));
-    json_object_set_new(line, "latency_us", json_real(latency_us));
-    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(line);
-    if (text == NULL)
-        return;
     pthread_mutex_lock(&engine->decision_log_lock);
     fputs(text, engine->decision_log);
     fputc('\n', engine->decision_log);
@@ -182,15 +141,16 @@ static void log_decision(warden_engine *engine, const warden_message *message, c
     free(text);
 }
 
-int warden_engine_decide(warden_engine *engine, const warden_message *message, warden_decision **out,
-                         warden_error *err)
+static int decide(warden_engine *engine, const warden_message *message, bool explain, warden_decision **out,
+                  warden_error *err)
 {
     wd_error_clear(err);
     if (out != NULL)
         *out = NULL;
     if (engine == NULL || message == NULL || out == NULL)
         return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "engine, message and out must not be NULL");
-    double started = engine->decision_log != NULL ? monotonic_microseconds() : 0;
+    bool keep_facts = engine->decision_log != NULL || engine->keep_decision_facts;
+    double started = keep_facts ? monotonic_microseconds() : 0;
 
     wd_thread_state *state = thread_state(engine, err);
     if (state == NULL)
@@ -204,6 +164,9 @@ int warden_engine_decide(warden_engine *engine, const warden_message *message, w
         return wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
     decision->stage = "policy";
     decision->set = wd_policy_set_ref(state->policy->set);
+    if (keep_facts)
+        wd_decision_facts_from_message(&decision->facts, message);
+    wd_trace trace = { 0 };
 
     if (engine->max_stale_s > 0 && wd_engine_policy_stale(engine, (int64_t)time(NULL))) {
         /* reloads have been failing for too long: the revision serving may be out of date */
@@ -214,8 +177,13 @@ int warden_engine_decide(warden_engine *engine, const warden_message *message, w
         warden_string action = { NULL, 0 }, operation = { NULL, 0 };
         warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_ACTION, &action, sizeof action);
         warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_OPERATION, &operation, sizeof operation);
-        wd_decide(state->policy, action.data, action.length, operation.data, operation.length, push_message_view,
-                  (void *)message, &decision->outcome);
+        wd_decide_traced(state->policy, action.data, action.length, operation.data, operation.length,
+                         push_message_view, (void *)message, &decision->outcome, explain ? &trace : NULL);
+        if (explain) {
+            if (!trace.out_of_memory)
+                decision->explanation = wd_explanation_json(&trace, decision->set);
+            wd_trace_clear(&trace);
+        }
     }
     if (decision->outcome.memory_limit) {
         /* the state hit its memory cap: whatever the policies keep between decisions may
@@ -225,10 +193,29 @@ int warden_engine_decide(warden_engine *engine, const warden_message *message, w
         wd_policy_state_free(state->policy);
         state->policy = NULL;
     }
+    if (keep_facts)
+        decision->facts.latency_us = (int64_t)(monotonic_microseconds() - started);
     if (engine->decision_log != NULL)
-        log_decision(engine, message, decision, monotonic_microseconds() - started);
+        wd_engine_log_decision(engine, decision);
     *out = decision;
     return WARDEN_OK;
+}
+
+int warden_engine_decide(warden_engine *engine, const warden_message *message, warden_decision **out,
+                         warden_error *err)
+{
+    return decide(engine, message, false, out, err);
+}
+
+int warden_engine_explain(warden_engine *engine, const warden_message *message, warden_decision **out,
+                          warden_error *err)
+{
+    return decide(engine, message, true, out, err);
+}
+
+const char *warden_decision_explanation(const warden_decision *decision)
+{
+    return decision != NULL ? decision->explanation : NULL;
 }
 
 int warden_decision_allowed(const warden_decision *decision)
@@ -248,7 +235,9 @@ const char *warden_decision_reason(const warden_decision *decision)
 
 const char *warden_decision_revision(const warden_decision *decision)
 {
-    return decision != NULL ? decision->set->source.files.revision : NULL;
+    if (decision == NULL)
+        return NULL;
+    return decision->set != NULL ? decision->set->source.files.revision : "";
 }
 
 size_t warden_decision_rule_count(const warden_decision *decision)
@@ -281,5 +270,9 @@ void warden_decision_free(warden_decision *decision)
         return;
     wd_decision_outcome_clear(&decision->outcome);
     wd_policy_set_unref(decision->set);
+    if (decision->facts.kept) /* the serving path without a decision log kept none */
+        wd_decision_facts_clear(&decision->facts);
+    free(decision->detail);
+    free(decision->explanation);
     free(decision);
 }

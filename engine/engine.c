@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../core/replay_cache.h"
 #include "../core/trust_store.h"
@@ -18,6 +19,7 @@
 #include "../core/xml_parse.h"
 #include "config.h"
 #include "config_schema.h"
+#include "decision.h"
 #include "engine.h"
 #include "error.h"
 #include "log_text.h"
@@ -130,7 +132,29 @@ int wd_engine_build_verifier(const warden_config *config, wd_replay_cache *repla
     return status;
 }
 
-int wd_engine_build_policies(const warden_config *config, wd_policy_set **out, warden_error *err)
+/* Collects the names of the failing tests for the log and the error text. */
+typedef struct failing_tests {
+    warden_engine *engine;
+    char           names[200];   /* "'a', 'b', ..." as far as it fits */
+    size_t         count;
+} failing_tests;
+
+static void note_test(void *context, const warden_test_result *result)
+{
+    failing_tests *failing = context;
+    if (result->passed)
+        return;
+    failing->count++;
+    if (failing->engine != NULL)
+        wd_engine_log(failing->engine, WARDEN_LOG_ERROR, "policy test failed: %s:%d: test '%s': %s", result->file,
+                      result->line, result->name, result->text);
+    size_t used = strlen(failing->names);
+    if (used + 8 < sizeof failing->names)
+        snprintf(failing->names + used, sizeof failing->names - used, "%s'%s'", used > 0 ? ", " : "", result->name);
+}
+
+int wd_engine_build_policies(warden_engine *engine, const warden_config *config, wd_policy_set **out,
+                             warden_error *err)
 {
     char error[512];
     wd_sandbox_limits limits;
@@ -141,10 +165,18 @@ int wd_engine_build_policies(const warden_config *config, wd_policy_set **out, w
     wd_engine_sandbox_limits(config, &limits);
     if (wd_policy_set_compile(config->policies, &limits, &set, error, sizeof error) != 0)
         return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
-    int status = wd_policy_tests_run(config, set, NULL, NULL, &passed, &failed, err);
-    if (status == WARDEN_OK && failed > 0)
-        status = wd_error_set(err, WARDEN_E_POLICY, "", "%zu of %zu policy tests failed in %s (run `warden test`)",
-                              failed, passed + failed, config->policies);
+    int status = WARDEN_OK;
+    if (config->reload_tests != WD_TESTS_OFF) {
+        failing_tests failing = { .engine = engine };
+        status = wd_policy_tests_execute(config, set, NULL, note_test, &failing, &passed, &failed, err);
+        if (status == WARDEN_OK && failed > 0 && config->reload_tests == WD_TESTS_GATE)
+            status = wd_error_set(err, WARDEN_E_POLICY, "", "%zu of %zu policy tests failed in %s: %s",
+                                  failed, passed + failed, config->policies, failing.names);
+        else if (status == WARDEN_OK && failed > 0 && engine != NULL)
+            wd_engine_log(engine, WARDEN_LOG_WARNING,
+                          "%zu of %zu policy tests failed in %s; serving it anyway (reload.tests = \"report\"): %s",
+                          failed, passed + failed, config->policies, failing.names);
+    }
     if (status != WARDEN_OK) {
         wd_policy_set_unref(set);
         return status;
@@ -210,14 +242,14 @@ int warden_engine_new(const warden_config *config, warden_engine **out, warden_e
     if ((status = wd_engine_build_verifier(config, engine->replay, &engine->verifier, err)) != WARDEN_OK)
         goto failed;
     if (config->log_decisions != NULL) {
-        engine->decision_log = fopen(config->log_decisions, "a");
+        engine->decision_log = strcmp(config->log_decisions, "-") == 0 ? stdout : fopen(config->log_decisions, "a");
         if (engine->decision_log == NULL) {
             status = wd_error_set(err, WARDEN_E_IO, "", "log.decisions: cannot open %s", config->log_decisions);
             goto failed;
         }
     }
     if (config->policies != NULL) {
-        if ((status = wd_engine_build_policies(config, &engine->policy_set, err)) != WARDEN_OK)
+        if ((status = wd_engine_build_policies(engine, config, &engine->policy_set, err)) != WARDEN_OK)
             goto failed;
         engine->policy_directory = strdup(config->policies);
         if (engine->policy_directory == NULL) {
@@ -262,7 +294,7 @@ void warden_engine_free(warden_engine *engine)
     }
     wd_policy_set_unref(engine->policy_set);
     free(engine->policy_directory);
-    if (engine->decision_log != NULL)
+    if (engine->decision_log != NULL && engine->decision_log != stdout)
         fclose(engine->decision_log);
     wd_verifier_free(engine->verifier);
     wd_replay_cache_free(engine->replay);
@@ -295,6 +327,27 @@ int warden_engine_status(warden_engine *engine, warden_status *out)
     return WARDEN_OK;
 }
 
+/* A rejected message is a deny decision at stage "security": with log.decisions set, it
+** gets its line like every policy decision does (whoever called receive: `warden decide`,
+** `warden verify`, an embedder). */
+static void log_rejection(warden_engine *engine, const warden_error *err, const struct timespec *started)
+{
+    pthread_mutex_lock(&engine->policy_lock);
+    wd_policy_set *set = engine->policy_set != NULL ? wd_policy_set_ref(engine->policy_set) : NULL;
+    pthread_mutex_unlock(&engine->policy_lock);
+    warden_decision *decision = NULL;
+    if (wd_decision_new_rejection(err, set, &decision) == WARDEN_OK) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        wd_decision_facts_start(&decision->facts);
+        decision->facts.latency_us = (int64_t)(now.tv_sec - started->tv_sec) * 1000000
+                                     + (now.tv_nsec - started->tv_nsec) / 1000;
+        wd_engine_log_decision(engine, decision);
+        warden_decision_free(decision);
+    }
+    wd_policy_set_unref(set);
+}
+
 int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
                           const warden_receive_options *opt, warden_message **out,
                           warden_error *err)
@@ -306,10 +359,19 @@ int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
         *out = NULL;
     if (engine == NULL || out == NULL || (bytes == NULL && len > 0))
         return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "engine and out must not be NULL");
+    struct timespec started = { 0, 0 };
+    if (engine->decision_log != NULL)
+        clock_gettime(CLOCK_MONOTONIC, &started);
     pthread_rwlock_rdlock(&engine->verifier_lock);
     int status = wd_verifier_receive(engine->verifier, bytes, len, opt, out, &failure);
     pthread_rwlock_unlock(&engine->verifier_lock);
-    if (status != WARDEN_OK)
-        return wd_error_from_failure(err, &failure);
-    return WARDEN_OK;
+    if (status == WARDEN_OK)
+        return WARDEN_OK;
+    warden_error local;
+    if (err == NULL)
+        err = &local;
+    status = wd_error_from_failure(err, &failure);
+    if (engine->decision_log != NULL && status == WARDEN_E_SECURITY)
+        log_rejection(engine, err, &started);
+    return status;
 }

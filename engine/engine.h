@@ -53,6 +53,10 @@ struct warden_engine {
     warden_log_fn     log;
     void             *log_context;
     FILE             *decision_log;          /* log.decisions, or NULL */
+    /* Decisions keep their log facts (decision.h) even without decision_log: for a server
+    ** that builds the lines itself (wd_decision_log_line with the remote address) and
+    ** queues them. */
+    bool              keep_decision_facts;
     pthread_mutex_t   decision_log_lock;
 };
 
@@ -66,6 +70,9 @@ void wd_engine_policy_log(void *context, const char *line, size_t length);
 /* The thread-specific key's destructor (decision.c): closes an exiting thread's state. */
 void wd_engine_thread_exited(void *thread_state);
 
+/* Writes a decision's line (decision_log.c) to log.decisions; the engine must have one. */
+void wd_engine_log_decision(warden_engine *engine, const warden_decision *decision);
+
 /* Closes every thread's policy state still alive (their threads live on). The caller
 ** guarantees no thread is deciding on this engine any more. */
 void wd_engine_states_free(warden_engine *engine);
@@ -77,9 +84,12 @@ void wd_engine_states_free(warden_engine *engine);
 int wd_engine_build_verifier(const warden_config *config, wd_replay_cache *replay, wd_verifier **out,
                              warden_error *err);
 
-/* Compiles config's policy directory and runs its tests. Returns WARDEN_OK with *out holding
-** one reference, or WARDEN_E_POLICY (and others) with err. */
-int wd_engine_build_policies(const warden_config *config, wd_policy_set **out, warden_error *err);
+/* Compiles config's policy directory and runs its tests as reload.tests says: "gate" refuses
+** a set whose tests fail (err names them), "report" keeps it and logs the failures, "off"
+** runs none. Each failing test is also logged through engine (may be NULL: no log).
+** Returns WARDEN_OK with *out holding one reference, or WARDEN_E_POLICY (and others) with err. */
+int wd_engine_build_policies(warden_engine *engine, const warden_config *config, wd_policy_set **out,
+                             warden_error *err);
 
 /* Starts watching the policy directory and the trust files when the config asks for it. */
 int wd_engine_watch_start(warden_engine *engine, warden_error *err);
@@ -92,6 +102,11 @@ bool wd_engine_policy_stale(warden_engine *engine, int64_t now);
 ** report may be NULL. Returns WARDEN_OK when the tests ran, or an error code with err. */
 int wd_policy_tests_run(const warden_config *config, wd_policy_set *set, warden_report_fn report,
                         void *context, size_t *passed, size_t *failed, warden_error *err);
+
+/* The test runner behind warden_policy_run_tests (options may be NULL: every test, no
+** coverage); wd_policy_tests_run is the same with the one-line reports of warden_policy_test. */
+int wd_policy_tests_execute(const warden_config *config, wd_policy_set *set, const warden_test_options *options,
+                            warden_test_fn report, void *context, size_t *passed, size_t *failed, warden_error *err);
 
 /* The sandbox limits of a config. */
 void wd_engine_sandbox_limits(const warden_config *config, wd_sandbox_limits *limits);

@@ -46,7 +46,7 @@ int warden_engine_reload(warden_engine *engine, warden_error *err)
     /* everything new is built first, with no lock that a decision or a receive would wait on */
     status = wd_engine_build_verifier(engine->config, engine->replay, &verifier, err);
     if (status == WARDEN_OK && engine->policy_directory != NULL)
-        status = wd_engine_build_policies(engine->config, &set, err);
+        status = wd_engine_build_policies(engine, engine->config, &set, err);
     if (status != WARDEN_OK) {
         wd_verifier_free(verifier);
         record_failure(engine, err);

@@ -90,17 +90,6 @@ WARDEN_API const char *warden_version(void);
 /* A static English description of a WARDEN_E_* code ("unknown status" for others). */
 WARDEN_API const char *warden_strerror(int code);
 
-/* Date-time text without the C library's time zone state (timegm, gmtime and localtime read
-** the process's TZ; these do not), for embedders and the `warden` command. Pure functions,
-** thread-safe. Years 0001..9999; the calendar is the proleptic Gregorian.
-** warden_time_parse: "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)" (length bytes; a zone
-** is required, the fraction is dropped, offsets up to 14:00) -> Unix seconds.
-** warden_time_format: Unix seconds -> "YYYY-MM-DDThh:mm:ssZ" and a NUL (21 bytes).
-** Each returns WARDEN_OK, or WARDEN_E_INVALID_ARG for text that is not such a time, a time
-** outside the years above, or a NULL pointer. */
-WARDEN_API int warden_time_parse(const char *text, size_t length, int64_t *seconds);
-WARDEN_API int warden_time_format(int64_t seconds, char buffer[21]);
-
 /* ---------------------------------------------------------------------------------------
 ** Configuration (docs/reference.md, Configuration)
 **
@@ -185,8 +174,9 @@ WARDEN_API void warden_engine_free(warden_engine *engine);
 ** whose key signed is a CA, lacks the digitalSignature/nonRepudiation key usage or the
 ** trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA above it), and
 ** err->text the detail. When the verifier itself fails (NOMEM, INTERNAL) the message is
-** rejected too and err->reason is "internal-error". opt may be NULL. Thread-safe: any number
-** of threads may receive on one engine. */
+** rejected too and err->reason is "internal-error". With log.decisions set, a rejection is
+** logged there as a deny decision at stage "security". opt may be NULL. Thread-safe: any
+** number of threads may receive on one engine. */
 WARDEN_API int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
                                      const warden_receive_options *opt, warden_message **out,
                                      warden_error *err);
@@ -290,7 +280,9 @@ WARDEN_API int warden_token_get_property(const warden_token *token, warden_token
 ** Decisions (docs/reference.md, Decisions)
 **
 ** An engine whose config names a policy directory loads its policy set at warden_engine_new
-** (the engine does not start on a set that fails to compile or whose tests fail). Each
+** (the engine does not start on a set that fails to compile, nor, with reload.tests = "gate",
+** the default, on one whose tests fail; "report" logs failing tests and starts, "off" runs
+** none). Each
 ** decision runs the set's rules in a sandboxed Lua 5.4 state of the calling thread's own.
 ** Only delivered messages are decided: a rejected message has no warden_decision (the
 ** `warden decide` command reports it as stage "security" with the rejection's reason).
@@ -305,6 +297,29 @@ WARDEN_API int warden_token_get_property(const warden_token *token, warden_token
 ** Lua state; no lock is taken. */
 WARDEN_API int warden_engine_decide(warden_engine *engine, const warden_message *message,
                                     warden_decision **out, warden_error *err);
+
+/* Decides like warden_engine_decide and also records why (the decision's explanation, see
+** warden_decision_explanation): every rule of the set with its file and line, whether its
+** targets matched, what its `when` returned or raised, the instructions it used and its
+** log(...) lines (which also reach the engine's log as usual). Slower than
+** warden_engine_decide (a hook runs on every instruction): for authors and investigations,
+** not for the serving path, which pays nothing for this. Same errors and thread-safety. */
+WARDEN_API int warden_engine_explain(warden_engine *engine, const warden_message *message,
+                                     warden_decision **out, warden_error *err);
+
+/* The explanation of a decision made by warden_engine_explain, as a JSON array text owned by
+** the decision (NULL for a decision made by warden_engine_decide). One object per rule of
+** the set, forbids first, then permits, each in declaration order:
+**   {"rule": NAME, "effect": "permit"|"forbid", "file": PATH (relative to the policy
+**    directory), "line": N, "targets": true|false, "applied": true|false,
+** and when the targets matched:
+**    "when": "returned"|"raised"|"absent" (the rule has no when)|"not run" (a limit ended
+**    the decision first), "value": what it returned, as text ("true", "nil", "42",
+**    "\"text\"", "table"), "error": what it raised or the limit it hit,
+**    "instructions": N (steps its when charged against limits.instructions),
+**    "log": [its log(...) lines]}.
+** docs/policies.md shows an example. */
+WARDEN_API const char *warden_decision_explanation(const warden_decision *decision);
 
 /* The decision's fields; strings are owned by the decision. */
 WARDEN_API int         warden_decision_allowed(const warden_decision *decision);  /* 1 allow, 0 deny (NULL: 0) */
@@ -331,8 +346,10 @@ WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 /* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, users file)
 ** now, for embedders who manage files themselves; watching the files is automatic otherwise
 ** (reload.watch). The new revision serves only if everything compiles and every policy test
-** passes; otherwise the current one keeps serving, and the failure is returned (POLICY, IO,
-** CONFIG with err filled) and recorded in the status. Decisions in flight are not disturbed.
+** passes (with reload.tests = "report", failing tests are logged and it serves anyway; the log
+** names the failing tests either way); otherwise the current one keeps serving, and the
+** failure is returned (POLICY, IO, CONFIG with err filled) and recorded in the status.
+** Decisions in flight are not disturbed.
 ** Thread-safe. */
 WARDEN_API int warden_engine_reload(warden_engine *engine, warden_error *err);
 
@@ -341,10 +358,17 @@ WARDEN_API int warden_engine_reload(warden_engine *engine, warden_error *err);
 ** unknown; ok is 1 for a passing test, 0 for a finding or a failure. */
 typedef void (*warden_report_fn)(void *ctx, const char *file, int line, int ok, const char *text);
 
-/* Compiles and lints a policy directory: syntax, references to globals the sandbox does not
-** offer, unknown rule keys, wrong types, duplicate rule names, data documents that do not
-** parse. *problems gets the number of findings. Returns WARDEN_OK when the directory could be
-** examined (even with findings), IO when it cannot be read, NOMEM. */
+/* Compiles and lints a policy directory, every file, and reports every finding: syntax,
+** references to globals the sandbox does not offer, unknown rule keys, wrong types, duplicate
+** rule names, data documents that do not parse; reads of fields the message view does not
+** have and of data documents that do not exist (where the bytecode shows a constant key);
+** operation targets not spelled "{ns}Name", action targets spelled like operations; test
+** `rules` and `reason` values that name nothing, test message fields the view does not have.
+** Findings whose text starts with "warning: " (m:body(...) or a data string compared with a
+** number; action targets while require.signed lacks "Action") are reported but not counted.
+** Runs no policy test. *problems gets the number of findings that are not warnings. Returns
+** WARDEN_OK when the directory could be examined (even with findings), IO when it cannot be
+** read, NOMEM. */
 WARDEN_API int warden_policy_check(const warden_config *config, const char *policy_dir,
                                    warden_report_fn report, void *ctx, size_t *problems,
                                    warden_error *err);
@@ -356,6 +380,60 @@ WARDEN_API int warden_policy_check(const warden_config *config, const char *poli
 WARDEN_API int warden_policy_test(const warden_config *config, const char *policy_dir,
                                   warden_report_fn report, void *ctx, size_t *passed,
                                   size_t *failed, warden_error *err);
+
+/* One test's result, for warden_policy_run_tests. Everything is owned by the library and
+** valid during the callback only. */
+typedef struct warden_test_result {
+    const char *name;
+    const char *file;          /* the test file, relative to policy_dir */
+    int         line;
+    int         passed;        /* 1 or 0 */
+    const char *text;          /* passed: what it decided ("allow (permitted: RULE)"); failed: why
+                               ** ("expected allow, got deny (policy-error): rule 'R' (f.lua:3) raised: ...") */
+    const char *erring_rule;   /* the rule whose when raised or hit a limit, or NULL */
+    const char *const *log;    /* the log(...) lines its decision wrote */
+    size_t      log_count;
+} warden_test_result;
+typedef void (*warden_test_fn)(void *ctx, const warden_test_result *result);
+
+/* Zero it, set size = sizeof(warden_test_options), then the fields you use. */
+typedef struct warden_test_options {
+    size_t      size;
+    const char *run;           /* a Lua pattern: only the tests whose name it finds run; NULL = all */
+    int         coverage;      /* 1: call coverage_fn once at the end */
+    /* Coverage as a JSON object text (valid during the call): {"rules": [{"rule", "effect",
+    ** "file", "line", "applied": N (tests where it applied), "not_applied": N (tests where its
+    ** targets matched but it did not apply), "reached": bool}], "files": [{"file", "lines_run":
+    ** N, "lines": [line numbers of the policy file that ran during the tests]}]}. */
+    void      (*coverage_fn)(void *ctx, const char *json);
+} warden_test_options;
+
+/* warden_policy_test with a result per test (name, erring rule, log lines), a name filter
+** and coverage. Every test's decision is traced as warden_engine_explain traces (slower than
+** serving). Returns what warden_policy_test returns, and INVALID_ARG for a --run pattern that
+** is not a valid Lua pattern. */
+WARDEN_API int warden_policy_run_tests(const warden_config *config, const char *policy_dir,
+                                       const warden_test_options *options, warden_test_fn report, void *ctx,
+                                       size_t *passed, size_t *failed, warden_error *err);
+
+/* Date-time text without the C library's time zone state (timegm, gmtime and localtime read
+** the process's TZ; these do not), for embedders and the policy runtime's `time` library.
+** Pure functions, thread-safe. Years 0001..9999; the calendar is the proleptic Gregorian.
+** warden_time_parse: "YYYY-MM-DDThh:mm:ss[.fraction](Z|+hh:mm|-hh:mm)" (length bytes; a zone
+** is required, the fraction is dropped, offsets up to 14:00) -> Unix seconds.
+** warden_time_format: Unix seconds -> "YYYY-MM-DDThh:mm:ssZ" and a NUL (21 bytes).
+** warden_time_split: Unix seconds -> UTC calendar fields.
+** Each returns WARDEN_OK, or WARDEN_E_INVALID_ARG for text that is not such a time, a time
+** outside the years above, or a NULL pointer. */
+typedef struct warden_time_parts {
+    int year, month, day;   /* month 1-12, day 1-31 */
+    int hour, minute, second;
+    int weekday;            /* ISO 8601: 1 = Monday .. 7 = Sunday */
+    int yearday;            /* 1 = January 1st .. 366 */
+} warden_time_parts;
+WARDEN_API int warden_time_parse(const char *text, size_t length, int64_t *seconds);
+WARDEN_API int warden_time_format(int64_t seconds, char buffer[21]);
+WARDEN_API int warden_time_split(int64_t seconds, warden_time_parts *out);
 
 /* Where the engine's log lines go (policy log(...), decision problems, reload results):
 ** level is WARDEN_LOG_*; message is one line without a newline: control characters, C1

@@ -39,4 +39,38 @@ int wd_decide(wd_policy_state *state, const char *action, size_t action_length, 
 
 void wd_decision_outcome_clear(wd_decision_outcome *outcome);
 
+/* An explanation of one decision (warden decide --explain): one entry per rule of the set,
+** in evaluation order (forbids, then permits, each in declaration order). Tracing costs a
+** hook call per instruction and a copy of every log line; a decision without a trace pays
+** nothing for it. */
+typedef struct wd_rule_trace {
+    unsigned rule;          /* index into the set's rules */
+    bool     targets;       /* every target it names matched */
+    bool     has_when;
+    bool     ran;           /* its `when` ran to an end (returned, raised or hit a limit) */
+    bool     applied;
+    char    *returned;      /* what `when` returned, as text ("true", "nil", "42", "\"x\"", "table"); NULL otherwise */
+    char    *error;         /* what `when` raised, or the limit it hit; NULL otherwise */
+    int64_t  instructions;  /* steps its `when` charged (instructions plus C work) */
+    char   **log;           /* its log(...) lines */
+    size_t   log_count;
+} wd_rule_trace;
+
+typedef struct wd_trace {
+    wd_rule_trace *rules;
+    size_t         count;
+    wd_rule_trace *current;   /* the rule whose `when` runs now (log lines go to it) */
+    wd_sandbox_log_fn forward_log; /* the state's own log function and context, restored after */
+    void          *forward_context;
+    bool           out_of_memory;
+} wd_trace;
+
+/* wd_decide, and when trace is not NULL, the explanation into it (release with
+** wd_trace_clear even when this fails). */
+int wd_decide_traced(wd_policy_state *state, const char *action, size_t action_length, const char *operation,
+                     size_t operation_length, wd_view_pusher push_view, void *view_argument,
+                     wd_decision_outcome *out, wd_trace *trace);
+
+void wd_trace_clear(wd_trace *trace);
+
 #endif

@@ -39,6 +39,8 @@
 */
 #include "lint.h"
 
+#include "view.h"
+
 #include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -113,6 +115,13 @@ typedef struct lint_list {
     size_t        capacity;
 } lint_list;
 
+/* A finding of wd_lint_fields, its message made when found. */
+typedef struct lint_note {
+    int    line;
+    size_t order;
+    char   message[WD_VIEW_MESSAGE_MAX];
+} lint_note;
+
 typedef struct lint_reader {
     lua_Alloc            alloc;
     void                *alloc_ud;
@@ -128,6 +137,10 @@ typedef struct lint_reader {
     unsigned             main_upvalues; /* the count the header announces */
     int                  scope;         /* 0: globals only; else a wd_lint_scope */
     lint_list            purity;        /* the purity findings (scope != 0) */
+    const wd_lint_fields_options *fields; /* wd_lint_fields: what reads are checked against */
+    lint_note           *notes;         /* its findings */
+    size_t               note_count;
+    size_t               note_capacity;
 } lint_reader;
 
 typedef struct lint_constant {
@@ -151,6 +164,7 @@ typedef struct lint_function {
     lint_list           *children; /* findings of each nested function, in its own order */
     int                  child_count;
     int                 *lines; /* source line of each instruction */
+    int                  m_register; /* the parameter named `m` (the message view), or -1 */
 } lint_function;
 
 /* ---- memory ---------------------------------------------------------------------------- */
@@ -608,6 +622,8 @@ static int read_debug(lint_reader *r, lint_function *f, int linedefined)
         if (read_string(r, &name, &present) != 0 || read_int(r, &startpc) != 0 || read_int(r, &endpc) != 0)
             return -1;
         /* a local, parameter or loop variable named _ENV replaces the environment */
+        if (present && i < f->param_count && name.length == 1 && name.bytes[0] == 'm')
+            f->m_register = i; /* a parameter's register is its index */
         if (r->scope == WD_LINT_FILE && present && is_env_name(name)
             && list_add_kind(r, &r->purity, name, local_line(f, i, startpc), LINT_ENV_DECLARED) != 0)
             return -1;
@@ -753,6 +769,365 @@ static int analyse(lint_reader *r, lint_function *f, lint_list *out)
     return 0;
 }
 
+/* ---- reads of the message view and of data (wd_lint_fields) ----------------------------- */
+
+#define LINT_OP_MOVE      0
+#define LINT_OP_LOADI     1
+#define LINT_OP_LOADF     2
+#define LINT_OP_GETI      13
+#define LINT_OP_GETFIELD  14
+#define LINT_OP_SETI      17
+#define LINT_OP_SETFIELD  18
+#define LINT_OP_SELF      20
+#define LINT_OP_MMBIN     46
+#define LINT_OP_MMBINK    48
+#define LINT_OP_CLOSE     54
+#define LINT_OP_TBC       55
+#define LINT_OP_JMP       56
+#define LINT_OP_EQ        57
+#define LINT_OP_LT        58
+#define LINT_OP_LE        59
+#define LINT_OP_EQK       60
+#define LINT_OP_EQI       61
+#define LINT_OP_GEI       65
+#define LINT_OP_TEST      66
+#define LINT_OP_CALL      68
+#define LINT_OP_RETURN    70
+#define LINT_OP_RETURN1   72
+#define LINT_OP_FORLOOP   73
+#define LINT_OP_FORPREP   74
+#define LINT_OP_TFORPREP  75
+#define LINT_OP_TFORLOOP  77
+#define LINT_OP_SETLIST   78
+#define LINT_OP_VARARGPREP 81
+#define LINT_OFFSET_SJ    ((1 << 24) - 1)
+#define LINT_DATA_PATH    96
+
+/* What the analysis knows a register holds, within one basic block. */
+typedef enum lint_value {
+    VALUE_UNKNOWN = 0,
+    VALUE_VIEW,      /* a table of the message view; schema says which */
+    VALUE_BODY,      /* the method m.body */
+    VALUE_BODY_TEXT, /* what m:body(...) returned: a string or nil */
+    VALUE_DATA,      /* the data table */
+    VALUE_DATA_PATH, /* data.NAME... read with constant keys; path holds "NAME.key" */
+    VALUE_NUMBER,    /* a number constant */
+    VALUE_STRING     /* a string constant */
+} lint_value;
+
+typedef struct lint_register {
+    lint_value            value;
+    const wd_view_schema *schema;
+    char                  path[LINT_DATA_PATH];
+} lint_register;
+
+static int add_note(lint_reader *r, int line, const char *message)
+{
+    for (size_t i = r->note_count; i > 0 && r->notes[i - 1].line == line; i--)
+        if (strcmp(r->notes[i - 1].message, message) == 0)
+            return 0; /* the same finding twice on a line */
+    if (grow(r, (void **)&r->notes, &r->note_capacity, r->note_count, sizeof *r->notes) != 0)
+        return -1;
+    lint_note *note = &r->notes[r->note_count++];
+    note->line = line;
+    note->order = r->note_count;
+    snprintf(note->message, sizeof note->message, "%s", message);
+    return 0;
+}
+
+/* Whether the instruction writes registers from its A upwards (most do; stores, tests,
+** jumps and returns do not). */
+static int writes_a(unsigned op)
+{
+    switch (op) {
+    case LINT_OP_SETUPVAL: case LINT_OP_SETTABUP: case LINT_OP_SETTABLE: case LINT_OP_SETI: case LINT_OP_SETFIELD:
+    case LINT_OP_CLOSE: case LINT_OP_TBC: case LINT_OP_JMP: case LINT_OP_TEST: case LINT_OP_SETLIST:
+    case LINT_OP_VARARGPREP: case LINT_OP_EXTRAARG:
+        return 0;
+    default:
+        if (op >= LINT_OP_MMBIN && op <= LINT_OP_MMBINK)
+            return 0;
+        if (op >= LINT_OP_EQ && op <= LINT_OP_GEI)
+            return 0;
+        if (op >= LINT_OP_RETURN && op <= LINT_OP_RETURN1)
+            return 0;
+        return 1;
+    }
+}
+
+/* Marks where paths join: the targets of jumps and loops. Elsewhere an instruction is
+** reached only from the one before it, or by a test skipping the JMP after it (Lua 5.4
+** always puts a JMP after EQ/LT/LE/TEST/TESTSET and their K/I forms), which changes no
+** register: the registers' contents carry over exactly. LFALSESKIP skips a LOADTRUE of the
+** same register, which both make unknown. */
+static void mark_blocks(const lint_function *f, unsigned char *start)
+{
+    for (int pc = 0; pc < f->code_count; pc++) {
+        uint32_t i = instruction_at(f, pc);
+        unsigned op = opcode_of(i);
+        long     target = -1;
+        if (op == LINT_OP_JMP)
+            target = pc + 1 + (long)arg_ax(i) - LINT_OFFSET_SJ;
+        else if (op == LINT_OP_FORPREP)
+            target = pc + (long)arg_bx(i) + 2;
+        else if (op == LINT_OP_TFORPREP)
+            target = pc + (long)arg_bx(i) + 1;
+        else if (op == LINT_OP_FORLOOP || op == LINT_OP_TFORLOOP)
+            target = pc + 1 - (long)arg_bx(i);
+        if (target >= 0 && target < f->code_count)
+            start[target] = 1;
+        if ((op == LINT_OP_FORPREP || op == LINT_OP_TFORPREP || op == LINT_OP_FORLOOP || op == LINT_OP_TFORLOOP)
+            && pc + 1 < f->code_count)
+            start[pc + 1] = 1; /* a loop body or exit */
+    }
+}
+
+/* Whether the register holds text: what m:body returned, or a string of a data document. */
+static int is_text(lint_reader *r, const lint_register *reg)
+{
+    if (reg->value == VALUE_BODY_TEXT)
+        return 1;
+    return reg->value == VALUE_DATA_PATH && r->fields->data_type != NULL
+        && r->fields->data_type(r->fields->context, reg->path) == LUA_TSTRING;
+}
+
+/* The warning for text (the register) compared with a number. */
+static int compare_note(lint_reader *r, const lint_register *reg, int line)
+{
+    char message[WD_VIEW_MESSAGE_MAX];
+    if (reg->value == VALUE_BODY_TEXT)
+        snprintf(message, sizeof message, "warning: m:body(...) gives text (or nil), compared here with a "
+                                          "number: convert it with tonumber(...)");
+    else
+        snprintf(message, sizeof message, "warning: data.%s is a string in the data document, compared here "
+                                          "with a number: convert it with tonumber(...)", reg->path);
+    return add_note(r, line, message);
+}
+
+/* The warning for text (the register) ordered against text with < or <=. */
+static int order_note(lint_reader *r, const lint_register *reg, int line)
+{
+    char what[LINT_DATA_PATH + 16];
+    char message[WD_VIEW_MESSAGE_MAX + LINT_DATA_PATH + 16]; /* add_note keeps what fits */
+    if (reg->value == VALUE_BODY_TEXT)
+        snprintf(what, sizeof what, "m:body(...)");
+    else
+        snprintf(what, sizeof what, "data.%s", reg->path);
+    snprintf(message, sizeof message, "warning: %s is text ordered against text: strings compare character by "
+             "character (\"-5000\" < \"1000\", \"900\" > \"1000\"); convert both with tonumber(...)", what);
+    return add_note(r, line, message);
+}
+
+static int is_number_constant(const lint_function *f, unsigned index)
+{
+    return index < (unsigned)f->constant_count
+        && (f->constants[index].tag == LINT_K_INT || f->constants[index].tag == LINT_K_FLOAT);
+}
+
+/* Copies a string constant into name (NUL-terminated, cut to capacity); 0 when it is not one
+** or holds a NUL. */
+static int constant_name(const lint_function *f, unsigned index, char *name, size_t capacity)
+{
+    if (index >= (unsigned)f->constant_count)
+        return 0;
+    const lint_constant *k = &f->constants[index];
+    if ((k->tag != LINT_K_SHORT_STRING && k->tag != LINT_K_LONG_STRING) || k->text.length >= capacity
+        || memchr(k->text.bytes, '\0', k->text.length) != NULL)
+        return 0;
+    memcpy(name, k->text.bytes, k->text.length);
+    name[k->text.length] = '\0';
+    return 1;
+}
+
+/* R[a] := R[b][name] for a register known to hold a view table or data: checks the name. */
+static int read_field(lint_reader *r, lint_register *regs, unsigned a, unsigned b, const char *name, int line)
+{
+    lint_register from = regs[b];
+    lint_register *to = &regs[a];
+    char message[WD_VIEW_MESSAGE_MAX];
+    bool known = true;
+
+    to->value = VALUE_UNKNOWN;
+    if (from.value == VALUE_VIEW) {
+        const wd_view_schema *child = wd_view_schema_field(from.schema, name, &known);
+        if (!known) {
+            wd_view_schema_unknown(from.schema, name, message, sizeof message);
+            return add_note(r, line, message);
+        }
+        if (from.schema == wd_view_schema_root() && strcmp(name, "body") == 0) {
+            to->value = VALUE_BODY;
+        } else if (child != NULL) {
+            to->value = VALUE_VIEW;
+            to->schema = child;
+        }
+    } else if (from.value == VALUE_DATA) {
+        const char *const *names = r->fields->data_names;
+        if (names != NULL) {
+            size_t i = 0;
+            while (names[i] != NULL && strcmp(names[i], name) != 0)
+                i++;
+            if (names[i] == NULL) {
+                const char *nearest = wd_view_nearest(name, names);
+                snprintf(message, sizeof message, "no data document `%s` (data/%s.json)%s%s%s", name, name,
+                         nearest != NULL ? "; did you mean `" : "", nearest != NULL ? nearest : "",
+                         nearest != NULL ? "`?" : "");
+                return add_note(r, line, message);
+            }
+        }
+        if (strlen(name) < sizeof to->path) {
+            to->value = VALUE_DATA_PATH;
+            memcpy(to->path, name, strlen(name) + 1);
+        }
+    } else if (from.value == VALUE_DATA_PATH && strlen(from.path) + 1 + strlen(name) < sizeof to->path) {
+        size_t length = strlen(from.path);
+        to->value = VALUE_DATA_PATH;
+        memcpy(to->path, from.path, length);
+        to->path[length] = '.';
+        memcpy(to->path + length + 1, name, strlen(name) + 1);
+    }
+    return 0;
+}
+
+/* Follows, block by block, what registers hold: the parameter `m` and the tables read from it
+** with constant keys (GETFIELD chains, m.tokens[i], m:body), and data.NAME. Reports reads of
+** names the view does not know, data documents that do not exist, and text compared with a
+** number. Within a basic block the registers' contents are exact; at a block's start only
+** `m` is known again (when the function never assigns it), so nothing is guessed. */
+static int analyse_fields(lint_reader *r, const lint_function *f)
+{
+    lint_register  regs[LINT_MAX_REGISTER + 2];
+    unsigned char *start = allocate_array(r, (size_t)f->code_count, 1);
+    int            m = f->m_register, result = -1;
+    char           name[WD_VIEW_MESSAGE_MAX / 2];
+
+    if (start == NULL)
+        return -1;
+    memset(start, 0, (size_t)f->code_count);
+    mark_blocks(f, start);
+    for (int pc = 0; pc < f->code_count && m >= 0; pc++) {
+        uint32_t i = instruction_at(f, pc);
+        if (writes_a(opcode_of(i)) && arg_a(i) <= (unsigned)m)
+            m = -1; /* `m` is assigned: not followed */
+    }
+    for (int pc = 0; pc < f->code_count; pc++) {
+        uint32_t i = instruction_at(f, pc);
+        unsigned op = opcode_of(i), a = arg_a(i), b = arg_b(i), c = arg_c(i);
+        int      line = f->lines[pc];
+        if (pc == 0 || start[pc]) {
+            memset(regs, 0, sizeof regs);
+            if (m >= 0) {
+                regs[m].value = VALUE_VIEW;
+                regs[m].schema = wd_view_schema_root();
+            }
+        }
+        switch (op) {
+        case LINT_OP_GETFIELD: {
+            int named = constant_name(f, c, name, sizeof name);
+            lint_register from = regs[b];
+            for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
+                regs[k].value = VALUE_UNKNOWN;
+            if (named) {
+                regs[b] = from;
+                if (read_field(r, regs, a, b, name, line) != 0)
+                    goto done;
+            }
+            break;
+        }
+        case LINT_OP_SELF: {
+            int named = (i >> 15 & 1u) && constant_name(f, c, name, sizeof name);
+            lint_register from = regs[b];
+            for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
+                regs[k].value = VALUE_UNKNOWN;
+            if (named) {
+                regs[b] = from;
+                if (read_field(r, regs, a, b, name, line) != 0)
+                    goto done;
+            }
+            break;
+        }
+        case LINT_OP_GETI: {
+            lint_register from = regs[b];
+            for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
+                regs[k].value = VALUE_UNKNOWN;
+            if (from.value == VALUE_VIEW && wd_view_schema_item(from.schema) != NULL) {
+                regs[a].value = VALUE_VIEW;
+                regs[a].schema = wd_view_schema_item(from.schema);
+            }
+            break;
+        }
+        case LINT_OP_GETTABUP: {
+            int data = is_env(f, b) && constant_name(f, c, name, sizeof name) && strcmp(name, "data") == 0;
+            for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
+                regs[k].value = VALUE_UNKNOWN;
+            if (data)
+                regs[a].value = VALUE_DATA;
+            break;
+        }
+        case LINT_OP_MOVE: {
+            lint_register from = regs[b];
+            for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
+                regs[k].value = VALUE_UNKNOWN;
+            regs[a] = from;
+            break;
+        }
+        case LINT_OP_LOADI:
+        case LINT_OP_LOADF:
+        case LINT_OP_LOADK:
+            for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
+                regs[k].value = VALUE_UNKNOWN;
+            if (op != LINT_OP_LOADK || is_number_constant(f, arg_bx(i)))
+                regs[a].value = VALUE_NUMBER;
+            else if (arg_bx(i) < (unsigned)f->constant_count
+                     && (f->constants[arg_bx(i)].tag == LINT_K_SHORT_STRING
+                         || f->constants[arg_bx(i)].tag == LINT_K_LONG_STRING))
+                regs[a].value = VALUE_STRING;
+            break;
+        case LINT_OP_CALL: {
+            int body = regs[a].value == VALUE_BODY;
+            for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
+                regs[k].value = VALUE_UNKNOWN;
+            if (body && c != 1)
+                regs[a].value = VALUE_BODY_TEXT;
+            break;
+        }
+        case LINT_OP_EQ:
+        case LINT_OP_LT:
+        case LINT_OP_LE:
+            if (is_text(r, &regs[a]) && regs[b].value == VALUE_NUMBER) {
+                if (compare_note(r, &regs[a], line) != 0)
+                    goto done;
+            } else if (is_text(r, &regs[b]) && regs[a].value == VALUE_NUMBER) {
+                if (compare_note(r, &regs[b], line) != 0)
+                    goto done;
+            } else if (op != LINT_OP_EQ) {
+                /* text ordered against text: "-5000" < "1000" */
+                int left = is_text(r, &regs[a]), right = is_text(r, &regs[b]);
+                if ((left && (right || regs[b].value == VALUE_STRING)) || (right && regs[a].value == VALUE_STRING))
+                    if (order_note(r, left ? &regs[a] : &regs[b], line) != 0)
+                        goto done;
+            }
+            break;
+        case LINT_OP_EQK:
+            if (is_text(r, &regs[a]) && is_number_constant(f, b) && compare_note(r, &regs[a], line) != 0)
+                goto done;
+            break;
+        default:
+            if (op > LINT_OP_EQK && op <= LINT_OP_GEI) { /* EQI LTI LEI GTI GEI: an immediate number */
+                if (is_text(r, &regs[a]) && compare_note(r, &regs[a], line) != 0)
+                    goto done;
+            } else if (writes_a(op)) {
+                for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
+                    regs[k].value = VALUE_UNKNOWN;
+            }
+            break;
+        }
+    }
+    result = 0;
+done:
+    release_array(r, start, (size_t)f->code_count, 1);
+    return result;
+}
+
 /* dumpFunction: source, linedefined, lastlinedefined, numparams, is_vararg, maxstacksize,
 ** code, constants, upvalues, protos, debug. parent is NULL for the main function. */
 static int read_function(lint_reader *r, const lint_function *parent, int depth, lint_list *out)
@@ -771,6 +1146,7 @@ static int read_function(lint_reader *r, const lint_function *parent, int depth,
     if (read_bytes(r, 3, &bytes) != 0) /* numparams, is_vararg, maxstacksize */
         goto done;
     f.param_count = bytes[0];
+    f.m_register = -1;
     f.linedefined = linedefined;
     f.depth = depth;
     if (read_count(r, 4, &f.code_count) != 0)
@@ -794,6 +1170,8 @@ static int read_function(lint_reader *r, const lint_function *parent, int depth,
     if (read_debug(r, &f, linedefined) != 0)
         goto done;
     result = analyse(r, &f, out);
+    if (result == 0 && r->fields != NULL)
+        result = analyse_fields(r, &f);
 
 done:
     for (int c = 0; c < f.child_count && f.children != NULL; c++)
@@ -822,6 +1200,14 @@ static int compare_text(const void *a, const void *b)
 static int compare_findings(const void *a, const void *b)
 {
     const lint_finding *x = a, *y = b;
+    if (x->line != y->line)
+        return (x->line > y->line) - (x->line < y->line);
+    return (x->order > y->order) - (x->order < y->order);
+}
+
+static int compare_notes(const void *a, const void *b)
+{
+    const lint_note *x = a, *y = b;
     if (x->line != y->line)
         return (x->line > y->line) - (x->line < y->line);
     return (x->order > y->order) - (x->order < y->order);
@@ -921,6 +1307,7 @@ static int read_chunk(lua_State *L, lint_reader *r, lint_list *found)
 
 static void release_reader(lint_reader *r)
 {
+    release_array(r, r->notes, r->note_capacity, sizeof *r->notes);
     list_release(r, &r->purity);
     release_array(r, r->assigned, r->assigned_capacity, sizeof *r->assigned);
     release_array(r, r->dump, r->dump_capacity, 1);
@@ -1110,6 +1497,32 @@ int wd_lint_purity(lua_State *L, wd_lint_scope scope, const char *source, size_t
             purity_message(finding, message, sizeof message);
             if (report != NULL)
                 report(context, finding->line, message);
+            if (result < INT_MAX)
+                result++;
+        }
+    }
+    if (result < 0 && report != NULL)
+        report(context, 0, r.status == LINT_NOMEM ? LINT_MESSAGE_NOMEM : LINT_MESSAGE_BROKEN);
+    list_release(&r, &found);
+    release_reader(&r);
+    return result;
+}
+
+int wd_lint_fields(lua_State *L, const wd_lint_fields_options *options, wd_lint_report_fn report, void *context)
+{
+    lint_reader r;
+    lint_list   found = { NULL, 0, 0 };
+    int         result = -1;
+
+    memset(&r, 0, sizeof r);
+    r.fields = options;
+    if (read_chunk(L, &r, &found) == 0) {
+        result = 0;
+        if (r.note_count > 1)
+            qsort(r.notes, r.note_count, sizeof *r.notes, compare_notes);
+        for (size_t i = 0; i < r.note_count; i++) {
+            if (report != NULL)
+                report(context, r.notes[i].line, r.notes[i].message);
             if (result < INT_MAX)
                 result++;
         }

@@ -44,4 +44,22 @@ typedef enum wd_lint_scope {
 int wd_lint_purity(lua_State *L, wd_lint_scope scope, const char *source, size_t length, wd_lint_report_fn report,
                    void *context);
 
+/* What wd_lint_fields checks reads against. */
+typedef struct wd_lint_fields_options {
+    const char *const *data_names; /* the data documents' names, NULL-terminated; NULL: not checked */
+    /* The Lua type (LUA_TSTRING, ...) of data.PATH ("limits.max"), or -1 when unknown; may be NULL. */
+    int (*data_type)(void *context, const char *path);
+    void *context;
+} wd_lint_fields_options;
+
+/* Finds, in the function on top of the stack (a compiled chunk), reads the view would refuse
+** and reads that cannot be what the author meant, where the bytecode shows them: a name the
+** message view does not know read with a constant key from a parameter named `m` (GETFIELD
+** chains, m.tokens[i], m:body; "no field `usename` on m; did you mean `username`?"), a data
+** document that does not exist (data.NAME), and text (what m:body returned, a string of a
+** data document) compared with a number or ordered against text ("warning: ..."). Registers are followed within a
+** basic block only, so what is reported is certain; what is not seen is not guessed. Returns
+** the number of findings (by line), or -1 if the chunk could not be examined. [-0, +0, m] */
+int wd_lint_fields(lua_State *L, const wd_lint_fields_options *options, wd_lint_report_fn report, void *context);
+
 #endif

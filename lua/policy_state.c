@@ -93,6 +93,50 @@ static void lint_problem(void *context, int line, const char *message)
     add_problem(context, line, message);
 }
 
+/* data_type of wd_lint_fields: the type of data.PATH in this state's data documents. */
+static int data_type(void *context, const char *path)
+{
+    wd_policy_state *state = context;
+    lua_State *L = state->L;
+    int top = lua_gettop(L), type = -1;
+    char key[128];
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, state->extras);
+    if (lua_type(L, -1) == LUA_TTABLE && lua_getfield(L, -1, "data") == LUA_TTABLE) {
+        type = LUA_TTABLE;
+        while (*path != '\0' && type == LUA_TTABLE) {
+            size_t length = strcspn(path, ".");
+            if (length >= sizeof key)
+                break;
+            memcpy(key, path, length);
+            key[length] = '\0';
+            type = lua_getfield(L, -1, key);
+            path += length + (path[length] == '.');
+        }
+        if (*path != '\0')
+            type = -1;
+    }
+    lua_settop(L, top);
+    return type;
+}
+
+/* Checking: the reads of the compiled chunk on top (wd_lint_fields) against the view's names
+** and this source's data documents. */
+static void check_reads(wd_policy_state *state, wd_lint_report_fn report, void *context)
+{
+    const wd_policy_files *files = &state->source->files;
+    const char **names = calloc(files->data_count + 1, sizeof *names);
+    if (names == NULL) {
+        report(context, 0, "out of memory");
+        return;
+    }
+    for (size_t i = 0; i < files->data_count; i++)
+        names[i] = files->data[i].name;
+    wd_lint_fields_options options = { names, data_type, state };
+    wd_lint_fields(state->L, &options, report, context);
+    free(names);
+}
+
 /* Loads one file: compile, the purity check (before any of its code runs), the globals check
 ** (when checking), run, seal what it left behind, freeze its globals. Loading stops at the
 ** first problem; checking goes on where it can. Returns the number of problems. */
@@ -116,8 +160,10 @@ static size_t load_file(wd_policy_state *state, const char *path, const char *te
     int impure = wd_lint_purity(L, WD_LINT_FILE, text, length, lint_problem, p);
     if (impure != 0 && p->report == NULL)
         goto done;
-    if (globals != NULL)
+    if (globals != NULL) {
         wd_lint_globals(L, globals, lint_problem, p);
+        check_reads(state, lint_problem, p);
+    }
     if (wd_sandbox_call(L, 0, 0, problem, sizeof problem) != WD_SANDBOX_OK) {
         add_problem(p, 0, problem);
         goto done;

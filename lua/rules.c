@@ -8,6 +8,7 @@
 #include "rules.h"
 
 #include <lauxlib.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +41,22 @@ static const char *file_of(const wd_rule_list *list)
     return list->current_file != NULL ? list->current_file : "?";
 }
 
+/* Raises a message that already starts with "FILE:LINE: " (luaL_error would add its own
+** position in front: the caller's, the same one again). */
+static int located_error(lua_State *L, const char *format, ...)
+{
+    va_list arguments;
+    va_start(arguments, format);
+    lua_pushvfstring(L, format, arguments);
+    va_end(arguments);
+    return lua_error(L);
+}
+
 static int declaration_error(lua_State *L, const declaration *d, const char *format, const char *detail)
 {
     char message[512];
     snprintf(message, sizeof message, format, detail);
-    return luaL_error(L, "%s:%d: %s '%s': %s", file_of(d->list), d->line, d->kind, d->name, message);
+    return located_error(L, "%s:%d: %s '%s': %s", file_of(d->list), d->line, d->kind, d->name, message);
 }
 
 /* ---- spec checking ------------------------------------------------------------------ */
@@ -129,17 +141,20 @@ static void free_targets(char **targets, size_t count)
     free(targets);
 }
 
-/* Records name in the names table, or raises the duplicate error. */
-static void claim_name(lua_State *L, const declaration *d)
+/* Records name in the names table, or raises the duplicate error. Rules and tests have
+** names of their own kinds: a test may be named after the rule it tests. */
+static void claim_name(lua_State *L, const declaration *d, bool is_test)
 {
-    lua_pushstring(L, d->name);
+    const char *kind = is_test ? "test" : "rule";
+    lua_pushfstring(L, "%s\x1f%s", kind, d->name);
     if (lua_rawget(L, lua_upvalueindex(NAMES_UPVALUE)) == LUA_TSTRING) {
         char first[300];
         snprintf(first, sizeof first, "%s", lua_tostring(L, -1));
-        declaration_error(L, d, "duplicate name (first declared at %s)", first);
+        declaration_error(L, d, is_test ? "duplicate test name (first declared at %s)"
+                                        : "duplicate rule name (first declared at %s)", first);
     }
     lua_pop(L, 1);
-    lua_pushstring(L, d->name);
+    lua_pushfstring(L, "%s\x1f%s", kind, d->name);
     lua_pushfstring(L, "%s:%d", file_of(d->list), d->line);
     lua_rawset(L, lua_upvalueindex(NAMES_UPVALUE));
 }
@@ -180,7 +195,7 @@ static int declare_rule(lua_State *L, const declaration *d, wd_rule_effect effec
     int description_type = lua_getfield(L, 1, "description"); /* index 5 */
     if (description_type != LUA_TNIL && description_type != LUA_TSTRING)
         declaration_error(L, d, "%s", "description must be a string");
-    claim_name(L, d);
+    claim_name(L, d, false);
     size_t bytes = sizeof(wd_rule) + strlen(d->name) + 1 + strlen(file_of(d->list)) + 1;
     if (description_type == LUA_TSTRING)
         bytes += lua_rawlen(L, 5) + 1;
@@ -247,7 +262,7 @@ static int declare_test(lua_State *L, const declaration *d)
             declaration_error(L, d, "%s", typed[i].why);
         lua_pop(L, 1);
     }
-    claim_name(L, d);
+    claim_name(L, d, true);
     reserve(L, d, sizeof(wd_policy_test_case) + strlen(d->name) + 1 + strlen(file_of(d->list)) + 1);
 
     wd_rule_list *list = d->list;
@@ -305,12 +320,12 @@ static int take_name(lua_State *L)
     require_loading(L, list, kind);
     int line = caller_line(L);
     if (lua_type(L, 1) != LUA_TSTRING || lua_rawlen(L, 1) == 0)
-        return luaL_error(L, "%s:%d: %s expects a name: %s \"name\" { ... }", file_of(list), line, kind, kind);
+        return located_error(L, "%s:%d: %s expects a name: %s \"name\" { ... }", file_of(list), line, kind, kind);
     if (lua_rawlen(L, 1) > WD_RULE_NAME_MAX)
-        return luaL_error(L, "%s:%d: %s name longer than %d bytes", file_of(list), line, kind, WD_RULE_NAME_MAX);
+        return located_error(L, "%s:%d: %s name longer than %d bytes", file_of(list), line, kind, WD_RULE_NAME_MAX);
     bool is_test = strcmp(kind, "test") == 0;
     if (is_test != list->loading_tests)
-        return luaL_error(L, "%s:%d: %s is not available in %s", file_of(list), line, kind,
+        return located_error(L, "%s:%d: %s is not available in %s", file_of(list), line, kind,
                           list->loading_tests ? "test files (*_test.lua)" : "policy files (only in *_test.lua)");
     lua_pushvalue(L, lua_upvalueindex(LIST_UPVALUE));
     lua_pushvalue(L, lua_upvalueindex(NAMES_UPVALUE));

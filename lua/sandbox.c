@@ -61,6 +61,7 @@
 #include <time.h>
 
 #include "pattern.h"
+#include "time_lib.h"
 
 _Static_assert(LUA_EXTRASPACE >= sizeof(void *), "the context pointer lives in the extra space");
 
@@ -105,6 +106,9 @@ typedef struct wd_sandbox_context {
     wd_sandbox_abort  abort;         /* sticky until the outermost wd_sandbox_call returns */
     wd_sandbox_log_fn log;
     void             *log_context;
+    bool              precise;       /* count hook on every instruction (explanations) */
+    wd_sandbox_line_fn line;         /* line hook (coverage), or NULL */
+    void             *line_context;
     char              messages[5][64]; /* indexed by wd_sandbox_abort; [0] unused */
 } wd_sandbox_context;
 
@@ -180,7 +184,7 @@ static void wd_sandbox_note_string(wd_sandbox_context *ctx, size_t block)
     int count = wd_sandbox_interval(block);
     if (ctx->depth > 0 && ctx->abort == WD_SANDBOX_OK && count < ctx->hook_count) {
         ctx->hook_count = count;
-        lua_sethook(ctx->L, wd_sandbox_hook, LUA_MASKCOUNT, count);
+        lua_sethook(ctx->L, wd_sandbox_hook, LUA_MASKCOUNT | (ctx->line != NULL ? LUA_MASKLINE : 0), count);
     }
 }
 
@@ -267,6 +271,11 @@ static void wd_sandbox_spend(lua_State *L, wd_sandbox_context *ctx, int64_t step
 static void wd_sandbox_hook(lua_State *L, lua_Debug *ar)
 {
     wd_sandbox_context *ctx = wd_sandbox_context_of(L);
+    if (ar->event == LUA_HOOKLINE) {
+        if (ctx->line != NULL && ctx->abort == WD_SANDBOX_OK && lua_getinfo(L, "S", ar))
+            ctx->line(ctx->line_context, ar->source, ar->currentline);
+        return;
+    }
     wd_sandbox_spend(L, ctx, ctx->hook_count, true);
     /* Deep recursion: Lua's own bound is a million stack slots, and at that depth a single
     ** stack reallocation, collection step or unwinding takes tens of milliseconds that no hook
@@ -1065,6 +1074,49 @@ static int wd_sandbox_log(lua_State *L)
     return 0;
 }
 
+/* ------------------------------------------------------------- explanations, coverage --- */
+
+void wd_sandbox_set_log(lua_State *L, wd_sandbox_log_fn log, void *log_context)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx != NULL) {
+        ctx->log = log;
+        ctx->log_context = log_context;
+    }
+}
+
+void wd_sandbox_get_log(lua_State *L, wd_sandbox_log_fn *log, void **log_context)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    *log = ctx != NULL ? ctx->log : NULL;
+    *log_context = ctx != NULL ? ctx->log_context : NULL;
+}
+
+void wd_sandbox_set_precise(lua_State *L, bool precise)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx != NULL)
+        ctx->precise = precise;
+}
+
+int64_t wd_sandbox_spent(lua_State *L)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx == NULL || ctx->depth == 0)
+        return 0;
+    int64_t limit = ctx->limits.instructions > 0 ? ctx->limits.instructions : INT64_MAX;
+    return limit - ctx->budget;
+}
+
+void wd_sandbox_set_line_hook(lua_State *L, wd_sandbox_line_fn line, void *context)
+{
+    wd_sandbox_context *ctx = wd_sandbox_context_checked(L);
+    if (ctx != NULL) {
+        ctx->line = line;
+        ctx->line_context = context;
+    }
+}
+
 /* --------------------------------------------------------------------------------- setup --- */
 
 typedef struct wd_sandbox_entry {
@@ -1076,7 +1128,7 @@ typedef struct wd_sandbox_entry {
 ** exactly these. */
 const char *const wd_sandbox_globals[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", NULL,
+    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "time", "log", NULL,
 };
 
 /* Base functions taken from the standard base library as they are. pcall, xpcall, log,
@@ -1252,6 +1304,12 @@ static int wd_sandbox_setup(lua_State *L)
     int utf8 = lua_gettop(L);
     wd_sandbox_copy_entries(L, full_utf8, utf8, wd_sandbox_utf8_entries);
     wd_sandbox_publish(L, base, "utf8", utf8);
+    lua_settop(L, base);
+
+    lua_createtable(L, 0, 3);
+    int time = lua_gettop(L);
+    wd_time_lib_register(L, time);
+    wd_sandbox_publish(L, base, "time", time);
     lua_settop(L, base);
 
     lua_rawsetp(L, LUA_REGISTRYINDEX, WD_KEY_BASE);
@@ -1541,8 +1599,8 @@ int wd_sandbox_call(lua_State *L, int nargs, int nresults, char *error, size_t c
         ctx->memory_hit = false;
         ctx->refusal_pending = false;
         ctx->longest_string = ctx->resident_string;
-        ctx->hook_count = wd_sandbox_interval(ctx->longest_string);
-        lua_sethook(L, wd_sandbox_hook, LUA_MASKCOUNT, ctx->hook_count);
+        ctx->hook_count = ctx->precise ? 1 : wd_sandbox_interval(ctx->longest_string);
+        lua_sethook(L, wd_sandbox_hook, LUA_MASKCOUNT | (ctx->line != NULL ? LUA_MASKLINE : 0), ctx->hook_count);
     }
     if (ctx != NULL)
         ctx->depth++;

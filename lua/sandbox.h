@@ -130,6 +130,23 @@ void wd_sandbox_push_readonly(lua_State *L, int index);
 ** environment) is left as it is. [-0, +0, m] */
 void wd_sandbox_freeze_table(lua_State *L, int index);
 
+/* For explanations and coverage, off the decision path (each costs a hook call per
+** instruction or line while on):
+** - wd_sandbox_set_log / _get_log: where log(...) lines go from now on (an explanation
+**   collects them per rule, then puts the engine's function back);
+** - wd_sandbox_set_precise: the count hook fires on every instruction, so that
+**   wd_sandbox_spent (steps charged so far in the running evaluation: VM instructions plus
+**   the work charged for C functions; 0 outside one) is exact instead of rounded to the hook
+**   interval;
+** - wd_sandbox_set_line_hook: line is called with the chunk name and line of every line a
+**   policy runs (NULL turns it off). Takes effect at the next outermost wd_sandbox_call. */
+typedef void (*wd_sandbox_line_fn)(void *context, const char *chunkname, int line);
+void wd_sandbox_set_log(lua_State *L, wd_sandbox_log_fn log, void *log_context);
+void wd_sandbox_get_log(lua_State *L, wd_sandbox_log_fn *log, void **log_context);
+void wd_sandbox_set_precise(lua_State *L, bool precise);
+int64_t wd_sandbox_spent(lua_State *L);
+void wd_sandbox_set_line_hook(lua_State *L, wd_sandbox_line_fn line, void *context);
+
 /* Bytes the state currently holds. */
 size_t wd_sandbox_memory(lua_State *L);
 

@@ -28,11 +28,15 @@
 **
 ** pairs works on every table of the view (on lazy objects it lists the fields that are not
 ** nil, computing them); `next` and rawlen see empty tables.
+**
+** Views are strict (section "schemas" below): a name a table does not know raises with the
+** nearest known one, a known name the message lacks is nil. m:body returns exactly one value.
 */
 #include "view.h"
 
 #include <lauxlib.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ---- private keys and object kinds -------------------------------------------------- */
@@ -43,6 +47,7 @@ enum {
     KEY_GENERATION, /* metatable: the view generation the object belongs to (lazy objects) */
     KEY_BACKING,    /* metatable: the table a frozen proxy or a synthetic view reads */
     KEY_CACHE,      /* metatable: the field cache (lazy), or raw nested table -> proxy (synthetic) */
+    KEY_SCHEMA,     /* metatable: light userdata, the schema of a synthetic view's table */
     KEY_NOW,        /* metatable: the default `now` of a synthetic view */
     KEY_CURRENT,    /* registry: the state's current view generation */
     KEY_SHARED,     /* registry: sha256 / signed-parts text -> a frozen view made once per state */
@@ -54,6 +59,251 @@ enum {
     KEY_LAST_SIGNED,      /* registry: ... the signed-parts view made or found last */
     KEY_COUNT
 };
+
+/* ---- schemas: the names each table of the view knows -------------------------------- */
+
+/* Strict views. Reading a name a table of the view does not know raises "no field `usename`
+** on m; did you mean `username`?", so a typo fails the decision with a pointer instead of
+** reading nil; a known field the message lacks (m.username on a certificate-only message)
+** is nil. A schema lists a table's names and what each name holds. Only string keys are
+** checked (lists are read by number). How a miss reaches the check costs nothing on hits:
+**  - lazy objects: lazy_miss already runs for every name not yet cached;
+**  - frozen tables of a real message: the backing table gets a metatable whose __index is
+**    strict_miss (one per schema per state), so a present field is still a plain look-up;
+**  - synthetic views (policy tests): frozen_index checks the proxy's schema (KEY_SCHEMA),
+**    and nested tables get the schema of the name they were read under. The test's own
+**    table is never given a metatable: the test file may still read it. */
+typedef struct wd_view_schema schema;
+
+typedef struct schema_field {
+    const char   *name;
+    const schema *child; /* the schema of the table under that name, or NULL */
+} schema_field;
+
+struct wd_view_schema {
+    const char         *where;      /* the table as errors name it */
+    const schema_field *fields;     /* NULL-terminated; NULL: any name (nil when absent) */
+    const schema       *items;      /* a list: the schema of each element */
+    bool                attributes; /* names of DN attributes: dotted OIDs are names too */
+};
+
+/* The DN attribute names OpenSSL gives (its short names); an attribute without one reads
+** under its dotted OID. A name outside this list that the certificate does not carry is
+** an error; case matters (`subject.ou` is a typo of `OU`). */
+static const schema_field dn_fields[] = {
+    { "CN", NULL }, { "C", NULL }, { "L", NULL }, { "ST", NULL }, { "O", NULL }, { "OU", NULL },
+    { "street", NULL }, { "DC", NULL }, { "UID", NULL }, { "emailAddress", NULL }, { "serialNumber", NULL },
+    { "title", NULL }, { "SN", NULL }, { "GN", NULL }, { "initials", NULL }, { "pseudonym", NULL },
+    { "generationQualifier", NULL }, { "dnQualifier", NULL }, { "name", NULL }, { "description", NULL },
+    { "postalCode", NULL }, { "postalAddress", NULL }, { "postOfficeBox", NULL }, { "businessCategory", NULL },
+    { "organizationIdentifier", NULL }, { "x500UniqueIdentifier", NULL }, { "jurisdictionC", NULL },
+    { "jurisdictionST", NULL }, { "jurisdictionL", NULL }, { "telephoneNumber", NULL }, { "role", NULL },
+    { "unstructuredName", NULL }, { "unstructuredAddress", NULL }, { "uniqueIdentifier", NULL },
+    { NULL, NULL },
+};
+
+static const schema subject_schema = { "m.cert.subject", dn_fields, NULL, true };
+static const schema issuer_schema = { "m.cert.issuer", dn_fields, NULL, true };
+static const schema subject_all_schema = { "m.cert.subject_all", dn_fields, NULL, true };
+static const schema issuer_all_schema = { "m.cert.issuer_all", dn_fields, NULL, true };
+
+static const schema_field san_fields[] = {
+    { "dns", NULL }, { "email", NULL }, { "uri", NULL }, { "ip", NULL }, { NULL, NULL },
+};
+static const schema san_schema = { "m.cert.san", san_fields, NULL, false };
+
+static const schema_field key_fields[] = { { "type", NULL }, { "bits", NULL }, { NULL, NULL } };
+static const schema key_schema = { "m.cert.key", key_fields, NULL, false };
+
+static const schema_field cert_schema_fields[] = {
+    { "subject", &subject_schema }, { "issuer", &issuer_schema }, { "subject_all", &subject_all_schema },
+    { "issuer_all", &issuer_all_schema }, { "subject_dn", NULL }, { "issuer_dn", NULL }, { "serial", NULL },
+    { "sha256", NULL }, { "not_before", NULL }, { "not_after", NULL }, { "san", &san_schema },
+    { "key", &key_schema }, { NULL, NULL },
+};
+static const schema cert_schema = { "m.cert", cert_schema_fields, NULL, false };
+
+static const schema_field timestamp_fields[] = { { "created", NULL }, { "expires", NULL }, { NULL, NULL } };
+static const schema timestamp_schema = { "m.timestamp", timestamp_fields, NULL, false };
+
+/* m.signed: the standard part names; any other part is "{ns}local" (not checked). */
+static const schema_field signed_fields[] = {
+    { "Body", NULL }, { "Timestamp", NULL }, { "UsernameToken", NULL }, { "BinarySecurityToken", NULL },
+    { "Assertion", NULL }, { "Action", NULL }, { "To", NULL }, { "MessageID", NULL }, { "ReplyTo", NULL },
+    { "FaultTo", NULL }, { "From", NULL }, { "RelatesTo", NULL }, { NULL, NULL },
+};
+static const schema signed_schema = { "m.signed", signed_fields, NULL, false };
+
+static const schema_field username_fields[] = { { "name", NULL }, { "password_type", NULL }, { NULL, NULL } };
+static const schema username_schema = { "a token's username", username_fields, NULL, false };
+
+/* saml and transport are documented names the engine does not fill yet: nil, not errors */
+static const schema_field token_schema_fields[] = {
+    { "kind", NULL }, { "role", NULL }, { "key_type", NULL }, { "valid_from", NULL }, { "valid_till", NULL },
+    { "x509", &cert_schema }, { "username", &username_schema }, { "saml", NULL }, { "transport", NULL },
+    { NULL, NULL },
+};
+static const schema token_schema = { "a token", token_schema_fields, NULL, false };
+static const schema tokens_schema = { "m.tokens", NULL, &token_schema, false };
+
+static const schema_field view_schema_fields[] = {
+    { "action", NULL }, { "to", NULL }, { "message_id", NULL }, { "soap", NULL }, { "operation", NULL },
+    { "protection", NULL }, { "username", NULL }, { "timestamp", &timestamp_schema }, { "now", NULL },
+    { "signed", &signed_schema }, { "cert", &cert_schema }, { "tokens", &tokens_schema }, { "attrs", NULL },
+    { "body", NULL }, { "saml", NULL }, { "transport", NULL }, { NULL, NULL },
+};
+static const schema view_schema = { "m", view_schema_fields, NULL, false };
+
+static bool is_dotted_oid(const char *name)
+{
+    if (*name < '0' || *name > '9')
+        return false;
+    for (; *name != '\0'; name++)
+        if ((*name < '0' || *name > '9') && *name != '.')
+            return false;
+    return true;
+}
+
+static const schema_field *schema_find(const schema *s, const char *name)
+{
+    for (const schema_field *f = s->fields; f != NULL && f->name != NULL; f++)
+        if (f->name[0] == name[0] && strcmp(f->name, name) == 0)
+            return f;
+    return NULL;
+}
+
+static bool schema_knows(const schema *s, const char *name)
+{
+    if (s == NULL || s->fields == NULL)
+        return true;
+    if (s->attributes && is_dotted_oid(name))
+        return true;
+    if (s->attributes && name[0] == '{')
+        return true;
+    if (s == &signed_schema && name[0] == '{')
+        return true;
+    return schema_find(s, name) != NULL;
+}
+
+/* The schema of the value read under the key at index of a table with schema s. */
+static const schema *schema_child(lua_State *L, const schema *s, int key)
+{
+    if (s == NULL)
+        return NULL;
+    if (lua_type(L, key) == LUA_TNUMBER)
+        return s->items;
+    if (lua_type(L, key) != LUA_TSTRING)
+        return NULL;
+    const schema_field *f = schema_find(s, lua_tostring(L, key));
+    return f != NULL ? f->child : NULL;
+}
+
+#define NAME_MAX_COMPARED 64
+
+static char lower_ascii(char c)
+{
+    return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Levenshtein distance of a and b (each cut at NAME_MAX_COMPARED), letters compared with or
+** without case. */
+static size_t edit_distance(const char *a, const char *b, bool fold)
+{
+    size_t row[NAME_MAX_COMPARED + 1];
+    size_t la = strlen(a), lb = strlen(b);
+    la = la > NAME_MAX_COMPARED ? NAME_MAX_COMPARED : la;
+    lb = lb > NAME_MAX_COMPARED ? NAME_MAX_COMPARED : lb;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diagonal = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            bool same = fold ? lower_ascii(a[i - 1]) == lower_ascii(b[j - 1]) : a[i - 1] == b[j - 1];
+            size_t best = diagonal + (same ? 0 : 1);
+            if (row[j] + 1 < best)
+                best = row[j] + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            diagonal = row[j];
+            row[j] = best;
+        }
+    }
+    return row[lb];
+}
+
+/* The known name nearest to name: fewest edits ignoring case, then fewest counting it (so
+** `ou` finds `OU`, `usename` finds `username`). */
+static const char *nearest_name(const schema *s, const char *name)
+{
+    const char *best = NULL;
+    size_t best_score = (size_t)-1;
+    for (const schema_field *f = s->fields; f != NULL && f->name != NULL; f++) {
+        size_t score = edit_distance(name, f->name, true) * 4 + edit_distance(name, f->name, false);
+        if (score < best_score) {
+            best_score = score;
+            best = f->name;
+        }
+    }
+    return best;
+}
+
+/* Writes "no field `name` on m; did you mean `username`?" into message. */
+static void unknown_name_message(const schema *s, const char *name, char *message, size_t capacity)
+{
+    const char *nearest = nearest_name(s, name);
+    snprintf(message, capacity, "no %s `%s` %s %s%s%s%s", s->attributes ? "attribute" : "field", name,
+             s->attributes ? "in" : "on", s->where, nearest != NULL ? "; did you mean `" : "",
+             nearest != NULL ? nearest : "", nearest != NULL ? "`?" : "");
+}
+
+/* Raises "FILE:LINE: no field `name` on m; did you mean `username`?" for a read from the
+** policy's code (level 1: the Lua function whose read reached this metamethod). */
+static int unknown_name_error(lua_State *L, const schema *s, const char *name)
+{
+    char message[WD_VIEW_MESSAGE_MAX];
+    unknown_name_message(s, name, message, sizeof message);
+    luaL_where(L, 1);
+    lua_pushstring(L, message);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+/* A read of the key at index that found nothing in a table with schema s: nil when the
+** name is known (or not a name), an error when not. */
+static int schema_miss(lua_State *L, const schema *s, int key)
+{
+    if (lua_type(L, key) == LUA_TSTRING && !schema_knows(s, lua_tostring(L, key)))
+        return unknown_name_error(L, s, lua_tostring(L, key));
+    lua_pushnil(L);
+    return 1;
+}
+
+/* __index of a real frozen table's backing table: (backing, key), the schema an upvalue. */
+static int strict_miss(lua_State *L)
+{
+    return schema_miss(L, lua_touserdata(L, lua_upvalueindex(1)), 2);
+}
+
+/* Gives the plain table on top the metatable of schema s (one per schema and state), so
+** that reading a name s does not know raises. No-op for a NULL or open schema. */
+static void make_strict(lua_State *L, const schema *s)
+{
+    if (s == NULL || s->fields == NULL)
+        return;
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, s) != LUA_TTABLE) {
+        lua_pop(L, 1);
+        lua_createtable(L, 0, 2);
+        lua_pushlightuserdata(L, (void *)s);
+        lua_pushcclosure(L, strict_miss, 1);
+        lua_setfield(L, -2, "__index");
+        lua_pushboolean(L, 0);
+        lua_setfield(L, -2, "__metatable");
+        lua_pushvalue(L, -1);
+        lua_rawsetp(L, LUA_REGISTRYINDEX, s);
+    }
+    lua_setmetatable(L, -2);
+}
 
 /* Only the addresses are used, as light-userdata keys that no Lua code can make. */
 static const char private_keys[KEY_COUNT];
@@ -161,16 +411,21 @@ static void push_lazy(lua_State *L, object_kind kind, const void *object)
 
 /* Pushes a frozen proxy over the table at index, whose nested tables must already be
 ** frozen (nested_frozen): reads then go straight to the backing table (its __index is that
-** table), with no C call, and writes still hit __newindex on the empty proxy. Otherwise
-** (synthetic tables from policy tests) reads go through frozen_index, which wraps nested
-** tables on the way out. */
-static void push_frozen(lua_State *L, int index, bool nested_frozen)
+** table), with no C call, and writes still hit __newindex on the empty proxy; the backing
+** table is made strict for schema s. Otherwise (synthetic tables from policy tests) reads
+** go through frozen_index, which wraps nested tables on the way out and checks names
+** against s, kept in the proxy's metatable. */
+static void push_frozen(lua_State *L, int index, bool nested_frozen, const schema *s)
 {
     index = lua_absindex(L, index);
     push_proxy(L, OBJ_FROZEN, frozen_index, frozen_pairs);
     if (nested_frozen) {
         lua_pushvalue(L, index);
+        make_strict(L, s);
         lua_setfield(L, -2, "__index");
+    } else if (s != NULL) {
+        lua_pushlightuserdata(L, (void *)s);
+        lua_rawsetp(L, -2, KEY(KEY_SCHEMA));
     }
     lua_pushcfunction(L, frozen_len);
     lua_setfield(L, -2, "__len");
@@ -179,11 +434,17 @@ static void push_frozen(lua_State *L, int index, bool nested_frozen)
     lua_setmetatable(L, -2);
 }
 
-/* Replaces the plain table on top of the stack with a frozen proxy over it. */
+/* Replaces the plain table on top of the stack with a frozen proxy over it, strict for
+** schema s (NULL: any name). */
+static void freeze_top_as(lua_State *L, const schema *s)
+{
+    push_frozen(L, -1, true, s);
+    lua_remove(L, -2);
+}
+
 static void freeze_top(lua_State *L)
 {
-    push_frozen(L, -1, true);
-    lua_remove(L, -2);
+    freeze_top_as(L, NULL);
 }
 
 static bool push_shared(lua_State *L, char kind, const char *key, size_t length);
@@ -343,7 +604,7 @@ static void message_timestamp_field(lua_State *L, const void *object, int id)
         lua_pushinteger(L, (lua_Integer)expires);
         lua_setfield(L, -2, "expires");
     }
-    freeze_top(L);
+    freeze_top_as(L, &timestamp_schema);
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_TIMESTAMP));
 }
@@ -385,7 +646,7 @@ static void message_signed_field(lua_State *L, const void *object, int id)
         lua_pushboolean(L, 1);
         lua_rawset(L, -3);
     }
-    freeze_top(L);
+    freeze_top_as(L, &signed_schema);
     keep_shared(L, 's', text.data, text.length);
     remember_last_signed(L, &text);
 }
@@ -508,7 +769,7 @@ static void push_cert(lua_State *L, const warden_token *token)
         f->push(L, token, f->id);
         lua_setfield(L, -2, f->name);
     }
-    freeze_top(L);
+    freeze_top_as(L, &cert_schema);
     keep_shared(L, 'c', sha256.data, sha256.length);
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_LAST_CERT));
@@ -578,7 +839,7 @@ static void token_username_field(lua_State *L, const void *object, int id)
     lua_setfield(L, -2, "name");
     push_token_string(L, object, WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE);
     lua_setfield(L, -2, "password_type");
-    freeze_top(L);
+    freeze_top_as(L, &username_schema);
 }
 
 /* attribute -> its first value, in DN order (subject, issuer). */
@@ -599,7 +860,7 @@ static void cert_attrs_first_field(lua_State *L, const void *object, int id)
         }
         lua_pop(L, 1);
     }
-    freeze_top(L);
+    freeze_top_as(L, id == WARDEN_TOKEN_PROPERTY_CERT_SUBJECT_ATTRS ? &subject_schema : &issuer_schema);
 }
 
 /* attribute -> list of all its values, in DN order (subject_all, issuer_all). */
@@ -633,7 +894,7 @@ static void cert_attrs_all_field(lua_State *L, const void *object, int id)
         lua_rawset(L, -4);
         /* rawset of an existing key during traversal is allowed */
     }
-    freeze_top(L);
+    freeze_top_as(L, id == WARDEN_TOKEN_PROPERTY_CERT_SUBJECT_ATTRS ? &subject_all_schema : &issuer_all_schema);
 }
 
 static void cert_san_field(lua_State *L, const void *object, int id)
@@ -654,7 +915,7 @@ static void cert_san_field(lua_State *L, const void *object, int id)
         freeze_top(L);
         lua_setfield(L, -2, kinds[i].name);
     }
-    freeze_top(L);
+    freeze_top_as(L, &san_schema);
 }
 
 static void cert_key_field(lua_State *L, const void *object, int id)
@@ -668,7 +929,7 @@ static void cert_key_field(lua_State *L, const void *object, int id)
         lua_pushinteger(L, bits);
         lua_setfield(L, -2, "bits");
     }
-    freeze_top(L);
+    freeze_top_as(L, &key_schema);
 }
 
 static const field view_fields[] = {
@@ -782,7 +1043,7 @@ static int lazy_miss(lua_State *L)
         }
         return 1;
     }
-    return 0;
+    return schema_miss(L, kind == OBJ_VIEW ? &view_schema : &token_schema, 2);
 }
 
 /* The iterator of pairs over a lazy object: (object, key) -> next key with a non-nil value. */
@@ -822,9 +1083,20 @@ static int lazy_pairs(lua_State *L)
 
 /* ---- frozen proxies and synthetic views --------------------------------------------- */
 
-/* Replaces the table on top of the stack with its proxy, made once per proxy at mt. */
-static void wrap_nested(lua_State *L, int mt)
+/* The schema a synthetic view's proxy (metatable at mt) checks names against, or NULL. */
+static const schema *proxy_schema(lua_State *L, int mt)
 {
+    lua_rawgetp(L, mt, KEY(KEY_SCHEMA));
+    const schema *s = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    return s;
+}
+
+/* Replaces the table on top of the stack, read under the key at index key, with its proxy,
+** made once per proxy at mt; the proxy checks the names of that key's schema. */
+static void wrap_nested(lua_State *L, int mt, int key)
+{
+    key = lua_absindex(L, key);
     int value = lua_gettop(L);
     if (lua_getmetatable(L, value)) {
         bool ours = lua_rawgetp(L, -1, KEY(KEY_KIND)) != LUA_TNIL;
@@ -842,7 +1114,7 @@ static void wrap_nested(lua_State *L, int mt)
     lua_pushvalue(L, value);
     if (lua_rawget(L, cache) == LUA_TNIL) {
         lua_pop(L, 1);
-        push_frozen(L, value, false);
+        push_frozen(L, value, false, schema_child(L, proxy_schema(L, mt), key));
         lua_pushvalue(L, value);
         lua_pushvalue(L, -2);
         lua_rawset(L, cache);
@@ -866,7 +1138,7 @@ static void push_synthetic_default(lua_State *L, int mt, const char *name)
     if (lua_getfield(L, mt, name) == LUA_TNIL) {
         lua_pop(L, 1);
         lua_newtable(L);
-        freeze_top(L);
+        freeze_top_as(L, strcmp(name, "signed") == 0 ? &signed_schema : NULL);
         lua_pushvalue(L, -1);
         lua_setfield(L, mt, name);
     }
@@ -882,14 +1154,24 @@ static int frozen_index(lua_State *L)
         lua_pushcfunction(L, view_body);
         return 1;
     }
+    /* a synthetic message may set names a real one never has (m.usename): reading them
+    ** raises all the same, so a test cannot pass on a typo that production would refuse */
+    const schema *s = named ? proxy_schema(L, mt) : NULL;
+    if (s != NULL && !schema_knows(s, lua_tostring(L, 2)))
+        return unknown_name_error(L, s, lua_tostring(L, 2));
     lua_rawgetp(L, mt, KEY(KEY_BACKING));
     lua_pushvalue(L, 2);
     int type = lua_gettable(L, -2);
-    if (type == LUA_TNIL && kind == OBJ_SYNTHETIC && named) {
+    if (type == LUA_TNIL && named) {
         lua_pop(L, 1);
-        push_synthetic_default(L, mt, lua_tostring(L, 2));
+        if (kind == OBJ_SYNTHETIC)
+            push_synthetic_default(L, mt, lua_tostring(L, 2));
+        else
+            lua_pushnil(L);
+        if (lua_isnil(L, -1))
+            return schema_miss(L, s, 2);
     } else if (type == LUA_TTABLE) {
-        wrap_nested(L, mt);
+        wrap_nested(L, mt, 2);
     }
     return 1;
 }
@@ -921,7 +1203,7 @@ static int frozen_next(lua_State *L)
             continue;
         }
         if (lua_type(L, -1) == LUA_TTABLE)
-            wrap_nested(L, mt);
+            wrap_nested(L, mt, -2);
         return 2;
     }
 }
@@ -936,6 +1218,14 @@ static int frozen_pairs(lua_State *L)
 
 /* ---- m:body(path) ------------------------------------------------------------------- */
 
+/* m:body returns exactly one value: an absent element is nil, never "no value" (which
+** would make tonumber(m:body("x")) raise "bad argument #1 to 'tonumber'"). */
+static int no_text(lua_State *L)
+{
+    lua_pushnil(L);
+    return 1;
+}
+
 static int real_body(lua_State *L, int mt, const char *path, size_t path_length)
 {
     char stack_buffer[BODY_BUFFER];
@@ -945,11 +1235,11 @@ static int real_body(lua_State *L, int mt, const char *path, size_t path_length)
     const warden_message *message = lua_touserdata(L, -1);
     lua_pop(L, 1);
     if (strlen(path) != path_length)
-        return 0; /* a NUL inside the path: no element has that name */
+        return no_text(L); /* a NUL inside the path: no element has that name */
 
     int status = warden_message_body_text(message, path, stack_buffer, sizeof stack_buffer, &length);
     if (status == WARDEN_E_NOT_APPLICABLE || status == WARDEN_E_INVALID_ARG)
-        return 0;
+        return no_text(L);
     if (status != WARDEN_OK)
         return luaL_error(L, "m:body: %s", warden_strerror(status));
     if (length < sizeof stack_buffer) {
@@ -972,7 +1262,7 @@ static int synthetic_body(lua_State *L, int mt)
 {
     lua_rawgetp(L, mt, KEY(KEY_BACKING));
     if (lua_getfield(L, -1, "body") != LUA_TTABLE)
-        return 0;
+        return no_text(L);
     lua_pushvalue(L, 2);
     switch (lua_gettable(L, -2)) {
     case LUA_TSTRING:
@@ -981,7 +1271,7 @@ static int synthetic_body(lua_State *L, int mt)
         lua_tolstring(L, -1, NULL); /* as text, as a real message gives it */
         return 1;
     default:
-        return 0;
+        return no_text(L);
     }
 }
 
@@ -1037,5 +1327,47 @@ void wd_view_push_synthetic(lua_State *L, int index, int64_t now)
     lua_rawsetp(L, -2, KEY(KEY_BACKING));
     lua_pushinteger(L, (lua_Integer)now);
     lua_rawsetp(L, -2, KEY(KEY_NOW));
+    lua_pushlightuserdata(L, (void *)&view_schema);
+    lua_rawsetp(L, -2, KEY(KEY_SCHEMA));
     lua_setmetatable(L, -2);
+}
+
+/* ---- schemas for warden check --------------------------------------------------------- */
+
+const wd_view_schema *wd_view_schema_root(void)
+{
+    return &view_schema;
+}
+
+const wd_view_schema *wd_view_schema_field(const wd_view_schema *s, const char *name, bool *known)
+{
+    *known = schema_knows(s, name);
+    if (s == NULL || !*known)
+        return NULL;
+    const schema_field *f = schema_find(s, name);
+    return f != NULL ? f->child : NULL;
+}
+
+const wd_view_schema *wd_view_schema_item(const wd_view_schema *s)
+{
+    return s != NULL ? s->items : NULL;
+}
+
+void wd_view_schema_unknown(const wd_view_schema *s, const char *name, char *message, size_t capacity)
+{
+    unknown_name_message(s, name, message, capacity);
+}
+
+const char *wd_view_nearest(const char *name, const char *const *names)
+{
+    const char *best = NULL;
+    size_t best_score = (size_t)-1;
+    for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+        size_t score = edit_distance(name, names[i], true) * 4 + edit_distance(name, names[i], false);
+        if (score < best_score) {
+            best_score = score;
+            best = names[i];
+        }
+    }
+    return best;
 }

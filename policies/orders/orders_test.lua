@@ -28,7 +28,7 @@ test "operations staff may not create orders" {
 
 test "an order without an amount is not a small order" {
   message = order("Create", { cert = { subject = { CN = "alice", OU = "Payments" } } }),
-  now = NOW, expect = "deny",
+  now = NOW, expect = "deny", reason = "no-permit",
 }
 
 test "admin may cancel with a signed body" {
@@ -43,7 +43,7 @@ test "admin with a password still needs a signed body to change orders" {
 
 test "a two-minute-old request is stale" {
   message = order("Create", { cert = { subject = { CN = "alice", OU = "Payments" } }, body = { amount = "5" } }),
-  now = "2026-11-25T12:02:01Z", expect = "deny", rules = { "stale timestamps" },
+  now = "2026-11-25T12:02:01Z", expect = "deny", reason = "forbidden", rules = { "stale timestamps" },
 }
 
 test "users read order status" {
@@ -77,6 +77,6 @@ test "a tampered envelope never reaches the policies" {
 }
 
 test "an envelope older than the policy allows is denied" {
-  envelope = "fixtures/create-small.xml", now = "2026-11-25T12:03:00Z", expect = "deny",
+  envelope = "fixtures/create-small.xml", now = "2026-11-25T12:03:00Z", expect = "deny", reason = "forbidden",
   rules = { "stale timestamps" },
 }

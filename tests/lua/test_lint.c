@@ -29,7 +29,7 @@ typedef struct capture {
 /* The names the sandbox offers (docs/reference.md, Sandbox), as the linter is given them. */
 static const char *const sandbox_names[] = {
     "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "log", "data", "permit", "forbid", NULL
+    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "time", "log", "data", "permit", "forbid", NULL
 };
 
 static void collect(void *context, int line, const char *message)

@@ -280,7 +280,7 @@ START_TEST(exactly_the_allowlist_is_offered)
     const char *source =
         "local names = {} "
         "for _, n in ipairs({ 'assert', 'error', 'ipairs', 'next', 'pairs', 'pcall', 'rawequal', 'rawlen', "
-        "  'select', 'tonumber', 'tostring', 'type', 'xpcall', 'string', 'table', 'math', 'utf8', 'log' }) do "
+        "  'select', 'tonumber', 'tostring', 'type', 'xpcall', 'string', 'table', 'math', 'utf8', 'time', 'log' }) do "
         "  if _ENV[n] == nil then error('missing ' .. n) end end "
         "for _, n in ipairs({ 'print', 'load', 'loadstring', 'dofile', 'loadfile', 'require', 'setmetatable', "
         "  'getmetatable', 'rawget', 'rawset', 'collectgarbage', 'io', 'os', 'debug', 'package', 'coroutine', "
@@ -288,12 +288,13 @@ START_TEST(exactly_the_allowlist_is_offered)
         "  if _ENV[n] ~= nil then error('present ' .. n) end end "
         "local function keys(t) local k = {} for n in pairs(t) do k[#k + 1] = n end table.sort(k) "
         "  return table.concat(k, ',') end "
-        "return keys(string) .. ' ' .. keys(table) .. ' ' .. keys(utf8)";
+        "return keys(string) .. ' ' .. keys(table) .. ' ' .. keys(utf8) .. ' ' .. keys(time)";
     int outcome = run(L, source, true, error, sizeof error);
     ck_assert_msg(outcome == WD_SANDBOX_OK, "%s", error);
     ck_assert_str_eq(lua_tostring(L, -1), "byte,char,find,format,gmatch,gsub,len,lower,match,rep,reverse,sub,upper "
                                           "concat,insert,move,pack,remove,sort,unpack "
-                                          "char,charpattern,codepoint,codes,len,offset");
+                                          "char,charpattern,codepoint,codes,len,offset "
+                                          "format,parse,parts");
     lua_pop(L, 1);
     outcome = run(L, "return math.random == nil and math.randomseed == nil and math.pi > 3 and "
                      "math.sqrt(16) == 4 and math.huge > 0 and math.tointeger(3.0) == 3",

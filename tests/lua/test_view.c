@@ -202,7 +202,8 @@ START_TEST(unsigned_message_fields)
     CHECK(&f, m, "type(m.signed) == 'table' and m.signed.Body == nil");
     CHECK(&f, m, "type(m.tokens) == 'table' and #m.tokens == 0 and m.tokens[1] == nil");
     CHECK(&f, m, "type(m.attrs) == 'table' and next(m.attrs) == nil");
-    CHECK(&f, m, "m.nope == nil and m[1] == nil and m[true] == nil");
+    CHECK(&f, m, "m[1] == nil and m[true] == nil"); /* only names are checked */
+    CHECK_ERROR(&f, m, "return m.nope", "no field `nope` on m; did you mean `now`?");
     CHECK(&f, m, "type(m) == 'table'");
     lua_settop(f.L, m - 1);
     fixture_free(&f);
@@ -226,6 +227,9 @@ START_TEST(body_paths)
     CHECK(&f, m, "m:body('{urn:example:orders}CreateOrder/{urn:example:orders}amount') == '250'");
     CHECK(&f, m, "m:body('{urn:other}amount') == nil");
     CHECK(&f, m, "m:body('nope') == nil");
+    CHECK(&f, m, "select('#', m:body('nope')) == 1 and select('#', m:body('amount')) == 1");
+    CHECK(&f, m, "select('#', m:body('amount\\0x')) == 1 and select('#', m:body('')) == 1");
+    CHECK(&f, m, "tonumber(m:body('nope') or 'x') == nil");
     CHECK(&f, m, "m:body('CreateOrder') == nil");        /* holds elements */
     CHECK(&f, m, "m:body('Action') == nil");             /* a header, not in the Body */
     CHECK(&f, m, "m:body('') == nil");
@@ -337,7 +341,7 @@ START_TEST(signed_message_certificate_fields)
     CHECK(&f, m, "m.action == 'urn:example:orders/Create'");
     CHECK(&f, m, "m.to == 'https://orders.example.com/service'");
     CHECK(&f, m, "m.message_id == 'urn:uuid:6b29fc40-ca47-1067-b31d-00dd010662da'");
-    CHECK(&f, m, "m.signed.Body == true and m.signed.Timestamp == true and m.signed.Nope == nil");
+    CHECK(&f, m, "m.signed.Body == true and m.signed.Timestamp == true and m.signed['{urn:x}Nope'] == nil");
     CHECK(&f, m, "type(m.timestamp.created) == 'number' and m.timestamp.created == 1795608000");
     CHECK(&f, m, "m.username == nil");
 
@@ -359,7 +363,7 @@ START_TEST(signed_message_certificate_fields)
     CHECK(&f, m, "m.cert.san.uri[1] == 'urn:example:alice'");
     CHECK(&f, m, "m.cert.san.ip[1] == '192.0.2.10'");
     CHECK(&f, m, "m.cert.key.type == 'rsa' and m.cert.key.bits == 2048");
-    CHECK(&f, m, "m.cert.nope == nil");
+    CHECK_ERROR(&f, m, "return m.cert.nope", "no field `nope` on m.cert");
 
     CHECK(&f, m, "#m.tokens == 1");
     CHECK(&f, m, "m.tokens[1].kind == 'x509' and m.tokens[1].role == 'signing'");
@@ -417,7 +421,7 @@ START_TEST(every_table_is_read_only)
 
     /* and nothing changed */
     CHECK(&f, m, "m.action == 'urn:example:orders/Create' and m.cert.subject.CN == 'alice'");
-    CHECK(&f, m, "m.signed.Body == true and m.signed.Nope == nil and #m.tokens == 1");
+    CHECK(&f, m, "m.signed.Body == true and m.signed['{urn:x}Nope'] == nil and #m.tokens == 1");
     CHECK(&f, m, "m.cert.san.dns[1] == 'alice.example.com' and #m.cert.san.dns == 2");
     CHECK(&f, m, "m.cert.key.bits == 2048 and m.tokens[1].kind == 'x509'");
     CHECK(&f, m, "type(m.body) == 'function'");
@@ -597,13 +601,15 @@ START_TEST(synthetic_view_reads_the_test_table)
     CHECK(&f, m, "m.action == 'urn:example:orders/Create' and m.username == 'alice'");
     CHECK(&f, m, "m.cert.subject.CN == 'alice' and m.cert.subject.OU == 'Payments' and m.cert.issuer == nil");
     CHECK(&f, m, "m.cert.san.dns[1] == 'a.example' and #m.cert.san.dns == 1");
-    CHECK(&f, m, "m.signed.Body == true and m.signed.Nope == nil");
+    CHECK(&f, m, "m.signed.Body == true and m.signed.Action == nil and m.signed['{urn:x}H'] == nil");
+    CHECK_ERROR(&f, m, "return m.signed.Nope", "no field `Nope` on m.signed");
     CHECK(&f, m, "#m.tokens == 1 and m.tokens[1].kind == 'x509'");
     CHECK(&f, m, "type(m.attrs) == 'table' and next(m.attrs) == nil and m.attrs.x == nil");
     CHECK(&f, m, "m.now == 1795608030");
     CHECK(&f, m, "m.timestamp == nil and m.protection == nil");
     CHECK(&f, m, "m:body('amount') == '250' and m:body('CreateOrder/amount') == '250'");
     CHECK(&f, m, "m:body('count') == '7' and m:body('flag') == nil and m:body('nope') == nil");
+    CHECK(&f, m, "select('#', m:body('nope')) == 1 and select('#', m:body('flag')) == 1");
     CHECK(&f, m, "m:body('{urn:example:orders}amount') == nil"); /* exact keys only */
     CHECK(&f, m, "type(m.body) == 'function'");
     CHECK(&f, m, "m.cert == m.cert and m.signed == m.signed and m.attrs == m.attrs");
@@ -677,6 +683,85 @@ START_TEST(synthetic_views_do_not_expire)
 }
 END_TEST
 
+/* ---- strict views ---------------------------------------------------------------------- */
+
+START_TEST(unknown_fields_raise_with_the_nearest_name)
+{
+    warden_engine *engine = engine_with("true");
+    warden_message *message = signed_message(engine);
+    lua_fixture f = fixture_new();
+    wd_view_push_message(f.L, message);
+    int m = lua_gettop(f.L);
+
+    CHECK_ERROR(&f, m, "return m.usename", "test:2: no field `usename` on m; did you mean `username`?");
+    CHECK_ERROR(&f, m, "return m.Action", "no field `Action` on m; did you mean `action`?");
+    CHECK_ERROR(&f, m, "return m.certs", "no field `certs` on m; did you mean `cert`?");
+    CHECK_ERROR(&f, m, "return m.cert.subjet", "no field `subjet` on m.cert; did you mean `subject`?");
+    CHECK_ERROR(&f, m, "return m.cert.subject.ou", "no attribute `ou` in m.cert.subject; did you mean `OU`?");
+    CHECK_ERROR(&f, m, "return m.cert.issuer.cn", "no attribute `cn` in m.cert.issuer; did you mean `CN`?");
+    CHECK_ERROR(&f, m, "return m.cert.subject_all.Ou", "did you mean `OU`?");
+    CHECK_ERROR(&f, m, "return m.cert.san.dsn", "no field `dsn` on m.cert.san; did you mean `dns`?");
+    CHECK_ERROR(&f, m, "return m.cert.key.size", "no field `size` on m.cert.key");
+    CHECK_ERROR(&f, m, "return m.timestamp.create", "no field `create` on m.timestamp; did you mean `created`?");
+    CHECK_ERROR(&f, m, "return m.signed.body", "no field `body` on m.signed; did you mean `Body`?");
+    CHECK_ERROR(&f, m, "return m.tokens[1].knd", "no field `knd` on a token; did you mean `kind`?");
+    CHECK_ERROR(&f, m, "return m.tokens[1].x509.serail", "no field `serail` on m.cert; did you mean `serial`?");
+    /* known names the message lacks are nil, and reading them again is still nil */
+    CHECK(&f, m, "m.cert.subject.UID == nil and m.cert.subject.emailAddress == nil and m.cert.subject.DC == nil");
+    CHECK(&f, m, "m.cert.subject['2.5.4.97'] == nil and m.cert.subject.serialNumber == nil");
+    CHECK(&f, m, "m.cert.subject_all.UID == nil and m.cert.subject.UID == nil");
+    CHECK(&f, m, "m.saml == nil and m.transport == nil and m.tokens[1].saml == nil");
+    CHECK(&f, m, "m.signed.Action == nil or m.signed.Action == true");
+    CHECK(&f, m, "m.cert.subject.CN == 'alice' and m.cert.subject.OU == 'Payments'");
+    /* pcall sees the error as a value: a policy can still probe on purpose */
+    CHECK(&f, m, "not pcall(function() return m.cert.subject.ou end)");
+    lua_settop(f.L, m - 1);
+    fixture_free(&f);
+    warden_message_free(message);
+    warden_engine_free(engine);
+}
+END_TEST
+
+START_TEST(synthetic_views_are_as_strict)
+{
+    lua_fixture f = fixture_new();
+    int table = push_table(&f,
+        "return { action = 'a', cert = { subject = { CN = 'alice' } }, signed = { Body = true },"
+        "  tokens = { { kind = 'x509', x509 = { subject = { CN = 'alice' } } } }, attrs = { tenant = 't' },"
+        "  timestamp = { created = 1 } }");
+    wd_view_push_synthetic(f.L, table, TM_NOW);
+    int m = lua_gettop(f.L);
+    CHECK_ERROR(&f, m, "return m.usename", "no field `usename` on m; did you mean `username`?");
+    CHECK_ERROR(&f, m, "return m.cert.subject.ou", "no attribute `ou` in m.cert.subject; did you mean `OU`?");
+    CHECK_ERROR(&f, m, "return m.cert.subjct", "did you mean `subject`?");
+    CHECK_ERROR(&f, m, "return m.tokens[1].rol", "no field `rol` on a token; did you mean `role`?");
+    CHECK_ERROR(&f, m, "return m.tokens[1].x509.subject.o", "did you mean `O`?");
+    CHECK_ERROR(&f, m, "return m.timestamp.expire", "did you mean `expires`?");
+    CHECK_ERROR(&f, m, "return m.signed.Tmestamp", "did you mean `Timestamp`?");
+    CHECK(&f, m, "m.username == nil and m.cert.subject.OU == nil and m.cert.issuer == nil");
+    CHECK(&f, m, "m.tokens[1].role == nil and m.timestamp.expires == nil and m.signed.Timestamp == nil");
+    CHECK(&f, m, "m.attrs.anything == nil and m.attrs.tenant == 't'"); /* the embedder's names */
+    lua_settop(f.L, table - 1);
+
+    /* names a real message never has raise even when the test's table sets them */
+    table = push_table(&f, "return { usename = 'alice', cert = { subject = { ou = 'P' } } }");
+    wd_view_push_synthetic(f.L, table, TM_NOW);
+    m = lua_gettop(f.L);
+    CHECK_ERROR(&f, m, "return m.usename", "no field `usename` on m; did you mean `username`?");
+    CHECK_ERROR(&f, m, "return m.cert.subject.ou", "did you mean `OU`?");
+    CHECK(&f, m, "m.cert.subject.OU == nil");
+    lua_settop(f.L, table - 1);
+
+    /* a missing signed table is as strict as a given one */
+    table = push_table(&f, "return {}");
+    wd_view_push_synthetic(f.L, table, TM_NOW);
+    m = lua_gettop(f.L);
+    CHECK_ERROR(&f, m, "return m.signed.Bdy", "did you mean `Body`?");
+    lua_settop(f.L, table - 1);
+    fixture_free(&f);
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("view");
@@ -697,6 +782,8 @@ int main(void)
     tcase_add_test(tc, synthetic_view_is_read_only);
     tcase_add_test(tc, synthetic_view_defaults);
     tcase_add_test(tc, synthetic_views_do_not_expire);
+    tcase_add_test(tc, unknown_fields_raise_with_the_nearest_name);
+    tcase_add_test(tc, synthetic_views_are_as_strict);
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

@@ -138,3 +138,29 @@ def test_decision_to_dict_is_the_decide_json_object(example_engine, source_dir):
     with open(path, "rb") as f:
         with example_engine.receive(f.read(), now=NOW) as m:
             assert example_engine.decide(m).to_dict() == json.loads(proc.stdout)
+
+
+def test_explain_says_why_each_rule_did_or_did_not_apply(engine_options, zeep, pki, tmp_path):
+    options = dict(engine_options)
+    options["policies"] = write_tree(tmp_path / "explained", {"a.lua": (
+        'permit "small orders" { action = "*/Create",\n'
+        '  when = function(m) log("amount", m:body("amount")); return false end }\n'
+        'forbid "cancels" { action = "*/Cancel" }\n'
+        'permit "broken" { when = function(m) return m.attrs.nothing.here end }\n')})
+    with warden.Engine(**options) as e, e.receive(zeep.signed(pki, amount="250"), now=NOW) as m:
+        plain = e.decide(m)
+        assert plain.explanation is None
+        assert "explain" not in plain.to_dict()
+        d = e.decide(m, explain=True)
+        assert (d.allowed, d.reason) == (False, "policy-error")
+        rules = {r["rule"]: r for r in d.explanation}
+        assert [r["rule"] for r in d.explanation] == ["cancels", "small orders", "broken"]
+        assert rules["cancels"] == {"rule": "cancels", "effect": "forbid", "file": "a.lua",
+                                    "line": 3, "targets": False, "applied": False}
+        small = rules["small orders"]
+        assert (small["file"], small["line"], small["targets"], small["when"], small["value"],
+                small["applied"], small["log"]) == ("a.lua", 1, True, "returned", "false", False,
+                                                     ["amount\t250"])
+        assert isinstance(small["instructions"], int) and small["instructions"] > 0
+        assert rules["broken"]["when"] == "raised" and "nothing" in rules["broken"]["error"]
+        assert d.to_dict()["explain"] == d.explanation

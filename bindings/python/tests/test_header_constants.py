@@ -66,6 +66,11 @@ def header_structs(code):
             declaration = declaration.strip()
             if not declaration:
                 continue
+            # "void (*coverage_fn)(void *ctx, const char *json)": a function pointer
+            pointer = re.match(r"^[^(]*\(\s*\*\s*(\w+)\s*\)\s*\(.*\)$", declaration, flags=re.S)
+            if pointer:
+                fields.append((pointer.group(1), None))
+                continue
             # "uint64_t reloads, reload_failures" / "char reason[48]" / "const warden_attr *attrs"
             words = re.match(r"^(.*?)(\**\s*\w+(?:\s*\[\s*\d+\s*\])?(?:\s*,\s*\**\s*\w+(?:\s*\[\s*\d+\s*\])?)*)$",
                              declaration, flags=re.S)

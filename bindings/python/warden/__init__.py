@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import datetime as _dt
+import json
 import logging
 import os
 import threading
@@ -495,10 +496,15 @@ class Engine:
         message._cache = {}
         return message
 
-    def decide(self, message: "Message") -> "Decision":
+    def decide(self, message: "Message", explain: bool = False) -> "Decision":
         """Decides allow or deny for a delivered message. A policy error or limit is a deny
         Decision (reason "policy-error" / "policy-limit"), not an exception. Raises PolicyError
-        when the engine has no policy set. The Decision's fields are read lazily."""
+        when the engine has no policy set. The Decision's fields are read lazily.
+
+        ``explain=True`` also records why (``Decision.explanation``: every rule with its file
+        and line, whether its targets matched, what its ``when`` returned or raised, the
+        instructions it used and its ``log()`` lines). It is slower: for authors and
+        investigations, not for serving."""
         handle = self._handle
         if handle is None:
             raise ValueError("the engine is closed")
@@ -512,7 +518,12 @@ class Engine:
             scratch = _thread.scratch
         except AttributeError:
             scratch = _thread.scratch = _Scratch()
-        status = _decide(handle.ptr, mptr, scratch.out_ref, scratch.err_ref)
+        if explain:
+            if _n.warden_engine_explain is None:
+                raise NotImplementedError("this libwarden cannot explain decisions (too old)")
+            status = _n.warden_engine_explain(handle.ptr, mptr, scratch.out_ref, scratch.err_ref)
+        else:
+            status = _decide(handle.ptr, mptr, scratch.out_ref, scratch.err_ref)
         if status:
             raise _error(status, scratch.err)
         decision = _new(Decision)
@@ -1049,11 +1060,29 @@ class Decision:
         return tuple(_text(_n.warden_decision_error(ptr, i))
                      for i in range(_n.warden_decision_error_count(ptr)))
 
+    @property
+    def explanation(self) -> Optional[List[Dict[str, Any]]]:
+        """Why the decision came out as it did, for a decision made with ``explain=True``
+        (None otherwise): one dict per rule of the set, forbids first, each with ``rule``,
+        ``effect``, ``file``, ``line``, ``targets`` (bool), ``applied`` (bool) and, when the
+        targets matched, ``when`` ("returned", "raised", "absent", "not run"), ``value`` or
+        ``error``, ``instructions`` and ``log`` (the rule's log() lines). The same objects as
+        ``warden decide --explain --json`` prints under "explain"."""
+        ptr = self._live()
+        if _n.warden_decision_explanation is None:
+            return None
+        text = _n.warden_decision_explanation(ptr)
+        return None if text is None else json.loads(text.decode("utf-8", "replace"))
+
     def to_dict(self) -> Dict[str, Any]:
-        """The decision as ``warden decide --json`` prints it."""
-        return {"decision": "allow" if self.allowed else "deny", "stage": self.stage,
-                "reason": self.reason, "rules": list(self.rules), "errors": list(self.errors),
-                "revision": self.revision}
+        """The decision as ``warden decide --json`` prints it (with "explain" when explained)."""
+        out = {"decision": "allow" if self.allowed else "deny", "stage": self.stage,
+               "reason": self.reason, "rules": list(self.rules), "errors": list(self.errors),
+               "revision": self.revision}
+        explanation = self.explanation
+        if explanation is not None:
+            out["explain"] = explanation
+        return out
 
     def close(self) -> None:
         ptr, self._ptr = self._ptr, None
@@ -1111,7 +1140,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class CheckReport:
-    """What ``check`` found; ``ok`` when nothing."""
+    """What ``check`` found; ``ok`` when no problem (findings whose text starts with
+    ``"warning: "`` are not problems)."""
     findings: Tuple[Finding, ...]
     problems: int
 

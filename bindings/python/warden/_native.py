@@ -276,6 +276,10 @@ warden_token_get_property = _declare("warden_token_get_property", c_int,
 
 warden_engine_decide = _declare("warden_engine_decide", c_int,
                                 [c_void_p, c_void_p, POINTER(c_void_p), _Error_p])
+warden_engine_explain = _declare("warden_engine_explain", c_int,
+                                 [c_void_p, c_void_p, POINTER(c_void_p), _Error_p], required=False)
+warden_decision_explanation = _declare("warden_decision_explanation", c_char_p, [c_void_p],
+                                       required=False)
 warden_decision_allowed = _declare("warden_decision_allowed", c_int, [c_void_p])
 warden_decision_stage = _declare("warden_decision_stage", c_char_p, [c_void_p])
 warden_decision_reason = _declare("warden_decision_reason", c_char_p, [c_void_p])

@@ -1,0 +1,204 @@
+/*
+** test_decision_log.c — the decision log line (engine/decision_log.c): built with jansson
+** from a decision alone, one JSON object per decision with the documented fields, security
+** rejections included (warden_engine_receive logs them), "remote" only when given, facts
+** that are not UTF-8 never break the line.
+*/
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <warden.h>
+
+#include "engine/decision.h"
+#include "test_messages.h"
+
+static char scratch[256];
+
+static void make_scratch(void)
+{
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(scratch, sizeof scratch, "%s/warden-dlog-XXXXXX", tmp);
+    ck_assert_ptr_nonnull(mkdtemp(scratch));
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* An engine over one permit for the order request, logging to scratch/decisions.jsonl. */
+static warden_engine *logging_engine(char *log_path, size_t capacity)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/policies", scratch);
+    ck_assert_int_eq(mkdir(path, 0755), 0);
+    snprintf(path, sizeof path, "%s/policies/orders.lua", scratch);
+    write_text(path, "permit \"users create orders\" { action = \"urn:example:orders/Create\",\n"
+                     "  when = function(m) return m.username == \"alice\" end }\n");
+    snprintf(log_path, capacity, "%s/decisions.jsonl", scratch);
+    warden_config *config = NULL;
+    warden_error err;
+    char *users = tm_pki_path("users.txt");
+    snprintf(path, sizeof path, "%s/policies", scratch);
+    ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "users", users, &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "policies", path, &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "log.decisions", log_path, &err), WARDEN_OK);
+    warden_engine *engine = NULL;
+    ck_assert_msg(warden_engine_new(config, &engine, &err) == WARDEN_OK, "%s", err.text);
+    warden_config_free(config);
+    free(users);
+    return engine;
+}
+
+static json_t *read_lines(const char *path)
+{
+    json_t *lines = json_array();
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[8192];
+    while (fgets(line, sizeof line, f) != NULL) {
+        json_error_t error;
+        json_t *object = json_loads(line, 0, &error);
+        ck_assert_msg(object != NULL, "not JSON: %s (%s)", line, error.text);
+        json_array_append_new(lines, object);
+    }
+    fclose(f);
+    return lines;
+}
+
+static const char *text_of(const json_t *object, const char *key)
+{
+    const json_t *value = json_object_get(object, key);
+    ck_assert_msg(json_is_string(value), "%s is not a string", key);
+    return json_string_value(value);
+}
+
+static void remove_scratch(void)
+{
+    char command[512];
+    snprintf(command, sizeof command, "rm -rf '%s'", scratch);
+    ck_assert_int_eq(system(command), 0);
+}
+
+START_TEST(policy_and_security_decisions_each_log_one_line)
+{
+    make_scratch();
+    char log_path[512];
+    warden_engine *engine = logging_engine(log_path, sizeof log_path);
+    warden_error err;
+    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
+
+    /* a delivered UsernameToken request, allowed by policy */
+    tm_username_options user = { .digest = 1 };
+    char *text = tm_username_message(&user);
+    warden_message *message = NULL;
+    warden_decision *decision = NULL;
+    ck_assert_msg(warden_engine_receive(engine, text, strlen(text), &options, &message, &err) == WARDEN_OK, "%s",
+                  err.text);
+    ck_assert_int_eq(warden_engine_decide(engine, message, &decision, &err), WARDEN_OK);
+    warden_decision_free(decision);
+    warden_message_free(message);
+    free(text);
+
+    /* no Security header: rejected by receive, which logs the deny */
+    text = tm_plain_message();
+    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_E_SECURITY);
+    free(text);
+    /* not XML at all */
+    ck_assert_int_eq(warden_engine_receive(engine, "<<<", 3, &options, &message, &err), WARDEN_E_SECURITY);
+    warden_engine_free(engine);
+
+    json_t *lines = read_lines(log_path);
+    ck_assert_uint_eq(json_array_size(lines), 3);
+    const json_t *allowed = json_array_get(lines, 0);
+    ck_assert_str_eq(text_of(allowed, "decision"), "allow");
+    ck_assert_str_eq(text_of(allowed, "stage"), "policy");
+    ck_assert_str_eq(text_of(allowed, "reason"), "permitted");
+    ck_assert_str_eq(text_of(allowed, "action"), "urn:example:orders/Create");
+    ck_assert_str_eq(text_of(allowed, "operation"), "{urn:example:orders}CreateOrder");
+    ck_assert_ptr_nonnull(strstr(text_of(allowed, "message_id"), "urn:uuid:"));
+    ck_assert_str_eq(text_of(json_object_get(allowed, "principal"), "username"), "alice");
+    ck_assert_ptr_null(json_object_get(json_object_get(allowed, "principal"), "cert_subject"));
+    ck_assert_str_eq(json_string_value(json_array_get(json_object_get(allowed, "rules"), 0)), "users create orders");
+    ck_assert_uint_eq(json_array_size(json_object_get(allowed, "errors")), 0);
+    ck_assert_ptr_nonnull(strstr(text_of(allowed, "revision"), "sha256:"));
+    ck_assert(json_is_integer(json_object_get(allowed, "latency_us")));
+    ck_assert_uint_eq(strlen(text_of(allowed, "id")), 36);
+    const char *when = text_of(allowed, "time");
+    ck_assert_uint_eq(strlen(when), 24); /* 2026-12-05T00:01:02.345Z */
+    ck_assert_int_eq(when[10], 'T');
+    ck_assert_int_eq(when[23], 'Z');
+    ck_assert_ptr_null(json_object_get(allowed, "remote"));
+
+    const json_t *missing = json_array_get(lines, 1);
+    ck_assert_str_eq(text_of(missing, "decision"), "deny");
+    ck_assert_str_eq(text_of(missing, "stage"), "security");
+    ck_assert_str_eq(text_of(missing, "reason"), "security-header-missing");
+    ck_assert_str_eq(text_of(missing, "revision"), text_of(allowed, "revision"));
+    ck_assert(json_is_integer(json_object_get(missing, "latency_us")));
+    ck_assert_str_ne(text_of(missing, "id"), text_of(allowed, "id"));
+    ck_assert_str_eq(text_of(json_array_get(lines, 2), "reason"), "malformed");
+    json_decref(lines);
+    remove_scratch();
+}
+END_TEST
+
+START_TEST(line_builder_adds_remote_and_survives_bytes_that_are_not_utf8)
+{
+    warden_error err = { .code = WARDEN_E_SECURITY, .reason = "cert-untrusted", .text = "no chain" };
+    warden_decision *decision = NULL;
+    ck_assert_int_eq(wd_decision_new_rejection(&err, NULL, &decision), WARDEN_OK);
+    wd_decision_facts_start(&decision->facts);
+    decision->facts.cert_subject = strdup("CN=\xff\xfe" "evil,O=Example");
+    decision->facts.latency_us = 42;
+    char *line = wd_decision_log_line(decision, "192.0.2.7:5555");
+    ck_assert_ptr_nonnull(line);
+    ck_assert_ptr_null(strchr(line, '\n'));
+    json_error_t error;
+    json_t *object = json_loads(line, 0, &error);
+    ck_assert_msg(object != NULL, "%s", line);
+    ck_assert_str_eq(text_of(object, "remote"), "192.0.2.7:5555");
+    ck_assert_str_eq(text_of(object, "stage"), "security");
+    ck_assert_str_eq(text_of(object, "reason"), "cert-untrusted");
+    ck_assert_str_eq(text_of(object, "detail"), "no chain");
+    ck_assert_str_eq(text_of(object, "revision"), "");
+    ck_assert_int_eq(json_integer_value(json_object_get(object, "latency_us")), 42);
+    ck_assert_str_eq(text_of(json_object_get(object, "principal"), "cert_subject"), "CN=??evil,O=Example");
+    json_decref(object);
+    free(line);
+    /* a decision that kept no facts has no time, id or latency, and still a valid line */
+    wd_decision_facts_clear(&decision->facts);
+    line = wd_decision_log_line(decision, NULL);
+    object = json_loads(line, 0, &error);
+    ck_assert_ptr_nonnull(object);
+    ck_assert_ptr_null(json_object_get(object, "time"));
+    ck_assert_ptr_null(json_object_get(object, "remote"));
+    json_decref(object);
+    free(line);
+    warden_decision_free(decision);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *suite = suite_create("decision log");
+    TCase *tc = tcase_create("lines");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, policy_and_security_decisions_each_log_one_line);
+    tcase_add_test(tc, line_builder_adds_remote_and_survives_bytes_that_are_not_utf8);
+    suite_add_tcase(suite, tc);
+    SRunner *runner = srunner_create(suite);
+    srunner_run_all(runner, CK_NORMAL);
+    int failed = srunner_ntests_failed(runner);
+    srunner_free(runner);
+    return failed == 0 ? 0 : 1;
+}
