@@ -19,11 +19,12 @@ typedef struct wd_policy_set wd_policy_set; /* policy_set.h */
 
 typedef struct wd_policy_state {
     lua_State              *L;
-    const wd_policy_source *source;  /* loaded from; outlives the state (the set's, or the caller's) */
-    wd_policy_set          *set;     /* a deciding state's revision, one reference; else NULL */
-    wd_rule_list   list;        /* this state's declarations: `when` references valid in L */
-    unsigned      *candidates;  /* scratch for target look-ups, one entry per rule */
-    int            extras;      /* registry reference: { permit, forbid, test, data } */
+    wd_policy_set          *set;         /* a deciding state's revision, one reference; else NULL */
+    wd_rule_list            list;        /* this state's declarations: `when` references valid in L */
+    unsigned               *candidates;  /* scratch for target look-ups, one entry per rule */
+    int                     extras;      /* registry reference: { permit, forbid, test, data } */
+    /* last: the decision path reads the fields above, at the offsets they have always had */
+    const wd_policy_source *source;      /* loaded from; outlives the state (the set's, or the caller's) */
 } wd_policy_state;
 
 /* Loads a compiled set into a new state for deciding: its source's policy files run, and the
