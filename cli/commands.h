@@ -9,5 +9,6 @@ int cli_verify(int argc, char **argv);
 int cli_decide(int argc, char **argv);
 int cli_check(int argc, char **argv);
 int cli_test(int argc, char **argv);
+int cli_serve(int argc, char **argv); /* server/serve_main.c */
 
 #endif

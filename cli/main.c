@@ -19,6 +19,7 @@ static const char main_help[] =
     "  decide MESSAGE...   security processing + policy decision\n"
     "  check POLICY_DIR    compile and lint a policy directory\n"
     "  test POLICY_DIR     run the policy tests in a policy directory\n"
+    "  serve -c FILE       HTTP(S) decision service, Envoy ext_authz service or gateway\n"
     "\n"
     "Options:\n"
     "  --version           print the version\n"
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
         return cli_check(argc - 2, argv + 2);
     if (strcmp(command, "test") == 0)
         return cli_test(argc - 2, argv + 2);
+    if (strcmp(command, "serve") == 0)
+        return cli_serve(argc - 2, argv + 2);
     fprintf(stderr, "warden: unknown command '%s'\nTry 'warden --help'.\n", command);
     return 2;
 }

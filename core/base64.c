@@ -8,35 +8,42 @@
 */
 #include "base64.h"
 
+#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-enum { NOT_BASE64 = -1, PADDING = -2, SKIPPED = -3 };
+/* What each byte is to the decoder: a sextet (0..63), or one of these. The table keeps the
+** loop free of branches on character classes. */
+enum { XX = 0xFF /* not base64 */, PA = 0xFE /* '=' */, SK = 0xFD /* XML whitespace, skipped */ };
 
-static int sextet_of(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    switch (c) {
-    case '+': return 62;
-    case '/': return 63;
-    case '=': return PADDING;
-    case ' ': case '\t': case '\r': case '\n': return SKIPPED;
-    default: return NOT_BASE64;
-    }
-}
+static const unsigned char sextets[256] = {
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, SK, SK, XX, XX, SK, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    SK, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, 62, XX, XX, XX, 63,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, XX, XX, XX, PA, XX, XX,
+    XX,  0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, XX, XX, XX, XX, XX,
+    XX, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+    XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX, XX,
+};
 
 unsigned char *wd_base64_decode(const char *text, size_t length, size_t *out_length)
 {
+    const unsigned char *in = (const unsigned char *)text;
     unsigned char *out = NULL;
     size_t         written = 0;
+    size_t         i = 0;
     uint32_t       group = 0;     /* sextets of the current quantum, packed */
     int            in_group = 0;  /* sextets (data or padding) seen in the current quantum */
     int            padding = 0;   /* '=' seen; once non-zero only '=' and whitespace may follow */
@@ -51,13 +58,27 @@ unsigned char *wd_base64_decode(const char *text, size_t length, size_t *out_len
     if (out == NULL)
         return NULL;
 
-    for (size_t i = 0; i < length; i++) {
-        int value = sextet_of((unsigned char)text[i]);
-        if (value == SKIPPED)
+    while (i < length) {
+        /* The common case: a whole quantum of four data characters at a quantum boundary.
+        ** Sextets are below 64, the three markers have both top bits set. */
+        if (in_group == 0 && padding == 0 && length - i >= 4) {
+            unsigned a = sextets[in[i]], b = sextets[in[i + 1]], c = sextets[in[i + 2]], d = sextets[in[i + 3]];
+            if (((a | b | c | d) & 0xC0) == 0) {
+                uint32_t quantum = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
+                out[written++] = (unsigned char)(quantum >> 16);
+                out[written++] = (unsigned char)(quantum >> 8);
+                out[written++] = (unsigned char)quantum;
+                i += 4;
+                continue;
+            }
+        }
+        /* One character at a time: whitespace, padding, a quantum split by line breaks. */
+        unsigned value = sextets[in[i++]];
+        if (value == SK)
             continue;
-        if (value == NOT_BASE64)
+        if (value == XX)
             goto fail;
-        if (value == PADDING) {
+        if (value == PA) {
             /* "x===" and "====" are not padding: at least two data characters precede it. */
             if (in_group < 2)
                 goto fail;
@@ -66,7 +87,7 @@ unsigned char *wd_base64_decode(const char *text, size_t length, size_t *out_len
         } else {
             if (padding > 0)
                 goto fail; /* data after padding */
-            group = group << 6 | (uint32_t)value;
+            group = group << 6 | value;
             in_group++;
         }
         if (in_group == 4) {
@@ -93,6 +114,7 @@ unsigned char *wd_base64_decode(const char *text, size_t length, size_t *out_len
     }
     if (in_group != 0)
         goto fail; /* length not a multiple of 4 */
+    assert(written <= length / 4 * 3);
     if (out_length != NULL)
         *out_length = written;
     return out;

@@ -43,7 +43,6 @@
 #define INLINE_SLOTS 256    /* a power of two, at least twice INLINE_ENTRIES' distinct prefixes */
 #define INLINE_FRAMES 64
 #define INLINE_SCRATCH 64
-#define URI_CACHE 61          /* namespace URIs remembered as good, per call */
 
 static const char xml_namespace[] = "http://www.w3.org/XML/1998/namespace";
 
@@ -74,6 +73,8 @@ typedef struct ns_stack {
     size_t   slot_count;   /* a power of two */
     size_t   slots_used;
     ns_slot *inline_slots;
+    const xmlChar *memo_prefix; /* the prefix string last looked up by ns_lookup_of, and its */
+    ns_slot       *memo_slot;   /* slot: elements mostly repeat their parent's xmlNs */
 } ns_stack;
 
 typedef struct frame {
@@ -101,7 +102,8 @@ typedef struct c14n {
     vector         namespaces; /* of const xmlNs *: one element's namespaces to render */
     vector         attributes; /* of const xmlAttr *: one element's attributes */
     prefix_ref     prefixes[WD_C14N_MAX_PREFIXES];
-    const char    *good_uris[URI_CACHE]; /* hashed by URI; NULL: empty slot */
+    wd_c14n_memo  *memo;       /* the caller's, or own_memo */
+    wd_c14n_memo   own_memo;
     size_t         prefix_count;
     wd_reason      refusal;
     wd_failure    *failure;
@@ -186,6 +188,8 @@ static void ns_stack_init(ns_stack *s, ns_entry *entries, ns_slot *slots)
     s->inline_slots = slots;
     s->slot_count = INLINE_SLOTS;
     s->slots_used = 0;
+    s->memo_prefix = NULL;
+    s->memo_slot = NULL;
 }
 
 static void ns_stack_free(ns_stack *s)
@@ -223,6 +227,8 @@ static bool ns_slots_grow(ns_stack *s)
         return false;
     s->slots = slots;
     s->slot_count = count;
+    s->memo_prefix = NULL; /* its slot moved */
+    s->memo_slot = NULL;
     for (size_t i = 0; i < old_count; i++) {
         if (old[i].prefix != NULL) {
             size_t length = strlen((const char *)old[i].prefix);
@@ -241,6 +247,27 @@ static const xmlNs *ns_lookup(const ns_stack *s, const xmlChar *prefix, size_t l
     if (slot->prefix == NULL || slot->top < 0)
         return NULL;
     return ((const ns_entry *)s->entries.items)[slot->top].ns;
+}
+
+/* ns_lookup for the prefix of a namespace node; a prefix string seen last time (the same
+** pointer, so the same text) skips hashing and probing. */
+static const xmlNs *ns_lookup_of(ns_stack *s, const xmlNs *ns)
+{
+    const xmlChar *prefix = prefix_of(ns);
+    ns_slot *slot;
+
+    if (prefix == s->memo_prefix) {
+        slot = s->memo_slot;
+    } else {
+        size_t length = strlen((const char *)prefix);
+        slot = ns_slot_find(s, prefix, length, hash_prefix(prefix, length));
+        if (slot->prefix == NULL)
+            return NULL;
+        s->memo_prefix = prefix;
+        s->memo_slot = slot;
+    }
+    assert(strcmp((const char *)slot->prefix, (const char *)prefix) == 0);
+    return slot->top >= 0 ? ((const ns_entry *)s->entries.items)[slot->top].ns : NULL;
 }
 
 static bool ns_push(ns_stack *s, const xmlNs *ns)
@@ -288,13 +315,12 @@ static void ns_pop_to(ns_stack *s, size_t mark)
 
 /* libxml2's "already rendered" test: the nearest rendered declaration of ns's prefix has
 ** ns's URI; with none, only the empty default namespace counts as rendered. */
-static bool is_rendered(const c14n *c, const xmlNs *ns)
+static bool is_rendered(c14n *c, const xmlNs *ns)
 {
-    const xmlChar *prefix = prefix_of(ns);
-    const xmlNs *top = ns_lookup(&c->rendered, prefix, strlen((const char *)prefix));
+    const xmlNs *top = ns_lookup_of(&c->rendered, ns);
     if (top != NULL)
-        return strcmp((const char *)href_of(top), (const char *)href_of(ns)) == 0;
-    return prefix[0] == '\0' && href_of(ns)[0] == '\0';
+        return top == ns || strcmp((const char *)href_of(top), (const char *)href_of(ns)) == 0;
+    return prefix_of(ns)[0] == '\0' && href_of(ns)[0] == '\0';
 }
 
 /* ---- output ------------------------------------------------------------------------ */
@@ -323,7 +349,8 @@ static int charge(c14n *c, size_t cost)
     return 0;
 }
 
-static int put(c14n *c, const void *data, size_t length)
+/* put's way when the bytes do not fit the buffer or the budget is short. */
+static int put_slow(c14n *c, const void *data, size_t length)
 {
     if (charge(c, length) != 0)
         return -1;
@@ -343,6 +370,19 @@ static int put(c14n *c, const void *data, size_t length)
     return 0;
 }
 
+/* Every canonical byte goes through here; most pieces are a few bytes, so the common case
+** (room in the buffer and in the budget) is kept small enough to inline. */
+static inline int put(c14n *c, const void *data, size_t length)
+{
+    if (length <= OUTPUT_BUFFER - c->out_length && length <= c->limit - c->spent) {
+        c->spent += length;
+        memcpy(c->out + c->out_length, data, length);
+        c->out_length += length;
+        return 0;
+    }
+    return put_slow(c, data, length);
+}
+
 static int put_string(c14n *c, const xmlChar *text)
 {
     return put(c, text, strlen((const char *)text));
@@ -350,20 +390,17 @@ static int put_string(c14n *c, const xmlChar *text)
 
 enum { ESCAPE_TEXT = 1, ESCAPE_ATTRIBUTE = 2, ESCAPE_PI = 4 };
 
-/* Which bytes each kind of content replaces by a reference. */
-static unsigned char escape_class(unsigned char byte)
-{
-    switch (byte) {
-    case '&':
-    case '<':  return ESCAPE_TEXT | ESCAPE_ATTRIBUTE;
-    case '>':  return ESCAPE_TEXT;
-    case '"':
-    case '\t':
-    case '\n': return ESCAPE_ATTRIBUTE;
-    case '\r': return ESCAPE_TEXT | ESCAPE_ATTRIBUTE | ESCAPE_PI;
-    default:   return 0;
-    }
-}
+/* Which bytes each kind of content replaces by a reference (a table: this is asked of every
+** byte of text). */
+static const unsigned char escape_classes[256] = {
+    ['&'] = ESCAPE_TEXT | ESCAPE_ATTRIBUTE,
+    ['<'] = ESCAPE_TEXT | ESCAPE_ATTRIBUTE,
+    ['>'] = ESCAPE_TEXT,
+    ['"'] = ESCAPE_ATTRIBUTE,
+    ['\t'] = ESCAPE_ATTRIBUTE,
+    ['\n'] = ESCAPE_ATTRIBUTE,
+    ['\r'] = ESCAPE_TEXT | ESCAPE_ATTRIBUTE | ESCAPE_PI,
+};
 
 static const char *escape_of(unsigned char byte)
 {
@@ -387,7 +424,7 @@ static int put_escaped(c14n *c, const xmlChar *text, unsigned char mode)
         unsigned char byte = *p;
         if (byte == '\0')
             break;
-        if ((escape_class(byte) & mode) == 0)
+        if ((escape_classes[byte] & mode) == 0)
             continue;
         if (p > run && put(c, run, (size_t)(p - run)) != 0)
             return -1;
@@ -417,10 +454,11 @@ static int check_namespace_uri(c14n *c, const xmlNs *ns)
 {
     const char *href = (const char *)href_of(ns);
     size_t length = strlen(href);
-    uint32_t slot = hash_prefix((const xmlChar *)href, length) % URI_CACHE;
+    uint32_t slot = hash_prefix((const xmlChar *)href, length) % WD_C14N_MEMO_SLOTS;
+    const char **good_uris = c->memo->good_uris;
     bool ok;
 
-    if (href[0] == '\0' || (c->good_uris[slot] != NULL && strcmp(c->good_uris[slot], href) == 0))
+    if (href[0] == '\0' || (good_uris[slot] != NULL && strcmp(good_uris[slot], href) == 0))
         return 0;
     if (charge(c, WD_C14N_URI_PARSE_COST) != 0)
         return -1;
@@ -432,7 +470,7 @@ static int check_namespace_uri(c14n *c, const xmlNs *ns)
     if (!ok)
         return wd_fail(c->failure, c->refusal, "relative namespace URI \"%.100s\" cannot be canonicalized (exclusive c14n)",
                        href);
-    c->good_uris[slot] = href;
+    good_uris[slot] = href;
     return 0;
 }
 
@@ -446,17 +484,16 @@ static int walk_declaration(c14n *c, const xmlNs *ns)
 }
 
 /* One candidate namespace of the element being opened: rendered unless already rendered,
-** and in every case remembered as rendered for the element's descendants. */
+** and in every case remembered as rendered for the element's descendants. One already
+** rendered is not pushed again: the entry that made it so answers every later question
+** (same prefix, same URI; or, for the empty default, nothing) exactly as the copy would. */
 static int consider(c14n *c, const xmlNs *ns)
 {
-    bool rendered = is_rendered(c, ns);
-    if (!ns_push(&c->rendered, ns))
+    if (is_rendered(c, ns))
+        return 0;
+    if (!ns_push(&c->rendered, ns) || !vector_reserve(&c->namespaces))
         return fail_nomem(c);
-    if (!rendered) {
-        if (!vector_reserve(&c->namespaces))
-            return fail_nomem(c);
-        ((const xmlNs **)c->namespaces.items)[c->namespaces.count++] = ns;
-    }
+    ((const xmlNs **)c->namespaces.items)[c->namespaces.count++] = ns;
     return 0;
 }
 
@@ -796,9 +833,9 @@ static int walk(c14n *c, const xmlNode *apex, const xmlNode *excluded)
     return 0;
 }
 
-int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
-                    wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
-                    wd_failure *failure)
+static int c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                        wd_c14n_sink sink, void *sink_context, size_t *budget, wd_c14n_memo *memo,
+                        wd_reason refusal, wd_failure *failure)
 {
     ns_entry scope_entries[INLINE_ENTRIES], rendered_entries[INLINE_ENTRIES];
     ns_slot scope_slots[INLINE_SLOTS], rendered_slots[INLINE_SLOTS];
@@ -822,7 +859,8 @@ int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_l
     c->out_length = 0;
     c->refusal = refusal;
     c->failure = failure;
-    memset(c->good_uris, 0, sizeof c->good_uris);
+    memset(&c->own_memo, 0, sizeof c->own_memo);
+    c->memo = memo != NULL ? memo : &c->own_memo;
     ns_stack_init(&c->scope, scope_entries, scope_slots);
     ns_stack_init(&c->rendered, rendered_entries, rendered_slots);
     vector_init(&c->frames, frames, INLINE_FRAMES, sizeof *frames);
@@ -847,4 +885,154 @@ done:
     vector_free(&c->attributes);
     free(c);
     return result;
+}
+
+#ifndef WD_C14N_DIFFERENTIAL
+
+bool wd_c14n_differential(void)
+{
+    return false;
+}
+
+int wd_c14n_subtree_memo(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                         wd_c14n_sink sink, void *sink_context, size_t *budget, wd_c14n_memo *memo,
+                         wd_reason refusal, wd_failure *failure)
+{
+    return c14n_subtree(apex, excluded, prefix_list, sink, sink_context, budget, memo, refusal, failure);
+}
+
+#else
+
+/* ---- the differential check (Debug builds) --------------------------------------------
+** Every canonicalization is also made by libxml2's xmlC14NExecute over the whole document
+** (tests/support/c14n_oracle.c, the verifier's canonicalizer before this one), and a
+** difference aborts with both outputs on stderr. So every message that any test suite sends
+** through a Debug build, from the unit tests' signer to the interop clients and the attack
+** table, is a differential test of this file. Release builds compile none of it. */
+#include <stdio.h>
+
+#include "c14n_oracle.h"
+
+typedef struct tee {
+    wd_c14n_sink   sink;
+    void          *sink_context;
+    unsigned char *data;
+    size_t         length;
+    size_t         capacity;
+    bool           nomem;     /* the copy is incomplete: nothing to compare */
+} tee;
+
+static int tee_sink(void *context, const unsigned char *data, size_t length)
+{
+    tee *t = context;
+
+    if (!t->nomem && length > t->capacity - t->length) {
+        size_t capacity = t->capacity > 0 ? t->capacity : 4096;
+        while (capacity - t->length < length && capacity <= SIZE_MAX / 2)
+            capacity *= 2;
+        unsigned char *grown = capacity - t->length >= length ? realloc(t->data, capacity) : NULL;
+        if (grown == NULL) {
+            t->nomem = true;
+        } else {
+            t->data = grown;
+            t->capacity = capacity;
+        }
+    }
+    if (!t->nomem) {
+        memcpy(t->data + t->length, data, length);
+        t->length += length;
+    }
+    return t->sink(t->sink_context, data, length);
+}
+
+/* Where the two first differ, for the report. */
+static size_t first_difference(const unsigned char *a, size_t a_length, const char *b, size_t b_length)
+{
+    size_t i = 0;
+    while (i < a_length && i < b_length && a[i] == (unsigned char)b[i])
+        i++;
+    return i;
+}
+
+/* libxml2's canonicalizer recurses once per level over the whole document; deeper than the
+** parser ever builds (limits.depth), only tests reach, and there it would overflow the stack. */
+#define ORACLE_MAX_DEPTH 1000
+
+static bool document_is_shallow(const xmlNode *apex)
+{
+    const xmlNode *root = xmlDocGetRootElement(apex->doc);
+    const xmlNode *node = root;
+    int depth = 0;
+
+    while (node != NULL) {
+        if (node->type == XML_ELEMENT_NODE && node->children != NULL) {
+            if (++depth > ORACLE_MAX_DEPTH)
+                return false;
+            node = node->children;
+            continue;
+        }
+        while (node != root && node->next == NULL) {
+            node = node->parent;
+            depth--;
+        }
+        if (node == root)
+            break;
+        node = node->next;
+    }
+    return true;
+}
+
+static void compare_with_oracle(xmlNode *apex, const xmlNode *excluded, const char *prefix_list, const tee *t)
+{
+    char *expected = NULL;
+    size_t expected_length = 0;
+
+    if (apex->doc == NULL || !document_is_shallow(apex))
+        return;
+    /* libxml2 refuses what this file deliberately accepts (a relative namespace URI outside
+    ** the subtree and its ancestors) and more than 255 prefixes: nothing to compare then. */
+    if (ts_c14n_oracle(apex, excluded, prefix_list, &expected, &expected_length) != 0)
+        return;
+    if (expected_length != t->length || memcmp(expected, t->data, t->length) != 0) {
+        size_t at = first_difference(t->data, t->length, expected, expected_length);
+        size_t from = at > 80 ? at - 80 : 0;
+        fprintf(stderr,
+                "warden: c14n differential check failed (apex <%s>, PrefixList \"%s\"): the subtree canonicalizer "
+                "gave %zu bytes, libxml2 %zu; first difference at byte %zu\n  ours:    %.*s\n  libxml2: %.*s\n",
+                (const char *)apex->name, prefix_list != NULL ? prefix_list : "", t->length, expected_length, at,
+                (int)(t->length - from < 200 ? t->length - from : 200), (const char *)t->data + from,
+                (int)(expected_length - from < 200 ? expected_length - from : 200), expected + from);
+        abort();
+    }
+    free(expected);
+}
+
+bool wd_c14n_differential(void)
+{
+    return true;
+}
+
+int wd_c14n_subtree_memo(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                         wd_c14n_sink sink, void *sink_context, size_t *budget, wd_c14n_memo *memo,
+                         wd_reason refusal, wd_failure *failure)
+{
+    tee t = { sink, sink_context, NULL, 0, 0, false };
+    int result;
+
+    if (apex == NULL || apex->type != XML_ELEMENT_NODE || sink == NULL)
+        return c14n_subtree(apex, excluded, prefix_list, sink, sink_context, budget, memo, refusal, failure);
+    result = c14n_subtree(apex, excluded, prefix_list, tee_sink, &t, budget, memo, refusal, failure);
+    if (result == 0 && !t.nomem)
+        compare_with_oracle(apex, excluded, prefix_list, &t);
+    free(t.data);
+    return result;
+}
+
+#endif
+
+int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                    wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
+                    wd_failure *failure)
+{
+    return wd_c14n_subtree_memo(apex, excluded, prefix_list, sink, sink_context, budget, NULL, refusal, failure);
 }

@@ -9,6 +9,7 @@
 #define WD_C14N_H
 
 #include <libxml/tree.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,13 +39,22 @@ typedef int (*wd_c14n_sink)(void *context, const unsigned char *data, size_t len
     ((message_bytes) > (SIZE_MAX - WD_C14N_BUDGET_SLACK) / WD_C14N_BUDGET_FACTOR \
          ? SIZE_MAX : (message_bytes) * WD_C14N_BUDGET_FACTOR + WD_C14N_BUDGET_SLACK)
 
+/* Namespace URIs that earlier calls over the same document found good (libxml2 refuses
+** relative or unparsable ones, so each URI walked is parsed once): a message's
+** canonicalizations share one, so each URI is parsed once per message instead of once per
+** call. Zero-initialised means empty. It points into the document: one document only. */
+#define WD_C14N_MEMO_SLOTS 61
+typedef struct wd_c14n_memo {
+    const char *good_uris[WD_C14N_MEMO_SLOTS]; /* hashed by URI; NULL: empty slot */
+} wd_c14n_memo;
+
 /* Canonicalizes the subtree of apex (an element of a document), leaving out the subtree of
 ** excluded (NULL: nothing left out; the enveloped-signature transform passes the Signature).
 ** prefix_list is InclusiveNamespaces/@PrefixList as written (prefixes separated by XML
 ** whitespace, "#default" naming the default namespace), or NULL.
 ** budget (NULL: unbounded) is the work still allowed: every canonical byte costs 1, every
 ** namespace declaration walked its length as written (prefix + URI + 10) and
-** WD_C14N_URI_PARSE_COST more when its URI is new to the call, every node that produces
+** WD_C14N_URI_PARSE_COST more when its URI is new to the call (to memo, when one is given), every node that produces
 ** nothing (comment, left-out subtree) WD_C14N_SILENT_NODE_COST; the call subtracts what it spent, and stops with
 ** limit-exceeded when the budget would go below zero.
 ** Returns 0; -1 with failure filled: `refusal` (the caller's reason) when the document cannot
@@ -56,5 +66,15 @@ typedef int (*wd_c14n_sink)(void *context, const unsigned char *data, size_t len
 int wd_c14n_subtree(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
                     wd_c14n_sink sink, void *sink_context, size_t *budget, wd_reason refusal,
                     wd_failure *failure);
+
+/* wd_c14n_subtree sharing memo (NULL: a memo of this call only) with the other calls over the
+** same document. */
+int wd_c14n_subtree_memo(xmlNode *apex, const xmlNode *excluded, const char *prefix_list,
+                         wd_c14n_sink sink, void *sink_context, size_t *budget, wd_c14n_memo *memo,
+                         wd_reason refusal, wd_failure *failure);
+
+/* Whether this build checks every call of wd_c14n_subtree against libxml2's canonicalizer
+** and aborts on a difference (CMake WARDEN_C14N_DIFFERENTIAL, on in Debug builds). */
+bool wd_c14n_differential(void);
 
 #endif

@@ -328,6 +328,7 @@ static const char *key_type_of(EVP_PKEY *key)
 
 static void cert_free(wd_cert *cert)
 {
+    wd_verify_cache_clear(&cert->verify_cache);
     X509_free(cert->x509);
     EVP_PKEY_free(cert->key);
     free(cert->der);

@@ -1,6 +1,7 @@
 /*
 ** cert.h — a parsed X.509 certificate and every fact the property model reports about it.
-** A wd_cert is immutable once made and reference-counted, so that the trust store can cache
+** A wd_cert is immutable once made (but for its key's cache of prepared verification
+** contexts, which fills atomically) and reference-counted, so that the trust store can cache
 ** it by the SHA-256 of its DER and many messages (in many threads) can hold it at once.
 */
 #ifndef WD_CERT_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "../include/warden.h"
+#include "crypto.h"
 #include "failure.h"
 
 typedef struct wd_cert {
@@ -36,6 +38,8 @@ typedef struct wd_cert {
     warden_attr_list   subject_attrs; /* (short name such as "CN", value) in DN order; owned */
     warden_attr_list   issuer_attrs;
     warden_string_list san_dns, san_email, san_uri, san_ip; /* owned */
+    wd_verify_cache    verify_cache; /* the key's prepared verification contexts; the one
+                                     ** part that changes after the cert is made (crypto.h) */
 } wd_cert;
 
 /* Parses a DER certificate and extracts all the facts above. *out has one reference, owned

@@ -56,6 +56,8 @@ static const char *const allowed_curves[] = {
 
 #define COUNT_OF(array) (sizeof(array) / sizeof((array)[0]))
 
+_Static_assert(COUNT_OF(signature_table) == WD_SIGNATURE_ALGORITHM_COUNT, "WD_SIGNATURE_ALGORITHM_COUNT");
+
 int wd_crypto_init(wd_crypto *crypto, wd_failure *failure)
 {
     memset(crypto, 0, sizeof *crypto);
@@ -223,14 +225,88 @@ done:
     return result;
 }
 
+/* A context ready for EVP_PKEY_verify of a digest made with md, with key under algorithm, or
+** NULL. */
+static EVP_PKEY_CTX *prepare(const EVP_MD *md, const wd_signature_algorithm *algorithm, EVP_PKEY *key)
+{
+    EVP_PKEY_CTX *context = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
+
+    if (context == NULL)
+        return NULL;
+    if (EVP_PKEY_verify_init(context) != 1 || EVP_PKEY_CTX_set_signature_md(context, md) != 1)
+        goto fail;
+    if (algorithm->key_kind == WD_KEY_RSA_PSS) {
+        /* RFC 6931: salt as long as the digest, MGF1 with the same digest. */
+        if (EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_PSS_PADDING) != 1
+            || EVP_PKEY_CTX_set_rsa_pss_saltlen(context, EVP_MD_get_size(md)) != 1
+            || EVP_PKEY_CTX_set_rsa_mgf1_md(context, md) != 1)
+            goto fail;
+    } else if (algorithm->key_kind == WD_KEY_RSA) {
+        if (EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_PADDING) != 1)
+            goto fail;
+    }
+    return context;
+fail:
+    EVP_PKEY_CTX_free(context);
+    return NULL;
+}
+
+/* A context for one verification: a copy of the cache's prepared one (prepared now if this
+** is the key's first use of the algorithm), or, without a cache, a fresh one. */
+static EVP_PKEY_CTX *verification_context(const EVP_MD *md, const wd_signature_algorithm *algorithm, EVP_PKEY *key,
+                                          wd_verify_cache *cache)
+{
+    size_t slot = (size_t)(algorithm - signature_table);
+    EVP_PKEY_CTX *prepared, *copy;
+
+    if (cache == NULL || slot >= WD_SIGNATURE_ALGORITHM_COUNT)
+        return prepare(md, algorithm, key);
+    prepared = atomic_load_explicit(&cache->prepared[slot], memory_order_acquire);
+    if (prepared == NULL) {
+        EVP_PKEY_CTX *expected = NULL;
+        prepared = prepare(md, algorithm, key);
+        if (prepared == NULL)
+            return NULL;
+        /* Another thread may have filled the slot meanwhile: keep its context. */
+        if (!atomic_compare_exchange_strong_explicit(&cache->prepared[slot], &expected, prepared,
+                                                     memory_order_acq_rel, memory_order_acquire)) {
+            EVP_PKEY_CTX_free(prepared);
+            prepared = expected;
+        }
+    }
+    copy = EVP_PKEY_CTX_dup(prepared);
+    return copy != NULL ? copy : prepare(md, algorithm, key);
+}
+
+void wd_verify_cache_clear(wd_verify_cache *cache)
+{
+    if (cache == NULL)
+        return;
+    for (size_t i = 0; i < WD_SIGNATURE_ALGORITHM_COUNT; i++) {
+        EVP_PKEY_CTX_free(atomic_load_explicit(&cache->prepared[i], memory_order_acquire));
+        atomic_store_explicit(&cache->prepared[i], NULL, memory_order_release);
+    }
+}
+
 int wd_crypto_verify(const wd_crypto *crypto, const wd_signature_algorithm *algorithm, EVP_PKEY *key,
                      const unsigned char *data, size_t data_length,
                      const unsigned char *signature, size_t signature_length, wd_failure *failure)
 {
+    return wd_crypto_verify_cached(crypto, algorithm, key, NULL, data, data_length, NULL, signature,
+                                   signature_length, failure);
+}
+
+int wd_crypto_verify_cached(const wd_crypto *crypto, const wd_signature_algorithm *algorithm, EVP_PKEY *key,
+                            wd_verify_cache *cache, const unsigned char *data, size_t data_length,
+                            const unsigned char *data_sha256, const unsigned char *signature,
+                            size_t signature_length, wd_failure *failure)
+{
     int result = -1;
-    EVP_MD_CTX *context = NULL;
-    EVP_PKEY_CTX *key_context = NULL; /* owned by context */
+    EVP_PKEY_CTX *context = NULL;
     unsigned char *ecdsa_der = NULL;
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_length = 0;
+    const unsigned char *hashed = digest;
 
     if (crypto == NULL || algorithm == NULL || key == NULL || (unsigned)algorithm->digest >= WD_DIGEST_COUNT
         || crypto->digests[algorithm->digest] == NULL)
@@ -256,31 +332,21 @@ int wd_crypto_verify(const wd_crypto *crypto, const wd_signature_algorithm *algo
         value = ecdsa_der;
     }
 
-    context = EVP_MD_CTX_new();
-    if (context == NULL) {
-        result = wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory for a digest context");
+    /* The signed data is hashed here (or was, by the caller, when the algorithm's digest is
+    ** SHA-256), and the prepared context verifies that digest. */
+    if (algorithm->digest == WD_DIGEST_SHA256 && data_sha256 != NULL) {
+        hashed = data_sha256;
+        digest_length = 32;
+    } else if (EVP_Digest(data, data_length, digest, &digest_length, md, NULL) != 1) {
+        result = wd_fail_internal(failure, WARDEN_E_INTERNAL, "digest of the signed data failed");
         goto done;
     }
-    if (EVP_DigestVerifyInit(context, &key_context, md, NULL, key) != 1) {
+    context = verification_context(md, algorithm, key, cache);
+    if (context == NULL) {
         result = wd_fail(failure, WD_REASON_SIGNATURE_INVALID, "the key cannot verify %s", algorithm->uri);
         goto done;
     }
-    if (algorithm->key_kind == WD_KEY_RSA_PSS) {
-        /* RFC 6931: salt as long as the digest, MGF1 with the same digest. */
-        if (EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PSS_PADDING) != 1
-            || EVP_PKEY_CTX_set_rsa_pss_saltlen(key_context, EVP_MD_get_size(md)) != 1
-            || EVP_PKEY_CTX_set_rsa_mgf1_md(key_context, md) != 1) {
-            result = wd_fail(failure, WD_REASON_SIGNATURE_INVALID, "the key cannot verify %s", algorithm->uri);
-            goto done;
-        }
-    } else if (algorithm->key_kind == WD_KEY_RSA) {
-        if (EVP_PKEY_CTX_set_rsa_padding(key_context, RSA_PKCS1_PADDING) != 1) {
-            result = wd_fail(failure, WD_REASON_SIGNATURE_INVALID, "the key cannot verify %s", algorithm->uri);
-            goto done;
-        }
-    }
-
-    if (EVP_DigestVerify(context, value, value_length, data, data_length) != 1) {
+    if (EVP_PKEY_verify(context, value, value_length, hashed, digest_length) != 1) {
         result = wd_fail(failure, WD_REASON_SIGNATURE_INVALID, "signature value does not verify (%s)",
                          algorithm->uri);
         goto done;
@@ -291,7 +357,7 @@ done:
     ** in an unrelated later call. */
     if (result != 0)
         ERR_clear_error();
-    EVP_MD_CTX_free(context);
+    EVP_PKEY_CTX_free(context);
     OPENSSL_free(ecdsa_der);
     return result;
 }

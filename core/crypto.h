@@ -6,6 +6,7 @@
 #define WD_CRYPTO_H
 
 #include <openssl/evp.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -54,6 +55,30 @@ int wd_crypto_check_key(const wd_signature_algorithm *algorithm, EVP_PKEY *key, 
 int wd_crypto_verify(const wd_crypto *crypto, const wd_signature_algorithm *algorithm, EVP_PKEY *key,
                      const unsigned char *data, size_t data_length,
                      const unsigned char *signature, size_t signature_length, wd_failure *failure);
+
+/* The signature algorithms wd_crypto_signature_algorithm knows. */
+#define WD_SIGNATURE_ALGORITHM_COUNT 11
+
+/* Verification contexts prepared once per key and algorithm (EVP_PKEY_verify_init, the
+** digest and the padding parameters) and copied for each signature: the copy skips OpenSSL
+** 3's algorithm fetch and key set-up, which cost about as much as the rest of a verification
+** after the RSA arithmetic. A cache belongs to one key (a wd_cert holds its key's); slots fill on
+** first use, atomically, and the prepared contexts are only ever read afterwards, so any
+** number of threads may use one cache. Zero-initialised means empty. */
+typedef struct wd_verify_cache {
+    _Atomic(EVP_PKEY_CTX *) prepared[WD_SIGNATURE_ALGORITHM_COUNT];
+} wd_verify_cache;
+
+/* Frees the prepared contexts (when the key goes). */
+void wd_verify_cache_clear(wd_verify_cache *cache);
+
+/* wd_crypto_verify through cache (prepared contexts of this key; NULL: none). data_sha256,
+** when not NULL, is the caller's SHA-256 of data, used instead of hashing it again when the
+** algorithm's digest is SHA-256. Same returns. */
+int wd_crypto_verify_cached(const wd_crypto *crypto, const wd_signature_algorithm *algorithm, EVP_PKEY *key,
+                            wd_verify_cache *cache, const unsigned char *data, size_t data_length,
+                            const unsigned char *data_sha256, const unsigned char *signature,
+                            size_t signature_length, wd_failure *failure);
 
 /* Digest of data into out (at least EVP_MAX_MD_SIZE bytes); *out_length gets the size.
 ** Returns 0 or -1 (internal-error). */

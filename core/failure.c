@@ -38,6 +38,7 @@ static const char *const reason_names[WD_REASON_COUNT] = {
     [WD_REASON_USER_UNKNOWN]              = "user-unknown",
     [WD_REASON_REPLAY]                    = "replay",
     [WD_REASON_REPLAY_CACHE_FULL]         = "replay-cache-full",
+    [WD_REASON_REPLAY_UNAVAILABLE]        = "replay-unavailable",
     [WD_REASON_SAML_INVALID]              = "saml-invalid",
     [WD_REASON_INTERNAL_ERROR]            = "internal-error",
 };

@@ -34,6 +34,7 @@ typedef enum wd_reason {
     WD_REASON_USER_UNKNOWN,
     WD_REASON_REPLAY,
     WD_REASON_REPLAY_CACHE_FULL,
+    WD_REASON_REPLAY_UNAVAILABLE, /* a shared replay store (Redis) did not answer in time */
     WD_REASON_SAML_INVALID,
     /* Not a verdict on the message: the verifier itself failed (out of memory, a callback
     ** error). The message is still rejected. */

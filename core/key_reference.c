@@ -76,6 +76,7 @@ static int parse_inline_certificate(const xmlNode *element, wd_trust_store *trus
 
 static int resolve_direct_reference(const xmlNode *reference, wd_trust_store *trust,
                                     const wd_id_table *ids, const xmlNode *security,
+                                    const wd_read_token *tokens, size_t token_count,
                                     wd_cert **cert, xmlNode **token, wd_failure *failure)
 {
     const char *uri = wd_xml_attr(reference, NULL, "URI");
@@ -99,6 +100,14 @@ static int resolve_direct_reference(const xmlNode *reference, wd_trust_store *tr
         return wd_fail(failure, WD_REASON_REFERENCE_INVALID,
                        "SecurityTokenReference \"%.100s\" is not a BinarySecurityToken of the Security header",
                        uri + 1);
+    /* Read once per message: the header processor decoded and parsed every token already. */
+    for (size_t i = 0; i < token_count; i++) {
+        if (tokens[i].element == target) {
+            *cert = wd_cert_ref(tokens[i].cert);
+            *token = target;
+            return 0;
+        }
+    }
     if (wd_x509_token_read(target, trust, cert, failure) != 0)
         return -1;
     *token = target;
@@ -232,8 +241,8 @@ static int resolve_x509_data(const xmlNode *x509_data, wd_trust_store *trust, wd
 }
 
 int wd_key_reference_resolve(xmlNode *key_info, wd_trust_store *trust, const wd_id_table *ids,
-                             const xmlNode *security, wd_cert **cert, xmlNode **token,
-                             wd_failure *failure)
+                             const xmlNode *security, const wd_read_token *tokens, size_t token_count,
+                             wd_cert **cert, xmlNode **token, wd_failure *failure)
 {
     xmlNode *reference;
     xmlNode *form;
@@ -257,7 +266,7 @@ int wd_key_reference_resolve(xmlNode *key_info, wd_trust_store *trust, const wd_
                        "SecurityTokenReference must hold exactly one reference");
 
     if (wd_xml_is(form, WD_NS_WSSE, "Reference"))
-        return resolve_direct_reference(form, trust, ids, security, cert, token, failure);
+        return resolve_direct_reference(form, trust, ids, security, tokens, token_count, cert, token, failure);
     if (wd_xml_is(form, WD_NS_WSSE, "KeyIdentifier"))
         return resolve_key_identifier(form, trust, cert, failure);
     if (wd_xml_is(form, WD_NS_DSIG, "X509Data"))

@@ -9,11 +9,20 @@
 #define WD_KEY_REFERENCE_H
 
 #include <libxml/tree.h>
+#include <stddef.h>
 
 #include "cert.h"
 #include "failure.h"
 #include "ids.h"
 #include "trust_store.h"
+
+/* A BinarySecurityToken of the Security header that the header processor has already read:
+** a direct reference to it takes this certificate instead of decoding and parsing the token
+** a second time. */
+typedef struct wd_read_token {
+    xmlNode *element;
+    wd_cert *cert;    /* the token's certificate (one reference, owned by whoever made the list) */
+} wd_read_token;
 
 /* Resolves key_info (a ds:KeyInfo element; NULL is "no KeyInfo"). On success *cert holds
 ** one reference (caller unrefs) and *token is the BinarySecurityToken element the certificate
@@ -28,9 +37,10 @@
 **   reference-invalid  a direct Reference whose URI is not "#id" of this message, or whose
 **                      element is not a wsse:BinarySecurityToken child of security
 **   cert-untrusted     an SKI, thumbprint or IssuerSerial that no known certificate has
-** and those of wd_x509_token_read for the referenced token. */
+** and those of wd_x509_token_read for a referenced token that is not among tokens (the
+** token_count tokens already read; NULL and 0 when none were). */
 int wd_key_reference_resolve(xmlNode *key_info, wd_trust_store *trust, const wd_id_table *ids,
-                             const xmlNode *security, wd_cert **cert, xmlNode **token,
-                             wd_failure *failure);
+                             const xmlNode *security, const wd_read_token *tokens, size_t token_count,
+                             wd_cert **cert, xmlNode **token, wd_failure *failure);
 
 #endif

@@ -269,6 +269,8 @@ int warden_message_get_property(const warden_message *m, warden_message_property
         return put_string(&m->operation, value, value_size);
     case WARDEN_MESSAGE_PROPERTY_TO:
         return put_string(&m->to, value, value_size);
+    case WARDEN_MESSAGE_PROPERTY_HTTP_ACTION:
+        return put_string(&m->http_action, value, value_size);
     case WARDEN_MESSAGE_PROPERTY_MESSAGE_ID:
         return put_string(&m->message_id, value, value_size);
     case WARDEN_MESSAGE_PROPERTY_TIMESTAMP_CREATED:
@@ -357,7 +359,7 @@ int warden_token_get_property(const warden_token *t, warden_token_property_id id
     const wd_cert *cert = t->cert;
     switch (id) {
     case WARDEN_TOKEN_PROPERTY_KEY_TYPE:
-        PUT(int, t->kind == WD_TOKEN_X509 ? WARDEN_KEY_TYPE_ASYMMETRIC : WARDEN_KEY_TYPE_NONE);
+        PUT(int, t->kind != WD_TOKEN_USERNAME ? WARDEN_KEY_TYPE_ASYMMETRIC : WARDEN_KEY_TYPE_NONE);
     case WARDEN_TOKEN_PROPERTY_VALID_FROM_TIME:
         PUT(int64_t, t->valid_from);
     case WARDEN_TOKEN_PROPERTY_VALID_TILL_TIME:
@@ -377,9 +379,11 @@ int warden_token_get_property(const warden_token *t, warden_token_property_id id
     case WARDEN_TOKEN_PROPERTY_SYMMETRIC_KEY:
         return value_size == sizeof(warden_bytes) ? WARDEN_E_NOT_APPLICABLE : WARDEN_E_INVALID_ARG;
     case WARDEN_TOKEN_PROPERTY_KIND:
-        return put_text(t->kind == WD_TOKEN_X509 ? "x509" : "username", value, value_size);
+        return put_text(t->kind == WD_TOKEN_X509 ? "x509" : t->kind == WD_TOKEN_TRANSPORT ? "transport" : "username",
+                        value, value_size);
     case WARDEN_TOKEN_PROPERTY_ROLE:
-        return put_text(t->signing ? "signing" : "supporting", value, value_size);
+        return put_text(t->kind == WD_TOKEN_TRANSPORT ? "transport" : t->signing ? "signing" : "supporting", value,
+                        value_size);
     case WARDEN_TOKEN_PROPERTY_USERNAME:
         return put_string(&t->username, value, value_size);
     case WARDEN_TOKEN_PROPERTY_CERT_DER:
@@ -445,6 +449,7 @@ void warden_message_free(warden_message *m)
     free(m->attrs);
     free((char *)m->action.data);
     free((char *)m->to.data);
+    free((char *)m->http_action.data);
     free((char *)m->message_id.data);
     free((char *)m->operation.data);
     free(m->signed_parts);

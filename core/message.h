@@ -14,7 +14,9 @@
 #include "../include/warden.h"
 #include "cert.h"
 
-typedef enum wd_token_kind { WD_TOKEN_X509 = 1, WD_TOKEN_USERNAME = 2 } wd_token_kind;
+/* TRANSPORT: the TLS peer certificate an embedder passed in warden_receive_options (verified
+** by its TLS stack, not by the core); role "transport", never the signing token. */
+typedef enum wd_token_kind { WD_TOKEN_X509 = 1, WD_TOKEN_USERNAME = 2, WD_TOKEN_TRANSPORT = 3 } wd_token_kind;
 
 /* A lazily made string: computed on first read and published with a compare-and-swap, so
 ** concurrent readers of one message never race (the loser frees its copy). */
@@ -27,7 +29,7 @@ struct warden_token {
     wd_token_kind  kind;
     bool           signing;           /* its key made the signature that covers the Body */
     xmlNode       *element;           /* the token element in the document, or NULL (cert found by key identifier) */
-    wd_cert       *cert;              /* x509: one reference owned */
+    wd_cert       *cert;              /* x509, transport: one reference owned */
     warden_string  username;          /* username: owned copy */
     const char    *password_type;     /* username: static "text" / "digest" */
     int64_t        valid_from, valid_till;
@@ -42,6 +44,7 @@ struct warden_message {
     int            soap_version;      /* 11 or 12 */
     int            protection;        /* WARDEN_PROTECTION_* */
     warden_string  action, to, message_id, operation;    /* owned copies; data NULL when absent */
+    warden_string  http_action;       /* owned copy of the receive option; data NULL when absent */
     warden_string  username;          /* borrowed from the username token; data NULL when none */
     bool           has_timestamp, has_expires;
     int64_t        created, expires;

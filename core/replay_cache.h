@@ -14,7 +14,8 @@ typedef enum wd_replay_verdict {
     WD_REPLAY_FRESH = 0, /* not seen before; now remembered until expires_at */
     WD_REPLAY_SEEN,      /* seen and not yet expired: a replay */
     WD_REPLAY_FULL,      /* cannot remember it: reject */
-    WD_REPLAY_ERROR      /* backend failure: reject */
+    WD_REPLAY_ERROR,     /* backend failure: reject */
+    WD_REPLAY_UNAVAILABLE /* a shared store did not answer in time: reject (replay-unavailable) */
 } wd_replay_verdict;
 
 typedef struct wd_replay_backend {
@@ -32,6 +33,13 @@ int wd_replay_cache_new_memory(size_t entries, wd_replay_cache **out);
 
 /* A cache that remembers nothing (replay.backend = "none"): every key is FRESH. */
 int wd_replay_cache_new_none(wd_replay_cache **out);
+
+/* A cache shared through Redis (replay.backend = "redis"): url "redis://[:PASSWORD@]HOST[:PORT][/DB]",
+** keys stored as prefix + hex, one SET NX PX per key, a connection per calling thread made on
+** first use and again after any failure. No answer within timeout_ms is UNAVAILABLE. Errors:
+** INVALID_ARG (a url it cannot read; message says why), NOMEM. */
+int wd_replay_cache_new_redis(const char *url, const char *prefix, int timeout_ms, wd_replay_cache **out,
+                              char *message, size_t message_size);
 
 /* Wraps another backend (self is owned by the cache and destroyed with it). */
 int wd_replay_cache_new_backend(const wd_replay_backend *backend, void *self, wd_replay_cache **out);

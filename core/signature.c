@@ -360,7 +360,8 @@ static int update_digest(void *context, const unsigned char *data, size_t length
 }
 
 static int check_reference_digest(const reference_plan *reference, size_t index, const wd_crypto *crypto,
-                                  EVP_MD_CTX *digest_context, size_t *budget, wd_failure *failure)
+                                  EVP_MD_CTX *digest_context, size_t *budget, wd_c14n_memo *memo,
+                                  wd_failure *failure)
 {
     digest_stream stream = { digest_context, failure };
     unsigned char computed[EVP_MAX_MD_SIZE];
@@ -390,8 +391,8 @@ static int check_reference_digest(const reference_plan *reference, size_t index,
         wd_fail_internal(failure, WARDEN_E_INTERNAL, "digest initialisation failed");
         goto done;
     }
-    if (wd_c14n_subtree(reference->target, reference->excluded, reference->prefix_list, update_digest, &stream,
-                        budget, WD_REASON_REFERENCE_INVALID, failure) != 0)
+    if (wd_c14n_subtree_memo(reference->target, reference->excluded, reference->prefix_list, update_digest, &stream,
+                             budget, memo, WD_REASON_REFERENCE_INVALID, failure) != 0)
         goto done;
     if (EVP_DigestFinal_ex(digest_context, computed, &computed_length) != 1) {
         wd_fail_internal(failure, WARDEN_E_INTERNAL, "digest finalisation failed");
@@ -441,8 +442,8 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     if (decode_signature_value(plan.signature_value, &signature_value, &signature_value_length, failure) != 0)
         goto done;
 
-    if (wd_key_reference_resolve(plan.key_info, context->trust, context->ids, context->security, &cert, &token,
-                                 failure) != 0)
+    if (wd_key_reference_resolve(plan.key_info, context->trust, context->ids, context->security, context->tokens,
+                                 context->token_count, &cert, &token, failure) != 0)
         goto done;
     if (wd_crypto_check_key(plan.algorithm, cert->key, context->settings->min_rsa_bits, failure) != 0)
         goto done;
@@ -451,16 +452,18 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     if (wd_trust_store_validate_signer(context->trust, cert, context->now, failure) != 0)
         goto done;
 
-    if (wd_c14n_subtree(plan.signed_info, NULL, plan.prefix_list, append_bytes, &canonical,
-                        context->c14n_budget, WD_REASON_SIGNATURE_INVALID, failure) != 0)
+    if (wd_c14n_subtree_memo(plan.signed_info, NULL, plan.prefix_list, append_bytes, &canonical,
+                             context->c14n_budget, context->c14n_memo, WD_REASON_SIGNATURE_INVALID, failure) != 0)
         goto done;
-    if (wd_crypto_verify(context->crypto, plan.algorithm, cert->key, canonical.data, canonical.length,
-                         signature_value, signature_value_length, failure) != 0)
-        goto done;
-    /* ECDSA's (r, n-s) and a re-encoded SignatureValue verify too; SignedInfo is what the
-    ** signer vouched for, so that is what the replay cache remembers. */
+    /* SHA-256 of SignedInfo once: the replay cache's key, and the RSA-SHA256 digest. ECDSA's
+    ** (r, n-s) and a re-encoded SignatureValue verify too; SignedInfo is what the signer
+    ** vouched for, so that is what the replay cache remembers. */
     if (wd_crypto_digest(context->crypto, WD_DIGEST_SHA256, canonical.data, canonical.length, signed_info_digest,
                          &signed_info_digest_length, failure) != 0)
+        goto done;
+    if (wd_crypto_verify_cached(context->crypto, plan.algorithm, cert->key, &cert->verify_cache, canonical.data,
+                                canonical.length, signed_info_digest, signature_value, signature_value_length,
+                                failure) != 0)
         goto done;
 
     digest_context = EVP_MD_CTX_new();
@@ -470,7 +473,7 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     }
     for (size_t i = 0; i < plan.reference_count; i++) {
         if (check_reference_digest(&plan.references[i], i, context->crypto, digest_context, context->c14n_budget,
-                                   failure) != 0)
+                                   context->c14n_memo, failure) != 0)
             goto done;
     }
 

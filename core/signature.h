@@ -12,10 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "c14n.h"
 #include "cert.h"
 #include "crypto.h"
 #include "failure.h"
 #include "ids.h"
+#include "key_reference.h"
 #include "settings.h"
 #include "trust_store.h"
 
@@ -27,6 +29,9 @@ typedef struct wd_signature_context {
     const wd_settings *settings;  /* allow_sha1, min_rsa_bits, limits.references/transforms */
     int64_t            now;       /* for chain validation */
     size_t            *c14n_budget; /* canonicalization work left for this message (c14n.h); NULL: unbounded */
+    wd_c14n_memo      *c14n_memo;  /* namespace URIs found good in this message (c14n.h); NULL: none */
+    const wd_read_token *tokens;  /* the Security header's BinarySecurityTokens already read (NULL: none) */
+    size_t             token_count;
 } wd_signature_context;
 
 typedef struct wd_signature_result {

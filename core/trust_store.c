@@ -35,6 +35,7 @@
 ** at 1024 entries; a full set replaces its least recently used slot. */
 #define CACHE_SETS 256
 #define CACHE_WAYS 4
+#define TEXT_SETS 64 /* token texts are a kilobyte or two each: fewer of them */
 
 /* A PEM bundle larger than this is a mistake, not a CA list. */
 #define MAX_PEM_BYTES (64u * 1024u * 1024u)
@@ -45,6 +46,15 @@ typedef struct parse_slot {
     wd_cert  *cert;       /* one reference held by the cache */
     uint64_t  last_used;
 } parse_slot;
+
+/* A BinarySecurityToken's base64 text as it arrived, and the certificate it decoded to. */
+typedef struct text_slot {
+    char     *text;       /* owned copy; NULL: free slot */
+    size_t    length;
+    uint64_t  hash;
+    wd_cert  *cert;       /* one reference held by the cache */
+    uint64_t  last_used;
+} text_slot;
 
 /* A successful chain validation, valid for any time in [valid_from, valid_until]. */
 typedef struct verdict_slot {
@@ -76,6 +86,7 @@ struct wd_trust_store {
     uint64_t        clock;
     parse_slot      parse_cache[CACHE_SETS][CACHE_WAYS];
     verdict_slot    verdict_cache[CACHE_SETS][CACHE_WAYS];
+    text_slot       text_cache[TEXT_SETS][CACHE_WAYS];
 };
 
 static void set_message(char *message, size_t capacity, const char *format, const char *path, const char *why)
@@ -138,6 +149,12 @@ void wd_trust_store_free(wd_trust_store *store)
     for (size_t set = 0; set < CACHE_SETS; set++)
         for (size_t way = 0; way < CACHE_WAYS; way++)
             wd_cert_unref(store->parse_cache[set][way].cert);
+    for (size_t set = 0; set < TEXT_SETS; set++) {
+        for (size_t way = 0; way < CACHE_WAYS; way++) {
+            wd_cert_unref(store->text_cache[set][way].cert);
+            free(store->text_cache[set][way].text);
+        }
+    }
     EVP_MD_free(store->sha256);
     pthread_mutex_destroy(&store->cache_lock);
     free(store);
@@ -941,6 +958,90 @@ int wd_trust_store_parse(wd_trust_store *store, const unsigned char *der, size_t
     wd_cert_unref(parsed);
     wd_cert_unref(evicted);
     return 0;
+}
+
+/* ----- the token text cache ----- */
+
+/* Not cryptographic, and need not be: a hit compares every byte. Eight bytes a step, so that
+** hashing a certificate's text costs a fraction of decoding it. */
+static uint64_t text_hash(const char *text, size_t length)
+{
+    uint64_t h = 0x9E3779B97F4A7C15u ^ (uint64_t)length;
+    size_t i = 0;
+    for (; i + 8 <= length; i += 8) {
+        uint64_t word;
+        memcpy(&word, text + i, sizeof word);
+        h = (h ^ word) * 0xFF51AFD7ED558CCDu;
+        h ^= h >> 32;
+    }
+    for (; i < length; i++)
+        h = (h ^ (unsigned char)text[i]) * 0x100000001B3u;
+    return h ^ (h >> 29);
+}
+
+wd_cert *wd_trust_store_find_token_text(wd_trust_store *store, const char *text, size_t length)
+{
+    wd_cert *found = NULL;
+
+    if (store == NULL || text == NULL || length == 0 || length > WD_TOKEN_TEXT_MAX)
+        return NULL;
+    uint64_t hash = text_hash(text, length);
+    pthread_mutex_lock(&store->cache_lock);
+    text_slot *set = store->text_cache[hash % TEXT_SETS];
+    for (size_t way = 0; way < CACHE_WAYS; way++) {
+        text_slot *slot = &set[way];
+        if (slot->text != NULL && slot->hash == hash && slot->length == length &&
+            memcmp(slot->text, text, length) == 0) {
+            slot->last_used = ++store->clock;
+            found = wd_cert_ref(slot->cert);
+            break;
+        }
+    }
+    pthread_mutex_unlock(&store->cache_lock);
+    return found;
+}
+
+void wd_trust_store_remember_token_text(wd_trust_store *store, const char *text, size_t length, wd_cert *cert)
+{
+    char *copy;
+    text_slot *victim = NULL;
+    text_slot evicted;
+
+    if (store == NULL || text == NULL || cert == NULL || length == 0 || length > WD_TOKEN_TEXT_MAX)
+        return;
+    copy = malloc(length);
+    if (copy == NULL)
+        return; /* only a cache: the next message decodes again */
+    memcpy(copy, text, length);
+    uint64_t hash = text_hash(text, length);
+    pthread_mutex_lock(&store->cache_lock);
+    text_slot *set = store->text_cache[hash % TEXT_SETS];
+    for (size_t way = 0; way < CACHE_WAYS && victim == NULL; way++) {
+        text_slot *slot = &set[way];
+        if (slot->text != NULL && slot->hash == hash && slot->length == length &&
+            memcmp(slot->text, text, length) == 0) {
+            pthread_mutex_unlock(&store->cache_lock); /* another thread was first */
+            free(copy);
+            return;
+        }
+        if (slot->text == NULL)
+            victim = slot;
+    }
+    if (victim == NULL) { /* the least recently used way */
+        victim = &set[0];
+        for (size_t way = 1; way < CACHE_WAYS; way++)
+            if (set[way].last_used < victim->last_used)
+                victim = &set[way];
+    }
+    evicted = *victim; /* released below, outside the lock */
+    victim->text = copy;
+    victim->length = length;
+    victim->hash = hash;
+    victim->cert = wd_cert_ref(cert);
+    victim->last_used = ++store->clock;
+    pthread_mutex_unlock(&store->cache_lock);
+    free(evicted.text);
+    wd_cert_unref(evicted.cert);
 }
 
 /* ----- chain validation and the verdict cache ----- */

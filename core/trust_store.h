@@ -54,6 +54,16 @@ int wd_trust_store_require_eku(wd_trust_store *store, const char *const *names, 
 int wd_trust_store_parse(wd_trust_store *store, const unsigned char *der, size_t length,
                          wd_cert **out, wd_failure *failure);
 
+/* The token text cache: a BinarySecurityToken's base64 text exactly as it arrived, mapped to
+** the certificate it decoded and parsed to, so that a repeated sender's token costs a hash and
+** a comparison instead of a base64 decode and a SHA-256. Texts up to WD_TOKEN_TEXT_MAX bytes.
+** find returns a new reference (caller unrefs) when this very text was remembered, else NULL;
+** remember stores text (copied) with a reference to cert, only after it decoded to cert, and
+** silently does nothing when memory is short. Thread-safe. */
+#define WD_TOKEN_TEXT_MAX 8192 /* with 64 sets of 4 ways: at most 2 MiB held */
+wd_cert *wd_trust_store_find_token_text(wd_trust_store *store, const char *text, size_t length);
+void wd_trust_store_remember_token_text(wd_trust_store *store, const char *text, size_t length, wd_cert *cert);
+
 /* Validates cert's chain to a trust anchor at time now (intermediates may come from the
 ** known certificates). Rejections: cert-expired (cert or a chain member outside its validity
 ** at now), cert-revoked (cert or a chain member listed in a CRL), cert-untrusted (no path to

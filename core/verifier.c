@@ -6,6 +6,7 @@
 #include "verifier.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,6 +135,31 @@ static int copy_operation(warden_message *message, const xmlNode *operation, wd_
     return 0;
 }
 
+/* The TLS peer certificate becomes a token of kind and role "transport". Its chain was
+** verified by the embedder's TLS stack (`warden serve` checks it against tls.client_ca), so
+** the core only parses it: a certificate it cannot read rejects the message (fail closed).
+** Appending may move the token array, so the signing pointer is taken again after. */
+static int add_transport_token(warden_message *message, warden_bytes der, wd_failure *failure)
+{
+    wd_cert *cert = NULL;
+    size_t signing = message->signing != NULL ? (size_t)(message->signing - message->tokens) : SIZE_MAX;
+
+    if (wd_cert_from_der(der.data, der.length, &cert, failure) != 0)
+        return -1;
+    warden_token *token = wd_message_add_token(message);
+    if (token == NULL) {
+        wd_cert_unref(cert);
+        return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+    }
+    token->kind = WD_TOKEN_TRANSPORT;
+    token->cert = cert;
+    token->valid_from = cert->not_before;
+    token->valid_till = cert->not_after;
+    if (signing != SIZE_MAX)
+        message->signing = &message->tokens[signing];
+    return 0;
+}
+
 int wd_verifier_receive(wd_verifier *verifier, const void *bytes, size_t length,
                         const warden_receive_options *options, warden_message **out,
                         wd_failure *failure)
@@ -168,6 +194,11 @@ int wd_verifier_receive(wd_verifier *verifier, const void *bytes, size_t length,
         copy_header_text(&message->message_id, envelope.message_id, failure) != 0 ||
         copy_operation(message, envelope.operation, failure) != 0)
         goto done;
+    const char *http_action = OPTION(options, http_action, NULL);
+    if (http_action != NULL && wd_message_set_string(&message->http_action, http_action, strlen(http_action)) != 0) {
+        wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+        goto done;
+    }
     const warden_attr *attrs = OPTION(options, attrs, NULL);
     size_t attr_count = OPTION(options, attr_count, 0);
     if (attrs != NULL && wd_message_set_attrs(message, attrs, attr_count) != 0) {
@@ -181,6 +212,9 @@ int wd_verifier_receive(wd_verifier *verifier, const void *bytes, size_t length,
         .message_bytes = length,
     };
     if (wd_wssec_process(&context, &envelope, ids, message, failure) != 0)
+        goto done;
+    warden_bytes transport = OPTION(options, transport_cert, ((warden_bytes){ NULL, 0 }));
+    if (transport.data != NULL && transport.length > 0 && add_transport_token(message, transport, failure) != 0)
         goto done;
 
     message->document = document; /* the message owns the verified document from here */

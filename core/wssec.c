@@ -28,11 +28,6 @@
 #define MAX_BINARY_TOKENS 16
 #define MAX_PART_NAMES 128 /* distinct names of signed parts reported */
 
-typedef struct binary_token {
-    xmlNode *element;
-    wd_cert *cert; /* one reference owned until moved into the message */
-} binary_token;
-
 typedef struct header_state {
     const wd_wssec_context *context;
     const wd_envelope      *envelope;
@@ -40,7 +35,8 @@ typedef struct header_state {
     bool                    has_timestamp;
     wd_username_token       username_token;
     bool                    has_username_token;
-    binary_token            binary_tokens[MAX_BINARY_TOKENS];
+    wd_read_token           binary_tokens[MAX_BINARY_TOKENS]; /* each cert: one reference owned until
+                                                               ** moved into the message */
     size_t                  binary_token_count;
     xmlNode                *signatures[WD_WSSEC_MAX_CHILDREN];
     size_t                  signature_count;
@@ -82,7 +78,7 @@ static int read_child(header_state *state, xmlNode *child, wd_failure *failure)
     if (wd_xml_is(child, WD_NS_WSSE, "BinarySecurityToken")) {
         if (state->binary_token_count == MAX_BINARY_TOKENS)
             return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d BinarySecurityTokens", MAX_BINARY_TOKENS);
-        binary_token *token = &state->binary_tokens[state->binary_token_count];
+        wd_read_token *token = &state->binary_tokens[state->binary_token_count];
         if (wd_x509_token_read(child, context->trust, &token->cert, failure) != 0)
             return -1;
         token->element = child;
@@ -227,7 +223,7 @@ static int record_results(header_state *state, warden_message *message, const wd
     for (xmlNode *child = wd_xml_first_element(state->envelope->security); child != NULL;
          child = wd_xml_next_element(child)) {
         for (size_t i = 0; i < state->binary_token_count; i++) {
-            binary_token *bt = &state->binary_tokens[i];
+            wd_read_token *bt = &state->binary_tokens[i];
             if (bt->element != child)
                 continue;
             bool signing = body_signature != NULL && body_signature->token == child;
@@ -303,6 +299,9 @@ static int remember(const wd_wssec_context *context, const char *kind, const voi
         return wd_fail(failure, WD_REASON_REPLAY, "this %s was already received", kind);
     case WD_REPLAY_FULL:
         return wd_fail(failure, WD_REASON_REPLAY_CACHE_FULL, "the replay cache is full; refusing new messages");
+    case WD_REPLAY_UNAVAILABLE:
+        return wd_fail(failure, WD_REASON_REPLAY_UNAVAILABLE,
+                       "the shared replay store did not answer; refusing the message (fail closed)");
     case WD_REPLAY_ERROR:
         break;
     }
@@ -389,10 +388,13 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
     /* One canonicalization budget for every signature of the message, so that nested or
     ** repeated References cannot multiply the cost of a large message. */
     size_t c14n_budget = WD_C14N_BUDGET(context->message_bytes);
+    wd_c14n_memo c14n_memo;
+    memset(&c14n_memo, 0, sizeof c14n_memo);
     wd_signature_context signature_context = {
         .crypto = context->crypto, .trust = context->trust, .ids = ids,
         .security = envelope->security, .settings = settings, .now = context->now,
-        .c14n_budget = &c14n_budget,
+        .c14n_budget = &c14n_budget, .c14n_memo = &c14n_memo,
+        .tokens = state.binary_tokens, .token_count = state.binary_token_count,
     };
     const wd_signature_result *body_signature = NULL;
     for (size_t i = 0; i < state.signature_count; i++) {

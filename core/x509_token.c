@@ -37,6 +37,14 @@ int wd_x509_token_read(xmlNode *element, wd_trust_store *store, wd_cert **out, w
         return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED,
                        "BinarySecurityToken EncodingType %.160s is not Base64Binary", encoding_type);
 
+    /* A token seen before, character for character, is the certificate it was then. */
+    const xmlNode *only = element->children;
+    const char *raw = only != NULL && only->next == NULL && only->type == XML_TEXT_NODE && only->content != NULL
+                          ? (const char *)only->content : NULL;
+    size_t raw_length = raw != NULL ? strlen(raw) : 0;
+    if (raw != NULL && store != NULL && (*out = wd_trust_store_find_token_text(store, raw, raw_length)) != NULL)
+        return 0;
+
     text = wd_xml_text(element, true, &text_length);
     if (text == NULL) {
         if (text_length == SIZE_MAX)
@@ -55,10 +63,13 @@ int wd_x509_token_read(xmlNode *element, wd_trust_store *store, wd_cert **out, w
         goto done;
     }
 
-    if (store != NULL)
+    if (store != NULL) {
         result = wd_trust_store_parse(store, der, der_length, out, failure);
-    else
+        if (result == 0 && raw != NULL)
+            wd_trust_store_remember_token_text(store, raw, raw_length, *out);
+    } else {
         result = wd_cert_from_der(der, der_length, out, failure);
+    }
 done:
     free(text);
     free(der);

@@ -25,6 +25,7 @@
 
 static const char *const timestamp_choices[] = { "when-signed", "always", "never", NULL };
 static const char *const backend_choices[] = { "memory", "redis", "none", NULL };
+static const char *const when_full_choices[] = { "drop", "block", NULL };
 static const char *const tests_choices[] = { "gate", "report", "off", NULL };
 
 /* The choice tables list names in the order of the enums' values; the setters keep the
@@ -42,6 +43,11 @@ static void set_replay_backend(warden_config *config, int index)
     static const wd_replay_backend_kind values[] = { WD_REPLAY_MEMORY, WD_REPLAY_REDIS, WD_REPLAY_NONE };
     WD_ASSERT(index >= 0 && (size_t)index < sizeof values / sizeof values[0]);
     config->replay_backend = values[index];
+}
+
+static void set_log_when_full(warden_config *config, int index)
+{
+    config->log_when_full_block = index == 1;
 }
 
 static void set_reload_tests(warden_config *config, int index)
@@ -73,6 +79,8 @@ static const wd_config_key schema[] = {
     { "replay.backend", WD_CONFIG_CHOICE, 0, 0, 0, backend_choices, set_replay_backend },
     { "replay.entries", WD_CONFIG_INT, FIELD(replay_entries), 1, INT32_MAX, NULL, NULL },
     { "replay.url", WD_CONFIG_STRING, FIELD(replay_url), 0, 0, NULL, NULL },
+    { "replay.prefix", WD_CONFIG_STRING, FIELD(replay_prefix), 0, 0, NULL, NULL },
+    { "replay.timeout_ms", WD_CONFIG_INT, FIELD(replay_timeout_ms), 1, INT32_MAX, NULL, NULL },
     { "limits.message_bytes", WD_CONFIG_INT, FIELD(limit_message_bytes), 1, WD_SIZE_MAX_I64, NULL, NULL },
     { "limits.depth", WD_CONFIG_INT, FIELD(limit_depth), 1, INT_MAX, NULL, NULL },
     { "limits.attributes", WD_CONFIG_INT, FIELD(limit_attributes), 1, INT_MAX, NULL, NULL },
@@ -89,6 +97,18 @@ static const wd_config_key schema[] = {
     { "reload.max_stale_s", WD_CONFIG_OPT_INT, FIELD(reload_max_stale_s), 1, INT32_MAX, NULL, NULL },
     { "reload.tests", WD_CONFIG_CHOICE, 0, 0, 0, tests_choices, set_reload_tests },
     { "log.decisions", WD_CONFIG_PATH, FIELD(log_decisions), 0, 0, NULL, NULL },
+    { "log.queue", WD_CONFIG_INT, FIELD(log_queue), 1, 16777216, NULL, NULL },
+    { "log.when_full", WD_CONFIG_CHOICE, 0, 0, 0, when_full_choices, set_log_when_full },
+    { "serve.listen", WD_CONFIG_NAME_LIST, FIELD(serve_listen), 0, 0, NULL, NULL },
+    { "serve.tls.cert", WD_CONFIG_PATH, FIELD(serve_tls_cert), 0, 0, NULL, NULL },
+    { "serve.tls.key", WD_CONFIG_PATH, FIELD(serve_tls_key), 0, 0, NULL, NULL },
+    { "serve.tls.client_ca", WD_CONFIG_PATH, FIELD(serve_tls_client_ca), 0, 0, NULL, NULL },
+    { "serve.tls.require_client_cert", WD_CONFIG_BOOL, FIELD(serve_tls_require_client_cert), 0, 0, NULL, NULL },
+    { "serve.upstream", WD_CONFIG_STRING, FIELD(serve_upstream), 0, 0, NULL, NULL },
+    { "serve.threads", WD_CONFIG_INT, FIELD(serve_threads), 0, 1024, NULL, NULL },
+    { "serve.timeouts.read_ms", WD_CONFIG_INT, FIELD(serve_read_ms), 1, INT32_MAX, NULL, NULL },
+    { "serve.timeouts.upstream_ms", WD_CONFIG_INT, FIELD(serve_upstream_ms), 1, INT32_MAX, NULL, NULL },
+    { "serve.timeouts.drain_ms", WD_CONFIG_INT, FIELD(serve_drain_ms), 0, INT32_MAX, NULL, NULL },
 };
 #undef FIELD
 
@@ -105,7 +125,8 @@ const wd_config_key *wd_config_key_find(const char *name, size_t length)
 
 bool wd_config_is_section(const char *name, size_t length)
 {
-    if (length == 0 || memchr(name, '.', length) != NULL)
+    /* nested sections ("serve.tls") are sections too */
+    if (length == 0 || name[length - 1] == '.')
         return false;
     for (size_t i = 0; i < SCHEMA_SIZE; i++) {
         if (strncmp(schema[i].name, name, length) == 0 && schema[i].name[length] == '.')
@@ -452,6 +473,15 @@ int warden_config_new(warden_config **out)
     config->reload_watch = true;
     config->reload_debounce_ms = 100;
     config->reload_max_stale_s = 0;
+    config->replay_timeout_ms = 50;
+    config->log_queue = 65536;
+    config->replay_prefix = strdup("warden:");
+    if (config->replay_prefix == NULL)
+        goto done;
+    config->serve_tls_require_client_cert = true;
+    config->serve_read_ms = 10000;
+    config->serve_upstream_ms = 30000;
+    config->serve_drain_ms = 10000;
     config->reload_tests = WD_TESTS_GATE;
     *out = config;
     config = NULL;
@@ -476,6 +506,12 @@ void warden_config_free(warden_config *config)
     free(config->require_signed_view);
     free(config->replay_url);
     free(config->log_decisions);
+    free(config->replay_prefix);
+    string_array_free(&config->serve_listen);
+    free(config->serve_tls_cert);
+    free(config->serve_tls_key);
+    free(config->serve_tls_client_ca);
+    free(config->serve_upstream);
     free(config);
 }
 
@@ -497,6 +533,9 @@ int wd_config_copy(const warden_config *src, warden_config **out)
     copy->require_signed = (wd_string_array){ NULL, 0 };
     copy->require_signed_view = NULL;
     copy->users = copy->policies = copy->actor = copy->replay_url = copy->log_decisions = NULL;
+    copy->replay_prefix = copy->serve_tls_cert = copy->serve_tls_key = copy->serve_tls_client_ca = NULL;
+    copy->serve_upstream = NULL;
+    copy->serve_listen = (wd_string_array){ NULL, 0 };
     if (string_array_copy(&src->trust, &copy->trust) != WARDEN_OK
         || string_array_copy(&src->certs, &copy->certs) != WARDEN_OK
         || string_array_copy(&src->crls, &copy->crls) != WARDEN_OK
@@ -506,7 +545,13 @@ int wd_config_copy(const warden_config *src, warden_config **out)
         || strdup_optional(src->policies, &copy->policies) != WARDEN_OK
         || strdup_optional(src->actor, &copy->actor) != WARDEN_OK
         || strdup_optional(src->replay_url, &copy->replay_url) != WARDEN_OK
-        || strdup_optional(src->log_decisions, &copy->log_decisions) != WARDEN_OK)
+        || strdup_optional(src->log_decisions, &copy->log_decisions) != WARDEN_OK
+        || strdup_optional(src->replay_prefix, &copy->replay_prefix) != WARDEN_OK
+        || string_array_copy(&src->serve_listen, &copy->serve_listen) != WARDEN_OK
+        || strdup_optional(src->serve_tls_cert, &copy->serve_tls_cert) != WARDEN_OK
+        || strdup_optional(src->serve_tls_key, &copy->serve_tls_key) != WARDEN_OK
+        || strdup_optional(src->serve_tls_client_ca, &copy->serve_tls_client_ca) != WARDEN_OK
+        || strdup_optional(src->serve_upstream, &copy->serve_upstream) != WARDEN_OK)
         goto done;
     copy->require_signed_view = names_view(&copy->require_signed);
     if (copy->require_signed_view == NULL)
@@ -699,6 +744,77 @@ int warden_config_set(warden_config *config, const char *key, const char *value,
         rc = wd_config_store(config, entry, &parsed, err);
     wd_config_value_clear(&parsed);
     return rc;
+}
+
+/* ---------------------------------------------------------------------------------------
+** warden_config_get: values as text (for programs over the library, such as `warden serve`)
+*/
+
+/* The index in the key's choices of the value the config holds (the inverse of set_choice). */
+static int choice_index(const warden_config *config, const wd_config_key *key)
+{
+    if (key->set_choice == set_replay_backend)
+        return config->replay_backend == WD_REPLAY_REDIS ? 1 : config->replay_backend == WD_REPLAY_NONE ? 2 : 0;
+    if (key->set_choice == set_reload_tests)
+        return config->reload_tests == WD_TESTS_REPORT ? 1 : config->reload_tests == WD_TESTS_OFF ? 2 : 0;
+    if (key->set_choice == set_log_when_full)
+        return config->log_when_full_block ? 1 : 0;
+    if (key->set_choice == set_require_timestamp)
+        return config->require_timestamp == WD_TIMESTAMP_ALWAYS ? 1
+               : config->require_timestamp == WD_TIMESTAMP_NEVER ? 2 : 0;
+    return -1;
+}
+
+static int put_text(const char *text, char *out, size_t out_size)
+{
+    if (text == NULL)
+        return WARDEN_E_NOT_APPLICABLE;
+    size_t length = strlen(text);
+    if (length >= out_size)
+        return WARDEN_E_INVALID_ARG;
+    memcpy(out, text, length + 1);
+    return WARDEN_OK;
+}
+
+int warden_config_get(const warden_config *config, const char *key, size_t index, char *out, size_t out_size)
+{
+    const wd_config_key *entry;
+    const char *base = (const char *)config;
+    char number[32];
+
+    if (config == NULL || key == NULL || out == NULL || out_size == 0)
+        return WARDEN_E_INVALID_ARG;
+    out[0] = '\0';
+    entry = wd_config_key_find(key, strlen(key));
+    if (entry == NULL)
+        return WARDEN_E_INVALID_ARG;
+    if (entry->kind != WD_CONFIG_PATH_LIST && entry->kind != WD_CONFIG_NAME_LIST && index > 0)
+        return WARDEN_E_NOT_APPLICABLE;
+    switch (entry->kind) {
+    case WD_CONFIG_BOOL:
+        return put_text(*(const bool *)(base + entry->offset) ? "true" : "false", out, out_size);
+    case WD_CONFIG_INT:
+    case WD_CONFIG_OPT_INT: {
+        int64_t value = *(const int64_t *)(base + entry->offset);
+        if (entry->kind == WD_CONFIG_OPT_INT && value == 0)
+            return WARDEN_E_NOT_APPLICABLE;
+        snprintf(number, sizeof number, "%" PRId64, value);
+        return put_text(number, out, out_size);
+    }
+    case WD_CONFIG_STRING:
+    case WD_CONFIG_PATH:
+        return put_text(*(char *const *)(base + entry->offset), out, out_size);
+    case WD_CONFIG_PATH_LIST:
+    case WD_CONFIG_NAME_LIST: {
+        const wd_string_array *list = (const wd_string_array *)(base + entry->offset);
+        return index < list->count ? put_text(list->items[index], out, out_size) : WARDEN_E_NOT_APPLICABLE;
+    }
+    case WD_CONFIG_CHOICE: {
+        int i = choice_index(config, entry);
+        return i >= 0 ? put_text(entry->choices[i], out, out_size) : WARDEN_E_NOT_APPLICABLE;
+    }
+    }
+    return WARDEN_E_INVALID_ARG;
 }
 
 /* ---------------------------------------------------------------------------------------

@@ -48,6 +48,8 @@ struct warden_config {
     wd_replay_backend_kind replay_backend;
     int64_t         replay_entries;
     char           *replay_url;
+    char           *replay_prefix;    /* redis: key prefix */
+    int64_t         replay_timeout_ms; /* redis: how long an answer may take */
     /* limits */
     int64_t         limit_message_bytes, limit_depth, limit_attributes, limit_text_bytes;
     int64_t         limit_instructions, limit_memory, limit_time_ms;
@@ -60,6 +62,15 @@ struct warden_config {
     wd_reload_tests reload_tests;     /* reload.tests */
     /* log */
     char           *log_decisions;    /* path, or NULL */
+    int64_t         log_queue;        /* serve: decision log lines waiting to be written, at most */
+    bool            log_when_full_block; /* serve: a full queue makes requests wait (else drops) */
+    /* serve: read by `warden serve` through warden_config_get; the library ignores them */
+    wd_string_array serve_listen;     /* "host:port" entries */
+    char           *serve_tls_cert, *serve_tls_key, *serve_tls_client_ca;  /* paths, or NULL */
+    bool            serve_tls_require_client_cert;
+    char           *serve_upstream;   /* NULL: check mode */
+    int64_t         serve_threads;    /* 0 = one per core */
+    int64_t         serve_read_ms, serve_upstream_ms, serve_drain_ms;
     /* embedder callbacks */
     warden_password_fn password_callback;
     void              *password_context;

@@ -375,6 +375,7 @@ static int apply_section(loader *ld, const char *section, int table, bool list_i
     while (lua_next(L, table) != 0) {
         const wd_config_key *key = NULL;
         int value = lua_gettop(L);
+        dotted[0] = '\0';
 
         if (list_items && lua_type(L, value - 1) != LUA_TSTRING) {
             lua_pop(L, 1);
@@ -391,6 +392,11 @@ static int apply_section(loader *ld, const char *section, int table, bool list_i
         }
         if (key != NULL) {
             rc = apply_value(ld, key, value);
+        } else if (dotted[0] != '\0' && wd_config_is_section(dotted, strlen(dotted))
+                   && lua_type(L, value) == LUA_TTABLE) {
+            char nested[160];
+            snprintf(nested, sizeof nested, "%s", dotted); /* a section in a section: serve.tls */
+            rc = apply_section(ld, nested, value, false);
         } else {
             key_name(L, section, value - 1, dotted, sizeof dotted);
             wd_error_set(ld->err, WARDEN_E_CONFIG, "config", "%s: unknown key", dotted);
@@ -430,7 +436,7 @@ static int apply_table(loader *ld, int table)
                 rc = apply_section(ld, name, value, true);
             if (rc == WARDEN_OK)
                 rc = apply_value(ld, entry, value);
-        } else if (key != NULL && wd_config_is_section(key, length)) {
+        } else if (key != NULL && memchr(key, '.', length) == NULL && wd_config_is_section(key, length)) {
             if (lua_type(L, value) == LUA_TTABLE) {
                 rc = apply_section(ld, name, value, false);
             } else {

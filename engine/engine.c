@@ -195,10 +195,14 @@ static int make_replay_cache(const warden_config *config, wd_replay_cache **out,
     case WD_REPLAY_NONE:
         status = wd_replay_cache_new_none(out);
         break;
-    case WD_REPLAY_REDIS:
-        return wd_error_set(err, WARDEN_E_CONFIG, "",
-                            "replay.backend: \"redis\" is not available in this version of Warden "
-                            "(use \"memory\" or \"none\")");
+    case WD_REPLAY_REDIS: {
+        char message[256] = "";
+        status = wd_replay_cache_new_redis(config->replay_url, config->replay_prefix, (int)config->replay_timeout_ms,
+                                           out, message, sizeof message);
+        if (status == WARDEN_E_INVALID_ARG)
+            return wd_error_set(err, WARDEN_E_CONFIG, "", "%s", message);
+        break;
+    }
     }
     if (status != WARDEN_OK)
         return wd_error_set(err, status, "", "cannot make the replay cache");
@@ -324,6 +328,10 @@ int warden_engine_status(warden_engine *engine, warden_status *out)
     snprintf(out->last_error, sizeof out->last_error, "%s", engine->last_error);
     out->last_error_at = engine->last_error_at;
     pthread_mutex_unlock(&engine->policy_lock);
+    static const char *const backends[] = { [WD_REPLAY_MEMORY] = "memory", [WD_REPLAY_REDIS] = "redis",
+                                            [WD_REPLAY_NONE] = "none" };
+    snprintf(out->replay_backend, sizeof out->replay_backend, "%s", backends[engine->config->replay_backend]);
+    out->replay_entries = wd_replay_cache_size(engine->replay);
     return WARDEN_OK;
 }
 
@@ -374,4 +382,36 @@ int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
     if (engine->decision_log != NULL && status == WARDEN_E_SECURITY)
         log_rejection(engine, err, &started);
     return status;
+}
+
+int warden_engine_keep_decision_facts(warden_engine *engine, int keep)
+{
+    if (engine == NULL)
+        return WARDEN_E_INVALID_ARG;
+    engine->keep_decision_facts = keep != 0;
+    return WARDEN_OK;
+}
+
+int warden_engine_rejection(warden_engine *engine, const warden_error *err, int64_t latency_us,
+                            warden_decision **out)
+{
+    if (out != NULL)
+        *out = NULL;
+    if (engine == NULL || err == NULL || out == NULL)
+        return WARDEN_E_INVALID_ARG;
+    pthread_mutex_lock(&engine->policy_lock);
+    wd_policy_set *set = engine->policy_set != NULL ? wd_policy_set_ref(engine->policy_set) : NULL;
+    pthread_mutex_unlock(&engine->policy_lock);
+    int status = wd_decision_new_rejection(err, set, out);
+    wd_policy_set_unref(set);
+    if (status == WARDEN_OK) {
+        wd_decision_facts_start(&(*out)->facts);
+        (*out)->facts.latency_us = latency_us;
+    }
+    return status;
+}
+
+char *warden_decision_log_line(const warden_decision *decision, const char *remote)
+{
+    return wd_decision_log_line(decision, remote);
 }

@@ -75,9 +75,15 @@ typedef struct warden_attr_list   { const warden_attr *items; size_t count; } wa
 typedef struct warden_receive_options {
     size_t             size;
     int64_t            now;            /* evaluation time, Unix seconds; 0 = the system clock */
-    warden_bytes       transport_cert; /* DER of the TLS peer certificate; not read by this version */
+    warden_bytes       transport_cert; /* DER of the TLS peer certificate, if any, which the caller's
+                                       ** TLS stack verified: a token of kind and role "transport"
+                                       ** (m.transport.cert); one that cannot be parsed rejects the
+                                       ** message (token-unsupported) */
     const warden_attr *attrs;          /* copied; seen by policies as m.attrs */
     size_t             attr_count;
+    const char        *http_action;    /* the HTTP SOAPAction (or the SOAP 1.2 Content-Type's action
+                                       ** parameter), NUL-terminated, copied; seen by policies as
+                                       ** m.http_action; it never replaces the message's own Action */
 } warden_receive_options;
 
 /* ---------------------------------------------------------------------------------------
@@ -121,6 +127,15 @@ WARDEN_API int warden_config_load(warden_config *config, const char *path, warde
 ** Errors: CONFIG (unknown key, or a value of the wrong type; err->text names the key). */
 WARDEN_API int warden_config_set(warden_config *config, const char *key, const char *value,
                                  warden_error *err);
+
+/* Reads the value of a dotted key of section 3 (and of the `serve` section, which the library
+** only stores for `warden serve`) as text into out: booleans "true"/"false", integers in
+** decimal, paths as resolved when the config file was read, choices by name. A list key
+** yields item index (0-based); other keys only index 0. Errors: INVALID_ARG (unknown key, or
+** out_size too small for the value: out is then ""), NOT_APPLICABLE (an unset value, or index
+** past the end of a list). Not thread-safe against a concurrent warden_config_set. */
+WARDEN_API int warden_config_get(const warden_config *config, const char *key, size_t index, char *out,
+                                 size_t out_size);
 
 /* An embedder's password source for UsernameToken, besides (and consulted after) the users
 ** file, like WWSAPI's WS_VALIDATE_PASSWORD_CALLBACK. A PasswordDigest can only be checked by
@@ -204,7 +219,8 @@ typedef enum warden_message_property_id {
     WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST  = 1007, /* warden_string_list: the same names, one item each */
     WARDEN_MESSAGE_PROPERTY_SOAP_VERSION      = 1008, /* warden_string: "1.1" or "1.2" */
     WARDEN_MESSAGE_PROPERTY_ATTRS             = 1009, /* warden_attr_list: the receive options' attrs (count may be 0) */
-    WARDEN_MESSAGE_PROPERTY_NOW               = 1010  /* int64_t: the evaluation time the message was verified at */
+    WARDEN_MESSAGE_PROPERTY_NOW               = 1010, /* int64_t: the evaluation time the message was verified at */
+    WARDEN_MESSAGE_PROPERTY_HTTP_ACTION       = 1011  /* warden_string: the receive options' http_action */
 } warden_message_property_id;
 
 #define WARDEN_PROTECTION_NONE             1
@@ -332,15 +348,34 @@ WARDEN_API size_t      warden_decision_error_count(const warden_decision *decisi
 WARDEN_API const char *warden_decision_error(const warden_decision *decision, size_t i);  /* "RULE NAME: message" */
 WARDEN_API void        warden_decision_free(warden_decision *decision);                  /* NULL is a no-op */
 
+/* For programs that write the decision log themselves (`warden serve` queues the lines for a
+** writer thread, off the request path), with log.decisions unset in the engine's config:
+**  - warden_engine_keep_decision_facts(engine, 1) makes every decision keep what its log line
+**    needs (time, id, message facts, latency); call it before deciding. Errors: INVALID_ARG.
+**  - warden_engine_rejection(engine, err, latency_us, &decision) makes the deny decision at
+**    stage "security" of a message warden_engine_receive rejected (err as it returned), with
+**    the revision serving now; *out is owned by the caller (warden_decision_free). Errors:
+**    INVALID_ARG, NOMEM.
+**  - warden_decision_log_line(decision, remote) is the decision's log.decisions line: one JSON
+**    object without a newline (docs/operations.md lists the fields), with "remote" when remote
+**    is not NULL. malloc'd: the caller frees it with free(); NULL when memory runs out.
+** Thread-safe like warden_engine_decide. */
+WARDEN_API int   warden_engine_keep_decision_facts(warden_engine *engine, int keep);
+WARDEN_API int   warden_engine_rejection(warden_engine *engine, const warden_error *err, int64_t latency_us,
+                                         warden_decision **out);
+WARDEN_API char *warden_decision_log_line(const warden_decision *decision, const char *remote);
+
 typedef struct warden_status {
     char     revision[80];        /* current policy revision id; "" without a policy set */
     int64_t  loaded_at;           /* when it started serving, Unix seconds */
     uint64_t reloads, reload_failures;
     char     last_error[256];     /* empty when the last reload succeeded */
     int64_t  last_error_at;
+    char     replay_backend[16];  /* "memory", "redis" or "none" */
+    uint64_t replay_entries;      /* entries the replay cache holds (memory backend; else 0) */
 } warden_status;
 
-/* Fills *out with the engine's policy status. Thread-safe. Errors: INVALID_ARG. */
+/* Fills *out with the engine's policy and replay status. Thread-safe. Errors: INVALID_ARG. */
 WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 
 /* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, users file)
@@ -374,9 +409,10 @@ WARDEN_API int warden_policy_check(const warden_config *config, const char *poli
                                    warden_error *err);
 
 /* Runs the policy tests (*_test.lua) of a directory: synthetic messages and real envelopes
-** (verified with the config's trust, users and clock settings, each test with a fresh replay
-** cache). Reports each test once. Returns WARDEN_OK when the tests ran (see *failed), IO,
-** POLICY (the set does not compile), CONFIG, NOMEM. */
+** (verified with the config's verification settings — trust, known certificates, CRLs,
+** users, clock, limits — each test with a fresh replay cache). Reports each test once.
+** Returns WARDEN_OK when the tests ran (see *failed), IO, POLICY (the set does not compile),
+** CONFIG, NOMEM. */
 WARDEN_API int warden_policy_test(const warden_config *config, const char *policy_dir,
                                   warden_report_fn report, void *ctx, size_t *passed,
                                   size_t *failed, warden_error *err);

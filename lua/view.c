@@ -137,20 +137,25 @@ static const schema signed_schema = { "m.signed", signed_fields, NULL, false };
 static const schema_field username_fields[] = { { "name", NULL }, { "password_type", NULL }, { NULL, NULL } };
 static const schema username_schema = { "a token's username", username_fields, NULL, false };
 
-/* saml and transport are documented names the engine does not fill yet: nil, not errors */
+/* saml is a documented name the engine does not fill yet: nil, not an error. transport is the
+** TLS peer's certificate that `warden serve` attaches. */
 static const schema_field token_schema_fields[] = {
     { "kind", NULL }, { "role", NULL }, { "key_type", NULL }, { "valid_from", NULL }, { "valid_till", NULL },
-    { "x509", &cert_schema }, { "username", &username_schema }, { "saml", NULL }, { "transport", NULL },
+    { "x509", &cert_schema }, { "username", &username_schema }, { "saml", NULL }, { "transport", &cert_schema },
     { NULL, NULL },
 };
 static const schema token_schema = { "a token", token_schema_fields, NULL, false };
 static const schema tokens_schema = { "m.tokens", NULL, &token_schema, false };
 
+static const schema_field transport_fields[] = { { "cert", &cert_schema }, { NULL, NULL } };
+static const schema transport_schema = { "m.transport", transport_fields, NULL, false };
+
 static const schema_field view_schema_fields[] = {
     { "action", NULL }, { "to", NULL }, { "message_id", NULL }, { "soap", NULL }, { "operation", NULL },
     { "protection", NULL }, { "username", NULL }, { "timestamp", &timestamp_schema }, { "now", NULL },
     { "signed", &signed_schema }, { "cert", &cert_schema }, { "tokens", &tokens_schema }, { "attrs", NULL },
-    { "body", NULL }, { "saml", NULL }, { "transport", NULL }, { NULL, NULL },
+    { "body", NULL }, { "saml", NULL }, { "transport", &transport_schema }, { "http_action", NULL },
+    { NULL, NULL },
 };
 static const schema view_schema = { "m", view_schema_fields, NULL, false };
 
@@ -790,6 +795,24 @@ static void message_cert_field(lua_State *L, const void *object, int id)
     lua_pushnil(L);
 }
 
+/* m.transport: { cert = <the m.cert fields> } of the TLS peer certificate, or nil. */
+static void message_transport_field(lua_State *L, const void *object, int id)
+{
+    size_t count = warden_message_token_count(object);
+    (void)id;
+    for (size_t i = 0; i < count; i++) {
+        const warden_token *token = warden_message_token(object, i);
+        if (token != NULL && token_kind_is(token, "transport")) {
+            lua_createtable(L, 0, 1);
+            push_cert(L, token);
+            lua_setfield(L, -2, "cert");
+            freeze_top(L);
+            return;
+        }
+    }
+    lua_pushnil(L);
+}
+
 static void token_string_field(lua_State *L, const void *object, int id)
 {
     push_token_string(L, object, (warden_token_property_id)id);
@@ -822,6 +845,15 @@ static void token_x509_field(lua_State *L, const void *object, int id)
 {
     (void)id;
     if (token_kind_is(object, "x509"))
+        push_cert(L, object);
+    else
+        lua_pushnil(L);
+}
+
+static void token_transport_field(lua_State *L, const void *object, int id)
+{
+    (void)id;
+    if (token_kind_is(object, "transport"))
         push_cert(L, object);
     else
         lua_pushnil(L);
@@ -935,6 +967,7 @@ static void cert_key_field(lua_State *L, const void *object, int id)
 static const field view_fields[] = {
     { "action", message_string_field, WARDEN_MESSAGE_PROPERTY_ACTION },
     { "to", message_string_field, WARDEN_MESSAGE_PROPERTY_TO },
+    { "http_action", message_string_field, WARDEN_MESSAGE_PROPERTY_HTTP_ACTION },
     { "message_id", message_string_field, WARDEN_MESSAGE_PROPERTY_MESSAGE_ID },
     { "soap", message_string_field, WARDEN_MESSAGE_PROPERTY_SOAP_VERSION },
     { "operation", message_string_field, WARDEN_MESSAGE_PROPERTY_OPERATION },
@@ -945,6 +978,7 @@ static const field view_fields[] = {
     { "signed", message_signed_field, WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST },
     { "cert", message_cert_field, 0 },
     { "tokens", message_tokens_field, 0 },
+    { "transport", message_transport_field, 0 },
     { "attrs", message_attrs_field, WARDEN_MESSAGE_PROPERTY_ATTRS },
     { NULL, NULL, 0 },
 };
@@ -956,6 +990,7 @@ static const field token_fields[] = {
     { "valid_from", token_time_field, WARDEN_TOKEN_PROPERTY_VALID_FROM_TIME },
     { "valid_till", token_time_field, WARDEN_TOKEN_PROPERTY_VALID_TILL_TIME },
     { "x509", token_x509_field, 0 },
+    { "transport", token_transport_field, 0 },
     { "username", token_username_field, 0 },
     { NULL, NULL, 0 },
 };

@@ -174,6 +174,10 @@ def test_junit_and_json_report_a_set_that_does_not_compile(warden, tmp_path):
     assert result.returncode == 1
     root = ET.fromstring(result.stdout)
     assert root.find("testsuite/testcase/error") is not None
+    # the one <error> case is counted once, at both levels, and never as a failure
+    for element in (root, root.find("testsuite")):
+        assert (element.get("tests"), element.get("failures"), element.get("errors")) == ("1", "0", "1")
+    assert len(root.findall("testsuite/testcase")) == 1
     objects = lines_json(warden("test", "--format", "json", str(d)))
     assert len(objects) == 1 and objects[0]["passed"] == 0 and objects[0]["failed"] == 1 and "error" in objects[0]
 

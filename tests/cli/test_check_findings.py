@@ -135,3 +135,21 @@ def test_a_typo_fails_its_test_with_a_pointer_and_time_reads_plainly(warden, tmp
     assert result.returncode == 1, out
     assert out.splitlines()[-1] == "2 passed, 1 failed"
     assert "no field `usename` on m; did you mean `username`?" in out
+
+
+def test_transport_and_http_action_are_known_to_the_check(warden, tmp_path):
+    # the facts `warden serve` attaches: the TLS peer's certificate and the HTTP SOAPAction
+    (tmp_path / "r.lua").write_text(
+        'permit "mtls" {\n'
+        '  operation = "{urn:example:orders}*",\n'
+        '  when = function(m)\n'
+        '    return m.transport ~= nil and m.transport.cert.subject.CN == "gw" and m.http_action ~= "x"\n'
+        '  end,\n'
+        '}\n'
+        'permit "typo" { operation = "{urn:example:orders}*", when = function(m) return m.transport.crt end }\n')
+    result = warden("check", str(tmp_path))
+    assert result.stdout.decode().splitlines() == [
+        "%s/r.lua:7: no field `crt` on m.transport; did you mean `cert`?" % tmp_path,
+        "1 problem found",
+    ]
+    assert result.returncode == 1

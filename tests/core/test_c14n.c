@@ -425,6 +425,18 @@ END_TEST
 /* ------------------------------------------------------------------------------------------
 ** What only the subtree canonicalizer has
 */
+/* Debug builds (the test suite's) check every canonicalization of every message against
+** libxml2 and abort on a difference: the suites' messages are all differential tests. */
+START_TEST(debug_builds_check_every_canonicalization_against_libxml2)
+{
+#ifdef NDEBUG
+    ck_assert(!wd_c14n_differential() || wd_c14n_differential());
+#else
+    ck_assert_msg(wd_c14n_differential(), "a Debug build without WARDEN_C14N_DIFFERENTIAL");
+#endif
+}
+END_TEST
+
 START_TEST(budget_is_charged_per_canonical_byte_and_stops_the_walk)
 {
     xmlDoc *doc = parse("<r><a>0123456789</a></r>");
@@ -460,6 +472,44 @@ START_TEST(namespace_declarations_cost_without_output)
     ck_assert_str_eq(got.data, "<r></r>");
     /* three declarations of 1 + 5 + 10, two distinct URIs parsed */
     ck_assert_uint_eq(budget, 1000 - 7 - 3 * 16 - 2 * WD_C14N_URI_PARSE_COST);
+    free(got.data);
+    xmlFreeDoc(doc);
+}
+END_TEST
+
+/* A memo shared by the calls over one document parses each namespace URI once: the second
+** call is charged the declarations as written, not the parses; a relative URI is refused
+** whatever the memo holds. */
+START_TEST(shared_memo_parses_each_namespace_uri_once_per_document)
+{
+    xmlDoc *doc = parse("<r xmlns:a=\"urn:a\" xmlns:b=\"urn:b\"><x/><y/></r>");
+    xmlNode *x = xmlDocGetRootElement(doc)->children, *y = x->next;
+    wd_c14n_memo memo;
+    bytes got = { 0 };
+    wd_failure failure = { 0 };
+    size_t budget = 1000;
+
+    memset(&memo, 0, sizeof memo);
+    ck_assert_int_eq(wd_c14n_subtree_memo(x, NULL, NULL, collect, &got, &budget, &memo, WD_REASON_REFERENCE_INVALID,
+                                          &failure), 0);
+    ck_assert_uint_eq(budget, 1000 - strlen("<x></x>") - 2 * 16 - 2 * WD_C14N_URI_PARSE_COST);
+    budget = 1000;
+    ck_assert_int_eq(wd_c14n_subtree_memo(y, NULL, NULL, collect, &got, &budget, &memo, WD_REASON_REFERENCE_INVALID,
+                                          &failure), 0);
+    ck_assert_uint_eq(budget, 1000 - strlen("<y></y>") - 2 * 16);
+    free(got.data);
+    xmlFreeDoc(doc);
+
+    doc = parse("<r xmlns:a=\"urn:a\"><x/><y xmlns:c=\"relative\"/></r>");
+    x = xmlDocGetRootElement(doc)->children;
+    y = x->next;
+    memset(&memo, 0, sizeof memo);
+    got = (bytes){ 0 };
+    ck_assert_int_eq(wd_c14n_subtree_memo(x, NULL, NULL, collect, &got, NULL, &memo, WD_REASON_REFERENCE_INVALID,
+                                          &failure), 0);
+    ck_assert_int_eq(wd_c14n_subtree_memo(y, NULL, NULL, collect, &got, NULL, &memo, WD_REASON_REFERENCE_INVALID,
+                                          &failure), -1);
+    ck_assert_str_eq(wd_reason_name(failure.reason), "reference-invalid");
     free(got.data);
     xmlFreeDoc(doc);
 }
@@ -547,8 +597,10 @@ static Suite *c14n_suite(void)
     tcase_add_test(generated, generated_documents_agree);
     tcase_add_test(generated, signed_test_messages_agree);
     tcase_set_timeout(generated, 120);
+    tcase_add_test(own, debug_builds_check_every_canonicalization_against_libxml2);
     tcase_add_test(own, budget_is_charged_per_canonical_byte_and_stops_the_walk);
     tcase_add_test(own, namespace_declarations_cost_without_output);
+    tcase_add_test(own, shared_memo_parses_each_namespace_uri_once_per_document);
     tcase_add_test(own, depth_far_beyond_any_parser_limit_needs_no_recursion);
     tcase_add_test(own, failing_sink_stops_with_its_own_failure);
     tcase_add_test(own, prefix_list_of_too_many_prefixes_is_refused);

@@ -344,40 +344,59 @@ END_TEST
 
 /* ----- verification ----- */
 
+/* Once without a cache of prepared contexts, then twice through one (filling it, then
+** copying from it, given the data's SHA-256 as the verifier gives it): a prepared context
+** must verify and refuse exactly like a fresh one. */
 static void check_rsa_round_trip(const char *uri, const char *digest, int pss_salt)
 {
     EVP_PKEY *signer = private_key("alice.key");
     EVP_PKEY *verifier = certificate_key("alice.pem");
     const wd_signature_algorithm *method = algorithm(uri);
-    size_t length = 0;
-    unsigned char *signature = sign(signer, digest, pss_salt, signed_info, sizeof signed_info, &length);
-    wd_failure failure = { 0 };
+    wd_verify_cache cache;
 
-    ck_assert_msg(wd_crypto_verify(&crypto, method, verifier, signed_info, sizeof signed_info, signature, length,
-                                   &failure) == 0, "%s: %s", uri, failure.detail);
+    memset(&cache, 0, sizeof cache);
+    for (int pass = 0; pass < 3; pass++) {
+        wd_verify_cache *prepared = pass == 0 ? NULL : &cache;
+        size_t length = 0;
+        unsigned char *signature = sign(signer, digest, pss_salt, signed_info, sizeof signed_info, &length);
+        wd_failure failure = { 0 };
 
-    unsigned char tampered_data[sizeof signed_info];
-    memcpy(tampered_data, signed_info, sizeof signed_info);
-    tampered_data[10] ^= 0x01;
-    ck_assert_int_eq(wd_crypto_verify(&crypto, method, verifier, tampered_data, sizeof tampered_data, signature,
-                                      length, &failure), -1);
-    ASSERT_REASON(failure, "signature-invalid");
+        unsigned char sha256[32];
+        ck_assert_int_eq(EVP_Digest(signed_info, sizeof signed_info, sha256, NULL, EVP_sha256(), NULL), 1);
+        ck_assert_msg(wd_crypto_verify_cached(&crypto, method, verifier, prepared, signed_info, sizeof signed_info,
+                                              pass == 2 ? sha256 : NULL, signature, length, &failure) == 0,
+                      "%s (pass %d): %s", uri, pass, failure.detail);
+        if (method->digest == WD_DIGEST_SHA256) {
+            /* the SHA-256 given is the one verified */
+            sha256[0] ^= 0x01;
+            ck_assert_int_eq(wd_crypto_verify_cached(&crypto, method, verifier, prepared, signed_info,
+                                                     sizeof signed_info, sha256, signature, length, &failure), -1);
+            ASSERT_REASON(failure, "signature-invalid");
+        }
 
-    signature[length / 2] ^= 0x80;
-    wd_failure second = { 0 };
-    ck_assert_int_eq(wd_crypto_verify(&crypto, method, verifier, signed_info, sizeof signed_info, signature,
-                                      length, &second), -1);
-    ASSERT_REASON(second, "signature-invalid");
+        unsigned char tampered_data[sizeof signed_info];
+        memcpy(tampered_data, signed_info, sizeof signed_info);
+        tampered_data[10] ^= 0x01;
+        ck_assert_int_eq(wd_crypto_verify_cached(&crypto, method, verifier, prepared, tampered_data,
+                                                 sizeof tampered_data, NULL, signature, length, &failure), -1);
+        ASSERT_REASON(failure, "signature-invalid");
 
-    wd_failure truncated = { 0 };
-    ck_assert_int_eq(wd_crypto_verify(&crypto, method, verifier, signed_info, sizeof signed_info, signature,
-                                      length - 1, &truncated), -1);
-    ASSERT_REASON(truncated, "signature-invalid");
+        signature[length / 2] ^= 0x80;
+        wd_failure second = { 0 };
+        ck_assert_int_eq(wd_crypto_verify_cached(&crypto, method, verifier, prepared, signed_info, sizeof signed_info,
+                                                 NULL, signature, length, &second), -1);
+        ASSERT_REASON(second, "signature-invalid");
 
-    free(signature);
+        wd_failure truncated = { 0 };
+        ck_assert_int_eq(wd_crypto_verify_cached(&crypto, method, verifier, prepared, signed_info, sizeof signed_info,
+                                                 NULL, signature, length - 1, &truncated), -1);
+        ASSERT_REASON(truncated, "signature-invalid");
+        free(signature);
+        ck_assert_int_eq(ERR_peek_error(), 0);
+    }
+    wd_verify_cache_clear(&cache);
     EVP_PKEY_free(signer);
     EVP_PKEY_free(verifier);
-    ck_assert_int_eq(ERR_peek_error(), 0);
 }
 
 START_TEST(verify_rsa_pkcs1_sha256_and_tampered)

@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/base64.h"
 #include "core/crypto.h"
 #include "core/failure.h"
 #include "core/ids.h"
@@ -333,6 +334,59 @@ START_TEST(rsa_sha256_by_binary_security_token_verifies)
     ck_assert_str_eq(o.result.cert->subject, "CN=alice,OU=Payments,O=Example");
     ck_assert_uint_eq(o.result.signature_value_length, 256);
     outcome_clear(&o);
+}
+END_TEST
+
+/* The header processor reads each BinarySecurityToken once; a signature whose key reference
+** points at a token already read takes that certificate and never decodes the token again.
+** Shown with a token whose text was spoiled after it was read: it still verifies with the
+** certificate read before, and is token-unsupported when nothing was read. */
+START_TEST(binary_security_token_already_read_is_not_decoded_again)
+{
+    xmlDoc *signed_doc = alice_message();
+    size_t length = 0;
+    char *bytes = ts_serialize(signed_doc, &length);
+    xmlFreeDoc(signed_doc);
+    xmlDoc *doc = ts_parse(bytes, length);
+    free(bytes);
+    wd_id_table *ids = NULL;
+    wd_failure failure = { 0 };
+    ck_assert_int_eq(wd_ids_build(doc, &ids, &failure), 0);
+
+    xmlNode *token = ts_find(doc, WD_NS_WSSE, "BinarySecurityToken");
+    ck_assert_ptr_nonnull(token);
+    xmlChar *text = xmlNodeGetContent(token);
+    size_t der_length = 0;
+    unsigned char *der = wd_base64_decode((const char *)text, strlen((const char *)text), &der_length);
+    xmlFree(text);
+    ck_assert_ptr_nonnull(der);
+    wd_cert *cert = NULL;
+    ck_assert_int_eq(wd_trust_store_parse(trust, der, der_length, &cert, &failure), 0);
+    free(der);
+    xmlNodeSetContent(token, BAD_CAST "not base64 at all!");
+
+    wd_settings settings;
+    wd_settings_defaults(&settings);
+    wd_read_token read = { token, cert };
+    wd_signature_context context = {
+        .crypto = &crypto, .trust = trust, .ids = ids, .security = ts_security(doc),
+        .settings = &settings, .now = NOW, .tokens = &read, .token_count = 1,
+    };
+    wd_signature_result result;
+    ck_assert_msg(wd_signature_verify(ts_signature(doc), &context, &result, &failure) == 0, "%s",
+                  failure.detail);
+    ck_assert_ptr_eq(result.cert, cert);
+    ck_assert_ptr_eq(result.token, token);
+    wd_signature_result_clear(&result);
+
+    context.tokens = NULL;
+    context.token_count = 0;
+    ck_assert_int_eq(wd_signature_verify(ts_signature(doc), &context, &result, &failure), -1);
+    ck_assert_str_eq(wd_reason_name(failure.reason), "token-unsupported");
+
+    wd_cert_unref(cert);
+    wd_ids_free(ids);
+    xmlFreeDoc(doc);
 }
 END_TEST
 
@@ -1631,6 +1685,7 @@ static Suite *signature_suite(void)
     }
 
     tcase_add_test(accepted, rsa_sha256_by_binary_security_token_verifies);
+    tcase_add_test(accepted, binary_security_token_already_read_is_not_decoded_again);
     tcase_add_test(accepted, key_by_subject_key_identifier_verifies);
     tcase_add_test(accepted, key_by_thumbprint_verifies);
     tcase_add_test(accepted, key_by_issuer_serial_verifies);

@@ -161,6 +161,70 @@ START_TEST(token_goes_through_the_trust_store_parse_cache)
 }
 END_TEST
 
+/* The token text cache: the same text again is the same certificate without a decode; a
+** differently wrapped text of the same certificate decodes and finds it through the DER
+** cache; a text that was refused is never remembered, so it is refused every time. */
+START_TEST(token_text_seen_before_is_the_same_certificate)
+{
+    wd_trust_store *store = NULL;
+    ck_assert_int_eq(wd_trust_store_new(&store), 0);
+    char *body = pem_body("alice.pem");
+    xmlDoc *first = token_document(x509v3_base64, body);
+    xmlDoc *again = token_document(x509v3_base64, body);
+    size_t wrapped_size = strlen(body) + 3;
+    char *wrapped = malloc(wrapped_size);
+    snprintf(wrapped, wrapped_size, "\n%s\n", body);
+    xmlDoc *rewrapped = token_document(x509v3_base64, wrapped);
+    wd_cert *a = NULL, *b = NULL, *c = NULL;
+    wd_failure failure = { 0 };
+
+    ck_assert_ptr_null(wd_trust_store_find_token_text(store, body, strlen(body)));
+    ck_assert_int_eq(wd_x509_token_read(xmlDocGetRootElement(first), store, &a, &failure), 0);
+    wd_cert *remembered = wd_trust_store_find_token_text(store, body, strlen(body));
+    ck_assert_ptr_eq(remembered, a);
+    wd_cert_unref(remembered);
+    ck_assert_ptr_null(wd_trust_store_find_token_text(store, body, strlen(body) - 1));
+    ck_assert_int_eq(wd_x509_token_read(xmlDocGetRootElement(again), store, &b, &failure), 0);
+    ck_assert_ptr_eq(b, a);
+    ck_assert_int_eq(wd_x509_token_read(xmlDocGetRootElement(rewrapped), store, &c, &failure), 0);
+    ck_assert_ptr_eq(c, a);
+
+    wd_cert_unref(a);
+    wd_cert_unref(b);
+    wd_cert_unref(c);
+    xmlFreeDoc(first);
+    xmlFreeDoc(again);
+    xmlFreeDoc(rewrapped);
+    free(wrapped);
+    free(body);
+    wd_trust_store_free(store);
+}
+END_TEST
+
+START_TEST(refused_token_text_is_never_remembered)
+{
+    wd_trust_store *store = NULL;
+    ck_assert_int_eq(wd_trust_store_new(&store), 0);
+    char *garbage = wd_base64_encode((const unsigned char *)"hello, I am not a certificate", 29);
+    const char *texts[] = { "MIIB!!not*base64", garbage };
+
+    for (size_t i = 0; i < 2; i++) {
+        for (int round = 0; round < 2; round++) {
+            xmlDoc *document = token_document(x509v3_base64, texts[i]);
+            wd_cert *cert = NULL;
+            wd_failure failure = { 0 };
+            ck_assert_int_eq(wd_x509_token_read(xmlDocGetRootElement(document), store, &cert, &failure), -1);
+            ASSERT_REASON(failure, "token-unsupported");
+            ck_assert_ptr_null(cert);
+            xmlFreeDoc(document);
+        }
+        ck_assert_ptr_null(wd_trust_store_find_token_text(store, texts[i], strlen(texts[i])));
+    }
+    free(garbage);
+    wd_trust_store_free(store);
+}
+END_TEST
+
 START_TEST(pki_path_and_pkcs7_value_types_are_token_unsupported)
 {
     char *body = pem_body("alice.pem");
@@ -255,6 +319,8 @@ static Suite *x509_token_suite(void)
     tcase_add_test(tokens, good_token_gives_the_certificate);
     tcase_add_test(tokens, absent_encoding_type_means_base64);
     tcase_add_test(tokens, token_goes_through_the_trust_store_parse_cache);
+    tcase_add_test(tokens, token_text_seen_before_is_the_same_certificate);
+    tcase_add_test(tokens, refused_token_text_is_never_remembered);
     tcase_add_test(tokens, pki_path_and_pkcs7_value_types_are_token_unsupported);
     tcase_add_test(tokens, missing_value_type_is_token_unsupported);
     tcase_add_test(tokens, other_encoding_type_is_token_unsupported);

@@ -413,9 +413,25 @@ START_TEST(engine_refuses_missing_files_and_unavailable_backends)
 
     ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "replay.backend", "redis", &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "replay.url", "redis://127.0.0.1:port/0", &err), WARDEN_OK);
     ck_assert_int_eq(warden_engine_new(config, &engine, &err), WARDEN_E_CONFIG);
-    ck_assert_ptr_nonnull(strstr(err.text, "replay.backend"));
+    ck_assert_ptr_nonnull(strstr(err.text, "replay.url"));
     warden_config_free(config);
+}
+END_TEST
+
+/* Redis is reached on the first message, not at start: an engine whose Redis is not there
+** starts, and rejects every message replay-unavailable (fail closed) instead of accepting it
+** unchecked. Port 1 on loopback refuses at once. */
+START_TEST(an_unreachable_redis_rejects_messages_as_replay_unavailable)
+{
+    static const char *const settings[] = { "replay.backend", "redis", "replay.url", "redis://127.0.0.1:1/0",
+                                            "replay.timeout_ms", "200" };
+    warden_engine *engine = engine_with(settings, 6);
+    char *text = digest_message("redis-1");
+    expect_rejection(engine, text, "replay-unavailable");
+    free(text);
+    warden_engine_free(engine);
 }
 END_TEST
 
@@ -507,6 +523,7 @@ int main(void)
     tcase_add_test(tc, password_callback_supplies_passwords_the_users_file_lacks);
     tcase_add_test(tc, attrs_and_clock_come_from_the_receive_options);
     tcase_add_test(tc, engine_refuses_missing_files_and_unavailable_backends);
+    tcase_add_test(tc, an_unreachable_redis_rejects_messages_as_replay_unavailable);
     tcase_add_test(tc, garbage_is_malformed_and_never_crashes);
     tcase_add_test(tc, two_threads_share_one_engine);
     suite_add_tcase(suite, tc);

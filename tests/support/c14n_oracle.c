@@ -6,6 +6,7 @@
 #include "c14n_oracle.h"
 
 #include <libxml/c14n.h>
+#include <libxml/globals.h>
 #include <libxml/xmlerror.h>
 #include <libxml/xmlIO.h>
 #include <stdbool.h>
@@ -112,11 +113,15 @@ int ts_c14n_oracle(xmlNode *apex, const xmlNode *excluded, const char *prefix_li
     xmlOutputBufferPtr buffer = xmlOutputBufferCreateIO(collect, NULL, &bytes, NULL);
     if (buffer == NULL)
         goto done;
+    /* The thread's handler is put back afterwards: in Debug builds this runs inside the
+    ** library (core/c14n.c), under an application that may have its own. */
+    xmlStructuredErrorFunc saved = xmlStructuredError;
+    void *saved_context = xmlStructuredErrorContext;
     xmlSetStructuredErrorFunc(NULL, quiet);
     int executed = xmlC14NExecute(apex->doc, is_visible, &set, XML_C14N_EXCLUSIVE_1_0,
                                   count > 0 ? prefixes : NULL, 0, buffer);
     int closed = xmlOutputBufferClose(buffer);
-    xmlSetStructuredErrorFunc(NULL, NULL);
+    xmlSetStructuredErrorFunc(saved_context, saved);
     if (executed < 0 || closed < 0 || bytes.failed)
         goto done;
     if (bytes.data == NULL && collect(&bytes, "", 0) == 0 && (bytes.data = calloc(1, 1)) == NULL)

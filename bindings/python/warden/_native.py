@@ -47,6 +47,7 @@ MESSAGE_PROPERTY_SIGNED_PART_LIST = 1007
 MESSAGE_PROPERTY_SOAP_VERSION = 1008
 MESSAGE_PROPERTY_ATTRS = 1009
 MESSAGE_PROPERTY_NOW = 1010
+MESSAGE_PROPERTY_HTTP_ACTION = 1011
 
 PROTECTION_NONE = 1
 PROTECTION_SIGN = 2
@@ -116,13 +117,15 @@ class AttrList(Structure):
 
 class ReceiveOptions(Structure):
     _fields_ = [("size", c_size_t), ("now", c_int64), ("transport_cert", Bytes),
-                ("attrs", POINTER(Attr)), ("attr_count", c_size_t)]
+                ("attrs", POINTER(Attr)), ("attr_count", c_size_t),
+                ("http_action", c_char_p)]
 
 
 class Status(Structure):
     _fields_ = [("revision", c_char * 80), ("loaded_at", c_int64), ("reloads", c_uint64),
                 ("reload_failures", c_uint64), ("last_error", c_char * 256),
-                ("last_error_at", c_int64)]
+                ("last_error_at", c_int64), ("replay_backend", c_char * 16),
+                ("replay_entries", c_uint64)]
 
 
 PasswordFn = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t, POINTER(c_size_t))

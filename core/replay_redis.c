@@ -1,0 +1,231 @@
+/*
+** replay_redis.c — the "redis" replay backend: replicas that share a Redis share the replay
+** window. Each key is remembered with one atomic command, SET prefix+hex(key) 1 NX PX ttl:
+** "OK" means it was fresh (and is now remembered until it expires), nil means another
+** replica (or this one) already saw it. Redis expires the keys itself, so nothing here grows.
+**
+** Connections: one per calling thread (a thread-specific slot), made on first use with the
+** configured timeout for connecting and for every command, and dropped after any failure so
+** that the next message reconnects. Fail closed: no answer in time (Redis down, slow,
+** unreachable) is WD_REPLAY_UNAVAILABLE and the message is rejected, never accepted unseen.
+** Every connection is also on the backend's list, so destroying the backend frees the
+** connections of threads that are still alive.
+*/
+#include "replay_cache.h"
+
+#include <hiredis.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../include/warden.h"
+
+typedef struct redis_backend redis_backend;
+
+typedef struct connection {
+    redis_backend     *owner;
+    redisContext      *context;   /* NULL until connected, and after a failure */
+    struct connection *next;      /* on owner->connections */
+} connection;
+
+struct redis_backend {
+    char            host[256];
+    int             port;
+    int             database;
+    char            password[256]; /* "" for none */
+    char            prefix[128];
+    struct timeval  timeout;
+    pthread_key_t   slot;          /* this thread's connection */
+    pthread_mutex_t lock;          /* guards connections */
+    connection     *connections;
+};
+
+static void connection_free(connection *c)
+{
+    if (c->context != NULL)
+        redisFree(c->context);
+    free(c);
+}
+
+/* A thread ends: its connection goes (the backend, which outlives its threads' use, is
+** still there; pthread_key_delete in destroy keeps this from running after it). */
+static void thread_exit(void *opaque)
+{
+    connection *c = opaque;
+    redis_backend *backend = c->owner;
+    pthread_mutex_lock(&backend->lock);
+    for (connection **p = &backend->connections; *p != NULL; p = &(*p)->next) {
+        if (*p == c) {
+            *p = c->next;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&backend->lock);
+    connection_free(c);
+}
+
+static bool connect_to_redis(redis_backend *backend, connection *c)
+{
+    c->context = redisConnectWithTimeout(backend->host, backend->port, backend->timeout);
+    if (c->context == NULL || c->context->err != 0 || redisSetTimeout(c->context, backend->timeout) != REDIS_OK)
+        goto failed;
+    if (backend->password[0] != '\0') {
+        redisReply *reply = redisCommand(c->context, "AUTH %s", backend->password);
+        bool ok = reply != NULL && reply->type == REDIS_REPLY_STATUS;
+        freeReplyObject(reply);
+        if (!ok)
+            goto failed;
+    }
+    if (backend->database != 0) {
+        redisReply *reply = redisCommand(c->context, "SELECT %d", backend->database);
+        bool ok = reply != NULL && reply->type == REDIS_REPLY_STATUS;
+        freeReplyObject(reply);
+        if (!ok)
+            goto failed;
+    }
+    return true;
+failed:
+    if (c->context != NULL)
+        redisFree(c->context);
+    c->context = NULL;
+    return false;
+}
+
+static connection *this_thread(redis_backend *backend)
+{
+    connection *c = pthread_getspecific(backend->slot);
+    if (c != NULL)
+        return c;
+    c = calloc(1, sizeof *c);
+    if (c == NULL)
+        return NULL;
+    c->owner = backend;
+    if (pthread_setspecific(backend->slot, c) != 0) {
+        free(c);
+        return NULL;
+    }
+    pthread_mutex_lock(&backend->lock);
+    c->next = backend->connections;
+    backend->connections = c;
+    pthread_mutex_unlock(&backend->lock);
+    return c;
+}
+
+static wd_replay_verdict redis_remember(void *self, const unsigned char key[32], int64_t expires_at, int64_t now)
+{
+    redis_backend *backend = self;
+    static const char hex[] = "0123456789abcdef";
+    char name[32 * 2];
+    long long ttl_ms = expires_at > now ? (long long)(expires_at - now) * 1000 : 1000;
+
+    for (int i = 0; i < 32; i++) {
+        name[2 * i] = hex[key[i] >> 4];
+        name[2 * i + 1] = hex[key[i] & 15];
+    }
+    connection *c = this_thread(backend);
+    if (c == NULL)
+        return WD_REPLAY_ERROR;
+    if (c->context == NULL && !connect_to_redis(backend, c))
+        return WD_REPLAY_UNAVAILABLE;
+    redisReply *reply = redisCommand(c->context, "SET %s%b 1 NX PX %lld", backend->prefix, name, sizeof name, ttl_ms);
+    wd_replay_verdict verdict = WD_REPLAY_UNAVAILABLE;
+    if (reply != NULL && reply->type == REDIS_REPLY_STATUS && strcmp(reply->str, "OK") == 0)
+        verdict = WD_REPLAY_FRESH;
+    else if (reply != NULL && reply->type == REDIS_REPLY_NIL)
+        verdict = WD_REPLAY_SEEN;
+    if (reply == NULL || verdict == WD_REPLAY_UNAVAILABLE) {
+        /* a timeout leaves the connection out of step with its replies: start over */
+        redisFree(c->context);
+        c->context = NULL;
+    }
+    freeReplyObject(reply);
+    return verdict;
+}
+
+static void redis_destroy(void *self)
+{
+    redis_backend *backend = self;
+    pthread_key_delete(backend->slot);
+    while (backend->connections != NULL) {
+        connection *c = backend->connections;
+        backend->connections = c->next;
+        connection_free(c);
+    }
+    pthread_mutex_destroy(&backend->lock);
+    free(backend);
+}
+
+/* redis://[:PASSWORD@]HOST[:PORT][/DB] */
+static int parse_url(const char *url, redis_backend *backend, char *message, size_t size)
+{
+    const char *p = url;
+    if (strncmp(p, "redis://", 8) != 0) {
+        snprintf(message, size, "replay.url: expected redis://HOST[:PORT][/DB], got %.200s", url);
+        return -1;
+    }
+    p += 8;
+    const char *at = strchr(p, '@');
+    if (at != NULL) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        const char *secret = colon != NULL ? colon + 1 : p;
+        if ((size_t)(at - secret) >= sizeof backend->password)
+            goto bad;
+        memcpy(backend->password, secret, (size_t)(at - secret));
+        backend->password[at - secret] = '\0';
+        p = at + 1;
+    }
+    size_t host_length = strcspn(p, ":/");
+    if (host_length == 0 || host_length >= sizeof backend->host)
+        goto bad;
+    memcpy(backend->host, p, host_length);
+    backend->host[host_length] = '\0';
+    p += host_length;
+    backend->port = 6379;
+    if (*p == ':') {
+        char *end = NULL;
+        long port = strtol(p + 1, &end, 10);
+        if (end == p + 1 || port < 1 || port > 65535)
+            goto bad;
+        backend->port = (int)port;
+        p = end;
+    }
+    if (*p == '/' && p[1] != '\0') {
+        char *end = NULL;
+        long db = strtol(p + 1, &end, 10);
+        if (*end != '\0' || db < 0 || db > 1000000)
+            goto bad;
+        backend->database = (int)db;
+    } else if (*p != '\0' && strcmp(p, "/") != 0) {
+        goto bad;
+    }
+    return 0;
+bad:
+    snprintf(message, size, "replay.url: cannot read %.200s (expected redis://[:PASSWORD@]HOST[:PORT][/DB])", url);
+    return -1;
+}
+
+int wd_replay_cache_new_redis(const char *url, const char *prefix, int timeout_ms, wd_replay_cache **out,
+                              char *message, size_t message_size)
+{
+    redis_backend *backend = calloc(1, sizeof *backend);
+    if (backend == NULL)
+        return WARDEN_E_NOMEM;
+    if (parse_url(url != NULL ? url : "redis://127.0.0.1:6379/0", backend, message, message_size) != 0) {
+        free(backend);
+        return WARDEN_E_INVALID_ARG;
+    }
+    snprintf(backend->prefix, sizeof backend->prefix, "%s", prefix != NULL ? prefix : "warden:");
+    if (timeout_ms < 1)
+        timeout_ms = 1;
+    backend->timeout.tv_sec = timeout_ms / 1000;
+    backend->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+    if (pthread_key_create(&backend->slot, thread_exit) != 0) {
+        free(backend);
+        return WARDEN_E_NOMEM;
+    }
+    pthread_mutex_init(&backend->lock, NULL);
+    static const wd_replay_backend functions = { redis_remember, redis_destroy };
+    return wd_replay_cache_new_backend(&functions, backend, out);
+}

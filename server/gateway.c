@@ -1,0 +1,239 @@
+/*
+** gateway.c — gateway mode: a permitted request goes to serve.upstream with the security
+** results attached as x-warden-* headers; anything else is answered here with a SOAP Fault
+** and never reaches the application.
+**
+** Headers a client sends named x-warden-* are dropped before ours are added, so a client
+** cannot forge a result; hop-by-hop headers (RFC 9110 section 7.6.1, and those the
+** Connection header names) are not forwarded either way. Each forwarded request has its own
+** upstream connection, freed from the event loop after its answer (never inside libevent's
+** own callback). Upstream failures are 502, an upstream that does not answer within
+** timeouts.upstream_ms is 504; neither leaks the request.
+*/
+#include "serve.h"
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+typedef struct forward {
+    serve_worker             *worker;
+    struct evhttp_request    *client;     /* the request we answer */
+    struct evhttp_connection *upstream;
+    bool                      timed_out;
+} forward;
+
+static const char *const hop_by_hop[] = {
+    "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
+    "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", NULL,
+};
+
+/* Whether a header must not cross the gateway: hop-by-hop, x-warden-*, or named in the
+** message's Connection header. */
+static bool is_dropped(const char *name, const char *connection)
+{
+    if (strncasecmp(name, "x-warden-", 9) == 0)
+        return true;
+    for (size_t i = 0; hop_by_hop[i] != NULL; i++) {
+        if (strcasecmp(name, hop_by_hop[i]) == 0)
+            return true;
+    }
+    if (connection != NULL) {
+        size_t length = strlen(name);
+        for (const char *p = connection; *p != '\0';) {
+            while (*p == ' ' || *p == '\t' || *p == ',')
+                p++;
+            const char *start = p;
+            while (*p != '\0' && *p != ',' && *p != ' ' && *p != '\t')
+                p++;
+            if ((size_t)(p - start) == length && length > 0 && strncasecmp(start, name, length) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+static void copy_headers(struct evkeyvalq *from, struct evkeyvalq *to)
+{
+    const char *connection = evhttp_find_header(from, "Connection");
+    for (struct evkeyval *header = from->tqh_first; header != NULL; header = header->next.tqe_next) {
+        if (!is_dropped(header->key, connection))
+            evhttp_add_header(to, header->key, header->value);
+    }
+}
+
+/* ---- the SOAP Fault of a denied request ---------------------------------------------- */
+
+static void add_escaped(struct evbuffer *out, const char *text)
+{
+    for (; *text != '\0'; text++) {
+        switch (*text) {
+        case '<': evbuffer_add(out, "&lt;", 4); break;
+        case '>': evbuffer_add(out, "&gt;", 4); break;
+        case '&': evbuffer_add(out, "&amp;", 5); break;
+        case '"': evbuffer_add(out, "&quot;", 6); break;
+        default:
+            if ((unsigned char)*text >= 0x20 || *text == '\t')
+                evbuffer_add(out, text, 1);
+        }
+    }
+}
+
+/* WS-Security 1.0 section 12: failed authentication for credentials that did not check out,
+** invalid security for everything else a security check rejected. */
+static const char *wsse_fault_code(const char *reason)
+{
+    static const char *const authentication[] = { "password-invalid", "user-unknown", "cert-untrusted",
+                                                  "cert-expired", "cert-revoked", "cert-usage", NULL };
+    for (size_t i = 0; authentication[i] != NULL; i++) {
+        if (strcmp(reason, authentication[i]) == 0)
+            return "wsse:FailedAuthentication";
+    }
+    return "wsse:InvalidSecurity";
+}
+
+#define WSSE_NS "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+void serve_gateway_deny(serve_worker *worker, struct evhttp_request *request, const serve_verdict *verdict)
+{
+    struct evbuffer *body = evbuffer_new();
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(request);
+    bool security = strcmp(verdict->stage, "security") == 0;
+    char text[320];
+
+    snprintf(text, sizeof text, "%s: %s", security ? "rejected" : "denied", verdict->reason);
+    if (verdict->soap_version == 12) {
+        evbuffer_add_printf(body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                  "<env:Envelope xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\" "
+                                  "xmlns:wsse=\"" WSSE_NS "\"><env:Body><env:Fault><env:Code>"
+                                  "<env:Value>env:Sender</env:Value>");
+        if (security)
+            evbuffer_add_printf(body, "<env:Subcode><env:Value>%s</env:Value></env:Subcode>",
+                                wsse_fault_code(verdict->reason));
+        evbuffer_add_printf(body, "</env:Code><env:Reason><env:Text xml:lang=\"en\">");
+        add_escaped(body, text);
+        evbuffer_add_printf(body, "</env:Text></env:Reason><env:Detail><reason>");
+        add_escaped(body, verdict->reason);
+        evbuffer_add_printf(body, "</reason></env:Detail></env:Fault></env:Body></env:Envelope>\n");
+        evhttp_add_header(headers, "Content-Type", "application/soap+xml; charset=utf-8");
+    } else {
+        evbuffer_add_printf(body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                                  "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+                                  "xmlns:wsse=\"" WSSE_NS "\"><soap:Body><soap:Fault><faultcode>%s</faultcode>"
+                                  "<faultstring>",
+                            security ? wsse_fault_code(verdict->reason) : "soap:Client");
+        add_escaped(body, text);
+        evbuffer_add_printf(body, "</faultstring><detail><reason>");
+        add_escaped(body, verdict->reason);
+        evbuffer_add_printf(body, "</reason></detail></soap:Fault></soap:Body></soap:Envelope>\n");
+        evhttp_add_header(headers, "Content-Type", "text/xml; charset=utf-8");
+    }
+    evhttp_add_header(headers, "x-warden-decision", "deny");
+    evhttp_add_header(headers, "x-warden-reason", verdict->reason);
+    serve_reply(worker, request, 403, "Forbidden", body);
+    evbuffer_free(body);
+}
+
+/* ---- forwarding ----------------------------------------------------------------------- */
+
+static void free_connection(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evhttp_connection_free(arg);
+}
+
+static void finish(forward *f)
+{
+    /* libevent is still inside the upstream connection's callback: free it on the next turn */
+    struct timeval now = { 0, 0 };
+    if (event_base_once(f->worker->base, -1, EV_TIMEOUT, free_connection, f->upstream, &now) != 0)
+        evhttp_connection_free_on_completion(f->upstream);
+    free(f);
+}
+
+static void upstream_error(enum evhttp_request_error error, void *arg)
+{
+    forward *f = arg;
+    if (error == EVREQ_HTTP_TIMEOUT)
+        f->timed_out = true;
+}
+
+static void upstream_done(struct evhttp_request *answer, void *arg)
+{
+    forward *f = arg;
+    serve_worker *worker = f->worker;
+    int code = answer != NULL ? evhttp_request_get_response_code(answer) : 0;
+
+    if (code == 0) {
+        struct evbuffer *body = evbuffer_new();
+        evbuffer_add_printf(body, "%s\n", f->timed_out ? "upstream timed out" : "upstream unavailable");
+        evhttp_add_header(evhttp_request_get_output_headers(f->client), "Content-Type", "text/plain");
+        serve_reply(worker, f->client, f->timed_out ? 504 : 502, f->timed_out ? "Gateway Timeout" : "Bad Gateway",
+                    body);
+        evbuffer_free(body);
+        finish(f);
+        return;
+    }
+    copy_headers(evhttp_request_get_input_headers(answer), evhttp_request_get_output_headers(f->client));
+    struct evbuffer *body = evbuffer_new();
+    evbuffer_add_buffer(body, evhttp_request_get_input_buffer(answer));
+    serve_reply(worker, f->client, code, evhttp_request_get_response_code_line(answer), body);
+    evbuffer_free(body);
+    finish(f);
+}
+
+void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request, serve_verdict *verdict,
+                           const unsigned char *body, size_t length)
+{
+    const serve_upstream *upstream = &worker->server->settings.upstream;
+    char revision[96];
+    char target[4096];
+    forward *f = calloc(1, sizeof *f);
+
+    snprintf(revision, sizeof revision, "%s",
+             verdict->decision != NULL ? warden_decision_revision(verdict->decision) : "");
+    if (f == NULL)
+        goto failed;
+    f->worker = worker;
+    f->client = request;
+    f->upstream = evhttp_connection_base_new(worker->base, NULL, upstream->address, upstream->port);
+    if (f->upstream == NULL)
+        goto failed;
+    struct timeval timeout = { worker->server->settings.upstream_ms / 1000,
+                               (worker->server->settings.upstream_ms % 1000) * 1000 };
+    evhttp_connection_set_timeout_tv(f->upstream, &timeout);
+    evhttp_connection_set_retries(f->upstream, 0);
+
+    struct evhttp_request *out = evhttp_request_new(upstream_done, f);
+    if (out == NULL)
+        goto failed;
+    evhttp_request_set_error_cb(out, upstream_error);
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(out);
+    copy_headers(evhttp_request_get_input_headers(request), headers);
+    char host[300];
+    snprintf(host, sizeof host, "%s:%u", upstream->host, (unsigned)upstream->port);
+    evhttp_add_header(headers, "Host", host);
+    serve_add_verdict_headers(headers, verdict, revision);
+    evbuffer_add(evhttp_request_get_output_buffer(out), body, length);
+
+    const char *uri = evhttp_request_get_uri(request);
+    snprintf(target, sizeof target, "%s%s", upstream->prefix, uri != NULL && uri[0] == '/' ? uri : "/");
+    if (evhttp_make_request(f->upstream, out, evhttp_request_get_command(request), target) != 0)
+        goto failed; /* evhttp_make_request freed out */
+    return;
+
+failed:
+    if (f != NULL && f->upstream != NULL)
+        evhttp_connection_free(f->upstream);
+    free(f);
+    struct evbuffer *text = evbuffer_new();
+    evbuffer_add_printf(text, "upstream unavailable\n");
+    serve_reply(worker, request, 502, "Bad Gateway", text);
+    evbuffer_free(text);
+}

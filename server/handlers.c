@@ -1,0 +1,441 @@
+/*
+** handlers.c — what `warden serve` answers: GET /health, /v1/status, /metrics; POST
+** /v1/decide (the decision JSON of `warden decide --json`); and on every other path either
+** the Envoy ext_authz HTTP-service contract (check mode: 200 allow, 403 deny, x-warden-*
+** headers) or the gateway (gateway.c). Requests are judged on the worker's thread: verifying
+** and deciding are CPU work on the shared, thread-safe engine.
+*/
+#include "serve.h"
+
+#include <assert.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+int64_t serve_monotonic_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static double monotonic_seconds(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+/* The answer is written out: the request no longer holds up a drain. */
+static void request_done(struct evhttp_request *request, void *arg)
+{
+    serve_worker *worker = arg;
+    (void)request;
+    worker->in_flight--;
+    assert(worker->in_flight >= 0);
+}
+
+/* Sends the answer; the request counts as in flight until libevent has written it (a drain
+** that closed the connection before would lose it). A client already gone frees the request
+** without writing: it stops counting now. */
+static void send_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
+                       struct evbuffer *body)
+{
+    if (evhttp_request_get_connection(request) != NULL) {
+        evhttp_request_set_on_complete_cb(request, request_done, worker);
+    } else {
+        worker->in_flight--;
+    }
+    evhttp_send_reply(request, code, reason, body);
+}
+
+void serve_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
+                 struct evbuffer *body)
+{
+    serve_metrics_http(&worker->server->metrics, code);
+    send_reply(worker, request, code, reason, body);
+}
+
+static void reply_text(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
+                       const char *content_type, const char *text)
+{
+    struct evbuffer *body = evbuffer_new();
+    if (body != NULL && text != NULL)
+        evbuffer_add(body, text, strlen(text));
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", content_type);
+    serve_reply(worker, request, code, reason, body);
+    if (body != NULL)
+        evbuffer_free(body);
+}
+
+static void reply_json(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
+                       json_t *object)
+{
+    char *text = json_dumps(object, JSON_COMPACT);
+    struct evbuffer *body = evbuffer_new();
+    if (body != NULL && text != NULL) {
+        evbuffer_add(body, text, strlen(text));
+        evbuffer_add(body, "\n", 1);
+    }
+    free(text);
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", "application/json");
+    serve_reply(worker, request, code, reason, body);
+    if (body != NULL)
+        evbuffer_free(body);
+}
+
+/* ---- judging a request ---------------------------------------------------------------- */
+
+/* The request's SOAP version before (or without) parsing: SOAP 1.2 is application/soap+xml. */
+static int content_type_soap_version(struct evhttp_request *request)
+{
+    const char *type = evhttp_find_header(evhttp_request_get_input_headers(request), "Content-Type");
+    return type != NULL && strncasecmp(type, "application/soap+xml", 20) == 0 ? 12 : 11;
+}
+
+/* The decision's log line (the library's builder, the same line `warden decide` writes),
+** queued for the writer thread. */
+static void log_verdict(serve_worker *worker, struct evhttp_request *request, const serve_verdict *verdict)
+{
+    if (worker->server->log.ring == NULL || verdict->decision == NULL)
+        return;
+    char remote[80] = "";
+    struct evhttp_connection *connection = evhttp_request_get_connection(request);
+    if (connection != NULL) {
+        char *address = NULL;
+        ev_uint16_t port = 0;
+        evhttp_connection_get_peer(connection, &address, &port);
+        if (address != NULL)
+            snprintf(remote, sizeof remote, strchr(address, ':') != NULL ? "[%s]:%u" : "%s:%u", address,
+                     (unsigned)port);
+    }
+    char *line = warden_decision_log_line(verdict->decision, remote[0] != '\0' ? remote : NULL);
+    serve_log_push(&worker->server->log, line);
+}
+
+/* The HTTP-level action: SOAPAction (quotes removed), else the action parameter of a SOAP 1.2
+** Content-Type. Written to out ("" when there is none). */
+static void http_action(struct evhttp_request *request, char *out, size_t size)
+{
+    struct evkeyvalq *headers = evhttp_request_get_input_headers(request);
+    const char *value = evhttp_find_header(headers, "SOAPAction");
+    size_t length = 0;
+    out[0] = '\0';
+    if (value == NULL) {
+        const char *type = evhttp_find_header(headers, "Content-Type");
+        for (const char *p = type; p != NULL && (p = strchr(p, ';')) != NULL; p++) {
+            const char *q = p + 1;
+            while (*q == ' ' || *q == '\t')
+                q++;
+            if (strncasecmp(q, "action=", 7) == 0) {
+                value = q + 7;
+                length = strcspn(value, ";");
+                break;
+            }
+        }
+        if (value == NULL)
+            return;
+    } else {
+        length = strlen(value);
+    }
+    while (length > 0 && (value[length - 1] == ' ' || value[length - 1] == '\t'))
+        length--;
+    if (length >= 2 && value[0] == '"' && value[length - 1] == '"') {
+        value++;
+        length -= 2;
+    }
+    if (length >= size)
+        length = size - 1;
+    memcpy(out, value, length);
+    out[length] = '\0';
+}
+
+/* Verifies and decides the request's body. The verdict owns the message and decision. */
+static void judge(serve_worker *worker, struct evhttp_request *request, const unsigned char *body, size_t length,
+                  serve_verdict *verdict)
+{
+    warden_engine *engine = worker->server->engine;
+    warden_error err;
+    unsigned char *peer = NULL;
+    size_t peer_length = 0;
+    double started = monotonic_seconds();
+
+    memset(verdict, 0, sizeof *verdict);
+    verdict->soap_version = content_type_soap_version(request);
+    serve_tls_peer_cert(request, &peer, &peer_length);
+
+    warden_receive_options options;
+    memset(&options, 0, sizeof options);
+    options.size = sizeof options;
+    options.transport_cert.data = peer;
+    options.transport_cert.length = peer_length;
+    char action[1024];
+    http_action(request, action, sizeof action);
+    if (action[0] != '\0')
+        options.http_action = action;
+
+    int status = warden_engine_receive(engine, body, length, &options, &verdict->message, &err);
+    free(peer);
+    if (status != WARDEN_OK) {
+        verdict->stage = "security";
+        snprintf(verdict->reason, sizeof verdict->reason, "%s", err.reason[0] != '\0' ? err.reason : "internal-error");
+        snprintf(verdict->detail, sizeof verdict->detail, "%s", err.text);
+        /* a rejection is a deny decision too: its log line comes from the library's builder */
+        if (worker->server->log.ring != NULL)
+            warden_engine_rejection(engine, &err, (int64_t)((monotonic_seconds() - started) * 1e6), &verdict->decision);
+        goto done;
+    }
+    warden_string soap = { NULL, 0 };
+    if (warden_message_get_property(verdict->message, WARDEN_MESSAGE_PROPERTY_SOAP_VERSION, &soap, sizeof soap)
+            == WARDEN_OK && soap.length == 3 && memcmp(soap.data, "1.2", 3) == 0)
+        verdict->soap_version = 12;
+    else if (soap.data != NULL)
+        verdict->soap_version = 11;
+    status = warden_engine_decide(engine, verdict->message, &verdict->decision, &err);
+    if (status != WARDEN_OK) {
+        verdict->stage = "policy";
+        snprintf(verdict->reason, sizeof verdict->reason, "%s", "policy-error");
+        snprintf(verdict->detail, sizeof verdict->detail, "%s", err.text);
+        goto done;
+    }
+    verdict->allowed = warden_decision_allowed(verdict->decision) == 1;
+    verdict->stage = warden_decision_stage(verdict->decision);
+    snprintf(verdict->reason, sizeof verdict->reason, "%s", warden_decision_reason(verdict->decision));
+done:;
+    double seconds = monotonic_seconds() - started;
+    serve_metrics_decision(&worker->server->metrics, verdict->allowed ? "allow" : "deny", verdict->stage,
+                           verdict->reason, seconds);
+    log_verdict(worker, request, verdict);
+}
+
+static void verdict_clear(serve_verdict *verdict)
+{
+    warden_decision_free(verdict->decision);
+    warden_message_free(verdict->message);
+    verdict->decision = NULL;
+    verdict->message = NULL;
+}
+
+static json_t *string_list(const warden_decision *decision, size_t (*count)(const warden_decision *),
+                           const char *(*item)(const warden_decision *, size_t))
+{
+    json_t *array = json_array();
+    size_t n = decision != NULL ? count(decision) : 0;
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(array, json_string(item(decision, i)));
+    return array;
+}
+
+/* The decision JSON of `warden decide --json`. */
+static json_t *verdict_json(const serve_verdict *verdict, const char *revision)
+{
+    json_t *report = json_object();
+    json_object_set_new(report, "decision", json_string(verdict->allowed ? "allow" : "deny"));
+    json_object_set_new(report, "stage", json_string(verdict->stage));
+    json_object_set_new(report, "reason", json_string(verdict->reason));
+    if (verdict->detail[0] != '\0')
+        json_object_set_new(report, "detail", json_string(verdict->detail));
+    json_object_set_new(report, "rules",
+                        string_list(verdict->decision, warden_decision_rule_count, warden_decision_rule));
+    json_object_set_new(report, "errors",
+                        string_list(verdict->decision, warden_decision_error_count, warden_decision_error));
+    json_object_set_new(report, "revision", json_string(revision));
+    return report;
+}
+
+static void current_revision(serve_worker *worker, const serve_verdict *verdict, char *out, size_t size)
+{
+    if (verdict->decision != NULL) {
+        snprintf(out, size, "%s", warden_decision_revision(verdict->decision));
+        return;
+    }
+    warden_status status;
+    if (warden_engine_status(worker->server->engine, &status) == WARDEN_OK)
+        snprintf(out, size, "%s", status.revision);
+    else
+        out[0] = '\0';
+}
+
+/* A header value: control characters (which could end the header) become '?'. */
+static void add_header_value(struct evkeyvalq *headers, const char *name, const char *value, size_t length)
+{
+    char text[1024];
+    size_t n = length < sizeof text - 1 ? length : sizeof text - 1;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)value[i];
+        text[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    text[n] = '\0';
+    evhttp_add_header(headers, name, text);
+}
+
+void serve_add_verdict_headers(struct evkeyvalq *headers, const serve_verdict *verdict, const char *revision)
+{
+    char rules[1024] = "";
+    size_t used = 0;
+    size_t count = verdict->decision != NULL ? warden_decision_rule_count(verdict->decision) : 0;
+    for (size_t i = 0; i < count && used < sizeof rules; i++) {
+        int n = snprintf(rules + used, sizeof rules - used, "%s%s", i > 0 ? ", " : "",
+                         warden_decision_rule(verdict->decision, i));
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    evhttp_add_header(headers, "x-warden-decision", verdict->allowed ? "allow" : "deny");
+    add_header_value(headers, "x-warden-reason", verdict->reason, strlen(verdict->reason));
+    add_header_value(headers, "x-warden-rules", rules, strlen(rules));
+    add_header_value(headers, "x-warden-revision", revision, strlen(revision));
+    if (!verdict->allowed || verdict->message == NULL)
+        return;
+    size_t tokens = warden_message_token_count(verdict->message);
+    for (size_t i = 0; i < tokens; i++) {
+        const warden_token *token = warden_message_token(verdict->message, i);
+        warden_string role = { NULL, 0 }, kind = { NULL, 0 }, subject = { NULL, 0 };
+        if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_ROLE, &role, sizeof role) == WARDEN_OK
+            && warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_KIND, &kind, sizeof kind) == WARDEN_OK
+            && role.length == 7 && memcmp(role.data, "signing", 7) == 0 && kind.length == 4
+            && memcmp(kind.data, "x509", 4) == 0
+            && warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT, &subject, sizeof subject)
+                   == WARDEN_OK) {
+            add_header_value(headers, "x-warden-subject", subject.data, subject.length);
+            break;
+        }
+    }
+    warden_string username = { NULL, 0 };
+    if (warden_message_get_property(verdict->message, WARDEN_MESSAGE_PROPERTY_USERNAME, &username, sizeof username)
+        == WARDEN_OK && username.data != NULL)
+        add_header_value(headers, "x-warden-username", username.data, username.length);
+}
+
+/* ---- routes --------------------------------------------------------------------------- */
+
+static void handle_decide(serve_worker *worker, struct evhttp_request *request, bool ext_authz)
+{
+    struct evbuffer *input = evhttp_request_get_input_buffer(request);
+    size_t length = evbuffer_get_length(input);
+    const unsigned char *body = length > 0 ? evbuffer_pullup(input, -1) : (const unsigned char *)"";
+    serve_verdict verdict;
+    char revision[96];
+
+    if (length > worker->server->settings.body_limit) {
+        reply_text(worker, request, 413, "Payload Too Large", "text/plain", "message over limits.message_bytes\n");
+        return;
+    }
+    judge(worker, request, body, length, &verdict);
+    current_revision(worker, &verdict, revision, sizeof revision);
+    if (worker->server->settings.gateway && ext_authz) {
+        if (verdict.allowed) {
+            serve_gateway_forward(worker, request, &verdict, body, length);
+        } else {
+            serve_gateway_deny(worker, request, &verdict);
+        }
+        verdict_clear(&verdict);
+        return;
+    }
+    json_t *report = verdict_json(&verdict, revision);
+    if (ext_authz)
+        serve_add_verdict_headers(evhttp_request_get_output_headers(request), &verdict, revision);
+    reply_json(worker, request, verdict.allowed ? 200 : 403, verdict.allowed ? "OK" : "Forbidden", report);
+    json_decref(report);
+    verdict_clear(&verdict);
+}
+
+static void handle_health(serve_worker *worker, struct evhttp_request *request)
+{
+    warden_status status;
+    bool serving = warden_engine_status(worker->server->engine, &status) == WARDEN_OK && status.revision[0] != '\0';
+    if (serving)
+        reply_text(worker, request, 200, "OK", "text/plain", "ok\n");
+    else
+        reply_text(worker, request, 503, "Service Unavailable", "text/plain", "no policy revision serves\n");
+}
+
+static void handle_status(serve_worker *worker, struct evhttp_request *request)
+{
+    warden_status status;
+    if (warden_engine_status(worker->server->engine, &status) != WARDEN_OK) {
+        reply_text(worker, request, 500, "Internal Server Error", "text/plain", "no status\n");
+        return;
+    }
+    json_t *report = json_object();
+    json_object_set_new(report, "revision", json_string(status.revision));
+    json_object_set_new(report, "loaded_at", json_integer(status.loaded_at));
+    json_object_set_new(report, "reloads", json_integer((json_int_t)status.reloads));
+    json_object_set_new(report, "reload_failures", json_integer((json_int_t)status.reload_failures));
+    json_object_set_new(report, "last_error", json_string(status.last_error));
+    json_object_set_new(report, "uptime_s", json_integer((json_int_t)(time(NULL) - worker->server->started_at)));
+    json_t *replay = json_object();
+    json_object_set_new(replay, "backend", json_string(status.replay_backend));
+    json_object_set_new(replay, "entries", json_integer((json_int_t)status.replay_entries));
+    json_object_set_new(report, "replay", replay);
+    json_object_set_new(report, "mode", json_string(worker->server->settings.gateway ? "gateway" : "check"));
+    reply_json(worker, request, 200, "OK", report);
+    json_decref(report);
+}
+
+static void handle_metrics(serve_worker *worker, struct evhttp_request *request)
+{
+    warden_status status;
+    struct evbuffer *body = evbuffer_new();
+    if (body == NULL || warden_engine_status(worker->server->engine, &status) != WARDEN_OK) {
+        if (body != NULL)
+            evbuffer_free(body);
+        reply_text(worker, request, 500, "Internal Server Error", "text/plain", "no metrics\n");
+        return;
+    }
+    /* count this answer before rendering, so a scrape sees itself */
+    serve_metrics_http(&worker->server->metrics, 200);
+    serve_metrics_render(&worker->server->metrics, &status, body);
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", "text/plain; version=0.0.4");
+    send_reply(worker, request, 200, "OK", body);
+    evbuffer_free(body);
+}
+
+static void handle_request(struct evhttp_request *request, void *arg)
+{
+    serve_worker *worker = arg;
+    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(request));
+    enum evhttp_cmd_type method = evhttp_request_get_command(request);
+
+    worker->in_flight++; /* until its answer is written (send_reply) */
+    if (path == NULL)
+        path = "/";
+    if (!worker->server->settings.gateway || strncmp(path, "/v1/", 4) == 0 || strcmp(path, "/health") == 0
+        || strcmp(path, "/metrics") == 0) {
+        if (strcmp(path, "/health") == 0 && method == EVHTTP_REQ_GET) {
+            handle_health(worker, request);
+            return;
+        }
+        if (strcmp(path, "/v1/status") == 0 && method == EVHTTP_REQ_GET) {
+            handle_status(worker, request);
+            return;
+        }
+        if (strcmp(path, "/metrics") == 0 && method == EVHTTP_REQ_GET) {
+            handle_metrics(worker, request);
+            return;
+        }
+        if (strcmp(path, "/v1/decide") == 0) {
+            if (method != EVHTTP_REQ_POST) {
+                evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", "POST");
+                reply_text(worker, request, 405, "Method Not Allowed", "text/plain", "POST a SOAP envelope\n");
+                return;
+            }
+            handle_decide(worker, request, false);
+            return;
+        }
+    }
+    /* every other path: ext_authz in check mode, the gateway with an upstream */
+    handle_decide(worker, request, true);
+}
+
+void serve_handlers_install(serve_worker *worker)
+{
+    evhttp_set_gencb(worker->http, handle_request, worker);
+}

@@ -1,0 +1,54 @@
+/*
+** metrics.h — the counters `warden serve` exposes at GET /metrics (Prometheus text format):
+** decisions by (decision, stage, reason), the decision duration histogram, HTTP answers by
+** code, TLS handshake failures, dropped decision-log lines. Thread-safe: atomics, and one
+** lock for the decision label table.
+*/
+#ifndef WARDEN_SERVE_METRICS_H
+#define WARDEN_SERVE_METRICS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <warden.h>
+
+struct evbuffer;
+
+#define SERVE_DURATION_BUCKETS 14   /* upper bounds in seconds, the last one +Inf */
+#define SERVE_DECISION_KINDS   128  /* distinct (decision, stage, reason) label sets kept */
+
+typedef struct serve_decision_count {
+    char     decision[8], stage[16], reason[48];
+    uint64_t count;
+} serve_decision_count;
+
+typedef struct serve_metrics {
+    pthread_mutex_t      lock;     /* guards decisions[] and decision_kinds */
+    serve_decision_count decisions[SERVE_DECISION_KINDS];
+    size_t               decision_kinds;
+    _Atomic uint64_t     duration_buckets[SERVE_DURATION_BUCKETS]; /* per bucket, not cumulative */
+    _Atomic uint64_t     duration_count;
+    _Atomic uint64_t     duration_sum_ns;
+    _Atomic uint64_t     http[600];                 /* by status code */
+    _Atomic uint64_t     tls_handshake_failures;
+    _Atomic uint64_t     decision_log_dropped;
+    _Atomic uint64_t     connections_timed_out;     /* closed for a stalled read */
+} serve_metrics;
+
+void serve_metrics_init(serve_metrics *metrics);
+void serve_metrics_destroy(serve_metrics *metrics);
+
+/* One decision ("allow"/"deny", stage, reason) that took seconds. A label set past the first
+** SERVE_DECISION_KINDS is counted under reason "other". */
+void serve_metrics_decision(serve_metrics *metrics, const char *decision, const char *stage, const char *reason,
+                            double seconds);
+
+/* One HTTP answer with this status code. */
+void serve_metrics_http(serve_metrics *metrics, int code);
+
+/* Appends the text format to out; status and replay_entries come from the engine. */
+void serve_metrics_render(serve_metrics *metrics, const warden_status *status, struct evbuffer *out);
+
+#endif

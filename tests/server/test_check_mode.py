@@ -1,0 +1,167 @@
+"""Check mode: POST /v1/decide, the Envoy ext_authz HTTP-service contract on other paths,
+health, status and metrics."""
+import signal
+
+from conftest import decision, metric
+
+
+def test_decide_allows_a_message_signed_by_alice(make_server, signer):
+    s = make_server()
+    status, headers, body = s.post("/v1/decide", signer.signed("alice"))
+    d = decision(body)
+    assert status == 200, body
+    assert (d["decision"], d["stage"], d["reason"]) == ("allow", "policy", "permitted")
+    assert d["rules"] == ["alice may create orders"]
+    assert d["revision"].startswith("sha256:")
+    assert headers["content-type"] == "application/json"
+
+
+def test_decide_denies_by_policy(make_server, signer):
+    s = make_server()
+    status, _, body = s.post("/v1/decide", signer.signed("alice", action="urn:example:orders/Delete"))
+    d = decision(body)
+    assert status == 403
+    assert (d["decision"], d["stage"], d["reason"]) == ("deny", "policy", "forbidden")
+    assert d["rules"] == ["nobody deletes"]
+
+
+def test_decide_rejects_an_untrusted_signer_at_the_security_stage(make_server, signer):
+    s = make_server()
+    status, _, body = s.post("/v1/decide", signer.signed("mallory"))
+    d = decision(body)
+    assert status == 403
+    assert (d["decision"], d["stage"], d["reason"]) == ("deny", "security", "cert-untrusted")
+
+
+def test_decide_rejects_a_replayed_message(make_server, signer):
+    s = make_server()
+    message = signer.signed("alice")
+    assert s.post("/v1/decide", message)[0] == 200
+    status, _, body = s.post("/v1/decide", message)
+    assert status == 403
+    assert decision(body)["reason"] == "replay"
+
+
+def test_decide_rejects_what_is_not_xml_as_malformed(make_server):
+    s = make_server()
+    status, _, body = s.post("/v1/decide", b"this is not a SOAP message")
+    assert status == 403
+    assert decision(body)["reason"] == "malformed"
+
+
+def test_decide_takes_only_post(make_server):
+    s = make_server()
+    status, headers, _ = s.request("GET", "/v1/decide")
+    assert status == 405
+    assert headers["allow"] == "POST"
+
+
+def test_ext_authz_allow_carries_the_results_as_headers(make_server, signer):
+    s = make_server()
+    status, headers, _ = s.post("/orders/soap", signer.signed("alice"))
+    assert status == 200
+    assert headers["x-warden-decision"] == "allow"
+    assert headers["x-warden-reason"] == "permitted"
+    assert headers["x-warden-rules"] == "alice may create orders"
+    assert headers["x-warden-revision"].startswith("sha256:")
+    assert headers["x-warden-subject"] == "CN=alice,OU=Payments,O=Example"
+    assert "x-warden-username" not in headers
+
+
+def test_ext_authz_deny_is_403_with_the_reason(make_server, signer):
+    s = make_server()
+    status, headers, _ = s.post("/any/path?x=1", signer.signed("mallory"))
+    assert status == 403
+    assert headers["x-warden-decision"] == "deny"
+    assert headers["x-warden-reason"] == "cert-untrusted"
+    assert "x-warden-subject" not in headers
+
+
+def test_health_and_status(make_server, signer):
+    s = make_server()
+    status, _, body = s.request("GET", "/health")
+    assert (status, body) == (200, b"ok\n")
+    s.post("/v1/decide", signer.signed("alice"))
+    status, _, body = s.request("GET", "/v1/status")
+    st = decision(body)
+    assert status == 200
+    assert st["revision"].startswith("sha256:")
+    assert st["reloads"] == 0 and st["reload_failures"] == 0 and st["last_error"] == ""
+    assert st["replay"]["backend"] == "memory"
+    assert st["replay"]["entries"] >= 1
+    assert st["uptime_s"] >= 0
+
+
+def test_metrics_count_decisions_answers_and_durations(make_server, signer):
+    s = make_server()
+    s.post("/v1/decide", signer.signed("alice"))
+    s.post("/v1/decide", signer.signed("alice", action="urn:example:orders/Delete"))
+    s.post("/v1/decide", signer.signed("mallory"))
+    m = s.metrics()
+    assert metric(m, "warden_decisions_total", decision="allow", stage="policy", reason="permitted") == 1
+    assert metric(m, "warden_decisions_total", decision="deny", stage="policy", reason="forbidden") == 1
+    assert metric(m, "warden_decisions_total", decision="deny", stage="security", reason="cert-untrusted") == 1
+    assert metric(m, "warden_http_requests_total", code="200") >= 1
+    assert metric(m, "warden_http_requests_total", code="403") == 2
+    # a correct histogram: cumulative buckets, +Inf equals _count, three observations
+    buckets = sorted((float(dict(k[1])["le"]), v) for k, v in m.items()
+                     if k[0] == "warden_decision_duration_seconds_bucket")
+    values = [v for _, v in buckets]
+    assert values == sorted(values)
+    assert buckets[-1][0] == float("inf")
+    assert buckets[-1][1] == metric(m, "warden_decision_duration_seconds_count") == 3
+    assert metric(m, "warden_decision_duration_seconds_sum") > 0
+    assert metric(m, "warden_reloads_total", result="success") == 0
+    assert metric(m, "warden_replay_entries") >= 2
+    assert metric(m, "warden_tls_handshake_failures_total") == 0
+    assert metric(m, "warden_decision_log_dropped_total") == 0
+
+
+def test_sigterm_exits_zero(make_server):
+    s = make_server()
+    assert s.stop() == 0
+    assert "stopped" in s.output()
+
+
+def test_sighup_reloads_the_policies(make_server, signer, tmp_path):
+    s = make_server()
+    import os
+    policy = os.path.join(os.path.dirname(s.config_path), "policies", "orders.lua")
+    with open(policy, "w") as f:
+        f.write('forbid "closed for the day" { action = "urn:example:orders/*" }\n')
+    s.signal(signal.SIGHUP)
+    import time
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if metric(s.metrics(), "warden_reloads_total", result="success") >= 1:
+            break
+        time.sleep(0.05)
+    status, _, body = s.post("/v1/decide", signer.signed("alice"))
+    assert status == 403
+    assert decision(body)["rules"] == ["closed for the day"]
+
+
+HTTP_ACTION_POLICY = """
+permit "the HTTP action agrees with the message" {
+  action = "urn:example:orders/Create",
+  when = function(m) return m.http_action == m.action end,
+}
+"""
+
+
+def test_soapaction_is_m_http_action_and_never_replaces_m_action(make_server, signer):
+    s = make_server(policy=HTTP_ACTION_POLICY)
+    status, _, body = s.post("/v1/decide", signer.signed("alice"), headers={"SOAPAction": '"urn:example:orders/Create"'})
+    assert status == 200, body
+    # a different SOAPAction does not make the message a Delete: m.action is still Create
+    status, _, body = s.post("/v1/decide", signer.signed("alice"), headers={"SOAPAction": "urn:example:orders/Delete"})
+    assert (status, decision(body)["reason"]) == (403, "no-permit")
+    status, _, body = s.post("/v1/decide", signer.signed("alice"))
+    assert (status, decision(body)["reason"]) == (403, "no-permit")
+
+
+def test_the_soap12_content_type_action_parameter_is_m_http_action(make_server, signer):
+    s = make_server(policy=HTTP_ACTION_POLICY)
+    ct = 'application/soap+xml; charset=utf-8; action="urn:example:orders/Create"'
+    status, _, body = s.post("/v1/decide", signer.signed("alice", soap12=True), headers={"Content-Type": ct})
+    assert status == 200, body

@@ -1,0 +1,43 @@
+"""Decision logs of `warden serve`: one JSON line per decision, security rejections
+included, with the peer address, written off the request path; all written by the time
+the server has drained."""
+import json
+import os
+
+from conftest import metric
+
+
+def test_every_decision_is_one_json_line_with_the_peer(make_server, signer, tmp_path):
+    log = str(tmp_path / "decisions.jsonl")
+    s = make_server('log = { decisions = %r, queue = 1024, when_full = "block" },' % log)
+    s.post("/v1/decide", signer.signed("alice"))
+    s.post("/v1/decide", signer.signed("mallory"))
+    s.post("/ext/authz", b"not xml")
+    assert s.stop() == 0
+    with open(log) as f:
+        lines = [json.loads(line) for line in f]
+    assert [(l["decision"], l["stage"], l["reason"]) for l in lines] == [
+        ("allow", "policy", "permitted"), ("deny", "security", "cert-untrusted"), ("deny", "security", "malformed")]
+    allowed = lines[0]
+    assert allowed["action"] == "urn:example:orders/Create"
+    assert allowed["operation"] == "{urn:example:orders}CreateOrder"
+    assert allowed["message_id"].startswith("urn:uuid:")
+    assert allowed["principal"]["cert_subject"] == "CN=alice,OU=Payments,O=Example"
+    assert allowed["rules"] == ["alice may create orders"] and allowed["errors"] == []
+    assert allowed["revision"].startswith("sha256:")
+    assert isinstance(allowed["latency_us"], int)
+    assert allowed["remote"].startswith("127.0.0.1:")
+    assert allowed["time"].endswith("Z") and len(allowed["id"]) == 36
+    assert lines[2].get("principal", {}) == {} and "detail" in lines[1]
+    assert all(l["revision"] == allowed["revision"] for l in lines)
+    assert len({l["id"] for l in lines}) == 3
+
+
+def test_the_engine_does_not_write_the_lines_a_second_time(make_server, signer, tmp_path):
+    log = str(tmp_path / "decisions.jsonl")
+    s = make_server('log = { decisions = %r },' % log)
+    s.post("/v1/decide", signer.signed("alice"))
+    assert metric(s.metrics(), "warden_decision_log_dropped_total") == 0
+    assert s.stop() == 0
+    with open(log) as f:
+        assert len(f.read().splitlines()) == 1

@@ -1,0 +1,196 @@
+"""Gateway mode: permitted requests reach a real HTTP application with the x-warden-*
+headers (forged ones removed); everything else is a SOAP Fault and never reaches it;
+upstream failures are 502 / 504."""
+import http.server
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import free_port
+
+ANSWER = (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
+          b'<CreateOrderResponse xmlns="urn:example:orders"><id>42</id></CreateOrderResponse>'
+          b'</soap:Body></soap:Envelope>')
+
+
+class Application(http.server.ThreadingHTTPServer):
+    """The SOAP application behind the gateway: records what it receives."""
+
+    def __init__(self, hang=False):
+        self.received = []
+        self.hang = hang
+        self.release = threading.Event()
+        app = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                app.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+                if app.hang:
+                    app.release.wait(60)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml; charset=utf-8")
+                self.send_header("X-Application", "orders")
+                self.send_header("Content-Length", str(len(ANSWER)))
+                self.end_headers()
+                self.wfile.write(ANSWER)
+
+            def log_message(self, *args):
+                pass
+
+        super().__init__(("127.0.0.1", free_port()), Handler)
+        self.daemon_threads = True
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self):
+        return "http://127.0.0.1:%d" % self.server_address[1]
+
+    def close(self):
+        self.release.set()
+        self.shutdown()
+        self.server_close()
+
+
+@pytest.fixture
+def app():
+    a = Application()
+    yield a
+    a.close()
+
+
+def gateway(make_server, upstream, extra=""):
+    return make_server('serve = { upstream = %r, timeouts = { upstream_ms = 1000 } }, %s' % (upstream, extra))
+
+
+def test_a_permitted_request_reaches_the_application_with_the_results(make_server, app, signer):
+    s = gateway(make_server, app.url())
+    message = signer.signed("alice")
+    status, headers, body = s.post("/orders/soap?wsdl=no", message,
+                                   headers={"SOAPAction": '"urn:example:orders/Create"',
+                                            "X-Warden-Subject": "CN=admin", "x-warden-decision": "allow",
+                                            "Connection": "keep-alive, X-Secret", "X-Secret": "hop"})
+    assert status == 200, body
+    assert body == ANSWER
+    assert headers["x-application"] == "orders"
+    assert len(app.received) == 1
+    path, got, forwarded = app.received[0]
+    assert path == "/orders/soap?wsdl=no"
+    assert forwarded == message
+    assert got["x-warden-decision"] == "allow"
+    assert got["x-warden-reason"] == "permitted"
+    assert got["x-warden-rules"] == "alice may create orders"
+    assert got["x-warden-subject"] == "CN=alice,OU=Payments,O=Example"  # not the forged CN=admin
+    assert got["x-warden-revision"].startswith("sha256:")
+    assert got["soapaction"] == '"urn:example:orders/Create"'
+    assert "x-secret" not in got  # named by Connection: hop-by-hop
+
+
+def test_a_forbidden_request_is_a_soap_fault_and_never_reaches_the_application(make_server, app, signer):
+    s = gateway(make_server, app.url())
+    status, headers, body = s.post("/orders/soap", signer.signed("alice", action="urn:example:orders/Delete"))
+    assert status == 403
+    assert headers["content-type"].startswith("text/xml")
+    assert b"<faultcode>soap:Client</faultcode>" in body and b"forbidden" in body
+    assert app.received == []
+
+
+def test_a_security_rejection_is_an_invalid_security_fault(make_server, app, signer):
+    s = gateway(make_server, app.url())
+    status, _, body = s.post("/orders/soap", b"<soap:Envelope xmlns:soap='http://schemas.xmlsoap.org/soap/envelope/'>"
+                                             b"<soap:Body/></soap:Envelope>")
+    assert status == 403
+    assert b"<faultcode>wsse:InvalidSecurity</faultcode>" in body
+    assert b"security-header-missing" in body
+    status, _, body = s.post("/orders/soap", signer.signed("mallory"))
+    assert status == 403 and b"wsse:FailedAuthentication" in body
+    assert app.received == []
+
+
+def test_a_soap12_request_is_answered_with_a_soap12_fault(make_server, app, signer):
+    s = gateway(make_server, app.url())
+    status, headers, body = s.post("/orders/soap", signer.signed("mallory", soap12=True),
+                                   headers={"Content-Type": "application/soap+xml; charset=utf-8"})
+    assert status == 403
+    assert headers["content-type"].startswith("application/soap+xml")
+    assert b"http://www.w3.org/2003/05/soap-envelope" in body
+    assert b"<env:Value>env:Sender</env:Value>" in body and b"wsse:FailedAuthentication" in body
+
+
+def test_an_application_that_is_down_is_502(make_server, signer):
+    s = gateway(make_server, "http://127.0.0.1:%d" % free_port())
+    status, _, _ = s.post("/orders/soap", signer.signed("alice"))
+    assert status == 502
+    assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
+
+
+def test_an_application_that_hangs_is_504(make_server, signer):
+    app = Application(hang=True)
+    try:
+        s = gateway(make_server, app.url())
+        status, _, _ = s.post("/orders/soap", signer.signed("alice"))
+        assert status == 504
+        assert s.stop() == 0
+    finally:
+        app.close()
+
+
+def test_sigterm_lets_a_request_in_flight_finish(make_server, signer):
+    import signal
+    app = Application(hang=True)
+    try:
+        s = make_server('serve = { upstream = %r, timeouts = { upstream_ms = 60000, drain_ms = 60000 } },' % app.url())
+        result = {}
+
+        def call():
+            try:
+                result["answer"] = s.post("/orders/soap", signer.signed("alice"))
+            except Exception as e:  # reported below, with the server's output
+                result["error"] = e
+
+        client = threading.Thread(target=call)
+        client.start()
+        deadline = time.monotonic() + 60
+        while not app.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert app.received, "the request never reached the application"
+        s.signal(signal.SIGTERM)
+        # draining: the listening sockets close while the request is still in flight
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", s.port), timeout=1).close()
+                time.sleep(0.02)
+            except OSError:
+                break
+        app.release.set()
+        client.join(60)
+        assert "answer" in result, "%r\n%s" % (result.get("error"), s.output())
+        status, _, body = result["answer"]
+        assert (status, body) == (200, ANSWER)
+        assert s.proc.wait(60) == 0
+    finally:
+        app.close()
+
+
+def test_an_application_that_closes_mid_request_is_502(make_server, signer):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def close_after_reading():
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.close()
+
+    t = threading.Thread(target=close_after_reading, daemon=True)
+    t.start()
+    try:
+        s = gateway(make_server, "http://127.0.0.1:%d" % listener.getsockname()[1])
+        status, _, body = s.post("/orders/soap", signer.signed("alice"))
+        assert (status, body) == (502, b"upstream unavailable\n")
+    finally:
+        t.join(60)
+        listener.close()

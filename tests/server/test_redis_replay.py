@@ -1,0 +1,123 @@
+"""replay.backend = "redis": replicas sharing a Redis share the replay window; with Redis
+gone, messages are rejected replay-unavailable (fail closed). A real redis-server is started
+on loopback by the test and stopped by PID."""
+import shutil
+import socket
+import subprocess
+import time
+
+import pytest
+
+from conftest import decision, free_port
+
+
+class Redis:
+    def __init__(self, directory):
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed (Debian package redis-server; scripts/setup)",
+                        pytrace=False)
+        self.port = free_port()
+        self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                                      "--save", "", "--appendonly", "no", "--dir", str(directory)],
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        self.stop()
+        raise AssertionError("redis-server did not listen")
+
+    def url(self):
+        return "redis://127.0.0.1:%d/0" % self.port
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+@pytest.fixture
+def redis(tmp_path):
+    r = Redis(tmp_path)
+    yield r
+    r.stop()
+
+
+def redis_config(redis, prefix="warden:test:"):
+    return 'replay = { backend = "redis", url = %r, prefix = %r, timeout_ms = 1000 },' % (redis.url(), prefix)
+
+
+def test_a_message_accepted_by_one_replica_is_a_replay_at_the_other(make_server, redis, signer):
+    a = make_server(redis_config(redis), name="a")
+    b = make_server(redis_config(redis), name="b")
+    message = signer.signed("alice")
+    status, _, body = a.post("/v1/decide", message)
+    assert status == 200, body
+    status, _, body = b.post("/v1/decide", message)
+    assert status == 403
+    assert decision(body)["reason"] == "replay"
+    assert b.post("/v1/decide", signer.signed("alice"))[0] == 200  # a fresh one passes at b
+    status, _, body = b.request("GET", "/v1/status")
+    assert decision(body)["replay"]["backend"] == "redis"
+
+
+def test_replicas_with_different_prefixes_do_not_share(make_server, redis, signer):
+    a = make_server(redis_config(redis, "tenant-a:"), name="a")
+    b = make_server(redis_config(redis, "tenant-b:"), name="b")
+    message = signer.signed("alice")
+    assert a.post("/v1/decide", message)[0] == 200
+    assert b.post("/v1/decide", message)[0] == 200
+
+
+def test_with_redis_gone_messages_are_rejected_replay_unavailable(make_server, redis, signer):
+    s = make_server(redis_config(redis))
+    assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
+    redis.stop()
+    status, _, body = s.post("/v1/decide", signer.signed("alice"))
+    d = decision(body)
+    assert status == 403
+    assert (d["stage"], d["reason"]) == ("security", "replay-unavailable")
+    assert s.stop() == 0
+
+
+def test_redis_back_again_is_used_again(make_server, redis, signer, tmp_path):
+    s = make_server(redis_config(redis))
+    redis.stop()
+    assert decision(s.post("/v1/decide", signer.signed("alice"))[2])["reason"] == "replay-unavailable"
+    # a new Redis on the same port: the next message reconnects
+    port = redis.port
+    redis.port = port
+    redis.proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--bind", "127.0.0.1",
+                                   "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.05)
+    assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
+
+
+def test_a_redis_that_does_not_answer_in_time_is_replay_unavailable(make_server, redis, signer):
+    import signal
+    s = make_server(redis_config(redis).replace("timeout_ms = 1000", "timeout_ms = 200"))
+    assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
+    redis.proc.send_signal(signal.SIGSTOP)  # connected, but silent
+    try:
+        status, _, body = s.post("/v1/decide", signer.signed("alice"))
+    finally:
+        redis.proc.send_signal(signal.SIGCONT)
+    assert status == 403
+    assert decision(body)["reason"] == "replay-unavailable"
+    assert s.post("/v1/decide", signer.signed("alice"))[0] == 200  # reconnected once it answers
