@@ -8,73 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 typedef struct flag_setting {
     const char *key;
     const char *value;
 } flag_setting;
-
-int cli_parse_time(const char *text, int64_t *out)
-{
-    int year, month, day, hour, minute, second, consumed = 0;
-    if (sscanf(text, "%4d-%2d-%2dT%2d:%2d:%2d%n", &year, &month, &day, &hour, &minute, &second, &consumed) != 6
-        || consumed != 19)
-        return -1;
-    const char *rest = text + consumed;
-    if (*rest == '.') {
-        rest++;
-        if (*rest < '0' || *rest > '9')
-            return -1;
-        while (*rest >= '0' && *rest <= '9')
-            rest++;
-    }
-    int offset = 0;
-    if (strcmp(rest, "Z") == 0) {
-        offset = 0;
-    } else if ((rest[0] == '+' || rest[0] == '-') && strlen(rest) == 6 && rest[3] == ':') {
-        int offset_hours, offset_minutes;
-        if (sscanf(rest + 1, "%2d:%2d", &offset_hours, &offset_minutes) != 2 || offset_hours > 14 || offset_minutes > 59)
-            return -1;
-        offset = (offset_hours * 60 + offset_minutes) * 60 * (rest[0] == '-' ? -1 : 1);
-    } else {
-        return -1;
-    }
-    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59)
-        return -1;
-    struct tm broken = { .tm_year = year - 1900, .tm_mon = month - 1, .tm_mday = day,
-                         .tm_hour = hour, .tm_min = minute, .tm_sec = second };
-    time_t seconds = timegm(&broken);
-    if (broken.tm_mday != day) /* timegm normalised an impossible date such as Feb 30 */
-        return -1;
-    *out = (int64_t)seconds - offset;
-    return 0;
-}
-
-/* The fixed form holds the years 0001-9999. A time outside them reaches here (a UsernameToken
-** Created of 9999-12-31T23:59:59-14:00 is in the year 10000), and strftime would then leave
-** the buffer unterminated; such a time shows the nearest end instead, as core's does. */
-#define CLI_EARLIEST_SECONDS INT64_C(-62135596800) /* 0001-01-01T00:00:00Z */
-#define CLI_LATEST_SECONDS   INT64_C(253402300799) /* 9999-12-31T23:59:59Z */
-
-void cli_format_time(int64_t seconds, char buffer[21])
-{
-    if (seconds < CLI_EARLIEST_SECONDS)
-        seconds = CLI_EARLIEST_SECONDS;
-    if (seconds > CLI_LATEST_SECONDS)
-        seconds = CLI_LATEST_SECONDS;
-    time_t t = (time_t)seconds;
-    struct tm broken;
-    if (gmtime_r(&t, &broken) == NULL) {
-        snprintf(buffer, 21, "%s", "0001-01-01T00:00:00Z");
-        return;
-    }
-    /* the remainders only tell the compiler the widths that the clamp above guarantees */
-    snprintf(buffer, 21, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)(broken.tm_year + 1900) % 10000u,
-             (unsigned)(broken.tm_mon + 1) % 100u, (unsigned)broken.tm_mday % 100u,
-             (unsigned)broken.tm_hour % 100u, (unsigned)broken.tm_min % 100u, (unsigned)broken.tm_sec % 100u);
-}
 
 static int usage_error(const char *command, const char *format, const char *detail)
 {
@@ -151,7 +90,7 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
                 config_path = next;
                 options->config_given = true;
             } else if (strcmp(arg, "--now") == 0) {
-                if (cli_parse_time(next, &options->now) != 0) {
+                if (warden_time_parse(next, strlen(next), &options->now) != WARDEN_OK) {
                     usage_error(command, "--now: '%s' is not an ISO-8601 time such as 2026-11-25T12:00:30Z",
                                 next);
                     goto failed;

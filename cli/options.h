@@ -44,11 +44,4 @@ void cli_options_clear(cli_options *options);
 int cli_start_message_command(int argc, char **argv, const char *command, const char *help,
                               cli_options *options, warden_engine **engine);
 
-/* "2026-11-25T12:00:30Z" (fraction allowed, 'Z' or ±hh:mm) to Unix seconds. Returns 0 or -1. */
-int cli_parse_time(const char *text, int64_t *out);
-
-/* Unix seconds to "YYYY-MM-DDThh:mm:ssZ" (buffer of at least 21 bytes, always terminated);
-** a time outside the years 0001-9999 shows the nearest end. */
-void cli_format_time(int64_t seconds, char buffer[21]);
-
 #endif

@@ -18,7 +18,11 @@ static void set_string(json_t *object, const char *key, const warden_string *val
 static void set_time(json_t *object, const char *key, int64_t seconds)
 {
     char text[21];
-    cli_format_time(seconds, text);
+    /* The fixed form holds the years 0001-9999, but a time just outside them can reach here
+    ** (a UsernameToken Created of 9999-12-31T23:59:59-14:00 is in the year 10000): it shows
+    ** the nearest end instead, as the library's own formatting does. */
+    if (warden_time_format(seconds, text) != WARDEN_OK)
+        warden_time_format(seconds < 0 ? INT64_C(-62135596800) : INT64_C(253402300799), text);
     json_object_set_new(object, key, json_string(text));
 }
 

@@ -1,5 +1,6 @@
 # install.cmake — installation of Warden for embedders, included at the end of the top-level
-# CMakeLists.txt (targets warden, warden_objects, warden_cli and WARDEN_DEPS already exist).
+# CMakeLists.txt (targets warden, warden_cli, the layers' object libraries, WARDEN_OBJECTS and WARDEN_DEPS
+# already exist).
 #
 # `cmake --install BUILD [--prefix DIR]` installs:
 #   ${libdir}/libwarden.so.0.1.0, libwarden.so.0 (SONAME), libwarden.so    the shared library
@@ -31,7 +32,7 @@ endif()
 # --- the static library -------------------------------------------------------------------
 # The same objects as libwarden.so. Its dependencies are named for the build tree; installed,
 # the package config recreates them (component "static", see WardenConfig.cmake.in).
-add_library(warden_static STATIC $<TARGET_OBJECTS:warden_objects>)
+add_library(warden_static STATIC ${WARDEN_OBJECTS})
 set_target_properties(warden_static PROPERTIES OUTPUT_NAME warden)
 target_include_directories(warden_static INTERFACE
   $<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/include>

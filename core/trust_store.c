@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "../include/warden.h"
+#include "file_text.h"
 
 /* Each cache: 256 sets of 4 slots, the set chosen by the first byte of the SHA-256. Bounded
 ** at 1024 entries; a full set replaces its least recently used slot. */
@@ -176,52 +177,24 @@ size_t wd_trust_store_crl_count(const wd_trust_store *store)
 
 /* ----- PEM files ----- */
 
-/* Reads the whole file; WARDEN_E_IO when it cannot be read. */
+/* Reads the whole file (file_text.h); WARDEN_E_IO when it cannot be read. */
 static int read_file(const char *path, unsigned char **out, size_t *out_length, char *message, size_t capacity)
 {
-    int result = WARDEN_E_IO;
-    unsigned char *data = NULL;
-    size_t length = 0, allocated = 0;
-    FILE *file = fopen(path, "rb");
-    if (file == NULL) {
+    char *text = NULL;
+    switch (wd_file_read(path, MAX_PEM_BYTES, 0, &text, out_length)) {
+    case WD_FILE_OK:
+        *out = (unsigned char *)text;
+        return WARDEN_OK;
+    case WD_FILE_TOO_LARGE:
+        set_message(message, capacity, "%s: %s", path, "larger than 64 MiB");
+        return WARDEN_E_CONFIG;
+    case WD_FILE_NOMEM:
+        set_message(message, capacity, "%s: %s", path, "out of memory");
+        return WARDEN_E_NOMEM;
+    default:
         set_message(message, capacity, "cannot read %s: %s", path, strerror(errno));
         return WARDEN_E_IO;
     }
-    for (;;) {
-        if (length == allocated) {
-            if (allocated >= MAX_PEM_BYTES) {
-                set_message(message, capacity, "%s: %s", path, "larger than 64 MiB");
-                result = WARDEN_E_CONFIG;
-                goto done;
-            }
-            size_t grown = allocated ? allocated * 2 : 16384;
-            unsigned char *bigger = realloc(data, grown);
-            if (bigger == NULL) {
-                set_message(message, capacity, "%s: %s", path, "out of memory");
-                result = WARDEN_E_NOMEM;
-                goto done;
-            }
-            data = bigger;
-            allocated = grown;
-        }
-        size_t got = fread(data + length, 1, allocated - length, file);
-        length += got;
-        if (got == 0) {
-            if (ferror(file)) {
-                set_message(message, capacity, "cannot read %s: %s", path, strerror(errno));
-                goto done;
-            }
-            break;
-        }
-    }
-    *out = data;
-    *out_length = length;
-    data = NULL;
-    result = WARDEN_OK;
-done:
-    free(data);
-    fclose(file);
-    return result;
 }
 
 /* Every CERTIFICATE block of a PEM file, in order. *out owned by the caller. */

@@ -5,6 +5,8 @@
 */
 #include "users.h"
 
+#include "file_text.h"
+
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <stdarg.h>
@@ -56,60 +58,23 @@ static int compare_entries(const void *left, const void *right)
     return compare_names(a->name, a->name_length, b->name, b->name_length);
 }
 
-/* Reads the whole file into a malloc'd buffer. Returns WARDEN_OK, WARDEN_E_IO or NOMEM. */
+/* Reads the whole file (file_text.h), wiping every buffer it lets go of. Returns WARDEN_OK,
+** WARDEN_E_IO or WARDEN_E_NOMEM. */
 static int read_file(const char *path, char **out, size_t *out_length, char *message, size_t capacity)
 {
-    char   error_text[128] = "";
-    char  *text = NULL;
-    size_t length = 0, allocated = 0;
-    int    result = WARDEN_E_IO;
-    FILE  *file = fopen(path, "rb");
-
-    if (file == NULL) {
+    char error_text[128] = "";
+    switch (wd_file_read(path, SIZE_MAX, WD_FILE_SECRET, out, out_length)) {
+    case WD_FILE_OK:
+        return WARDEN_OK;
+    case WD_FILE_NOMEM:
+    case WD_FILE_TOO_LARGE:
+        set_message(message, capacity, "users file %s: out of memory", path);
+        return WARDEN_E_NOMEM;
+    default:
         strerror_r(errno, error_text, sizeof error_text);
         set_message(message, capacity, "users file %s: %s", path, error_text);
         return WARDEN_E_IO;
     }
-    for (;;) {
-        if (allocated - length < 4096) {
-            size_t bigger = allocated < 65536 ? 65536 : allocated * 2;
-            char  *grown;
-            if (bigger < allocated) {
-                result = WARDEN_E_NOMEM;
-                set_message(message, capacity, "users file %s: too large", path);
-                goto done;
-            }
-            grown = realloc(text, bigger);
-            if (grown == NULL) {
-                result = WARDEN_E_NOMEM;
-                set_message(message, capacity, "users file %s: out of memory", path);
-                goto done;
-            }
-            text = grown;
-            allocated = bigger;
-        }
-        size_t got = fread(text + length, 1, allocated - length, file);
-        length += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(file)) {
-        strerror_r(errno, error_text, sizeof error_text);
-        set_message(message, capacity, "users file %s: %s", path, error_text);
-        goto done;
-    }
-    *out = text;
-    *out_length = length;
-    text = NULL;
-    result = WARDEN_OK;
-
-done:
-    if (text != NULL) {
-        OPENSSL_cleanse(text, allocated);
-        free(text);
-    }
-    fclose(file);
-    return result;
 }
 
 static bool is_blank(const char *line, size_t length)

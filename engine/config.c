@@ -6,7 +6,8 @@
 #include "config.h"
 #include "error.h"
 #include "config_schema.h"
-#include "../core/invariant.h"
+#include "invariant.h"
+#include "../lua/sandbox.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -431,38 +432,44 @@ int warden_config_new(warden_config **out)
     config = calloc(1, sizeof *config);
     if (config == NULL)
         goto done;
-    config->require_token = true;
-    config->require_signed.items = calloc(2, sizeof(char *));
+    /* The verification defaults are the core's (core/settings.c) and the sandbox's are the
+    ** policy runtime's (lua/sandbox.h); only the engine's own keys are set here. */
+    wd_settings core;
+    wd_settings_defaults(&core);
+    config->require_token = core.require_token;
+    config->require_signed.items = calloc(core.require_signed_count, sizeof(char *));
     if (config->require_signed.items == NULL)
         goto done;
-    config->require_signed.items[0] = strdup("Body");
-    config->require_signed.items[1] = strdup("Timestamp");
-    config->require_signed.count = 2;
-    if (config->require_signed.items[0] == NULL || config->require_signed.items[1] == NULL)
-        goto done;
+    for (size_t i = 0; i < core.require_signed_count; i++) {
+        config->require_signed.items[i] = strdup(core.require_signed[i]);
+        config->require_signed.count++;
+        if (config->require_signed.items[i] == NULL)
+            goto done;
+    }
     config->require_signed_view = names_view(&config->require_signed);
     if (config->require_signed_view == NULL)
         goto done;
-    config->require_timestamp = WD_TIMESTAMP_WHEN_SIGNED;
-    config->allow_sha1 = false;
-    config->min_rsa_bits = 2048;
-    config->ttl = 300;
-    config->future_ttl = 60;
-    config->skew = 300;
-    config->username_require_nonce = true;
+    config->require_timestamp = core.require_timestamp;
+    config->allow_sha1 = core.allow_sha1;
+    config->min_rsa_bits = core.min_rsa_bits;
+    config->ttl = core.ttl;
+    config->future_ttl = core.future_ttl;
+    config->skew = core.skew;
+    config->username_require_nonce = core.require_nonce;
+    config->limit_message_bytes = (int64_t)core.limits.message_bytes;
+    config->limit_depth = core.limits.depth;
+    config->limit_attributes = core.limits.attributes;
+    config->limit_text_bytes = (int64_t)core.limits.text_bytes;
+    config->limit_signatures = core.limits.signatures;
+    config->limit_references = core.limits.references;
+    config->limit_transforms = core.limits.transforms;
+    const wd_sandbox_limits sandbox = WD_SANDBOX_DEFAULT_LIMITS;
+    config->limit_instructions = sandbox.instructions;
+    config->limit_memory = (int64_t)sandbox.memory;
+    config->limit_time_ms = sandbox.time_ms;
+    config->limit_string_bytes = (int64_t)sandbox.string_bytes;
     config->replay_backend = WD_REPLAY_MEMORY;
     config->replay_entries = 100000;
-    config->limit_message_bytes = 4194304;
-    config->limit_depth = 64;
-    config->limit_attributes = 256;
-    config->limit_text_bytes = 1048576;
-    config->limit_signatures = 4;
-    config->limit_references = 32;
-    config->limit_transforms = 4;
-    config->limit_instructions = 1000000;
-    config->limit_memory = 67108864;
-    config->limit_time_ms = 50;
-    config->limit_string_bytes = 1048576;
     config->reload_watch = true;
     config->reload_debounce_ms = 100;
     config->reload_max_stale_s = 0;

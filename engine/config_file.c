@@ -8,6 +8,7 @@
 #include "config.h"
 #include "error.h"
 #include "config_schema.h"
+#include "file_text.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,77 +43,25 @@ static const wd_sandbox_limits config_limits = {
 
 static int read_file(const char *path, char **out, size_t *length, warden_error *err)
 {
-    int rc = WARDEN_E_IO;
-    int fd = -1;
-    char *buffer = NULL;
-    size_t capacity;
-    size_t used = 0;
-    struct stat st;
     char reason[128];
-
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below. */
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
+    switch (wd_file_read(path, CONFIG_MAX_BYTES, WD_FILE_REGULAR, out, length)) {
+    case WD_FILE_OK:
+        return WARDEN_OK;
+    case WD_FILE_NOT_REGULAR:
+        return wd_error_set(err, WARDEN_E_IO, "config", "%s: not a regular file", path);
+    case WD_FILE_TOO_LARGE:
+        return wd_error_set(err, WARDEN_E_CONFIG, "config", "%s: larger than %zu bytes", path, CONFIG_MAX_BYTES);
+    case WD_FILE_NOMEM:
+        return wd_error_set(err, WARDEN_E_NOMEM, "config", "%s: out of memory", path);
+    case WD_FILE_OPEN:
         if (strerror_r(errno, reason, sizeof reason) != 0)
             snprintf(reason, sizeof reason, "error %d", errno);
-        wd_error_set(err, WARDEN_E_IO, "config", "%s: cannot open: %s", path, reason);
-        goto done;
+        return wd_error_set(err, WARDEN_E_IO, "config", "%s: cannot open: %s", path, reason);
+    default:
+        if (strerror_r(errno, reason, sizeof reason) != 0)
+            snprintf(reason, sizeof reason, "error %d", errno);
+        return wd_error_set(err, WARDEN_E_IO, "config", "%s: cannot read: %s", path, reason);
     }
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        wd_error_set(err, WARDEN_E_IO, "config", "%s: not a regular file", path);
-        goto done;
-    }
-    capacity = (st.st_size > 0 && (uintmax_t)st.st_size < CONFIG_MAX_BYTES ? (size_t)st.st_size : CONFIG_MAX_BYTES) + 1;
-    buffer = malloc(capacity);
-    if (buffer == NULL) {
-        rc = WARDEN_E_NOMEM;
-        wd_error_set(err, rc, "config", "%s: out of memory", path);
-        goto done;
-    }
-    for (;;) {
-        ssize_t n;
-        if (used == capacity) {
-            /* The file grew since fstat; keep reading up to the bound. */
-            size_t bigger = capacity * 2 > CONFIG_MAX_BYTES + 1 ? CONFIG_MAX_BYTES + 1 : capacity * 2;
-            char *grown;
-            if (bigger <= capacity)
-                break;
-            grown = realloc(buffer, bigger);
-            if (grown == NULL) {
-                rc = WARDEN_E_NOMEM;
-                wd_error_set(err, rc, "config", "%s: out of memory", path);
-                goto done;
-            }
-            buffer = grown;
-            capacity = bigger;
-        }
-        n = read(fd, buffer + used, capacity - used);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            if (strerror_r(errno, reason, sizeof reason) != 0)
-                snprintf(reason, sizeof reason, "error %d", errno);
-            wd_error_set(err, WARDEN_E_IO, "config", "%s: cannot read: %s", path, reason);
-            goto done;
-        }
-        if (n == 0)
-            break;
-        used += (size_t)n;
-    }
-    if (used > CONFIG_MAX_BYTES) {
-        rc = WARDEN_E_CONFIG;
-        wd_error_set(err, rc, "config", "%s: larger than %zu bytes", path, CONFIG_MAX_BYTES);
-        goto done;
-    }
-    *out = buffer;
-    *length = used;
-    buffer = NULL;
-    rc = WARDEN_OK;
-done:
-    if (fd >= 0)
-        close(fd);
-    free(buffer);
-    return rc;
 }
 
 /* ---------------------------------------------------------------------------------------

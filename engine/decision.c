@@ -36,7 +36,7 @@ static void forget_state(warden_engine *engine, wd_thread_state *state)
 }
 
 /* Runs when a thread that decided exits. */
-static void thread_exited(void *opaque)
+void wd_engine_thread_exited(void *opaque)
 {
     wd_thread_state *state = opaque;
     forget_state(state->engine, state);
@@ -44,24 +44,8 @@ static void thread_exited(void *opaque)
     free(state);
 }
 
-int wd_engine_decisions_init(warden_engine *engine, warden_error *err)
+void wd_engine_states_free(warden_engine *engine)
 {
-    if (pthread_key_create(&engine->thread_key, thread_exited) != 0)
-        return wd_error_set(err, WARDEN_E_INTERNAL, "", "cannot create a thread-specific key");
-    pthread_mutex_init(&engine->policy_lock, NULL);
-    pthread_mutex_init(&engine->states_lock, NULL);
-    pthread_mutex_init(&engine->decision_log_lock, NULL);
-    engine->has_thread_key = true;
-    return WARDEN_OK;
-}
-
-void wd_engine_decisions_free(warden_engine *engine)
-{
-    if (!engine->has_thread_key)
-        return;
-    /* No destructor runs after the key is deleted; the states still alive are closed here.
-    ** The caller guarantees no thread is deciding on this engine any more. */
-    pthread_key_delete(engine->thread_key);
     wd_thread_state *state = engine->states;
     while (state != NULL) {
         wd_thread_state *next = state->next;
@@ -70,10 +54,6 @@ void wd_engine_decisions_free(warden_engine *engine)
         state = next;
     }
     engine->states = NULL;
-    pthread_mutex_destroy(&engine->policy_lock);
-    pthread_mutex_destroy(&engine->states_lock);
-    pthread_mutex_destroy(&engine->decision_log_lock);
-    engine->has_thread_key = false;
 }
 
 static wd_thread_state *thread_state(warden_engine *engine, warden_error *err)
@@ -257,7 +237,7 @@ const char *warden_decision_revision(const warden_decision *decision)
 {
     if (decision == NULL)
         return NULL;
-    return decision->set != NULL ? decision->set->files.revision : "";
+    return decision->set != NULL ? decision->set->source.files.revision : "";
 }
 
 size_t warden_decision_rule_count(const warden_decision *decision)

@@ -194,7 +194,7 @@ char *wd_decision_log_line(const warden_decision *decision, const char *remote)
         json_array_append_new(errors, safe_string(decision->outcome.errors[i]));
     json_object_set_new(line, "rules", rules);
     json_object_set_new(line, "errors", errors);
-    set_text(line, "revision", decision->set != NULL ? decision->set->files.revision : "");
+    set_text(line, "revision", decision->set != NULL ? decision->set->source.files.revision : "");
     if (facts->kept)
         json_object_set_new(line, "latency_us", json_integer((json_int_t)facts->latency_us));
     set_bytes(line, "remote", remote);

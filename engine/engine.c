@@ -1,6 +1,7 @@
 /*
 ** engine.c — warden_engine: made from a config (trust store, users, replay cache, policy
-** set), it receives messages through the verification core and reports its status. Shared
+** set) and freed here, its one home (every lock and the thread key too; reloads use the same
+** builders); it receives messages through the verification core and reports its status. Shared
 ** by all threads: everything it holds is immutable after warden_engine_new, or locks itself
 ** (caches, replay, the revision pointer).
 */
@@ -103,7 +104,7 @@ failed:
     return wd_error_set(err, status, "", "%s", message);
 }
 
-int wd_engine_build_verifier(warden_engine *engine, const warden_config *config, wd_verifier **out,
+int wd_engine_build_verifier(const warden_config *config, wd_replay_cache *replay, wd_verifier **out,
                              warden_error *err)
 {
     wd_trust_store *trust = NULL;
@@ -125,10 +126,63 @@ int wd_engine_build_verifier(warden_engine *engine, const warden_config *config,
     wd_config_to_settings(config, &settings);
     /* the verifier takes over trust and users, even when it fails */
     status = wd_verifier_new(&settings, trust, users, config->password_callback, config->password_context,
-                             engine->replay, out, &failure);
+                             replay, out, &failure);
     if (status != WARDEN_OK)
         wd_error_from_failure(err, &failure);
     return status;
+}
+
+/* Collects the names of the failing tests for the log and the error text. */
+typedef struct failing_tests {
+    warden_engine *engine;
+    char           names[200];   /* "'a', 'b', ..." as far as it fits */
+    size_t         count;
+} failing_tests;
+
+static void note_test(void *context, const warden_test_result *result)
+{
+    failing_tests *failing = context;
+    if (result->passed)
+        return;
+    failing->count++;
+    if (failing->engine != NULL)
+        wd_engine_log(failing->engine, WARDEN_LOG_ERROR, "policy test failed: %s:%d: test '%s': %s", result->file,
+                      result->line, result->name, result->text);
+    size_t used = strlen(failing->names);
+    if (used + 8 < sizeof failing->names)
+        snprintf(failing->names + used, sizeof failing->names - used, "%s'%s'", used > 0 ? ", " : "", result->name);
+}
+
+int wd_engine_build_policies(warden_engine *engine, const warden_config *config, wd_policy_set **out,
+                             warden_error *err)
+{
+    char error[512];
+    wd_sandbox_limits limits;
+    wd_policy_set *set = NULL;
+    size_t passed = 0, failed = 0;
+
+    *out = NULL;
+    wd_engine_sandbox_limits(config, &limits);
+    if (wd_policy_set_compile(config->policies, &limits, &set, error, sizeof error) != 0)
+        return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
+    int status = WARDEN_OK;
+    if (config->reload_tests != WD_TESTS_OFF) {
+        failing_tests failing = { .engine = engine };
+        status = wd_policy_tests_execute(config, set, NULL, note_test, &failing, &passed, &failed, err);
+        if (status == WARDEN_OK && failed > 0 && config->reload_tests == WD_TESTS_GATE)
+            status = wd_error_set(err, WARDEN_E_POLICY, "", "%zu of %zu policy tests failed in %s: %s",
+                                  failed, passed + failed, config->policies, failing.names);
+        else if (status == WARDEN_OK && failed > 0 && engine != NULL)
+            wd_engine_log(engine, WARDEN_LOG_WARNING,
+                          "%zu of %zu policy tests failed in %s; serving it anyway (reload.tests = \"report\"): %s",
+                          failed, passed + failed, config->policies, failing.names);
+    }
+    if (status != WARDEN_OK) {
+        wd_policy_set_unref(set);
+        return status;
+    }
+    *out = set;
+    return WARDEN_OK;
 }
 
 static int make_replay_cache(const warden_config *config, wd_replay_cache **out, warden_error *err)
@@ -169,8 +223,16 @@ int warden_engine_new(const warden_config *config, warden_engine **out, warden_e
     engine = calloc(1, sizeof *engine);
     if (engine == NULL)
         return wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
+    /* Every lock and the thread key, here and only here (freed in warden_engine_free). */
+    if (pthread_key_create(&engine->thread_key, wd_engine_thread_exited) != 0) {
+        free(engine);
+        return wd_error_set(err, WARDEN_E_INTERNAL, "", "cannot create a thread-specific key");
+    }
     pthread_rwlock_init(&engine->verifier_lock, NULL);
     pthread_mutex_init(&engine->reload_lock, NULL);
+    pthread_mutex_init(&engine->policy_lock, NULL);
+    pthread_mutex_init(&engine->states_lock, NULL);
+    pthread_mutex_init(&engine->decision_log_lock, NULL);
     engine->locks_ready = true;
     engine->log = config->log_callback;
     engine->log_context = config->log_context;
@@ -181,9 +243,7 @@ int warden_engine_new(const warden_config *config, warden_engine **out, warden_e
     }
     if ((status = make_replay_cache(config, &engine->replay, err)) != WARDEN_OK)
         goto failed;
-    if ((status = wd_engine_build_verifier(engine, config, &engine->verifier, err)) != WARDEN_OK)
-        goto failed;
-    if ((status = wd_engine_decisions_init(engine, err)) != WARDEN_OK)
+    if ((status = wd_engine_build_verifier(config, engine->replay, &engine->verifier, err)) != WARDEN_OK)
         goto failed;
     if (config->log_decisions != NULL) {
         engine->decision_log = strcmp(config->log_decisions, "-") == 0 ? stdout : fopen(config->log_decisions, "a");
@@ -230,7 +290,12 @@ void warden_engine_free(warden_engine *engine)
     if (engine == NULL)
         return;
     wd_engine_watch_stop(engine); /* no reload may run from here on */
-    wd_engine_decisions_free(engine);
+    if (engine->locks_ready) {
+        /* No destructor runs after the key is deleted; the states still alive are closed
+        ** here. The caller guarantees no thread is deciding on this engine any more. */
+        pthread_key_delete(engine->thread_key);
+        wd_engine_states_free(engine);
+    }
     wd_policy_set_unref(engine->policy_set);
     free(engine->policy_directory);
     if (engine->decision_log != NULL && engine->decision_log != stdout)
@@ -241,6 +306,9 @@ void warden_engine_free(warden_engine *engine)
     if (engine->locks_ready) {
         pthread_rwlock_destroy(&engine->verifier_lock);
         pthread_mutex_destroy(&engine->reload_lock);
+        pthread_mutex_destroy(&engine->policy_lock);
+        pthread_mutex_destroy(&engine->states_lock);
+        pthread_mutex_destroy(&engine->decision_log_lock);
     }
     free(engine);
 }
@@ -252,7 +320,7 @@ int warden_engine_status(warden_engine *engine, warden_status *out)
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&engine->policy_lock);
     if (engine->policy_set != NULL) {
-        snprintf(out->revision, sizeof out->revision, "%s", engine->policy_set->files.revision);
+        snprintf(out->revision, sizeof out->revision, "%s", engine->policy_set->source.files.revision);
         out->loaded_at = engine->policy_set->loaded_at;
     }
     out->reloads = engine->reloads;

@@ -1,6 +1,8 @@
 /*
 ** engine.h — struct warden_engine, shared by the engine/ files: the verifier, the current
-** policy revision, the per-thread policy states, and the engine's logs.
+** policy revision, the per-thread policy states, and the engine's logs. engine.c makes and
+** frees it (every lock and the thread key included); reload.c swaps what it holds;
+** decision.c decides with it.
 */
 #ifndef WD_ENGINE_ENGINE_H
 #define WD_ENGINE_ENGINE_H
@@ -36,7 +38,6 @@ struct warden_engine {
     /* Each deciding thread's Lua state, found through a thread-specific key; all of them are
     ** also on a list so that warden_engine_free can close the ones whose threads live on. */
     pthread_key_t     thread_key;
-    bool              has_thread_key;
     pthread_mutex_t   states_lock;
     wd_thread_state  *states;
     /* reloads: one at a time; the status fields are guarded by policy_lock */
@@ -47,7 +48,7 @@ struct warden_engine {
     int64_t           last_error_at;
     _Atomic int64_t   failing_since;         /* first failure since the last success; 0 = none */
     int64_t           max_stale_s;           /* reload.max_stale_s; 0 = off */
-    bool              locks_ready;
+    bool              locks_ready;           /* the locks and thread_key exist */
     /* logs */
     warden_log_fn     log;
     void             *log_context;
@@ -66,19 +67,21 @@ void wd_engine_log(const warden_engine *engine, int level, const char *format, .
 /* For the sandbox: a policy's log(...) line. context is the engine. */
 void wd_engine_policy_log(void *context, const char *line, size_t length);
 
+/* The thread-specific key's destructor (decision.c): closes an exiting thread's state. */
+void wd_engine_thread_exited(void *thread_state);
+
 /* Writes a decision's line (decision_log.c) to log.decisions; the engine must have one. */
 void wd_engine_log_decision(warden_engine *engine, const warden_decision *decision);
 
-/* Sets up the decision side of a new engine (thread key, locks). Returns WARDEN_OK or an
-** error code with err filled. */
-int wd_engine_decisions_init(warden_engine *engine, warden_error *err);
-
-/* Closes every thread's policy state and the decision side's locks and key. */
-void wd_engine_decisions_free(warden_engine *engine);
+/* Closes every thread's policy state still alive (their threads live on). The caller
+** guarantees no thread is deciding on this engine any more. */
+void wd_engine_states_free(warden_engine *engine);
 
 /* Builds a verifier from config's trust material (CA bundles, known certificates, users file)
-** over the engine's replay cache. Returns WARDEN_OK or an error code with err. */
-int wd_engine_build_verifier(warden_engine *engine, const warden_config *config, wd_verifier **out,
+** over replay (not owned: it must outlive the verifier). Used by engine construction, reloads
+** and envelope policy tests (each with a fresh cache). Returns WARDEN_OK or an error code
+** with err. */
+int wd_engine_build_verifier(const warden_config *config, wd_replay_cache *replay, wd_verifier **out,
                              warden_error *err);
 
 /* Compiles config's policy directory and runs its tests as reload.tests says: "gate" refuses

@@ -1,32 +1,12 @@
 /*
-** error.c — the library's version and status-code texts, and filling warden_error.
+** error.c — filling the caller's optional warden_error (the version and status-code texts
+** are in base/version.c).
 */
 #include "error.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-const char *warden_version(void)
-{
-    return WARDEN_VERSION_STRING;
-}
-
-const char *warden_strerror(int code)
-{
-    switch (code) {
-    case WARDEN_OK:               return "success";
-    case WARDEN_E_INVALID_ARG:    return "invalid argument";
-    case WARDEN_E_NOMEM:          return "out of memory";
-    case WARDEN_E_IO:             return "input/output error";
-    case WARDEN_E_CONFIG:         return "configuration error";
-    case WARDEN_E_SECURITY:       return "message rejected by security processing";
-    case WARDEN_E_NOT_APPLICABLE: return "property does not apply";
-    case WARDEN_E_POLICY:         return "policy set does not load";
-    case WARDEN_E_INTERNAL:       return "internal error";
-    }
-    return "unknown status";
-}
 
 int wd_error_set(warden_error *err, int code, const char *reason, const char *format, ...)
 {

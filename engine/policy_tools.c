@@ -3,9 +3,11 @@
 ** warden_policy_test), and the test runner an engine uses before it starts on a policy set.
 ** Checking reports every problem it finds, file by file; testing runs each `test` of the
 ** *_test.lua files: a synthetic message straight into the rules, or a real envelope through
-** the full verification first (with a fresh replay cache per test). Each test's decision is
-** traced (lua/decide.h), so that a failure names the rule that erred and carries the log()
-** lines, and --coverage counts per rule and per line; a name pattern picks tests.
+** the full verification first (the config's verifier over a fresh replay cache per test; no
+** engine is made, so running the tests inside engine construction cannot recurse). Each
+** test's decision is traced (lua/decide.h), so that a failure names the rule that erred and
+** carries the log() lines, and --coverage counts per rule and per line; a name pattern picks
+** tests.
 */
 #include <jansson.h>
 #include <lauxlib.h>
@@ -14,8 +16,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "file_text.h"
+#include "time_text.h"
 #include "../core/failure.h"
-#include "../core/time_text.h"
+#include "../core/replay_cache.h"
+#include "../core/verifier.h"
+#include "../core/xml_parse.h"
 #include "../lua/data.h"
 #include "../lua/decide.h"
 #include "../lua/pattern.h"
@@ -26,16 +32,6 @@
 #include "engine.h"
 #include "error.h"
 #include "log_text.h"
-
-/* The globals a policy file's environment offers (docs/reference.md, Sandbox). */
-static const char *const policy_globals[] = {
-    "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "time", "log", "data", "permit", "forbid", NULL,
-};
-static const char *const test_globals[] = {
-    "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
-    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "time", "log", "data", "test", NULL,
-};
 
 static void quiet_log(void *context, const char *line, size_t length)
 {
@@ -103,8 +99,9 @@ static void check_file(wd_policy_state *state, const wd_policy_file *file, bool 
                        void *context, size_t *problems)
 {
     lint_context lint = { report, context, file->path, 0 };
+    const char *globals[WD_POLICY_GLOBALS_MAX];
     *problems += wd_policy_state_check_file(state, file->path, file->text, file->length, as_test,
-                                            as_test ? test_globals : policy_globals, file_problem, &lint)
+                                            wd_policy_state_globals(as_test, globals), file_problem, &lint)
                - lint.warnings;
 }
 
@@ -150,19 +147,17 @@ int warden_policy_check(const warden_config *config, const char *policy_dir, war
     wd_error_clear(err);
     if (config == NULL || policy_dir == NULL || problems == NULL)
         return wd_error_set(err, WARDEN_E_INVALID_ARG, "", "config, policy_dir and problems must not be NULL");
-    wd_policy_set *set = calloc(1, sizeof *set);
-    if (set == NULL)
-        return wd_error_set(err, WARDEN_E_NOMEM, "", "out of memory");
-    atomic_init(&set->references, 1);
-    wd_engine_sandbox_limits(config, &set->limits);
-    if (wd_policy_files_read(policy_dir, &set->files, error, sizeof error) != 0) {
+    wd_sandbox_limits limits;
+    wd_policy_source source;
+    wd_engine_sandbox_limits(config, &limits);
+    if (wd_policy_source_read(policy_dir, &limits, &source, error, sizeof error) != 0) {
         status = wd_error_set(err, WARDEN_E_IO, "", "%s", error);
         goto done;
     }
     /* Data documents that do not parse are findings; the rest are loaded for the files. */
     size_t kept = 0;
-    for (size_t i = 0; i < set->files.data_count; i++) {
-        wd_policy_file *document = &set->files.data[i];
+    for (size_t i = 0; i < source.files.data_count; i++) {
+        wd_policy_file *document = &source.files.data[i];
         if (wd_data_validate(document->text, document->length, error, sizeof error) != 0) {
             found++;
             if (report != NULL)
@@ -172,21 +167,21 @@ int warden_policy_check(const warden_config *config, const char *policy_dir, war
             free(document->name);
             continue;
         }
-        set->files.data[kept++] = *document;
+        source.files.data[kept++] = *document;
     }
-    set->files.data_count = kept;
-    if (wd_policy_state_new_empty(set, quiet_log, NULL, &state, error, sizeof error) != 0) {
+    source.files.data_count = kept;
+    if (wd_policy_state_new_empty(&source, quiet_log, NULL, &state, error, sizeof error) != 0) {
         status = wd_error_set(err, WARDEN_E_NOMEM, "", "%s", error);
         goto done;
     }
-    for (size_t i = 0; i < set->files.policy_count; i++)
-        check_file(state, &set->files.policies[i], false, report, ctx, &found);
-    for (size_t i = 0; i < set->files.test_count; i++)
-        check_file(state, &set->files.tests[i], true, report, ctx, &found);
+    for (size_t i = 0; i < source.files.policy_count; i++)
+        check_file(state, &source.files.policies[i], false, report, ctx, &found);
+    for (size_t i = 0; i < source.files.test_count; i++)
+        check_file(state, &source.files.tests[i], true, report, ctx, &found);
     found += check_set(state, config, report, ctx);
 done:
     wd_policy_state_free(state);
-    wd_policy_set_unref(set);
+    wd_policy_source_clear(&source);
     *problems = found;
     return status;
 }
@@ -221,55 +216,43 @@ static const char *field_string(lua_State *L, int table, const char *key, size_t
     return text;
 }
 
-static unsigned char *read_whole_file(const char *path, size_t *length)
+/* What an envelope test verifies with: the config's trust material and settings over a fresh
+** replay cache (so one test's nonce cannot replay another's). The message received refers
+** to both: they are freed after it. */
+typedef struct envelope_verifier {
+    wd_replay_cache *replay;
+    wd_verifier     *verifier;
+} envelope_verifier;
+
+static void envelope_verifier_free(envelope_verifier *v)
 {
-    FILE *file = fopen(path, "rb");
-    if (file == NULL)
-        return NULL;
-    unsigned char *data = NULL;
-    if (fseek(file, 0, SEEK_END) == 0) {
-        long size = ftell(file);
-        if (size >= 0 && size <= (16L << 20) && fseek(file, 0, SEEK_SET) == 0) {
-            data = malloc((size_t)size + 1);
-            if (data != NULL && fread(data, 1, (size_t)size, file) != (size_t)size) {
-                free(data);
-                data = NULL;
-            }
-            *length = (size_t)size;
-        }
-    }
-    fclose(file);
-    return data;
+    wd_verifier_free(v->verifier);
+    wd_replay_cache_free(v->replay);
 }
 
-/* Verifies an envelope test's message with the config's verification settings and a
-** fresh engine (so a fresh replay cache). Returns WARDEN_OK with *message, WARDEN_E_SECURITY
-** with reason filled, or another error with text. */
+/* Verifies an envelope test's message with the config's verification settings and a fresh
+** replay cache. Returns WARDEN_OK with *message, WARDEN_E_SECURITY with reason filled, or
+** another error with text. */
 static int verify_envelope(const warden_config *config, const char *path, int64_t now, lua_State *L, int attrs,
-                           warden_engine **engine, warden_message **message, char *reason, size_t reason_capacity,
+                           envelope_verifier *v, warden_message **message, char *reason, size_t reason_capacity,
                            char *text, size_t text_capacity)
 {
-    warden_config *copy = NULL;
     warden_error err;
+    wd_failure failure = { 0 };
     size_t length = 0;
-    int status = wd_config_copy(config, &copy);
+    wd_xml_initialise();
+    int status = wd_replay_cache_new_memory((size_t)config->replay_entries, &v->replay);
     if (status != WARDEN_OK) {
-        snprintf(text, text_capacity, "out of memory");
+        snprintf(text, text_capacity, "cannot make the replay cache");
         return status;
     }
-    free(copy->policies); /* the envelope is verified only: no policies, no recursion */
-    copy->policies = NULL;
-    free(copy->log_decisions);
-    copy->log_decisions = NULL;
-    copy->replay_backend = WD_REPLAY_MEMORY;
-    status = warden_engine_new(copy, engine, &err);
-    warden_config_free(copy);
+    status = wd_engine_build_verifier(config, v->replay, &v->verifier, &err);
     if (status != WARDEN_OK) {
         snprintf(text, text_capacity, "%s", err.text);
         return status;
     }
-    unsigned char *bytes = read_whole_file(path, &length);
-    if (bytes == NULL) {
+    char *bytes = NULL;
+    if (wd_file_read(path, (size_t)16 << 20, 0, &bytes, &length) != WD_FILE_OK) {
         snprintf(text, text_capacity, "cannot read the envelope %.200s", path);
         return WARDEN_E_IO;
     }
@@ -287,9 +270,10 @@ static int verify_envelope(const warden_config *config, const char *path, int64_
         }
     }
     warden_receive_options options = { .size = sizeof options, .now = now, .attrs = pairs, .attr_count = pair_count };
-    status = warden_engine_receive(*engine, bytes, length, &options, message, &err);
+    status = wd_verifier_receive(v->verifier, bytes, length, &options, message, &failure);
     free(bytes);
     if (status != WARDEN_OK) {
+        wd_error_from_failure(&err, &failure);
         snprintf(reason, reason_capacity, "%s", err.reason);
         snprintf(text, text_capacity, "%s", err.text);
     }
@@ -390,14 +374,14 @@ static int coverage_init(coverage *cov, const wd_policy_set *set)
     memset(cov, 0, sizeof *cov);
     cov->applied = calloc(set->rules.count + 1, sizeof *cov->applied);
     cov->not_applied = calloc(set->rules.count + 1, sizeof *cov->not_applied);
-    cov->files = calloc(set->files.policy_count + 1, sizeof *cov->files);
+    cov->files = calloc(set->source.files.policy_count + 1, sizeof *cov->files);
     if (cov->applied == NULL || cov->not_applied == NULL || cov->files == NULL) {
         coverage_clear(cov);
         return -1;
     }
-    cov->file_count = set->files.policy_count;
+    cov->file_count = set->source.files.policy_count;
     for (size_t i = 0; i < cov->file_count; i++)
-        cov->files[i].path = set->files.policies[i].path;
+        cov->files[i].path = set->source.files.policies[i].path;
     return 0;
 }
 
@@ -463,7 +447,7 @@ static bool run_test(const warden_config *config, wd_policy_state *state, const 
     lua_State *L = state->L;
     int top = lua_gettop(L);
     bool passed = false;
-    warden_engine *engine = NULL;
+    envelope_verifier verifier = { NULL, NULL };
     warden_message *message = NULL;
     wd_decision_outcome outcome;
     memset(&outcome, 0, sizeof outcome);
@@ -493,8 +477,8 @@ static bool run_test(const warden_config *config, wd_policy_state *state, const 
     const char *envelope = field_string(L, spec, "envelope", &envelope_length);
     if (envelope != NULL) {
         char path[4096], reason[48] = "", problem[256] = "";
-        snprintf(path, sizeof path, "%s/%s", state->set->files.directory, envelope);
-        int status = verify_envelope(config, path, now, L, attrs, &engine, &message, reason, sizeof reason,
+        snprintf(path, sizeof path, "%s/%s", state->source->files.directory, envelope);
+        int status = verify_envelope(config, path, now, L, attrs, &verifier, &message, reason, sizeof reason,
                                      problem, sizeof problem);
         if (status == WARDEN_E_SECURITY) {
             snprintf(actual, sizeof actual, "deny (security: %s: %s)", reason, problem);
@@ -557,7 +541,7 @@ static bool run_test(const warden_config *config, wd_policy_state *state, const 
 done:
     wd_decision_outcome_clear(&outcome);
     warden_message_free(message);
-    warden_engine_free(engine);
+    envelope_verifier_free(&verifier);
     lua_settop(L, top);
     return passed;
 }

@@ -1,7 +1,8 @@
 /*
 ** reload.c — hot reload: building a new revision (policy files compiled, targets indexed,
 ** policy tests run) and new trust material (CA bundles, known certificates, CRLs, users file) off
-** the decision path, and swapping them in only when all of it succeeded. A failed reload
+** the decision path, with the builders engine construction uses (engine.c), and swapping them
+** in only when all of it succeeded. A failed reload
 ** keeps the current revision serving and is reported: a log line, the status, a counter.
 ** Also the file watcher that triggers reloads, and the staleness bound.
 */
@@ -14,59 +15,6 @@
 #include "engine.h"
 #include "error.h"
 #include "watch.h"
-
-/* Collects the names of the failing tests for the log and the error text. */
-typedef struct failing_tests {
-    warden_engine *engine;
-    char           names[200];   /* "'a', 'b', ..." as far as it fits */
-    size_t         count;
-} failing_tests;
-
-static void note_test(void *context, const warden_test_result *result)
-{
-    failing_tests *failing = context;
-    if (result->passed)
-        return;
-    failing->count++;
-    if (failing->engine != NULL)
-        wd_engine_log(failing->engine, WARDEN_LOG_ERROR, "policy test failed: %s:%d: test '%s': %s", result->file,
-                      result->line, result->name, result->text);
-    size_t used = strlen(failing->names);
-    if (used + 8 < sizeof failing->names)
-        snprintf(failing->names + used, sizeof failing->names - used, "%s'%s'", used > 0 ? ", " : "", result->name);
-}
-
-int wd_engine_build_policies(warden_engine *engine, const warden_config *config, wd_policy_set **out,
-                             warden_error *err)
-{
-    char error[512];
-    wd_sandbox_limits limits;
-    wd_policy_set *set = NULL;
-    size_t passed = 0, failed = 0;
-
-    *out = NULL;
-    wd_engine_sandbox_limits(config, &limits);
-    if (wd_policy_set_compile(config->policies, &limits, &set, error, sizeof error) != 0)
-        return wd_error_set(err, WARDEN_E_POLICY, "", "%s", error);
-    int status = WARDEN_OK;
-    if (config->reload_tests != WD_TESTS_OFF) {
-        failing_tests failing = { .engine = engine };
-        status = wd_policy_tests_execute(config, set, NULL, note_test, &failing, &passed, &failed, err);
-        if (status == WARDEN_OK && failed > 0 && config->reload_tests == WD_TESTS_GATE)
-            status = wd_error_set(err, WARDEN_E_POLICY, "", "%zu of %zu policy tests failed in %s: %s",
-                                  failed, passed + failed, config->policies, failing.names);
-        else if (status == WARDEN_OK && failed > 0 && engine != NULL)
-            wd_engine_log(engine, WARDEN_LOG_WARNING,
-                          "%zu of %zu policy tests failed in %s; serving it anyway (reload.tests = \"report\"): %s",
-                          failed, passed + failed, config->policies, failing.names);
-    }
-    if (status != WARDEN_OK) {
-        wd_policy_set_unref(set);
-        return status;
-    }
-    *out = set;
-    return WARDEN_OK;
-}
 
 static void record_failure(warden_engine *engine, const warden_error *err)
 {
@@ -96,7 +44,7 @@ int warden_engine_reload(warden_engine *engine, warden_error *err)
 
     pthread_mutex_lock(&engine->reload_lock);
     /* everything new is built first, with no lock that a decision or a receive would wait on */
-    status = wd_engine_build_verifier(engine, engine->config, &verifier, err);
+    status = wd_engine_build_verifier(engine->config, engine->replay, &verifier, err);
     if (status == WARDEN_OK && engine->policy_directory != NULL)
         status = wd_engine_build_policies(engine, engine->config, &set, err);
     if (status != WARDEN_OK) {
@@ -118,7 +66,8 @@ int warden_engine_reload(warden_engine *engine, warden_error *err)
     bool changed = false;
     pthread_mutex_lock(&engine->policy_lock);
     if (set != NULL) {
-        changed = engine->policy_set == NULL || strcmp(engine->policy_set->files.revision, set->files.revision) != 0;
+        changed = engine->policy_set == NULL
+                  || strcmp(engine->policy_set->source.files.revision, set->source.files.revision) != 0;
         if (changed) {
             old_set = engine->policy_set;
             engine->policy_set = set;
@@ -129,7 +78,7 @@ int warden_engine_reload(warden_engine *engine, warden_error *err)
     engine->reloads++;
     engine->last_error[0] = '\0';
     engine->failing_since = 0;
-    const char *revision = engine->policy_set != NULL ? engine->policy_set->files.revision : "";
+    const char *revision = engine->policy_set != NULL ? engine->policy_set->source.files.revision : "";
     char revision_copy[80];
     snprintf(revision_copy, sizeof revision_copy, "%s", revision);
     pthread_mutex_unlock(&engine->policy_lock);

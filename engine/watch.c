@@ -23,7 +23,7 @@
 */
 #include "watch.h"
 
-#include "../core/digest.h"
+#include "digest.h"
 
 #include <dirent.h>
 #include <errno.h>

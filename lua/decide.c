@@ -8,7 +8,7 @@
 ** line to the rule whose `when` runs; without a trace none of that happens.
 */
 #include "decide.h"
-#include "../core/invariant.h"
+#include "invariant.h"
 
 #include <lauxlib.h>
 #include <stdio.h>
@@ -300,6 +300,7 @@ int wd_decide_traced(wd_policy_state *state, const char *action, size_t action_l
 {
     lua_State *L = state->L;
     const wd_policy_set *set = state->set;
+    WD_ASSERT(set != NULL); /* only a state loaded from a compiled set decides (policy_state.h) */
     int top = lua_gettop(L);
     char problem[512];
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "policy_set.h"
 #include "policy_state.h"
 
 /* Pushes the message view `m` for this decision (wd_view_push_message or _synthetic). It

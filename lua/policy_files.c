@@ -29,7 +29,8 @@
 */
 #include "policy_files.h"
 
-#include "../core/digest.h"
+#include "digest.h"
+#include "file_text.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -166,66 +167,22 @@ static void clear_list(file_list *list)
 ** entry turned out not to be a regular file (ignored), or -1 with the error set. */
 static int read_whole(walk *w, int fd, char **out_text, size_t *out_length)
 {
-    int         result = -1;
-    char       *text = NULL;
-    size_t      length = 0;
-    struct stat status;
-
-    if (fstat(fd, &status) != 0) {
-        set_path_error(w, strerror(errno));
-        goto done;
-    }
-    if (!S_ISREG(status.st_mode)) {
-        result = 1;
-        goto done;
-    }
-    if ((uintmax_t)status.st_size > WD_POLICY_MAX_FILE_BYTES)
-        goto too_large;
-    /* Sized from fstat, plus one byte so that a single extra read confirms the end. */
-    size_t allocated = (size_t)status.st_size + 2;
-    text = malloc(allocated);
-    if (text == NULL) {
+    switch (wd_file_read_fd(fd, WD_POLICY_MAX_FILE_BYTES, WD_FILE_REGULAR, out_text, out_length)) {
+    case WD_FILE_OK:
+        return 0;
+    case WD_FILE_NOT_REGULAR:
+        return 1;
+    case WD_FILE_TOO_LARGE:
+        set_error(w->error, w->capacity, "%.*s/%s: larger than %u bytes", w->directory_length, w->directory,
+                  w->path, (unsigned)WD_POLICY_MAX_FILE_BYTES);
+        return -1;
+    case WD_FILE_NOMEM:
         set_path_error(w, "out of memory");
-        goto done;
+        return -1;
+    default:
+        set_path_error(w, strerror(errno));
+        return -1;
     }
-    for (;;) {
-        if (length + 1 == allocated) { /* the file grew while being read */
-            if (length > WD_POLICY_MAX_FILE_BYTES)
-                goto too_large;
-            size_t grown = allocated * 2;
-            char  *bigger = realloc(text, grown);
-            if (bigger == NULL) {
-                set_path_error(w, "out of memory");
-                goto done;
-            }
-            text = bigger;
-            allocated = grown;
-        }
-        ssize_t got = read(fd, text + length, allocated - 1 - length);
-        if (got < 0) {
-            if (errno == EINTR)
-                continue;
-            set_path_error(w, strerror(errno));
-            goto done;
-        }
-        if (got == 0)
-            break;
-        length += (size_t)got;
-    }
-    if (length > WD_POLICY_MAX_FILE_BYTES)
-        goto too_large;
-    text[length] = '\0';
-    *out_text = text;
-    *out_length = length;
-    text = NULL;
-    result = 0;
-    goto done;
-too_large:
-    set_error(w->error, w->capacity, "%.*s/%s: larger than %u bytes", w->directory_length, w->directory,
-              w->path, (unsigned)WD_POLICY_MAX_FILE_BYTES);
-done:
-    free(text);
-    return result;
 }
 
 /* Reads the regular file `name` in the folder dir_fd (its relative path is w->path) into

@@ -1,7 +1,7 @@
 /*
-** policy_set.c — compiling a policy directory into a revision: read the files, load them
+** policy_set.c — compiling a policy directory into a revision: read the source, load it
 ** once in a scratch state to learn and check the rules, and index the rules' targets. The
-** scratch state is thrown away; each deciding thread loads its own from the same files.
+** scratch state is thrown away; each deciding thread loads its own from the same source.
 */
 #include "policy_set.h"
 
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../core/invariant.h"
+#include "invariant.h"
 #include "policy_state.h"
 
 static void ignore_log(void *context, const char *line, size_t length)
@@ -25,7 +25,7 @@ static void free_set(wd_policy_set *set)
     wd_target_index_free(set->index);
     free(set->targets);
     wd_rules_clear(&set->rules);
-    wd_policy_files_clear(&set->files);
+    wd_policy_source_clear(&set->source);
     free(set);
 }
 
@@ -58,11 +58,11 @@ int wd_policy_set_compile(const char *directory, const wd_sandbox_limits *limits
         return -1;
     }
     atomic_init(&set->references, 1);
-    set->limits = *limits;
     set->loaded_at = (int64_t)time(NULL);
-    if (wd_policy_files_read(directory, &set->files, error, capacity) != 0)
+    if (wd_policy_source_read(directory, limits, &set->source, error, capacity) != 0)
         goto failed;
-    if (wd_policy_state_new(set, ignore_log, NULL, &scratch, error, capacity) != 0)
+    /* the scratch state reads the source only; the set is not shared until it is complete */
+    if (wd_policy_state_load(&set->source, ignore_log, NULL, &scratch, error, capacity) != 0)
         goto failed;
     /* The rule metadata moves from the scratch state to the set; the `when` references
     ** die with the scratch state. */

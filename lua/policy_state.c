@@ -1,5 +1,5 @@
 /*
-** policy_state.c — loading a policy set into one thread's sandboxed Lua state: the data
+** policy_state.c — loading a policy source into a sandboxed Lua state: the data
 ** documents as read-only `data.NAME`, then each policy file in path order, each in its own
 ** environment that offers permit/forbid/data on top of the sandbox's allowlist and is frozen
 ** once the file has run. Before a file runs its chunk passes the purity check (no _ENV
@@ -15,13 +15,15 @@
 #include <string.h>
 
 #include "data.h"
+#include "invariant.h"
 #include "lint.h"
+#include "policy_set.h"
 #include "purity.h"
 
 /* Pushes the read-only `data` table: one entry per data document. Runs protected (below). */
 static int push_data(lua_State *L, wd_policy_state *state, char *error, size_t capacity)
 {
-    const wd_policy_files *files = &state->set->files;
+    const wd_policy_files *files = &state->source->files;
     lua_createtable(L, 0, (int)files->data_count);
     for (size_t i = 0; i < files->data_count; i++) {
         char problem[256];
@@ -119,10 +121,10 @@ static int data_type(void *context, const char *path)
 }
 
 /* Checking: the reads of the compiled chunk on top (wd_lint_fields) against the view's names
-** and this set's data documents. */
+** and this source's data documents. */
 static void check_reads(wd_policy_state *state, wd_lint_report_fn report, void *context)
 {
-    const wd_policy_files *files = &state->set->files;
+    const wd_policy_files *files = &state->source->files;
     const char **names = calloc(files->data_count + 1, sizeof *names);
     if (names == NULL) {
         report(context, 0, "out of memory");
@@ -202,7 +204,7 @@ size_t wd_policy_state_check_file(wd_policy_state *state, const char *path, cons
     return load_file(state, path, text, length, as_test, globals, &p);
 }
 
-int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
+int wd_policy_state_new_empty(const wd_policy_source *source, wd_sandbox_log_fn log, void *log_context,
                               wd_policy_state **out, char *error, size_t capacity)
 {
     wd_policy_state *state = calloc(1, sizeof *state);
@@ -211,24 +213,18 @@ int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *l
         snprintf(error, capacity, "out of memory");
         return -1;
     }
-    state->set = wd_policy_set_ref(set);
+    state->source = source;
     state->extras = LUA_NOREF;
-    state->L = wd_sandbox_new(&set->limits, log, log_context);
+    state->L = wd_sandbox_new(&source->limits, log, log_context);
     if (state->L == NULL) {
         snprintf(error, capacity, "out of memory making a Lua state");
         goto failed;
     }
     /* The text of the files this state is loaded from counts against its memory cap. */
-    size_t text = 0;
-    for (size_t i = 0; i < set->files.policy_count; i++)
-        text += set->files.policies[i].length;
-    for (size_t i = 0; i < set->files.test_count; i++)
-        text += set->files.tests[i].length;
-    for (size_t i = 0; i < set->files.data_count; i++)
-        text += set->files.data[i].length;
+    size_t text = wd_policy_source_text_bytes(source);
     if (!wd_sandbox_reserve(state->L, text)) {
         snprintf(error, capacity, "the policy files (%zu bytes) do not fit in limits.memory (%zu bytes)", text,
-                 set->limits.memory);
+                 source->limits.memory);
         goto failed;
     }
     setup context = { state, error, capacity, false };
@@ -250,13 +246,13 @@ failed:
     return -1;
 }
 
-int wd_policy_state_new(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
-                        wd_policy_state **out, char *error, size_t capacity)
+int wd_policy_state_load(const wd_policy_source *source, wd_sandbox_log_fn log, void *log_context,
+                         wd_policy_state **out, char *error, size_t capacity)
 {
     wd_policy_state *state = NULL;
-    if (wd_policy_state_new_empty(set, log, log_context, &state, error, capacity) != 0)
+    if (wd_policy_state_new_empty(source, log, log_context, &state, error, capacity) != 0)
         return -1;
-    const wd_policy_files *files = &set->files;
+    const wd_policy_files *files = &source->files;
     for (size_t i = 0; i < files->policy_count; i++) {
         if (wd_policy_state_run_file(state, files->policies[i].path, files->policies[i].text,
                                      files->policies[i].length, 0, error, capacity) != 0)
@@ -264,7 +260,7 @@ int wd_policy_state_new(wd_policy_set *set, wd_sandbox_log_fn log, void *log_con
     }
     size_t rules = state->list.count > 0 ? state->list.count : 1;
     if (!wd_sandbox_reserve(state->L, rules * sizeof *state->candidates)) {
-        snprintf(error, capacity, "memory limit exceeded (%zu bytes) by %zu rules", set->limits.memory, rules);
+        snprintf(error, capacity, "memory limit exceeded (%zu bytes) by %zu rules", source->limits.memory, rules);
         goto failed;
     }
     state->candidates = malloc(rules * sizeof *state->candidates);
@@ -281,9 +277,18 @@ failed:
     return -1;
 }
 
+int wd_policy_state_new(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
+                        wd_policy_state **out, char *error, size_t capacity)
+{
+    if (wd_policy_state_load(&set->source, log, log_context, out, error, capacity) != 0)
+        return -1;
+    (*out)->set = wd_policy_set_ref(set);
+    return 0;
+}
+
 int wd_policy_state_load_tests(wd_policy_state *state, char *error, size_t capacity)
 {
-    const wd_policy_files *files = &state->set->files;
+    const wd_policy_files *files = &state->source->files;
     for (size_t i = 0; i < files->test_count; i++) {
         if (wd_policy_state_run_file(state, files->tests[i].path, files->tests[i].text, files->tests[i].length,
                                      1, error, capacity) != 0)
@@ -291,6 +296,21 @@ int wd_policy_state_load_tests(wd_policy_state *state, char *error, size_t capac
     }
     wd_sandbox_settle(state->L);
     return 0;
+}
+
+const char *const *wd_policy_state_globals(int as_test, const char *names[WD_POLICY_GLOBALS_MAX])
+{
+    /* what build_extras offers each kind of file; the declarers refuse the other kind's */
+    static const char *const policy_extras[] = { "data", "permit", "forbid", NULL };
+    static const char *const test_extras[] = { "data", "test", NULL };
+    size_t count = 0;
+    for (const char *const *name = wd_sandbox_globals; *name != NULL; name++)
+        names[count++] = *name;
+    for (const char *const *name = as_test ? test_extras : policy_extras; *name != NULL; name++)
+        names[count++] = *name;
+    WD_ASSERT(count < WD_POLICY_GLOBALS_MAX);
+    names[count] = NULL;
+    return names;
 }
 
 void wd_policy_state_free(wd_policy_state *state)

@@ -1,7 +1,9 @@
 /*
-** policy_state.h — one thread's Lua state loaded with one policy set: the sandbox, the data
+** policy_state.h — a Lua state loaded from one policy source: the sandbox, the data
 ** documents, every policy file run in its own environment, and the `when` functions ready
-** to call. A state is used by one thread at a time and decides on its own (decide.h).
+** to call. Loaded from a compiled set's source it decides on its own (decide.h); loaded from
+** a bare source it is the compiler's scratch state or `warden check`'s. A state is used by
+** one thread at a time.
 */
 #ifndef WD_LUA_POLICY_STATE_H
 #define WD_LUA_POLICY_STATE_H
@@ -9,26 +11,36 @@
 #include <lua.h>
 #include <stddef.h>
 
-#include "policy_set.h"
+#include "policy_source.h"
 #include "rules.h"
 #include "sandbox.h"
 
+typedef struct wd_policy_set wd_policy_set; /* policy_set.h */
+
 typedef struct wd_policy_state {
-    lua_State     *L;
-    wd_policy_set *set;         /* one reference */
-    wd_rule_list   list;        /* this state's declarations: `when` references valid in L */
-    unsigned      *candidates;  /* scratch for target look-ups, one entry per rule */
-    int            extras;      /* registry reference: { permit, forbid, test, data } */
+    lua_State              *L;
+    wd_policy_set          *set;         /* a deciding state's revision, one reference; else NULL */
+    wd_rule_list            list;        /* this state's declarations: `when` references valid in L */
+    unsigned               *candidates;  /* scratch for target look-ups, one entry per rule */
+    int                     extras;      /* registry reference: { permit, forbid, test, data } */
+    /* last: the decision path reads the fields above, at the offsets they have always had */
+    const wd_policy_source *source;      /* loaded from; outlives the state (the set's, or the caller's) */
 } wd_policy_state;
 
-/* Loads set into a new sandbox state. log receives the policies' log(...) lines. Returns 0
-** with *out owned by the caller (wd_policy_state_free), or -1 with error. */
+/* Loads a compiled set into a new state for deciding: its source's policy files run, and the
+** state holds a reference to set (state->set). log receives the policies' log(...) lines.
+** Returns 0 with *out owned by the caller (wd_policy_state_free), or -1 with error. */
 int wd_policy_state_new(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
                         wd_policy_state **out, char *error, size_t capacity);
 
-/* The same state with the data documents and declarers ready but no file run yet (for
-** `warden check`, which runs the files one by one). */
-int wd_policy_state_new_empty(wd_policy_set *set, wd_sandbox_log_fn log, void *log_context,
+/* The same load from a bare source (state->set stays NULL): how a set is compiled. source
+** must outlive the state. */
+int wd_policy_state_load(const wd_policy_source *source, wd_sandbox_log_fn log, void *log_context,
+                         wd_policy_state **out, char *error, size_t capacity);
+
+/* A state with the data documents and declarers ready but no file run yet (for `warden
+** check`, which runs the files one by one). source must outlive the state. */
+int wd_policy_state_new_empty(const wd_policy_source *source, wd_sandbox_log_fn log, void *log_context,
                               wd_policy_state **out, char *error, size_t capacity);
 
 /* Also runs the set's test files (*_test.lua) in the state, collecting their `test`
@@ -55,6 +67,13 @@ typedef void (*wd_policy_problem_fn)(void *context, int line, const char *messag
 size_t wd_policy_state_check_file(wd_policy_state *state, const char *path, const char *text, size_t length,
                                   int as_test, const char *const *globals, wd_policy_problem_fn report,
                                   void *context);
+
+/* The globals a policy file's environment offers (as_test 0) or a test file's (1): the
+** sandbox's (wd_sandbox_globals) plus data and the declarers (permit, forbid; or test).
+** Written to names (NULL-terminated, at most WD_POLICY_GLOBALS_MAX entries with the NULL);
+** returns names, for wd_policy_state_check_file's globals. */
+#define WD_POLICY_GLOBALS_MAX 64
+const char *const *wd_policy_state_globals(int as_test, const char *names[WD_POLICY_GLOBALS_MAX]);
 
 void wd_policy_state_free(wd_policy_state *state); /* NULL is a no-op */
 

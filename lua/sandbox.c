@@ -1124,6 +1124,13 @@ typedef struct wd_sandbox_entry {
     lua_CFunction wrapper; /* NULL: the library function as it is; else a closure over it */
 } wd_sandbox_entry;
 
+/* Every global name a policy environment offers (sandbox.h); wd_sandbox_setup below builds
+** exactly these. */
+const char *const wd_sandbox_globals[] = {
+    "assert", "error", "ipairs", "next", "pairs", "pcall", "rawequal", "rawlen", "select", "tonumber",
+    "tostring", "type", "xpcall", "string", "table", "math", "utf8", "time", "log", NULL,
+};
+
 /* Base functions taken from the standard base library as they are. pcall, xpcall, log,
 ** tonumber, tostring and next are set separately. */
 static const char *const wd_sandbox_base_names[] = {
@@ -1324,7 +1331,7 @@ static void wd_sandbox_format_messages(wd_sandbox_context *ctx)
 static lua_State *wd_sandbox_open(const wd_sandbox_limits *limits, wd_sandbox_log_fn log, void *log_context,
                                   bool libraries)
 {
-    static const wd_sandbox_limits defaults = { 1000000, 64u << 20, 50, 1u << 20 };
+    static const wd_sandbox_limits defaults = WD_SANDBOX_DEFAULT_LIMITS;
     wd_sandbox_context *ctx = calloc(1, sizeof *ctx);
     lua_State *L = NULL;
 

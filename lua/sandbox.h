@@ -27,6 +27,10 @@ typedef struct wd_sandbox_limits {
                           ** concatenation, a single VM instruction, can cost. */
 } wd_sandbox_limits;
 
+/* The defaults above, in one place: wd_sandbox_new(NULL, ...) and a new warden_config both
+** start from them. */
+#define WD_SANDBOX_DEFAULT_LIMITS { 1000000, (size_t)64 << 20, 50, (size_t)1 << 20 }
+
 /* Where log(...) goes: one line of text (already joined with tabs, like print would). */
 typedef void (*wd_sandbox_log_fn)(void *context, const char *line, size_t length);
 
@@ -62,6 +66,10 @@ void wd_sandbox_close(lua_State *L);
 ** "globals are read-only" once wd_sandbox_freeze_env has been called on it. [-0, +1, m]
 ** In a bare state (wd_sandbox_new_bare) the reads find the extras alone. */
 void wd_sandbox_push_env(lua_State *L, int extras_index);
+
+/* The names of that allowlist, NULL-terminated: the one list that `warden check` and the
+** policy runtime's own extras (policy_state.h) build on. */
+extern const char *const wd_sandbox_globals[];
 
 /* Pushes the table of the globals the file of the environment at env_index assigned while it
 ** loaded (nil if env_index is not an environment). [-0, +1, -] */

@@ -1,4 +1,4 @@
-"""Times the `warden` command prints (cli_format_time): a delivered message can carry a time
+"""Times the `warden` command prints (warden_time_format): a delivered message can carry a time
 outside the years 0001-9999 that the ISO-8601 form holds — a UsernameToken's Created may
 have an offset, so 9999-12-31T23:59:59-14:00 is in the year 10000 — and printing it once
 overflowed a 21-byte buffer. It now shows the nearest end of the range."""

@@ -301,6 +301,14 @@ START_TEST(exactly_the_allowlist_is_offered)
                   true, error, sizeof error);
     ck_assert_msg(outcome == WD_SANDBOX_OK, "%s", error);
     ck_assert(lua_toboolean(L, -1));
+    /* every name of the published list (what `warden check` accepts) is offered */
+    for (const char *const *name = wd_sandbox_globals; *name != NULL; name++) {
+        char probe[128];
+        snprintf(probe, sizeof probe, "return _ENV['%s'] ~= nil", *name);
+        outcome = run(L, probe, true, error, sizeof error);
+        ck_assert_msg(outcome == WD_SANDBOX_OK && lua_toboolean(L, -1), "%s is not offered", *name);
+        lua_pop(L, 1);
+    }
     wd_sandbox_close(L);
 }
 END_TEST

@@ -1,5 +1,5 @@
 /*
-** digest.h — SHA-256 over data fed in pieces, for the layers above core/ (policy revision
+** digest.h — SHA-256 over data fed in pieces, for every layer (policy revision
 ** ids, the watcher's polling pass) so that they hash without touching OpenSSL objects.
 */
 #ifndef WD_DIGEST_H

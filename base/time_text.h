@@ -1,5 +1,6 @@
 /*
-** time_text.h — xsd:dateTime text to Unix seconds and back.
+** time_text.h — xsd:dateTime text to Unix seconds and back: what core/ reads in messages, what
+** policy tests read in `now`, and (as warden_time_parse/format) what the command reads.
 */
 #ifndef WD_TIME_TEXT_H
 #define WD_TIME_TEXT_H

@@ -1,11 +1,12 @@
 /*
-** test_time_text.c — xsd:dateTime parsing and formatting (core/time_text.c).
+** test_time_text.c — xsd:dateTime parsing and formatting (base/time_text.c).
 */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/time_text.h"
+#include "base/time_text.h"
+#include "include/warden.h"
 
 #define PINNED_NOW 1795608030 /* 2026-11-25T12:00:30Z */
 
@@ -199,11 +200,28 @@ START_TEST(format_and_parse_round_trip)
 }
 END_TEST
 
+/* The public entry points are the same parser (the command line reads --now through them). */
+START_TEST(public_parse_and_format_are_the_same_functions)
+{
+    int64_t seconds = 0;
+    ck_assert_int_eq(warden_time_parse("2026-11-25T13:00:30+01:00", 25, &seconds), WARDEN_OK);
+    ck_assert_int_eq(seconds, PINNED_NOW);
+    ck_assert_int_eq(warden_time_parse("2026-02-30T00:00:00Z", 20, &seconds), WARDEN_E_INVALID_ARG);
+    ck_assert_int_eq(warden_time_parse("2026-11-25T12:00:30", 19, &seconds), WARDEN_E_INVALID_ARG);
+    ck_assert_int_eq(warden_time_parse(NULL, 0, &seconds), WARDEN_E_INVALID_ARG);
+    char text[21];
+    ck_assert_int_eq(warden_time_format(PINNED_NOW, text), WARDEN_OK);
+    ck_assert_str_eq(text, "2026-11-25T12:00:30Z");
+    ck_assert_int_eq(warden_time_format(INT64_C(253402300800), text), WARDEN_E_INVALID_ARG); /* year 10000 */
+}
+END_TEST
+
 static Suite *time_text_suite(void)
 {
     Suite *suite = suite_create("time_text");
     TCase *tc = tcase_create("time_text");
     tcase_add_test(tc, utc_time_parses_to_unix_seconds);
+    tcase_add_test(tc, public_parse_and_format_are_the_same_functions);
     tcase_add_test(tc, fraction_digits_of_any_count_are_dropped);
     tcase_add_test(tc, milliseconds_flag_refuses_a_longer_fraction);
     tcase_add_test(tc, zone_offsets_are_applied);
