@@ -141,8 +141,9 @@ class SignedWithTimestamp:
         return envelope
 
 
-def client(pki, gateway, orders_app, cert="client", wsse=None, headers=None):
-    """A zeep client from the application's WSDL, whose calls go to the gateway over HTTPS
+def client(pki, front, orders_app, cert="client", wsse=None, headers=None):
+    """A zeep client from the application's WSDL, whose calls go to FRONT (the gateway, or
+    the TLS proxy in front of it) over HTTPS
     with CERT as the TLS client certificate (None: no certificate) and HEADERS added to each
     call's HTTP headers."""
     import requests
@@ -166,7 +167,7 @@ def client(pki, gateway, orders_app, cert="client", wsse=None, headers=None):
                     plugins=[WsAddressingPlugin()],
                     settings=zeep.Settings(extra_http_headers=headers or {}))
     binding = next(iter(c.wsdl.bindings))
-    return c.create_service(binding, "https://127.0.0.1:%d/" % gateway.port)
+    return c.create_service(binding, "https://127.0.0.1:%d/" % front.port)
 
 
 def reason(fault):
@@ -246,3 +247,149 @@ def test_a_client_without_a_tls_certificate_never_reaches_the_application(pki, g
     good = client(pki, gateway, orders_app, wsse=SignedWithTimestamp(pki))
     assert good.CreateOrder(amount=1) == "order of 1 created"
     assert len(orders_app.received()) == 1
+
+
+# --- second topology: nginx terminates TLS in front of the gateway ---------------------------
+#
+#   zeep + requests (client.pem) --HTTPS, mutual TLS--> nginx --HTTP--> warden serve --HTTP--> spyne
+#
+# nginx verifies the client certificate; Warden, on loopback behind it, has no transport token
+# (it never trusts a certificate passed in a header), so its policy rests on the signature.
+
+PROXIED_POLICY = """
+permit "alice creates orders" {
+  action = "CreateOrder",
+  when = function(m) return m.cert ~= nil and m.cert.subject.CN == "alice" end,
+}
+forbid "nobody deletes orders" {
+  action = "DeleteOrder",
+}
+"""
+
+NGINX = "/usr/sbin/nginx"
+
+NGINX_CONF = """
+daemon off;
+master_process on;
+worker_processes 1;
+pid {dir}/nginx.pid;
+error_log {dir}/error.log info;
+{user}
+events {{ worker_connections 64; }}
+http {{
+  access_log {dir}/access.log;
+  client_body_temp_path {dir}/client_body;
+  proxy_temp_path {dir}/proxy;
+  fastcgi_temp_path {dir}/fastcgi;
+  uwsgi_temp_path {dir}/uwsgi;
+  scgi_temp_path {dir}/scgi;
+  server {{
+    listen 127.0.0.1:{port} ssl;
+    ssl_certificate {pki}/tls-server.pem;
+    ssl_certificate_key {pki}/tls-server.key;
+    ssl_client_certificate {pki}/ca.pem;
+    ssl_verify_client on;
+    client_max_body_size 1m;
+    location / {{
+      proxy_pass http://127.0.0.1:{upstream};
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_read_timeout 60s;
+    }}
+  }}
+}}
+"""
+
+
+class Nginx:
+    """nginx on a free loopback port with a generated config, stopped by PID."""
+
+    def __init__(self, directory, pki, upstream_port):
+        self.port = free_port()
+        self.dir = directory
+        os.makedirs(directory, exist_ok=True)
+        conf = os.path.join(directory, "nginx.conf")
+        # As root, workers would drop to nobody, who cannot enter the test's private directory.
+        user = "user root;" if os.geteuid() == 0 else ""
+        with open(conf, "w") as f:
+            f.write(NGINX_CONF.format(dir=directory, user=user, port=self.port, pki=pki,
+                                      upstream=upstream_port))
+        self.log = open(os.path.join(directory, "stderr.log"), "wb")
+        self.proc = subprocess.Popen([NGINX, "-p", directory, "-e", os.path.join(directory, "error.log"),
+                                      "-c", conf],
+                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
+        wait_listening(self.port, self.proc, "nginx", self.output)
+
+    def output(self):
+        text = ""
+        for name in ("stderr.log", "error.log"):
+            path = os.path.join(self.dir, name)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    text += f.read().decode(errors="replace")
+        return text
+
+    def posts(self):
+        """The POSTs nginx logged, as (path, status)."""
+        with open(os.path.join(self.dir, "access.log")) as f:
+            return [(line.split('"')[1].split()[1], int(line.split('"')[2].split()[0]))
+                    for line in f if '"POST ' in line]
+
+    def close(self):
+        try:
+            stop(self.proc, "nginx")  # SIGTERM: nginx's fast shutdown, workers included
+        finally:
+            self.log.close()
+
+
+@pytest.fixture
+def proxied(make_server, orders_app, pki, tmp_path):
+    if not os.access(NGINX, os.X_OK):
+        pytest.fail("nginx is not installed (scripts/setup installs nginx-light)", pytrace=False)
+    warden = make_server("serve = { upstream = %r, timeouts = { upstream_ms = 30000 } }," % orders_app.url(),
+                         policy=PROXIED_POLICY, name="proxied")
+    proxy = Nginx(str(tmp_path / "nginx"), pki, warden.port)
+    yield proxy
+    proxy.close()
+
+
+def test_behind_nginx_a_permitted_call_reaches_the_application(pki, proxied, orders_app):
+    service = client(pki, proxied, orders_app, wsse=SignedWithTimestamp(pki),
+                     headers={"X-Warden-Subject": "CN=admin"})
+    assert service.CreateOrder(amount=250) == "order of 250 created"
+    received = orders_app.received()
+    assert len(received) == 1
+    got = received[0]["warden"]
+    assert (got["x-warden-decision"], got["x-warden-reason"]) == ("allow", "permitted")
+    assert got["x-warden-rules"] == "alice creates orders"
+    assert proxied.posts() == [("/", 200)]  # it went through nginx
+    assert got["x-warden-subject"] == "CN=alice,OU=Payments,O=Example"
+
+
+def test_behind_nginx_rejected_calls_are_faults_and_never_reach_the_application(pki, proxied, orders_app):
+    import zeep.exceptions
+
+    def raise_amount(envelope):
+        envelope.find(".//{urn:example:orders}amount").text = "999999"
+
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        client(pki, proxied, orders_app, wsse=SignedWithTimestamp(pki)).DeleteOrder(order=1)
+    assert (fault.value.code, fault.value.message) == ("soap:Client", "denied: forbidden")
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        client(pki, proxied, orders_app, wsse=SignedWithTimestamp(pki, tamper=raise_amount)).CreateOrder(amount=1)
+    assert reason(fault.value) == "digest-mismatch"
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        client(pki, proxied, orders_app).CreateOrder(amount=1)
+    assert reason(fault.value) == "security-header-missing"
+    assert orders_app.received() == []
+    assert proxied.posts() == [("/", 403)] * 3  # nginx relayed Warden's faults
+
+
+def test_behind_nginx_a_client_without_a_tls_certificate_never_reaches_warden(pki, proxied, orders_app):
+    import zeep.exceptions
+    service = client(pki, proxied, orders_app, cert=None, wsse=SignedWithTimestamp(pki))
+    # nginx answers 400 itself (ssl_verify_client on), an HTML page zeep cannot parse
+    with pytest.raises(zeep.exceptions.TransportError) as error:
+        service.CreateOrder(amount=250)
+    assert error.value.status_code == 400
+    assert orders_app.received() == []
