@@ -237,6 +237,33 @@ def test_a_call_signed_by_an_unknown_signer_is_a_fault(pki, gateway, orders_app)
     assert orders_app.received() == []
 
 
+class Replaying(SignedWithTimestamp):
+    """Signs the first call; every later call sends that first signed envelope again, as an
+    attacker who captured it on the way would."""
+
+    def __init__(self, pki):
+        super().__init__(pki)
+        self.captured = None
+
+    def apply(self, envelope, headers):
+        from copy import deepcopy
+        if self.captured is None:
+            envelope, headers = super().apply(envelope, headers)
+            self.captured = deepcopy(envelope)
+            return envelope, headers
+        return deepcopy(self.captured), headers
+
+
+def test_a_replayed_call_is_a_fault_and_reaches_the_application_once(pki, gateway, orders_app):
+    import zeep.exceptions
+    service = client(pki, gateway, orders_app, wsse=Replaying(pki))
+    assert service.CreateOrder(amount=250) == "order of 250 created"
+    with pytest.raises(zeep.exceptions.Fault) as fault:
+        service.CreateOrder(amount=1)  # the captured amount=250 message goes out instead
+    assert (fault.value.code, reason(fault.value)) == ("wsse:InvalidSecurity", "replay")
+    assert len(orders_app.received()) == 1
+
+
 def test_a_client_without_a_tls_certificate_never_reaches_the_application(pki, gateway, orders_app):
     import requests
     service = client(pki, gateway, orders_app, cert=None, wsse=SignedWithTimestamp(pki))
@@ -329,11 +356,17 @@ class Nginx:
                     text += f.read().decode(errors="replace")
         return text
 
-    def posts(self):
-        """The POSTs nginx logged, as (path, status)."""
-        with open(os.path.join(self.dir, "access.log")) as f:
-            return [(line.split('"')[1].split()[1], int(line.split('"')[2].split()[0]))
-                    for line in f if '"POST ' in line]
+    def posts(self, count):
+        """The POSTs nginx logged, as (path, status), once there are COUNT of them: nginx
+        writes a request's line after it has answered, so the client may be first."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            with open(os.path.join(self.dir, "access.log")) as f:
+                posts = [(line.split('"')[1].split()[1], int(line.split('"')[2].split()[0]))
+                         for line in f if '"POST ' in line]
+            if len(posts) >= count or time.monotonic() > deadline:
+                return posts
+            time.sleep(0.05)
 
     def close(self):
         try:
@@ -362,7 +395,7 @@ def test_behind_nginx_a_permitted_call_reaches_the_application(pki, proxied, ord
     got = received[0]["warden"]
     assert (got["x-warden-decision"], got["x-warden-reason"]) == ("allow", "permitted")
     assert got["x-warden-rules"] == "alice creates orders"
-    assert proxied.posts() == [("/", 200)]  # it went through nginx
+    assert proxied.posts(1) == [("/", 200)]  # it went through nginx
     assert got["x-warden-subject"] == "CN=alice,OU=Payments,O=Example"
 
 
@@ -382,7 +415,7 @@ def test_behind_nginx_rejected_calls_are_faults_and_never_reach_the_application(
         client(pki, proxied, orders_app).CreateOrder(amount=1)
     assert reason(fault.value) == "security-header-missing"
     assert orders_app.received() == []
-    assert proxied.posts() == [("/", 403)] * 3  # nginx relayed Warden's faults
+    assert proxied.posts(3) == [("/", 403)] * 3  # nginx relayed Warden's faults
 
 
 def test_behind_nginx_a_client_without_a_tls_certificate_never_reaches_warden(pki, proxied, orders_app):
