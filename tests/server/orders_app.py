@@ -5,6 +5,7 @@ the test sees exactly what reached the application.
 
     python3 orders_app.py PORT RECORD_FILE
 """
+import io
 import json
 import sys
 from wsgiref.simple_server import WSGIRequestHandler, make_server
@@ -32,7 +33,6 @@ def recording(app, path):
     def middleware(environ, start_response):
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
-        import io
         environ["wsgi.input"] = io.BytesIO(body)
         record = {
             "method": environ["REQUEST_METHOD"],

@@ -142,9 +142,9 @@ class SignedWithTimestamp:
 
 
 def client(pki, front, orders_app, cert="client", wsse=None, headers=None):
-    """A zeep client from the application's WSDL, whose calls go to FRONT (the gateway, or
-    the TLS proxy in front of it) over HTTPS
-    with CERT as the TLS client certificate (None: no certificate) and HEADERS added to each
+    """A zeep client from the application's WSDL (fetched from the application itself),
+    whose calls go to FRONT (the gateway, or the TLS proxy in front of it) over HTTPS with
+    CERT as the TLS client certificate (None: no certificate) and HEADERS added to each
     call's HTTP headers."""
     import requests
     import zeep
