@@ -3,7 +3,7 @@ spyne's WSGI application under wsgiref, on loopback. A WSGI middleware writes on
 per request it receives (method, path, SOAPAction, x-warden-* headers, body) to a file, so
 the test sees exactly what reached the application.
 
-    python3 orders_app.py PORT RECORD_FILE
+    python3 orders_app.py PORT RECORD_FILE [soap12]
 """
 import io
 import json
@@ -11,7 +11,7 @@ import sys
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
 from spyne import Application, Integer, ServiceBase, Unicode, rpc
-from spyne.protocol.soap import Soap11
+from spyne.protocol.soap import Soap11, Soap12
 from spyne.server.wsgi import WsgiApplication
 
 NAMESPACE = "urn:example:orders"
@@ -57,8 +57,9 @@ class QuietHandler(WSGIRequestHandler):
 
 def main():
     port, path = int(sys.argv[1]), sys.argv[2]
+    soap = Soap12 if sys.argv[3:] == ["soap12"] else Soap11
     application = Application([OrdersService], tns=NAMESPACE,
-                              in_protocol=Soap11(validator="lxml"), out_protocol=Soap11())
+                              in_protocol=soap(validator="lxml"), out_protocol=soap())
     server = make_server("127.0.0.1", port, recording(WsgiApplication(application), path),
                          handler_class=QuietHandler)
     server.serve_forever()

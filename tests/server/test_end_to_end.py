@@ -67,14 +67,14 @@ def stop(proc, what):
 class OrdersApp:
     """The spyne application, in its own process; `received()` is what reached it."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, soap12=False):
         self.port = free_port()
         self.record = os.path.join(directory, "received.jsonl")
         self.log_path = os.path.join(directory, "app.log")
         open(self.record, "w").close()
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen([sys.executable, os.path.join(HERE, "orders_app.py"),
-                                      str(self.port), self.record],
+                                      str(self.port), self.record] + (["soap12"] if soap12 else []),
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log)
         wait_listening(self.port, self.proc, "the spyne application", self.output)
 
@@ -104,13 +104,17 @@ def orders_app(tmp_path):
     app.close()
 
 
-@pytest.fixture
-def gateway(make_server, pki, orders_app):
+def tls_gateway(make_server, pki, orders_app):
     extra = """serve = { upstream = %r, timeouts = { upstream_ms = 30000 },
                 tls = { cert = %r, key = %r, client_ca = %r, require_client_cert = true } },""" % (
         orders_app.url(), os.path.join(pki, "tls-server.pem"), os.path.join(pki, "tls-server.key"),
         os.path.join(pki, "ca.pem"))
     return make_server(extra, policy=POLICY, name="gateway")
+
+
+@pytest.fixture
+def gateway(make_server, pki, orders_app):
+    return tls_gateway(make_server, pki, orders_app)
 
 
 class SignedWithTimestamp:
@@ -274,6 +278,27 @@ def test_a_client_without_a_tls_certificate_never_reaches_the_application(pki, g
     good = client(pki, gateway, orders_app, wsse=SignedWithTimestamp(pki))
     assert good.CreateOrder(amount=1) == "order of 1 created"
     assert len(orders_app.received()) == 1
+
+
+def test_a_soap12_application_gets_its_calls_and_the_client_soap12_faults(make_server, pki, tmp_path):
+    import zeep.exceptions
+    app = OrdersApp(str(tmp_path), soap12=True)
+    try:
+        gw = tls_gateway(make_server, pki, app)
+        service = client(pki, gw, app, wsse=SignedWithTimestamp(pki))
+        assert service.CreateOrder(amount=12) == "order of 12 created"
+        with pytest.raises(zeep.exceptions.Fault) as fault:
+            client(pki, gw, app, wsse=SignedWithTimestamp(pki, name="mallory")).CreateOrder(amount=1)
+        assert (fault.value.code, fault.value.message) == ("env:Sender", "rejected: cert-untrusted")
+        assert [q.localname for q in fault.value.subcodes] == ["FailedAuthentication"]
+        assert fault.value.subcodes[0].namespace == WSSE_NS
+        assert reason(fault.value) == "cert-untrusted"
+        received = app.received()
+        assert len(received) == 1
+        assert received[0]["warden"]["x-warden-subject"] == "CN=alice,OU=Payments,O=Example"
+        assert "http://www.w3.org/2003/05/soap-envelope" in received[0]["body"]
+    finally:
+        app.close()
 
 
 # --- second topology: nginx terminates TLS in front of the gateway ---------------------------
