@@ -29,6 +29,7 @@ import datetime as _dt
 import json
 import logging
 import os
+import ssl
 import threading
 from ctypes import byref, c_size_t, c_void_p, sizeof
 from dataclasses import dataclass, field
@@ -258,6 +259,33 @@ def _encode(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
 
 
+def _cut(text: str, limit: int) -> bytes:
+    """text as UTF-8 in at most limit bytes, cut at a character boundary."""
+    raw = _encode(text)
+    if len(raw) <= limit:
+        return raw
+    return raw[:limit].decode("utf-8", "ignore").encode("utf-8")
+
+
+def _der(cert: Union[bytes, bytearray, memoryview, str]) -> bytes:
+    """A certificate as DER: DER bytes as they are, PEM (text or bytes) decoded. Whether it
+    parses is libwarden's to say (a receive with one that does not is rejected)."""
+    if isinstance(cert, str):
+        cert = cert.encode("ascii", "surrogateescape")
+    elif isinstance(cert, (bytearray, memoryview)):
+        cert = bytes(cert)
+    elif not isinstance(cert, bytes):
+        raise TypeError("transport_cert must be DER bytes or PEM text, not %s" % type(cert).__name__)
+    if b"-----BEGIN CERTIFICATE-----" in cert:
+        try:
+            return ssl.PEM_cert_to_DER_cert(cert.decode("ascii"))
+        except (ValueError, UnicodeDecodeError) as e:
+            raise ValueError("transport_cert is not a PEM certificate: %s" % e) from None
+    if not cert:
+        raise ValueError("transport_cert is empty")
+    return cert
+
+
 class _Config:
     """A warden_config for the life of one call; freed by close()."""
 
@@ -382,6 +410,8 @@ class Status:
     reload_failures: int
     last_error: Optional[str]          #: None when the last reload succeeded
     last_error_at: Optional[_dt.datetime]
+    replay_backend: str = "none"       #: "memory", "redis" or "none" (replay.backend)
+    replay_entries: int = 0            #: entries the replay cache holds (memory backend; else 0)
 
 
 class Engine:
@@ -452,13 +482,20 @@ class Engine:
     # -- messages and decisions
 
     def receive(self, data: Union[bytes, bytearray, memoryview, str], now: Optional[TimeLike] = None,
-                attrs: Optional[Mapping[str, str]] = None) -> "Message":
+                attrs: Optional[Mapping[str, str]] = None, *, http_action: Optional[str] = None,
+                transport_cert: Union[bytes, str, None] = None) -> "Message":
         """Runs security processing on one SOAP message and returns the delivered Message.
 
         ``now`` is the evaluation time (a datetime, naive meaning UTC; Unix seconds; or an
         ISO-8601 string such as "2026-11-25T12:00:30Z"); None uses the system clock. ``attrs``
-        are name -> string pairs the policies see as ``m.attrs``.
-        Raises SecurityRejected (with ``.reason``) when the message is rejected."""
+        are name -> string pairs the policies see as ``m.attrs``. ``http_action`` is the
+        request's HTTP SOAPAction (policies' ``m.http_action``; it never replaces the message's
+        own Action). ``transport_cert`` is the TLS peer certificate your TLS stack verified
+        (DER bytes, or PEM text or bytes): a token of kind and role "transport", which policies
+        read as ``m.transport.cert`` (Warden does not verify its chain; it never counts as the
+        message's signature).
+        Raises SecurityRejected (with ``.reason``) when the message is rejected, also
+        ("token-unsupported") when transport_cert does not parse as a certificate."""
         handle = self._live()
         if isinstance(data, str):
             raw = data.encode("utf-8")
@@ -468,8 +505,11 @@ class Engine:
             raw = bytes(data)
         else:
             raise TypeError("data must be bytes or str, not %s" % type(data).__name__)
+        cert_der = _der(transport_cert) if transport_cert is not None else None
+        if http_action is not None and not isinstance(http_action, str):
+            raise TypeError("http_action must be a str")
         options = None
-        if now is not None or attrs:
+        if now is not None or attrs or http_action is not None or cert_der is not None:
             options = _n.ReceiveOptions()
             options.size = sizeof(_n.ReceiveOptions)
             if now is not None:
@@ -484,6 +524,12 @@ class Engine:
                     array[i].value = _encode(value)
                 options.attrs = array
                 options.attr_count = len(items)
+            if http_action is not None:
+                options.http_action = _encode(http_action)
+            if cert_der is not None:
+                # the buffer lives in cert_der until the call returns; libwarden copies it
+                options.transport_cert.data = ctypes.cast(ctypes.c_char_p(cert_der), c_void_p)
+                options.transport_cert.length = len(cert_der)
             options = byref(options)
         out = c_void_p()
         err = _n.Error()
@@ -531,8 +577,46 @@ class Engine:
         decision._engine = handle
         return decision
 
+    def keep_decision_facts(self, keep: bool = True) -> None:
+        """For programs that write the decision log themselves (with ``log_decisions`` unset):
+        makes every later decision keep what its log line needs, so that
+        ``Decision.log_line()`` has the time, id, message facts and latency. Call it before
+        deciding."""
+        handle = self._live()
+        if _n.warden_engine_keep_decision_facts is None:
+            raise NotImplementedError("this libwarden (%s) cannot keep decision facts" % library_path)
+        status = _n.warden_engine_keep_decision_facts(handle.ptr, 1 if keep else 0)
+        if status != _n.OK:
+            raise _error(status)
+
+    def rejection(self, error: "SecurityRejected", latency_us: int = 0) -> "Decision":
+        """The deny Decision at stage "security" of a message ``receive`` rejected: ``error``
+        is the SecurityRejected it raised; the decision's reason is the rejection's reason and
+        its revision the one serving now. For writing the rejection's decision log line
+        (``Decision.log_line()``)."""
+        handle = self._live()
+        if _n.warden_engine_rejection is None:
+            raise NotImplementedError("this libwarden (%s) cannot make rejection decisions" % library_path)
+        if not isinstance(error, SecurityRejected):
+            raise TypeError("rejection takes the SecurityRejected that receive raised, not %s"
+                            % type(error).__name__)
+        err = _n.Error()
+        err.code = _n.E_SECURITY
+        # the C fields are fixed arrays: cut whole characters so the text stays UTF-8
+        err.reason = _cut(error.reason, _n.Error.reason.size - 1)
+        err.text = _cut(error.detail, _n.Error.text.size - 1)
+        out = c_void_p()
+        status = _n.warden_engine_rejection(handle.ptr, byref(err), int(latency_us), byref(out))
+        if status != _n.OK:
+            raise _error(status)
+        decision = _new(Decision)
+        decision._ptr = out.value
+        decision._engine = handle
+        return decision
+
     def status(self) -> Status:
-        """The policy status: revision, when it was loaded, reload counters, last error."""
+        """The engine's status: policy revision, when it was loaded, reload counters, last
+        error, and the replay cache's backend and size."""
         handle = self._live()
         st = _n.Status()
         status = _n.warden_engine_status(handle.ptr, byref(st))
@@ -544,7 +628,9 @@ class Engine:
                       loaded_at=_time(st.loaded_at) if st.loaded_at else None,
                       reloads=int(st.reloads), reload_failures=int(st.reload_failures),
                       last_error=last_error or None,
-                      last_error_at=_time(st.last_error_at) if st.last_error_at else None)
+                      last_error_at=_time(st.last_error_at) if st.last_error_at else None,
+                      replay_backend=st.replay_backend.decode() or "none",
+                      replay_entries=int(st.replay_entries))
 
     def reload(self) -> None:
         """Reloads the policy set and the trust material now. On failure the current revision
@@ -678,7 +764,7 @@ class Token:
 
     @property
     def kind(self) -> str:
-        """"x509" or "username" (later "saml", "transport")."""
+        """"x509", "username" or "transport" (later "saml")."""
         return self._str(_n.TOKEN_PROPERTY_KIND) or ""
 
     @property
@@ -926,6 +1012,25 @@ class Message:
         return {_text(lst.items[i].name): _text(lst.items[i].value) for i in range(lst.count)}
 
     @property
+    def http_action(self) -> Optional[str]:
+        """The HTTP SOAPAction given to receive (policies' m.http_action), or None."""
+        return self._str(_n.MESSAGE_PROPERTY_HTTP_ACTION)
+
+    @property
+    def transport(self) -> Optional[Token]:
+        """The transport token (the TLS peer certificate given to receive), or None."""
+        for token in self.tokens:
+            if token.role == "transport":
+                return token
+        return None
+
+    @property
+    def transport_cert(self) -> Optional[Certificate]:
+        """The TLS peer certificate given to receive (policies' m.transport.cert), or None."""
+        token = self.transport
+        return token.cert if token is not None else None
+
+    @property
     def encoded_cert(self) -> Optional[bytes]:
         """DER of the signing certificate, or None."""
         b = _n.Bytes()
@@ -1038,7 +1143,8 @@ class Decision:
 
     @property
     def reason(self) -> str:
-        """"permitted", "forbidden", "no-permit", "policy-error" or "policy-limit"."""
+        """"permitted", "forbidden", "no-permit", "policy-error", "policy-limit" or
+        "policy-stale"; for a rejection (``Engine.rejection``), its reason code."""
         return _text(_n.warden_decision_reason(self._live()))
 
     @property
@@ -1073,6 +1179,22 @@ class Decision:
             return None
         text = _n.warden_decision_explanation(ptr)
         return None if text is None else json.loads(text.decode("utf-8", "replace"))
+
+    def log_line(self, remote: Optional[str] = None) -> str:
+        """The decision's log.decisions line: one JSON object, without a newline
+        (docs/operations.md lists the fields), with "remote" when ``remote`` is given. The
+        time, id, message facts and latency are there when the engine keeps decision facts
+        (``Engine.keep_decision_facts()``) from before the decision was made."""
+        ptr = self._live()
+        if _n.warden_decision_log_line is None:
+            raise NotImplementedError("this libwarden (%s) cannot write decision log lines" % library_path)
+        line = _n.warden_decision_log_line(ptr, _encode(remote) if remote is not None else None)
+        if not line:
+            raise OutOfMemory()
+        try:
+            return ctypes.string_at(line).decode("utf-8", "replace")
+        finally:
+            _n.libc_free(line)
 
     def to_dict(self) -> Dict[str, Any]:
         """The decision as ``warden decide --json`` prints it (with "explain" when explained)."""

@@ -297,6 +297,30 @@ warden_engine_status = _declare("warden_engine_status", c_int, [c_void_p, POINTE
 warden_engine_reload = _declare("warden_engine_reload", c_int, [c_void_p, _Error_p],
                                 required=False)
 
+# for programs that write the decision log themselves (optional: older libraries lack them)
+warden_engine_keep_decision_facts = _declare("warden_engine_keep_decision_facts", c_int,
+                                             [c_void_p, c_int], required=False)
+warden_engine_rejection = _declare("warden_engine_rejection", c_int,
+                                   [c_void_p, _Error_p, c_int64, POINTER(c_void_p)],
+                                   required=False)
+# c_void_p, not c_char_p: the line is malloc'd and must reach libc's free unconverted
+warden_decision_log_line = _declare("warden_decision_log_line", c_void_p, [c_void_p, c_char_p],
+                                    required=False)
+
+
+def _libc_free():
+    """The free that libwarden's malloc pairs with, for the strings it hands over
+    (warden_decision_log_line): looked up in the process's global scope, as libwarden's own
+    calls resolve, not in libc.so.6's handle, which would bypass an interposed allocator
+    (the AddressSanitizer runtime of a sanitizer build)."""
+    fn = ctypes.CDLL(None).free
+    fn.restype = None
+    fn.argtypes = [c_void_p]
+    return fn
+
+
+libc_free = _libc_free()
+
 warden_policy_check = _declare("warden_policy_check", c_int,
                                [c_void_p, c_char_p, ReportFn, c_void_p, POINTER(c_size_t), _Error_p])
 warden_policy_test = _declare("warden_policy_test", c_int,
