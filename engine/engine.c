@@ -327,7 +327,10 @@ int warden_engine_status(warden_engine *engine, warden_status *out)
     out->reload_failures = engine->reload_failures;
     snprintf(out->last_error, sizeof out->last_error, "%s", engine->last_error);
     out->last_error_at = engine->last_error_at;
+    out->failing_since = atomic_load_explicit(&engine->failing_since, memory_order_relaxed);
     pthread_mutex_unlock(&engine->policy_lock);
+    /* the same test the decisions make, so /health and "policy-stale" agree */
+    out->stale = wd_engine_policy_stale(engine, (int64_t)time(NULL)) ? 1 : 0;
     static const char *const backends[] = { [WD_REPLAY_MEMORY] = "memory", [WD_REPLAY_REDIS] = "redis",
                                             [WD_REPLAY_NONE] = "none" };
     snprintf(out->replay_backend, sizeof out->replay_backend, "%s", backends[engine->config->replay_backend]);

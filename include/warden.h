@@ -373,6 +373,11 @@ typedef struct warden_status {
     int64_t  last_error_at;
     char     replay_backend[16];  /* "memory", "redis" or "none" */
     uint64_t replay_entries;      /* entries the replay cache holds (memory backend; else 0) */
+    int64_t  failing_since;       /* when reloads started failing, Unix seconds; 0 while the last
+                                  ** reload (or the start) succeeded */
+    int32_t  stale;               /* 1 when reloads have failed for longer than reload.max_stale_s
+                                  ** (every decision then denies "policy-stale"); else 0. `warden
+                                  ** serve` answers /health with 503 then */
 } warden_status;
 
 /* Fills *out with the engine's policy and replay status. Thread-safe. Errors: INVALID_ARG. */

@@ -350,11 +350,19 @@ static void handle_decide(serve_worker *worker, struct evhttp_request *request, 
 static void handle_health(serve_worker *worker, struct evhttp_request *request)
 {
     warden_status status;
-    bool serving = warden_engine_status(worker->server->engine, &status) == WARDEN_OK && status.revision[0] != '\0';
-    if (serving)
-        reply_text(worker, request, 200, "OK", "text/plain", "ok\n");
-    else
+    if (warden_engine_status(worker->server->engine, &status) != WARDEN_OK || status.revision[0] == '\0') {
         reply_text(worker, request, 503, "Service Unavailable", "text/plain", "no policy revision serves\n");
+        return;
+    }
+    if (status.stale) {
+        /* every decision denies "policy-stale" now: a load balancer should take this replica out */
+        char text[400];
+        snprintf(text, sizeof text, "policy-stale: reloads failing since %lld: %s\n", (long long)status.failing_since,
+                 status.last_error[0] != '\0' ? status.last_error : "unknown error");
+        reply_text(worker, request, 503, "Service Unavailable", "text/plain", text);
+        return;
+    }
+    reply_text(worker, request, 200, "OK", "text/plain", "ok\n");
 }
 
 static void handle_status(serve_worker *worker, struct evhttp_request *request)
@@ -370,6 +378,8 @@ static void handle_status(serve_worker *worker, struct evhttp_request *request)
     json_object_set_new(report, "reloads", json_integer((json_int_t)status.reloads));
     json_object_set_new(report, "reload_failures", json_integer((json_int_t)status.reload_failures));
     json_object_set_new(report, "last_error", json_string(status.last_error));
+    json_object_set_new(report, "failing_since", json_integer(status.failing_since));
+    json_object_set_new(report, "stale", json_boolean(status.stale));
     json_object_set_new(report, "uptime_s", json_integer((json_int_t)(time(NULL) - worker->server->started_at)));
     json_t *replay = json_object();
     json_object_set_new(replay, "backend", json_string(status.replay_backend));

@@ -429,13 +429,23 @@ START_TEST(failing_reloads_past_the_staleness_bound_deny)
     warden_engine *engine = engine_for(&dir, "1");
     write_file(&dir, "orders.lua", "permit {\n");
     warden_error err;
+    int64_t before = (int64_t)time(NULL);
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_POLICY);
     expect_serving(engine, "v1"); /* failing, but not yet for longer than 1 s */
+    warden_status status;
+    ck_assert_int_eq(warden_engine_status(engine, &status), WARDEN_OK);
+    ck_assert_int_ge(status.failing_since, before);
     sleep(2);
     expect_serving(engine, "deny:policy-stale");
+    /* the status says so too (`warden serve` answers /health with 503 on it) */
+    ck_assert_int_eq(warden_engine_status(engine, &status), WARDEN_OK);
+    ck_assert_int_eq(status.stale, 1);
     write_file(&dir, "orders.lua", good_v2);
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
     expect_serving(engine, "v2");
+    ck_assert_int_eq(warden_engine_status(engine, &status), WARDEN_OK);
+    ck_assert_int_eq(status.stale, 0);
+    ck_assert_int_eq(status.failing_since, 0);
     warden_engine_free(engine);
     remove_dir(&dir);
 }

@@ -192,7 +192,7 @@ def metric(samples, name, **labels):
     return samples.get((name, frozenset(labels.items())), 0.0)
 
 
-def write_config(directory, pki, extra="", policy=POLICY):
+def write_config(directory, pki, extra="", policy=POLICY, reload="{ watch = false }"):
     policies = os.path.join(directory, "policies")
     os.makedirs(policies, exist_ok=True)
     with open(os.path.join(policies, "orders.lua"), "w") as f:
@@ -203,10 +203,10 @@ def write_config(directory, pki, extra="", policy=POLICY):
   trust = { %r },
   users = %r,
   policies = "policies",
-  reload = { watch = false },
+  reload = %s,
   %s
 }
-""" % (os.path.join(pki, "ca.pem"), os.path.join(pki, "users.txt"), extra))
+""" % (os.path.join(pki, "ca.pem"), os.path.join(pki, "users.txt"), reload, extra))
     return path
 
 
@@ -214,10 +214,10 @@ def write_config(directory, pki, extra="", policy=POLICY):
 def make_server(warden_bin, pki, tmp_path):
     servers = []
 
-    def make(extra="", policy=POLICY, tls=None, name="a"):
+    def make(extra="", policy=POLICY, tls=None, name="a", reload="{ watch = false }"):
         d = tmp_path / name
         d.mkdir(exist_ok=True)
-        path = write_config(str(d), pki, extra, policy)
+        path = write_config(str(d), pki, extra, policy, reload)
         s = Server(warden_bin, path, free_port(), tls=tls)
         servers.append(s)
         return s.start()

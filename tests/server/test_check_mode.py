@@ -165,3 +165,59 @@ def test_the_soap12_content_type_action_parameter_is_m_http_action(make_server, 
     ct = 'application/soap+xml; charset=utf-8; action="urn:example:orders/Create"'
     status, _, body = s.post("/v1/decide", signer.signed("alice", soap12=True), headers={"Content-Type": ct})
     assert status == 200, body
+
+
+def wait_for(predicate, what, limit=60):
+    """Polls until predicate() is true; the limit only bounds a failing run."""
+    import time
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("%s within %ds" % (what, limit))
+
+
+def test_health_is_503_while_the_policy_set_is_stale(make_server, signer):
+    import os
+    s = make_server(reload="{ watch = false, max_stale_s = 1 }")
+    policy = os.path.join(os.path.dirname(s.config_path), "policies", "orders.lua")
+    with open(policy) as f:
+        good = f.read()
+    assert s.request("GET", "/health")[0] == 200
+    with open(policy, "w") as f:
+        f.write('permit "broken" { when = function(m) return end\n')  # does not compile
+    s.signal(signal.SIGHUP)
+    wait_for(lambda: s.request("GET", "/health")[0] == 503, "/health did not turn 503")
+    status, _, body = s.request("GET", "/health")
+    assert status == 503 and body.startswith(b"policy-stale: reloads failing since ")
+    assert b"orders.lua" in body  # the reload's error, for the operator
+    st = decision(s.request("GET", "/v1/status")[2])
+    assert st["stale"] is True and st["failing_since"] > 0 and st["reload_failures"] >= 1
+    status, _, body = s.post("/v1/decide", signer.signed("alice"))
+    assert status == 403 and decision(body)["reason"] == "policy-stale"
+    # a reload that succeeds puts the replica back
+    with open(policy, "w") as f:
+        f.write(good)
+    s.signal(signal.SIGHUP)
+    wait_for(lambda: s.request("GET", "/health")[0] == 200, "/health did not recover")
+    st = decision(s.request("GET", "/v1/status")[2])
+    assert st["stale"] is False and st["failing_since"] == 0
+    status, _, body = s.post("/v1/decide", signer.signed("alice"))
+    assert status == 200 and decision(body)["reason"] == "permitted"
+
+
+def test_health_stays_200_while_failing_reloads_are_within_max_stale_s(make_server, signer):
+    import os
+    s = make_server(reload="{ watch = false, max_stale_s = 86400 }")
+    policy = os.path.join(os.path.dirname(s.config_path), "policies", "orders.lua")
+    with open(policy, "w") as f:
+        f.write('permit "broken" {\n')
+    s.signal(signal.SIGHUP)
+    wait_for(lambda: decision(s.request("GET", "/v1/status")[2])["reload_failures"] >= 1,
+             "the reload did not fail")
+    st = decision(s.request("GET", "/v1/status")[2])
+    assert st["stale"] is False and st["failing_since"] > 0
+    assert s.request("GET", "/health")[:3:2] == (200, b"ok\n")
+    status, _, body = s.post("/v1/decide", signer.signed("alice"))
+    assert status == 200 and decision(body)["reason"] == "permitted"

@@ -138,3 +138,26 @@ def test_rejection_decision_and_its_log_line(engine, zeep, pki):
         assert entry["detail"] == e.value.detail and entry["latency_us"] == 120
     with pytest.raises(TypeError):
         engine.rejection(ValueError("not a rejection"))
+
+
+def test_status_says_when_the_policy_set_is_stale(engine_options, zeep, pki, tmp_path):
+    import time
+    policies = write_tree(tmp_path / "stale", {"orders.lua": 'permit "all" { }\n'})
+    options = dict(engine_options, policies=policies, reload={"watch": False, "max_stale_s": 1})
+    with warden.Engine(**options) as e:
+        st = e.status()
+        assert (st.stale, st.failing_since) == (False, None)
+        write_tree(tmp_path / "stale", {"orders.lua": 'permit "all" {\n'})
+        with pytest.raises(warden.PolicyError):
+            e.reload()
+        assert e.status().failing_since is not None
+        deadline = time.monotonic() + 60  # bounds a failing run only
+        while not e.status().stale and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert e.status().stale
+        with e.receive(zeep.username(action="GetStatus"), now=NOW) as m:
+            assert e.decide(m).reason == "policy-stale"
+        write_tree(tmp_path / "stale", {"orders.lua": 'permit "all" { }\n'})
+        e.reload()
+        st = e.status()
+        assert (st.stale, st.failing_since) == (False, None)

@@ -412,6 +412,8 @@ class Status:
     last_error_at: Optional[_dt.datetime]
     replay_backend: str = "none"       #: "memory", "redis" or "none" (replay.backend)
     replay_entries: int = 0            #: entries the replay cache holds (memory backend; else 0)
+    failing_since: Optional[_dt.datetime] = None  #: when reloads started failing; None while they succeed
+    stale: bool = False                #: reloads failed for longer than reload.max_stale_s ("policy-stale")
 
 
 class Engine:
@@ -630,7 +632,9 @@ class Engine:
                       last_error=last_error or None,
                       last_error_at=_time(st.last_error_at) if st.last_error_at else None,
                       replay_backend=st.replay_backend.decode() or "none",
-                      replay_entries=int(st.replay_entries))
+                      replay_entries=int(st.replay_entries),
+                      failing_since=_time(st.failing_since) if st.failing_since else None,
+                      stale=bool(st.stale))
 
     def reload(self) -> None:
         """Reloads the policy set and the trust material now. On failure the current revision
