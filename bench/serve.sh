@@ -4,7 +4,10 @@
 # warden_engine_decide on the same messages and the same number of threads). Every request
 # carries a distinct message signed by zeep (bench/serve_messages.py), so replay detection
 # does its full work. Cases: check mode over HTTP, over HTTPS (keep-alive), with the decision
-# log on, and with the Redis replay backend (a redis-server started here).
+# log on, with the Redis replay backend (a redis-server started here), and gateway mode in
+# front of an nginx that answers 200 at once (so the figure is Warden's and the extra hop's).
+# CONNECTIONS (default 16) sets wrk's -c; with -c2 on 2 threads the latencies are those of an
+# unloaded server. CASES (default all) is a space-separated list of the case names to run.
 # Each case runs ROUNDS times (a fresh server, so a fresh replay window) for SECONDS, short
 # enough that the messages last (a run that used them up says so); medians are printed.
 # usage: bench/serve.sh [SECONDS] [MESSAGES] [THREADS] [ROUNDS]   (not a test: figures only)
@@ -12,6 +15,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup
 seconds=${1:-1} count=${2:-12000} threads=${3:-2} rounds=${4:-3}
+connections=${CONNECTIONS:-16}
+cases=${CASES:-check-http check-https-keepalive check-http-decision-log check-http-redis-replay gateway-http}
+wanted() { case " $cases " in *" $1 "*) return 0 ;; esac; return 1; }
 build=build/bench
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DWARDEN_BENCH=ON >/dev/null
 cmake --build "$build" -j2 --target warden_cli bench_serve_inprocess >/dev/null
@@ -53,8 +59,9 @@ done | tee "$work/baseline.txt"
 base_rate=$(awk '{ print $4 }' "$work/baseline.txt" | median)
 printf "%-28s %8.0f req/s (median of %s)\n" "in-process" "$base_rate" "$rounds"
 
-run() { # NAME SCHEME SERVE_FIELDS OTHER_KEYS
-  local name=$1 scheme=$2 port pid
+run() { # NAME SCHEME SERVE_FIELDS OTHER_KEYS [PATH]
+  local name=$1 scheme=$2 path=${5:-/v1/decide} port pid
+  wanted "$name" || return 0
   : > "$work/$name.rates"; : > "$work/$name.p50"; : > "$work/$name.p99"
   local exhausted=0
   for round in $(seq "$rounds"); do
@@ -62,13 +69,13 @@ run() { # NAME SCHEME SERVE_FIELDS OTHER_KEYS
     "$warden" serve -c "$(config "$name" "$3" "$4")" --listen "127.0.0.1:$port" 2>"$work/$name.log" &
     pid=$!; pids+=("$pid")
     wait_port "$port"
-    MESSAGES_DIR="$work/messages" MESSAGES_COUNT=$count WRK_THREADS=$threads \
-      wrk -t"$threads" -c16 -d"${seconds}s" --latency -s bench/serve.lua "$scheme://127.0.0.1:$port/v1/decide" \
+    MESSAGES_DIR="$work/messages" MESSAGES_COUNT=$count WRK_THREADS=$threads PATH_TO=$path \
+      wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency -s bench/serve.lua "$scheme://127.0.0.1:$port$path" \
       > "$work/$name.$round.wrk"
     kill -TERM "$pid"; wait "$pid" || true
     local done_requests
     done_requests=$(awk '/requests in/ { print $1 }' "$work/$name.$round.wrk")
-    [ "$done_requests" -ge $((count - 16)) ] && exhausted=1
+    [ "$done_requests" -ge $((count - connections)) ] && exhausted=1
     awk '/Requests\/sec/ { print $2 }' "$work/$name.$round.wrk" >> "$work/$name.rates"
     awk '$1 == "50.000%" || $1 == "50%" { print $2 }' "$work/$name.$round.wrk" | to_us >> "$work/$name.p50"
     awk '$1 == "99.000%" || $1 == "99%" { print $2 }' "$work/$name.$round.wrk" | to_us >> "$work/$name.p99"
@@ -80,12 +87,44 @@ run() { # NAME SCHEME SERVE_FIELDS OTHER_KEYS
     "$([ "$exhausted" = 1 ] && echo "  (messages used up: lower SECONDS)")"
 }
 
-echo "warden serve ($threads threads, wrk -t$threads -c16, ${seconds}s, median of $rounds):"
+echo "warden serve ($threads threads, wrk -t$threads -c$connections, ${seconds}s, median of $rounds):"
 run "check-http" http "" ""
 run "check-https-keepalive" https "tls = { cert = \"$work/pki/tls-server.pem\", key = \"$work/pki/tls-server.key\" }" ""
 run "check-http-decision-log" http "" "log = { decisions = \"$work/decisions.jsonl\" },"
+if wanted check-http-redis-replay; then
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >/dev/null &
 pids+=("$!")
 wait_port "$redis_port"
 run "check-http-redis-replay" http "" "replay = { backend = \"redis\", url = \"redis://127.0.0.1:$redis_port/0\", timeout_ms = 200 },"
+fi
+
+if wanted gateway-http; then
+  upstream_port=$(free_port)
+  mkdir -p "$work/nginx"
+  cat > "$work/nginx/nginx.conf" <<NGINX
+daemon off;
+master_process off;
+worker_processes 1;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log error;
+events { worker_connections 256; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body;
+  proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fastcgi;
+  uwsgi_temp_path $work/nginx/uwsgi;
+  scgi_temp_path $work/nginx/scgi;
+  server {
+    listen 127.0.0.1:$upstream_port;
+    client_max_body_size 1m;
+    location / { default_type text/xml; return 200 "<ok/>"; }
+  }
+}
+NGINX
+  /usr/sbin/nginx -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
+  pids+=("$!")
+  wait_port "$upstream_port"
+  run "gateway-http" http "upstream = \"http://127.0.0.1:$upstream_port\"" "" /orders
+fi
