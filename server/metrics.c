@@ -128,6 +128,10 @@ void serve_metrics_render(serve_metrics *metrics, const warden_status *status, s
     evbuffer_add_printf(out, "# HELP warden_replay_entries Entries held by the replay cache (memory backend).\n"
                              "# TYPE warden_replay_entries gauge\n"
                              "warden_replay_entries %" PRIu64 "\n", status->replay_entries);
+    evbuffer_add_printf(out, "# HELP warden_policy_stale 1 while reloads have failed for longer than "
+                             "reload.max_stale_s.\n"
+                             "# TYPE warden_policy_stale gauge\n"
+                             "warden_policy_stale %d\n", status->stale ? 1 : 0);
 
     evbuffer_add_printf(out, "# HELP warden_http_requests_total HTTP answers, by status code.\n"
                              "# TYPE warden_http_requests_total counter\n");

@@ -194,6 +194,7 @@ def test_health_is_503_while_the_policy_set_is_stale(make_server, signer):
     assert b"orders.lua" in body  # the reload's error, for the operator
     st = decision(s.request("GET", "/v1/status")[2])
     assert st["stale"] is True and st["failing_since"] > 0 and st["reload_failures"] >= 1
+    assert metric(s.metrics(), "warden_policy_stale") == 1
     status, _, body = s.post("/v1/decide", signer.signed("alice"))
     assert status == 403 and decision(body)["reason"] == "policy-stale"
     # a reload that succeeds puts the replica back
@@ -203,6 +204,7 @@ def test_health_is_503_while_the_policy_set_is_stale(make_server, signer):
     wait_for(lambda: s.request("GET", "/health")[0] == 200, "/health did not recover")
     st = decision(s.request("GET", "/v1/status")[2])
     assert st["stale"] is False and st["failing_since"] == 0
+    assert metric(s.metrics(), "warden_policy_stale") == 0
     status, _, body = s.post("/v1/decide", signer.signed("alice"))
     assert status == 200 and decision(body)["reason"] == "permitted"
 
