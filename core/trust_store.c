@@ -197,6 +197,20 @@ static int read_file(const char *path, unsigned char **out, size_t *out_length, 
     }
 }
 
+/* After a PEM_read_bio_* call returned NULL: 0 when it only found no further block (the
+** normal end of a file), else 1 with the message naming what (a "certificate", a "CRL") failed
+** and OpenSSL's reason. The caller cleared the error queue before its first read. */
+static int pem_read_failed(const char *path, const char *what, char *message, size_t capacity)
+{
+    unsigned long error = ERR_peek_last_error();
+    if (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE)
+        return 0;
+    char why[160];
+    ERR_error_string_n(error, why, sizeof why);
+    say(message, capacity, "%s: not a valid PEM %s (%s)", path, what, why);
+    return 1;
+}
+
 /* Every CERTIFICATE block of a PEM file, in order. *out owned by the caller. */
 static int load_pem_certificates(const char *path, STACK_OF(X509) **out, char *message, size_t capacity)
 {
@@ -221,12 +235,8 @@ static int load_pem_certificates(const char *path, STACK_OF(X509) **out, char *m
     for (;;) {
         X509 *x509 = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (x509 == NULL) {
-            unsigned long error = ERR_peek_last_error();
-            if (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE)
+            if (!pem_read_failed(path, "certificate", message, capacity))
                 break; /* no further block: the normal end */
-            char why[160];
-            ERR_error_string_n(error, why, sizeof why);
-            set_message(message, capacity, "%s: not a valid PEM certificate (%s)", path, why);
             result = WARDEN_E_CONFIG;
             goto done;
         }
@@ -603,12 +613,8 @@ static int load_crls(const char *path, STACK_OF(X509_CRL) **out, char *message, 
         for (;;) {
             crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
             if (crl == NULL) {
-                unsigned long error = ERR_peek_last_error();
-                if (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE)
+                if (!pem_read_failed(path, "CRL", message, capacity))
                     break; /* no further block: the normal end */
-                char why[160];
-                ERR_error_string_n(error, why, sizeof why);
-                set_message(message, capacity, "%s: not a valid PEM CRL (%s)", path, why);
                 result = WARDEN_E_CONFIG;
                 goto done;
             }

@@ -1021,20 +1021,10 @@ static int analyse_fields(lint_reader *r, const lint_function *f)
             }
         }
         switch (op) {
-        case LINT_OP_GETFIELD: {
-            int named = constant_name(f, c, name, sizeof name);
-            lint_register from = regs[b];
-            for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
-                regs[k].value = VALUE_UNKNOWN;
-            if (named) {
-                regs[b] = from;
-                if (read_field(r, regs, a, b, name, line) != 0)
-                    goto done;
-            }
-            break;
-        }
+        case LINT_OP_GETFIELD:
         case LINT_OP_SELF: {
-            int named = (i >> 15 & 1u) && constant_name(f, c, name, sizeof name);
+            /* GETFIELD's key is always the constant C; SELF's only when its k bit is set */
+            int named = (op == LINT_OP_GETFIELD || (i >> 15 & 1u)) && constant_name(f, c, name, sizeof name);
             lint_register from = regs[b];
             for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
                 regs[k].value = VALUE_UNKNOWN;
