@@ -47,13 +47,7 @@ static warden_engine *engine_for(const te_policy_dir *dir)
 static warden_decision *decide(warden_engine *engine)
 {
     char *text = tm_plain_message();
-    warden_message *message = NULL;
-    warden_decision *decision = NULL;
-    warden_error err;
-    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
-    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
-    ck_assert_msg(warden_engine_decide(engine, message, &decision, &err) == WARDEN_OK, "decide: %s", err.text);
-    warden_message_free(message);
+    warden_decision *decision = te_decide(engine, text);
     free(text);
     return decision;
 }
@@ -289,19 +283,6 @@ START_TEST(deciding_without_a_policy_set_is_an_error)
 }
 END_TEST
 
-typedef struct log_lines {
-    char lines[8][256];
-    int  count;
-} log_lines;
-
-static void collect_log(void *context, int level, const char *message)
-{
-    log_lines *log = context;
-    (void)level;
-    if (log->count < 8)
-        snprintf(log->lines[log->count++], sizeof log->lines[0], "%s", message);
-}
-
 START_TEST(policy_log_lines_reach_the_embedders_logger)
 {
     te_policy_dir dir = te_make_dir("decide");
@@ -310,11 +291,11 @@ START_TEST(policy_log_lines_reach_the_embedders_logger)
     warden_config *config = NULL;
     warden_engine *engine = NULL;
     warden_error err;
-    log_lines log = { .count = 0 };
+    te_log_lines log = { .count = 0 };
     ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "require.token", "false", &err), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "policies", dir.path, &err), WARDEN_OK);
-    ck_assert_int_eq(warden_config_set_logger(config, collect_log, &log), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set_logger(config, te_collect_log, &log), WARDEN_OK);
     ck_assert_int_eq(warden_engine_new(config, &engine, &err), WARDEN_OK);
     warden_config_free(config);
     expect_decision(engine, 1, "permitted", "logs");

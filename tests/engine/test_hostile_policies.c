@@ -208,19 +208,6 @@ static const hostile rows[] = {
 
 /* ---- policy directories and messages ---------------------------------------------------- */
 
-typedef struct log_lines {
-    char lines[16][1024];
-    int  count;
-} log_lines;
-
-static void collect_log(void *context, int level, const char *message)
-{
-    log_lines *log = context;
-    (void)level;
-    if (log->count < 16)
-        snprintf(log->lines[log->count++], sizeof log->lines[0], "%s", message);
-}
-
 /* The plain order request (action .../Create, customer ACME-1042), or the same with the
 ** action .../Status: the benign message. */
 static warden_decision *decide(warden_engine *engine, int benign)
@@ -231,18 +218,12 @@ static warden_decision *decide(warden_engine *engine, int benign)
         ck_assert_ptr_nonnull(action);
         memcpy(action + strlen("orders/"), "Status", 6);
     }
-    warden_message *message = NULL;
-    warden_decision *decision = NULL;
-    warden_error err;
-    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
-    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
-    ck_assert_msg(warden_engine_decide(engine, message, &decision, &err) == WARDEN_OK, "decide: %s", err.text);
-    warden_message_free(message);
+    warden_decision *decision = te_decide(engine, text);
     free(text);
     return decision;
 }
 
-static warden_engine *open_engine(const te_policy_dir *dir, log_lines *log, warden_error *err, int *status)
+static warden_engine *open_engine(const te_policy_dir *dir, te_log_lines *log, warden_error *err, int *status)
 {
     warden_config *config = NULL;
     warden_engine *engine = NULL;
@@ -251,7 +232,7 @@ static warden_engine *open_engine(const te_policy_dir *dir, log_lines *log, ward
     ck_assert_int_eq(warden_config_set(config, "policies", dir->path, err), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "reload.watch", "false", err), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "limits.time_ms", "2000", err), WARDEN_OK);
-    ck_assert_int_eq(warden_config_set_logger(config, collect_log, log), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set_logger(config, te_collect_log, log), WARDEN_OK);
     *status = warden_engine_new(config, &engine, err);
     warden_config_free(config);
     return engine;
@@ -268,7 +249,7 @@ static void assert_benign_allowed(warden_engine *engine, const char *what)
     warden_decision_free(decision);
 }
 
-static void assert_clean_log(const log_lines *log, const char *what)
+static void assert_clean_log(const te_log_lines *log, const char *what)
 {
     for (int i = 0; i < log->count; i++)
         for (const unsigned char *c = (const unsigned char *)log->lines[i]; *c != '\0'; c++)
@@ -284,7 +265,7 @@ START_TEST(hostile_policy_is_contained_and_the_engine_goes_on)
     char text[4096];
     snprintf(text, sizeof text, "%s%s", row->policy, BENIGN);
 
-    log_lines log = { .count = 0 };
+    te_log_lines log = { .count = 0 };
     warden_error err;
     int status;
     warden_engine *engine;
@@ -303,7 +284,7 @@ START_TEST(hostile_policy_is_contained_and_the_engine_goes_on)
         /* and the same file cannot start an engine either */
         warden_error again;
         int start_status;
-        log_lines other = { .count = 0 };
+        te_log_lines other = { .count = 0 };
         warden_engine *fresh = open_engine(&dir, &other, &again, &start_status);
         ck_assert_int_eq(start_status, WARDEN_E_POLICY);
         ck_assert_ptr_null(fresh);
@@ -343,7 +324,7 @@ START_TEST(log_text_reaches_the_log_escaped)
         &dir, "a.lua",
         "permit \"x\" { when = function(m)\n"
         "  log('a\\nb\\rc\\27[2Jd\\0e\\\\f\\127g\\194\\155h\\255i', 'caf\\195\\169\\tx') return true end }\n");
-    log_lines log = { .count = 0 };
+    te_log_lines log = { .count = 0 };
     warden_error err;
     int status;
     warden_engine *engine = open_engine(&dir, &log, &err, &status);

@@ -41,10 +41,7 @@ static warden_engine *engine_for(const te_policy_dir *dir, const char *max_stale
 static warden_message *plain_message(warden_engine *engine)
 {
     char *text = tm_plain_message();
-    warden_message *message = NULL;
-    warden_error err;
-    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
-    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
+    warden_message *message = te_receive(engine, text);
     free(text);
     return message;
 }

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "test_messages.h"
+
 te_policy_dir te_make_dir(const char *label)
 {
     te_policy_dir dir;
@@ -68,4 +70,31 @@ static int remove_entry(const char *path, const struct stat *sb, int flag, struc
 void te_remove_dir(const te_policy_dir *dir)
 {
     nftw(dir->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+warden_message *te_receive(warden_engine *engine, const char *text)
+{
+    warden_message *message = NULL;
+    warden_error err;
+    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
+    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
+    return message;
+}
+
+warden_decision *te_decide(warden_engine *engine, const char *text)
+{
+    warden_message *message = te_receive(engine, text);
+    warden_decision *decision = NULL;
+    warden_error err;
+    ck_assert_msg(warden_engine_decide(engine, message, &decision, &err) == WARDEN_OK, "decide: %s", err.text);
+    warden_message_free(message);
+    return decision;
+}
+
+void te_collect_log(void *context, int level, const char *message)
+{
+    te_log_lines *log = context;
+    (void)level;
+    if (log->count < (int)(sizeof log->lines / sizeof log->lines[0]))
+        snprintf(log->lines[log->count++], sizeof log->lines[0], "%s", message);
 }
