@@ -18,6 +18,7 @@
 #include "core/failure.h"
 #include "core/trust_store.h"
 #include "include/warden.h"
+#include "test_run.h"
 
 #define NOW         1795608030 /* 2026-11-25T12:00:30Z */
 #define T_2024_06   1717200000
@@ -1149,9 +1150,5 @@ static Suite *trust_store_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(trust_store_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(trust_store_suite());
 }

@@ -23,6 +23,7 @@
 #include "core/verifier.h"
 #include "test_messages.h"
 #include "test_signer.h"
+#include "test_run.h"
 
 static const char order_body[] =
     "<ord:CreateOrder xmlns:ord=\"urn:example:orders\"><ord:amount>250</ord:amount></ord:CreateOrder>";
@@ -981,9 +982,5 @@ int main(void)
     tcase_add_test(tc, security_header_for_another_actor_is_not_ours);
     tcase_add_test(tc, soap12_signed_message_is_delivered);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

@@ -16,6 +16,7 @@
 
 #include "test_engine.h"
 #include "test_messages.h"
+#include "test_run.h"
 
 /* ---- policy directories made for one test ---------------------------------------------- */
 
@@ -540,9 +541,5 @@ int main(void)
     tcase_add_test(sandbox, instruction_budget_is_shared_by_the_rules_of_a_decision);
     tcase_add_test(sandbox, threads_decide_in_their_own_states);
     suite_add_tcase(suite, sandbox);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

@@ -17,6 +17,7 @@
 
 #include "test_engine.h"
 #include "test_messages.h"
+#include "test_run.h"
 
 /* Appended to every hostile policy: the rule the benign message (action .../Status) gets. */
 #define BENIGN "\npermit \"benign\" { action = \"urn:example:orders/Status\" }\n"
@@ -346,9 +347,5 @@ int main(void)
     tcase_add_loop_test(table, hostile_policy_is_contained_and_the_engine_goes_on, 0, (int)(sizeof rows / sizeof rows[0]));
     tcase_add_test(table, log_text_reaches_the_log_escaped);
     suite_add_tcase(suite, table);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

@@ -17,6 +17,7 @@
 
 #include "test_engine.h"
 #include "test_messages.h"
+#include "test_run.h"
 
 static warden_config *config_for(const te_policy_dir *dir, const char *memory, const char *time_ms)
 {
@@ -355,9 +356,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(suite());
 }

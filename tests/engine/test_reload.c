@@ -21,6 +21,7 @@
 #include "test_engine.h"
 #include "test_messages.h"
 #include "test_signer.h"
+#include "test_run.h"
 
 static warden_engine *engine_for(const te_policy_dir *dir, const char *max_stale)
 {
@@ -679,9 +680,5 @@ int main(void)
     tcase_add_test(tc, watched_configmap_data_swap_is_picked_up);
     tcase_add_test(tc, watched_broken_change_keeps_serving_and_reports);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

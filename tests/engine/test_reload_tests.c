@@ -13,6 +13,7 @@
 #include <warden.h>
 
 #include "test_engine.h"
+#include "test_run.h"
 
 typedef struct log_lines {
     char text[8192];
@@ -152,9 +153,5 @@ int main(void)
     tcase_add_test(tc, report_serves_the_set_and_logs_the_failures);
     tcase_add_test(tc, off_runs_no_test);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }
