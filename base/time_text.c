@@ -7,6 +7,7 @@
 #include "time_text.h"
 
 #include "../include/warden.h"
+#include "invariant.h"
 
 #include <stdbool.h>
 
@@ -149,38 +150,6 @@ static void write_digits(char *out, unsigned value, int count)
     }
 }
 
-void wd_time_format(int64_t seconds, char buffer[21])
-{
-    int64_t  year;
-    unsigned month, day;
-
-    /* Outside years 0001-9999 the text would not fit the fixed form: show the nearest end. */
-    if (seconds < EARLIEST_SECONDS)
-        seconds = EARLIEST_SECONDS;
-    if (seconds > LATEST_SECONDS)
-        seconds = LATEST_SECONDS;
-
-    int64_t days = seconds / SECONDS_PER_DAY;
-    int64_t rest = seconds % SECONDS_PER_DAY;
-    if (rest < 0) {
-        rest += SECONDS_PER_DAY;
-        days--;
-    }
-    civil_from_days(days, &year, &month, &day);
-    write_digits(buffer, (unsigned)year, 4);
-    buffer[4] = '-';
-    write_digits(buffer + 5, month, 2);
-    buffer[7] = '-';
-    write_digits(buffer + 8, day, 2);
-    buffer[10] = 'T';
-    write_digits(buffer + 11, (unsigned)(rest / 3600), 2);
-    buffer[13] = ':';
-    write_digits(buffer + 14, (unsigned)(rest / 60 % 60), 2);
-    buffer[16] = ':';
-    write_digits(buffer + 17, (unsigned)(rest % 60), 2);
-    buffer[19] = 'Z';
-    buffer[20] = '\0';
-}
 
 int wd_time_split(int64_t seconds, wd_time_fields *out)
 {
@@ -207,6 +176,34 @@ int wd_time_split(int64_t seconds, wd_time_fields *out)
     out->weekday = (int)(weekday < 0 ? weekday + 7 : weekday) + 1;
     out->yearday = (int)(days - days_from_civil(year, 1, 1)) + 1;
     return 0;
+}
+
+void wd_time_format(int64_t seconds, char buffer[21])
+{
+    wd_time_fields f;
+
+    /* Outside years 0001-9999 the text would not fit the fixed form: show the nearest end. */
+    if (seconds < EARLIEST_SECONDS)
+        seconds = EARLIEST_SECONDS;
+    if (seconds > LATEST_SECONDS)
+        seconds = LATEST_SECONDS;
+
+    int split = wd_time_split(seconds, &f);
+    WD_ASSERT(split == 0); /* clamped into the range wd_time_split accepts */
+    (void)split;
+    write_digits(buffer, (unsigned)f.year, 4);
+    buffer[4] = '-';
+    write_digits(buffer + 5, (unsigned)f.month, 2);
+    buffer[7] = '-';
+    write_digits(buffer + 8, (unsigned)f.day, 2);
+    buffer[10] = 'T';
+    write_digits(buffer + 11, (unsigned)f.hour, 2);
+    buffer[13] = ':';
+    write_digits(buffer + 14, (unsigned)f.minute, 2);
+    buffer[16] = ':';
+    write_digits(buffer + 17, (unsigned)f.second, 2);
+    buffer[19] = 'Z';
+    buffer[20] = '\0';
 }
 
 /* ---- the public face (warden.h): for the policy runtime and embedders ------------------ */

@@ -82,9 +82,9 @@ static const char *target_of(const xmlNode *header, const wd_envelope *env)
     return wd_xml_attr(header, env->soap_ns, env->soap_version == 11 ? "actor" : "role");
 }
 
-/* Whether an actor/role value names uri. The attribute is an xs:anyURI, whose whitespace a
-** schema-aware stack collapses: " next " is the next role to it, so it is to us too. */
-static bool names(const char *value, const char *uri)
+/* Whether value, with the XML whitespace around it removed, is text: what a schema-aware
+** stack compares for xs:anyURI and xs:boolean values. */
+static bool trimmed_equals(const char *value, const char *text)
 {
     size_t start = 0;
     size_t end = strlen(value);
@@ -93,7 +93,14 @@ static bool names(const char *value, const char *uri)
         start++;
     while (end > start && is_xml_space((unsigned char)value[end - 1]))
         end--;
-    return strlen(uri) == end - start && memcmp(value + start, uri, end - start) == 0;
+    return strlen(text) == end - start && memcmp(value + start, text, end - start) == 0;
+}
+
+/* Whether an actor/role value names uri. The attribute is an xs:anyURI, whose whitespace a
+** schema-aware stack collapses: " next " is the next role to it, so it is to us too. */
+static bool names(const char *value, const char *uri)
+{
+    return trimmed_equals(value, uri);
 }
 
 /* The URI of the "next" role in the message's SOAP version. */
@@ -153,16 +160,8 @@ static int parse_must_understand(const char *value)
     static const struct { const char *text; int meaning; } lexicon[] = {
         { "1", 1 }, { "true", 1 }, { "0", 0 }, { "false", 0 },
     };
-    size_t start = 0;
-    size_t end = strlen(value);
-
-    while (start < end && is_xml_space((unsigned char)value[start]))
-        start++;
-    while (end > start && is_xml_space((unsigned char)value[end - 1]))
-        end--;
     for (size_t i = 0; i < sizeof lexicon / sizeof lexicon[0]; i++) {
-        if (strlen(lexicon[i].text) == end - start &&
-            memcmp(lexicon[i].text, value + start, end - start) == 0)
+        if (trimmed_equals(value, lexicon[i].text))
             return lexicon[i].meaning;
     }
     return -1;

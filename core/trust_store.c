@@ -20,7 +20,6 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +29,7 @@
 
 #include "../include/warden.h"
 #include "file_text.h"
+#include "say.h"
 
 /* Each cache: 256 sets of 4 slots, the set chosen by the first byte of the SHA-256. Bounded
 ** at 1024 entries; a full set replaces its least recently used slot. */
@@ -93,17 +93,6 @@ static void set_message(char *message, size_t capacity, const char *format, cons
 {
     if (message != NULL && capacity > 0)
         snprintf(message, capacity, format, path, why);
-}
-
-static void say(char *message, size_t capacity, const char *format, ...) __attribute__((format(printf, 3, 4)));
-static void say(char *message, size_t capacity, const char *format, ...)
-{
-    va_list args;
-    if (message == NULL || capacity == 0)
-        return;
-    va_start(args, format);
-    vsnprintf(message, capacity, format, args);
-    va_end(args);
 }
 
 /* ----- store life cycle ----- */
@@ -197,6 +186,20 @@ static int read_file(const char *path, unsigned char **out, size_t *out_length, 
     }
 }
 
+/* After a PEM_read_bio_* call returned NULL: 0 when it only found no further block (the
+** normal end of a file), else 1 with the message naming what (a "certificate", a "CRL") failed
+** and OpenSSL's reason. The caller cleared the error queue before its first read. */
+static int pem_read_failed(const char *path, const char *what, char *message, size_t capacity)
+{
+    unsigned long error = ERR_peek_last_error();
+    if (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE)
+        return 0;
+    char why[160];
+    ERR_error_string_n(error, why, sizeof why);
+    wd_say(message, capacity, "%s: not a valid PEM %s (%s)", path, what, why);
+    return 1;
+}
+
 /* Every CERTIFICATE block of a PEM file, in order. *out owned by the caller. */
 static int load_pem_certificates(const char *path, STACK_OF(X509) **out, char *message, size_t capacity)
 {
@@ -221,12 +224,8 @@ static int load_pem_certificates(const char *path, STACK_OF(X509) **out, char *m
     for (;;) {
         X509 *x509 = PEM_read_bio_X509(bio, NULL, NULL, NULL);
         if (x509 == NULL) {
-            unsigned long error = ERR_peek_last_error();
-            if (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE)
+            if (!pem_read_failed(path, "certificate", message, capacity))
                 break; /* no further block: the normal end */
-            char why[160];
-            ERR_error_string_n(error, why, sizeof why);
-            set_message(message, capacity, "%s: not a valid PEM certificate (%s)", path, why);
             result = WARDEN_E_CONFIG;
             goto done;
         }
@@ -603,12 +602,8 @@ static int load_crls(const char *path, STACK_OF(X509_CRL) **out, char *message, 
         for (;;) {
             crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
             if (crl == NULL) {
-                unsigned long error = ERR_peek_last_error();
-                if (ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE)
+                if (!pem_read_failed(path, "CRL", message, capacity))
                     break; /* no further block: the normal end */
-                char why[160];
-                ERR_error_string_n(error, why, sizeof why);
-                set_message(message, capacity, "%s: not a valid PEM CRL (%s)", path, why);
                 result = WARDEN_E_CONFIG;
                 goto done;
             }
@@ -685,7 +680,7 @@ static int check_crl_signature(wd_trust_store *store, X509_CRL *crl, const char 
         return WARDEN_OK;
     char issuer[200];
     name_text(X509_CRL_get_issuer(crl), issuer, sizeof issuer);
-    say(message, capacity, "%s: the CRL of %s does not verify with its issuer's key", path, issuer);
+    wd_say(message, capacity, "%s: the CRL of %s does not verify with its issuer's key", path, issuer);
     return WARDEN_E_CONFIG;
 }
 
@@ -757,13 +752,13 @@ int wd_trust_store_require_eku(wd_trust_store *store, const char *const *names, 
     int result = WARDEN_OK;
 
     if (count > 0 && purposes == NULL) {
-        say(message, capacity, "trust.eku: out of memory");
+        wd_say(message, capacity, "trust.eku: out of memory");
         return WARDEN_E_NOMEM;
     }
     for (size_t i = 0; i < count && result == WARDEN_OK; i++) {
         purposes[i] = purpose_from_text(names[i]);
         if (purposes[i] == NULL) {
-            say(message, capacity,
+            wd_say(message, capacity,
                 "trust.eku[%zu]: unknown purpose \"%.60s\" (a dotted OID, or clientAuth, serverAuth, "
                 "emailProtection, codeSigning, timeStamping, OCSPSigning, anyExtendedKeyUsage)",
                 i + 1, names[i]);

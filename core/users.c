@@ -6,10 +6,10 @@
 #include "users.h"
 
 #include "file_text.h"
+#include "say.h"
 
 #include <errno.h>
 #include <openssl/crypto.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,19 +30,6 @@ struct wd_users {
     user_entry *entries;  /* sorted by name */
     size_t      count;
 };
-
-static void set_message(char *message, size_t capacity, const char *format, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void set_message(char *message, size_t capacity, const char *format, ...)
-{
-    va_list args;
-    if (message == NULL || capacity == 0)
-        return;
-    va_start(args, format);
-    vsnprintf(message, capacity, format, args);
-    va_end(args);
-}
 
 static int compare_names(const char *a, size_t a_length, const char *b, size_t b_length)
 {
@@ -68,11 +55,11 @@ static int read_file(const char *path, char **out, size_t *out_length, char *mes
         return WARDEN_OK;
     case WD_FILE_NOMEM:
     case WD_FILE_TOO_LARGE:
-        set_message(message, capacity, "users file %s: out of memory", path);
+        wd_say(message, capacity, "users file %s: out of memory", path);
         return WARDEN_E_NOMEM;
     default:
         strerror_r(errno, error_text, sizeof error_text);
-        set_message(message, capacity, "users file %s: %s", path, error_text);
+        wd_say(message, capacity, "users file %s: %s", path, error_text);
         return WARDEN_E_IO;
     }
 }
@@ -93,16 +80,16 @@ int wd_users_load(const char *path, wd_users **out, char *message, size_t capaci
     size_t    line_number = 0;
     int       result;
 
-    set_message(message, capacity, "%s", "");
+    wd_say(message, capacity, "%s", "");
     if (path == NULL || out == NULL) {
-        set_message(message, capacity, "users file: no path");
+        wd_say(message, capacity, "users file: no path");
         return WARDEN_E_INVALID_ARG;
     }
     *out = NULL;
 
     users = calloc(1, sizeof *users);
     if (users == NULL) {
-        set_message(message, capacity, "users file %s: out of memory", path);
+        wd_say(message, capacity, "users file %s: out of memory", path);
         return WARDEN_E_NOMEM;
     }
     result = read_file(path, &users->text, &users->text_length, message, capacity);
@@ -116,7 +103,7 @@ int wd_users_load(const char *path, wd_users **out, char *message, size_t capaci
     users->entries = calloc(line_count, sizeof *users->entries);
     if (users->entries == NULL) {
         result = WARDEN_E_NOMEM;
-        set_message(message, capacity, "users file %s: out of memory", path);
+        wd_say(message, capacity, "users file %s: out of memory", path);
         goto done;
     }
 
@@ -133,16 +120,16 @@ int wd_users_load(const char *path, wd_users **out, char *message, size_t capaci
         if (is_blank(line, length) || line[0] == '#')
             continue;
         if (memchr(line, '\0', length) != NULL) {
-            set_message(message, capacity, "users file %s, line %zu: contains a NUL byte", path, line_number);
+            wd_say(message, capacity, "users file %s, line %zu: contains a NUL byte", path, line_number);
             goto done;
         }
         const char *colon = memchr(line, ':', length);
         if (colon == NULL) {
-            set_message(message, capacity, "users file %s, line %zu: expected name:password", path, line_number);
+            wd_say(message, capacity, "users file %s, line %zu: expected name:password", path, line_number);
             goto done;
         }
         if (colon == line) {
-            set_message(message, capacity, "users file %s, line %zu: empty user name", path, line_number);
+            wd_say(message, capacity, "users file %s, line %zu: empty user name", path, line_number);
             goto done;
         }
         user_entry *entry = &users->entries[users->count++];
@@ -152,7 +139,7 @@ int wd_users_load(const char *path, wd_users **out, char *message, size_t capaci
         entry->password_length = length - entry->name_length - 1;
         entry->line = line_number;
         if (entry->password_length > WD_PASSWORD_CAPACITY) {
-            set_message(message, capacity, "users file %s, line %zu: password longer than %d bytes", path,
+            wd_say(message, capacity, "users file %s, line %zu: password longer than %d bytes", path,
                         line_number, WD_PASSWORD_CAPACITY);
             goto done;
         }
@@ -165,7 +152,7 @@ int wd_users_load(const char *path, wd_users **out, char *message, size_t capaci
         if (compare_entries(a, b) == 0) {
             size_t first = a->line < b->line ? a->line : b->line;
             size_t again = a->line < b->line ? b->line : a->line;
-            set_message(message, capacity, "users file %s, line %zu: user \"%.*s\" already given on line %zu",
+            wd_say(message, capacity, "users file %s, line %zu: user \"%.*s\" already given on line %zu",
                         path, again, (int)(a->name_length > 64 ? 64 : a->name_length), a->name, first);
             goto done;
         }

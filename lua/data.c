@@ -20,6 +20,27 @@ enum {
     WD_DATA_NODE_BYTES = 96 /* a generous size of one parsed value in jansson's tree, with malloc's overhead */
 };
 
+/* One character of a scan over JSON text: tracks whether it is inside a string (and after a
+** backslash there). True when c belongs to a string, its quotes included, so the caller looks
+** at c as structure only when this returns false. */
+static bool wd_data_string_step(char c, bool *in_string, bool *escaped)
+{
+    if (*in_string) {
+        if (*escaped)
+            *escaped = false;
+        else if (c == '\\')
+            *escaped = true;
+        else if (c == '"')
+            *in_string = false;
+        return true;
+    }
+    if (c == '"') {
+        *in_string = true;
+        return true;
+    }
+    return false;
+}
+
 /* An upper estimate of the memory jansson's tree of this document takes while it is converted:
 ** the text, plus WD_DATA_NODE_BYTES per value or member (at most one per separator or opening
 ** bracket, plus one). It counts against the state's memory cap for as long as the tree lives. */
@@ -29,18 +50,10 @@ static size_t wd_data_tree_bytes(const char *json, size_t length)
     bool in_string = false, escaped = false;
     for (size_t i = 0; i < length; i++) {
         char c = json[i];
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == ',' || c == ':' || c == '[' || c == '{') {
+        if (wd_data_string_step(c, &in_string, &escaped))
+            continue;
+        if (c == ',' || c == ':' || c == '[' || c == '{')
             values++;
-        }
     }
     return length + values * WD_DATA_NODE_BYTES;
 }
@@ -61,16 +74,9 @@ static bool wd_data_too_deep(const char *json, size_t length, int *line, int *co
         } else if ((c & 0xC0) != 0x80) {
             at_column++;
         }
-        if (in_string) {
-            if (escaped)
-                escaped = false;
-            else if (c == '\\')
-                escaped = true;
-            else if (c == '"')
-                in_string = false;
-        } else if (c == '"') {
-            in_string = true;
-        } else if (c == '[' || c == '{') {
+        if (wd_data_string_step((char)c, &in_string, &escaped))
+            continue;
+        if (c == '[' || c == '{') {
             if (++depth > WD_DATA_MAX_DEPTH) {
                 *line = at_line;
                 *column = at_column;

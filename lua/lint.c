@@ -1021,20 +1021,10 @@ static int analyse_fields(lint_reader *r, const lint_function *f)
             }
         }
         switch (op) {
-        case LINT_OP_GETFIELD: {
-            int named = constant_name(f, c, name, sizeof name);
-            lint_register from = regs[b];
-            for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
-                regs[k].value = VALUE_UNKNOWN;
-            if (named) {
-                regs[b] = from;
-                if (read_field(r, regs, a, b, name, line) != 0)
-                    goto done;
-            }
-            break;
-        }
+        case LINT_OP_GETFIELD:
         case LINT_OP_SELF: {
-            int named = (i >> 15 & 1u) && constant_name(f, c, name, sizeof name);
+            /* GETFIELD's key is always the constant C; SELF's only when its k bit is set */
+            int named = (op == LINT_OP_GETFIELD || (i >> 15 & 1u)) && constant_name(f, c, name, sizeof name);
             lint_register from = regs[b];
             for (unsigned k = a; k <= LINT_MAX_REGISTER; k++)
                 regs[k].value = VALUE_UNKNOWN;
@@ -1313,6 +1303,17 @@ static void release_reader(lint_reader *r)
     release_array(r, r->dump, r->dump_capacity, 1);
 }
 
+/* The end of every lint entry point: a run that failed (result < 0) reports once, at line 0,
+** whether memory ran out or the chunk could not be read; then the reader is released. */
+static int finish_run(lint_reader *r, lint_list *found, int result, wd_lint_report_fn report, void *context)
+{
+    if (result < 0 && report != NULL)
+        report(context, 0, r->status == LINT_NOMEM ? LINT_MESSAGE_NOMEM : LINT_MESSAGE_BROKEN);
+    list_release(r, found);
+    release_reader(r);
+    return result;
+}
+
 int wd_lint_globals(lua_State *L, const char *const *allowed, wd_lint_report_fn report, void *context)
 {
     lint_reader r;
@@ -1322,11 +1323,7 @@ int wd_lint_globals(lua_State *L, const char *const *allowed, wd_lint_report_fn 
     memset(&r, 0, sizeof r);
     if (read_chunk(L, &r, &found) == 0)
         result = report_findings(&r, &found, allowed, report, context);
-    if (result < 0 && report != NULL)
-        report(context, 0, r.status == LINT_NOMEM ? LINT_MESSAGE_NOMEM : LINT_MESSAGE_BROKEN);
-    list_release(&r, &found);
-    release_reader(&r);
-    return result;
+    return finish_run(&r, &found, result, report, context);
 }
 
 static void purity_message(const lint_finding *finding, char *message, size_t capacity)
@@ -1501,11 +1498,7 @@ int wd_lint_purity(lua_State *L, wd_lint_scope scope, const char *source, size_t
                 result++;
         }
     }
-    if (result < 0 && report != NULL)
-        report(context, 0, r.status == LINT_NOMEM ? LINT_MESSAGE_NOMEM : LINT_MESSAGE_BROKEN);
-    list_release(&r, &found);
-    release_reader(&r);
-    return result;
+    return finish_run(&r, &found, result, report, context);
 }
 
 int wd_lint_fields(lua_State *L, const wd_lint_fields_options *options, wd_lint_report_fn report, void *context)
@@ -1527,9 +1520,5 @@ int wd_lint_fields(lua_State *L, const wd_lint_fields_options *options, wd_lint_
                 result++;
         }
     }
-    if (result < 0 && report != NULL)
-        report(context, 0, r.status == LINT_NOMEM ? LINT_MESSAGE_NOMEM : LINT_MESSAGE_BROKEN);
-    list_release(&r, &found);
-    release_reader(&r);
-    return result;
+    return finish_run(&r, &found, result, report, context);
 }

@@ -31,11 +31,11 @@
 
 #include "digest.h"
 #include "file_text.h"
+#include "say.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -70,20 +70,10 @@ typedef struct walk {
     size_t      capacity;
 } walk;
 
-static void set_error(char *error, size_t capacity, const char *format, ...)
-{
-    if (error == NULL || capacity == 0)
-        return;
-    va_list arguments;
-    va_start(arguments, format);
-    vsnprintf(error, capacity, format, arguments);
-    va_end(arguments);
-}
-
 /* "DIRECTORY/relative path: problem". */
 static void set_path_error(walk *w, const char *problem)
 {
-    set_error(w->error, w->capacity, "%.*s%s%s: %s", w->directory_length, w->directory, w->path_length ? "/" : "",
+    wd_say(w->error, w->capacity, "%.*s%s%s: %s", w->directory_length, w->directory, w->path_length ? "/" : "",
               w->path, problem);
 }
 
@@ -173,7 +163,7 @@ static int read_whole(walk *w, int fd, char **out_text, size_t *out_length)
     case WD_FILE_NOT_REGULAR:
         return 1;
     case WD_FILE_TOO_LARGE:
-        set_error(w->error, w->capacity, "%.*s/%s: larger than %u bytes", w->directory_length, w->directory,
+        wd_say(w->error, w->capacity, "%.*s/%s: larger than %u bytes", w->directory_length, w->directory,
                   w->path, (unsigned)WD_POLICY_MAX_FILE_BYTES);
         return -1;
     case WD_FILE_NOMEM:
@@ -211,7 +201,7 @@ static int read_file(walk *w, int dir_fd, const char *name, enum kind kind)
         data_name[name_length] = '\0';
     }
     if (w->file_count >= WD_POLICY_MAX_FILES) {
-        set_error(w->error, w->capacity, "%.*s: too many files (more than %u)", w->directory_length, w->directory,
+        wd_say(w->error, w->capacity, "%.*s: too many files (more than %u)", w->directory_length, w->directory,
                   (unsigned)WD_POLICY_MAX_FILES);
         goto done;
     }
@@ -282,14 +272,14 @@ static int walk_entry(walk *w, int dir_fd, const struct dirent *entry, size_t de
     int    result = -1;
     size_t saved = push_name(w, name);
     if (saved == SIZE_MAX) {
-        set_error(w->error, w->capacity, "%.*s: out of memory", w->directory_length, w->directory);
+        wd_say(w->error, w->capacity, "%.*s: out of memory", w->directory_length, w->directory);
         return -1;
     }
     if (type != DT_REG && type != DT_DIR) { /* a link, or a file system without d_type */
         struct stat status;
         if (fstatat(dir_fd, name, &status, 0) != 0) {
             if (errno == ELOOP)
-                set_error(w->error, w->capacity, "link loop at %.*s/%s", w->directory_length, w->directory, w->path);
+                wd_say(w->error, w->capacity, "link loop at %.*s/%s", w->directory_length, w->directory, w->path);
             else
                 set_path_error(w, strerror(errno));
             goto done;
@@ -304,7 +294,7 @@ static int walk_entry(walk *w, int dir_fd, const struct dirent *entry, size_t de
         int child = openat(dir_fd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (child < 0) {
             if (errno == ELOOP)
-                set_error(w->error, w->capacity, "link loop at %.*s/%s", w->directory_length, w->directory, w->path);
+                wd_say(w->error, w->capacity, "link loop at %.*s/%s", w->directory_length, w->directory, w->path);
             else
                 set_path_error(w, strerror(errno));
             goto done;
@@ -336,12 +326,12 @@ static int walk_folder(walk *w, int fd, size_t depth, enum area area)
     }
     for (size_t i = 0; i < depth; i++) {
         if (w->devices[i] == status.st_dev && w->inodes[i] == status.st_ino) {
-            set_error(w->error, w->capacity, "link loop at %.*s/%s", w->directory_length, w->directory, w->path);
+            wd_say(w->error, w->capacity, "link loop at %.*s/%s", w->directory_length, w->directory, w->path);
             goto done;
         }
     }
     if (depth > WD_POLICY_MAX_DEPTH) {
-        set_error(w->error, w->capacity, "%.*s/%s: too deep (more than %u folders)", w->directory_length,
+        wd_say(w->error, w->capacity, "%.*s/%s: too deep (more than %u folders)", w->directory_length,
                   w->directory, w->path, (unsigned)WD_POLICY_MAX_DEPTH);
         goto done;
     }
@@ -442,12 +432,12 @@ int wd_policy_files_read(const char *directory, wd_policy_files *out, char *erro
     if (error != NULL && capacity > 0)
         error[0] = '\0';
     if (out == NULL) {
-        set_error(error, capacity, "no place for the policy files");
+        wd_say(error, capacity, "no place for the policy files");
         goto done;
     }
     memset(out, 0, sizeof *out);
     if (directory == NULL) {
-        set_error(error, capacity, "no policy directory given");
+        wd_say(error, capacity, "no policy directory given");
         goto done;
     }
     w.directory = directory;
@@ -458,13 +448,13 @@ int wd_policy_files_read(const char *directory, wd_policy_files *out, char *erro
     w.error = error;
     w.capacity = capacity;
     if (push_name(&w, "") == SIZE_MAX) {
-        set_error(error, capacity, "%s: out of memory", directory);
+        wd_say(error, capacity, "%s: out of memory", directory);
         goto done;
     }
 
     fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        set_error(error, capacity, "%s: %s", directory, errno == ENOTDIR ? "not a directory" : strerror(errno));
+        wd_say(error, capacity, "%s: %s", directory, errno == ENOTDIR ? "not a directory" : strerror(errno));
         goto done;
     }
     int root = fd;
@@ -476,12 +466,12 @@ int wd_policy_files_read(const char *directory, wd_policy_files *out, char *erro
         if (w.lists[k].count > 1)
             qsort(w.lists[k].items, w.lists[k].count, sizeof(wd_policy_file), compare_paths);
     if (compute_revision(w.lists, out->revision) != 0) {
-        set_error(error, capacity, "%s: cannot compute the revision (SHA-256 unavailable)", directory);
+        wd_say(error, capacity, "%s: cannot compute the revision (SHA-256 unavailable)", directory);
         goto done;
     }
     out->directory = strdup(directory);
     if (out->directory == NULL) {
-        set_error(error, capacity, "%s: out of memory", directory);
+        wd_say(error, capacity, "%s: out of memory", directory);
         goto done;
     }
     out->policies = w.lists[KIND_POLICY].items;

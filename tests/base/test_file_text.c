@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/file_text.h"
+#include "test_run.h"
 
 static char folder[64];
 
@@ -141,9 +142,5 @@ static Suite *file_text_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(file_text_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(file_text_suite());
 }

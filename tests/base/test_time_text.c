@@ -7,6 +7,7 @@
 
 #include "base/time_text.h"
 #include "include/warden.h"
+#include "test_run.h"
 
 #define PINNED_NOW 1795608030 /* 2026-11-25T12:00:30Z */
 
@@ -243,9 +244,5 @@ static Suite *time_text_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(time_text_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(time_text_suite());
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/base64.h"
+#include "test_run.h"
 
 /* Decodes a NUL-terminated text; the result (or NULL) is the caller's. */
 static unsigned char *decode(const char *text, size_t *length)
@@ -251,9 +252,5 @@ static Suite *base64_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(base64_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(base64_suite());
 }

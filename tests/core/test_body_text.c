@@ -12,6 +12,7 @@
 #include <warden.h>
 
 #include "test_messages.h"
+#include "test_run.h"
 
 static warden_engine *unsigned_engine(void)
 {
@@ -361,9 +362,5 @@ int main(void)
     tcase_add_test(tc, malformed_paths_and_arguments_are_invalid);
     tcase_add_test(tc, path_limits_are_32_steps_and_1024_bytes);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(suite);
 }

@@ -15,6 +15,7 @@
 
 #include "core/cert.h"
 #include "core/failure.h"
+#include "test_run.h"
 
 #define T_2025 1735689600
 #define T_2035 2051222400
@@ -631,9 +632,5 @@ static Suite *cert_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(cert_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(cert_suite());
 }

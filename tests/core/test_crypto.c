@@ -17,6 +17,7 @@
 #include "core/crypto.h"
 #include "core/failure.h"
 #include "core/namespaces.h"
+#include "test_run.h"
 
 #define ALG_HMAC_SHA1   "http://www.w3.org/2000/09/xmldsig#hmac-sha1"
 #define ALG_HMAC_SHA256 "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256"
@@ -804,9 +805,5 @@ static Suite *crypto_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(crypto_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(crypto_suite());
 }

@@ -11,6 +11,7 @@
 
 #include "core/replay_cache.h"
 #include "include/warden.h"
+#include "test_run.h"
 
 #define NOW 1795608030 /* 2026-11-25T12:00:30Z */
 
@@ -370,9 +371,5 @@ static Suite *replay_cache_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(replay_cache_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(replay_cache_suite());
 }

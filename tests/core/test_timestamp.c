@@ -10,6 +10,7 @@
 #include "core/namespaces.h"
 #include "core/timestamp.h"
 #include "include/warden.h"
+#include "test_run.h"
 
 #define CREATED 1795608000 /* 2026-11-25T12:00:00Z */
 #define EXPIRES 1795608300 /* 2026-11-25T12:05:00Z */
@@ -348,9 +349,5 @@ static Suite *timestamp_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(timestamp_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(timestamp_suite());
 }

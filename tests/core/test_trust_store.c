@@ -18,6 +18,7 @@
 #include "core/failure.h"
 #include "core/trust_store.h"
 #include "include/warden.h"
+#include "test_run.h"
 
 #define NOW         1795608030 /* 2026-11-25T12:00:30Z */
 #define T_2024_06   1717200000
@@ -267,23 +268,41 @@ END_TEST
 
 /* ----- validation ----- */
 
-static void expect_valid(wd_trust_store *store, const char *name, int64_t now)
+/* wd_trust_store_validate or wd_trust_store_validate_signer */
+typedef int (*validate_fn)(wd_trust_store *store, wd_cert *cert, int64_t now, wd_failure *failure);
+
+/* validate accepts the PKI certificate name at now. */
+static void expect_accepted_by(validate_fn validate, wd_trust_store *store, const char *name, int64_t now)
 {
     wd_cert *cert = parse(store, name);
     wd_failure failure = { 0 };
-    ck_assert_msg(wd_trust_store_validate(store, cert, now, &failure) == 0, "%s: %s", name, failure.detail);
+    ck_assert_msg(validate(store, cert, now, &failure) == 0, "%s: %s", name, failure.detail);
     wd_cert_unref(cert);
+}
+
+/* validate refuses it at now for reason, a security error whose detail holds part (the
+** certificate's subject when part is NULL). */
+static void expect_refused_by(validate_fn validate, wd_trust_store *store, const char *name, int64_t now,
+                              const char *reason, const char *part)
+{
+    wd_cert *cert = parse(store, name);
+    wd_failure failure = { 0 };
+    ck_assert_int_eq(validate(store, cert, now, &failure), -1);
+    ASSERT_REASON(failure, reason);
+    ck_assert_int_eq(failure.code, WARDEN_E_SECURITY);
+    ck_assert_msg(strstr(failure.detail, part != NULL ? part : cert->subject) != NULL, "%s: detail %s", name,
+                  failure.detail);
+    wd_cert_unref(cert);
+}
+
+static void expect_valid(wd_trust_store *store, const char *name, int64_t now)
+{
+    expect_accepted_by(wd_trust_store_validate, store, name, now);
 }
 
 static void expect_rejected(wd_trust_store *store, const char *name, int64_t now, const char *reason)
 {
-    wd_cert *cert = parse(store, name);
-    wd_failure failure = { 0 };
-    ck_assert_int_eq(wd_trust_store_validate(store, cert, now, &failure), -1);
-    ASSERT_REASON(failure, reason);
-    ck_assert_int_eq(failure.code, WARDEN_E_SECURITY);
-    ck_assert_msg(strstr(failure.detail, cert->subject) != NULL, "detail: %s", failure.detail);
-    wd_cert_unref(cert);
+    expect_refused_by(wd_trust_store_validate, store, name, now, reason, NULL);
 }
 
 START_TEST(root_issued_certificates_are_valid)
@@ -696,21 +715,13 @@ END_TEST
 
 static void expect_signer(wd_trust_store *store, const char *name, int64_t now)
 {
-    wd_cert *cert = parse(store, name);
-    wd_failure failure = { 0 };
-    ck_assert_msg(wd_trust_store_validate_signer(store, cert, now, &failure) == 0, "%s: %s", name, failure.detail);
-    wd_cert_unref(cert);
+    expect_accepted_by(wd_trust_store_validate_signer, store, name, now);
 }
 
 static void expect_not_signer(wd_trust_store *store, const char *name, const char *reason, const char *part)
 {
-    wd_cert *cert = parse(store, name);
-    wd_failure failure = { 0 };
-    ck_assert_int_eq(wd_trust_store_validate_signer(store, cert, NOW, &failure), -1);
-    ASSERT_REASON(failure, reason);
-    ck_assert_int_eq(failure.code, WARDEN_E_SECURITY);
-    ck_assert_msg(strstr(failure.detail, part) != NULL, "%s: detail %s", name, failure.detail);
-    wd_cert_unref(cert);
+    ck_assert_ptr_nonnull(part);
+    expect_refused_by(wd_trust_store_validate_signer, store, name, NOW, reason, part);
 }
 
 static void require_eku(wd_trust_store *store, const char *const *names, size_t count)
@@ -1139,9 +1150,5 @@ static Suite *trust_store_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(trust_store_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(trust_store_suite());
 }

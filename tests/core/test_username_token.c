@@ -15,6 +15,7 @@
 #include "core/namespaces.h"
 #include "core/username_token.h"
 #include "include/warden.h"
+#include "test_run.h"
 
 #define CREATED_TEXT "2026-11-25T12:00:00Z"
 #define CREATED_OFFSET_TEXT "2026-11-25T12:00:00+00:00" /* zeep's form */
@@ -725,9 +726,5 @@ static Suite *username_token_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(username_token_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(username_token_suite());
 }

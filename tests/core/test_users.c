@@ -10,6 +10,7 @@
 
 #include "core/users.h"
 #include "include/warden.h"
+#include "test_run.h"
 
 static char temporary_folder[4096];
 
@@ -447,9 +448,5 @@ static Suite *users_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(users_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(users_suite());
 }

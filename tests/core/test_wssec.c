@@ -23,6 +23,7 @@
 #include "core/verifier.h"
 #include "test_messages.h"
 #include "test_signer.h"
+#include "test_run.h"
 
 static const char order_body[] =
     "<ord:CreateOrder xmlns:ord=\"urn:example:orders\"><ord:amount>250</ord:amount></ord:CreateOrder>";
@@ -216,6 +217,15 @@ static void expect_rejection(wd_verifier *verifier, xmlDoc *doc, const char *rea
                   wd_reason_name(failure.reason), failure.detail);
 }
 
+/* A verifier with the default settings rejects doc for reason; doc is freed. */
+static void expect_default_rejection(xmlDoc *doc, const char *reason)
+{
+    wd_verifier *verifier = default_verifier();
+    expect_rejection(verifier, doc, reason);
+    xmlFreeDoc(doc);
+    wd_verifier_free(verifier);
+}
+
 static warden_message *expect_delivery(wd_verifier *verifier, xmlDoc *doc)
 {
     warden_message *message = NULL;
@@ -324,31 +334,24 @@ END_TEST
 
 START_TEST(body_left_unsigned_is_an_unsigned_part)
 {
-    wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
     const char *ids[] = { "TS-1" };
     sign_as_alice(doc, ids, 1);
-    expect_rejection(verifier, doc, "unsigned-part");
-    xmlFreeDoc(doc);
-    wd_verifier_free(verifier);
+    expect_default_rejection(doc, "unsigned-part");
 }
 END_TEST
 
 START_TEST(timestamp_left_unsigned_is_an_unsigned_part)
 {
-    wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
     const char *ids[] = { "Body-1" };
     sign_as_alice(doc, ids, 1);
-    expect_rejection(verifier, doc, "unsigned-part");
-    xmlFreeDoc(doc);
-    wd_verifier_free(verifier);
+    expect_default_rejection(doc, "unsigned-part");
 }
 END_TEST
 
 START_TEST(signed_body_moved_into_a_header_is_not_the_body)
 {
-    wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
     sign_as_alice(doc, NULL, 0);
     /* XSW: the signed Body goes into a new header, an evil Body takes its place */
@@ -361,21 +364,16 @@ START_TEST(signed_body_moved_into_a_header_is_not_the_body)
     xmlAddChild(wrapper, body);
     xmlNode *order = ts_add_element(evil_body, "urn:example:orders", "ord", "CreateOrder", NULL);
     ts_add_element(order, "urn:example:orders", "ord", "amount", "1000000");
-    expect_rejection(verifier, doc, "unsigned-part");
-    xmlFreeDoc(doc);
-    wd_verifier_free(verifier);
+    expect_default_rejection(doc, "unsigned-part");
 }
 END_TEST
 
 START_TEST(signed_message_without_timestamp_is_rejected)
 {
-    wd_verifier *verifier = default_verifier();
     xmlDoc *doc = ts_envelope_new(11, order_body, NULL, NULL);
     const char *ids[] = { "Body-1" };
     sign_as_alice(doc, ids, 1);
-    expect_rejection(verifier, doc, "timestamp-missing");
-    xmlFreeDoc(doc);
-    wd_verifier_free(verifier);
+    expect_default_rejection(doc, "timestamp-missing");
 }
 END_TEST
 
@@ -628,15 +626,12 @@ END_TEST
 
 START_TEST(untrusted_token_in_the_header_is_rejected_even_when_unused)
 {
-    wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
     sign_as_alice(doc, NULL, 0);
     /* a second signature's BST from mallory; its signature only covers the Timestamp */
     const char *ids[] = { "TS-1" };
     sign(doc, "mallory.key", "mallory.pem", TS_KEY_BST, ids, 1);
-    expect_rejection(verifier, doc, "cert-untrusted");
-    xmlFreeDoc(doc);
-    wd_verifier_free(verifier);
+    expect_default_rejection(doc, "cert-untrusted");
 }
 END_TEST
 
@@ -721,37 +716,28 @@ END_TEST
 
 START_TEST(ca_key_signing_is_cert_usage)
 {
-    wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
     sign(doc, "ca.key", "ca.pem", TS_KEY_BST, NULL, 0);
-    expect_rejection(verifier, doc, "cert-usage");
-    xmlFreeDoc(doc);
-    wd_verifier_free(verifier);
+    expect_default_rejection(doc, "cert-usage");
 }
 END_TEST
 
 START_TEST(second_signature_by_an_intermediate_ca_is_cert_usage)
 {
     /* alice signs what must be signed; the issuing CA's key adds a signature over the Timestamp */
-    wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
     sign_as_alice(doc, NULL, 0);
     const char *ids[] = { "TS-1" };
     sign(doc, "intermediate.key", "intermediate.pem", TS_KEY_SKI, ids, 1);
-    expect_rejection(verifier, doc, "cert-usage");
-    xmlFreeDoc(doc);
-    wd_verifier_free(verifier);
+    expect_default_rejection(doc, "cert-usage");
 }
 END_TEST
 
 START_TEST(key_encipherment_certificate_signing_is_cert_usage)
 {
-    wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
     sign(doc, "tls-server.key", "tls-server.pem", TS_KEY_INLINE_X509, NULL, 0);
-    expect_rejection(verifier, doc, "cert-usage");
-    xmlFreeDoc(doc);
-    wd_verifier_free(verifier);
+    expect_default_rejection(doc, "cert-usage");
 }
 END_TEST
 
@@ -775,11 +761,8 @@ END_TEST
 
 START_TEST(timestamp_alone_does_not_authenticate)
 {
-    wd_verifier *verifier = default_verifier();
     xmlDoc *doc = order_envelope();
-    expect_rejection(verifier, doc, "security-header-missing");
-    xmlFreeDoc(doc);
-    wd_verifier_free(verifier);
+    expect_default_rejection(doc, "security-header-missing");
 }
 END_TEST
 
@@ -999,9 +982,5 @@ int main(void)
     tcase_add_test(tc, security_header_for_another_actor_is_not_ours);
     tcase_add_test(tc, soap12_signed_message_is_delivered);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "include/warden.h"
+#include "test_run.h"
 
 static char folder[PATH_MAX];
 static char path[PATH_MAX + 16];
@@ -187,9 +188,5 @@ static Suite *config_get_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(config_get_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(config_get_suite());
 }

@@ -5,63 +5,22 @@
 ** policies (each attempt ends in deny with a reported error, and the engine then decides
 ** the next message normally), load errors, and threads deciding at once.
 */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include <check.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <warden.h>
 
+#include "test_engine.h"
 #include "test_messages.h"
+#include "test_run.h"
 
 /* ---- policy directories made for one test ---------------------------------------------- */
 
-typedef struct policy_dir {
-    char path[256];
-} policy_dir;
-
-static void write_file(const policy_dir *dir, const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir->path, name);
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    mkdir(path, 0755);
-    *slash = '/';
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static policy_dir make_dir(void)
-{
-    policy_dir dir;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(dir.path, sizeof dir.path, "%s/warden-decide-XXXXXX", tmp);
-    ck_assert_ptr_nonnull(mkdtemp(dir.path));
-    return dir;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void remove_dir(const policy_dir *dir)
-{
-    nftw(dir->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int open_engine(const policy_dir *dir, const char *const *settings, size_t count, warden_engine **engine,
+static int open_engine(const te_policy_dir *dir, const char *const *settings, size_t count, warden_engine **engine,
                        warden_error *err)
 {
     warden_config *config = NULL;
@@ -75,7 +34,7 @@ static int open_engine(const policy_dir *dir, const char *const *settings, size_
     return status;
 }
 
-static warden_engine *engine_for(const policy_dir *dir)
+static warden_engine *engine_for(const te_policy_dir *dir)
 {
     warden_engine *engine = NULL;
     warden_error err;
@@ -89,13 +48,7 @@ static warden_engine *engine_for(const policy_dir *dir)
 static warden_decision *decide(warden_engine *engine)
 {
     char *text = tm_plain_message();
-    warden_message *message = NULL;
-    warden_decision *decision = NULL;
-    warden_error err;
-    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
-    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
-    ck_assert_msg(warden_engine_decide(engine, message, &decision, &err) == WARDEN_OK, "decide: %s", err.text);
-    warden_message_free(message);
+    warden_decision *decision = te_decide(engine, text);
     free(text);
     return decision;
 }
@@ -119,10 +72,10 @@ static void expect_decision(warden_engine *engine, int allowed, const char *reas
 
 START_TEST(permit_that_applies_allows)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "orders.lua",
-               "permit \"small orders\" { action = \"urn:example:orders/Create\",\n"
-               "  when = function(m) return tonumber(m:body(\"amount\")) < 1000 end }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "orders.lua",
+                  "permit \"small orders\" { action = \"urn:example:orders/Create\",\n"
+                  "  when = function(m) return tonumber(m:body(\"amount\")) < 1000 end }\n");
     warden_engine *engine = engine_for(&dir);
     expect_decision(engine, 1, "permitted", "small orders");
     warden_decision *decision = decide(engine);
@@ -131,47 +84,48 @@ START_TEST(permit_that_applies_allows)
     ck_assert_ptr_nonnull(strstr(warden_decision_revision(decision), "sha256:"));
     warden_decision_free(decision);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(forbid_overrides_permit)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua", "permit \"everyone\" { }\n");
-    write_file(&dir, "b.lua", "forbid \"no orders\" { operation = \"{urn:example:orders}*\" }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "a.lua", "permit \"everyone\" { }\n");
+    te_write_file(&dir, "b.lua", "forbid \"no orders\" { operation = \"{urn:example:orders}*\" }\n");
     warden_engine *engine = engine_for(&dir);
     expect_decision(engine, 0, "forbidden", "no orders");
     warden_decision *decision = decide(engine);
     ck_assert_uint_eq(warden_decision_rule_count(decision), 1); /* only the forbid is named */
     warden_decision_free(decision);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(no_applicable_rule_denies)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua",
-               "permit \"other action\" { action = \"urn:example:orders/Cancel\" }\n"
-               "permit \"false when\" { action = \"urn:example:orders/Create\", when = function(m) return false end }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(
+        &dir, "a.lua",
+        "permit \"other action\" { action = \"urn:example:orders/Cancel\" }\n"
+        "permit \"false when\" { action = \"urn:example:orders/Create\", when = function(m) return false end }\n");
     warden_engine *engine = engine_for(&dir);
     expect_decision(engine, 0, "no-permit", NULL);
     warden_decision *decision = decide(engine);
     ck_assert_uint_eq(warden_decision_rule_count(decision), 0);
     warden_decision_free(decision);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(erroring_permit_denies_and_reports)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua",
-               "permit \"fine\" { }\n"
-               "permit \"broken\" { when = function(m) return m.cert.subject.CN == 'x' end }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "a.lua",
+                  "permit \"fine\" { }\n"
+                  "permit \"broken\" { when = function(m) return m.cert.subject.CN == 'x' end }\n");
     warden_engine *engine = engine_for(&dir);
     warden_decision *decision = decide(engine);
     ck_assert_int_eq(warden_decision_allowed(decision), 0);
@@ -180,20 +134,20 @@ START_TEST(erroring_permit_denies_and_reports)
     ck_assert_ptr_nonnull(strstr(warden_decision_error(decision, 0), "broken: "));
     warden_decision_free(decision);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(erroring_forbid_denies)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua",
-               "permit \"fine\" { }\n"
-               "forbid \"broken guard\" { when = function(m) error('cannot tell') end }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "a.lua",
+                  "permit \"fine\" { }\n"
+                  "forbid \"broken guard\" { when = function(m) error('cannot tell') end }\n");
     warden_engine *engine = engine_for(&dir);
     expect_decision(engine, 0, "policy-error", NULL);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -212,28 +166,28 @@ START_TEST(targets_match_exactly_and_by_glob)
         { "action = \"urn:example:orders/*\", operation = \"{urn:other}*\"", 0 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        policy_dir dir = make_dir();
+        te_policy_dir dir = te_make_dir("decide");
         char text[256];
         snprintf(text, sizeof text, "permit \"target\" { %s }\n", cases[i].targets);
-        write_file(&dir, "a.lua", text);
+        te_write_file(&dir, "a.lua", text);
         warden_engine *engine = engine_for(&dir);
         warden_decision *decision = decide(engine);
         ck_assert_msg(warden_decision_allowed(decision) == cases[i].allowed, "%s", cases[i].targets);
         warden_decision_free(decision);
         warden_engine_free(engine);
-        remove_dir(&dir);
+        te_remove_dir(&dir);
     }
 }
 END_TEST
 
 START_TEST(data_documents_are_readable_and_read_only)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "data/limits.json", "{ \"max\": 1000, \"names\": [\"a\", \"b\"] }");
-    write_file(&dir, "a.lua",
-               "permit \"within limit\" { when = function(m)\n"
-               "  return tonumber(m:body('amount')) <= data.limits.max and #data.limits.names == 2 end }\n"
-               "forbid \"changes data\" { when = function(m) data.limits.max = 1 end }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "data/limits.json", "{ \"max\": 1000, \"names\": [\"a\", \"b\"] }");
+    te_write_file(&dir, "a.lua",
+                  "permit \"within limit\" { when = function(m)\n"
+                  "  return tonumber(m:body('amount')) <= data.limits.max and #data.limits.names == 2 end }\n"
+                  "forbid \"changes data\" { when = function(m) data.limits.max = 1 end }\n");
     warden_engine *engine = engine_for(&dir);
     warden_decision *decision = decide(engine);
     /* the forbid's write raised: deny with an error, and the data unchanged for the permit */
@@ -242,15 +196,15 @@ START_TEST(data_documents_are_readable_and_read_only)
     ck_assert_str_eq(warden_decision_rule(decision, 0), "within limit");
     warden_decision_free(decision);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(revision_is_stable_for_the_same_files)
 {
-    policy_dir one = make_dir(), two = make_dir();
-    write_file(&one, "a.lua", "permit \"all\" { }\n");
-    write_file(&two, "a.lua", "permit \"all\" { }\n");
+    te_policy_dir one = te_make_dir("decide"), two = te_make_dir("decide");
+    te_write_file(&one, "a.lua", "permit \"all\" { }\n");
+    te_write_file(&two, "a.lua", "permit \"all\" { }\n");
     warden_engine *first = engine_for(&one), *second = engine_for(&two);
     warden_status a, b;
     ck_assert_int_eq(warden_engine_status(first, &a), WARDEN_OK);
@@ -259,14 +213,14 @@ START_TEST(revision_is_stable_for_the_same_files)
     ck_assert_int_eq(strncmp(a.revision, "sha256:", 7), 0);
     ck_assert_uint_eq(strlen(a.revision), 7 + 64);
     warden_engine_free(second);
-    write_file(&two, "a.lua", "permit \"all\" { } \n");
+    te_write_file(&two, "a.lua", "permit \"all\" { } \n");
     second = engine_for(&two);
     ck_assert_int_eq(warden_engine_status(second, &b), WARDEN_OK);
     ck_assert_str_ne(a.revision, b.revision);
     warden_engine_free(first);
     warden_engine_free(second);
-    remove_dir(&one);
-    remove_dir(&two);
+    te_remove_dir(&one);
+    te_remove_dir(&two);
 }
 END_TEST
 
@@ -281,28 +235,29 @@ START_TEST(load_errors_stop_the_engine_with_file_and_line)
         { "test \"t\" { message = {}, expect = \"allow\" }\n", "test is not available" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        policy_dir dir = make_dir();
-        write_file(&dir, "a.lua", cases[i].text);
+        te_policy_dir dir = te_make_dir("decide");
+        te_write_file(&dir, "a.lua", cases[i].text);
         warden_engine *engine = NULL;
         warden_error err;
         ck_assert_int_eq(open_engine(&dir, NULL, 0, &engine, &err), WARDEN_E_POLICY);
         ck_assert_ptr_null(engine);
         ck_assert_msg(strstr(err.text, cases[i].expected) != NULL, "case %zu: %s", i, err.text);
-        remove_dir(&dir);
+        te_remove_dir(&dir);
     }
 }
 END_TEST
 
 START_TEST(failing_policy_tests_stop_the_engine)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua", "permit \"all\" { }\n");
-    write_file(&dir, "a_test.lua", "test \"nothing is allowed\" { message = { action = \"x\" }, expect = \"deny\" }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "a.lua", "permit \"all\" { }\n");
+    te_write_file(&dir, "a_test.lua",
+                  "test \"nothing is allowed\" { message = { action = \"x\" }, expect = \"deny\" }\n");
     warden_engine *engine = NULL;
     warden_error err;
     ck_assert_int_eq(open_engine(&dir, NULL, 0, &engine, &err), WARDEN_E_POLICY);
     ck_assert_ptr_nonnull(strstr(err.text, "1 of 1 policy tests failed"));
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -329,45 +284,33 @@ START_TEST(deciding_without_a_policy_set_is_an_error)
 }
 END_TEST
 
-typedef struct log_lines {
-    char lines[8][256];
-    int  count;
-} log_lines;
-
-static void collect_log(void *context, int level, const char *message)
-{
-    log_lines *log = context;
-    (void)level;
-    if (log->count < 8)
-        snprintf(log->lines[log->count++], sizeof log->lines[0], "%s", message);
-}
-
 START_TEST(policy_log_lines_reach_the_embedders_logger)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua", "permit \"logs\" { when = function(m) log('amount', m:body('amount'), 7) return true end }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "a.lua",
+                  "permit \"logs\" { when = function(m) log('amount', m:body('amount'), 7) return true end }\n");
     warden_config *config = NULL;
     warden_engine *engine = NULL;
     warden_error err;
-    log_lines log = { .count = 0 };
+    te_log_lines log = { .count = 0 };
     ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "require.token", "false", &err), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "policies", dir.path, &err), WARDEN_OK);
-    ck_assert_int_eq(warden_config_set_logger(config, collect_log, &log), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set_logger(config, te_collect_log, &log), WARDEN_OK);
     ck_assert_int_eq(warden_engine_new(config, &engine, &err), WARDEN_OK);
     warden_config_free(config);
     expect_decision(engine, 1, "permitted", "logs");
     ck_assert_int_ge(log.count, 1);
     ck_assert_ptr_nonnull(strstr(log.lines[log.count - 1], "amount\t250\t7"));
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(decision_log_has_one_json_line_per_decision)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua", "permit \"small orders\" { action = \"urn:example:orders/Create\" }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "a.lua", "permit \"small orders\" { action = \"urn:example:orders/Create\" }\n");
     char log_path[512];
     snprintf(log_path, sizeof log_path, "%s/decisions.jsonl", dir.path);
     const char *settings[] = { "log.decisions", log_path };
@@ -394,7 +337,7 @@ START_TEST(decision_log_has_one_json_line_per_decision)
     }
     fclose(f);
     ck_assert_int_eq(lines, 2);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -438,13 +381,13 @@ static const struct escape {
 START_TEST(escape_attempt_denies_and_the_next_decision_works)
 {
     const struct escape *escape = &escapes[_i];
-    policy_dir dir = make_dir();
+    te_policy_dir dir = te_make_dir("decide");
     char text[1024];
     snprintf(text, sizeof text,
              "permit \"escape\" { action = \"urn:example:orders/Create\", when = function(m) %s end }\n"
              "permit \"plain\" { action = \"urn:example:orders/Cancel\" }\n",
              escape->body);
-    write_file(&dir, "a.lua", text);
+    te_write_file(&dir, "a.lua", text);
     const char *limits[] = { "limits.instructions", "1000000", "limits.memory", "33554432", "limits.time_ms", "2000" };
     warden_engine *engine = NULL;
     warden_error err;
@@ -465,17 +408,17 @@ START_TEST(escape_attempt_denies_and_the_next_decision_works)
     ck_assert_str_eq(warden_decision_reason(decision), reason);
     warden_decision_free(decision);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(engine_decides_normally_after_a_runaway_policy)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua",
-               "permit \"runaway\" { action = \"urn:example:orders/Create\",\n"
-               "  when = function(m) if m:body('amount') == '250' then while true do end end return true end }\n"
-               "permit \"ok\" { action = \"urn:example:orders/Create\" }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "a.lua",
+                  "permit \"runaway\" { action = \"urn:example:orders/Create\",\n"
+                  "  when = function(m) if m:body('amount') == '250' then while true do end end return true end }\n"
+                  "permit \"ok\" { action = \"urn:example:orders/Create\" }\n");
     warden_engine *engine = engine_for(&dir);
     for (int i = 0; i < 3; i++) {
         warden_decision *decision = decide(engine);
@@ -483,29 +426,31 @@ START_TEST(engine_decides_normally_after_a_runaway_policy)
         warden_decision_free(decision);
     }
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(instruction_budget_is_shared_by_the_rules_of_a_decision)
 {
-    policy_dir dir = make_dir();
+    te_policy_dir dir = te_make_dir("decide");
     /* each rule alone fits in the budget; together they do not */
-    write_file(&dir, "a.lua",
-               "permit \"first\" { when = function(m) local n = 0 for i = 1, 60000 do n = n + 1 end return true end }\n"
-               "permit \"second\" { when = function(m) local n = 0 for i = 1, 60000 do n = n + 1 end return true end }\n");
+    te_write_file(
+        &dir, "a.lua",
+        "permit \"first\" { when = function(m) local n = 0 for i = 1, 60000 do n = n + 1 end return true end }\n"
+        "permit \"second\" { when = function(m) local n = 0 for i = 1, 60000 do n = n + 1 end return true end }\n");
     const char *limits[] = { "limits.instructions", "150000" };
     warden_engine *engine = NULL;
     warden_error err;
     ck_assert_msg(open_engine(&dir, limits, 2, &engine, &err) == WARDEN_OK, "%s", err.text);
     expect_decision(engine, 0, "policy-limit", NULL);
     warden_engine_free(engine);
-    write_file(&dir, "a.lua",
-               "permit \"first\" { when = function(m) local n = 0 for i = 1, 60000 do n = n + 1 end return true end }\n");
+    te_write_file(
+        &dir, "a.lua",
+        "permit \"first\" { when = function(m) local n = 0 for i = 1, 60000 do n = n + 1 end return true end }\n");
     ck_assert_msg(open_engine(&dir, limits, 2, &engine, &err) == WARDEN_OK, "%s", err.text);
     expect_decision(engine, 1, "permitted", "first");
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -550,11 +495,11 @@ static void *decide_many(void *opaque)
 
 START_TEST(threads_decide_in_their_own_states)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua",
-               "local seen = 0\n"
-               "permit \"small orders\" { action = \"urn:example:orders/Create\",\n"
-               "  when = function(m) return tonumber(m:body(\"amount\")) < 1000 and m.soap == '1.1' end }\n");
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "a.lua",
+                  "local seen = 0\n"
+                  "permit \"small orders\" { action = \"urn:example:orders/Create\",\n"
+                  "  when = function(m) return tonumber(m:body(\"amount\")) < 1000 and m.soap == '1.1' end }\n");
     warden_engine *engine = engine_for(&dir);
     decider deciders[3] = { { engine, 0 }, { engine, 0 }, { engine, 0 } };
     pthread_t threads[3];
@@ -565,7 +510,7 @@ START_TEST(threads_decide_in_their_own_states)
     for (int i = 0; i < 3; i++)
         ck_assert_int_eq(deciders[i].allowed, 300); /* every decision was the right one */
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -596,9 +541,5 @@ int main(void)
     tcase_add_test(sandbox, instruction_budget_is_shared_by_the_rules_of_a_decision);
     tcase_add_test(sandbox, threads_decide_in_their_own_states);
     suite_add_tcase(suite, sandbox);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

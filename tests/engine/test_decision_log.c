@@ -16,6 +16,7 @@
 
 #include "engine/decision.h"
 #include "test_messages.h"
+#include "test_run.h"
 
 static char scratch[256];
 
@@ -196,9 +197,5 @@ int main(void)
     tcase_add_test(tc, policy_and_security_decisions_each_log_one_line);
     tcase_add_test(tc, line_builder_adds_remote_and_survives_bytes_that_are_not_utf8);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

@@ -13,6 +13,7 @@
 #include <warden.h>
 
 #include "test_messages.h"
+#include "test_run.h"
 
 static warden_engine *engine_with(const char *const *settings, size_t count)
 {
@@ -527,9 +528,5 @@ int main(void)
     tcase_add_test(tc, garbage_is_malformed_and_never_crashes);
     tcase_add_test(tc, two_threads_share_one_engine);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

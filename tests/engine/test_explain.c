@@ -15,6 +15,7 @@
 #include <warden.h>
 
 #include "test_messages.h"
+#include "test_run.h"
 
 static char scratch[256];
 
@@ -138,9 +139,5 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, explanation_lists_every_rule_with_its_outcome);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

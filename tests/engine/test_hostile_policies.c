@@ -7,18 +7,17 @@
 ** the decision and its reason, twice (the first decision changed nothing), and then that the
 ** engine serves a benign message with the expected allow.
 */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <warden.h>
 
+#include "test_engine.h"
 #include "test_messages.h"
+#include "test_run.h"
 
 /* Appended to every hostile policy: the rule the benign message (action .../Status) gets. */
 #define BENIGN "\npermit \"benign\" { action = \"urn:example:orders/Status\" }\n"
@@ -210,45 +209,6 @@ static const hostile rows[] = {
 
 /* ---- policy directories and messages ---------------------------------------------------- */
 
-typedef struct policy_dir {
-    char path[256];
-} policy_dir;
-
-static void write_file(const policy_dir *dir, const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir->path, name);
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    mkdir(path, 0755);
-    *slash = '/';
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-typedef struct log_lines {
-    char lines[16][1024];
-    int  count;
-} log_lines;
-
-static void collect_log(void *context, int level, const char *message)
-{
-    log_lines *log = context;
-    (void)level;
-    if (log->count < 16)
-        snprintf(log->lines[log->count++], sizeof log->lines[0], "%s", message);
-}
-
 /* The plain order request (action .../Create, customer ACME-1042), or the same with the
 ** action .../Status: the benign message. */
 static warden_decision *decide(warden_engine *engine, int benign)
@@ -259,18 +219,12 @@ static warden_decision *decide(warden_engine *engine, int benign)
         ck_assert_ptr_nonnull(action);
         memcpy(action + strlen("orders/"), "Status", 6);
     }
-    warden_message *message = NULL;
-    warden_decision *decision = NULL;
-    warden_error err;
-    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
-    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
-    ck_assert_msg(warden_engine_decide(engine, message, &decision, &err) == WARDEN_OK, "decide: %s", err.text);
-    warden_message_free(message);
+    warden_decision *decision = te_decide(engine, text);
     free(text);
     return decision;
 }
 
-static warden_engine *open_engine(const policy_dir *dir, log_lines *log, warden_error *err, int *status)
+static warden_engine *open_engine(const te_policy_dir *dir, te_log_lines *log, warden_error *err, int *status)
 {
     warden_config *config = NULL;
     warden_engine *engine = NULL;
@@ -279,7 +233,7 @@ static warden_engine *open_engine(const policy_dir *dir, log_lines *log, warden_
     ck_assert_int_eq(warden_config_set(config, "policies", dir->path, err), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "reload.watch", "false", err), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "limits.time_ms", "2000", err), WARDEN_OK);
-    ck_assert_int_eq(warden_config_set_logger(config, collect_log, log), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set_logger(config, te_collect_log, log), WARDEN_OK);
     *status = warden_engine_new(config, &engine, err);
     warden_config_free(config);
     return engine;
@@ -296,7 +250,7 @@ static void assert_benign_allowed(warden_engine *engine, const char *what)
     warden_decision_free(decision);
 }
 
-static void assert_clean_log(const log_lines *log, const char *what)
+static void assert_clean_log(const te_log_lines *log, const char *what)
 {
     for (int i = 0; i < log->count; i++)
         for (const unsigned char *c = (const unsigned char *)log->lines[i]; *c != '\0'; c++)
@@ -307,24 +261,21 @@ static void assert_clean_log(const log_lines *log, const char *what)
 START_TEST(hostile_policy_is_contained_and_the_engine_goes_on)
 {
     const hostile *row = &rows[_i];
-    policy_dir dir;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(dir.path, sizeof dir.path, "%s/warden-hostile-XXXXXX", tmp);
-    ck_assert_ptr_nonnull(mkdtemp(dir.path));
-    write_file(&dir, "data/limits.json", "{ \"max\": 1000 }");
+    te_policy_dir dir = te_make_dir("hostile");
+    te_write_file(&dir, "data/limits.json", "{ \"max\": 1000 }");
     char text[4096];
     snprintf(text, sizeof text, "%s%s", row->policy, BENIGN);
 
-    log_lines log = { .count = 0 };
+    te_log_lines log = { .count = 0 };
     warden_error err;
     int status;
     warden_engine *engine;
     if (row->refused != NULL) {
         /* a good revision serves first; the hostile one arrives as a reload */
-        write_file(&dir, "a.lua", BENIGN);
+        te_write_file(&dir, "a.lua", BENIGN);
         engine = open_engine(&dir, &log, &err, &status);
         ck_assert_msg(status == WARDEN_OK, "%s: %s", row->what, err.text);
-        write_file(&dir, "a.lua", text);
+        te_write_file(&dir, "a.lua", text);
         ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_POLICY);
         ck_assert_msg(strstr(err.text, row->refused) == err.text || strstr(err.text, row->refused) != NULL,
                       "%s: refused as '%s'", row->what, err.text);
@@ -334,13 +285,13 @@ START_TEST(hostile_policy_is_contained_and_the_engine_goes_on)
         /* and the same file cannot start an engine either */
         warden_error again;
         int start_status;
-        log_lines other = { .count = 0 };
+        te_log_lines other = { .count = 0 };
         warden_engine *fresh = open_engine(&dir, &other, &again, &start_status);
         ck_assert_int_eq(start_status, WARDEN_E_POLICY);
         ck_assert_ptr_null(fresh);
         ck_assert_str_eq(again.text, err.text);
     } else {
-        write_file(&dir, "a.lua", text);
+        te_write_file(&dir, "a.lua", text);
         engine = open_engine(&dir, &log, &err, &status);
         ck_assert_msg(status == WARDEN_OK, "%s: %s", row->what, err.text);
         for (int round = 0; round < 2; round++) { /* the first decision changed nothing */
@@ -362,20 +313,19 @@ START_TEST(hostile_policy_is_contained_and_the_engine_goes_on)
         assert_clean_log(&log, row->what);
     }
     warden_engine_free(engine);
-    nftw(dir.path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 /* The exact escaped text of log(...) with every kind of dangerous byte. */
 START_TEST(log_text_reaches_the_log_escaped)
 {
-    policy_dir dir;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(dir.path, sizeof dir.path, "%s/warden-hostile-XXXXXX", tmp);
-    ck_assert_ptr_nonnull(mkdtemp(dir.path));
-    write_file(&dir, "a.lua", "permit \"x\" { when = function(m)\n"
-                              "  log('a\\nb\\rc\\27[2Jd\\0e\\\\f\\127g\\194\\155h\\255i', 'caf\\195\\169\\tx') return true end }\n");
-    log_lines log = { .count = 0 };
+    te_policy_dir dir = te_make_dir("hostile");
+    te_write_file(
+        &dir, "a.lua",
+        "permit \"x\" { when = function(m)\n"
+        "  log('a\\nb\\rc\\27[2Jd\\0e\\\\f\\127g\\194\\155h\\255i', 'caf\\195\\169\\tx') return true end }\n");
+    te_log_lines log = { .count = 0 };
     warden_error err;
     int status;
     warden_engine *engine = open_engine(&dir, &log, &err, &status);
@@ -385,7 +335,7 @@ START_TEST(log_text_reaches_the_log_escaped)
     ck_assert_str_eq(log.lines[log.count - 1],
                      "policy: a\\nb\\rc\\x1b[2Jd\\x00e\\\\f\\x7fg\\u009bh\\xffi\tcaf\xc3\xa9\tx");
     warden_engine_free(engine);
-    nftw(dir.path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -397,9 +347,5 @@ int main(void)
     tcase_add_loop_test(table, hostile_policy_is_contained_and_the_engine_goes_on, 0, (int)(sizeof rows / sizeof rows[0]));
     tcase_add_test(table, log_text_reaches_the_log_escaped);
     suite_add_tcase(suite, table);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

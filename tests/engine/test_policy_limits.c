@@ -6,61 +6,20 @@
 ** to load with a clear error — in the engine, in `warden check` and `warden test` — and a hot
 ** reload of such a set keeps the revision serving.
 */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include <check.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <warden.h>
 
+#include "test_engine.h"
 #include "test_messages.h"
+#include "test_run.h"
 
-typedef struct policy_dir {
-    char path[256];
-} policy_dir;
-
-static void write_file(const policy_dir *dir, const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir->path, name);
-    char *slash = strrchr(path, '/');
-    *slash = '\0';
-    mkdir(path, 0755);
-    *slash = '/';
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
-static policy_dir make_dir(void)
-{
-    policy_dir dir;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(dir.path, sizeof dir.path, "%s/warden-limits-XXXXXX", tmp);
-    ck_assert_ptr_nonnull(mkdtemp(dir.path));
-    return dir;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void remove_dir(const policy_dir *dir)
-{
-    nftw(dir->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static warden_config *config_for(const policy_dir *dir, const char *memory, const char *time_ms)
+static warden_config *config_for(const te_policy_dir *dir, const char *memory, const char *time_ms)
 {
     warden_config *config = NULL;
     warden_error err;
@@ -87,13 +46,7 @@ static warden_decision *decide(warden_engine *engine, bool large)
         free(text);
         text = grown;
     }
-    warden_message *message = NULL;
-    warden_decision *decision = NULL;
-    warden_error err;
-    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
-    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
-    ck_assert_msg(warden_engine_decide(engine, message, &decision, &err) == WARDEN_OK, "decide: %s", err.text);
-    warden_message_free(message);
+    warden_decision *decision = te_decide(engine, text);
     free(text);
     return decision;
 }
@@ -156,7 +109,7 @@ static const struct hostile {
 START_TEST(hostile_rule_denies_and_the_next_decision_is_normal)
 {
     const struct hostile *h = &hostiles[_i];
-    policy_dir dir = make_dir();
+    te_policy_dir dir = te_make_dir("limits");
     char text[2048];
     snprintf(text, sizeof text,
              "permit \"hostile\" { action = \"urn:example:orders/Create\",\n"
@@ -164,7 +117,7 @@ START_TEST(hostile_rule_denies_and_the_next_decision_is_normal)
              "permit \"large orders\" { action = \"urn:example:orders/Create\",\n"
              "  when = function(m) return m:body('amount') == '25000' end }\n",
              h->body);
-    write_file(&dir, "a.lua", text);
+    te_write_file(&dir, "a.lua", text);
     warden_config *config = config_for(&dir, "33554432", h->time_ms != NULL ? h->time_ms : "50");
     warden_engine *engine = NULL;
     warden_error err;
@@ -201,14 +154,14 @@ START_TEST(hostile_rule_denies_and_the_next_decision_is_normal)
         ck_assert_int_eq(warden_decision_allowed(decision), 0);
     warden_decision_free(decision);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(time_over_budget_is_a_limit_even_when_every_rule_returned_true)
 {
     /* each rule alone is well within 30 ms; together the decision is not */
-    policy_dir dir = make_dir();
+    te_policy_dir dir = te_make_dir("limits");
     char text[4096] = "";
     for (int i = 0; i < 12; i++) {
         char rule[256];
@@ -217,7 +170,7 @@ START_TEST(time_over_budget_is_a_limit_even_when_every_rule_returned_true)
                  "for i = 1, 2 do local _ = s < s .. '' end return true end }\n", i);
         strcat(text, rule);
     }
-    write_file(&dir, "a.lua", text);
+    te_write_file(&dir, "a.lua", text);
     warden_config *config = config_for(&dir, "67108864", "30");
     warden_engine *engine = NULL;
     warden_error err;
@@ -229,7 +182,7 @@ START_TEST(time_over_budget_is_a_limit_even_when_every_rule_returned_true)
     ck_assert_ptr_nonnull(strstr(warden_decision_error(decision, 0), "time limit exceeded (30 ms)"));
     warden_decision_free(decision);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -258,17 +211,17 @@ static const struct oversized {
 };
 
 /* Writes the oversized file (generated ones for the NULL texts) plus a small good policy. */
-static void write_oversized(const policy_dir *dir, const struct oversized *o)
+static void write_oversized(const te_policy_dir *dir, const struct oversized *o)
 {
     if (o->text != NULL) {
-        write_file(dir, o->file, o->text);
+        te_write_file(dir, o->file, o->text);
     } else if (strstr(o->what, "literal") != NULL) {
         size_t n = (1u << 20) + 100;
         char *text = malloc(n + 64);
         strcpy(text, "local s = '");
         memset(text + 11, 'l', n);
         strcpy(text + 11 + n, "'\npermit 'p' { }\n");
-        write_file(dir, o->file, text);
+        te_write_file(dir, o->file, text);
         free(text);
     } else if (strstr(o->what, "data") != NULL) {
         size_t n = 1000000; /* "[0,0,...]": 2 MB of text, about 100 MB parsed */
@@ -279,7 +232,7 @@ static void write_oversized(const policy_dir *dir, const struct oversized *o)
             text[2 + 2 * i] = i + 1 < n ? ',' : ']';
         }
         text[1 + 2 * n] = '\0';
-        write_file(dir, o->file, text);
+        te_write_file(dir, o->file, text);
         free(text);
     } else {
         size_t n = 3u << 20; /* a comment: text the state holds without Lua seeing it */
@@ -287,17 +240,17 @@ static void write_oversized(const policy_dir *dir, const struct oversized *o)
         strcpy(text, "permit 'p' { }\n--");
         memset(text + 17, 'c', n);
         text[17 + n] = '\0';
-        write_file(dir, o->file, text);
+        te_write_file(dir, o->file, text);
         free(text);
     }
     if (strcmp(o->file, "a.lua") != 0)
-        write_file(dir, "a.lua", "permit 'p' { }\n");
+        te_write_file(dir, "a.lua", "permit 'p' { }\n");
 }
 
 START_TEST(policy_set_past_the_memory_cap_fails_to_load_everywhere)
 {
     const struct oversized *o = &oversized[_i];
-    policy_dir dir = make_dir();
+    te_policy_dir dir = te_make_dir("limits");
     write_oversized(&dir, o);
     warden_config *config = config_for(&dir, o->memory, "5000");
     warden_engine *engine = NULL;
@@ -317,14 +270,14 @@ START_TEST(policy_set_past_the_memory_cap_fails_to_load_everywhere)
     int status = warden_policy_check(config, dir.path, NULL, NULL, &problems, &err);
     ck_assert_msg(status != WARDEN_OK || problems > 0, "%s: check found nothing", o->what);
     warden_config_free(config);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(reload_of_a_set_past_the_memory_cap_keeps_the_old_revision)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua", "permit \"v1\" { action = \"urn:example:orders/Create\" }\n");
+    te_policy_dir dir = te_make_dir("limits");
+    te_write_file(&dir, "a.lua", "permit \"v1\" { action = \"urn:example:orders/Create\" }\n");
     warden_config *config = config_for(&dir, "16777216", "5000");
     warden_engine *engine = NULL;
     warden_error err;
@@ -339,7 +292,7 @@ START_TEST(reload_of_a_set_past_the_memory_cap_keeps_the_old_revision)
     for (size_t i = 0; i < sizeof oversized / sizeof oversized[0]; i++) {
         if (strcmp(oversized[i].memory, "16777216") != 0)
             continue;
-        write_file(&dir, "a.lua", oversized[i].text);
+        te_write_file(&dir, "a.lua", oversized[i].text);
         ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_POLICY);
         ck_assert_msg(strstr(err.text, "memory limit exceeded") != NULL, "%s", err.text);
         decision = decide(engine, false);
@@ -348,20 +301,21 @@ START_TEST(reload_of_a_set_past_the_memory_cap_keeps_the_old_revision)
         ck_assert_str_eq(warden_decision_revision(decision), revision);
         warden_decision_free(decision);
     }
-    write_file(&dir, "a.lua", "permit \"v2\" { action = \"urn:example:orders/Create\" }\n");
+    te_write_file(&dir, "a.lua", "permit \"v2\" { action = \"urn:example:orders/Create\" }\n");
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
     decision = decide(engine, false);
     ck_assert_str_eq(warden_decision_rule(decision, 0), "v2");
     warden_decision_free(decision);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(string_bytes_is_a_config_key)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "a.lua", "permit \"short strings\" { when = function(m) return #string.rep('s', 4096) > 0 end }\n");
+    te_policy_dir dir = te_make_dir("limits");
+    te_write_file(&dir, "a.lua",
+                  "permit \"short strings\" { when = function(m) return #string.rep('s', 4096) > 0 end }\n");
     warden_config *config = config_for(&dir, "67108864", "5000");
     warden_error err;
     ck_assert_int_eq(warden_config_set(config, "limits.string_bytes", "4096", &err), WARDEN_OK);
@@ -380,7 +334,7 @@ START_TEST(string_bytes_is_a_config_key)
     warden_decision_free(decision);
     warden_engine_free(engine);
     warden_config_free(config);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -402,9 +356,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(suite());
 }

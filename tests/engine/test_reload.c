@@ -6,69 +6,24 @@
 ** continuously while another rewrites the policy set 500 times, alternating good and broken
 ** versions — every decision succeeds and comes from one complete revision.
 */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include <check.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <warden.h>
 
+#include "test_engine.h"
 #include "test_messages.h"
 #include "test_signer.h"
+#include "test_run.h"
 
-typedef struct policy_dir {
-    char path[256];
-} policy_dir;
-
-static void write_file(const policy_dir *dir, const char *name, const char *text)
-{
-    char path[512], temporary[600];
-    snprintf(path, sizeof path, "%s/%s", dir->path, name);
-    for (char *slash = strchr(path + strlen(dir->path) + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        mkdir(path, 0755); /* every missing parent, like mkdir -p */
-        *slash = '/';
-    }
-    /* written whole, then renamed over: what editors and deploy tools do */
-    snprintf(temporary, sizeof temporary, "%s.tmp", path);
-    FILE *f = fopen(temporary, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-    ck_assert_int_eq(rename(temporary, path), 0);
-}
-
-static policy_dir make_dir(void)
-{
-    policy_dir dir;
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(dir.path, sizeof dir.path, "%s/warden-reload-XXXXXX", tmp);
-    ck_assert_ptr_nonnull(mkdtemp(dir.path));
-    return dir;
-}
-
-static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
-static void remove_dir(const policy_dir *dir)
-{
-    nftw(dir->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static warden_engine *engine_for(const policy_dir *dir, const char *max_stale)
+static warden_engine *engine_for(const te_policy_dir *dir, const char *max_stale)
 {
     warden_config *config = NULL;
     warden_engine *engine = NULL;
@@ -87,10 +42,7 @@ static warden_engine *engine_for(const policy_dir *dir, const char *max_stale)
 static warden_message *plain_message(warden_engine *engine)
 {
     char *text = tm_plain_message();
-    warden_message *message = NULL;
-    warden_error err;
-    warden_receive_options options = { .size = sizeof options, .now = TM_NOW };
-    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
+    warden_message *message = te_receive(engine, text);
     free(text);
     return message;
 }
@@ -122,13 +74,13 @@ static const char *const good_v2 = "permit \"v2\" { action = \"urn:example:order
 
 START_TEST(good_reload_serves_the_new_revision)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "orders.lua", good_v1);
+    te_policy_dir dir = te_make_dir("reload");
+    te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = engine_for(&dir, NULL);
     warden_status before, after;
     warden_engine_status(engine, &before);
     expect_serving(engine, "v1");
-    write_file(&dir, "orders.lua", good_v2);
+    te_replace_file(&dir, "orders.lua", good_v2);
     warden_error err;
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
     expect_serving(engine, "v2");
@@ -138,7 +90,7 @@ START_TEST(good_reload_serves_the_new_revision)
     ck_assert_uint_eq(after.reload_failures, 0);
     ck_assert_str_eq(after.last_error, "");
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -160,13 +112,13 @@ static const struct broken {
 START_TEST(broken_reload_keeps_the_current_revision_and_says_why)
 {
     const struct broken *b = &broken_versions[_i];
-    policy_dir dir = make_dir();
-    write_file(&dir, "orders.lua", good_v1);
+    te_policy_dir dir = te_make_dir("reload");
+    te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = engine_for(&dir, NULL);
     warden_status before, after;
     warden_engine_status(engine, &before);
 
-    write_file(&dir, b->file, b->text);
+    te_replace_file(&dir, b->file, b->text);
     warden_error err;
     ck_assert_msg(warden_engine_reload(engine, &err) == WARDEN_E_POLICY, "%s: reload did not fail", b->what);
     ck_assert_msg(strstr(err.text, b->message) != NULL, "%s: %s", b->what, err.text);
@@ -178,16 +130,16 @@ START_TEST(broken_reload_keeps_the_current_revision_and_says_why)
     ck_assert_msg(strstr(after.last_error, b->message) != NULL, "%s: status says %s", b->what, after.last_error);
     ck_assert_int_gt(after.last_error_at, 0);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(deleted_directory_keeps_the_current_revision)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "orders.lua", good_v1);
+    te_policy_dir dir = te_make_dir("reload");
+    te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = engine_for(&dir, NULL);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
     warden_error err;
     ck_assert_int_ne(warden_engine_reload(engine, &err), WARDEN_OK);
     expect_serving(engine, "v1");
@@ -201,13 +153,13 @@ END_TEST
 
 START_TEST(success_after_failure_clears_the_error)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "orders.lua", good_v1);
+    te_policy_dir dir = te_make_dir("reload");
+    te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = engine_for(&dir, NULL);
-    write_file(&dir, "orders.lua", "permit {\n");
+    te_replace_file(&dir, "orders.lua", "permit {\n");
     warden_error err;
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_POLICY);
-    write_file(&dir, "orders.lua", good_v2);
+    te_replace_file(&dir, "orders.lua", good_v2);
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
     expect_serving(engine, "v2");
     warden_status status;
@@ -216,16 +168,16 @@ START_TEST(success_after_failure_clears_the_error)
     ck_assert_uint_eq(status.reloads, 1);
     ck_assert_uint_eq(status.reload_failures, 1);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(trust_material_is_reloaded_and_kept_on_error)
 {
-    policy_dir dir = make_dir();
+    te_policy_dir dir = te_make_dir("reload");
     char *users_path = NULL;
-    write_file(&dir, "orders.lua", good_v1);
-    write_file(&dir, "../users-reload.txt", "alice:secret\n");
+    te_replace_file(&dir, "orders.lua", good_v1);
+    te_replace_file(&dir, "../users-reload.txt", "alice:secret\n");
     char users[512];
     snprintf(users, sizeof users, "%s/../users-reload.txt", dir.path);
     users_path = users;
@@ -247,7 +199,7 @@ START_TEST(trust_material_is_reloaded_and_kept_on_error)
     free(text);
 
     /* bob is added: after the reload he is known */
-    write_file(&dir, "../users-reload.txt", "alice:secret\nbob:hunter2\n");
+    te_replace_file(&dir, "../users-reload.txt", "alice:secret\nbob:hunter2\n");
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
     bob.nonce = "bob-2";
     text = tm_username_message(&bob);
@@ -256,7 +208,7 @@ START_TEST(trust_material_is_reloaded_and_kept_on_error)
     free(text);
 
     /* a broken users file: the reload fails, bob is still known */
-    write_file(&dir, "../users-reload.txt", "no colon on this line\n");
+    te_replace_file(&dir, "../users-reload.txt", "no colon on this line\n");
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_CONFIG);
     bob.nonce = "bob-3";
     text = tm_username_message(&bob);
@@ -268,7 +220,7 @@ START_TEST(trust_material_is_reloaded_and_kept_on_error)
     free(text);
     warden_engine_free(engine);
     remove(users);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -362,7 +314,7 @@ static warden_engine *crl_engine(const char *crl_path, const char *policies)
 
 START_TEST(crl_brought_by_a_reload_rejects_the_revoked_signer_at_once)
 {
-    policy_dir dir = make_dir();
+    te_policy_dir dir = te_make_dir("reload");
     char crl[512];
     snprintf(crl, sizeof crl, "%s/crl.pem", dir.path);
     write_pki_files(crl, "crl-root-empty.pem", "crl-intermediate.pem");
@@ -393,16 +345,16 @@ START_TEST(crl_brought_by_a_reload_rejects_the_revoked_signer_at_once)
     expect_signed(engine, "alice", 8, NULL);
 
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(watched_crl_file_is_reloaded)
 {
-    policy_dir dir = make_dir();
+    te_policy_dir dir = te_make_dir("reload");
     char crl[512];
     snprintf(crl, sizeof crl, "%s/../%s-crl.pem", dir.path, strrchr(dir.path, '/') + 1);
-    write_file(&dir, "orders.lua", good_v1);
+    te_replace_file(&dir, "orders.lua", good_v1);
     write_pki_files(crl, "crl-root-empty.pem", "crl-intermediate.pem");
     warden_engine *engine = crl_engine(crl, dir.path);
     expect_signed(engine, "revoked", 1, NULL);
@@ -418,16 +370,16 @@ START_TEST(watched_crl_file_is_reloaded)
     ck_assert_str_eq(err.reason, "cert-revoked");
     warden_engine_free(engine);
     remove(crl);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(failing_reloads_past_the_staleness_bound_deny)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "orders.lua", good_v1);
+    te_policy_dir dir = te_make_dir("reload");
+    te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = engine_for(&dir, "1");
-    write_file(&dir, "orders.lua", "permit {\n");
+    te_replace_file(&dir, "orders.lua", "permit {\n");
     warden_error err;
     int64_t before = (int64_t)time(NULL);
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_POLICY);
@@ -440,14 +392,14 @@ START_TEST(failing_reloads_past_the_staleness_bound_deny)
     /* the status says so too (`warden serve` answers /health with 503 on it) */
     ck_assert_int_eq(warden_engine_status(engine, &status), WARDEN_OK);
     ck_assert_int_eq(status.stale, 1);
-    write_file(&dir, "orders.lua", good_v2);
+    te_replace_file(&dir, "orders.lua", good_v2);
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
     expect_serving(engine, "v2");
     ck_assert_int_eq(warden_engine_status(engine, &status), WARDEN_OK);
     ck_assert_int_eq(status.stale, 0);
     ck_assert_int_eq(status.failing_since, 0);
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -480,7 +432,7 @@ static void expect_eventually(warden_engine *engine, const char *expected)
     ck_abort_msg("expected the engine to serve %s, it serves %s", expected, text);
 }
 
-static void write_in_place(const policy_dir *dir, const char *name, const char *text)
+static void write_in_place(const te_policy_dir *dir, const char *name, const char *text)
 {
     char path[512];
     snprintf(path, sizeof path, "%s/%s", dir->path, name);
@@ -494,52 +446,52 @@ static const char *const blocker = "forbid \"block\" { action = \"urn:example:or
 
 START_TEST(watched_in_place_write_is_picked_up)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "orders.lua", good_v1);
+    te_policy_dir dir = te_make_dir("reload");
+    te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = watching_engine(dir.path);
     expect_serving(engine, "v1");
     write_in_place(&dir, "orders.lua", good_v2);
     expect_eventually(engine, "v2");
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(watched_rename_over_is_picked_up)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "orders.lua", good_v1);
+    te_policy_dir dir = te_make_dir("reload");
+    te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = watching_engine(dir.path);
-    write_file(&dir, "orders.lua", good_v2);
+    te_replace_file(&dir, "orders.lua", good_v2);
     expect_eventually(engine, "v2");
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(watched_delete_and_new_subdirectory_are_picked_up)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "orders.lua", good_v1);
-    write_file(&dir, "block.lua", blocker);
+    te_policy_dir dir = te_make_dir("reload");
+    te_replace_file(&dir, "orders.lua", good_v1);
+    te_replace_file(&dir, "block.lua", blocker);
     warden_engine *engine = watching_engine(dir.path);
     expect_serving(engine, "deny:forbidden");
     char path[512];
     snprintf(path, sizeof path, "%s/block.lua", dir.path);
     ck_assert_int_eq(unlink(path), 0);
     expect_eventually(engine, "v1");
-    write_file(&dir, "guards/deeper/block.lua", blocker); /* a new subdirectory, two levels */
+    te_replace_file(&dir, "guards/deeper/block.lua", blocker); /* a new subdirectory, two levels */
     expect_eventually(engine, "deny:forbidden");
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(watched_directory_symlink_swap_is_picked_up)
 {
-    policy_dir base = make_dir();
-    write_file(&base, "one/orders.lua", good_v1);
-    write_file(&base, "two/orders.lua", good_v2);
+    te_policy_dir base = te_make_dir("reload");
+    te_replace_file(&base, "one/orders.lua", good_v1);
+    te_replace_file(&base, "two/orders.lua", good_v2);
     char link[512], temporary[512];
     snprintf(link, sizeof link, "%s/current", base.path);
     snprintf(temporary, sizeof temporary, "%s/current.tmp", base.path);
@@ -550,15 +502,15 @@ START_TEST(watched_directory_symlink_swap_is_picked_up)
     ck_assert_int_eq(rename(temporary, link), 0);
     expect_eventually(engine, "v2");
     warden_engine_free(engine);
-    remove_dir(&base);
+    te_remove_dir(&base);
 }
 END_TEST
 
 START_TEST(watched_configmap_data_swap_is_picked_up)
 {
-    policy_dir dir = make_dir();
+    te_policy_dir dir = te_make_dir("reload");
     char path[512], target[512];
-    write_file(&dir, "..2026_11_25_12_00_00.1/orders.lua", good_v1);
+    te_replace_file(&dir, "..2026_11_25_12_00_00.1/orders.lua", good_v1);
     snprintf(path, sizeof path, "%s/..data", dir.path);
     ck_assert_int_eq(symlink("..2026_11_25_12_00_00.1", path), 0);
     snprintf(path, sizeof path, "%s/orders.lua", dir.path);
@@ -566,7 +518,7 @@ START_TEST(watched_configmap_data_swap_is_picked_up)
     warden_engine *engine = watching_engine(dir.path);
     expect_serving(engine, "v1");
     /* what the kubelet does: a new folder, a new link, renamed over ..data, the old folder gone */
-    write_file(&dir, "..2026_11_25_12_05_00.2/orders.lua", good_v2);
+    te_replace_file(&dir, "..2026_11_25_12_05_00.2/orders.lua", good_v2);
     snprintf(path, sizeof path, "%s/..data_tmp", dir.path);
     ck_assert_int_eq(symlink("..2026_11_25_12_05_00.2", path), 0);
     snprintf(target, sizeof target, "%s/..data", dir.path);
@@ -580,16 +532,16 @@ START_TEST(watched_configmap_data_swap_is_picked_up)
     warden_engine_status(engine, &status);
     ck_assert_str_eq(status.last_error, "");
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
 START_TEST(watched_broken_change_keeps_serving_and_reports)
 {
-    policy_dir dir = make_dir();
-    write_file(&dir, "orders.lua", good_v1);
+    te_policy_dir dir = te_make_dir("reload");
+    te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = watching_engine(dir.path);
-    write_file(&dir, "orders.lua", "permit \"v2\" {\n");
+    te_replace_file(&dir, "orders.lua", "permit \"v2\" {\n");
     warden_status status = { 0 };
     for (int i = 0; i < 500 && status.reload_failures == 0; i++) {
         usleep(20 * 1000);
@@ -598,10 +550,10 @@ START_TEST(watched_broken_change_keeps_serving_and_reports)
     ck_assert_uint_ge(status.reload_failures, 1);
     ck_assert_ptr_nonnull(strstr(status.last_error, "orders.lua:"));
     expect_serving(engine, "v1");
-    write_file(&dir, "orders.lua", good_v2);
+    te_replace_file(&dir, "orders.lua", good_v2);
     expect_eventually(engine, "v2");
     warden_engine_free(engine);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -628,16 +580,16 @@ static double now_us(void)
 
 /* Version n's rule is named "version n" and applies only when the data document says n too:
 ** a decision that mixed files from two versions would find no rule and deny. */
-static void write_version(const policy_dir *dir, int n, int broken)
+static void write_version(const te_policy_dir *dir, int n, int broken)
 {
     char text[256];
     snprintf(text, sizeof text, "{ \"n\": %d }", n);
-    write_file(dir, "data/version.json", text);
+    te_replace_file(dir, "data/version.json", text);
     if (broken)
         snprintf(text, sizeof text, "permit \"version %d\" { when = function(m) return data.version.n == %d end\n", n, n);
     else
         snprintf(text, sizeof text, "permit \"version %d\" { when = function(m) return data.version.n == %d end }\n", n, n);
-    write_file(dir, "orders.lua", text);
+    te_replace_file(dir, "orders.lua", text);
 }
 
 static void *decide_continuously(void *opaque)
@@ -670,7 +622,7 @@ static void *decide_continuously(void *opaque)
 
 START_TEST(decisions_never_fail_while_the_set_is_rewritten_500_times)
 {
-    policy_dir dir = make_dir();
+    te_policy_dir dir = te_make_dir("reload");
     write_version(&dir, 0, 0);
     stress s = { .engine = engine_for(&dir, NULL) };
     pthread_mutex_init(&s.lock, NULL);
@@ -712,7 +664,7 @@ START_TEST(decisions_never_fail_while_the_set_is_rewritten_500_times)
            (long)atomic_load(&s.decisions), VERSIONS, s.longest_us);
     warden_engine_free(s.engine);
     pthread_mutex_destroy(&s.lock);
-    remove_dir(&dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -738,9 +690,5 @@ int main(void)
     tcase_add_test(tc, watched_configmap_data_swap_is_picked_up);
     tcase_add_test(tc, watched_broken_change_keeps_serving_and_reports);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

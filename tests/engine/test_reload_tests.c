@@ -12,6 +12,9 @@
 
 #include <warden.h>
 
+#include "test_engine.h"
+#include "test_run.h"
+
 typedef struct log_lines {
     char text[8192];
 } log_lines;
@@ -24,17 +27,7 @@ static void keep_line(void *context, int level, const char *message)
     snprintf(log->text + used, sizeof log->text - used, "%s\n", message);
 }
 
-static char dir[256];
-
-static void write_file(const char *name, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
+static te_policy_dir dir;
 
 static const char rules[] = "permit \"creates\" { action = \"urn:example:orders/Create\" }\n";
 static const char passing[] =
@@ -47,7 +40,7 @@ static int open_engine(const char *tests, log_lines *log, warden_engine **engine
 {
     warden_config *config = NULL;
     ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
-    ck_assert_int_eq(warden_config_set(config, "policies", dir, err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "policies", dir.path, err), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "reload.watch", "false", err), WARDEN_OK);
     if (tests != NULL)
         ck_assert_int_eq(warden_config_set(config, "reload.tests", tests, err), WARDEN_OK);
@@ -59,22 +52,18 @@ static int open_engine(const char *tests, log_lines *log, warden_engine **engine
 
 static void setup(void)
 {
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(dir, sizeof dir, "%s/warden-gate-XXXXXX", tmp);
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    write_file("orders.lua", rules);
+    dir = te_make_dir("gate");
+    te_write_file(&dir, "orders.lua", rules);
 }
 
 static void teardown(void)
 {
-    char command[512];
-    snprintf(command, sizeof command, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(command), 0);
+    te_remove_dir(&dir);
 }
 
 START_TEST(gate_refuses_a_set_whose_tests_fail_and_names_them)
 {
-    write_file("orders_test.lua", failing);
+    te_write_file(&dir, "orders_test.lua", failing);
     log_lines log = { "" };
     warden_engine *engine = NULL;
     warden_error err;
@@ -90,14 +79,14 @@ END_TEST
 
 START_TEST(gate_keeps_the_serving_revision_when_a_reload_fails_its_tests)
 {
-    write_file("orders_test.lua", passing);
+    te_write_file(&dir, "orders_test.lua", passing);
     log_lines log = { "" };
     warden_engine *engine = NULL;
     warden_error err;
     ck_assert_msg(open_engine("gate", &log, &engine, &err) == WARDEN_OK, "%s", err.text);
     warden_status before, after;
     warden_engine_status(engine, &before);
-    write_file("orders_test.lua", failing);
+    te_write_file(&dir, "orders_test.lua", failing);
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_POLICY);
     ck_assert_ptr_nonnull(strstr(err.text, "'cancelling is allowed'"));
     warden_engine_status(engine, &after);
@@ -111,15 +100,16 @@ END_TEST
 
 START_TEST(report_serves_the_set_and_logs_the_failures)
 {
-    write_file("orders_test.lua", passing);
+    te_write_file(&dir, "orders_test.lua", passing);
     log_lines log = { "" };
     warden_engine *engine = NULL;
     warden_error err;
     ck_assert_msg(open_engine("report", &log, &engine, &err) == WARDEN_OK, "%s", err.text);
     warden_status before, after;
     warden_engine_status(engine, &before);
-    write_file("orders.lua", "permit \"creates\" { action = \"urn:example:orders/Create\" }\n-- revoked someone\n");
-    write_file("orders_test.lua", failing);
+    te_write_file(&dir, "orders.lua",
+                  "permit \"creates\" { action = \"urn:example:orders/Create\" }\n-- revoked someone\n");
+    te_write_file(&dir, "orders_test.lua", failing);
     ck_assert_msg(warden_engine_reload(engine, &err) == WARDEN_OK, "%s", err.text);
     warden_engine_status(engine, &after);
     ck_assert_str_ne(after.revision, before.revision);
@@ -137,7 +127,7 @@ END_TEST
 
 START_TEST(off_runs_no_test)
 {
-    write_file("orders_test.lua", failing);
+    te_write_file(&dir, "orders_test.lua", failing);
     log_lines log = { "" };
     warden_engine *engine = NULL;
     warden_error err;
@@ -163,9 +153,5 @@ int main(void)
     tcase_add_test(tc, report_serves_the_set_and_logs_the_failures);
     tcase_add_test(tc, off_runs_no_test);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? 0 : 1;
+    return tr_run_suite(suite);
 }

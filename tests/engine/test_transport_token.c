@@ -14,6 +14,7 @@
 #include <warden.h>
 
 #include "test_messages.h"
+#include "test_run.h"
 
 static warden_engine *make_engine(void)
 {
@@ -151,9 +152,5 @@ int main(void)
     tcase_add_test(tc, without_a_peer_certificate_there_is_no_transport_token);
     tcase_add_test(tc, a_peer_certificate_that_cannot_be_read_rejects_the_message);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(suite);
 }

@@ -10,6 +10,7 @@
 
 #include "lua/data.h"
 #include "lua/sandbox.h"
+#include "test_run.h"
 
 static const wd_sandbox_limits limits = { 1000000, 16u << 20, 1000, 0 };
 
@@ -220,9 +221,5 @@ static Suite *data_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(data_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(data_suite());
 }

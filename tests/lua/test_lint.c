@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lua/lint.h"
+#include "test_run.h"
 
 #define MAX_FINDINGS 64
 
@@ -676,9 +677,5 @@ static Suite *lint_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(lint_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(lint_suite());
 }

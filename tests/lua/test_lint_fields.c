@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "lua/lint.h"
+#include "test_run.h"
 
 #define MAX_FINDINGS 32
 
@@ -179,9 +180,5 @@ int main(void)
     tcase_add_test(tc, data_documents_are_resolved);
     tcase_add_test(tc, text_compared_with_a_number_is_a_warning);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(suite);
 }

@@ -13,6 +13,7 @@
 
 #include "lua/pattern.h"
 #include "lua/sandbox.h"
+#include "test_run.h"
 
 /*
 ** The harness, in Lua. It receives the stock string table and ours, and returns a function
@@ -730,9 +731,5 @@ static Suite *pattern_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(pattern_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(pattern_suite());
 }

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lua/policy_files.h"
+#include "test_run.h"
 
 #define PATH_BYTES 4096
 
@@ -651,9 +652,5 @@ static Suite *policy_files_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(policy_files_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(policy_files_suite());
 }

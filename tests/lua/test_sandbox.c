@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "lua/sandbox.h"
+#include "test_run.h"
 
 enum {
     ANY_FAILURE = 100, /* expected: some failure, whichever */
@@ -812,9 +813,5 @@ static Suite *sandbox_suite(void)
 int main(void)
 {
     printf("sandbox: %zu escape attempts in the table\n", escape_count);
-    SRunner *runner = srunner_create(sandbox_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(sandbox_suite());
 }

@@ -21,6 +21,7 @@
 #include "lua/policy_set.h"
 #include "lua/policy_state.h"
 #include "lua/sandbox.h"
+#include "test_run.h"
 
 enum { ANY_LIMIT = 101 };
 
@@ -330,9 +331,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(suite());
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lua/targets.h"
+#include "test_run.h"
 
 static bool glob(const char *pattern, const char *text)
 {
@@ -585,9 +586,5 @@ static Suite *targets_suite(void)
 
 int main(void)
 {
-    SRunner *runner = srunner_create(targets_suite());
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(targets_suite());
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lua/sandbox.h"
+#include "test_run.h"
 
 static const wd_sandbox_limits limits = { 1000000, 16u << 20, 5000, 0 };
 
@@ -163,9 +164,5 @@ int main(void)
     tcase_add_test(tc, a_business_hours_rule_reads_plainly);
     tcase_add_test(tc, the_library_is_read_only);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(suite);
 }

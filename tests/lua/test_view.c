@@ -17,6 +17,7 @@
 #include "lua/view.h"
 #include "test_messages.h"
 #include "test_signer.h"
+#include "test_run.h"
 
 static const char order_body[] =
     "<ord:CreateOrder xmlns:ord=\"urn:example:orders\"><ord:customer>ACME-1042</ord:customer>"
@@ -785,9 +786,5 @@ int main(void)
     tcase_add_test(tc, unknown_fields_raise_with_the_nearest_name);
     tcase_add_test(tc, synthetic_views_are_as_strict);
     suite_add_tcase(suite, tc);
-    SRunner *runner = srunner_create(suite);
-    srunner_run_all(runner, CK_NORMAL);
-    int failed = srunner_ntests_failed(runner);
-    srunner_free(runner);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return tr_run_suite(suite);
 }
