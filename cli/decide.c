@@ -191,16 +191,23 @@ int cli_decide(int argc, char **argv)
         } else {
             fprintf(stderr, "warden decide: %s\n", err.text);
             exit_code = 2;
+            goto next;
         }
-        if (report != NULL) {
-            if (strcmp(json_string_value(json_object_get(report, "decision")), "allow") != 0 && exit_code == 0)
-                exit_code = 1;
-            if (options.json)
-                cli_report_print_json(stdout, report);
-            else
-                print_text(name, report);
-            json_decref(report);
+        /* A report that could not be built (out of memory) is an error, never a silent pass. */
+        const char *verdict = report != NULL ? json_string_value(json_object_get(report, "decision")) : NULL;
+        if (verdict == NULL) {
+            fprintf(stderr, "warden decide: %s: out of memory building the report\n", name);
+            exit_code = 2;
+            goto next;
         }
+        if (strcmp(verdict, "allow") != 0 && exit_code == 0)
+            exit_code = 1;
+        if (options.json)
+            cli_report_print_json(stdout, report);
+        else
+            print_text(name, report);
+    next:
+        json_decref(report);
         warden_decision_free(decision);
         warden_message_free(message);
         free(bytes);
