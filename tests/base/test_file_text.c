@@ -12,21 +12,20 @@
 #include <unistd.h>
 
 #include "base/file_text.h"
+#include "test_engine.h"
 #include "test_run.h"
 
-static char folder[64];
+static te_policy_dir scratch;
+static const char *folder = scratch.path;
 
 static void make_folder(void)
 {
-    snprintf(folder, sizeof folder, "/tmp/warden-file-text-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(folder));
+    scratch = te_make_dir("file-text");
 }
 
 static void remove_folder(void)
 {
-    char command[256];
-    snprintf(command, sizeof command, "rm -rf '%s'", folder);
-    ck_assert_int_eq(system(command), 0);
+    te_remove_dir(&scratch);
 }
 
 /* Writes length bytes of fill to folder/name; returns the path (static buffer). */

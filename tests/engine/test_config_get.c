@@ -11,23 +11,22 @@
 #include <unistd.h>
 
 #include "include/warden.h"
+#include "test_engine.h"
 #include "test_run.h"
 
-static char folder[PATH_MAX];
-static char path[PATH_MAX + 16];
+static te_policy_dir scratch;
+static const char *folder = scratch.path;
+static char path[sizeof scratch.path + 16];
 
 static void make_folder(void)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(folder, sizeof folder, "%s/warden-config-get-XXXXXX", base != NULL && base[0] != '\0' ? base : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(folder));
+    scratch = te_make_dir("config-get");
     snprintf(path, sizeof path, "%s/warden.lua", folder);
 }
 
 static void drop_folder(void)
 {
-    unlink(path);
-    rmdir(folder);
+    te_remove_dir(&scratch);
 }
 
 static int load(warden_config *config, const char *text, warden_error *err)

@@ -15,40 +15,29 @@
 #include <warden.h>
 
 #include "engine/decision.h"
+#include "test_engine.h"
 #include "test_messages.h"
 #include "test_run.h"
 
-static char scratch[256];
+static te_policy_dir scratch;
 
 static void make_scratch(void)
 {
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(scratch, sizeof scratch, "%s/warden-dlog-XXXXXX", tmp);
-    ck_assert_ptr_nonnull(mkdtemp(scratch));
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
+    scratch = te_make_dir("dlog");
 }
 
 /* An engine over one permit for the order request, logging to scratch/decisions.jsonl. */
 static warden_engine *logging_engine(char *log_path, size_t capacity)
 {
     char path[512];
-    snprintf(path, sizeof path, "%s/policies", scratch);
-    ck_assert_int_eq(mkdir(path, 0755), 0);
-    snprintf(path, sizeof path, "%s/policies/orders.lua", scratch);
-    write_text(path, "permit \"users create orders\" { action = \"urn:example:orders/Create\",\n"
-                     "  when = function(m) return m.username == \"alice\" end }\n");
-    snprintf(log_path, capacity, "%s/decisions.jsonl", scratch);
+    te_write_file(&scratch, "policies/orders.lua",
+                  "permit \"users create orders\" { action = \"urn:example:orders/Create\",\n"
+                  "  when = function(m) return m.username == \"alice\" end }\n");
+    snprintf(log_path, capacity, "%s/decisions.jsonl", scratch.path);
     warden_config *config = NULL;
     warden_error err;
     char *users = tm_pki_path("users.txt");
-    snprintf(path, sizeof path, "%s/policies", scratch);
+    snprintf(path, sizeof path, "%s/policies", scratch.path);
     ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "users", users, &err), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "policies", path, &err), WARDEN_OK);
@@ -85,9 +74,7 @@ static const char *text_of(const json_t *object, const char *key)
 
 static void remove_scratch(void)
 {
-    char command[512];
-    snprintf(command, sizeof command, "rm -rf '%s'", scratch);
-    ck_assert_int_eq(system(command), 0);
+    te_remove_dir(&scratch);
 }
 
 START_TEST(policy_and_security_decisions_each_log_one_line)

@@ -15,9 +15,10 @@
 #include <warden.h>
 
 #include "test_messages.h"
+#include "test_engine.h"
 #include "test_run.h"
 
-static char scratch[256];
+static te_policy_dir scratch;
 
 static const char policy[] =
     "permit \"small orders\" { action = \"urn:example:orders/Create\",\n"             /* line 1 */
@@ -29,20 +30,13 @@ static const char policy[] =
 
 static warden_engine *engine_for_policy(void)
 {
-    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    snprintf(scratch, sizeof scratch, "%s/warden-explain-XXXXXX", tmp);
-    ck_assert_ptr_nonnull(mkdtemp(scratch));
-    char path[512];
-    snprintf(path, sizeof path, "%s/orders.lua", scratch);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(policy, f);
-    fclose(f);
+    scratch = te_make_dir("explain");
+    te_write_file(&scratch, "orders.lua", policy);
     warden_config *config = NULL;
     warden_error err;
     ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
     ck_assert_int_eq(warden_config_set(config, "require.token", "false", &err), WARDEN_OK);
-    ck_assert_int_eq(warden_config_set(config, "policies", scratch, &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "policies", scratch.path, &err), WARDEN_OK);
     warden_engine *engine = NULL;
     ck_assert_msg(warden_engine_new(config, &engine, &err) == WARDEN_OK, "%s", err.text);
     warden_config_free(config);
@@ -126,9 +120,7 @@ START_TEST(explanation_lists_every_rule_with_its_outcome)
     warden_message_free(message);
     free(text);
     warden_engine_free(engine);
-    char command[512];
-    snprintf(command, sizeof command, "rm -rf '%s'", scratch);
-    ck_assert_int_eq(system(command), 0);
+    te_remove_dir(&scratch);
 }
 END_TEST
 

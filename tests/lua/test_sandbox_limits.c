@@ -21,6 +21,7 @@
 #include "lua/policy_set.h"
 #include "lua/policy_state.h"
 #include "lua/sandbox.h"
+#include "test_engine.h"
 #include "test_run.h"
 
 enum { ANY_LIMIT = 101 };
@@ -255,16 +256,6 @@ static void push_table_view(lua_State *L, void *argument)
     lua_setfield(L, -2, "amount");
 }
 
-static void write_policy(const char *dir, const char *text)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/a.lua", dir);
-    FILE *f = fopen(path, "w");
-    ck_assert_ptr_nonnull(f);
-    fputs(text, f);
-    fclose(f);
-}
-
 static const struct decide_case {
     const char *name;
     const char *policy;
@@ -290,14 +281,13 @@ static const struct decide_case {
 START_TEST(decide_reports_the_limit_and_keeps_the_state_unless_memory_ran_out)
 {
     const struct decide_case *c = &decide_cases[_i];
-    char dir[] = "/tmp/warden-limits-XXXXXX";
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    write_policy(dir, c->policy);
+    te_policy_dir dir = te_make_dir("limits");
+    te_write_file(&dir, "a.lua", c->policy);
     wd_sandbox_limits limits = { INT64_C(1000000000000), 16u << 20, c->time_ms, 1u << 20 };
     wd_policy_set *set = NULL;
     wd_policy_state *state = NULL;
     char error[512];
-    ck_assert_msg(wd_policy_set_compile(dir, &limits, &set, error, sizeof error) == 0, "%s", error);
+    ck_assert_msg(wd_policy_set_compile(dir.path, &limits, &set, error, sizeof error) == 0, "%s", error);
     ck_assert_int_eq(wd_policy_state_new(set, NULL, NULL, &state, error, sizeof error), 0);
     wd_decision_outcome out;
     ck_assert_int_eq(wd_decide(state, NULL, 0, NULL, 0, push_table_view, NULL, &out), 0);
@@ -307,10 +297,7 @@ START_TEST(decide_reports_the_limit_and_keeps_the_state_unless_memory_ran_out)
     wd_decision_outcome_clear(&out);
     wd_policy_state_free(state);
     wd_policy_set_unref(set);
-    char path[600];
-    snprintf(path, sizeof path, "%s/a.lua", dir);
-    remove(path);
-    rmdir(dir);
+    te_remove_dir(&dir);
 }
 END_TEST
 
