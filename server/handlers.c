@@ -53,7 +53,9 @@ static void send_reply(serve_worker *worker, struct evhttp_request *request, int
     } else {
         worker->in_flight--;
     }
+    worker->replying = true; /* evhttp writes the answer now (peers.c tells it from its own) */
     evhttp_send_reply(request, code, reason, body);
+    worker->replying = false;
 }
 
 void serve_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
@@ -320,14 +322,15 @@ static void handle_decide(serve_worker *worker, struct evhttp_request *request, 
 {
     struct evbuffer *input = evhttp_request_get_input_buffer(request);
     size_t length = evbuffer_get_length(input);
-    const unsigned char *body = length > 0 ? evbuffer_pullup(input, -1) : (const unsigned char *)"";
     serve_verdict verdict;
     char revision[96];
 
+    /* evhttp answers a larger body itself (evhttp_set_max_body_size); this is the backstop */
     if (length > worker->server->settings.body_limit) {
         reply_text(worker, request, 413, "Payload Too Large", "text/plain", "message over limits.message_bytes\n");
         return;
     }
+    const unsigned char *body = length > 0 ? evbuffer_pullup(input, -1) : (const unsigned char *)"";
     judge(worker, request, body, length, &verdict);
     current_revision(worker, &verdict, revision, sizeof revision);
     if (worker->server->settings.gateway && ext_authz) {

@@ -5,6 +5,7 @@
 */
 #include "metrics.h"
 
+#include <assert.h>
 #include <event2/buffer.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -68,6 +69,12 @@ void serve_metrics_http(serve_metrics *metrics, int code)
 {
     if (code >= 100 && code < 600)
         atomic_fetch_add(&metrics->http[code], 1);
+}
+
+void serve_metrics_closed(serve_metrics *metrics, serve_close_why why)
+{
+    assert(why >= 0 && why < SERVE_CLOSE_KINDS);
+    atomic_fetch_add(&metrics->closed[why], 1);
 }
 
 /* Label values are reason codes and fixed words, but escape them as the format says anyway. */
@@ -140,6 +147,15 @@ void serve_metrics_render(serve_metrics *metrics, const warden_status *status, s
         if (n > 0)
             evbuffer_add_printf(out, "warden_http_requests_total{code=\"%d\"} %" PRIu64 "\n", code, n);
     }
+    static const char *const why[SERVE_CLOSE_KINDS] = {
+        "done", "read_timeout", "write_timeout", "client_closed", "too_large", "malformed", "method",
+        "tls_handshake", "shutdown",
+    };
+    evbuffer_add_printf(out, "# HELP warden_http_connections_closed_total Client connections that ended, by why.\n"
+                             "# TYPE warden_http_connections_closed_total counter\n");
+    for (int i = 0; i < SERVE_CLOSE_KINDS; i++)
+        evbuffer_add_printf(out, "warden_http_connections_closed_total{why=\"%s\"} %" PRIu64 "\n", why[i],
+                            atomic_load(&metrics->closed[i]));
     evbuffer_add_printf(out, "# HELP warden_tls_handshake_failures_total TLS handshakes that failed.\n"
                              "# TYPE warden_tls_handshake_failures_total counter\n"
                              "warden_tls_handshake_failures_total %" PRIu64 "\n",

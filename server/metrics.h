@@ -24,6 +24,20 @@ typedef struct serve_decision_count {
     uint64_t count;
 } serve_decision_count;
 
+/* Why a client connection ended (warden_http_connections_closed_total{why}). */
+typedef enum serve_close_why {
+    SERVE_CLOSE_DONE,           /* between requests: keep-alive ended, by either side */
+    SERVE_CLOSE_READ_TIMEOUT,   /* a request (or the first one) not complete within read_ms */
+    SERVE_CLOSE_WRITE_TIMEOUT,  /* an answer the client did not take within read_ms */
+    SERVE_CLOSE_CLIENT_CLOSED,  /* the client left mid-request or before its answer */
+    SERVE_CLOSE_TOO_LARGE,      /* 413: body over limits.message_bytes, or headers over 64 KiB */
+    SERVE_CLOSE_MALFORMED,      /* 400 (or another 4xx) from the HTTP parser */
+    SERVE_CLOSE_METHOD,         /* 501: a method evhttp does not serve */
+    SERVE_CLOSE_TLS_HANDSHAKE,  /* the TLS handshake failed */
+    SERVE_CLOSE_SHUTDOWN,       /* still open when the server stopped */
+    SERVE_CLOSE_KINDS
+} serve_close_why;
+
 typedef struct serve_metrics {
     pthread_mutex_t      lock;     /* guards decisions[] and decision_kinds */
     serve_decision_count decisions[SERVE_DECISION_KINDS];
@@ -34,7 +48,7 @@ typedef struct serve_metrics {
     _Atomic uint64_t     http[600];                 /* by status code */
     _Atomic uint64_t     tls_handshake_failures;
     _Atomic uint64_t     decision_log_dropped;
-    _Atomic uint64_t     connections_timed_out;     /* closed for a stalled read */
+    _Atomic uint64_t     closed[SERVE_CLOSE_KINDS];  /* client connections, by why they ended */
 } serve_metrics;
 
 void serve_metrics_init(serve_metrics *metrics);
@@ -47,6 +61,9 @@ void serve_metrics_decision(serve_metrics *metrics, const char *decision, const 
 
 /* One HTTP answer with this status code. */
 void serve_metrics_http(serve_metrics *metrics, int code);
+
+/* One client connection ended. */
+void serve_metrics_closed(serve_metrics *metrics, serve_close_why why);
 
 /* Appends the text format to out; status and replay_entries come from the engine. */
 void serve_metrics_render(serve_metrics *metrics, const warden_status *status, struct evbuffer *out);

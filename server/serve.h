@@ -64,6 +64,8 @@ typedef struct serve_worker {
     struct event                *drain_timer;
     int64_t                      drain_deadline_ms;
     int                          in_flight;   /* requests handed to us whose answer is not yet written */
+    bool                         replying;    /* inside serve_reply: writes are ours, not evhttp's */
+    bool                         closing;     /* evhttp_free is closing the remaining connections */
 } serve_worker;
 
 struct serve_server {
@@ -116,6 +118,13 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
 /* Sends a reply and counts it. */
 void serve_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
                  struct evbuffer *body);
+
+/* ---- peers.c ---- */
+
+/* The evhttp_set_bevcb callback (arg: the serve_worker): the bufferevent of an accepted
+** connection (TLS when serve.tls is set), watched so that the answers evhttp writes itself and
+** the way the connection ends are counted (warden_http_connections_closed_total). */
+struct bufferevent *serve_peer_bufferevent(struct event_base *base, void *worker);
 
 /* ---- tls.c ---- */
 

@@ -301,15 +301,15 @@ static int make_worker(serve_server *server, serve_worker *worker)
     worker->drain_timer = event_new(worker->base, -1, EV_PERSIST, drain_tick, worker);
     if (worker->http == NULL || worker->bound == NULL || worker->stop_event == NULL || worker->drain_timer == NULL)
         return -1;
-    /* the body limit is checked again in the handler, which counts the 413 */
-    evhttp_set_max_body_size(worker->http, (ev_ssize_t)(server->settings.body_limit + 1));
+    /* evhttp answers 413 itself from Content-Length (or as a chunked body grows), before the
+    ** body is read; peers.c counts it */
+    evhttp_set_max_body_size(worker->http, (ev_ssize_t)server->settings.body_limit);
     evhttp_set_max_headers_size(worker->http, 65536);
     struct timeval read_timeout = { server->settings.read_ms / 1000, (server->settings.read_ms % 1000) * 1000 };
     evhttp_set_timeout_tv(worker->http, &read_timeout);
     evhttp_set_allowed_methods(worker->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE
                                                  | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-    if (server->tls != NULL)
-        evhttp_set_bevcb(worker->http, serve_tls_bufferevent, server);
+    evhttp_set_bevcb(worker->http, serve_peer_bufferevent, worker);
     serve_handlers_install(worker);
     for (size_t i = 0; i < server->listener_count; i++) {
         int fd = dup(server->listeners[i]);
@@ -326,6 +326,7 @@ static int make_worker(serve_server *server, serve_worker *worker)
 
 static void free_worker(serve_worker *worker)
 {
+    worker->closing = true;
     if (worker->http != NULL)
         evhttp_free(worker->http); /* closes the remaining connections and accept sockets */
     if (worker->stop_event != NULL)

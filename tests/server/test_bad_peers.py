@@ -1,8 +1,15 @@
-"""Bad input and bad peers: each is answered or closed without disturbing other clients, and
-the server still drains and exits 0 afterwards."""
+"""Bad input and bad peers: each is answered or closed without disturbing other clients, counted
+in warden_http_requests_total{code} (answers libevent writes itself included) and
+warden_http_connections_closed_total{why}, and the server still drains and exits 0 afterwards.
+
+A connection is counted when the server has finished closing it, which may be just after the
+client saw the close: counters are polled until they move (bounded), never timed."""
 import socket
+import time
 
 from conftest import decision, metric
+
+DEADLINE = 60  # seconds a counter may take to move on a loaded machine
 
 
 def raw(server, data, read=True, timeout=60):
@@ -22,24 +29,62 @@ def raw(server, data, read=True, timeout=60):
         return b"".join(chunks)
 
 
-def test_a_body_over_the_message_limit_is_413(make_server, signer):
+def closed(samples, why):
+    return metric(samples, "warden_http_connections_closed_total", why=why)
+
+
+def eventually(server, check):
+    """The metrics once check(samples) holds; fails with the last sample after DEADLINE."""
+    deadline = time.monotonic() + DEADLINE
+    while True:
+        samples = server.metrics()
+        if check(samples):
+            return samples
+        assert time.monotonic() < deadline, "metrics never satisfied the check: %r" % {
+            k: v for k, v in samples.items() if k[0].startswith("warden_http")}
+        time.sleep(0.05)
+
+
+def test_a_body_over_the_message_limit_is_413_and_counted(make_server, signer):
     s = make_server("limits = { message_bytes = 16384 },")
     status, _, _ = s.post("/v1/decide", b"<x>" + b"a" * 40000 + b"</x>")
     assert status == 413
     status, _, _ = s.post("/v1/decide", b"<x>" + b"a" * 16378 + b"</x>")  # one byte over
     assert status == 413
-    assert metric(s.metrics(), "warden_http_requests_total", code="413") >= 1
+    eventually(s, lambda m: metric(m, "warden_http_requests_total", code="413") == 2
+               and closed(m, "too_large") == 2)
     assert s.post("/v1/decide", signer.signed("alice"))[0] == 200  # the next client is served
 
 
-def test_malformed_http_is_400(make_server, signer):
-    s = make_server()
-    answer = raw(s, b"THIS IS NOT HTTP\r\n\r\n")
-    assert answer.startswith(b"HTTP/1.1 400") or answer == b""
+def test_a_chunked_body_over_the_message_limit_is_413(make_server, signer):
+    s = make_server("limits = { message_bytes = 16384 },")
+    chunk = b"a" * 8192
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(3)) + b"0\r\n\r\n"
+    answer = raw(s, b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                    b"Content-Type: text/xml\r\n\r\n" + body)
+    assert answer.startswith(b"HTTP/1.1 413") or answer == b""  # the client may see the reset first
+    eventually(s, lambda m: closed(m, "too_large") == 1)
     assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
 
 
-def test_a_slow_client_is_closed_and_others_are_served(make_server, signer):
+def test_malformed_http_is_400_and_counted(make_server, signer):
+    s = make_server()
+    answer = raw(s, b"THIS IS NOT HTTP\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400") or answer == b""
+    eventually(s, lambda m: metric(m, "warden_http_requests_total", code="400") == 1
+               and closed(m, "malformed") == 1)
+    assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
+
+
+def test_an_unserved_method_is_501_and_counted(make_server):
+    s = make_server()
+    answer = raw(s, b"TRACE /v1/decide HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 501") or answer == b""
+    eventually(s, lambda m: metric(m, "warden_http_requests_total", code="501") == 1
+               and closed(m, "method") == 1)
+
+
+def test_a_slow_client_is_closed_counted_and_others_are_served(make_server, signer):
     s = make_server("serve = { timeouts = { read_ms = 500 } },")
     with socket.create_connection(("127.0.0.1", s.port), timeout=60) as slow:
         slow.sendall(b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n<a>")
@@ -49,18 +94,21 @@ def test_a_slow_client_is_closed_and_others_are_served(make_server, signer):
         except ConnectionResetError:
             rest = b""
         assert not rest.startswith(b"HTTP/1.1 200")
+        eventually(s, lambda m: closed(m, "read_timeout") == 1 and closed(m, "client_closed") == 0)
     assert s.stop() == 0
 
 
-def test_a_client_that_disconnects_mid_request_does_not_disturb_others(make_server, signer):
+def test_a_client_that_disconnects_mid_request_is_counted_and_disturbs_nobody(make_server, signer):
     s = make_server()
     for _ in range(5):
         raw(s, b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n<soap:Envelope", read=False)
+    raw(s, b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Le", read=False)  # inside the headers
     assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
+    eventually(s, lambda m: closed(m, "client_closed") == 6 and closed(m, "read_timeout") == 0)
     assert s.stop() == 0
 
 
-def test_keep_alive_serves_several_requests_on_one_connection(make_server, signer):
+def test_connections_that_end_between_requests_are_counted_as_done(make_server, signer):
     s = make_server()
     conn = s.connection()
     try:
@@ -71,3 +119,8 @@ def test_keep_alive_serves_several_requests_on_one_connection(make_server, signe
             assert r.status == 200 and decision(r.read())["decision"] == "allow"
     finally:
         conn.close()
+    # the three decisions' connection, and every metrics scrape before the last, end as "done"
+    m = eventually(s, lambda m: closed(m, "done") >= 1)
+    for why in ("read_timeout", "client_closed", "too_large", "malformed", "method", "tls_handshake"):
+        assert closed(m, why) == 0, why
+    assert metric(m, "warden_http_requests_total", code="200") >= 3

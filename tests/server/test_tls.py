@@ -7,6 +7,7 @@ import ssl
 import pytest
 
 from conftest import decision, metric
+from test_bad_peers import eventually
 
 TRANSPORT_POLICY = """
 permit "the orders client over mutual TLS" {
@@ -49,6 +50,7 @@ def test_a_client_without_a_certificate_fails_the_handshake_and_is_counted(tls_s
         tls_server.post("/v1/decide", signer.signed("alice"), context=client_context(pki, cert=None))
     assert tls_server.post("/v1/decide", signer.signed("alice"))[0] == 200
     assert metric(tls_server.metrics(), "warden_tls_handshake_failures_total") >= 1
+    eventually(tls_server, lambda m: metric(m, "warden_http_connections_closed_total", why="tls_handshake") == 1)
 
 
 def test_a_client_certificate_from_another_ca_fails_the_handshake(tls_server, pki, signer):
@@ -66,6 +68,8 @@ def test_plain_http_to_the_tls_port_is_closed(tls_server, signer):
             answer = b""
         assert not answer.startswith(b"HTTP/1.1 200")
     assert tls_server.post("/v1/decide", signer.signed("alice"))[0] == 200
+    eventually(tls_server, lambda m: metric(m, "warden_http_connections_closed_total", why="tls_handshake") == 1
+               and metric(m, "warden_http_requests_total", code="400") == 0)
     assert tls_server.stop() == 0
 
 
