@@ -109,6 +109,7 @@ static const wd_config_key schema[] = {
     { "serve.timeouts.read_ms", WD_CONFIG_INT, FIELD(serve_read_ms), 1, INT32_MAX, NULL, NULL },
     { "serve.timeouts.upstream_ms", WD_CONFIG_INT, FIELD(serve_upstream_ms), 1, INT32_MAX, NULL, NULL },
     { "serve.timeouts.drain_ms", WD_CONFIG_INT, FIELD(serve_drain_ms), 0, INT32_MAX, NULL, NULL },
+    { "serve.upstream_keepalive", WD_CONFIG_INT, FIELD(serve_upstream_keepalive), 0, 4096, NULL, NULL },
 };
 #undef FIELD
 
@@ -482,6 +483,7 @@ int warden_config_new(warden_config **out)
     config->serve_read_ms = 10000;
     config->serve_upstream_ms = 30000;
     config->serve_drain_ms = 10000;
+    config->serve_upstream_keepalive = 16;
     config->reload_tests = WD_TESTS_GATE;
     *out = config;
     config = NULL;

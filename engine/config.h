@@ -71,6 +71,7 @@ struct warden_config {
     char           *serve_upstream;   /* NULL: check mode */
     int64_t         serve_threads;    /* 0 = one per core */
     int64_t         serve_read_ms, serve_upstream_ms, serve_drain_ms;
+    int64_t         serve_upstream_keepalive; /* idle upstream connections per worker */
     /* embedder callbacks */
     warden_password_fn password_callback;
     void              *password_context;

@@ -5,14 +5,21 @@
 **
 ** Headers a client sends named x-warden-* are dropped before ours are added, so a client
 ** cannot forge a result; hop-by-hop headers (RFC 9110 section 7.6.1, and those the
-** Connection header names) are not forwarded either way. Each forwarded request has its own
-** upstream connection, freed from the event loop after its answer (never inside libevent's
-** own callback). Upstream failures are 502, an upstream that does not answer within
-** timeouts.upstream_ms is 504; neither leaks the request.
+** Connection header names) are not forwarded either way. Upstream failures are 502, an
+** upstream that does not answer within timeouts.upstream_ms is 504; neither leaks the request.
+**
+** Upstream connections are kept alive: each worker keeps up to serve.upstream_keepalive idle
+** ones and takes one for each forwarded request, which has it alone until its answer is in.
+** It goes back only after a complete answer with nothing read past it (an upstream that sends
+** more than one answer cannot have the extra one given to the next client); after a failure,
+** or with the pool full, it is freed from the event loop (never inside libevent's own
+** callback). An idle connection the upstream closes is noticed by libevent, which connects
+** again when it is next used.
 */
 #include "serve.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -21,12 +28,14 @@
 #include <string.h>
 #include <strings.h>
 
-typedef struct forward {
+typedef struct serve_forward forward;
+struct serve_forward {
     serve_worker             *worker;
     struct evhttp_request    *client;     /* the request we answer */
     struct evhttp_connection *upstream;
     bool                      timed_out;
-} forward;
+    forward                  *prev, *next; /* the worker's forwards in flight */
+};
 
 static const char *const hop_by_hop[] = {
     "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
@@ -148,13 +157,56 @@ static void free_connection(evutil_socket_t fd, short what, void *arg)
     evhttp_connection_free(arg);
 }
 
-static void finish(forward *f)
+/* An idle connection to the upstream, or a new one (connected when first used). */
+static struct evhttp_connection *take_connection(serve_worker *worker)
 {
-    /* libevent is still inside the upstream connection's callback: free it on the next turn */
-    struct timeval now = { 0, 0 };
-    if (event_base_once(f->worker->base, -1, EV_TIMEOUT, free_connection, f->upstream, &now) != 0)
-        evhttp_connection_free_on_completion(f->upstream);
+    if (worker->upstream_idle_count > 0)
+        return worker->upstream_idle[--worker->upstream_idle_count];
+    const serve_upstream *upstream = &worker->server->settings.upstream;
+    struct evhttp_connection *connection = evhttp_connection_base_new(worker->base, NULL, upstream->address,
+                                                                      upstream->port);
+    if (connection == NULL)
+        return NULL;
+    struct timeval timeout = { worker->server->settings.upstream_ms / 1000,
+                               (worker->server->settings.upstream_ms % 1000) * 1000 };
+    evhttp_connection_set_timeout_tv(connection, &timeout);
+    evhttp_connection_set_retries(connection, 0);
+    return connection;
+}
+
+/* The forward is over: its connection goes back to the pool when reusable, else is freed. */
+static void finish(forward *f, bool reusable)
+{
+    serve_worker *worker = f->worker;
+    if (f->prev != NULL)
+        f->prev->next = f->next;
+    else
+        worker->forwards = f->next;
+    if (f->next != NULL)
+        f->next->prev = f->prev;
+    struct bufferevent *bev = evhttp_connection_get_bufferevent(f->upstream);
+    if (reusable && bev != NULL && evbuffer_get_length(bufferevent_get_input(bev)) == 0
+        && worker->upstream_idle_count < (size_t)worker->server->settings.upstream_keepalive) {
+        worker->upstream_idle[worker->upstream_idle_count++] = f->upstream;
+    } else {
+        /* libevent is still inside the upstream connection's callback: free it on the next turn */
+        struct timeval now = { 0, 0 };
+        if (event_base_once(worker->base, -1, EV_TIMEOUT, free_connection, f->upstream, &now) != 0)
+            evhttp_connection_free_on_completion(f->upstream);
+    }
     free(f);
+}
+
+void serve_gateway_stop(serve_worker *worker)
+{
+    while (worker->forwards != NULL) {
+        forward *f = worker->forwards;
+        worker->forwards = f->next;
+        evhttp_connection_free(f->upstream); /* frees its request without calling back */
+        free(f);
+    }
+    while (worker->upstream_idle_count > 0)
+        evhttp_connection_free(worker->upstream_idle[--worker->upstream_idle_count]);
 }
 
 static void upstream_error(enum evhttp_request_error error, void *arg)
@@ -177,7 +229,7 @@ static void upstream_done(struct evhttp_request *answer, void *arg)
         serve_reply(worker, f->client, f->timed_out ? 504 : 502, f->timed_out ? "Gateway Timeout" : "Bad Gateway",
                     body);
         evbuffer_free(body);
-        finish(f);
+        finish(f, false);
         return;
     }
     copy_headers(evhttp_request_get_input_headers(answer), evhttp_request_get_output_headers(f->client));
@@ -185,7 +237,7 @@ static void upstream_done(struct evhttp_request *answer, void *arg)
     evbuffer_add_buffer(body, evhttp_request_get_input_buffer(answer));
     serve_reply(worker, f->client, code, evhttp_request_get_response_code_line(answer), body);
     evbuffer_free(body);
-    finish(f);
+    finish(f, true);
 }
 
 void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request, serve_verdict *verdict,
@@ -202,13 +254,9 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
         goto failed;
     f->worker = worker;
     f->client = request;
-    f->upstream = evhttp_connection_base_new(worker->base, NULL, upstream->address, upstream->port);
+    f->upstream = take_connection(worker);
     if (f->upstream == NULL)
         goto failed;
-    struct timeval timeout = { worker->server->settings.upstream_ms / 1000,
-                               (worker->server->settings.upstream_ms % 1000) * 1000 };
-    evhttp_connection_set_timeout_tv(f->upstream, &timeout);
-    evhttp_connection_set_retries(f->upstream, 0);
 
     struct evhttp_request *out = evhttp_request_new(upstream_done, f);
     if (out == NULL)
@@ -226,6 +274,10 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
     snprintf(target, sizeof target, "%s%s", upstream->prefix, uri != NULL && uri[0] == '/' ? uri : "/");
     if (evhttp_make_request(f->upstream, out, evhttp_request_get_command(request), target) != 0)
         goto failed; /* evhttp_make_request freed out */
+    f->next = worker->forwards;
+    if (f->next != NULL)
+        f->next->prev = f;
+    worker->forwards = f;
     return;
 
 failed:

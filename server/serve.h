@@ -46,6 +46,7 @@ typedef struct serve_settings {
     serve_upstream  upstream;
     int             threads;
     int             read_ms, upstream_ms, drain_ms;
+    int             upstream_keepalive; /* idle upstream connections kept per worker (0: none) */
     size_t          body_limit;      /* limits.message_bytes */
     char            replay_backend[16];
 } serve_settings;
@@ -65,6 +66,9 @@ typedef struct serve_worker {
     int64_t                      drain_deadline_ms;
     int                          in_flight;   /* requests handed to us whose answer is not yet written */
     bool                         replying;    /* inside serve_reply: writes are ours, not evhttp's */
+    struct evhttp_connection   **upstream_idle; /* serve.upstream_keepalive slots: kept-alive, unused */
+    size_t                       upstream_idle_count;
+    struct serve_forward        *forwards;    /* requests in flight upstream (gateway.c) */
     bool                         closing;     /* evhttp_free is closing the remaining connections */
 } serve_worker;
 
@@ -114,6 +118,9 @@ void serve_gateway_deny(serve_worker *worker, struct evhttp_request *request, co
 ** The x-warden-* headers are made before it returns; the caller still owns verdict. */
 void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request, serve_verdict *verdict,
                            const unsigned char *body, size_t length);
+
+/* Frees the worker's upstream connections, idle and in flight (at shutdown, after its loop). */
+void serve_gateway_stop(serve_worker *worker);
 
 /* Sends a reply and counts it. */
 void serve_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,

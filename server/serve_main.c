@@ -184,6 +184,9 @@ static int read_settings(const warden_config *config, char **listen_flags, size_
     if (get_int(config, "serve.timeouts.drain_ms", &value) != 0)
         return -1;
     settings->drain_ms = (int)value;
+    if (get_int(config, "serve.upstream_keepalive", &value) != 0)
+        return -1;
+    settings->upstream_keepalive = (int)value;
     if (get_int(config, "limits.message_bytes", &value) != 0)
         return -1;
     settings->body_limit = (size_t)value;
@@ -291,7 +294,15 @@ static void *run_worker(void *arg)
 static int make_worker(serve_server *server, serve_worker *worker)
 {
     worker->server = server;
-    worker->base = event_base_new();
+    /* epoll changes made while one request is handled (stop reading, start writing) reach the
+    ** kernel as one epoll_ctl instead of one each; every worker has its own dups of the
+    ** listening sockets, so no descriptor is shared within one epoll set */
+    struct event_config *options = event_config_new();
+    if (options == NULL)
+        return -1;
+    event_config_set_flag(options, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+    worker->base = event_base_new_with_config(options);
+    event_config_free(options);
     if (worker->base == NULL)
         return -1;
     worker->http = evhttp_new(worker->base);
@@ -299,7 +310,11 @@ static int make_worker(serve_server *server, serve_worker *worker)
     worker->bound_count = server->listener_count;
     worker->stop_event = event_new(worker->base, -1, 0, stop_worker, worker);
     worker->drain_timer = event_new(worker->base, -1, EV_PERSIST, drain_tick, worker);
-    if (worker->http == NULL || worker->bound == NULL || worker->stop_event == NULL || worker->drain_timer == NULL)
+    if (server->settings.upstream_keepalive > 0)
+        worker->upstream_idle = calloc((size_t)server->settings.upstream_keepalive, sizeof *worker->upstream_idle);
+    bool pool_missing = server->settings.upstream_keepalive > 0 && worker->upstream_idle == NULL;
+    if (pool_missing || worker->http == NULL || worker->bound == NULL || worker->stop_event == NULL
+        || worker->drain_timer == NULL)
         return -1;
     /* evhttp answers 413 itself from Content-Length (or as a chunked body grows), before the
     ** body is read; peers.c counts it */
@@ -327,6 +342,8 @@ static int make_worker(serve_server *server, serve_worker *worker)
 static void free_worker(serve_worker *worker)
 {
     worker->closing = true;
+    serve_gateway_stop(worker);
+    free(worker->upstream_idle);
     if (worker->http != NULL)
         evhttp_free(worker->http); /* closes the remaining connections and accept sockets */
     if (worker->stop_event != NULL)

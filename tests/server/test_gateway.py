@@ -18,13 +18,29 @@ ANSWER = (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/
 class Application(http.server.ThreadingHTTPServer):
     """The SOAP application behind the gateway: records what it receives."""
 
-    def __init__(self, hang=False):
+    def __init__(self, hang=False, keep_alive=False, idle_timeout=None, extra=b""):
         self.received = []
         self.hang = hang
         self.release = threading.Event()
+        self.connections = 0  # accepted
+        self.closed = 0       # ended (by either side)
+        self.lock = threading.Lock()
         app = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+            timeout = idle_timeout  # an idle kept-alive connection is closed after this
+
+            def setup(self):
+                with app.lock:
+                    app.connections += 1
+                super().setup()
+
+            def finish(self):
+                super().finish()
+                with app.lock:
+                    app.closed += 1
+
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
@@ -36,7 +52,7 @@ class Application(http.server.ThreadingHTTPServer):
                 self.send_header("X-Application", "orders")
                 self.send_header("Content-Length", str(len(ANSWER)))
                 self.end_headers()
-                self.wfile.write(ANSWER)
+                self.wfile.write(ANSWER + extra)  # extra: bytes past the answer (a broken upstream)
 
             def log_message(self, *args):
                 pass
@@ -194,3 +210,72 @@ def test_an_application_that_closes_mid_request_is_502(make_server, signer):
     finally:
         t.join(60)
         listener.close()
+
+
+def wait_for(check, what):
+    deadline = time.monotonic() + 60
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def test_upstream_connections_are_kept_alive_and_reused(make_server, signer):
+    app = Application(keep_alive=True)
+    try:
+        s = gateway(make_server, app.url(), "")
+        for _ in range(8):
+            status, _, body = s.post("/orders/soap", signer.signed("alice"))
+            assert (status, body) == (200, ANSWER)
+        assert len(app.received) == 8
+        assert 1 <= app.connections <= 2  # one per worker thread at most (serve.threads is one per core)
+    finally:
+        app.close()
+
+
+def test_without_keepalive_each_request_has_its_own_upstream_connection(make_server, signer):
+    app = Application(keep_alive=True)
+    try:
+        s = make_server('serve = { upstream = %r, upstream_keepalive = 0 },' % app.url())
+        for _ in range(3):
+            assert s.post("/orders/soap", signer.signed("alice"))[0] == 200
+        assert app.connections == 3
+    finally:
+        app.close()
+
+
+def test_an_upstream_that_closes_idle_connections_does_not_fail_requests(make_server, signer):
+    app = Application(keep_alive=True, idle_timeout=0.2)
+    try:
+        s = make_server('serve = { upstream = %r, threads = 1 },' % app.url())
+        assert s.post("/orders/soap", signer.signed("alice"))[0] == 200
+        wait_for(lambda: app.closed == 1, "the application never closed its idle connection")
+        status, _, body = s.post("/orders/soap", signer.signed("alice"))
+        assert (status, body) == (200, ANSWER)
+        assert app.connections == 2
+    finally:
+        app.close()
+
+
+def test_an_upstream_that_answers_http_1_0_and_closes_is_connected_again(make_server, signer):
+    app = Application(keep_alive=False)
+    try:
+        s = make_server('serve = { upstream = %r, threads = 1 },' % app.url())
+        for _ in range(3):
+            assert s.post("/orders/soap", signer.signed("alice")) [0] == 200
+        assert app.connections == 3
+    finally:
+        app.close()
+
+
+def test_bytes_past_an_upstream_answer_never_reach_the_next_client(make_server, signer):
+    smuggled = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/xml\r\n\r\nevil!"
+    app = Application(keep_alive=True, extra=smuggled)
+    try:
+        s = make_server('serve = { upstream = %r, threads = 1 },' % app.url())
+        for _ in range(3):
+            status, _, body = s.post("/orders/soap", signer.signed("alice"))
+            assert (status, body) == (200, ANSWER)
+        assert len(app.received) == 3
+        assert app.connections == 3  # a connection with bytes left over is never reused
+    finally:
+        app.close()
