@@ -27,6 +27,7 @@ static const char *const timestamp_choices[] = { "when-signed", "always", "never
 static const char *const backend_choices[] = { "memory", "redis", "none", NULL };
 static const char *const when_full_choices[] = { "drop", "block", NULL };
 static const char *const tests_choices[] = { "gate", "report", "off", NULL };
+static const char *const pass_get_choices[] = { "none", "wsdl", "all", NULL };
 
 /* The choice tables list names in the order of the enums' values; the setters keep the
 ** enum's storage size out of the schema. */
@@ -54,6 +55,12 @@ static void set_reload_tests(warden_config *config, int index)
 {
     static const wd_reload_tests values[] = { WD_TESTS_GATE, WD_TESTS_REPORT, WD_TESTS_OFF };
     config->reload_tests = values[index];
+}
+
+static void set_serve_pass_get(warden_config *config, int index)
+{
+    WD_ASSERT(index >= 0 && index <= 2);
+    config->serve_pass_get = index;
 }
 
 #define FIELD(f) offsetof(warden_config, f)
@@ -109,6 +116,7 @@ static const wd_config_key schema[] = {
     { "serve.timeouts.read_ms", WD_CONFIG_INT, FIELD(serve_read_ms), 1, INT32_MAX, NULL, NULL },
     { "serve.timeouts.upstream_ms", WD_CONFIG_INT, FIELD(serve_upstream_ms), 1, INT32_MAX, NULL, NULL },
     { "serve.timeouts.drain_ms", WD_CONFIG_INT, FIELD(serve_drain_ms), 0, INT32_MAX, NULL, NULL },
+    { "serve.pass_get", WD_CONFIG_CHOICE, 0, 0, 0, pass_get_choices, set_serve_pass_get },
     { "serve.upstream_keepalive", WD_CONFIG_INT, FIELD(serve_upstream_keepalive), 0, 4096, NULL, NULL },
 };
 #undef FIELD
@@ -761,6 +769,8 @@ static int choice_index(const warden_config *config, const wd_config_key *key)
         return config->reload_tests == WD_TESTS_REPORT ? 1 : config->reload_tests == WD_TESTS_OFF ? 2 : 0;
     if (key->set_choice == set_log_when_full)
         return config->log_when_full_block ? 1 : 0;
+    if (key->set_choice == set_serve_pass_get)
+        return config->serve_pass_get;
     if (key->set_choice == set_require_timestamp)
         return config->require_timestamp == WD_TIMESTAMP_ALWAYS ? 1
                : config->require_timestamp == WD_TIMESTAMP_NEVER ? 2 : 0;

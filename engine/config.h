@@ -72,6 +72,7 @@ struct warden_config {
     int64_t         serve_threads;    /* 0 = one per core */
     int64_t         serve_read_ms, serve_upstream_ms, serve_drain_ms;
     int64_t         serve_upstream_keepalive; /* idle upstream connections per worker */
+    int             serve_pass_get;   /* index in "none", "wsdl", "all": GETs the gateway forwards unverified */
     /* embedder callbacks */
     warden_password_fn password_callback;
     void              *password_context;

@@ -249,7 +249,7 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
     forward *f = calloc(1, sizeof *f);
 
     snprintf(revision, sizeof revision, "%s",
-             verdict->decision != NULL ? warden_decision_revision(verdict->decision) : "");
+             verdict != NULL && verdict->decision != NULL ? warden_decision_revision(verdict->decision) : "");
     if (f == NULL)
         goto failed;
     f->worker = worker;
@@ -267,8 +267,10 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
     char host[300];
     snprintf(host, sizeof host, "%s:%u", upstream->host, (unsigned)upstream->port);
     evhttp_add_header(headers, "Host", host);
-    serve_add_verdict_headers(headers, verdict, revision);
-    evbuffer_add(evhttp_request_get_output_buffer(out), body, length);
+    if (verdict != NULL)
+        serve_add_verdict_headers(headers, verdict, revision);
+    if (length > 0)
+        evbuffer_add(evhttp_request_get_output_buffer(out), body, length);
 
     const char *uri = evhttp_request_get_uri(request);
     snprintf(target, sizeof target, "%s%s", upstream->prefix, uri != NULL && uri[0] == '/' ? uri : "/");
@@ -288,4 +290,9 @@ failed:
     evbuffer_add_printf(text, "upstream unavailable\n");
     serve_reply(worker, request, 502, "Bad Gateway", text);
     evbuffer_free(text);
+}
+
+void serve_gateway_pass(serve_worker *worker, struct evhttp_request *request)
+{
+    serve_gateway_forward(worker, request, NULL, NULL, 0);
 }

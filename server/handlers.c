@@ -411,6 +411,33 @@ static void handle_metrics(serve_worker *worker, struct evhttp_request *request)
     evbuffer_free(body);
 }
 
+/* Whether a query asks for the service's metadata: wsdl, wsdl=NAME, xsd=NAME, singleWsdl
+** (the forms of JAX-WS, Axis2, CXF and WCF), in any letter case. */
+static bool is_metadata_query(const char *query)
+{
+    if (query == NULL)
+        return false;
+    return strcasecmp(query, "wsdl") == 0 || strcasecmp(query, "singlewsdl") == 0
+           || strncasecmp(query, "wsdl=", 5) == 0 || strncasecmp(query, "xsd=", 4) == 0;
+}
+
+/* A GET or HEAD in gateway mode carries no SOAP message to verify: it is forwarded unverified
+** only when serve.pass_get allows it (and it has no body a lenient application might read);
+** otherwise it is HTTP misuse for a SOAP endpoint, 405. */
+static void handle_get(serve_worker *worker, struct evhttp_request *request)
+{
+    serve_pass_get pass = worker->server->settings.pass_get;
+    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(request));
+    bool empty = evbuffer_get_length(evhttp_request_get_input_buffer(request)) == 0;
+    if (empty && (pass == SERVE_PASS_GET_ALL || (pass == SERVE_PASS_GET_WSDL && is_metadata_query(query)))) {
+        serve_gateway_pass(worker, request);
+        return;
+    }
+    evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", "POST");
+    reply_text(worker, request, 405, "Method Not Allowed", "text/plain",
+               "this gateway forwards verified SOAP requests (POST); GET is not forwarded (serve.pass_get)\n");
+}
+
 static void handle_request(struct evhttp_request *request, void *arg)
 {
     serve_worker *worker = arg;
@@ -445,6 +472,10 @@ static void handle_request(struct evhttp_request *request, void *arg)
         }
     }
     /* every other path: ext_authz in check mode, the gateway with an upstream */
+    if (worker->server->settings.gateway && (method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD)) {
+        handle_get(worker, request);
+        return;
+    }
     handle_decide(worker, request, true);
 }
 

@@ -37,6 +37,13 @@ typedef struct serve_upstream {
     char     prefix[512];  /* path prefix put before the request's path ("" for none) */
 } serve_upstream;
 
+/* serve.pass_get: the GET (and HEAD) requests the gateway forwards without verifying. */
+typedef enum serve_pass_get {
+    SERVE_PASS_GET_NONE, /* refused: 405 */
+    SERVE_PASS_GET_WSDL, /* only the service's metadata: ?wsdl, ?wsdl=..., ?xsd=..., ?singleWsdl */
+    SERVE_PASS_GET_ALL
+} serve_pass_get;
+
 typedef struct serve_settings {
     char          **listen;          /* "host:port" entries, owned */
     size_t          listen_count;
@@ -47,6 +54,7 @@ typedef struct serve_settings {
     int             threads;
     int             read_ms, upstream_ms, drain_ms;
     int             upstream_keepalive; /* idle upstream connections kept per worker (0: none) */
+    serve_pass_get  pass_get;
     size_t          body_limit;      /* limits.message_bytes */
     char            replay_backend[16];
 } serve_settings;
@@ -115,9 +123,15 @@ void serve_add_verdict_headers(struct evkeyvalq *headers, const serve_verdict *v
 void serve_gateway_deny(serve_worker *worker, struct evhttp_request *request, const serve_verdict *verdict);
 
 /* Forwards an allowed request upstream and relays the answer (502/504 on upstream failure).
-** The x-warden-* headers are made before it returns; the caller still owns verdict. */
+** The x-warden-* headers are made before it returns; the caller still owns verdict. With
+** verdict NULL (serve_gateway_pass) no x-warden-* header is added. */
 void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request, serve_verdict *verdict,
                            const unsigned char *body, size_t length);
+
+/* Forwards a GET or HEAD without a body upstream unverified (serve.pass_get): incoming
+** x-warden-* headers are removed and none are added, so the application never takes it for a
+** verified request. */
+void serve_gateway_pass(serve_worker *worker, struct evhttp_request *request);
 
 /* Frees the worker's upstream connections, idle and in flight (at shutdown, after its loop). */
 void serve_gateway_stop(serve_worker *worker);

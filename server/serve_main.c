@@ -187,6 +187,11 @@ static int read_settings(const warden_config *config, char **listen_flags, size_
     if (get_int(config, "serve.upstream_keepalive", &value) != 0)
         return -1;
     settings->upstream_keepalive = (int)value;
+    if (get_text(config, "serve.pass_get", text, sizeof text) != 0)
+        return -1;
+    settings->pass_get = strcmp(text, "all") == 0    ? SERVE_PASS_GET_ALL
+                         : strcmp(text, "wsdl") == 0 ? SERVE_PASS_GET_WSDL
+                                                     : SERVE_PASS_GET_NONE;
     if (get_int(config, "limits.message_bytes", &value) != 0)
         return -1;
     settings->body_limit = (size_t)value;

@@ -13,6 +13,7 @@ from conftest import free_port
 ANSWER = (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
           b'<CreateOrderResponse xmlns="urn:example:orders"><id>42</id></CreateOrderResponse>'
           b'</soap:Body></soap:Envelope>')
+WSDL = b'<definitions xmlns="http://schemas.xmlsoap.org/wsdl/" name="Orders"/>'
 
 
 class Application(http.server.ThreadingHTTPServer):
@@ -54,6 +55,14 @@ class Application(http.server.ThreadingHTTPServer):
                 self.end_headers()
                 self.wfile.write(ANSWER + extra)  # extra: bytes past the answer (a broken upstream)
 
+            def do_GET(self):
+                app.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, b""))
+                self.send_response(200)
+                self.send_header("Content-Type", "text/xml; charset=utf-8")
+                self.send_header("Content-Length", str(len(WSDL)))
+                self.end_headers()
+                self.wfile.write(WSDL)
+
             def log_message(self, *args):
                 pass
 
@@ -78,8 +87,8 @@ def app():
     a.close()
 
 
-def gateway(make_server, upstream, extra=""):
-    return make_server('serve = { upstream = %r, timeouts = { upstream_ms = 1000 } }, %s' % (upstream, extra))
+def gateway(make_server, upstream, extra="", serve=""):
+    return make_server('serve = { upstream = %r, timeouts = { upstream_ms = 1000 }, %s }, %s' % (upstream, serve, extra))
 
 
 def test_a_permitted_request_reaches_the_application_with_the_results(make_server, app, signer):
@@ -279,3 +288,40 @@ def test_bytes_past_an_upstream_answer_never_reach_the_next_client(make_server, 
         assert app.connections == 3  # a connection with bytes left over is never reused
     finally:
         app.close()
+
+
+def test_a_get_is_refused_by_default_and_never_reaches_the_application(make_server, app):
+    s = gateway(make_server, app.url())
+    for path in ("/orders/soap?wsdl", "/orders/soap"):
+        status, headers, _ = s.request("GET", path)
+        assert (status, headers.get("allow")) == (405, "POST"), path
+    assert s.request("HEAD", "/orders/soap?wsdl")[0] == 405
+    assert app.received == []
+
+
+def test_pass_get_wsdl_forwards_metadata_requests_unverified_and_nothing_else(make_server, app):
+    s = gateway(make_server, app.url(), serve='pass_get = "wsdl",')
+    for query in ("wsdl", "WSDL", "wsdl=orders.wsdl", "xsd=1", "singleWsdl"):
+        status, headers, body = s.request("GET", "/orders/soap?" + query,
+                                          headers={"x-warden-decision": "allow", "X-Warden-Subject": "CN=admin"})
+        assert (status, body) == (200, WSDL), query
+        assert "x-warden-decision" not in headers
+    assert len(app.received) == 5
+    for path, got, _ in app.received:
+        assert not [k for k in got if k.startswith("x-warden-")], path  # forged ones removed, none added
+    assert s.request("GET", "/orders/soap")[0] == 405
+    assert s.request("GET", "/orders/soap?op=CreateOrder")[0] == 405
+    assert s.request("GET", "/orders/soap?wsdl", body=b"<Envelope/>")[0] == 405  # a body is never passed
+    assert len(app.received) == 5
+
+
+def test_pass_get_all_forwards_any_get(make_server, app):
+    s = gateway(make_server, app.url(), serve='pass_get = "all",')
+    assert s.request("GET", "/orders/status")[0] == 200
+    assert [p for p, _, _ in app.received] == ["/orders/status"]
+
+
+def test_check_mode_does_not_allow_a_get(make_server):
+    s = make_server('serve = { pass_get = "all" },')
+    status, headers, _ = s.request("GET", "/orders/soap?wsdl")
+    assert (status, headers["x-warden-decision"]) == (403, "deny")
