@@ -76,7 +76,7 @@ static void make_set(const char *directory, int files)
 ** subtracted; negative on time-out. */
 static double time_to_serve(warden_engine *engine, const char *directory, int version)
 {
-    warden_status before, now;
+    warden_status before = { .size = sizeof(warden_status) }, now = { .size = sizeof(warden_status) };
     warden_engine_status(engine, &before);
     double start = now_ms();
     write_rule(directory, 0, version);
@@ -205,7 +205,7 @@ int main(int argc, char **argv)
     measure_latency(&busy);
     atomic_store(&r.done, true);
     pthread_join(writer, NULL);
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     warden_engine_status(engine, &status);
     printf("decision latency, 100-file set, %.0f s each              p50 us    p99 us\n", seconds);
     printf("  without reloads (baseline)                        %8.2f  %8.2f\n", quiet.p50_us, quiet.p99_us);

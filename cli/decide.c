@@ -156,7 +156,7 @@ int cli_decide(int argc, char **argv)
     cli_options options;
     warden_engine *engine = NULL;
     warden_error err;
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     int exit_code = cli_start_message_command(argc, argv, "decide", decide_help, &options, &engine);
     if (exit_code != CLI_READY)
         return exit_code;

@@ -9,7 +9,8 @@
 ** that the next message reconnects. Fail closed: no answer in time (Redis down, slow,
 ** unreachable) is WD_REPLAY_UNAVAILABLE and the message is rejected, never accepted unseen.
 ** Every connection is also on the backend's list, so destroying the backend frees the
-** connections of threads that are still alive.
+** connections of threads that are still alive. A Redis is reached by host and port or by a
+** unix socket (unix:///PATH); TLS (rediss://) is refused: Debian's hiredis has none.
 */
 #include "replay_cache.h"
 
@@ -31,6 +32,7 @@ typedef struct connection {
 } connection;
 
 struct redis_backend {
+    char            socket_path[108]; /* a unix socket (sun_path's size), or "" for host and port */
     char            host[256];
     int             port;
     int             database;
@@ -68,7 +70,9 @@ static void thread_exit(void *opaque)
 
 static bool connect_to_redis(redis_backend *backend, connection *c)
 {
-    c->context = redisConnectWithTimeout(backend->host, backend->port, backend->timeout);
+    c->context = backend->socket_path[0] != '\0'
+                     ? redisConnectUnixWithTimeout(backend->socket_path, backend->timeout)
+                     : redisConnectWithTimeout(backend->host, backend->port, backend->timeout);
     if (c->context == NULL || c->context->err != 0 || redisSetTimeout(c->context, backend->timeout) != REDIS_OK)
         goto failed;
     if (backend->password[0] != '\0') {
@@ -157,12 +161,58 @@ static void redis_destroy(void *self)
     free(backend);
 }
 
-/* redis://[:PASSWORD@]HOST[:PORT][/DB] */
+#define URL_FORMS "redis://[:PASSWORD@]HOST[:PORT][/DB] or unix://[:PASSWORD@]/PATH[?db=DB]"
+
+/* unix://[:PASSWORD@]/PATH[?db=DB] (the form of redis-py), or unix:/PATH: a Redis on this host
+** (or in this pod) through its unix socket. p is past "unix:". */
+static int parse_unix_url(const char *p, redis_backend *backend)
+{
+    if (strncmp(p, "//", 2) == 0) {
+        p += 2;
+        if (*p == ':') {
+            const char *at = strchr(p, '@');
+            if (at == NULL || (size_t)(at - p - 1) >= sizeof backend->password)
+                return -1;
+            memcpy(backend->password, p + 1, (size_t)(at - p - 1));
+            backend->password[at - p - 1] = '\0';
+            p = at + 1;
+        }
+    }
+    size_t length = strcspn(p, "?");
+    if (p[0] != '/' || length >= sizeof backend->socket_path)
+        return -1;
+    memcpy(backend->socket_path, p, length);
+    backend->socket_path[length] = '\0';
+    p += length;
+    if (*p == '\0')
+        return 0;
+    if (strncmp(p, "?db=", 4) != 0)
+        return -1;
+    char *end = NULL;
+    long db = strtol(p + 4, &end, 10);
+    if (end == p + 4 || *end != '\0' || db < 0 || db > 1000000)
+        return -1;
+    backend->database = (int)db;
+    return 0;
+}
+
+/* redis://[:PASSWORD@]HOST[:PORT][/DB] or a unix socket (parse_unix_url) */
 static int parse_url(const char *url, redis_backend *backend, char *message, size_t size)
 {
     const char *p = url;
+    if (strncmp(p, "rediss://", 9) == 0) {
+        /* Debian's hiredis (0.14) has no TLS: say so rather than talk plain text to a TLS port */
+        snprintf(message, size, "replay.url: rediss:// (TLS) is not supported by this build; reach Redis through "
+                                "a local TLS tunnel (stunnel, a sidecar) and give its address as redis:// or unix:");
+        return -1;
+    }
+    if (strncmp(p, "unix:", 5) == 0) {
+        if (parse_unix_url(p + 5, backend) == 0)
+            return 0;
+        goto bad;
+    }
     if (strncmp(p, "redis://", 8) != 0) {
-        snprintf(message, size, "replay.url: expected redis://HOST[:PORT][/DB], got %.200s", url);
+        snprintf(message, size, "replay.url: expected " URL_FORMS ", got %.200s", url);
         return -1;
     }
     p += 8;
@@ -202,7 +252,7 @@ static int parse_url(const char *url, redis_backend *backend, char *message, siz
     }
     return 0;
 bad:
-    snprintf(message, size, "replay.url: cannot read %.200s (expected redis://[:PASSWORD@]HOST[:PORT][/DB])", url);
+    snprintf(message, size, "replay.url: cannot read %.200s (expected " URL_FORMS ")", url);
     return -1;
 }
 

@@ -313,10 +313,12 @@ void warden_engine_free(warden_engine *engine)
     free(engine);
 }
 
-int warden_engine_status(warden_engine *engine, warden_status *out)
+int warden_engine_status(warden_engine *engine, warden_status *caller)
 {
-    if (engine == NULL || out == NULL)
+    if (engine == NULL || caller == NULL || caller->size < sizeof caller->size)
         return WARDEN_E_INVALID_ARG;
+    /* filled in full here, then copied as far as the caller's version of the struct goes */
+    warden_status status, *out = &status;
     memset(out, 0, sizeof *out);
     pthread_mutex_lock(&engine->policy_lock);
     if (engine->policy_set != NULL) {
@@ -335,6 +337,9 @@ int warden_engine_status(warden_engine *engine, warden_status *out)
                                             [WD_REPLAY_NONE] = "none" };
     snprintf(out->replay_backend, sizeof out->replay_backend, "%s", backends[engine->config->replay_backend]);
     out->replay_entries = wd_replay_cache_size(engine->replay);
+    size_t size = caller->size < sizeof status ? caller->size : sizeof status;
+    status.size = caller->size;
+    memcpy(caller, &status, size);
     return WARDEN_OK;
 }
 

@@ -365,7 +365,11 @@ WARDEN_API int   warden_engine_rejection(warden_engine *engine, const warden_err
                                          warden_decision **out);
 WARDEN_API char *warden_decision_log_line(const warden_decision *decision, const char *remote);
 
+/* Set size = sizeof(warden_status) before calling warden_engine_status (as with
+** warden_receive_options): new versions only append fields, and the library fills only the
+** fields that fit in size, so a program built against an older header keeps working. */
 typedef struct warden_status {
+    size_t   size;                /* set by the caller: sizeof(warden_status) */
     char     revision[80];        /* current policy revision id; "" without a policy set */
     int64_t  loaded_at;           /* when it started serving, Unix seconds */
     uint64_t reloads, reload_failures;
@@ -380,7 +384,9 @@ typedef struct warden_status {
                                   ** serve` answers /health with 503 then */
 } warden_status;
 
-/* Fills *out with the engine's policy and replay status. Thread-safe. Errors: INVALID_ARG. */
+/* Fills *out with the engine's policy and replay status: the fields that fit in out->size
+** bytes (set by the caller; the fields past it are left alone); out->size is kept. Thread-safe.
+** Errors: INVALID_ARG (engine or out NULL, out->size smaller than the size field itself). */
 WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 
 /* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, users file)

@@ -258,7 +258,7 @@ static void current_revision(serve_worker *worker, const serve_verdict *verdict,
         snprintf(out, size, "%s", warden_decision_revision(verdict->decision));
         return;
     }
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     if (warden_engine_status(worker->server->engine, &status) == WARDEN_OK)
         snprintf(out, size, "%s", status.revision);
     else
@@ -352,7 +352,7 @@ static void handle_decide(serve_worker *worker, struct evhttp_request *request, 
 
 static void handle_health(serve_worker *worker, struct evhttp_request *request)
 {
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     if (warden_engine_status(worker->server->engine, &status) != WARDEN_OK || status.revision[0] == '\0') {
         reply_text(worker, request, 503, "Service Unavailable", "text/plain", "no policy revision serves\n");
         return;
@@ -370,7 +370,7 @@ static void handle_health(serve_worker *worker, struct evhttp_request *request)
 
 static void handle_status(serve_worker *worker, struct evhttp_request *request)
 {
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     if (warden_engine_status(worker->server->engine, &status) != WARDEN_OK) {
         reply_text(worker, request, 500, "Internal Server Error", "text/plain", "no status\n");
         return;
@@ -395,7 +395,7 @@ static void handle_status(serve_worker *worker, struct evhttp_request *request)
 
 static void handle_metrics(serve_worker *worker, struct evhttp_request *request)
 {
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     struct evbuffer *body = evbuffer_new();
     if (body == NULL || warden_engine_status(worker->server->engine, &status) != WARDEN_OK) {
         if (body != NULL)

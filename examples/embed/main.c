@@ -333,7 +333,7 @@ int main(int argc, char **argv)
 {
     options opt;
     warden_engine *engine = NULL;
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     int exit_code = 0;
 
     if (parse_options(argc, argv, &opt) != 0) {

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -206,7 +207,7 @@ START_TEST(revision_is_stable_for_the_same_files)
     te_write_file(&one, "a.lua", "permit \"all\" { }\n");
     te_write_file(&two, "a.lua", "permit \"all\" { }\n");
     warden_engine *first = engine_for(&one), *second = engine_for(&two);
-    warden_status a, b;
+    warden_status a = { .size = sizeof(warden_status) }, b = { .size = sizeof(warden_status) };
     ck_assert_int_eq(warden_engine_status(first, &a), WARDEN_OK);
     ck_assert_int_eq(warden_engine_status(second, &b), WARDEN_OK);
     ck_assert_str_eq(a.revision, b.revision);
@@ -221,6 +222,39 @@ START_TEST(revision_is_stable_for_the_same_files)
     warden_engine_free(second);
     te_remove_dir(&one);
     te_remove_dir(&two);
+}
+END_TEST
+
+/* warden_status is versioned by its leading size: a caller built against an older, shorter
+** struct gets the fields it knows and nothing is written past them. */
+START_TEST(status_fills_only_the_fields_the_callers_size_covers)
+{
+    te_policy_dir dir = te_make_dir("decide");
+    te_write_file(&dir, "a.lua", "permit \"all\" { }\n");
+    warden_engine *engine = engine_for(&dir);
+    warden_status full = { .size = sizeof(warden_status) };
+    ck_assert_int_eq(warden_engine_status(engine, &full), WARDEN_OK);
+    ck_assert_uint_eq(full.size, sizeof(warden_status));
+    ck_assert_str_eq(full.replay_backend, "memory");
+
+    /* an older caller whose struct ended after last_error_at */
+    size_t old_size = offsetof(warden_status, replay_backend);
+    warden_status older;
+    memset(&older, 0x5a, sizeof older);
+    older.size = old_size;
+    ck_assert_int_eq(warden_engine_status(engine, &older), WARDEN_OK);
+    ck_assert_uint_eq(older.size, old_size);
+    ck_assert_str_eq(older.revision, full.revision);
+    ck_assert_int_eq(older.loaded_at, full.loaded_at);
+    const unsigned char *past = (const unsigned char *)&older + old_size;
+    for (size_t i = 0; i < sizeof older - old_size; i++)
+        ck_assert_uint_eq(past[i], 0x5a);
+
+    warden_status unsized = { .size = 0 };
+    ck_assert_int_eq(warden_engine_status(engine, &unsized), WARDEN_E_INVALID_ARG);
+    ck_assert_int_eq(warden_engine_status(engine, NULL), WARDEN_E_INVALID_ARG);
+    warden_engine_free(engine);
+    te_remove_dir(&dir);
 }
 END_TEST
 
@@ -527,6 +561,7 @@ int main(void)
     tcase_add_test(semantics, targets_match_exactly_and_by_glob);
     tcase_add_test(semantics, data_documents_are_readable_and_read_only);
     tcase_add_test(semantics, revision_is_stable_for_the_same_files);
+    tcase_add_test(semantics, status_fills_only_the_fields_the_callers_size_covers);
     tcase_add_test(semantics, load_errors_stop_the_engine_with_file_and_line);
     tcase_add_test(semantics, failing_policy_tests_stop_the_engine);
     tcase_add_test(semantics, deciding_without_a_policy_set_is_an_error);

@@ -418,6 +418,34 @@ START_TEST(engine_refuses_missing_files_and_unavailable_backends)
     ck_assert_int_eq(warden_engine_new(config, &engine, &err), WARDEN_E_CONFIG);
     ck_assert_ptr_nonnull(strstr(err.text, "replay.url"));
     warden_config_free(config);
+
+    /* unix socket URLs that cannot be read, and TLS, which this build cannot speak */
+    static const char *const refused[] = { "unix:relative/redis.sock", "unix:///run/redis.sock?database=1",
+                                           "unix:///run/redis.sock?db=x", "unix://:secret/run/redis.sock",
+                                           "rediss://127.0.0.1:6380/0" };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
+        ck_assert_int_eq(warden_config_set(config, "replay.backend", "redis", &err), WARDEN_OK);
+        ck_assert_int_eq(warden_config_set(config, "replay.url", refused[i], &err), WARDEN_OK);
+        ck_assert_int_eq(warden_engine_new(config, &engine, &err), WARDEN_E_CONFIG);
+        ck_assert_msg(strstr(err.text, "replay.url") != NULL, "%s: %s", refused[i], err.text);
+        warden_config_free(config);
+    }
+    ck_assert_ptr_nonnull(strstr(err.text, "TLS"));
+}
+END_TEST
+
+/* A unix socket that is not there is like a Redis that does not answer: fail closed. */
+START_TEST(an_absent_redis_unix_socket_rejects_messages_as_replay_unavailable)
+{
+    static const char *const settings[] = { "replay.backend", "redis", "replay.url",
+                                            "unix:///nonexistent/warden-test-redis.sock?db=2", "replay.timeout_ms",
+                                            "200" };
+    warden_engine *engine = engine_with(settings, 6);
+    char *text = digest_message("redis-unix-1");
+    expect_rejection(engine, text, "replay-unavailable");
+    free(text);
+    warden_engine_free(engine);
 }
 END_TEST
 
@@ -525,6 +553,7 @@ int main(void)
     tcase_add_test(tc, attrs_and_clock_come_from_the_receive_options);
     tcase_add_test(tc, engine_refuses_missing_files_and_unavailable_backends);
     tcase_add_test(tc, an_unreachable_redis_rejects_messages_as_replay_unavailable);
+    tcase_add_test(tc, an_absent_redis_unix_socket_rejects_messages_as_replay_unavailable);
     tcase_add_test(tc, garbage_is_malformed_and_never_crashes);
     tcase_add_test(tc, two_threads_share_one_engine);
     suite_add_tcase(suite, tc);

@@ -77,7 +77,7 @@ START_TEST(good_reload_serves_the_new_revision)
     te_policy_dir dir = te_make_dir("reload");
     te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = engine_for(&dir, NULL);
-    warden_status before, after;
+    warden_status before = { .size = sizeof(warden_status) }, after = { .size = sizeof(warden_status) };
     warden_engine_status(engine, &before);
     expect_serving(engine, "v1");
     te_replace_file(&dir, "orders.lua", good_v2);
@@ -115,7 +115,7 @@ START_TEST(broken_reload_keeps_the_current_revision_and_says_why)
     te_policy_dir dir = te_make_dir("reload");
     te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = engine_for(&dir, NULL);
-    warden_status before, after;
+    warden_status before = { .size = sizeof(warden_status) }, after = { .size = sizeof(warden_status) };
     warden_engine_status(engine, &before);
 
     te_replace_file(&dir, b->file, b->text);
@@ -143,7 +143,7 @@ START_TEST(deleted_directory_keeps_the_current_revision)
     warden_error err;
     ck_assert_int_ne(warden_engine_reload(engine, &err), WARDEN_OK);
     expect_serving(engine, "v1");
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     warden_engine_status(engine, &status);
     ck_assert_uint_eq(status.reload_failures, 1);
     ck_assert_str_ne(status.last_error, "");
@@ -162,7 +162,7 @@ START_TEST(success_after_failure_clears_the_error)
     te_replace_file(&dir, "orders.lua", good_v2);
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
     expect_serving(engine, "v2");
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     warden_engine_status(engine, &status);
     ck_assert_str_eq(status.last_error, "");
     ck_assert_uint_eq(status.reloads, 1);
@@ -384,7 +384,7 @@ START_TEST(failing_reloads_past_the_staleness_bound_deny)
     int64_t before = (int64_t)time(NULL);
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_POLICY);
     expect_serving(engine, "v1"); /* failing, but not yet for longer than 1 s */
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     ck_assert_int_eq(warden_engine_status(engine, &status), WARDEN_OK);
     ck_assert_int_ge(status.failing_since, before);
     sleep(2);
@@ -528,7 +528,7 @@ START_TEST(watched_configmap_data_swap_is_picked_up)
     snprintf(path, sizeof path, "%s/..2026_11_25_12_00_00.1", dir.path);
     rmdir(path);
     expect_eventually(engine, "v2");
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     warden_engine_status(engine, &status);
     ck_assert_str_eq(status.last_error, "");
     warden_engine_free(engine);
@@ -542,7 +542,7 @@ START_TEST(watched_broken_change_keeps_serving_and_reports)
     te_replace_file(&dir, "orders.lua", good_v1);
     warden_engine *engine = watching_engine(dir.path);
     te_replace_file(&dir, "orders.lua", "permit \"v2\" {\n");
-    warden_status status = { 0 };
+    warden_status status = { .size = sizeof(warden_status) };
     for (int i = 0; i < 500 && status.reload_failures == 0; i++) {
         usleep(20 * 1000);
         warden_engine_status(engine, &status);
@@ -656,7 +656,7 @@ START_TEST(decisions_never_fail_while_the_set_is_rewritten_500_times)
     ck_assert_int_eq(atomic_load(&s.failures), 0);
     ck_assert_int_gt(atomic_load(&s.decisions), 0);
     expect_serving(s.engine, "version 500");
-    warden_status status;
+    warden_status status = { .size = sizeof(warden_status) };
     warden_engine_status(s.engine, &status);
     ck_assert_uint_eq(status.reloads, good_reloads);
     ck_assert_uint_eq(status.reload_failures, failed_reloads);

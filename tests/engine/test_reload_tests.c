@@ -84,7 +84,7 @@ START_TEST(gate_keeps_the_serving_revision_when_a_reload_fails_its_tests)
     warden_engine *engine = NULL;
     warden_error err;
     ck_assert_msg(open_engine("gate", &log, &engine, &err) == WARDEN_OK, "%s", err.text);
-    warden_status before, after;
+    warden_status before = { .size = sizeof(warden_status) }, after = { .size = sizeof(warden_status) };
     warden_engine_status(engine, &before);
     te_write_file(&dir, "orders_test.lua", failing);
     ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_POLICY);
@@ -105,7 +105,7 @@ START_TEST(report_serves_the_set_and_logs_the_failures)
     warden_engine *engine = NULL;
     warden_error err;
     ck_assert_msg(open_engine("report", &log, &engine, &err) == WARDEN_OK, "%s", err.text);
-    warden_status before, after;
+    warden_status before = { .size = sizeof(warden_status) }, after = { .size = sizeof(warden_status) };
     warden_engine_status(engine, &before);
     te_write_file(&dir, "orders.lua",
                   "permit \"creates\" { action = \"urn:example:orders/Create\" }\n-- revoked someone\n");

@@ -1,6 +1,7 @@
 """replay.backend = "redis": replicas sharing a Redis share the replay window; with Redis
 gone, messages are rejected replay-unavailable (fail closed). A real redis-server is started
 on loopback by the test and stopped by PID."""
+import os
 import shutil
 import socket
 import subprocess
@@ -12,23 +13,27 @@ from conftest import decision, free_port
 
 
 class Redis:
-    def __init__(self, directory):
+    def __init__(self, directory, unix_socket=None):
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed (Debian package redis-server; scripts/setup)",
                         pytrace=False)
         self.port = free_port()
+        self.unix_socket = unix_socket
+        extra = ["--unixsocket", unix_socket, "--unixsocketperm", "700"] if unix_socket else []
         self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1",
-                                      "--save", "", "--appendonly", "no", "--dir", str(directory)],
+                                      "--save", "", "--appendonly", "no", "--dir", str(directory)] + extra,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
+                    if unix_socket is None or os.path.exists(unix_socket):
+                        return
             except OSError:
-                time.sleep(0.05)
+                pass
+            time.sleep(0.05)
         self.stop()
         raise AssertionError("redis-server did not listen")
 
@@ -121,3 +126,29 @@ def test_a_redis_that_does_not_answer_in_time_is_replay_unavailable(make_server,
     assert status == 403
     assert decision(body)["reason"] == "replay-unavailable"
     assert s.post("/v1/decide", signer.signed("alice"))[0] == 200  # reconnected once it answers
+
+
+def test_replicas_share_a_redis_through_its_unix_socket(make_server, signer, tmp_path):
+    sock = str(tmp_path / "redis.sock")
+    r = Redis(tmp_path, unix_socket=sock)
+    try:
+        config = 'replay = { backend = "redis", url = %r, prefix = "warden:unix:", timeout_ms = 1000 },' % (
+            "unix://" + sock + "?db=3")
+        a = make_server(config, name="a")
+        b = make_server(config, name="b")
+        message = signer.signed("alice")
+        status, _, body = a.post("/v1/decide", message)
+        assert status == 200, body
+        status, _, body = b.post("/v1/decide", message)
+        assert (status, decision(body)["reason"]) == (403, "replay")
+        # the key went to database 3 through the socket, not to the TCP port's database 0
+        cli = shutil.which("redis-cli")
+        if cli:
+            keys = subprocess.run([cli, "-s", sock, "-n", "3", "--scan", "--pattern", "warden:unix:*"],
+                                  capture_output=True, text=True, timeout=60).stdout.split()
+            assert len(keys) == 1
+        r.stop()
+        status, _, body = b.post("/v1/decide", signer.signed("alice"))
+        assert (status, decision(body)["reason"]) == (403, "replay-unavailable")
+    finally:
+        r.stop()

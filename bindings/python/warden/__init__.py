@@ -620,7 +620,7 @@ class Engine:
         """The engine's status: policy revision, when it was loaded, reload counters, last
         error, and the replay cache's backend and size."""
         handle = self._live()
-        st = _n.Status()
+        st = _n.Status(size=ctypes.sizeof(_n.Status))
         status = _n.warden_engine_status(handle.ptr, byref(st))
         if status != _n.OK:
             raise _error(status)

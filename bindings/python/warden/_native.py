@@ -122,7 +122,7 @@ class ReceiveOptions(Structure):
 
 
 class Status(Structure):
-    _fields_ = [("revision", c_char * 80), ("loaded_at", c_int64), ("reloads", c_uint64),
+    _fields_ = [("size", c_size_t), ("revision", c_char * 80), ("loaded_at", c_int64), ("reloads", c_uint64),
                 ("reload_failures", c_uint64), ("last_error", c_char * 256),
                 ("last_error_at", c_int64), ("replay_backend", c_char * 16),
                 ("replay_entries", c_uint64), ("failing_since", c_int64), ("stale", ctypes.c_int32)]
