@@ -10,7 +10,7 @@
 ** (security rejections), rules, errors, revision, latency_us (integer), remote (when
 ** served). A fact the message did not carry is left out, never null.
 */
-#include <jansson.h>
+#include <stdbool.h>
 #include <openssl/rand.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -120,35 +120,139 @@ int wd_decision_new_rejection(const warden_error *err, wd_policy_set *set, warde
     return WARDEN_OK;
 }
 
-static void set_text(json_t *object, const char *key, const char *value)
-{
-    if (value != NULL)
-        json_object_set_new(object, key, json_string(value));
-}
+/* ---- the line: written directly (it is built for every decision a log keeps, so it
+** avoids a JSON library's objects); the output is compact JSON, keys in the documented order */
 
-/* jansson refuses strings that are not UTF-8 (json_string returns NULL, and the key is then
-** left out): a certificate subject or a message id is not trusted to be UTF-8, so those go
-** through this, which replaces bad bytes rather than dropping the field. */
-static json_t *safe_string(const char *value)
+typedef struct line_buffer {
+    char  *data;
+    size_t length, capacity;
+    bool   failed; /* out of memory: the line is not made */
+} line_buffer;
+
+static void put(line_buffer *b, const char *text, size_t length)
 {
-    json_t *text = json_string(value);
-    if (text == NULL) {
-        size_t length = strlen(value);
-        char *clean = malloc(length + 1);
-        if (clean == NULL)
-            return NULL;
-        for (size_t i = 0; i <= length; i++)
-            clean[i] = (unsigned char)value[i] < 0x80 ? value[i] : '?';
-        text = json_string(clean);
-        free(clean);
+    if (b->failed)
+        return;
+    if (b->length + length + 1 > b->capacity) {
+        size_t capacity = b->capacity * 2 > b->length + length + 1 ? b->capacity * 2 : b->length + length + 64;
+        char *grown = realloc(b->data, capacity);
+        if (grown == NULL) {
+            b->failed = true;
+            return;
+        }
+        b->data = grown;
+        b->capacity = capacity;
     }
-    return text;
+    memcpy(b->data + b->length, text, length);
+    b->length += length;
+    b->data[b->length] = '\0';
 }
 
-static void set_bytes(json_t *object, const char *key, const char *value)
+static void put_text(line_buffer *b, const char *text)
 {
-    if (value != NULL)
-        json_object_set_new(object, key, safe_string(value));
+    put(b, text, strlen(text));
+}
+
+/* Whether text is well-formed UTF-8 (no overlong forms, surrogates or code points past
+** U+10FFFF). */
+static bool utf8_valid(const unsigned char *text)
+{
+    while (*text != '\0') {
+        unsigned c = *text, point;
+        size_t more;
+        if (c < 0x80) {
+            text++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            more = 1;
+            point = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            more = 2;
+            point = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            more = 3;
+            point = c & 0x07;
+        } else {
+            return false;
+        }
+        for (size_t i = 1; i <= more; i++) {
+            if ((text[i] & 0xc0) != 0x80)
+                return false;
+            point = (point << 6) | (text[i] & 0x3f);
+        }
+        if ((more == 2 && point < 0x800) || (more == 3 && (point < 0x10000 || point > 0x10ffff))
+            || (point >= 0xd800 && point <= 0xdfff))
+            return false;
+        text += more + 1;
+    }
+    return true;
+}
+
+/* A JSON string. A certificate subject or a message id is not trusted to be UTF-8: when it is
+** not, every byte past ASCII becomes '?' (the field is kept, never dropped). Control
+** characters are escaped, so a line never breaks. */
+static void put_string(line_buffer *b, const char *value)
+{
+    bool ascii_only = !utf8_valid((const unsigned char *)value);
+    put(b, "\"", 1);
+    const char *run = value;
+    for (const char *p = value;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !ascii_only))
+            continue;
+        put(b, run, (size_t)(p - run));
+        run = p + 1;
+        if (c == '\0')
+            break;
+        char escape[8];
+        switch (c) {
+        case '"': put(b, "\\\"", 2); break;
+        case '\\': put(b, "\\\\", 2); break;
+        case '\b': put(b, "\\b", 2); break;
+        case '\f': put(b, "\\f", 2); break;
+        case '\n': put(b, "\\n", 2); break;
+        case '\r': put(b, "\\r", 2); break;
+        case '\t': put(b, "\\t", 2); break;
+        default:
+            if (c >= 0x80) {
+                put(b, "?", 1);
+            } else {
+                snprintf(escape, sizeof escape, "\\u%04X", c);
+                put(b, escape, 6);
+            }
+        }
+    }
+    put(b, "\"", 1);
+}
+
+/* ,"key":"value" (without the comma for an object's first field); nothing when value is NULL. */
+static void put_field(line_buffer *b, bool *first, const char *key, const char *value)
+{
+    if (value == NULL)
+        return;
+    if (!*first)
+        put(b, ",", 1);
+    *first = false;
+    put(b, "\"", 1);
+    put_text(b, key);
+    put(b, "\":", 2);
+    put_string(b, value);
+}
+
+/* ,"key":[ ... the caller puts the items (put_item) and the closing ] */
+static void put_list_start(line_buffer *b, const char *key)
+{
+    put(b, ",\"", 2);
+    put_text(b, key);
+    put(b, "\":[", 3);
+}
+
+static void put_item(line_buffer *b, size_t i, const char *item)
+{
+    if (i > 0)
+        put(b, ",", 1);
+    put_string(b, item != NULL ? item : "");
 }
 
 static void format_time(int64_t ms, char buffer[32])
@@ -165,40 +269,49 @@ char *wd_decision_log_line(const warden_decision *decision, const char *remote)
     if (decision == NULL)
         return NULL;
     const wd_decision_facts *facts = &decision->facts;
-    json_t *line = json_object();
-    if (line == NULL)
-        return NULL;
+    line_buffer b = { NULL, 0, 0, false };
+    bool first = true;
+    put(&b, "{", 1);
     if (facts->kept) {
         char when[32];
         format_time(facts->time_ms, when);
-        set_text(line, "time", when);
-        set_text(line, "id", facts->id);
+        put_field(&b, &first, "time", when);
+        put_field(&b, &first, "id", facts->id);
     }
-    set_bytes(line, "message_id", facts->message_id);
-    set_bytes(line, "action", facts->action);
-    set_bytes(line, "operation", facts->operation);
-    json_t *principal = json_object();
-    set_bytes(principal, "cert_subject", facts->cert_subject);
-    set_bytes(principal, "cert_serial", facts->cert_serial);
-    set_bytes(principal, "username", facts->username);
-    set_bytes(principal, "saml_subject", facts->saml_subject);
-    json_object_set_new(line, "principal", principal);
-    set_text(line, "decision", decision->outcome.allowed ? "allow" : "deny");
-    set_text(line, "stage", decision->stage);
-    set_text(line, "reason", decision->outcome.reason);
-    set_bytes(line, "detail", decision->detail);
-    json_t *rules = json_array(), *errors = json_array();
+    put_field(&b, &first, "message_id", facts->message_id);
+    put_field(&b, &first, "action", facts->action);
+    put_field(&b, &first, "operation", facts->operation);
+    put(&b, first ? "\"principal\":{" : ",\"principal\":{", first ? 13 : 14);
+    bool principal_first = true;
+    put_field(&b, &principal_first, "cert_subject", facts->cert_subject);
+    put_field(&b, &principal_first, "cert_serial", facts->cert_serial);
+    put_field(&b, &principal_first, "username", facts->username);
+    put_field(&b, &principal_first, "saml_subject", facts->saml_subject);
+    put(&b, "}", 1);
+    first = false;
+    put_field(&b, &first, "decision", decision->outcome.allowed ? "allow" : "deny");
+    put_field(&b, &first, "stage", decision->stage);
+    put_field(&b, &first, "reason", decision->outcome.reason);
+    put_field(&b, &first, "detail", decision->detail);
+    put_list_start(&b, "rules");
     for (size_t i = 0; i < decision->outcome.rule_count; i++)
-        json_array_append_new(rules, safe_string(decision->outcome.rules[i]));
+        put_item(&b, i, decision->outcome.rules[i]);
+    put(&b, "]", 1);
+    put_list_start(&b, "errors");
     for (size_t i = 0; i < decision->outcome.error_count; i++)
-        json_array_append_new(errors, safe_string(decision->outcome.errors[i]));
-    json_object_set_new(line, "rules", rules);
-    json_object_set_new(line, "errors", errors);
-    set_text(line, "revision", decision->set != NULL ? decision->set->source.files.revision : "");
-    if (facts->kept)
-        json_object_set_new(line, "latency_us", json_integer((json_int_t)facts->latency_us));
-    set_bytes(line, "remote", remote);
-    char *text = json_dumps(line, JSON_COMPACT | JSON_PRESERVE_ORDER);
-    json_decref(line);
-    return text;
+        put_item(&b, i, decision->outcome.errors[i]);
+    put(&b, "]", 1);
+    put_field(&b, &first, "revision", decision->set != NULL ? decision->set->source.files.revision : "");
+    if (facts->kept) {
+        char number[32];
+        snprintf(number, sizeof number, ",\"latency_us\":%lld", (long long)facts->latency_us);
+        put_text(&b, number);
+    }
+    put_field(&b, &first, "remote", remote);
+    put(&b, "}", 1);
+    if (b.failed) {
+        free(b.data);
+        return NULL;
+    }
+    return b.data;
 }

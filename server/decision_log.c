@@ -93,6 +93,8 @@ int serve_log_start(serve_log *log, const char *path, size_t capacity, bool bloc
         log->ring = NULL;
         return -1;
     }
+    /* a batch leaves in one write, not one per stdio buffer of 4 KiB */
+    setvbuf(log->out, NULL, _IOFBF, 1 << 18);
     pthread_condattr_t monotonic;
     pthread_condattr_init(&monotonic);
     pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);

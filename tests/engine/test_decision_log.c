@@ -1,8 +1,8 @@
 /*
-** test_decision_log.c — the decision log line (engine/decision_log.c): built with jansson
-** from a decision alone, one JSON object per decision with the documented fields, security
-** rejections included (warden_engine_receive logs them), "remote" only when given, facts
-** that are not UTF-8 never break the line.
+** test_decision_log.c — the decision log line (engine/decision_log.c): built from a decision
+** alone, the same text jansson would make of its fields; one JSON object per decision with
+** the documented fields, security rejections included (warden_engine_receive logs them),
+** "remote" only when given, facts that are not UTF-8 never break the line.
 */
 #include <check.h>
 #include <jansson.h>
@@ -176,6 +176,58 @@ START_TEST(line_builder_adds_remote_and_survives_bytes_that_are_not_utf8)
 }
 END_TEST
 
+/* The line is written without a JSON library: it must be the very text jansson would make
+** of the same fields (compact, in order), for every kind of character a fact can carry. */
+START_TEST(line_is_the_json_jansson_makes_of_the_same_fields)
+{
+    static const char *const tricky[] = {
+        "plain", "quote \" backslash \\ slash /", "controls \x01\x1f\b\f\n\r\t\x7f",
+        "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x92",
+        "overlong \xc0\xaf", "surrogate \xed\xa0\x80", "cut \xe2\x82", "",
+    };
+    for (size_t i = 0; i < sizeof tricky / sizeof tricky[0]; i++) {
+        warden_error err = { .code = WARDEN_E_SECURITY, .reason = "malformed" };
+        snprintf(err.text, sizeof err.text, "%s", tricky[i]);
+        warden_decision *decision = NULL;
+        ck_assert_int_eq(wd_decision_new_rejection(&err, NULL, &decision), WARDEN_OK);
+        decision->facts.message_id = strdup(tricky[i]);
+        decision->facts.username = strdup(tricky[i]);
+        char *line = wd_decision_log_line(decision, tricky[i]);
+        ck_assert_ptr_nonnull(line);
+
+        json_t *expected = json_object(), *principal = json_object();
+        json_t *value = json_string(tricky[i]);
+        if (value == NULL) { /* not UTF-8: every byte past ASCII is '?' */
+            char clean[256];
+            size_t n = strlen(tricky[i]);
+            for (size_t k = 0; k <= n; k++)
+                clean[k] = (unsigned char)tricky[i][k] < 0x80 ? tricky[i][k] : '?';
+            value = json_string(clean);
+        }
+        json_object_set(expected, "message_id", value);
+        json_object_set(principal, "username", value);
+        json_object_set_new(expected, "principal", principal);
+        json_object_set_new(expected, "decision", json_string("deny"));
+        json_object_set_new(expected, "stage", json_string("security"));
+        json_object_set_new(expected, "reason", json_string("malformed"));
+        if (tricky[i][0] != '\0')
+            json_object_set(expected, "detail", value);
+        json_object_set_new(expected, "rules", json_array());
+        json_object_set_new(expected, "errors", json_array());
+        json_object_set_new(expected, "revision", json_string(""));
+        json_object_set(expected, "remote", value);
+        json_decref(value);
+        char *text = json_dumps(expected, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        ck_assert_str_eq(line, text);
+        free(text);
+        json_decref(expected);
+        free(line);
+        wd_decision_facts_clear(&decision->facts);
+        warden_decision_free(decision);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *suite = suite_create("decision log");
@@ -183,6 +235,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, policy_and_security_decisions_each_log_one_line);
     tcase_add_test(tc, line_builder_adds_remote_and_survives_bytes_that_are_not_utf8);
+    tcase_add_test(tc, line_is_the_json_jansson_makes_of_the_same_fields);
     suite_add_tcase(suite, tc);
     return tr_run_suite(suite);
 }
