@@ -2,7 +2,8 @@
 ** bench/serve_inprocess.c — the baseline of bench/serve.sh: the same signed messages put
 ** through warden_engine_receive + warden_engine_decide in process, on THREADS threads sharing
 ** one engine (each message once, so replay detection does its full work). Prints requests/s
-** and p50/p99 latency in microseconds, the figures wrk prints for `warden serve`.
+** and p50/p99 latency in microseconds, the figures wrk prints for `warden serve`, and the CPU
+** time per message (the figure a loaded machine does not distort).
 **
 ** usage: bench_serve_inprocess CONFIG_LUA MESSAGES_DIR COUNT THREADS
 */
@@ -88,6 +89,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err.text);
         return 2;
     }
+    struct timespec cpu_started, cpu_ended;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_started);
     double started = now_seconds();
     size_t offset = 0;
     for (size_t t = 0; t < threads; t++) {
@@ -102,9 +105,12 @@ int main(int argc, char **argv)
         allowed += jobs[t].allowed;
     }
     double elapsed = now_seconds() - started;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_ended);
+    double cpu_us = ((double)(cpu_ended.tv_sec - cpu_started.tv_sec) * 1e6
+                     + (double)(cpu_ended.tv_nsec - cpu_started.tv_nsec) / 1e3) / (double)(done > 0 ? done : 1);
     qsort(latency, done, sizeof *latency, compare);
-    printf("in-process  %zu threads: %8.0f req/s  p50 %7.0f us  p99 %7.0f us  (%zu of %zu allowed)\n", threads,
-           (double)done / elapsed, latency[done / 2], latency[done * 99 / 100], allowed, done);
+    printf("in-process  %zu threads: %8.0f req/s  p50 %7.0f us  p99 %7.0f us  cpu %6.1f us/msg  (%zu of %zu allowed)\n",
+           threads, (double)done / elapsed, latency[done / 2], latency[done * 99 / 100], cpu_us, allowed, done);
     warden_engine_free(engine);
     for (size_t i = 0; i < count; i++)
         free(bodies[i]);
