@@ -104,11 +104,13 @@ one() {
   printf "  round %s %-26s %-10s %s req/s\n" "$round" "$name" "$kind" "$(tail -1 "$out.rate")"
 }
 
-# Redis and the upstream (on the client's CPU) are started once; the rounds interleave the
-# cases, so that a change in the machine's load falls on all of them alike.
+# Redis and the upstream are started once; the rounds interleave the cases, so that a change in
+# the machine's load falls on all of them alike. Redis shares the server's CPU: it runs while
+# the worker waits for its answer (on another CPU each round trip would pay a cross-CPU wakeup,
+# which a virtual machine makes slow, and take wrk's CPU).
 if wanted check-http-redis-replay; then
   redis_port=$(free_port)
-  "${client_cpu[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >/dev/null &
+  "${server_cpu[@]}" redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" >/dev/null &
   pids+=("$!")
   wait_port "$redis_port"
 fi

@@ -11,9 +11,9 @@
 ** Upstream connections are kept alive: each worker keeps up to serve.upstream_keepalive idle
 ** ones and takes one for each forwarded request, which has it alone until its answer is in.
 ** It goes back only after a complete answer with nothing read past it (an upstream that sends
-** more than one answer cannot have the extra one given to the next client); after a failure,
-** or with the pool full, it is freed from the event loop (never inside libevent's own
-** callback). An idle connection the upstream closes is noticed by libevent, which connects
+** more than one answer cannot have the extra one given to the next client) that keeps the
+** connection alive (answer_keeps_alive); after a failure, or with the pool full, it is freed
+** from the event loop (never inside libevent's own callback). An idle connection the upstream closes is noticed by libevent, which connects
 ** again when it is next used.
 */
 #include "serve.h"
@@ -22,6 +22,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/http_struct.h> /* the answer's HTTP version (no accessor in 2.1) */
 #include <event2/keyvalq_struct.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -209,6 +210,18 @@ void serve_gateway_stop(serve_worker *worker)
         evhttp_connection_free(worker->upstream_idle[--worker->upstream_idle_count]);
 }
 
+/* Whether the upstream meant to keep the connection open after this answer. libevent 2.1
+** looks only for "Connection: close", and would keep an HTTP/1.0 connection the upstream is
+** closing: the next request sent on it would fail (502). */
+static bool answer_keeps_alive(struct evhttp_request *answer)
+{
+    const char *connection = evhttp_find_header(evhttp_request_get_input_headers(answer), "Connection");
+    bool http_1_1 = answer->major > 1 || (answer->major == 1 && answer->minor >= 1);
+    if (connection != NULL && strcasecmp(connection, "close") == 0)
+        return false;
+    return http_1_1 || (connection != NULL && strcasecmp(connection, "keep-alive") == 0);
+}
+
 static void upstream_error(enum evhttp_request_error error, void *arg)
 {
     forward *f = arg;
@@ -235,9 +248,10 @@ static void upstream_done(struct evhttp_request *answer, void *arg)
     copy_headers(evhttp_request_get_input_headers(answer), evhttp_request_get_output_headers(f->client));
     struct evbuffer *body = evbuffer_new();
     evbuffer_add_buffer(body, evhttp_request_get_input_buffer(answer));
+    bool keep = answer_keeps_alive(answer);
     serve_reply(worker, f->client, code, evhttp_request_get_response_code_line(answer), body);
     evbuffer_free(body);
-    finish(f, true);
+    finish(f, keep);
 }
 
 void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request, serve_verdict *verdict,

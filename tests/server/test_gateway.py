@@ -325,3 +325,47 @@ def test_check_mode_does_not_allow_a_get(make_server):
     s = make_server('serve = { pass_get = "all" },')
     status, headers, _ = s.request("GET", "/orders/soap?wsdl")
     assert (status, headers["x-warden-decision"]) == (403, "deny")
+
+
+def test_an_http_1_0_answer_ends_its_upstream_connection_even_if_the_close_comes_late(make_server, signer):
+    """libevent would keep a connection whose answer was HTTP/1.0 (no Connection header): the
+    application closing it a moment later would fail the next request sent on it."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    accepted = []
+    done = threading.Event()
+
+    def answer_once_then_close_late(conn):
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = int([line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length:")][0])
+        while len(body) < length:
+            body += conn.recv(65536)
+        conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n%s" % (len(ANSWER), ANSWER))
+        done.wait(60)  # never reads another request; closes only when the test ends
+        conn.close()
+
+    def serve():
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            accepted.append(conn)
+            threading.Thread(target=answer_once_then_close_late, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        s = make_server('serve = { upstream = "http://127.0.0.1:%d", threads = 1, timeouts = { upstream_ms = 5000 } },'
+                        % listener.getsockname()[1])
+        for _ in range(2):
+            status, _, body = s.post("/orders/soap", signer.signed("alice"))
+            assert (status, body) == (200, ANSWER)
+        assert len(accepted) == 2
+    finally:
+        done.set()
+        listener.close()
