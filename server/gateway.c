@@ -13,8 +13,8 @@
 ** It goes back only after a complete answer with nothing read past it (an upstream that sends
 ** more than one answer cannot have the extra one given to the next client) that keeps the
 ** connection alive (answer_keeps_alive); after a failure, or with the pool full, it is freed
-** from the event loop (never inside libevent's own callback). An idle connection the upstream closes is noticed by libevent, which connects
-** again when it is next used.
+** from the event loop (never inside libevent's own callback). An idle connection the
+** upstream closes is noticed by libevent, which connects again when it is next used.
 */
 #include "serve.h"
 
