@@ -37,11 +37,6 @@ class Application(http.server.ThreadingHTTPServer):
                     app.connections += 1
                 super().setup()
 
-            def finish(self):
-                super().finish()
-                with app.lock:
-                    app.closed += 1
-
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
@@ -70,6 +65,11 @@ class Application(http.server.ThreadingHTTPServer):
         self.daemon_threads = True
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
         self.thread.start()
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)  # the connection is closed now (FIN sent)
+        with self.lock:
+            self.closed += 1
 
     def url(self):
         return "http://127.0.0.1:%d" % self.server_address[1]
