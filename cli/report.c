@@ -148,6 +148,12 @@ json_t *cli_report_delivered(const warden_message *message)
     for (size_t i = 0; i < parts.count; i++)
         json_array_append_new(signed_parts, json_stringn(parts.items[i].data, parts.items[i].length));
     json_object_set_new(report, "signed", signed_parts);
+    warden_string_list encrypted = { NULL, 0 };
+    warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PART_LIST, &encrypted, sizeof encrypted);
+    json_t *encrypted_parts = json_array();
+    for (size_t i = 0; i < encrypted.count; i++)
+        json_array_append_new(encrypted_parts, json_stringn(encrypted.items[i].data, encrypted.items[i].length));
+    json_object_set_new(report, "encrypted", encrypted_parts);
     json_t *tokens = json_array();
     for (size_t i = 0; i < warden_message_token_count(message); i++)
         json_array_append_new(tokens, token_facts(warden_message_token(message, i)));
@@ -236,6 +242,8 @@ void cli_report_print_text(FILE *out, const char *name, const json_t *report)
         print_field(out, "  ", "expires", text_of(timestamp, "expires"));
     }
     print_list(out, "  ", "signed", json_object_get(report, "signed"));
+    if (json_array_size(json_object_get(report, "encrypted")) > 0)
+        print_list(out, "  ", "encrypted", json_object_get(report, "encrypted"));
     const json_t *tokens = json_object_get(report, "tokens");
     for (size_t i = 0; i < json_array_size(tokens); i++) {
         const json_t *token = json_array_get(tokens, i);

@@ -49,7 +49,8 @@ int wd_message_set_string(warden_string *target, const char *text, size_t length
     return 0;
 }
 
-int wd_message_set_signed_parts(warden_message *message, const char *const *names, size_t count)
+/* Makes a part list of names: comma-separated text, and the items over one storage. */
+static int make_part_list(wd_part_list *list, const char *const *names, size_t count)
 {
     size_t total = 0;
     for (size_t i = 0; i < count; i++)
@@ -77,14 +78,32 @@ int wd_message_set_signed_parts(warden_message *message, const char *const *name
         storage_used += length + 1;
     }
     csv[csv_used] = '\0';
-    free(message->signed_parts);
-    free(message->signed_part_storage);
-    free(message->signed_part_items);
-    message->signed_parts = csv;
-    message->signed_part_storage = storage;
-    message->signed_part_items = items;
-    message->signed_part_count = count;
+    free(list->text);
+    free(list->storage);
+    free(list->items);
+    list->text = csv;
+    list->storage = storage;
+    list->items = items;
+    list->count = count;
     return 0;
+}
+
+int wd_message_set_signed_parts(warden_message *message, const char *const *names, size_t count)
+{
+    wd_part_list list = { message->signed_parts, message->signed_part_items, message->signed_part_count,
+                          message->signed_part_storage };
+    if (make_part_list(&list, names, count) != 0)
+        return -1;
+    message->signed_parts = list.text;
+    message->signed_part_items = list.items;
+    message->signed_part_count = list.count;
+    message->signed_part_storage = list.storage;
+    return 0;
+}
+
+int wd_message_set_encrypted_parts(warden_message *message, const char *const *names, size_t count)
+{
+    return make_part_list(&message->encrypted, names, count);
 }
 
 int wd_message_set_attrs(warden_message *message, const warden_attr *attrs, size_t count)
@@ -295,6 +314,14 @@ int warden_message_get_property(const warden_message *m, warden_message_property
         ((warden_string_list *)value)->items = m->signed_part_items;
         ((warden_string_list *)value)->count = m->signed_part_count;
         return WARDEN_OK;
+    case WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PARTS:
+        return put_text(m->encrypted.text != NULL ? m->encrypted.text : "", value, value_size);
+    case WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PART_LIST:
+        if (value_size != sizeof(warden_string_list))
+            return WARDEN_E_INVALID_ARG;
+        ((warden_string_list *)value)->items = m->encrypted.items;
+        ((warden_string_list *)value)->count = m->encrypted.count;
+        return WARDEN_OK;
     case WARDEN_MESSAGE_PROPERTY_SOAP_VERSION:
         return put_text(m->soap_version == 12 ? "1.2" : "1.1", value, value_size);
     case WARDEN_MESSAGE_PROPERTY_ATTRS:
@@ -455,6 +482,9 @@ void warden_message_free(warden_message *m)
     free(m->signed_parts);
     free(m->signed_part_items);
     free(m->signed_part_storage);
+    free(m->encrypted.text);
+    free(m->encrypted.items);
+    free(m->encrypted.storage);
     if (m->document != NULL)
         xmlFreeDoc(m->document);
     free(m);

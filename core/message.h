@@ -24,6 +24,14 @@ typedef struct wd_lazy_string {
     _Atomic(char *) text;
 } wd_lazy_string;
 
+/* Part names as a comma-separated text and as a list (both owned). */
+typedef struct wd_part_list {
+    char          *text;
+    warden_string *items;     /* items point into storage */
+    size_t         count;
+    char          *storage;
+} wd_part_list;
+
 struct warden_token {
     const warden_message *message;   /* the owner */
     wd_token_kind  kind;
@@ -53,6 +61,8 @@ struct warden_message {
     warden_string *signed_part_items; /* owned array; items point into signed_part_storage */
     size_t         signed_part_count;
     char          *signed_part_storage;
+    wd_part_list   encrypted;         /* the parts that arrived encrypted */
+    bool           decrypted;         /* a decryption changed the document */
     warden_token  *tokens;            /* owned array */
     size_t         token_count;
     warden_attr   *attrs;             /* owned copies */
@@ -74,6 +84,9 @@ int wd_message_set_string(warden_string *target, const char *text, size_t length
 
 /* Records the names of the signed parts (copied). Returns 0 or -1. */
 int wd_message_set_signed_parts(warden_message *message, const char *const *names, size_t count);
+
+/* Records the names of the parts that arrived encrypted (copied). Returns 0 or -1. */
+int wd_message_set_encrypted_parts(warden_message *message, const char *const *names, size_t count);
 
 /* Copies the embedder's attributes. Returns 0 or -1. */
 int wd_message_set_attrs(warden_message *message, const warden_attr *attrs, size_t count);

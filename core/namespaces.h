@@ -11,6 +11,7 @@
 #define WD_NS_WSU    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
 #define WD_NS_DSIG   "http://www.w3.org/2000/09/xmldsig#"
 #define WD_NS_XENC   "http://www.w3.org/2001/04/xmlenc#"
+#define WD_NS_XENC11 "http://www.w3.org/2009/xmlenc11#"
 #define WD_NS_EXC_C14N "http://www.w3.org/2001/10/xml-exc-c14n#"
 #define WD_NS_XML    "http://www.w3.org/XML/1998/namespace"
 #define WD_NS_WSA    "http://www.w3.org/2005/08/addressing"
@@ -51,5 +52,24 @@
 #define WD_ALG_ECDSA_SHA256    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha256"
 #define WD_ALG_ECDSA_SHA384    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha384"
 #define WD_ALG_ECDSA_SHA512    "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha512"
+
+/* XML Encryption algorithms and types */
+#define WD_XENC_TYPE_ELEMENT   WD_NS_XENC "Element"
+#define WD_XENC_TYPE_CONTENT   WD_NS_XENC "Content"
+#define WD_XENC_RSA_OAEP_MGF1P WD_NS_XENC "rsa-oaep-mgf1p"
+#define WD_XENC_RSA_OAEP       WD_NS_XENC11 "rsa-oaep"
+#define WD_XENC_RSA_15         WD_NS_XENC "rsa-1_5"
+#define WD_XENC_MGF1_SHA1      WD_NS_XENC11 "mgf1sha1"
+#define WD_XENC_MGF1_SHA224    WD_NS_XENC11 "mgf1sha224"
+#define WD_XENC_MGF1_SHA256    WD_NS_XENC11 "mgf1sha256"
+#define WD_XENC_MGF1_SHA384    WD_NS_XENC11 "mgf1sha384"
+#define WD_XENC_MGF1_SHA512    WD_NS_XENC11 "mgf1sha512"
+#define WD_XENC_AES128_CBC     WD_NS_XENC "aes128-cbc"
+#define WD_XENC_AES192_CBC     WD_NS_XENC "aes192-cbc"
+#define WD_XENC_AES256_CBC     WD_NS_XENC "aes256-cbc"
+#define WD_XENC_AES128_GCM     WD_NS_XENC11 "aes128-gcm"
+#define WD_XENC_AES192_GCM     WD_NS_XENC11 "aes192-gcm"
+#define WD_XENC_AES256_GCM     WD_NS_XENC11 "aes256-gcm"
+#define WD_WSS_ENCRYPTED_KEY   "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#EncryptedKey"
 
 #endif

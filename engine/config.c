@@ -70,6 +70,11 @@ static const wd_config_key schema[] = {
     { "require.token", WD_CONFIG_BOOL, FIELD(require_token), 0, 0, NULL, NULL },
     { "require.signed", WD_CONFIG_NAME_LIST, FIELD(require_signed), 0, 0, NULL, NULL },
     { "require.timestamp", WD_CONFIG_CHOICE, 0, 0, 0, timestamp_choices, set_require_timestamp },
+    { "require.encrypted", WD_CONFIG_NAME_LIST, FIELD(require_encrypted), 0, 0, NULL, NULL },
+    { "decrypt.key", WD_CONFIG_PATH, FIELD(decrypt_key), 0, 0, NULL, NULL },
+    { "decrypt.cert", WD_CONFIG_PATH, FIELD(decrypt_cert), 0, 0, NULL, NULL },
+    { "decrypt.allow_cbc", WD_CONFIG_BOOL, FIELD(decrypt_allow_cbc), 0, 0, NULL, NULL },
+    { "decrypt.allow_rsa15", WD_CONFIG_BOOL, FIELD(decrypt_allow_rsa15), 0, 0, NULL, NULL },
     { "algorithms.allow_sha1", WD_CONFIG_BOOL, FIELD(allow_sha1), 0, 0, NULL, NULL },
     { "algorithms.min_rsa_bits", WD_CONFIG_INT, FIELD(min_rsa_bits), 1024, INT_MAX, NULL, NULL },
     { "clock.ttl", WD_CONFIG_INT, FIELD(ttl), 0, INT32_MAX, NULL, NULL },
@@ -504,6 +509,9 @@ void warden_config_free(warden_config *config)
     free(config->actor);
     string_array_free(&config->require_signed);
     free(config->require_signed_view);
+    string_array_free(&config->require_encrypted);
+    free(config->decrypt_key);
+    free(config->decrypt_cert);
     free(config->replay_url);
     free(config->log_decisions);
     free(config->replay_prefix);
@@ -532,6 +540,8 @@ int wd_config_copy(const warden_config *src, warden_config **out)
     copy->trust_eku = (wd_string_array){ NULL, 0 };
     copy->require_signed = (wd_string_array){ NULL, 0 };
     copy->require_signed_view = NULL;
+    copy->require_encrypted = (wd_string_array){ NULL, 0 };
+    copy->decrypt_key = copy->decrypt_cert = NULL;
     copy->users = copy->policies = copy->actor = copy->replay_url = copy->log_decisions = NULL;
     copy->replay_prefix = copy->serve_tls_cert = copy->serve_tls_key = copy->serve_tls_client_ca = NULL;
     copy->serve_upstream = NULL;
@@ -541,6 +551,9 @@ int wd_config_copy(const warden_config *src, warden_config **out)
         || string_array_copy(&src->crls, &copy->crls) != WARDEN_OK
         || string_array_copy(&src->trust_eku, &copy->trust_eku) != WARDEN_OK
         || string_array_copy(&src->require_signed, &copy->require_signed) != WARDEN_OK
+        || string_array_copy(&src->require_encrypted, &copy->require_encrypted) != WARDEN_OK
+        || strdup_optional(src->decrypt_key, &copy->decrypt_key) != WARDEN_OK
+        || strdup_optional(src->decrypt_cert, &copy->decrypt_cert) != WARDEN_OK
         || strdup_optional(src->users, &copy->users) != WARDEN_OK
         || strdup_optional(src->policies, &copy->policies) != WARDEN_OK
         || strdup_optional(src->actor, &copy->actor) != WARDEN_OK
@@ -829,6 +842,10 @@ void wd_config_to_settings(const warden_config *config, wd_settings *settings)
     settings->require_signed = config->require_signed_view;
     settings->require_signed_count = config->require_signed.count;
     settings->require_timestamp = config->require_timestamp;
+    settings->require_encrypted = (const char *const *)config->require_encrypted.items;
+    settings->require_encrypted_count = config->require_encrypted.count;
+    settings->allow_cbc = config->decrypt_allow_cbc;
+    settings->allow_rsa15 = config->decrypt_allow_rsa15;
     settings->allow_sha1 = config->allow_sha1;
     settings->min_rsa_bits = (int)config->min_rsa_bits;
     settings->ttl = config->ttl;

@@ -37,6 +37,10 @@ struct warden_config {
     const char    **require_signed_view; /* the same strings, NULL-terminated, for wd_settings;
                                         ** rebuilt by config.c whenever require_signed changes */
     wd_timestamp_requirement require_timestamp;
+    wd_string_array require_encrypted; /* part names that must arrive encrypted */
+    /* decrypt: our key pair (paths, or NULL) and the weaker algorithms allowed */
+    char           *decrypt_key, *decrypt_cert;
+    bool            decrypt_allow_cbc, decrypt_allow_rsa15;
     /* algorithms */
     bool            allow_sha1;
     int64_t         min_rsa_bits;

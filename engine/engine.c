@@ -123,12 +123,30 @@ int wd_engine_build_verifier(const warden_config *config, wd_replay_cache *repla
             return wd_error_set(err, status, "", "%s", message);
         }
     }
+    wd_recipient *recipient = NULL;
+    if (config->decrypt_key != NULL || config->decrypt_cert != NULL) {
+        char message[512] = "";
+        if (config->decrypt_key == NULL || config->decrypt_cert == NULL)
+            status = wd_error_set(err, WARDEN_E_CONFIG, "config", "decrypt.key and decrypt.cert go together");
+        else if ((status = wd_recipient_load(config->decrypt_key, config->decrypt_cert, &recipient, message,
+                                             sizeof message)) != WARDEN_OK)
+            wd_error_set(err, status, status == WARDEN_E_CONFIG ? "config" : "", "%s", message);
+        if (status != WARDEN_OK) {
+            wd_trust_store_free(trust);
+            wd_users_free(users);
+            return status;
+        }
+    }
     wd_config_to_settings(config, &settings);
     /* the verifier takes over trust and users, even when it fails */
     status = wd_verifier_new(&settings, trust, users, config->password_callback, config->password_context,
                              replay, out, &failure);
-    if (status != WARDEN_OK)
+    if (status != WARDEN_OK) {
+        wd_recipient_free(recipient);
         wd_error_from_failure(err, &failure);
+        return status;
+    }
+    wd_verifier_set_recipient(*out, recipient);
     return status;
 }
 
@@ -382,6 +400,9 @@ int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
     if (err == NULL)
         err = &local;
     status = wd_error_from_failure(err, &failure);
+    /* why a decryption failed: for the operator, never for the sender (decrypt.h) */
+    if (failure.cause[0] != '\0')
+        wd_engine_log(engine, WARDEN_LOG_WARNING, "%s: %s", err->reason, failure.cause);
     if (engine->decision_log != NULL && status == WARDEN_E_SECURITY)
         log_rejection(engine, err, &started);
     return status;

@@ -185,10 +185,14 @@ WARDEN_API void warden_engine_free(warden_engine *engine);
 **   timestamp-future reference-invalid duplicate-id digest-mismatch signature-invalid
 **   unsigned-part weak-algorithm key-mismatch cert-untrusted cert-expired cert-revoked
 **   cert-usage token-unsupported password-invalid user-unknown replay replay-cache-full
+**   replay-unavailable decrypt-failed unencrypted-part
 ** (what triggers each: docs/reference.md, Reason codes; "cert-usage" when the certificate
 ** whose key signed is a CA, lacks the digitalSignature/nonRepudiation key usage or the
-** trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA above it), and
-** err->text the detail. When the verifier itself fails (NOMEM, INTERNAL) the message is
+** trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA above it;
+** "decrypt-failed" for every failure of a decryption — the key transport, the cipher, the
+** padding, the plaintext — with one fixed detail, the cause going only to the engine's log
+** (no padding oracle); "unencrypted-part" when a part require.encrypted names arrived in
+** plaintext), and err->text the detail. When the verifier itself fails (NOMEM, INTERNAL) the message is
 ** rejected too and err->reason is "internal-error". With log.decisions set, a rejection is
 ** logged there as a deny decision at stage "security". opt may be NULL. Thread-safe: any
 ** number of threads may receive on one engine. */
@@ -220,9 +224,14 @@ typedef enum warden_message_property_id {
     WARDEN_MESSAGE_PROPERTY_SOAP_VERSION      = 1008, /* warden_string: "1.1" or "1.2" */
     WARDEN_MESSAGE_PROPERTY_ATTRS             = 1009, /* warden_attr_list: the receive options' attrs (count may be 0) */
     WARDEN_MESSAGE_PROPERTY_NOW               = 1010, /* int64_t: the evaluation time the message was verified at */
-    WARDEN_MESSAGE_PROPERTY_HTTP_ACTION       = 1011  /* warden_string: the receive options' http_action */
+    WARDEN_MESSAGE_PROPERTY_HTTP_ACTION       = 1011, /* warden_string: the receive options' http_action */
+    WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PARTS   = 1012, /* warden_string: comma-separated names of the parts that
+                                                      ** arrived encrypted (named as signed parts); "" when none */
+    WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PART_LIST = 1013 /* warden_string_list: the same names, one item each */
 } warden_message_property_id;
 
+/* SIGN: a verified signature covers the Body. SIGN_AND_ENCRYPT: that, and the message
+** carried encrypted parts that were decrypted (the Body a policy reads is the plaintext). */
 #define WARDEN_PROTECTION_NONE             1
 #define WARDEN_PROTECTION_SIGN             2
 #define WARDEN_PROTECTION_SIGN_AND_ENCRYPT 3

@@ -133,6 +133,8 @@ static const schema_field signed_fields[] = {
     { "FaultTo", NULL }, { "From", NULL }, { "RelatesTo", NULL }, { NULL, NULL },
 };
 static const schema signed_schema = { "m.signed", signed_fields, NULL, false };
+/* m.encrypted: the same names, for the parts that arrived encrypted. */
+static const schema encrypted_schema = { "m.encrypted", signed_fields, NULL, false };
 
 static const schema_field username_fields[] = { { "name", NULL }, { "password_type", NULL }, { NULL, NULL } };
 static const schema username_schema = { "a token's username", username_fields, NULL, false };
@@ -153,7 +155,8 @@ static const schema transport_schema = { "m.transport", transport_fields, NULL, 
 static const schema_field view_schema_fields[] = {
     { "action", NULL }, { "to", NULL }, { "message_id", NULL }, { "soap", NULL }, { "operation", NULL },
     { "protection", NULL }, { "username", NULL }, { "timestamp", &timestamp_schema }, { "now", NULL },
-    { "signed", &signed_schema }, { "cert", &cert_schema }, { "tokens", &tokens_schema }, { "attrs", NULL },
+    { "signed", &signed_schema }, { "encrypted", &encrypted_schema }, { "cert", &cert_schema },
+    { "tokens", &tokens_schema }, { "attrs", NULL },
     { "body", NULL }, { "saml", NULL }, { "transport", &transport_schema }, { "http_action", NULL },
     { NULL, NULL },
 };
@@ -185,7 +188,7 @@ static bool schema_knows(const schema *s, const char *name)
         return true;
     if (s->attributes && name[0] == '{')
         return true;
-    if (s == &signed_schema && name[0] == '{')
+    if ((s == &signed_schema || s == &encrypted_schema) && name[0] == '{')
         return true;
     return schema_find(s, name) != NULL;
 }
@@ -656,6 +659,22 @@ static void message_signed_field(lua_State *L, const void *object, int id)
     remember_last_signed(L, &text);
 }
 
+/* m.encrypted: made for each decision that reads it (few messages are encrypted, and those
+** that are name one or two parts). */
+static void message_encrypted_field(lua_State *L, const void *object, int id)
+{
+    warden_string_list parts = { NULL, 0 };
+    if (warden_message_get_property(object, (warden_message_property_id)id, &parts, sizeof parts) != WARDEN_OK)
+        parts.count = 0;
+    lua_createtable(L, 0, (int)parts.count);
+    for (size_t i = 0; i < parts.count; i++) {
+        push_string(L, &parts.items[i]);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+    }
+    freeze_top_as(L, &encrypted_schema);
+}
+
 static void message_attrs_field(lua_State *L, const void *object, int id)
 {
     warden_attr_list attrs = { NULL, 0 };
@@ -976,6 +995,7 @@ static const field view_fields[] = {
     { "timestamp", message_timestamp_field, 0 },
     { "now", message_time_field, WARDEN_MESSAGE_PROPERTY_NOW },
     { "signed", message_signed_field, WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST },
+    { "encrypted", message_encrypted_field, WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PART_LIST },
     { "cert", message_cert_field, 0 },
     { "tokens", message_tokens_field, 0 },
     { "transport", message_transport_field, 0 },
@@ -1165,7 +1185,8 @@ static void push_synthetic_default(lua_State *L, int mt, const char *name)
         lua_rawgetp(L, mt, KEY(KEY_NOW));
         return;
     }
-    if (strcmp(name, "signed") != 0 && strcmp(name, "attrs") != 0 && strcmp(name, "tokens") != 0) {
+    if (strcmp(name, "signed") != 0 && strcmp(name, "encrypted") != 0 && strcmp(name, "attrs") != 0 &&
+        strcmp(name, "tokens") != 0) {
         lua_pushnil(L);
         return;
     }
@@ -1173,7 +1194,9 @@ static void push_synthetic_default(lua_State *L, int mt, const char *name)
     if (lua_getfield(L, mt, name) == LUA_TNIL) {
         lua_pop(L, 1);
         lua_newtable(L);
-        freeze_top_as(L, strcmp(name, "signed") == 0 ? &signed_schema : NULL);
+        freeze_top_as(L, strcmp(name, "signed") == 0      ? &signed_schema
+                         : strcmp(name, "encrypted") == 0 ? &encrypted_schema
+                                                          : NULL);
         lua_pushvalue(L, -1);
         lua_setfield(L, mt, name);
     }

@@ -462,7 +462,7 @@ START_TEST(fields_are_cached_and_iterable)
                  "table.sort(s) return table.concat(s, ',') end)() == 'Body,Timestamp'");
     CHECK(&f, m, "(function() local s = {} for k in pairs(m) do s[#s + 1] = k end table.sort(s) "
                  "return table.concat(s, ',') end)() == "
-                 "'action,attrs,cert,message_id,now,operation,protection,signed,soap,timestamp,to,tokens'");
+                 "'action,attrs,cert,encrypted,message_id,now,operation,protection,signed,soap,timestamp,to,tokens'");
     CHECK(&f, m, "(function() local s = {} for k in pairs(m.tokens[1]) do s[#s + 1] = k end table.sort(s) "
                  "return table.concat(s, ',') end)() == 'key_type,kind,role,valid_from,valid_till,x509'");
     CHECK(&f, m, "(function() for k, v in pairs(m.cert.san) do if type(v) ~= 'table' then return false end "

@@ -1008,6 +1008,19 @@ class Message:
         return frozenset(self.signed_parts)
 
     @property
+    def encrypted_parts(self) -> Tuple[str, ...]:
+        """The parts that arrived encrypted, named as signed parts ("Body", "Timestamp", ...)."""
+        lst = _n.StringList()
+        if not self._get(_n.MESSAGE_PROPERTY_ENCRYPTED_PART_LIST, lst):
+            return ()
+        return tuple(_string(lst.items[i]) for i in range(lst.count))
+
+    @property
+    def encrypted(self) -> FrozenSet[str]:
+        """The names of the parts that arrived encrypted: ``"Body" in message.encrypted``."""
+        return frozenset(self.encrypted_parts)
+
+    @property
     def attrs(self) -> Dict[str, str]:
         """The attrs given to receive (the policies' m.attrs)."""
         lst = _n.AttrList()
@@ -1101,6 +1114,7 @@ class Message:
             if ts.expires is not None:
                 out["timestamp"]["expires"] = _iso(ts.expires)
         out["signed"] = list(self.signed_parts)
+        out["encrypted"] = list(self.encrypted_parts)
         out["tokens"] = [t.to_dict() for t in self.tokens]
         return out
 
