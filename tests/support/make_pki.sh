@@ -18,6 +18,12 @@
 #   revoked.pem/.key  CN=revoked,O=Example                 root-signed, revoked in the root's CRLs
 #   pinned.pem/.key   CN=pinned,O=Partner                  self-signed end entity (CA:FALSE), to be
 #                                                          trusted directly
+#   server-enc.pem/.key CN=orders-enc.example.com,O=Example  the service's encryption key pair
+#                                                          (decrypt.key / decrypt.cert): root-signed,
+#                                                          RSA-2048, keyUsage keyEncipherment, SKI
+#   other-enc.pem/.key  CN=other-enc.example.com,O=Example   another recipient's, issued alike
+#   alice.p12         alice's key and certificate as PKCS#12 (password "secret", alias "client")
+#                     for the WSS4J interop program
 # CRLs (PEM unless named .der), all 2025-01-01 to 2035-01-01 unless said otherwise:
 #   crl-root-empty.pem            the root's CRL before any revocation
 #   crl-root.pem / crl-root.der   the root's CRL: revoked.pem revoked
@@ -29,7 +35,7 @@
 set -eu
 dir=${1:?usage: make_pki.sh DIR}
 # The marker names the version of this script, so that an older PKI is made again.
-if [ -f "$dir/.complete-2" ]; then exit 0; fi
+if [ -f "$dir/.complete-3" ]; then exit 0; fi
 rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
 
 start=20250101000000Z
@@ -82,6 +88,11 @@ authorityKeyIdentifier = keyid
 basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ enc_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical,keyEncipherment,dataEncipherment
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 [ mailer_ext ]
@@ -174,4 +185,9 @@ cp rogue-ca.key forged.key
 gencrl forged crl-root-forged.pem $end
 rm -f forged.pem forged.key
 
-touch .complete-2
+# Encryption key pairs: ours (the service) and another recipient's.
+rsa server-enc; sign server-enc "/CN=orders-enc.example.com/O=Example" ca enc_ext $start $end 91
+rsa other-enc;  sign other-enc  "/CN=other-enc.example.com/O=Example" ca enc_ext $start $end 92
+openssl pkcs12 -export -in alice.pem -inkey alice.key -name client -passout pass:secret -out alice.p12 2>/dev/null
+
+touch .complete-3
