@@ -410,6 +410,11 @@ static int unwrap_key(wd_decryption *d, xmlNode *encrypted_key, wd_unwrapped_key
     }
     if (check_recipient(d, parts->key_info, failure) != 0)
         goto done;
+    if (d->unwrap_count == WD_DECRYPT_MAX_KEYS) {
+        wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d EncryptedKeys", WD_DECRYPT_MAX_KEYS);
+        goto done;
+    }
+    d->unwrap_count++;
     wrapped = element_base64(parts->cipher_value, &wrapped_length, "the EncryptedKey's CipherValue", failure);
     if (wrapped == NULL)
         goto done;
@@ -884,10 +889,10 @@ int wd_decrypt_encrypted_key(wd_decryption *d, xmlNode *encrypted_key, wd_failur
 {
     encrypted_key_parts parts;
 
-    if (d->key_count == WD_DECRYPT_MAX)
-        return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d EncryptedKeys", WD_DECRYPT_MAX);
+    if (d->key_count == WD_DECRYPT_MAX_KEYS)
+        return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d EncryptedKeys", WD_DECRYPT_MAX_KEYS);
     if (d->keys == NULL) {
-        d->keys = calloc(WD_DECRYPT_MAX, sizeof *d->keys);
+        d->keys = calloc(WD_DECRYPT_MAX_KEYS, sizeof *d->keys);
         if (d->keys == NULL)
             return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
     }
@@ -961,7 +966,7 @@ void wd_decryption_clear(wd_decryption *d)
     for (size_t i = 0; i < d->done_count; i++)
         xmlFreeNode(d->done[i].replaced);
     if (d->keys != NULL) {
-        OPENSSL_cleanse(d->keys, WD_DECRYPT_MAX * sizeof *d->keys);
+        OPENSSL_cleanse(d->keys, WD_DECRYPT_MAX_KEYS * sizeof *d->keys);
         free(d->keys);
     }
     free(d->inserted);

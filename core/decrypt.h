@@ -45,8 +45,11 @@ void wd_recipient_free(wd_recipient *recipient);
 /* Whether cert is our certificate (by the SHA-256 of its DER). */
 bool wd_recipient_owns(const wd_recipient *recipient, const wd_cert *cert);
 
-/* Most EncryptedData decrypted (and EncryptedKeys unwrapped) in one message. */
+/* Most EncryptedData decrypted in one message, and most EncryptedKeys unwrapped: each costs
+** a private-key operation the sender gets for free, and a client encrypts for us once or twice.
+** More is limit-exceeded. */
 #define WD_DECRYPT_MAX 64
+#define WD_DECRYPT_MAX_KEYS 8
 
 /* One decryption done: replaced is out of the document (freed by wd_decryption_clear). */
 typedef struct wd_decrypted {
@@ -63,8 +66,9 @@ typedef struct wd_decryption {
     const wd_settings  *settings;
     wd_id_table        *ids;
     const wd_envelope  *envelope;
-    wd_unwrapped_key   *keys;        /* malloc'd, WD_DECRYPT_MAX at most */
+    wd_unwrapped_key   *keys;        /* malloc'd, WD_DECRYPT_MAX_KEYS at most */
     size_t              key_count;
+    size_t              unwrap_count; /* private-key operations so far (embedded EncryptedKeys too) */
     wd_decrypted        done[WD_DECRYPT_MAX];
     size_t              done_count;
     xmlNode           **inserted;    /* malloc'd: every element a decryption put in the document */
