@@ -58,6 +58,9 @@ warden_engine *fz_engine_new(const char *const *settings)
     set_pki(config, "certs", "known.pem");
     set_pki(config, "users", "users.txt");
     set(config, "reload.watch", "false");
+    /* the service's key pair: encrypted seeds decrypt, and the decryption code is reached */
+    set_pki(config, "decrypt.key", "server-enc.key");
+    set_pki(config, "decrypt.cert", "server-enc.pem");
     for (size_t i = 0; settings != NULL && settings[i] != NULL; i += 2)
         set(config, settings[i], settings[i + 1]);
     if (warden_engine_new(config, &engine, &err) != WARDEN_OK)

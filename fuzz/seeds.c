@@ -2,7 +2,8 @@
 ** seeds.c — the signed seed messages of seeds.h: SOAP 1.1 and 1.2, signers with a root- and an
 ** intermediate-issued certificate (RSA) and an EC one, every KeyInfo form the test signer
 ** knows, and Reference sets from the Body alone to Body + Timestamp + WS-Addressing headers;
-** plus UsernameToken and plain requests for the receive target.
+** plus UsernameToken, plain and encrypted (xmlenc11 rsa-oaep, AES-GCM) requests for the receive
+** target.
 */
 #include "seeds.h"
 
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "fixture.h"
+#include "tests/support/test_encryptor.h"
 #include "tests/support/test_messages.h"
 #include "tests/support/test_signer.h"
 
@@ -99,6 +101,8 @@ void fz_seeds_make(fz_seed **out, size_t *count)
     add(out, count, text_seed("username-digest-11.xml", tm_username_message(&digest)));
     add(out, count, text_seed("username-text-12.xml", tm_username_message(&text)));
     add(out, count, text_seed("plain-11.xml", tm_plain_message()));
+    add(out, count, text_seed("encrypted-oaep-label-11.xml", tx_encrypted_message("label", tx_order, NULL)));
+    add(out, count, text_seed("encrypted-oaep-11.xml", tx_encrypted_message(NULL, tx_order, NULL)));
 }
 
 void fz_seeds_free(fz_seed *seeds, size_t count)
