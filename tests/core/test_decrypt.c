@@ -245,6 +245,61 @@ START_TEST(decrypt_key_that_is_not_the_certificates_is_a_config_error)
 }
 END_TEST
 
+static char *pki_text(const char *name)
+{
+    char *path = tm_pki_path(name);
+    FILE *file = fopen(path, "rb");
+    ck_assert_msg(file != NULL, "cannot open %s", path);
+    char *text = calloc(1, 65536);
+    size_t n = fread(text, 1, 65535, file);
+    ck_assert_uint_gt(n, 0);
+    fclose(file);
+    free(path);
+    return text;
+}
+
+START_TEST(reload_takes_the_new_key_pair)
+{
+    te_policy_dir dir = te_make_dir("decrypt-reload");
+    char *key = pki_text("server-enc.key"), *cert = pki_text("server-enc.pem");
+    te_write_file(&dir, "service.key", key);
+    te_write_file(&dir, "service.pem", cert);
+    char key_path[512], cert_path[512];
+    snprintf(key_path, sizeof key_path, "%s/service.key", dir.path);
+    snprintf(cert_path, sizeof cert_path, "%s/service.pem", dir.path);
+    warden_config *config = NULL;
+    warden_engine *engine = NULL;
+    warden_error err;
+    ck_assert_int_eq(warden_config_new(&config), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "require.token", "false", &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "decrypt.key", key_path, &err), WARDEN_OK);
+    ck_assert_int_eq(warden_config_set(config, "decrypt.cert", cert_path, &err), WARDEN_OK);
+    ck_assert_int_eq(warden_engine_new(config, &engine, &err), WARDEN_OK);
+    warden_config_free(config);
+
+    char *text = tx_encrypted_message(NULL, tx_order, NULL);
+    warden_message_free(te_receive(engine, text));
+    /* the service moves to another key pair: messages for the old one no longer decrypt */
+    char *other_key = pki_text("other-enc.key"), *other_cert = pki_text("other-enc.pem");
+    te_replace_file(&dir, "service.key", other_key);
+    te_replace_file(&dir, "service.pem", other_cert);
+    ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_OK);
+    expect_rejection(engine, text, "decrypt-failed");
+    /* a key that is not the certificate's: the reload fails, the current pair keeps serving */
+    te_replace_file(&dir, "service.key", key);
+    ck_assert_int_eq(warden_engine_reload(engine, &err), WARDEN_E_CONFIG);
+    expect_rejection(engine, text, "decrypt-failed");
+
+    warden_engine_free(engine);
+    free(text);
+    free(key);
+    free(cert);
+    free(other_key);
+    free(other_cert);
+    te_remove_dir(&dir);
+}
+END_TEST
+
 static Suite *decrypt_suite(void)
 {
     Suite *suite = suite_create("decrypt");
@@ -259,6 +314,7 @@ static Suite *decrypt_suite(void)
     tcase_add_test(message, plaintext_beside_the_encrypted_body_is_unencrypted_part);
     tcase_add_test(message, plaintext_deeper_than_the_depth_limit_is_decrypt_failed);
     tcase_add_test(message, decrypt_key_that_is_not_the_certificates_is_a_config_error);
+    tcase_add_test(message, reload_takes_the_new_key_pair);
     suite_add_tcase(suite, cipher);
     suite_add_tcase(suite, message);
     return suite;

@@ -379,3 +379,47 @@ def test_ciphertext_in_the_body_without_any_reference_is_decrypt_failed(service,
     sec = helpers.security(root)
     sec.remove(sec[0])
     rejected(*service.verify(helpers.serialize(root), config="{ require = { token = false } }"), "decrypt-failed")
+
+
+# --- encrypted headers ------------------------------------------------------------------------
+
+def wrap_in_encrypted_header(data, must_understand=False, keep_reference=True):
+    """WSS4J 1.6 encrypts a header as a bare EncryptedData; WS-Security 1.1's form wraps it in a
+    wsse11:EncryptedHeader, which the DataReference then names (no cryptography changes)."""
+    root = helpers.parse(data)
+    header = helpers.header(root)
+    data_element = header.find("{%s}EncryptedData" % XENC)
+    wrapper = etree.Element("{%s}EncryptedHeader" % WSSE11, nsmap={"wsse11": WSSE11})
+    wrapper.set(helpers.WSU_ID, "EH-1")
+    if must_understand:
+        wrapper.set("{%s}mustUnderstand" % helpers.SOAP11, "1")
+    data_element.addprevious(wrapper)
+    wrapper.append(data_element)
+    for reference in helpers.security(root).iter("{%s}DataReference" % XENC):
+        if reference.get("URI") == "#" + data_element.get("Id"):
+            if keep_reference:
+                reference.set("URI", "#EH-1")
+            else:
+                reference.getparent().remove(reference)
+    return helpers.serialize(root)
+
+
+def test_wss4j_encrypted_action_header_is_decrypted_and_signed(service, wss4j):
+    out = delivered(*service.verify(wss4j(encrypt="Body,Action", sign="Body,Timestamp,Action"),
+                                    config='{ require = { encrypted = { "Body", "Action" }, '
+                                           'signed = { "Body", "Timestamp", "Action" } } }'))
+    assert out["encrypted"] == ["Body", "Action"]
+    assert out["action"] == "urn:example:orders/Create"
+
+
+def test_encrypted_header_wrapper_is_decrypted_in_place(service, wss4j):
+    message = wrap_in_encrypted_header(wss4j(encrypt="Body,Action", sign="Body,Timestamp,Action"))
+    out = delivered(*service.verify(message, config='{ require = { encrypted = { "Action" } } }'))
+    assert out["action"] == "urn:example:orders/Create"
+    assert "Action" in out["encrypted"] and "Action" in out["signed"]
+
+
+def test_encrypted_header_with_must_understand_that_nothing_decrypts_is_mustunderstand(service, wss4j):
+    message = wrap_in_encrypted_header(wss4j(encrypt="Body,Action", sign="Body,Timestamp"),
+                                       must_understand=True, keep_reference=False)
+    rejected(*service.verify(message), "mustunderstand")

@@ -16,8 +16,9 @@
  *   transport            the key transport URI (default rsa-oaep-mgf1p)
  *   oaep_digest          the OAEP digest URI (default: none given, SHA-1)
  *   encrypt              comma-separated parts: Body (content), Timestamp (element),
- *                        UsernameToken (element); default Body
- *   sign                 comma-separated parts to sign: Body, Timestamp (default both)
+ *                        Action (element: a wsse11:EncryptedHeader), UsernameToken (element);
+ *                        default Body
+ *   sign                 comma-separated parts to sign: Body, Timestamp, Action (default Body,Timestamp)
  */
 import java.io.ByteArrayInputStream;
 import java.io.FileInputStream;
@@ -62,6 +63,8 @@ public final class Wss4jSecure {
                 parts.add(new WSEncryptionPart("Body", soapNs, encrypt ? "Content" : ""));
             else if (name.equals("Timestamp"))
                 parts.add(new WSEncryptionPart("Timestamp", WSConstants.WSU_NS, encrypt ? "Element" : ""));
+            else if (name.equals("Action"))
+                parts.add(new WSEncryptionPart("Action", "http://www.w3.org/2005/08/addressing", encrypt ? "Element" : ""));
             else if (name.equals("UsernameToken"))
                 parts.add(new WSEncryptionPart("UsernameToken", WSConstants.WSSE_NS, encrypt ? "Element" : ""));
             else
