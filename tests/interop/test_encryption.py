@@ -7,6 +7,7 @@ service's key pair (make_pki.sh: server-enc.pem/.key), and each negative asserts
 
 A missing javac, WSS4J jar or xmlsec1 FAILS the tests that need it (never skips)."""
 import base64
+import json
 import os
 import shutil
 import subprocess
@@ -423,3 +424,28 @@ def test_encrypted_header_with_must_understand_that_nothing_decrypts_is_mustunde
     message = wrap_in_encrypted_header(wss4j(encrypt="Body,Action", sign="Body,Timestamp"),
                                        must_understand=True, keep_reference=False)
     rejected(*service.verify(message), "mustunderstand")
+
+
+# --- policies see the decrypted message ---------------------------------------------------------
+
+def test_policy_reads_the_plaintext_body_and_the_encryption_facts(warden, pki, wss4j, tmp_path):
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "orders.lua").write_text(
+        'permit "encrypted small orders" {\n'
+        '  action = "urn:example:orders/Create",\n'
+        '  when = function(m)\n'
+        '    return m.protection == "sign_and_encrypt" and m.encrypted.Body and m.signed.Body\n'
+        '       and tonumber(m:body("amount")) < 1000\n'
+        '  end,\n'
+        '}\n')
+    message = tmp_path / "m.xml"
+    message.write_bytes(wss4j(order="encrypt-sign"))
+    proc = subprocess.run([warden.binary, "decide", "--json", "--trust", os.path.join(pki, "ca.pem"),
+                           "--decrypt-key", os.path.join(pki, "server-enc.key"),
+                           "--decrypt-cert", os.path.join(pki, "server-enc.pem"),
+                           "--policies", str(policies), str(message)],
+                          capture_output=True, text=True, timeout=60)
+    out = json.loads(proc.stdout)
+    assert out["decision"] == "allow", (out, proc.stderr)
+    assert out["rules"] == ["encrypted small orders"]

@@ -201,6 +201,8 @@ START_TEST(unsigned_message_fields)
     CHECK(&f, m, "m.cert == nil");
     CHECK(&f, m, "m.now == 1795608030 and math.type(m.now) == 'integer'");
     CHECK(&f, m, "type(m.signed) == 'table' and m.signed.Body == nil");
+    CHECK(&f, m, "type(m.encrypted) == 'table' and m.encrypted.Body == nil and m.encrypted['{urn:x}H'] == nil");
+    CHECK_ERROR(&f, m, "return m.encrypted.Bdy", "no field `Bdy` on m.encrypted");
     CHECK(&f, m, "type(m.tokens) == 'table' and #m.tokens == 0 and m.tokens[1] == nil");
     CHECK(&f, m, "type(m.attrs) == 'table' and next(m.attrs) == nil");
     CHECK(&f, m, "m[1] == nil and m[true] == nil"); /* only names are checked */
@@ -594,7 +596,7 @@ START_TEST(synthetic_view_reads_the_test_table)
     int table = push_table(&f,
         "return { action = 'urn:example:orders/Create', username = 'alice',"
         "  cert = { subject = { CN = 'alice', OU = 'Payments' }, san = { dns = { 'a.example' } } },"
-        "  signed = { Body = true }, tokens = { { kind = 'x509', role = 'signing' } },"
+        "  signed = { Body = true }, encrypted = { Body = true }, tokens = { { kind = 'x509', role = 'signing' } },"
         "  body = { amount = '250', ['CreateOrder/amount'] = '250', count = 7, flag = true } }");
     wd_view_push_synthetic(f.L, table, TM_NOW);
     int m = lua_gettop(f.L);
@@ -604,6 +606,8 @@ START_TEST(synthetic_view_reads_the_test_table)
     CHECK(&f, m, "m.cert.san.dns[1] == 'a.example' and #m.cert.san.dns == 1");
     CHECK(&f, m, "m.signed.Body == true and m.signed.Action == nil and m.signed['{urn:x}H'] == nil");
     CHECK_ERROR(&f, m, "return m.signed.Nope", "no field `Nope` on m.signed");
+    CHECK(&f, m, "m.encrypted.Body == true and m.encrypted.Timestamp == nil");
+    CHECK_ERROR(&f, m, "return m.encrypted.Nope", "no field `Nope` on m.encrypted");
     CHECK(&f, m, "#m.tokens == 1 and m.tokens[1].kind == 'x509'");
     CHECK(&f, m, "type(m.attrs) == 'table' and next(m.attrs) == nil and m.attrs.x == nil");
     CHECK(&f, m, "m.now == 1795608030");
@@ -655,6 +659,7 @@ START_TEST(synthetic_view_defaults)
     CHECK(&f, m, "m.now == 42");
     CHECK(&f, m, "m:body('amount') == nil and m.cert == nil and m.action == nil");
     CHECK(&f, m, "type(m.signed) == 'table' and type(m.tokens) == 'table' and type(m.attrs) == 'table'");
+    CHECK(&f, m, "type(m.encrypted) == 'table' and next(m.encrypted) == nil");
     lua_settop(f.L, table - 1);
 
     /* a view of something that is not a table reads as an empty message */
