@@ -7,15 +7,18 @@
 **    validation and the Timestamp included) beside libxmlsec1 in-process doing the least the
 **    same message needs: parse, register IDs, decrypt the EncryptedKey with the preset RSA key,
 **    decrypt the Body's EncryptedData with the key it gave, verify the signature with the
-**    signer's key preset (no certificate work at all). Rounds alternate; the report gives the
-**    median over rounds of each round's p50 and their ratio.
+**    signer's key preset (no certificate work at all); the floor (one RSA-OAEP decryption and
+**    one RSA verification, what no receiver can skip); and, with --wss4j, Apache WSS4J 1.6 in a
+**    warmed-up JVM (bench/wss4j/Wss4jVerify.java --decrypt), a child process driven over a
+**    pipe. Rounds alternate; the report gives the median over rounds of each round's p50.
 ** 2. How long each kind of decryption failure takes Warden, side by side (the padding-oracle
 **    defence: a failure must not tell by its time which step failed): CBC with a wrong padding
 **    byte, CBC with right padding and a garbage plaintext, a GCM ciphertext that does not
 **    authenticate, an EncryptedKey that does not unwrap; beside a message that decrypts.
 **
-** usage: bench_decrypt SECONDS ROUNDS NOW CA_PEM SERVER_KEY SERVER_CERT SIGNER_CERT GOOD_MESSAGE
-**                      [LABEL=FAILING_MESSAGE...]
+** usage: bench_decrypt [--wss4j CLASSPATH SERVER_P12] SECONDS ROUNDS NOW CA_PEM SERVER_KEY SERVER_CERT
+**                      SIGNER_CERT GOOD_MESSAGE [LABEL=FAILING_MESSAGE...]
+**   SERVER_P12: the service's key pair as PKCS#12, alias "server", password "secret".
 **   NOW: Unix seconds to verify at (the messages' Timestamps are fresh at that time).
 */
 #include <libxml/parser.h>
@@ -26,6 +29,8 @@
 #include <libxml/tree.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -209,6 +214,68 @@ static int setup_floor(bench *b, const char *server_key, const char *server_cert
     return ok ? 0 : -1;
 }
 
+/* ---- WSS4J, in its own JVM ---------------------------------------------------------- */
+
+typedef struct jvm {
+    pid_t pid;
+    FILE *to, *from;
+} jvm;
+
+static int start_java(jvm *j, const char *classpath, const char *p12, const char *ca, const char *message_path)
+{
+    int to_child[2], from_child[2];
+    char *argv[] = { "java", "-cp", (char *)classpath, "Wss4jVerify", "--decrypt", (char *)p12, "secret",
+                     (char *)ca, (char *)message_path, NULL };
+    if (pipe(to_child) != 0 || pipe(from_child) != 0)
+        return -1;
+    j->pid = fork();
+    if (j->pid < 0)
+        return -1;
+    if (j->pid == 0) {
+        dup2(to_child[0], STDIN_FILENO);
+        dup2(from_child[1], STDOUT_FILENO);
+        close(to_child[0]);
+        close(to_child[1]);
+        close(from_child[0]);
+        close(from_child[1]);
+        execvp("java", argv);
+        _exit(127);
+    }
+    close(to_child[0]);
+    close(from_child[1]);
+    j->to = fdopen(to_child[1], "w");
+    j->from = fdopen(from_child[0], "r");
+    return j->to != NULL && j->from != NULL ? 0 : -1;
+}
+
+/* "warm" (no figure) or "measure": the p50 in µs, or -1. */
+static double ask_java(jvm *j, const char *command, double seconds)
+{
+    char reply[256];
+    double rate, p50, p99;
+    fprintf(j->to, "%s 0 %.3f\n", command, seconds);
+    fflush(j->to);
+    if (fgets(reply, sizeof reply, j->from) == NULL)
+        return -1;
+    if (strncmp(reply, "ok", 2) == 0)
+        return 0;
+    if (sscanf(reply, "%lf %lf %lf", &rate, &p50, &p99) != 3) {
+        fprintf(stderr, "WSS4J harness: %s", reply);
+        return -1;
+    }
+    return p50;
+}
+
+static void stop_java(jvm *j)
+{
+    if (j->to != NULL)
+        fclose(j->to);
+    if (j->from != NULL)
+        fclose(j->from);
+    if (j->pid > 0)
+        waitpid(j->pid, NULL, 0);
+}
+
 typedef int (*once_fn)(bench *, const message *, char *, size_t);
 
 /* p50 latency (µs) of about `seconds` of runs; *outcome gets the first run's outcome. */
@@ -281,7 +348,15 @@ int main(int argc, char **argv)
     bench b = { 0 };
     message messages[MAX_MESSAGES];
     int count = 0;
+    jvm java = { 0 };
+    const char *classpath = NULL, *p12 = NULL;
 
+    if (argc > 3 && strcmp(argv[1], "--wss4j") == 0) {
+        classpath = argv[2];
+        p12 = argv[3];
+        argv += 3;
+        argc -= 3;
+    }
     if (argc < 9) {
         fprintf(stderr, "usage: %s SECONDS ROUNDS NOW CA_PEM SERVER_KEY SERVER_CERT SIGNER_CERT GOOD_MESSAGE "
                         "[LABEL=FAILING_MESSAGE...]\n", argv[0]);
@@ -307,7 +382,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "the good message does not decrypt and verify (warden: %s)\n", outcome);
         return 1;
     }
-    double warden_p50[64], xmlsec_p50[64], floor_p50[64], failure_p50[MAX_MESSAGES][64];
+    if (classpath != NULL && (start_java(&java, classpath, p12, argv[4], good->path) != 0 ||
+                              ask_java(&java, "warm", 10.0) < 0)) {
+        fprintf(stderr, "the WSS4J harness does not decrypt and verify the message\n");
+        return 1;
+    }
+    double warden_p50[64], xmlsec_p50[64], floor_p50[64], wss4j_p50[64], failure_p50[MAX_MESSAGES][64];
     char outcomes[MAX_MESSAGES][64];
     if (rounds > 64)
         rounds = 64;
@@ -315,6 +395,8 @@ int main(int argc, char **argv)
         warden_p50[r] = p50_of(&b, warden_once, good, seconds, outcome, sizeof outcome);
         xmlsec_p50[r] = p50_of(&b, xmlsec_once, good, seconds, outcome, sizeof outcome);
         floor_p50[r] = p50_of(&b, floor_once, good, seconds / 2, outcome, sizeof outcome);
+        if (classpath != NULL)
+            wss4j_p50[r] = ask_java(&java, "measure", seconds);
         for (int i = 0; i < count; i++)
             failure_p50[i][r] = p50_of(&b, warden_once, &messages[i], seconds / 2, outcomes[i], sizeof outcomes[i]);
     }
@@ -324,6 +406,11 @@ int main(int argc, char **argv)
     printf("  warden   %9.1f us\n  xmlsec1  %9.1f us\n  floor    %9.1f us  (one RSA-OAEP decryption + one RSA "
            "verification)\n  xmlsec1/warden = %.2fx; above the floor: warden %.1f us, xmlsec1 %.1f us (%.2fx)\n\n",
            w, x, f, x / w, w - f, x - f, (x - f) / (w - f));
+    if (classpath != NULL) {
+        double j = median(wss4j_p50, rounds);
+        printf("  WSS4J    %9.1f us  (a warmed-up JVM)\n  WSS4J/warden = %.2fx\n\n", j, j / w);
+        stop_java(&java);
+    }
     printf("Warden on each kind of message, median of %d rounds' p50 (failures should take alike):\n", rounds);
     double reference = median(failure_p50[0], rounds);
     for (int i = 0; i < count; i++) {

@@ -4,7 +4,8 @@
 # 1.6 sign and encrypt it (tests/interop/java/Wss4jSecure.java: sign-then-encrypt, RSA-OAEP,
 # AES-128-GCM; and an AES-128-CBC copy) with the test PKI, derives the failing variants (a CBC
 # padding byte out of range, a CBC plaintext that is garbage with valid padding, a GCM bit flip,
-# an EncryptedKey that does not unwrap), and measures Warden beside libxmlsec1 in one run.
+# an EncryptedKey that does not unwrap), and measures Warden beside libxmlsec1 and WSS4J (a
+# warmed-up JVM) in one run.
 # usage: bench/decrypt.sh [SECONDS_PER_ROUND] [ROUNDS]   (default 1 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,9 @@ pki=$work/pki
 sh tests/support/make_pki.sh "$pki"
 classpath=/usr/share/java/wss4j.jar:/usr/share/java/xmlsec.jar:/usr/share/java/commons-logging.jar
 classpath=$classpath:/usr/share/java/slf4j-api.jar:/usr/share/java/slf4j-nop.jar
-javac -d "$work" -cp "$classpath" tests/interop/java/Wss4jSecure.java
+javac -d "$work" -cp "$classpath" tests/interop/java/Wss4jSecure.java bench/wss4j/Wss4jVerify.java
+openssl pkcs12 -export -in "$pki/server-enc.pem" -inkey "$pki/server-enc.key" -name server -passout pass:secret \
+  -out "$work/server.p12" 2>/dev/null
 /usr/bin/python3 bench/make_message.py "$work/request.xml" 400
 secure() {
   java -cp "$work:$classpath" Wss4jSecure in="$work/request.xml" out="$work/$1.xml" p12="$pki/alice.p12" \
@@ -49,7 +52,7 @@ variant("cbc", "cbc-garbage", "data", 20, 0x01)    # valid padding, the first bl
 variant("gcm", "gcm-flip", "data", 40, 0x01)       # the tag does not verify
 variant("gcm", "key-flip", "key", 100, 0x01)       # the key does not unwrap: a random key instead
 PY
-"$build/bench/bench_decrypt" "$seconds" "$rounds" "$(date -u +%s)" "$pki/ca.pem" "$pki/server-enc.key" \
+"$build/bench/bench_decrypt" --wss4j "$work:$classpath" "$work/server.p12" "$seconds" "$rounds" "$(date -u +%s)" "$pki/ca.pem" "$pki/server-enc.key" \
   "$pki/server-enc.pem" "$pki/alice.pem" "$work/gcm.xml" "cbc (decrypts)=$work/cbc.xml" \
   "cbc padding error=$work/cbc-padding.xml" "cbc valid padding, garbage=$work/cbc-garbage.xml" \
   "gcm tag mismatch=$work/gcm-flip.xml" "key does not unwrap=$work/key-flip.xml"
