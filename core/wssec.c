@@ -9,12 +9,14 @@
 ** Body, our Security header's Timestamp, ...). A Body moved elsewhere keeps its digest but
 ** is no longer the Body, which is what defeats signature wrapping.
 **
-** Order is the sender's: WS-Security prepends each step to the header, so the header read
-** top down undoes the steps last-first. A signature below an EncryptedKey was made before
-** the encryption (sign-then-encrypt) and is verified over the plaintext; one above it was
-** made over the ciphertext (encrypt-then-sign) and vouches for the element that ciphertext
-** turns into, which takes its place among the signature's covered elements. Nothing a
-** verified signature covered can change afterwards except by decrypting what it covered.
+** Order is the sender's for what changes the document (the cheap checks of the other
+** children come first, so that they still reject before any key is used): WS-Security
+** prepends each step to the header, so the header read top down undoes the steps
+** last-first. A signature below an EncryptedKey was made before the encryption
+** (sign-then-encrypt) and is verified over the plaintext; one above it was made over the
+** ciphertext (encrypt-then-sign) and vouches for the element that ciphertext turns into,
+** which takes its place among the signature's covered elements. Nothing a verified
+** signature covered can change afterwards except by decrypting what it covered.
 */
 #include "wssec.h"
 #include "invariant.h"
@@ -97,6 +99,16 @@ static int verify_signature(header_state *state, xmlNode *signature, wd_failure 
     return 0;
 }
 
+/* Signatures, EncryptedKeys and ReferenceLists change what the others see, so they run in
+** header order (the second walk); every other child is read first, in the first walk: the
+** cheap checks (a Timestamp's freshness, a token's trust) reject a message before any
+** public- or private-key operation, as when nothing was encrypted. */
+static bool runs_in_order(const xmlNode *child)
+{
+    return wd_xml_is(child, WD_NS_DSIG, "Signature") || wd_xml_is(child, WD_NS_XENC, "EncryptedKey") ||
+           wd_xml_is(child, WD_NS_XENC, "ReferenceList");
+}
+
 static bool precedes(const xmlNode *node, const xmlNode *cursor)
 {
     for (const xmlNode *n = cursor != NULL ? cursor->prev : NULL; n != NULL; n = n->prev)
@@ -107,7 +119,8 @@ static bool precedes(const xmlNode *node, const xmlNode *cursor)
 
 /* What each new decryption means for the header: a verified signature that covered the
 ** ciphertext element now covers the element it held, and an element of the Security header
-** decrypted behind the cursor is read now (one ahead is read when the walk gets there). */
+** decrypted is read now, unless it runs in order and lies ahead of the cursor (the second
+** walk gets there). */
 static int after_decryption(header_state *state, wd_failure *failure)
 {
     while (state->decryptions_handled < state->decryption.done_count) {
@@ -118,7 +131,9 @@ static int after_decryption(header_state *state, wd_failure *failure)
             for (size_t k = 0; k < state->results[r].covered_count; k++)
                 if (state->results[r].covered[k] == done->replaced)
                     state->results[r].covered[k] = done->element;
-        if (done->parent == state->envelope->security && precedes(done->element, state->cursor) &&
+        if (done->parent != state->envelope->security)
+            continue;
+        if ((!runs_in_order(done->element) || precedes(done->element, state->cursor)) &&
             read_child(state, done->element, failure) != 0)
             return -1;
     }
@@ -544,8 +559,12 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
         .c14n_budget = &state.c14n_budget, .c14n_memo = &state.c14n_memo,
     };
     for (xmlNode *child = wd_xml_first_element(envelope->security); child != NULL; child = wd_xml_next_element(child)) {
+        if (!runs_in_order(child) && read_child(&state, child, failure) != 0)
+            goto done;
+    }
+    for (xmlNode *child = wd_xml_first_element(envelope->security); child != NULL; child = wd_xml_next_element(child)) {
         state.cursor = child;
-        if (read_child(&state, child, failure) != 0)
+        if (runs_in_order(child) && read_child(&state, child, failure) != 0)
             goto done;
     }
     if (wd_decrypt_check_leftovers(&state.decryption, failure) != 0)

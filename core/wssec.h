@@ -1,8 +1,9 @@
 /*
-** wssec.h — processing the wsse:Security header addressed to us: every child in document
-** order (Timestamp, UsernameToken, BinarySecurityToken, Signature, EncryptedKey,
-** ReferenceList), each at its place, so that a signature sees what the decryptions before it
-** put in the document and a decryption after it replaces what it verified; then the
+** wssec.h — processing the wsse:Security header addressed to us: first the children whose
+** checks are cheap (Timestamp, UsernameToken, BinarySecurityToken), then Signature,
+** EncryptedKey and ReferenceList in document order, each at its place, so that a signature
+** sees what the decryptions before it put in the document and a decryption after it replaces
+** what it verified (an element decrypted into the header is read as it appears); then the
 ** requirements of the configuration (a token, a Timestamp, the parts a signature must cover
 ** and those that must arrive encrypted, decided by node identity; in a signed message the
 ** UsernameToken as well), then replay detection (nonces; signatures by canonical SignedInfo
