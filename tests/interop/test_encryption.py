@@ -7,6 +7,7 @@ service's key pair (make_pki.sh: server-enc.pem/.key), and each negative asserts
 
 A missing javac, WSS4J jar or xmlsec1 FAILS the tests that need it (never skips)."""
 import base64
+import datetime
 import json
 import os
 import shutil
@@ -449,3 +450,16 @@ def test_policy_reads_the_plaintext_body_and_the_encryption_facts(warden, pki, w
     out = json.loads(proc.stdout)
     assert out["decision"] == "allow", (out, proc.stderr)
     assert out["rules"] == ["encrypted small orders"]
+
+
+def test_expired_message_is_rejected_for_its_timestamp_before_any_key_is_used(service, wss4j):
+    """WSS4J puts the Timestamp last in the header; the cheap checks still come before the
+    signature and the decryption: an hour later, a message with a broken signature and a
+    broken ciphertext is timestamp-expired, not signature-invalid or decrypt-failed."""
+    root = helpers.parse(flip(wss4j(), "data"))
+    value = helpers.security(root).find(".//{%s}SignatureValue" % helpers.DS)
+    raw = bytearray(base64.b64decode("".join(value.text.split())))
+    raw[10] ^= 1
+    value.text = base64.b64encode(bytes(raw)).decode()
+    later = helpers.iso(helpers.created_of(helpers.serialize(root)) + datetime.timedelta(hours=1))
+    rejected(*service.verify(helpers.serialize(root), now=later), "timestamp-expired")
