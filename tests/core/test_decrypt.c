@@ -179,6 +179,27 @@ START_TEST(xmlenc11_oaep_message_is_decrypted_into_its_body)
 }
 END_TEST
 
+START_TEST(plaintext_prefixes_resolve_against_the_namespaces_in_scope_where_it_goes)
+{
+    /* the plaintext uses ds:, which only the Envelope declares: the sender serialized the
+    ** element in its context, and it must mean the same thing back in it */
+    warden_engine *engine = service(NULL, NULL);
+    char *text = tx_encrypted_message(NULL, "<ds:Order><ds:amount>5</ds:amount></ds:Order>", NULL);
+    warden_message *message = te_receive(engine, text);
+    warden_string value;
+    ck_assert_int_eq(warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_OPERATION, &value, sizeof value),
+                     WARDEN_OK);
+    ck_assert_str_eq(value.data, "{" WD_NS_DSIG "}Order");
+    warden_message_free(message);
+    free(text);
+    /* an undeclared prefix is not XML where it goes */
+    text = tx_encrypted_message(NULL, "<nope:Order/>", NULL);
+    expect_rejection(engine, text, "decrypt-failed");
+    free(text);
+    warden_engine_free(engine);
+}
+END_TEST
+
 START_TEST(wrong_oaep_label_is_decrypt_failed_and_only_the_log_says_why)
 {
     te_log_lines log;
@@ -310,6 +331,7 @@ static Suite *decrypt_suite(void)
     tcase_add_test(cipher, cbc_and_unknown_algorithms_are_weak_unless_allowed);
     tcase_add_test(cipher, oaep_unwraps_with_its_digests_and_label_and_a_wrong_label_is_a_flag);
     tcase_add_test(message, xmlenc11_oaep_message_is_decrypted_into_its_body);
+    tcase_add_test(message, plaintext_prefixes_resolve_against_the_namespaces_in_scope_where_it_goes);
     tcase_add_test(message, wrong_oaep_label_is_decrypt_failed_and_only_the_log_says_why);
     tcase_add_test(message, plaintext_beside_the_encrypted_body_is_unencrypted_part);
     tcase_add_test(message, plaintext_deeper_than_the_depth_limit_is_decrypt_failed);
