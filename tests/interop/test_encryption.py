@@ -1,8 +1,8 @@
 """Encrypted messages made at test time by implementations no one here wrote: Apache WSS4J
 1.6 (tests/interop/java/Wss4jSecure.java: WSSecSignature and WSSecEncrypt in both orders, as
-a WSS4J client secures a request) and xmlsec1 --encrypt with templates (an EncryptedData
-with its EncryptedKey inside, which Python then places in a SOAP envelope without any
-cryptography of its own). Each is decrypted and verified by `warden verify` with the
+a WSS4J client secures a request), xmlsec1 --encrypt with templates and npm xml-encryption
+(tests/interop/node/gen_xmlenc.js) (each an EncryptedData with its EncryptedKey inside,
+which Python then places in a SOAP envelope without any cryptography of its own). Each is decrypted and verified by `warden verify` with the
 service's key pair (make_pki.sh: server-enc.pem/.key), and each negative asserts its reason.
 
 A missing javac, WSS4J jar or xmlsec1 FAILS the tests that need it (never skips)."""
@@ -463,3 +463,42 @@ def test_expired_message_is_rejected_for_its_timestamp_before_any_key_is_used(se
     value.text = base64.b64encode(bytes(raw)).decode()
     later = helpers.iso(helpers.created_of(helpers.serialize(root)) + datetime.timedelta(hours=1))
     rejected(*service.verify(helpers.serialize(root), now=later), "timestamp-expired")
+
+
+# --- npm xml-encryption as the producer ------------------------------------------------------------
+
+@pytest.fixture
+def npm_encrypt(pki, tmp_path):
+    """npm_encrypt(plaintext, data=URI) -> an EncryptedData (Type Element, its EncryptedKey with
+    a bare X509Data inside) that npm xml-encryption made for server-enc.pem, given Id ED-1."""
+    node = shutil.which("node")
+    if not node:
+        pytest.fail("node is not on PATH (Node.js 20)", pytrace=False)
+    node_dir = os.path.join(HERE, "node")
+    if not os.path.isdir(os.path.join(node_dir, "node_modules", "xml-encryption")):
+        pytest.fail("npm xml-encryption is not installed; run `npm ci --prefix tests/interop/node`", pytrace=False)
+
+    def _encrypt(plaintext, data=GCM128, digest="sha1"):
+        plain = tmp_path / "npm-plain.xml"
+        plain.write_bytes(plaintext)
+        proc = subprocess.run([node, os.path.join(node_dir, "gen_xmlenc.js"), os.path.join(pki, "server-enc.pem"),
+                               str(plain), data, digest], cwd=node_dir, capture_output=True, timeout=60)
+        assert proc.returncode == 0, "xml-encryption failed: %s" % proc.stderr.decode()
+        element = etree.fromstring(proc.stdout)
+        element.set("Id", "ED-1")
+        return etree.tostring(element)
+    return _encrypt
+
+
+@pytest.mark.parametrize("data,digest", [(GCM128, "sha1"), (GCM256, "sha1"), (GCM128, "sha256")])
+def test_npm_xml_encryption_element_in_the_body_is_delivered(service, npm_encrypt, data, digest):
+    out = delivered(*service.verify(xmlsec_message(npm_encrypt(ORDER, data=data, digest=digest)),
+                                    config='{ require = { token = false, encrypted = { "Body" } } }'))
+    assert out["operation"] == "{urn:example:orders}CreateOrder"
+    assert out["encrypted"] == ["Body"]
+
+
+def test_npm_xml_encryption_cbc_only_when_allowed(service, npm_encrypt):
+    message = xmlsec_message(npm_encrypt(ORDER, data=CBC256))
+    rejected(*service.verify(message, config="{ require = { token = false } }"), "weak-algorithm")
+    delivered(*service.verify(message, config="{ require = { token = false }, decrypt = { allow_cbc = true } }"))
