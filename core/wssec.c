@@ -19,6 +19,7 @@
 
 #include "c14n.h"
 #include "namespaces.h"
+#include "saml.h"
 #include "signature.h"
 #include "timestamp.h"
 #include "username_token.h"
@@ -42,6 +43,10 @@ typedef struct header_state {
     size_t                  signature_count;
     wd_signature_result     results[WD_WSSEC_MAX_CHILDREN];
     size_t                  result_count;
+    wd_saml_assertion       saml;          /* the one saml2:Assertion, owned until recorded */
+    bool                    has_saml;
+    xmlNode                *saml_element;  /* the assertion's element, also once the token took it */
+    bool                    saml_signing;  /* its holder-of-key made the signature over the Body */
 } header_state;
 
 static bool is_wsa_namespace(const xmlNode *node)
@@ -98,8 +103,18 @@ static int read_child(header_state *state, xmlNode *child, wd_failure *failure)
     const char *ns = child->ns != NULL ? (const char *)child->ns->href : "";
     if (strcmp(ns, WD_NS_XENC) == 0)
         return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "encrypted content (xenc:%s) is not supported", child->name);
+    if (wd_xml_is(child, WD_NS_SAML2, "Assertion")) {
+        /* One assertion: a second one, signed or not, is refused rather than ignored, so that
+        ** no reader can be steered to the one that was not checked. */
+        if (state->has_saml)
+            return wd_fail(failure, WD_REASON_SAML_INVALID, "more than one saml2:Assertion in the Security header");
+        state->has_saml = true;
+        state->saml_element = child;
+        return wd_saml_read(child, context->trust, &state->saml, failure);
+    }
     if (strcmp(ns, WD_NS_SAML2) == 0 || strcmp(ns, WD_NS_SAML1) == 0)
-        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "SAML assertions are not supported by this version");
+        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED,
+                       "SAML element %s is not supported (SAML 2.0 Assertion only)", child->name);
     return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "unsupported element {%s}%s in the Security header",
                    ns, child->name);
 }
@@ -117,6 +132,8 @@ static const char *part_name(const header_state *state, const xmlNode *node, cha
         return "Timestamp";
     if (state->has_username_token && node == state->username_token.node)
         return "UsernameToken";
+    if (state->saml_element != NULL && node == state->saml_element)
+        return "Assertion";
     for (size_t i = 0; i < state->binary_token_count; i++)
         if (node == state->binary_tokens[i].element)
             return "BinarySecurityToken";
@@ -198,6 +215,52 @@ static int check_binary_tokens_used(const header_state *state, wd_failure *failu
     return 0;
 }
 
+/* ---- the SAML assertion ------------------------------------------------------------ */
+
+/* After the message's signatures: the assertion's own signature, its clock and audiences,
+** its subject confirmation against those signatures, then the embedder's validator. Only the
+** assertion whose signature verified (this element, by node identity) reaches policies. */
+static int check_assertion(header_state *state, const wd_signature_context *signature_context,
+                           const wd_signature_result *body_signature, wd_failure *failure)
+{
+    const wd_saml_context *saml = state->context->saml;
+    wd_saml_context none = { .now = state->context->now, .skew = state->context->settings->skew };
+    const wd_signature_result *proof = NULL;
+
+    if (saml == NULL)
+        saml = &none;
+    if (wd_saml_check_signature(&state->saml, saml, signature_context, failure) != 0 ||
+        wd_saml_check_conditions(&state->saml, saml, failure) != 0 ||
+        wd_saml_check_confirmation(&state->saml, state->results, state->result_count, state->envelope->body,
+                                   state->has_timestamp ? state->timestamp.node : NULL, &proof, failure) != 0)
+        return -1;
+    if (wd_saml_serialize(&state->saml) != 0)
+        return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory serializing the assertion");
+    if (wd_saml_check_validator(&state->saml, saml, failure) != 0)
+        return -1;
+    state->saml_signing = state->saml.confirmation == WD_SAML_HOLDER_OF_KEY && proof != NULL && proof == body_signature;
+    return 0;
+}
+
+static int add_saml_token(header_state *state, warden_message *message)
+{
+    warden_token *token = wd_message_add_token(message);
+    if (token == NULL)
+        return -1;
+    token->saml = malloc(sizeof *token->saml);
+    if (token->saml == NULL)
+        return -1;
+    *token->saml = state->saml; /* moved: the token owns the assertion's strings from here */
+    memset(&state->saml, 0, sizeof state->saml);
+    state->has_saml = false;
+    token->kind = WD_TOKEN_SAML;
+    token->element = token->saml->element;
+    token->signing = state->saml_signing;
+    token->valid_from = token->saml->has_not_before ? token->saml->not_before : 0;
+    token->valid_till = token->saml->has_not_on_or_after ? token->saml->not_on_or_after : 0;
+    return 0;
+}
+
 /* ---- results ---------------------------------------------------------------------- */
 
 static int add_x509_token(warden_message *message, wd_cert **cert, xmlNode *element, bool signing)
@@ -230,6 +293,8 @@ static int record_results(header_state *state, warden_message *message, const wd
             if (add_x509_token(message, &bt->cert, child, signing) != 0)
                 return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
         }
+        if (state->has_saml && child == state->saml.element && add_saml_token(state, message) != 0)
+            return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
         if (state->has_username_token && child == state->username_token.node) {
             warden_token *token = wd_message_add_token(message);
             if (token == NULL)
@@ -332,6 +397,25 @@ static int apply_replay_cache(const header_state *state, wd_failure *failure)
                      until, failure) != 0)
             return -1;
     }
+    /* OneTimeUse (SAML core 2.5.1.5): an assertion is remembered by issuer and ID until it
+    ** expires; without NotOnOrAfter, for as long as saml.max_age lets it be accepted. */
+    if (state->has_saml && state->saml.one_time_use) {
+        const wd_saml_assertion *a = &state->saml;
+        int64_t max_age = context->saml != NULL ? context->saml->max_age : 0;
+        int64_t until = a->has_not_on_or_after ? a->not_on_or_after + settings->skew
+                                               : a->issue_instant + max_age + settings->skew;
+        size_t issuer_length = strlen(a->issuer), id_length = strlen(a->id);
+        char *key = malloc(issuer_length + 1 + id_length);
+        if (key == NULL)
+            return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+        memcpy(key, a->issuer, issuer_length);
+        key[issuer_length] = '\0'; /* the issuer cannot hold a NUL (saml_read.c), so the join is unambiguous */
+        memcpy(key + issuer_length + 1, a->id, id_length);
+        int status = remember(context, "assertion", key, issuer_length + 1 + id_length, until, failure);
+        free(key);
+        if (status != 0)
+            return -1;
+    }
     /* A signature is remembered by what it vouches for and who vouched: the digest of the
     ** canonical SignedInfo and the signer's certificate. Its bytes would not do: an ECDSA
     ** (r, s) verifies as (r, n-s) too, and an attacker can make that twin of a captured
@@ -415,11 +499,13 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
         wd_fail(failure, WD_REASON_TIMESTAMP_MISSING, "no wsu:Timestamp in the Security header");
         goto done;
     }
-    if (settings->require_token && !signed_message && !state.has_username_token) {
+    if (settings->require_token && !signed_message && !state.has_username_token && !state.has_saml) {
         wd_fail(failure, WD_REASON_SECURITY_HEADER_MISSING,
-                "the Security header carries no authenticating token (signature or UsernameToken)");
+                "the Security header carries no authenticating token (signature, UsernameToken or SAML assertion)");
         goto done;
     }
+    if (state.has_saml && check_assertion(&state, &signature_context, body_signature, failure) != 0)
+        goto done;
     if (signed_message) {
         for (size_t i = 0; i < settings->require_signed_count; i++)
             if (check_required_part(&state, settings->require_signed[i], failure) != 0)
@@ -448,5 +534,6 @@ done:
         wd_signature_result_clear(&state.results[i]);
     if (state.has_username_token)
         wd_username_token_clear(&state.username_token);
+    wd_saml_clear(&state.saml);
     return status;
 }

@@ -17,6 +17,7 @@
 #include "ids.h"
 #include "message.h"
 #include "replay_cache.h"
+#include "saml.h"
 #include "settings.h"
 #include "trust_store.h"
 #include "users.h"
@@ -29,6 +30,7 @@ typedef struct wd_wssec_context {
     wd_replay_cache      *replay;
     int64_t               now;
     size_t                message_bytes; /* the received message's size, for the c14n budget */
+    const wd_saml_context *saml;          /* issuers, audiences, validator (its now and skew set) */
 } wd_wssec_context;
 
 /* Most children of one Security header; more is limit-exceeded. It also bounds

@@ -152,6 +152,24 @@ typedef int (*warden_password_fn)(void *context, const char *username, size_t us
 WARDEN_API int warden_config_set_password_callback(warden_config *config, warden_password_fn fn,
                                                    void *context);
 
+/* An embedder's own judgement of SAML assertions, like WWSAPI's WS_VALIDATE_SAML_CALLBACK.
+** It runs once per message that carries an assertion, after every check of the library has
+** passed (issuer signature, conditions, audiences, subject confirmation) and before the
+** OneTimeUse replay check. assertion is the verified saml2:Assertion serialized (length
+** bytes, NUL-terminated), the same text as WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION; it is
+** owned by the library and valid during the call only.
+**   - return WARDEN_OK to accept;
+**   - return anything else to reject: the message is rejected "saml-invalid" with the text the
+**     callback wrote to reason (NUL-terminated, at most capacity bytes; "" gives a generic
+**     detail).
+** The callback may be called from any thread that receives, concurrently; context is passed
+** through untouched and must outlive the engine. Passing fn = NULL removes it. Errors:
+** INVALID_ARG (config is NULL). */
+typedef int (*warden_saml_validate_fn)(void *context, const char *assertion, size_t length, char *reason,
+                                       size_t capacity);
+WARDEN_API int warden_config_set_saml_validator(warden_config *config, warden_saml_validate_fn fn,
+                                                void *context);
+
 /* Frees the config. NULL is a no-op. */
 WARDEN_API void warden_config_free(warden_config *config);
 
@@ -185,6 +203,7 @@ WARDEN_API void warden_engine_free(warden_engine *engine);
 **   timestamp-future reference-invalid duplicate-id digest-mismatch signature-invalid
 **   unsigned-part weak-algorithm key-mismatch cert-untrusted cert-expired cert-revoked
 **   cert-usage token-unsupported password-invalid user-unknown replay replay-cache-full
+**   replay-unavailable saml-invalid
 ** (what triggers each: docs/reference.md, Reason codes; "cert-usage" when the certificate
 ** whose key signed is a CA, lacks the digitalSignature/nonRepudiation key usage or the
 ** trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA above it), and
@@ -207,7 +226,7 @@ WARDEN_API int warden_engine_receive(warden_engine *engine, const void *bytes, s
 typedef enum warden_message_property_id {
     WARDEN_MESSAGE_PROPERTY_USERNAME          = 14,   /* warden_string: the UsernameToken's user */
     WARDEN_MESSAGE_PROPERTY_ENCODED_CERT      = 15,   /* warden_bytes: DER of the signing certificate */
-    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string; NOT_APPLICABLE (SAML: token-unsupported) */
+    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string: the verified saml2:Assertion, serialized */
     WARDEN_MESSAGE_PROPERTY_PROTECTION_LEVEL  = 21,   /* int: WARDEN_PROTECTION_* */
     WARDEN_MESSAGE_PROPERTY_ACTION            = 1000, /* warden_string: WS-Addressing Action */
     WARDEN_MESSAGE_PROPERTY_OPERATION         = 1001, /* warden_string: "{ns}Name" of the Body's first child */
@@ -264,7 +283,7 @@ typedef enum warden_token_property_id {
     WARDEN_TOKEN_PROPERTY_ATTACHED_REFERENCE_XML   = 5,    /* warden_string: a wsse:SecurityTokenReference to it inside this message */
     WARDEN_TOKEN_PROPERTY_UNATTACHED_REFERENCE_XML = 6,    /* warden_string: a reference usable from outside (X.509: thumbprint) */
     WARDEN_TOKEN_PROPERTY_SYMMETRIC_KEY            = 7,    /* warden_bytes; symmetric tokens only */
-    WARDEN_TOKEN_PROPERTY_KIND                     = 1000, /* warden_string: "x509", "username" */
+    WARDEN_TOKEN_PROPERTY_KIND                     = 1000, /* warden_string: "x509", "username", "saml", "transport" */
     WARDEN_TOKEN_PROPERTY_ROLE                     = 1001, /* warden_string: "signing", "supporting" */
     WARDEN_TOKEN_PROPERTY_USERNAME                 = 1002, /* warden_string */
     WARDEN_TOKEN_PROPERTY_CERT_DER                 = 1003, /* warden_bytes */
@@ -280,7 +299,24 @@ typedef enum warden_token_property_id {
     WARDEN_TOKEN_PROPERTY_CERT_SAN_EMAIL           = 1013, /* warden_string_list */
     WARDEN_TOKEN_PROPERTY_CERT_SAN_URI             = 1014, /* warden_string_list */
     WARDEN_TOKEN_PROPERTY_CERT_SAN_IP              = 1015, /* warden_string_list: textual addresses */
-    WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE            = 1016  /* warden_string: "text" or "digest" */
+    WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE            = 1016, /* warden_string: "text" or "digest" */
+    /* kind "saml": the assertion's facts (docs/reference.md, SAML). Identity text is all the
+    ** text children of its element, never trimmed. */
+    WARDEN_TOKEN_PROPERTY_SAML_VERSION             = 1017, /* warden_string: "2.0" */
+    WARDEN_TOKEN_PROPERTY_SAML_ID                  = 1018, /* warden_string: the assertion's ID */
+    WARDEN_TOKEN_PROPERTY_SAML_ISSUER              = 1019, /* warden_string: Issuer */
+    WARDEN_TOKEN_PROPERTY_SAML_SUBJECT             = 1020, /* warden_string: Subject/NameID */
+    WARDEN_TOKEN_PROPERTY_SAML_NAME_ID_FORMAT      = 1021, /* warden_string: NameID's Format (NOT_APPLICABLE: none) */
+    WARDEN_TOKEN_PROPERTY_SAML_CONFIRMATION        = 1022, /* warden_string: "bearer", "holder-of-key" or
+                                                           ** "sender-vouches" */
+    WARDEN_TOKEN_PROPERTY_SAML_AUDIENCES           = 1023, /* warden_string_list: every Audience, in order */
+    WARDEN_TOKEN_PROPERTY_SAML_NOT_BEFORE          = 1024, /* int64_t: Conditions NotBefore (NOT_APPLICABLE: none) */
+    WARDEN_TOKEN_PROPERTY_SAML_NOT_ON_OR_AFTER     = 1025, /* int64_t: Conditions NotOnOrAfter (NOT_APPLICABLE: none) */
+    WARDEN_TOKEN_PROPERTY_SAML_AUTHN_CONTEXT       = 1026, /* warden_string: AuthnContextClassRef, or NOT_APPLICABLE */
+    WARDEN_TOKEN_PROPERTY_SAML_ATTRIBUTES          = 1027, /* warden_attr_list: (Name, value) per AttributeValue in
+                                                           ** document order; value NULL for an Attribute without
+                                                           ** values */
+    WARDEN_TOKEN_PROPERTY_SAML_ISSUE_INSTANT       = 1028  /* int64_t: IssueInstant */
 } warden_token_property_id;
 
 #define WARDEN_KEY_TYPE_NONE       1

@@ -768,7 +768,7 @@ class Token:
 
     @property
     def kind(self) -> str:
-        """"x509", "username" or "transport" (later "saml")."""
+        """"x509", "username", "saml" or "transport"."""
         return self._str(_n.TOKEN_PROPERTY_KIND) or ""
 
     @property
