@@ -51,6 +51,7 @@ def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:'cgi' is deprecated:DeprecationWarning")
     # pysaml2 7.0.1 reads its bundled schemas through a deprecated pathlib idiom
     config.addinivalue_line("filterwarnings", "ignore:pathlib.Path.__enter__:DeprecationWarning")
+    config.addinivalue_line("filterwarnings", "ignore:typing.io is deprecated:DeprecationWarning")
 
 
 def pytest_report_header(config):

@@ -11,8 +11,6 @@ Assertions are made with a fixed clock (helpers.NOW is 30 s after their IssueIns
 tests can pin warden's clock. Everything returns bytes; tampering works on the bytes as the
 helpers of helpers.py do.
 """
-import base64
-import copy
 import datetime as dt
 import os
 import uuid
@@ -243,11 +241,3 @@ def _add_reference(pki, env, assertion, signer):
             ctx.register_id(element, "Id", WSU)
     ctx.sign(signature)
     signature.append(key_info)
-
-
-def b64(data):
-    return base64.b64encode(data).decode()
-
-
-def deep(element):
-    return copy.deepcopy(element)

@@ -6,16 +6,17 @@ Needs the Debian packages python3-pysaml2 (and the xmlsec1 command it signs with
 python3-lasso, python3-xmlsec, python3-zeep; a missing one fails the tests that need it.
 """
 import copy
+import json
 import os
+import subprocess
 
 import pytest
 import xmlsec
 from lxml import etree
 
 import gen_saml as G
-import gen_zeep
 import helpers
-from helpers import DS, WSU_ID
+from helpers import WSU_ID
 
 PRODUCERS = ["pysaml2", "lasso"]
 LATER_NOW = "2026-11-25T12:00:30Z"  # helpers.NOW: 30 s after IssueInstant
@@ -276,10 +277,31 @@ def test_no_configured_issuer_trusts_no_assertion(pki, warden, write):
 
 def test_xmlsec1_agrees_that_the_assertion_signature_verifies(pki, write, saml_flags):
     # the oracle: the assertions we accept are ones xmlsec1 verifies too
-    import subprocess
     for producer in PRODUCERS:
         path = write("a-%s.xml" % producer, G.PRODUCERS[producer](pki, G.Spec()))
         proc = subprocess.run(["xmlsec1", "--verify", "--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
                                "--pubkey-cert-pem", os.path.join(pki, "idp.pem"), str(path)],
                               capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0, proc.stderr
+
+
+# --- the example policies over real assertions ----------------------------------------------
+
+@pytest.mark.parametrize("producer", PRODUCERS)
+def test_example_policy_allows_by_saml_role_and_audience(pki, warden, write, saml_flags, producer):
+    # signed by bob (OU=Ops): no certificate rule of policies/ allows him; the assertion does
+    source = os.environ.get("WARDEN_SOURCE_DIR") or os.path.join(os.path.dirname(__file__), "..", "..")
+    policies = os.path.join(source, "policies")
+    decisions = {}
+    for role in ("clerk", "auditor"):
+        data = make(pki, producer, signer="bob", attributes={"role": [role]})
+        cmd = [warden.binary, "decide", "--json", "--trust", os.path.join(pki, "ca.pem"),
+               "--certs", os.path.join(pki, "known.pem"), "--policies", policies, "--now", LATER_NOW]
+        proc = subprocess.run(cmd + list(saml_flags) + [str(write(role + ".xml", data))], capture_output=True,
+                              text=True, timeout=60)
+        decisions[role] = (proc.returncode, proc.stdout, proc.stderr)
+    rc, out, err = decisions["clerk"]
+    assert rc == 0, (out, err)
+    assert json.loads(out)["rules"] == ["SAML clerks create small orders"]
+    rc, out, err = decisions["auditor"]
+    assert rc == 1 and json.loads(out)["reason"] == "no-permit", (out, err)
