@@ -65,11 +65,12 @@ class Spec:
         self.signer = kw.pop("signer", "idp")          # None: unsigned
         self.version = kw.pop("version", "2.0")
         self.id = kw.pop("id", "_" + uuid.uuid4().hex)
+        self.issued = kw.pop("issued", ISSUED)       # the time the offsets count from
         if kw:
             raise TypeError("unknown Spec fields %s" % sorted(kw))
 
     def at(self, offset):
-        return zulu(ISSUED + dt.timedelta(seconds=offset))
+        return zulu(self.issued + dt.timedelta(seconds=offset))
 
 
 # --- producer 1: pysaml2 ---------------------------------------------------------------------
