@@ -311,7 +311,7 @@ void cli_report_print_text(FILE *out, const char *name, const json_t *report)
         if (saml != NULL) {
             print_field(out, "    ", "issuer", text_of(saml, "issuer"));
             print_field(out, "    ", "subject", text_of(saml, "subject"));
-            print_field(out, "    ", "confirmation", text_of(saml, "confirmation"));
+            print_field(out, "    ", "confirmed", text_of(saml, "confirmation"));
             print_list(out, "    ", "audiences", json_object_get(saml, "audiences"));
         }
         print_field(out, "    ", "valid from", text_of(token, "valid_from"));

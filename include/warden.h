@@ -111,8 +111,8 @@ WARDEN_API int warden_config_new(warden_config **out);
 /* Reads a config file: a Lua file returning a table, evaluated in an empty sandbox under fixed
 ** limits (1 MiB file, 1,000,000 instructions, 8 MiB, 1 s, 64 KiB strings; docs/operations.md).
 ** Relative paths in it are taken from the file's folder. Keys it sets
-** replace the config's values, except the lists "trust", "certs" and "crls", which are
-** appended to. "trust" is a list of files that may also hold the key "eku":
+** replace the config's values, except the lists "trust", "certs", "crls" and "saml.issuers",
+** which are appended to. "trust" is a list of files that may also hold the key "eku":
 ** trust = { "ca.pem", eku = { "clientAuth" } }.
 ** Errors: IO (unreadable), CONFIG (syntax, unknown key, wrong type: err->text names the key;
 ** a limit hit: err->text names the file and the limit). On error the config is left unchanged. */
@@ -120,8 +120,9 @@ WARDEN_API int warden_config_load(warden_config *config, const char *path, warde
 
 /* Sets one key of section 3 by its dotted name ("users", "clock.ttl",
 ** "algorithms.allow_sha1", "require.signed", ...) from text: numbers in decimal, booleans as
-** "true"/"false", lists ("trust", "certs", "crls") append one item, "require.signed" and
-** "trust.eku" take a comma-separated list (replacing the one before), the empty string sets an
+** "true"/"false", lists ("trust", "certs", "crls", "saml.issuers") append one item,
+** "require.signed", "trust.eku" and "saml.audiences" take a comma-separated list (replacing the
+** one before), the empty string sets an
 ** optional string key back to nil.
 ** Relative paths are kept as given (relative to the process's working folder).
 ** Errors: CONFIG (unknown key, or a value of the wrong type; err->text names the key). */
@@ -178,8 +179,9 @@ WARDEN_API void warden_config_free(warden_config *config);
 */
 
 /* Makes an engine from a config: loads the trust store (CA bundles, known certificates, CRLs,
-** trust.eku), the users file, and the policy set when "policies" is set (compiled, and its
-** policy tests run: an engine never starts on a set that fails either), opens log.decisions,
+** trust.eku), the SAML issuers' own trust store (saml.issuers), the users file, and the
+** policy set when "policies" is set (compiled, and its policy tests run: an engine never
+** starts on a set that fails either), opens log.decisions,
 ** and starts watching the policy directory and trust files (reload.watch). The config is
 ** copied; it may be freed afterwards. *out is owned by the caller (warden_engine_free).
 ** Errors: INVALID_ARG, NOMEM, IO (a file cannot be read), CONFIG (a file is not valid,
@@ -419,7 +421,8 @@ typedef struct warden_status {
 /* Fills *out with the engine's policy and replay status. Thread-safe. Errors: INVALID_ARG. */
 WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 
-/* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, users file)
+/* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, SAML
+** issuers, users file)
 ** now, for embedders who manage files themselves; watching the files is automatic otherwise
 ** (reload.watch). The new revision serves only if everything compiles and every policy test
 ** passes (with reload.tests = "report", failing tests are logged and it serves anyway; the log

@@ -210,8 +210,8 @@ def _string(s: _n.String) -> str:
 
 #: Top-level sections of the config (docs/reference.md, Configuration): a keyword such as ``clock_ttl``
 #: is the key ``clock.ttl``.
-_SECTIONS = ("require", "algorithms", "clock", "username", "replay", "limits", "reload", "log")
-_LISTS = ("trust", "certs")
+_SECTIONS = ("require", "algorithms", "clock", "username", "saml", "replay", "limits", "reload", "log")
+_LISTS = ("trust", "certs", "saml.issuers")
 
 
 def _key_name(name: str) -> str:
@@ -802,6 +802,37 @@ class Token:
         return self._str(_n.TOKEN_PROPERTY_PASSWORD_TYPE)
 
     @property
+    def saml(self) -> Optional[Dict[str, Any]]:
+        """A SAML token's facts, as policies see them in m.saml: version, id, issuer, subject,
+        name_id_format, confirmation, audiences (list), not_before, not_on_or_after (datetime or
+        None), authn_context, attributes ({name: [values]}); None for other tokens."""
+        version = self._str(_n.TOKEN_PROPERTY_SAML_VERSION)
+        if version is None:
+            return None
+        attributes: Dict[str, List[str]] = {}
+        lst = _n.AttrList()
+        if self._get(_n.TOKEN_PROPERTY_SAML_ATTRIBUTES, lst):
+            for i in range(lst.count):
+                values = attributes.setdefault(_text(lst.items[i].name), [])
+                if lst.items[i].value is not None:
+                    values.append(_text(lst.items[i].value))
+        not_before = self._int64(_n.TOKEN_PROPERTY_SAML_NOT_BEFORE)
+        not_on_or_after = self._int64(_n.TOKEN_PROPERTY_SAML_NOT_ON_OR_AFTER)
+        return {
+            "version": version,
+            "id": self._str(_n.TOKEN_PROPERTY_SAML_ID),
+            "issuer": self._str(_n.TOKEN_PROPERTY_SAML_ISSUER),
+            "subject": self._str(_n.TOKEN_PROPERTY_SAML_SUBJECT),
+            "name_id_format": self._str(_n.TOKEN_PROPERTY_SAML_NAME_ID_FORMAT),
+            "confirmation": self._str(_n.TOKEN_PROPERTY_SAML_CONFIRMATION),
+            "audiences": list(self._strings(_n.TOKEN_PROPERTY_SAML_AUDIENCES)),
+            "not_before": _time(not_before) if not_before is not None else None,
+            "not_on_or_after": _time(not_on_or_after) if not_on_or_after is not None else None,
+            "authn_context": self._str(_n.TOKEN_PROPERTY_SAML_AUTHN_CONTEXT),
+            "attributes": attributes,
+        }
+
+    @property
     def serialized_xml(self) -> Optional[str]:
         return self._str(_n.TOKEN_PROPERTY_SERIALIZED_XML)
 
@@ -877,6 +908,13 @@ class Token:
             if self.password_type is not None:
                 user["password_type"] = self.password_type
             out["username"] = user
+        elif out["kind"] == "saml":
+            facts = self.saml or {}
+            saml = {k: v for k, v in facts.items() if v is not None}
+            for k in ("not_before", "not_on_or_after"):
+                if k in saml:
+                    saml[k] = _iso(saml[k])
+            out["saml"] = saml
         return out
 
     def __repr__(self) -> str:
@@ -945,6 +983,11 @@ class Message:
     def username(self) -> Optional[str]:
         """The UsernameToken's user, or None."""
         return self._str(_n.MESSAGE_PROPERTY_USERNAME)
+
+    @property
+    def saml_assertion(self) -> Optional[str]:
+        """The verified SAML assertion, serialized (WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION)."""
+        return self._str(_n.MESSAGE_PROPERTY_SAML_ASSERTION)
 
     @property
     def action(self) -> Optional[str]:
