@@ -198,6 +198,31 @@ def test_wrapped_assertion_whose_signature_names_the_moved_original_is_rejected(
     rejected(warden, write, saml_flags, data, "saml-invalid", "points at another element")
 
 
+def _evil_copy(original, new_id="_evil"):
+    evil = copy.deepcopy(original)
+    evil.set("ID", new_id)
+    for value in evil.iter(G.saml("AttributeValue")):
+        value.text = "admin"
+    return evil
+
+
+def test_wrapped_assertion_hiding_the_original_in_an_attribute_value_is_rejected(pki, warden, write, saml_flags):
+    def wrap(root):
+        original = assertion_of(root)
+        evil = _evil_copy(original)
+        original.getparent().replace(original, evil)
+        next(evil.iter(G.saml("AttributeValue"))).append(original)
+    rejected(warden, write, saml_flags, edit(make(pki), wrap), "saml-invalid", "AttributeValue mixes")
+
+
+def test_wrapped_copy_that_takes_the_original_id_is_duplicate_id(pki, warden, write, saml_flags):
+    def wrap(root):
+        original = assertion_of(root)
+        original.getparent().replace(original, _evil_copy(original, original.get("ID")))
+        helpers.header(root).append(original)
+    rejected(warden, write, saml_flags, edit(make(pki), wrap), "duplicate-id", "")
+
+
 def test_second_unsigned_assertion_is_rejected_not_ignored(pki, warden, write, saml_flags):
     unsigned = G.pysaml2_assertion(pki, G.Spec(signer=None, subject="admin@example.com"))
 
