@@ -145,6 +145,12 @@ static char *make_serialized_xml(const warden_token *token)
     return text;
 }
 
+static char *make_saml_xml(const warden_token *token)
+{
+    size_t length = 0;
+    return token->saml != NULL ? wd_saml_serialize_element(token->saml->element, &length) : NULL;
+}
+
 static char *format_text(const char *format, const char *a, const char *b)
 {
     int length = snprintf(NULL, 0, format, a, b);
@@ -331,12 +337,15 @@ int warden_message_get_property(const warden_message *m, warden_message_property
         if (value_size != sizeof(warden_string))
             return WARDEN_E_INVALID_ARG;
         for (size_t i = 0; i < m->token_count; i++) {
-            const wd_saml_assertion *saml = m->tokens[i].saml;
-            if (m->tokens[i].kind == WD_TOKEN_SAML && saml != NULL && saml->xml != NULL) {
-                ((warden_string *)value)->data = saml->xml;
-                ((warden_string *)value)->length = saml->xml_length;
+            warden_token *token = &m->tokens[i]; /* only its lazy slot changes */
+            if (token->kind != WD_TOKEN_SAML || token->saml == NULL)
+                continue;
+            if (token->saml->xml != NULL) {
+                ((warden_string *)value)->data = token->saml->xml;
+                ((warden_string *)value)->length = token->saml->xml_length;
                 return WARDEN_OK;
             }
+            return put_text(lazy_get(&token->saml_xml, token, make_saml_xml), value, value_size);
         }
         return WARDEN_E_NOT_APPLICABLE;
     }
@@ -551,6 +560,7 @@ void warden_message_free(warden_message *m)
         lazy_free(&t->serialized_xml);
         lazy_free(&t->attached_reference);
         lazy_free(&t->unattached_reference);
+        lazy_free(&t->saml_xml);
     }
     free(m->tokens);
     for (size_t i = 0; i < m->attr_count; i++) {

@@ -41,6 +41,7 @@ struct warden_token {
     wd_lazy_string serialized_xml;
     wd_lazy_string attached_reference;
     wd_lazy_string unattached_reference;
+    wd_lazy_string saml_xml;          /* saml: the assertion serialized, unless saml->xml has it */
 };
 
 struct warden_message {

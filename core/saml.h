@@ -59,7 +59,8 @@ typedef struct wd_saml_assertion {
     warden_attr  *attribute_pairs;   /* (Name, value) per AttributeValue; (Name, NULL) for an
                                      ** Attribute without values; in document order */
     size_t        attribute_pair_count;
-    char         *xml;               /* the serialized element, made by wd_saml_serialize */
+    char         *xml;               /* the serialized element, made by wd_saml_serialize only when
+                                     ** a validator needs it (else on demand, message.c) */
     size_t        xml_length;
 } wd_saml_assertion;
 
@@ -76,8 +77,13 @@ typedef struct wd_saml_assertion {
 ** naming the check. On failure *out holds what was read so far: clear it either way. */
 int wd_saml_read(xmlNode *assertion, wd_trust_store *trust, wd_saml_assertion *out, wd_failure *failure);
 
-/* Serializes the element into out->xml (what WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION returns).
-** Returns 0, or -1 when memory runs out. */
+/* The element serialized as a standalone text (the namespaces it uses from its ancestors are
+** declared on it): what WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION returns. malloc'd, *length set;
+** NULL when memory runs out. */
+char *wd_saml_serialize_element(const xmlNode *element, size_t *length);
+
+/* Fills assertion->xml with wd_saml_serialize_element (once). Returns 0, or -1 when memory runs
+** out. */
 int wd_saml_serialize(wd_saml_assertion *assertion);
 
 void wd_saml_clear(wd_saml_assertion *assertion);

@@ -399,18 +399,19 @@ int wd_saml_read(xmlNode *assertion, wd_trust_store *trust, wd_saml_assertion *o
     return read_children(assertion, trust, out, failure);
 }
 
-int wd_saml_serialize(wd_saml_assertion *a)
+char *wd_saml_serialize_element(const xmlNode *element, size_t *length)
 {
+    char *text = NULL;
     xmlBuffer *buffer = xmlBufferCreate();
     if (buffer == NULL)
-        return -1;
+        return NULL;
     xmlSaveCtxt *save = xmlSaveToBuffer(buffer, "UTF-8", XML_SAVE_NO_DECL);
     int status = -1;
     if (save != NULL) {
         /* a copy in its own document, so that the namespaces it uses from its ancestors are
         ** declared on it and the text stands alone */
         xmlDoc *document = xmlNewDoc(BAD_CAST "1.0");
-        xmlNode *copy = document != NULL ? xmlDocCopyNode(a->element, document, 1) : NULL;
+        xmlNode *copy = document != NULL ? xmlDocCopyNode((xmlNode *)element, document, 1) : NULL;
         if (copy != NULL) {
             xmlDocSetRootElement(document, copy);
             xmlReconciliateNs(document, copy);
@@ -421,18 +422,22 @@ int wd_saml_serialize(wd_saml_assertion *a)
         xmlFreeDoc(document);
     }
     if (status == 0) {
-        size_t length = (size_t)xmlBufferLength(buffer);
-        a->xml = malloc(length + 1);
-        if (a->xml == NULL) {
-            status = -1;
-        } else {
-            memcpy(a->xml, xmlBufferContent(buffer), length);
-            a->xml[length] = '\0';
-            a->xml_length = length;
+        *length = (size_t)xmlBufferLength(buffer);
+        text = malloc(*length + 1);
+        if (text != NULL) {
+            memcpy(text, xmlBufferContent(buffer), *length);
+            text[*length] = '\0';
         }
     }
     xmlBufferFree(buffer);
-    return status;
+    return text;
+}
+
+int wd_saml_serialize(wd_saml_assertion *a)
+{
+    if (a->xml == NULL)
+        a->xml = wd_saml_serialize_element(a->element, &a->xml_length);
+    return a->xml != NULL ? 0 : -1;
 }
 
 void wd_saml_clear(wd_saml_assertion *a)

@@ -234,7 +234,8 @@ static int check_assertion(header_state *state, const wd_signature_context *sign
         wd_saml_check_confirmation(&state->saml, state->results, state->result_count, state->envelope->body,
                                    state->has_timestamp ? state->timestamp.node : NULL, &proof, failure) != 0)
         return -1;
-    if (wd_saml_serialize(&state->saml) != 0)
+    /* the text costs a copy of the element: made here only for a validator, else on demand */
+    if (saml->validate != NULL && wd_saml_serialize(&state->saml) != 0)
         return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory serializing the assertion");
     if (wd_saml_check_validator(&state->saml, saml, failure) != 0)
         return -1;
