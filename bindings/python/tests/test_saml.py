@@ -72,3 +72,33 @@ def test_to_dict_is_the_verify_json_object(saml_engine, pki, gen_saml, tmp_path)
         got = m.to_dict()
     assert got == expected
     assert [t["role"] for t in got["tokens"]] == ["signing", "signing"]
+
+
+def test_saml_validator_sees_the_assertion_and_refuses_with_its_reason(pki, gen_saml):
+    seen = []
+
+    def validate(xml):
+        seen.append(xml)
+        return "auditors are read-only here" if ">auditor<" in xml else None
+
+    with warden.Engine(trust=[os.path.join(pki, "ca.pem")], saml_issuers=[os.path.join(pki, "idp.pem")],
+                       saml_validator=validate) as engine:
+        clerk = gen_saml.message(pki, gen_saml.pysaml2_assertion(pki, gen_saml.Spec()))
+        with engine.receive(clerk, now="2026-11-25T12:00:30Z") as m:
+            assert m.saml_assertion == seen[0]
+        auditor = gen_saml.message(pki, gen_saml.pysaml2_assertion(
+            pki, gen_saml.Spec(attributes={"role": ["auditor"]})))
+        with pytest.raises(warden.SecurityRejected) as e:
+            engine.receive(auditor, now="2026-11-25T12:00:30Z")
+        assert e.value.reason == "saml-invalid" and "auditors are read-only here" in str(e.value)
+        assert len(seen) == 2
+
+    def broken(xml):
+        raise RuntimeError("the directory is down")
+
+    with warden.Engine(trust=[os.path.join(pki, "ca.pem")], saml_issuers=[os.path.join(pki, "idp.pem")],
+                       saml_validator=broken) as engine:
+        with pytest.raises(warden.SecurityRejected) as e:
+            engine.receive(gen_saml.message(pki, gen_saml.pysaml2_assertion(pki, gen_saml.Spec())),
+                           now="2026-11-25T12:00:30Z")
+        assert e.value.reason == "saml-invalid"

@@ -378,6 +378,23 @@ def _password_callback(passwords: Passwords) -> Any:
     return _n.PasswordFn(callback)
 
 
+def _saml_callback(validate: Callable[[str], Optional[str]]) -> Any:
+    if not callable(validate):
+        raise TypeError("saml_validator must be a callable(assertion_xml) -> None or a reason")
+
+    def callback(context: Any, assertion: int, length: int, reason: int, capacity: int) -> int:
+        try:
+            refusal = validate(ctypes.string_at(assertion, length).decode("utf-8", "surrogateescape"))
+            if refusal is None:
+                return _n.OK
+            text = _cut(str(refusal), capacity - 1)
+            ctypes.memmove(reason, text + b"\0", len(text) + 1)
+            return _n.E_SECURITY
+        except BaseException:
+            return _n.E_INTERNAL  # a validator that fails refuses (fail closed)
+    return _n.SamlValidateFn(callback)
+
+
 # --- engine --------------------------------------------------------------------------------------
 
 
@@ -429,11 +446,14 @@ class Engine:
     Besides config keys: ``logger`` (a ``logging.Logger``, or ``callable(level, message)`` with
     ``logging`` levels) receives Warden's log lines; ``passwords`` (a mapping user -> password,
     or ``callable(user) -> password or None``) is consulted for UsernameTokens after the users
-    file. Both may be called from any thread.
+    file; ``saml_validator`` (``callable(assertion_xml) -> None or a reason``) sees every SAML
+    assertion after the library's own checks and refuses it ("saml-invalid") by returning a
+    reason (an exception refuses too). All may be called from any thread.
     """
 
     def __init__(self, config: Optional[PathLike] = None, *, logger: Optional[Logger] = None,
-                 passwords: Optional[Passwords] = None, **options: Any):
+                 passwords: Optional[Passwords] = None,
+                 saml_validator: Optional[Callable[[str], Optional[str]]] = None, **options: Any):
         self._handle: Optional[_EngineHandle] = None
         callbacks: List[Any] = []
         with _Config(config, options) as cfg:
@@ -449,6 +469,14 @@ class Engine:
                 fn = _password_callback(passwords)
                 callbacks.append(fn)
                 status = _n.warden_config_set_password_callback(cfg.ptr, fn, None)
+                if status != _n.OK:
+                    raise _error(status)
+            if saml_validator is not None:
+                if _n.warden_config_set_saml_validator is None:
+                    raise NotImplementedError("this libwarden has no warden_config_set_saml_validator")
+                fn = _saml_callback(saml_validator)
+                callbacks.append(fn)
+                status = _n.warden_config_set_saml_validator(cfg.ptr, fn, None)
                 if status != _n.OK:
                     raise _error(status)
             handle = c_void_p()

@@ -143,6 +143,7 @@ class Status(Structure):
 PasswordFn = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t, POINTER(c_size_t))
 ReportFn = CFUNCTYPE(None, c_void_p, c_char_p, c_int, c_int, c_char_p)
 LogFn = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+SamlValidateFn = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t)
 
 # --- finding the library -------------------------------------------------------------------------
 
@@ -269,6 +270,8 @@ warden_config_set_password_callback = _declare("warden_config_set_password_callb
                                                [c_void_p, PasswordFn, c_void_p])
 warden_config_set_logger = _declare("warden_config_set_logger", c_int, [c_void_p, LogFn, c_void_p],
                                     required=False)
+warden_config_set_saml_validator = _declare("warden_config_set_saml_validator", c_int,
+                                            [c_void_p, SamlValidateFn, c_void_p], required=False)
 warden_config_free = _declare("warden_config_free", None, [c_void_p])
 
 warden_engine_new = _declare("warden_engine_new", c_int, [c_void_p, POINTER(c_void_p), _Error_p])
