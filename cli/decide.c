@@ -26,6 +26,8 @@ static const char decide_help[] =
     "      --users FILE    name:password lines for UsernameToken\n"
     "      --decrypt-key PEM   our private key (RSA) for encrypted messages (decrypt.key)\n"
     "      --decrypt-cert PEM  our certificate, which EncryptedKeys must name (decrypt.cert)\n"
+    "      --saml-issuer PEM  trust a SAML issuer certificate or CA bundle (repeatable)\n"
+    "      --audience URIS    the audiences a SAML assertion must name (comma-separated)\n"
     "      --policies DIR  the policy directory (or the config key policies); required\n"
     "      --now TIME      evaluate as if the clock read TIME (e.g. 2026-11-25T12:00:30Z)\n"
     "      --allow-sha1    accept SHA-1 digests and signatures\n"

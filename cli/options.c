@@ -81,6 +81,7 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
         } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--trust") == 0
                    || strcmp(arg, "--certs") == 0 || strcmp(arg, "--crl") == 0 || strcmp(arg, "--users") == 0
                    || strcmp(arg, "--policies") == 0 || strcmp(arg, "--now") == 0
+                   || strcmp(arg, "--saml-issuer") == 0 || strcmp(arg, "--audience") == 0
                    || strcmp(arg, "--decrypt-key") == 0 || strcmp(arg, "--decrypt-cert") == 0) {
             if (next == NULL) {
                 usage_error(command, "option %s needs a value", arg);
@@ -97,9 +98,13 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
                     goto failed;
                 }
             } else {
-                /* "--trust" -> "trust"; the flags named unlike their keys: "--crl" -> "crls",
-                ** "--decrypt-key" -> "decrypt.key", "--decrypt-cert" -> "decrypt.cert" */
-                const char *key = strcmp(arg, "--crl") == 0           ? "crls"
+                /* "--trust" -> "trust"; flags named unlike their keys: "--crl" -> "crls",
+                ** "--saml-issuer" -> "saml.issuers" (appends), "--audience" -> "saml.audiences"
+                ** (a comma-separated list that replaces the file's), "--decrypt-key" ->
+                ** "decrypt.key", "--decrypt-cert" -> "decrypt.cert" */
+                const char *key = strcmp(arg, "--crl") == 0            ? "crls"
+                                  : strcmp(arg, "--saml-issuer") == 0  ? "saml.issuers"
+                                  : strcmp(arg, "--audience") == 0     ? "saml.audiences"
                                   : strcmp(arg, "--decrypt-key") == 0  ? "decrypt.key"
                                   : strcmp(arg, "--decrypt-cert") == 0 ? "decrypt.cert"
                                                                        : arg + 2;

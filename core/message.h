@@ -13,10 +13,13 @@
 
 #include "../include/warden.h"
 #include "cert.h"
+#include "saml.h"
 
 /* TRANSPORT: the TLS peer certificate an embedder passed in warden_receive_options (verified
 ** by its TLS stack, not by the core); role "transport", never the signing token. */
-typedef enum wd_token_kind { WD_TOKEN_X509 = 1, WD_TOKEN_USERNAME = 2, WD_TOKEN_TRANSPORT = 3 } wd_token_kind;
+typedef enum wd_token_kind {
+    WD_TOKEN_X509 = 1, WD_TOKEN_USERNAME = 2, WD_TOKEN_TRANSPORT = 3, WD_TOKEN_SAML = 4
+} wd_token_kind;
 
 /* A lazily made string: computed on first read and published with a compare-and-swap, so
 ** concurrent readers of one message never race (the loser frees its copy). */
@@ -40,10 +43,13 @@ struct warden_token {
     wd_cert       *cert;              /* x509, transport: one reference owned */
     warden_string  username;          /* username: owned copy */
     const char    *password_type;     /* username: static "text" / "digest" */
+    wd_saml_assertion *saml;          /* saml: owned (cert is NULL; the holder-of-key certificate is
+                                      ** saml->confirmation_cert) */
     int64_t        valid_from, valid_till;
     wd_lazy_string serialized_xml;
     wd_lazy_string attached_reference;
     wd_lazy_string unattached_reference;
+    wd_lazy_string saml_xml;          /* saml: the assertion serialized, unless saml->xml has it */
 };
 
 struct warden_message {

@@ -30,6 +30,7 @@
 #define WD_WSS_X509_SKI      WD_WSS_X509_PROFILE "#X509SubjectKeyIdentifier"
 #define WD_WSS_THUMBPRINT    "http://docs.oasis-open.org/wss/oasis-wss-soap-message-security-1.1#ThumbprintSHA1"
 #define WD_WSS_BASE64        "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-soap-message-security-1.0#Base64Binary"
+#define WD_WSS_SAML_PROFILE  "http://docs.oasis-open.org/wss/oasis-wss-saml-token-profile-1.1"
 #define WD_WSS_UT_PROFILE    "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0"
 #define WD_WSS_PASSWORD_TEXT   WD_WSS_UT_PROFILE "#PasswordText"
 #define WD_WSS_PASSWORD_DIGEST WD_WSS_UT_PROFILE "#PasswordDigest"

@@ -31,6 +31,8 @@ struct wd_verifier {
     wd_users       *users;
     wd_credentials  credentials;
     wd_replay_cache *replay;               /* borrowed: outlives verifiers, so reloads keep it */
+    wd_saml_context saml;                  /* issuers and audiences owned; now and skew set per message */
+    char          **saml_audiences;        /* owned copies behind saml.audiences */
 };
 
 void wd_verifier_free(wd_verifier *verifier)
@@ -48,6 +50,10 @@ void wd_verifier_free(wd_verifier *verifier)
     wd_crypto_clear(&verifier->crypto);
     wd_trust_store_free(verifier->trust);
     wd_users_free(verifier->users);
+    wd_trust_store_free(verifier->saml.issuers);
+    for (size_t i = 0; i < verifier->saml.audience_count; i++)
+        free(verifier->saml_audiences[i]);
+    free(verifier->saml_audiences);
     free(verifier);
 }
 
@@ -66,6 +72,28 @@ static int copy_names(const char *const *names, size_t count, char ***copies, si
         *copied = i + 1;
     }
     return 0;
+}
+
+int wd_verifier_set_saml(wd_verifier *verifier, wd_trust_store *issuers, const char *const *audiences,
+                         size_t audience_count, int64_t max_age, warden_saml_validate_fn validate,
+                         void *validate_context)
+{
+    wd_trust_store_free(verifier->saml.issuers);
+    verifier->saml.issuers = issuers;
+    verifier->saml.max_age = max_age;
+    verifier->saml.validate = validate;
+    verifier->saml.validate_context = validate_context;
+    verifier->saml_audiences = calloc(audience_count + 1, sizeof(char *));
+    if (verifier->saml_audiences == NULL)
+        return WARDEN_E_NOMEM;
+    for (size_t i = 0; i < audience_count; i++) {
+        verifier->saml_audiences[i] = strdup(audiences[i]);
+        if (verifier->saml_audiences[i] == NULL)
+            return WARDEN_E_NOMEM;
+        verifier->saml.audience_count = i + 1;
+    }
+    verifier->saml.audiences = (const char *const *)verifier->saml_audiences;
+    return WARDEN_OK;
 }
 
 static int copy_settings(wd_verifier *verifier, const wd_settings *settings)
@@ -119,6 +147,7 @@ int wd_verifier_new(const wd_settings *settings, wd_trust_store *trust, wd_users
     verifier->credentials.users = users;
     verifier->credentials.callback = password_callback;
     verifier->credentials.callback_context = password_context;
+    verifier->saml.max_age = 3600;
     *out = verifier;
     return WARDEN_OK;
 }
@@ -227,10 +256,13 @@ int wd_verifier_receive(wd_verifier *verifier, const void *bytes, size_t length,
         goto done;
     }
 
+    wd_saml_context saml = verifier->saml;
+    saml.now = now;
+    saml.skew = verifier->settings.skew;
     wd_wssec_context context = {
         .settings = &verifier->settings, .crypto = &verifier->crypto, .trust = verifier->trust,
         .credentials = &verifier->credentials, .replay = verifier->replay, .now = now,
-        .message_bytes = length, .recipient = verifier->recipient,
+        .message_bytes = length, .saml = &saml, .recipient = verifier->recipient,
     };
     if (wd_wssec_process(&context, &envelope, ids, message, failure) != 0)
         goto done;

@@ -29,6 +29,7 @@
 #include "c14n.h"
 #include "decrypt.h"
 #include "namespaces.h"
+#include "saml.h"
 #include "signature.h"
 #include "timestamp.h"
 #include "username_token.h"
@@ -59,6 +60,10 @@ typedef struct header_state {
     wd_decryption           decryption;
     size_t                  decryptions_handled; /* of decryption.done, those after_decryption saw */
     xmlNode                *cursor;              /* the header child being read */
+    wd_saml_assertion       saml;          /* the one saml2:Assertion, owned until recorded */
+    bool                    has_saml;
+    xmlNode                *saml_element;  /* the assertion's element, also once the token took it */
+    bool                    saml_signing;  /* its holder-of-key made the signature over the Body */
 } header_state;
 
 static bool is_within(const xmlNode *node, const xmlNode *ancestor)
@@ -205,8 +210,18 @@ static int read_child(header_state *state, xmlNode *child, wd_failure *failure)
     const char *ns = child->ns != NULL ? (const char *)child->ns->href : "";
     if (strcmp(ns, WD_NS_XENC) == 0)
         return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "encrypted content (xenc:%s) is not supported", child->name);
+    if (wd_xml_is(child, WD_NS_SAML2, "Assertion")) {
+        /* One assertion: a second one, signed or not, is refused rather than ignored, so that
+        ** no reader can be steered to the one that was not checked. */
+        if (state->has_saml)
+            return wd_fail(failure, WD_REASON_SAML_INVALID, "more than one saml2:Assertion in the Security header");
+        state->has_saml = true;
+        state->saml_element = child;
+        return wd_saml_read(child, context->trust, &state->saml, failure);
+    }
     if (strcmp(ns, WD_NS_SAML2) == 0 || strcmp(ns, WD_NS_SAML1) == 0)
-        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "SAML assertions are not supported by this version");
+        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED,
+                       "SAML element %s is not supported (SAML 2.0 Assertion only)", child->name);
     return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "unsupported element {%s}%s in the Security header",
                    ns, child->name);
 }
@@ -224,6 +239,8 @@ static const char *part_name(const header_state *state, const xmlNode *node, cha
         return "Timestamp";
     if (state->has_username_token && node == state->username_token.node)
         return "UsernameToken";
+    if (state->saml_element != NULL && node == state->saml_element)
+        return "Assertion";
     for (size_t i = 0; i < state->binary_token_count; i++)
         if (node == state->binary_tokens[i].element)
             return "BinarySecurityToken";
@@ -340,6 +357,53 @@ static int check_binary_tokens_used(const header_state *state, wd_failure *failu
     return 0;
 }
 
+/* ---- the SAML assertion ------------------------------------------------------------ */
+
+/* After the message's signatures: the assertion's own signature, its clock and audiences,
+** its subject confirmation against those signatures, then the embedder's validator. Only the
+** assertion whose signature verified (this element, by node identity) reaches policies. */
+static int check_assertion(header_state *state, const wd_signature_context *signature_context,
+                           const wd_signature_result *body_signature, wd_failure *failure)
+{
+    const wd_saml_context *saml = state->context->saml;
+    wd_saml_context none = { .now = state->context->now, .skew = state->context->settings->skew };
+    const wd_signature_result *proof = NULL;
+
+    if (saml == NULL)
+        saml = &none;
+    if (wd_saml_check_signature(&state->saml, saml, signature_context, failure) != 0 ||
+        wd_saml_check_conditions(&state->saml, saml, failure) != 0 ||
+        wd_saml_check_confirmation(&state->saml, state->results, state->result_count, state->envelope->body,
+                                   state->has_timestamp ? state->timestamp.node : NULL, &proof, failure) != 0)
+        return -1;
+    /* the text costs a copy of the element: made here only for a validator, else on demand */
+    if (saml->validate != NULL && wd_saml_serialize(&state->saml) != 0)
+        return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory serializing the assertion");
+    if (wd_saml_check_validator(&state->saml, saml, failure) != 0)
+        return -1;
+    state->saml_signing = state->saml.confirmation == WD_SAML_HOLDER_OF_KEY && proof != NULL && proof == body_signature;
+    return 0;
+}
+
+static int add_saml_token(header_state *state, warden_message *message)
+{
+    warden_token *token = wd_message_add_token(message);
+    if (token == NULL)
+        return -1;
+    token->saml = malloc(sizeof *token->saml);
+    if (token->saml == NULL)
+        return -1;
+    *token->saml = state->saml; /* moved: the token owns the assertion's strings from here */
+    memset(&state->saml, 0, sizeof state->saml);
+    state->has_saml = false;
+    token->kind = WD_TOKEN_SAML;
+    token->element = token->saml->element;
+    token->signing = state->saml_signing;
+    token->valid_from = token->saml->has_not_before ? token->saml->not_before : 0;
+    token->valid_till = token->saml->has_not_on_or_after ? token->saml->not_on_or_after : 0;
+    return 0;
+}
+
 /* ---- results ---------------------------------------------------------------------- */
 
 static int add_x509_token(warden_message *message, wd_cert **cert, xmlNode *element, bool signing)
@@ -372,6 +436,8 @@ static int record_results(header_state *state, warden_message *message, const wd
             if (add_x509_token(message, &bt->cert, child, signing) != 0)
                 return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
         }
+        if (state->has_saml && child == state->saml.element && add_saml_token(state, message) != 0)
+            return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
         if (state->has_username_token && child == state->username_token.node) {
             warden_token *token = wd_message_add_token(message);
             if (token == NULL)
@@ -496,6 +562,25 @@ static int apply_replay_cache(const header_state *state, wd_failure *failure)
                      until, failure) != 0)
             return -1;
     }
+    /* OneTimeUse (SAML core 2.5.1.5): an assertion is remembered by issuer and ID until it
+    ** expires; without NotOnOrAfter, for as long as saml.max_age lets it be accepted. */
+    if (state->has_saml && state->saml.one_time_use) {
+        const wd_saml_assertion *a = &state->saml;
+        int64_t max_age = context->saml != NULL ? context->saml->max_age : 0;
+        int64_t until = a->has_not_on_or_after ? a->not_on_or_after + settings->skew
+                                               : a->issue_instant + max_age + settings->skew;
+        size_t issuer_length = strlen(a->issuer), id_length = strlen(a->id);
+        char *key = malloc(issuer_length + 1 + id_length);
+        if (key == NULL)
+            return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+        memcpy(key, a->issuer, issuer_length);
+        key[issuer_length] = '\0'; /* the issuer cannot hold a NUL (saml_read.c), so the join is unambiguous */
+        memcpy(key + issuer_length + 1, a->id, id_length);
+        int status = remember(context, "assertion", key, issuer_length + 1 + id_length, until, failure);
+        free(key);
+        if (status != 0)
+            return -1;
+    }
     /* A signature is remembered by what it vouches for and who vouched: the digest of the
     ** canonical SignedInfo and the signer's certificate. Its bytes would not do: an ECDSA
     ** (r, s) verifies as (r, n-s) too, and an attacker can make that twin of a captured
@@ -577,14 +662,18 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
         wd_fail(failure, WD_REASON_TIMESTAMP_MISSING, "no wsu:Timestamp in the Security header");
         goto done;
     }
-    if (settings->require_token && !signed_message && !state.has_username_token) {
+    if (settings->require_token && !signed_message && !state.has_username_token && !state.has_saml) {
         wd_fail(failure, WD_REASON_SECURITY_HEADER_MISSING,
-                "the Security header carries no authenticating token (signature or UsernameToken)");
+                "the Security header carries no authenticating token (signature, UsernameToken or SAML assertion)");
         goto done;
     }
     for (size_t i = 0; i < settings->require_encrypted_count; i++)
         if (check_required_part(&state, settings->require_encrypted[i], &encrypted_rule, failure) != 0)
             goto done;
+    state.signature_context.tokens = state.binary_tokens;
+    state.signature_context.token_count = state.binary_token_count;
+    if (state.has_saml && check_assertion(&state, &state.signature_context, body_signature, failure) != 0)
+        goto done;
     if (signed_message) {
         for (size_t i = 0; i < settings->require_signed_count; i++)
             if (check_required_part(&state, settings->require_signed[i], &signed_rule, failure) != 0)
@@ -614,5 +703,6 @@ done:
     if (state.has_username_token)
         wd_username_token_clear(&state.username_token);
     wd_decryption_clear(&state.decryption);
+    wd_saml_clear(&state.saml);
     return status;
 }

@@ -21,6 +21,7 @@
 #include "ids.h"
 #include "message.h"
 #include "replay_cache.h"
+#include "saml.h"
 #include "settings.h"
 #include "trust_store.h"
 #include "users.h"
@@ -33,6 +34,7 @@ typedef struct wd_wssec_context {
     wd_replay_cache      *replay;
     int64_t               now;
     size_t                message_bytes; /* the received message's size, for the c14n budget */
+    const wd_saml_context *saml;          /* issuers, audiences, validator (its now and skew set) */
     const wd_recipient   *recipient;     /* our key pair (decrypt.key); NULL: nothing decrypts */
 } wd_wssec_context;
 

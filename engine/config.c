@@ -81,6 +81,9 @@ static const wd_config_key schema[] = {
     { "clock.future_ttl", WD_CONFIG_INT, FIELD(future_ttl), 0, INT32_MAX, NULL, NULL },
     { "clock.skew", WD_CONFIG_INT, FIELD(skew), 0, INT32_MAX, NULL, NULL },
     { "username.require_nonce", WD_CONFIG_BOOL, FIELD(username_require_nonce), 0, 0, NULL, NULL },
+    { "saml.issuers", WD_CONFIG_PATH_LIST, FIELD(saml_issuers), 0, 0, NULL, NULL },
+    { "saml.audiences", WD_CONFIG_NAME_LIST, FIELD(saml_audiences), 0, 0, NULL, NULL },
+    { "saml.max_age", WD_CONFIG_INT, FIELD(saml_max_age), 1, INT32_MAX, NULL, NULL },
     { "replay.backend", WD_CONFIG_CHOICE, 0, 0, 0, backend_choices, set_replay_backend },
     { "replay.entries", WD_CONFIG_INT, FIELD(replay_entries), 1, INT32_MAX, NULL, NULL },
     { "replay.url", WD_CONFIG_STRING, FIELD(replay_url), 0, 0, NULL, NULL },
@@ -488,6 +491,7 @@ int warden_config_new(warden_config **out)
     config->serve_upstream_ms = 30000;
     config->serve_drain_ms = 10000;
     config->reload_tests = WD_TESTS_GATE;
+    config->saml_max_age = 3600;
     *out = config;
     config = NULL;
     rc = WARDEN_OK;
@@ -504,6 +508,8 @@ void warden_config_free(warden_config *config)
     string_array_free(&config->certs);
     string_array_free(&config->crls);
     string_array_free(&config->trust_eku);
+    string_array_free(&config->saml_issuers);
+    string_array_free(&config->saml_audiences);
     free(config->users);
     free(config->policies);
     free(config->actor);
@@ -538,6 +544,8 @@ int wd_config_copy(const warden_config *src, warden_config **out)
     copy->certs = (wd_string_array){ NULL, 0 };
     copy->crls = (wd_string_array){ NULL, 0 };
     copy->trust_eku = (wd_string_array){ NULL, 0 };
+    copy->saml_issuers = (wd_string_array){ NULL, 0 };
+    copy->saml_audiences = (wd_string_array){ NULL, 0 };
     copy->require_signed = (wd_string_array){ NULL, 0 };
     copy->require_signed_view = NULL;
     copy->require_encrypted = (wd_string_array){ NULL, 0 };
@@ -550,6 +558,8 @@ int wd_config_copy(const warden_config *src, warden_config **out)
         || string_array_copy(&src->certs, &copy->certs) != WARDEN_OK
         || string_array_copy(&src->crls, &copy->crls) != WARDEN_OK
         || string_array_copy(&src->trust_eku, &copy->trust_eku) != WARDEN_OK
+        || string_array_copy(&src->saml_issuers, &copy->saml_issuers) != WARDEN_OK
+        || string_array_copy(&src->saml_audiences, &copy->saml_audiences) != WARDEN_OK
         || string_array_copy(&src->require_signed, &copy->require_signed) != WARDEN_OK
         || string_array_copy(&src->require_encrypted, &copy->require_encrypted) != WARDEN_OK
         || strdup_optional(src->decrypt_key, &copy->decrypt_key) != WARDEN_OK
@@ -583,6 +593,15 @@ int warden_config_set_password_callback(warden_config *config, warden_password_f
         return WARDEN_E_INVALID_ARG;
     config->password_callback = fn;
     config->password_context = context;
+    return WARDEN_OK;
+}
+
+int warden_config_set_saml_validator(warden_config *config, warden_saml_validate_fn fn, void *context)
+{
+    if (config == NULL)
+        return WARDEN_E_INVALID_ARG;
+    config->saml_validate = fn;
+    config->saml_validate_context = fn != NULL ? context : NULL;
     return WARDEN_OK;
 }
 

@@ -48,6 +48,10 @@ struct warden_config {
     int64_t         ttl, future_ttl, skew;
     /* username */
     bool            username_require_nonce;
+    /* saml */
+    wd_string_array saml_issuers;     /* certificate / CA bundle paths trusted to sign assertions */
+    wd_string_array saml_audiences;   /* an AudienceRestriction must name one; empty = any */
+    int64_t         saml_max_age;     /* seconds an IssueInstant may be old */
     /* replay */
     wd_replay_backend_kind replay_backend;
     int64_t         replay_entries;
@@ -78,6 +82,8 @@ struct warden_config {
     /* embedder callbacks */
     warden_password_fn password_callback;
     void              *password_context;
+    warden_saml_validate_fn saml_validate;
+    void              *saml_validate_context;
     warden_log_fn      log_callback;      /* NULL: standard error */
     void              *log_context;
 };

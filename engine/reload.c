@@ -119,6 +119,8 @@ int wd_engine_watch_start(warden_engine *engine, warden_error *err)
         files[file_count++] = config->certs.items[i];
     for (size_t i = 0; i < config->crls.count && file_count < 510; i++)
         files[file_count++] = config->crls.items[i];
+    for (size_t i = 0; i < config->saml_issuers.count && file_count < 510; i++)
+        files[file_count++] = config->saml_issuers.items[i];
     if (config->users != NULL)
         files[file_count++] = config->users;
     if (config->decrypt_key != NULL)

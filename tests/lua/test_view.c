@@ -728,6 +728,29 @@ START_TEST(unknown_fields_raise_with_the_nearest_name)
 }
 END_TEST
 
+/* m.saml (and a token's saml) knows the contract's fields; its attributes know any name. */
+START_TEST(saml_view_is_strict_and_its_attributes_are_open)
+{
+    lua_fixture f = fixture_new();
+    int table = push_table(&f,
+        "return { saml = { issuer = 'https://idp', subject = 'dana', audiences = { 'urn:a' },"
+        "  attributes = { role = { 'clerk', 'auditor' } } },"
+        "  tokens = { { kind = 'saml', saml = { subject = 'dana' } } } }");
+    wd_view_push_synthetic(f.L, table, TM_NOW);
+    int m = lua_gettop(f.L);
+    CHECK(&f, m, "m.saml.issuer == 'https://idp' and m.saml.subject == 'dana' and m.saml.audiences[1] == 'urn:a'");
+    CHECK(&f, m, "#m.saml.attributes.role == 2 and m.saml.attributes.role[2] == 'auditor'");
+    CHECK(&f, m, "m.saml.attributes.department == nil and m.saml.name_id_format == nil");
+    CHECK(&f, m, "m.tokens[1].saml.subject == 'dana'");
+    CHECK_ERROR(&f, m, "return m.saml.subjet", "no field `subjet` on m.saml; did you mean `subject`?");
+    CHECK_ERROR(&f, m, "return m.saml.audience", "did you mean `audiences`?");
+    CHECK_ERROR(&f, m, "return m.tokens[1].saml.isuer", "did you mean `issuer`?");
+    CHECK_ERROR(&f, m, "m.saml.attributes.role[1] = 'admin'", "the message view is read-only");
+    lua_settop(f.L, table - 1);
+    fixture_free(&f);
+}
+END_TEST
+
 START_TEST(synthetic_views_are_as_strict)
 {
     lua_fixture f = fixture_new();
@@ -790,6 +813,7 @@ int main(void)
     tcase_add_test(tc, synthetic_views_do_not_expire);
     tcase_add_test(tc, unknown_fields_raise_with_the_nearest_name);
     tcase_add_test(tc, synthetic_views_are_as_strict);
+    tcase_add_test(tc, saml_view_is_strict_and_its_attributes_are_open);
     suite_add_tcase(suite, tc);
     return tr_run_suite(suite);
 }

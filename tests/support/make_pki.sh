@@ -18,6 +18,10 @@
 #   revoked.pem/.key  CN=revoked,O=Example                 root-signed, revoked in the root's CRLs
 #   pinned.pem/.key   CN=pinned,O=Partner                  self-signed end entity (CA:FALSE), to be
 #                                                          trusted directly
+#   idp.pem/.key      CN=Test IdP,O=Example IdP            self-signed end entity: a SAML issuer
+#                                                          (saml.issuers), trusted directly
+#   idp-ca.pem        CN=IdP CA,O=Example IdP              a CA for SAML issuers, and its leaf
+#   idp-issued.pem/.key CN=Issued IdP,O=Example IdP        (saml.issuers = { "idp-ca.pem" })
 #   server-enc.pem/.key CN=orders-enc.example.com,O=Example  the service's encryption key pair
 #                                                          (decrypt.key / decrypt.cert): root-signed,
 #                                                          RSA-2048, keyUsage keyEncipherment, SKI
@@ -35,7 +39,7 @@
 set -eu
 dir=${1:?usage: make_pki.sh DIR}
 # The marker names the version of this script, so that an older PKI is made again.
-if [ -f "$dir/.complete-3" ]; then exit 0; fi
+if [ -f "$dir/.complete-4" ]; then exit 0; fi
 rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
 
 start=20250101000000Z
@@ -185,9 +189,25 @@ cp rogue-ca.key forged.key
 gencrl forged crl-root-forged.pem $end
 rm -f forged.pem forged.key
 
+# SAML issuers: one self-signed IdP certificate, and one issued by an IdP CA.
+rsa idp
+mkdir -p ca-idp/issued; touch ca-idp/index.txt; echo A0 > ca-idp/serial
+openssl req -new -config openssl.cnf -key idp.key -subj "/CN=Test IdP/O=Example IdP" -out idp.csr 2>/dev/null
+(cd ca-idp && openssl ca -batch -selfsign -config ../openssl.cnf -name test_ca -keyfile ../idp.key \
+    -extensions leaf_ext -extfile ../openssl.cnf -startdate $start -enddate $end -notext \
+    -in ../idp.csr -out ../idp.pem 2>/dev/null)
+rm -f idp.csr
+rsa idp-ca
+mkdir -p ca-idp-ca/issued; touch ca-idp-ca/index.txt; echo 01 > ca-idp-ca/serial
+openssl req -new -config openssl.cnf -key idp-ca.key -subj "/CN=IdP CA/O=Example IdP" -out idp-ca.csr 2>/dev/null
+(cd ca-idp-ca && openssl ca -batch -selfsign -config ../openssl.cnf -name test_ca -keyfile ../idp-ca.key \
+    -extensions ca_ext -extfile ../openssl.cnf -startdate 20240101000000Z -enddate 20450101000000Z -notext \
+    -in ../idp-ca.csr -out ../idp-ca.pem 2>/dev/null)
+rm -f idp-ca.csr
+rsa idp-issued; sign idp-issued "/CN=Issued IdP/O=Example IdP" idp-ca leaf_ext $start $end B0
 # Encryption key pairs: ours (the service) and another recipient's.
 rsa server-enc; sign server-enc "/CN=orders-enc.example.com/O=Example" ca enc_ext $start $end 91
 rsa other-enc;  sign other-enc  "/CN=other-enc.example.com/O=Example" ca enc_ext $start $end 92
 openssl pkcs12 -export -in alice.pem -inkey alice.key -name client -passout pass:secret -out alice.p12 2>/dev/null
 
-touch .complete-3
+touch .complete-4
