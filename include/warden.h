@@ -121,8 +121,8 @@ WARDEN_API int warden_config_load(warden_config *config, const char *path, warde
 /* Sets one key of section 3 by its dotted name ("users", "clock.ttl",
 ** "algorithms.allow_sha1", "require.signed", ...) from text: numbers in decimal, booleans as
 ** "true"/"false", lists ("trust", "certs", "crls", "saml.issuers") append one item,
-** "require.signed", "trust.eku" and "saml.audiences" take a comma-separated list (replacing the
-** one before), the empty string sets an
+** "require.signed", "require.encrypted", "trust.eku" and "saml.audiences" take a comma-separated
+** list (replacing the one before), the empty string sets an
 ** optional string key back to nil.
 ** Relative paths are kept as given (relative to the process's working folder).
 ** Errors: CONFIG (unknown key, or a value of the wrong type; err->text names the key). */
@@ -179,14 +179,15 @@ WARDEN_API void warden_config_free(warden_config *config);
 */
 
 /* Makes an engine from a config: loads the trust store (CA bundles, known certificates, CRLs,
-** trust.eku), the SAML issuers' own trust store (saml.issuers), the users file, and the
-** policy set when "policies" is set (compiled, and its policy tests run: an engine never
+** trust.eku), the SAML issuers' own trust store (saml.issuers), the users file, our key
+** pair for decryption (decrypt.key and decrypt.cert), and the policy set when "policies" is set (compiled, and its policy tests run: an engine never
 ** starts on a set that fails either), opens log.decisions,
 ** and starts watching the policy directory and trust files (reload.watch). The config is
 ** copied; it may be freed afterwards. *out is owned by the caller (warden_engine_free).
 ** Errors: INVALID_ARG, NOMEM, IO (a file cannot be read), CONFIG (a file is not valid,
 ** including a CRL whose signature does not verify with its issuer, an unknown trust.eku
-** purpose, or replay.backend "redis", which this version does not offer), POLICY (the policy
+** purpose, a decrypt.key that is not RSA or not decrypt.cert's key, one of the two without
+** the other, or replay.backend "redis", which this version does not offer), POLICY (the policy
 ** set does not compile or a policy test fails). */
 WARDEN_API int warden_engine_new(const warden_config *config, warden_engine **out, warden_error *err);
 
@@ -430,7 +431,7 @@ typedef struct warden_status {
 WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 
 /* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, SAML
-** issuers, users file)
+** issuers, users file, decrypt.key and decrypt.cert)
 ** now, for embedders who manage files themselves; watching the files is automatic otherwise
 ** (reload.watch). The new revision serves only if everything compiles and every policy test
 ** passes (with reload.tests = "report", failing tests are logged and it serves anyway; the log
