@@ -180,9 +180,9 @@ WARDEN_API void warden_config_free(warden_config *config);
 
 /* Makes an engine from a config: loads the trust store (CA bundles, known certificates, CRLs,
 ** trust.eku), the SAML issuers' own trust store (saml.issuers), the users file, our key
-** pair for decryption (decrypt.key and decrypt.cert), and the policy set when "policies" is set (compiled, and its policy tests run: an engine never
-** starts on a set that fails either), opens log.decisions,
-** and starts watching the policy directory and trust files (reload.watch). The config is
+** pair for decryption (decrypt.key and decrypt.cert), and the policy set when "policies" is
+** set (compiled, and its policy tests run: an engine never starts on a set that fails
+** either), opens log.decisions, and starts watching the policy directory and trust files (reload.watch). The config is
 ** copied; it may be freed afterwards. *out is owned by the caller (warden_engine_free).
 ** Errors: INVALID_ARG, NOMEM, IO (a file cannot be read), CONFIG (a file is not valid,
 ** including a CRL whose signature does not verify with its issuer, an unknown trust.eku
