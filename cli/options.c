@@ -80,7 +80,9 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
             settings[setting_count++] = (flag_setting){ "algorithms.allow_sha1", "true" };
         } else if (strcmp(arg, "-c") == 0 || strcmp(arg, "--config") == 0 || strcmp(arg, "--trust") == 0
                    || strcmp(arg, "--certs") == 0 || strcmp(arg, "--crl") == 0 || strcmp(arg, "--users") == 0
-                   || strcmp(arg, "--policies") == 0 || strcmp(arg, "--now") == 0) {
+                   || strcmp(arg, "--policies") == 0 || strcmp(arg, "--now") == 0
+                   || strcmp(arg, "--saml-issuer") == 0 || strcmp(arg, "--audience") == 0
+                   || strcmp(arg, "--decrypt-key") == 0 || strcmp(arg, "--decrypt-cert") == 0) {
             if (next == NULL) {
                 usage_error(command, "option %s needs a value", arg);
                 goto failed;
@@ -96,8 +98,16 @@ int cli_options_parse(int argc, char **argv, int first, const char *command, cli
                     goto failed;
                 }
             } else {
-                /* "--trust" -> "trust"; the one flag named unlike its key: "--crl" -> "crls" */
-                const char *key = strcmp(arg, "--crl") == 0 ? "crls" : arg + 2;
+                /* "--trust" -> "trust"; flags named unlike their keys: "--crl" -> "crls",
+                ** "--saml-issuer" -> "saml.issuers" (appends), "--audience" -> "saml.audiences"
+                ** (a comma-separated list that replaces the file's), "--decrypt-key" ->
+                ** "decrypt.key", "--decrypt-cert" -> "decrypt.cert" */
+                const char *key = strcmp(arg, "--crl") == 0            ? "crls"
+                                  : strcmp(arg, "--saml-issuer") == 0  ? "saml.issuers"
+                                  : strcmp(arg, "--audience") == 0     ? "saml.audiences"
+                                  : strcmp(arg, "--decrypt-key") == 0  ? "decrypt.key"
+                                  : strcmp(arg, "--decrypt-cert") == 0 ? "decrypt.cert"
+                                                                       : arg + 2;
                 if (strcmp(arg, "--policies") == 0)
                     options->policies = next;
                 settings[setting_count++] = (flag_setting){ key, next };

@@ -48,6 +48,8 @@ static const char test_help[] =
     "      --certs PEM     add known sender certificates (repeatable)\n"
     "      --crl CRL       add a CRL file (PEM or DER; repeatable)\n"
     "      --users FILE    name:password lines for UsernameToken\n"
+    "      --saml-issuer PEM  trust a SAML issuer certificate or CA bundle (repeatable)\n"
+    "      --audience URIS    the audiences a SAML assertion must name (comma-separated)\n"
     "      --policies DIR  the policy directory, when POLICY_DIR is not given\n"
     "      --allow-sha1    accept SHA-1 digests and signatures\n"
     "  -v, --verbose       print every test, not only the failures\n"

@@ -88,6 +88,48 @@ static json_t *x509_facts(const warden_token *token)
     return x509;
 }
 
+static void token_time(json_t *object, const char *key, const warden_token *token, warden_token_property_id id)
+{
+    int64_t value = 0;
+    if (warden_token_get_property(token, id, &value, sizeof value) == WARDEN_OK)
+        set_time(object, key, value);
+}
+
+/* The assertion's facts; attributes as NAME: [VALUE, ...] in document order. */
+static json_t *saml_facts(const warden_token *token)
+{
+    json_t *saml = json_object();
+    token_string(saml, "version", token, WARDEN_TOKEN_PROPERTY_SAML_VERSION);
+    token_string(saml, "id", token, WARDEN_TOKEN_PROPERTY_SAML_ID);
+    token_string(saml, "issuer", token, WARDEN_TOKEN_PROPERTY_SAML_ISSUER);
+    token_string(saml, "subject", token, WARDEN_TOKEN_PROPERTY_SAML_SUBJECT);
+    token_string(saml, "name_id_format", token, WARDEN_TOKEN_PROPERTY_SAML_NAME_ID_FORMAT);
+    token_string(saml, "confirmation", token, WARDEN_TOKEN_PROPERTY_SAML_CONFIRMATION);
+    json_t *audiences = json_array();
+    warden_string_list list = { NULL, 0 };
+    warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_SAML_AUDIENCES, &list, sizeof list);
+    for (size_t i = 0; i < list.count; i++)
+        json_array_append_new(audiences, json_stringn(list.items[i].data, list.items[i].length));
+    json_object_set_new(saml, "audiences", audiences);
+    token_time(saml, "not_before", token, WARDEN_TOKEN_PROPERTY_SAML_NOT_BEFORE);
+    token_time(saml, "not_on_or_after", token, WARDEN_TOKEN_PROPERTY_SAML_NOT_ON_OR_AFTER);
+    token_string(saml, "authn_context", token, WARDEN_TOKEN_PROPERTY_SAML_AUTHN_CONTEXT);
+    json_t *attributes = json_object();
+    warden_attr_list pairs = { NULL, 0 };
+    warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_SAML_ATTRIBUTES, &pairs, sizeof pairs);
+    for (size_t i = 0; i < pairs.count; i++) {
+        json_t *values = json_object_get(attributes, pairs.items[i].name);
+        if (values == NULL) {
+            values = json_array();
+            json_object_set_new(attributes, pairs.items[i].name, values);
+        }
+        if (pairs.items[i].value != NULL)
+            json_array_append_new(values, json_string(pairs.items[i].value));
+    }
+    json_object_set_new(saml, "attributes", attributes);
+    return saml;
+}
+
 static json_t *token_facts(const warden_token *token)
 {
     json_t *object = json_object();
@@ -113,6 +155,8 @@ static json_t *token_facts(const warden_token *token)
         token_string(username, "name", token, WARDEN_TOKEN_PROPERTY_USERNAME);
         token_string(username, "password_type", token, WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE);
         json_object_set_new(object, "username", username);
+    } else if (strcmp(kind.data, "saml") == 0) {
+        json_object_set_new(object, "saml", saml_facts(token));
     }
     return object;
 }
@@ -148,6 +192,12 @@ json_t *cli_report_delivered(const warden_message *message)
     for (size_t i = 0; i < parts.count; i++)
         json_array_append_new(signed_parts, json_stringn(parts.items[i].data, parts.items[i].length));
     json_object_set_new(report, "signed", signed_parts);
+    warden_string_list encrypted = { NULL, 0 };
+    warden_message_get_property(message, WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PART_LIST, &encrypted, sizeof encrypted);
+    json_t *encrypted_parts = json_array();
+    for (size_t i = 0; i < encrypted.count; i++)
+        json_array_append_new(encrypted_parts, json_stringn(encrypted.items[i].data, encrypted.items[i].length));
+    json_object_set_new(report, "encrypted", encrypted_parts);
     json_t *tokens = json_array();
     for (size_t i = 0; i < warden_message_token_count(message); i++)
         json_array_append_new(tokens, token_facts(warden_message_token(message, i)));
@@ -236,6 +286,8 @@ void cli_report_print_text(FILE *out, const char *name, const json_t *report)
         print_field(out, "  ", "expires", text_of(timestamp, "expires"));
     }
     print_list(out, "  ", "signed", json_object_get(report, "signed"));
+    if (json_array_size(json_object_get(report, "encrypted")) > 0)
+        print_list(out, "  ", "encrypted", json_object_get(report, "encrypted"));
     const json_t *tokens = json_object_get(report, "tokens");
     for (size_t i = 0; i < json_array_size(tokens); i++) {
         const json_t *token = json_array_get(tokens, i);
@@ -262,6 +314,13 @@ void cli_report_print_text(FILE *out, const char *name, const json_t *report)
         if (username != NULL) {
             print_field(out, "    ", "name", text_of(username, "name"));
             print_field(out, "    ", "password", text_of(username, "password_type"));
+        }
+        const json_t *saml = json_object_get(token, "saml");
+        if (saml != NULL) {
+            print_field(out, "    ", "issuer", text_of(saml, "issuer"));
+            print_field(out, "    ", "subject", text_of(saml, "subject"));
+            print_field(out, "    ", "confirmed", text_of(saml, "confirmation"));
+            print_list(out, "    ", "audiences", json_object_get(saml, "audiences"));
         }
         print_field(out, "    ", "valid from", text_of(token, "valid_from"));
         print_field(out, "    ", "valid till", text_of(token, "valid_till"));

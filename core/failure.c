@@ -40,6 +40,8 @@ static const char *const reason_names[WD_REASON_COUNT] = {
     [WD_REASON_REPLAY_CACHE_FULL]         = "replay-cache-full",
     [WD_REASON_REPLAY_UNAVAILABLE]        = "replay-unavailable",
     [WD_REASON_SAML_INVALID]              = "saml-invalid",
+    [WD_REASON_DECRYPT_FAILED]            = "decrypt-failed",
+    [WD_REASON_UNENCRYPTED_PART]          = "unencrypted-part",
     [WD_REASON_INTERNAL_ERROR]            = "internal-error",
 };
 

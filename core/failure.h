@@ -36,6 +36,8 @@ typedef enum wd_reason {
     WD_REASON_REPLAY_CACHE_FULL,
     WD_REASON_REPLAY_UNAVAILABLE, /* a shared replay store (Redis) did not answer in time */
     WD_REASON_SAML_INVALID,
+    WD_REASON_DECRYPT_FAILED,     /* one generic detail whatever failed (decrypt.c): no oracle */
+    WD_REASON_UNENCRYPTED_PART,   /* a part require.encrypted names arrived in plaintext */
     /* Not a verdict on the message: the verifier itself failed (out of memory, a callback
     ** error). The message is still rejected. */
     WD_REASON_INTERNAL_ERROR,
@@ -48,6 +50,8 @@ typedef struct wd_failure {
     int       code;
     wd_reason reason;
     char      detail[256];
+    char      cause[160]; /* what only the engine's log may tell (why a decryption failed);
+                          ** "" otherwise. Never shown to the sender: see decrypt.c */
 } wd_failure;
 
 /* "timestamp-expired" for WD_REASON_TIMESTAMP_EXPIRED; "internal-error"; "" for NONE. */

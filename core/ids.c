@@ -227,6 +227,97 @@ const char *wd_ids_of(const xmlNode *element)
     return NULL;
 }
 
+/* Removes the slot of element's value, if it is element's, and closes the gap the way linear
+** probing needs (backward shift), so that later look-ups still find what follows it. */
+static void remove_value(wd_id_table *table, const char *value, const xmlNode *element)
+{
+    size_t length = strlen(value);
+    uint64_t hash = hash_bytes(value, length);
+    size_t mask = table->capacity - 1;
+    id_slot *slot = lookup(table, value, length, hash);
+
+    if (slot->value == NULL || slot->element != element)
+        return;
+    size_t hole = (size_t)(slot - table->slots);
+    size_t next = (hole + 1) & mask;
+    while (table->slots[next].value != NULL) {
+        size_t home = (size_t)table->slots[next].hash & mask;
+        /* the entry at next may move into the hole when its home is not in (hole, next] */
+        bool movable = hole <= next ? (home <= hole || home > next) : (home <= hole && home > next);
+        if (movable) {
+            table->slots[hole] = table->slots[next];
+            hole = next;
+        }
+        next = (next + 1) & mask;
+    }
+    memset(&table->slots[hole], 0, sizeof table->slots[hole]);
+    table->count--;
+}
+
+void wd_ids_forget(wd_id_table *table, xmlNode *subtree)
+{
+    if (table == NULL || subtree == NULL || subtree->type != XML_ELEMENT_NODE)
+        return;
+    for (xmlNode *element = subtree; element != NULL; element = next_element(element, subtree)) {
+        for (const xmlAttr *attr = element->properties; attr != NULL; attr = attr->next) {
+            const char *value = is_id_attribute(attr) ? attribute_value(attr) : NULL;
+            if (value != NULL)
+                remove_value(table, value, element);
+        }
+    }
+}
+
+/* Doubles the table (rehashing every entry) so that it stays at most half full. */
+static int grow(wd_id_table *table, wd_failure *failure)
+{
+    size_t capacity = table->capacity * 2;
+    id_slot *slots = calloc(capacity, sizeof *slots);
+    if (slots == NULL)
+        return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory for the ID table");
+    id_slot *old = table->slots;
+    size_t old_capacity = table->capacity;
+    table->slots = slots;
+    table->capacity = capacity;
+    for (size_t i = 0; i < old_capacity; i++) {
+        if (old[i].value != NULL)
+            *lookup(table, old[i].value, old[i].length, old[i].hash) = old[i];
+    }
+    free(old);
+    return 0;
+}
+
+int wd_ids_add(wd_id_table *table, xmlNode *subtree, wd_failure *failure)
+{
+    if (table == NULL || subtree == NULL || subtree->type != XML_ELEMENT_NODE)
+        return 0;
+    for (xmlNode *element = subtree; element != NULL; element = next_element(element, subtree)) {
+        for (const xmlAttr *attr = element->properties; attr != NULL; attr = attr->next) {
+            if (!is_id_attribute(attr))
+                continue;
+            const char *value = attribute_value(attr);
+            if (value == NULL)
+                return wd_fail(failure, WD_REASON_MALFORMED, "ID attribute %s with entity content",
+                               (const char *)attr->name);
+            if (table->count + 1 > WD_IDS_MAX)
+                return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED, "more than %d ID attributes", WD_IDS_MAX);
+            if (2 * (table->count + 1) > table->capacity && grow(table, failure) != 0)
+                return -1;
+            size_t length = strlen(value);
+            uint64_t hash = hash_bytes(value, length);
+            id_slot *slot = lookup(table, value, length, hash);
+            if (slot->value != NULL)
+                return wd_fail(failure, WD_REASON_DUPLICATE_ID, "duplicate ID \"%.128s\" (on %s and %s)", value,
+                               (const char *)slot->element->name, (const char *)element->name);
+            slot->value = value;
+            slot->length = length;
+            slot->hash = hash;
+            slot->element = element;
+            table->count++;
+        }
+    }
+    return 0;
+}
+
 void wd_ids_free(wd_id_table *table)
 {
     if (table == NULL)

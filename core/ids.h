@@ -25,6 +25,13 @@ xmlNode *wd_ids_find(const wd_id_table *table, const char *id, size_t length);
 ** document. */
 const char *wd_ids_of(const xmlNode *element);
 
+/* Decryption changes the document (decrypt.c): the elements of a subtree leaving it are
+** forgotten, and the IDs of a subtree entering it registered, with the same rules as
+** wd_ids_build (duplicate-id, more than 4096 IDs in all: limit-exceeded, malformed). On
+** failure the table holds some of the new subtree's IDs; the message is rejected anyway. */
+void wd_ids_forget(wd_id_table *table, xmlNode *subtree);
+int wd_ids_add(wd_id_table *table, xmlNode *subtree, wd_failure *failure);
+
 void wd_ids_free(wd_id_table *table);
 
 #endif

@@ -274,3 +274,17 @@ int wd_key_reference_resolve(xmlNode *key_info, wd_trust_store *trust, const wd_
     return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED,
                    "SecurityTokenReference form %.60s is not supported", (const char *)form->name);
 }
+
+int wd_key_reference_resolve_x509_data(xmlNode *key_info, wd_trust_store *trust, wd_cert **cert,
+                                       wd_failure *failure)
+{
+    xmlNode *x509_data;
+
+    *cert = NULL;
+    if (key_info == NULL)
+        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "the signature has no KeyInfo");
+    x509_data = wd_xml_first_element(key_info);
+    if (!wd_xml_is(x509_data, WD_NS_DSIG, "X509Data") || wd_xml_next_element(x509_data) != NULL)
+        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "KeyInfo must hold exactly one ds:X509Data");
+    return resolve_x509_data(x509_data, trust, cert, failure);
+}

@@ -43,4 +43,12 @@ int wd_key_reference_resolve(xmlNode *key_info, wd_trust_store *trust, const wd_
                              const xmlNode *security, const wd_read_token *tokens, size_t token_count,
                              wd_cert **cert, xmlNode **token, wd_failure *failure);
 
+/* The key of an assertion's signature (SAML issuers put the certificate in the signature
+** itself): key_info must hold exactly one ds:X509Data, read as for an STR (an inline
+** X509Certificate, else an X509IssuerSerial of a certificate known to trust). The chain is
+** NOT validated here. Rejections: token-unsupported (no KeyInfo, another form), and those of
+** the X509Data form above. */
+int wd_key_reference_resolve_x509_data(xmlNode *key_info, wd_trust_store *trust, wd_cert **cert,
+                                       wd_failure *failure);
+
 #endif

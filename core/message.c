@@ -49,7 +49,8 @@ int wd_message_set_string(warden_string *target, const char *text, size_t length
     return 0;
 }
 
-int wd_message_set_signed_parts(warden_message *message, const char *const *names, size_t count)
+/* Makes a part list of names: comma-separated text, and the items over one storage. */
+static int make_part_list(wd_part_list *list, const char *const *names, size_t count)
 {
     size_t total = 0;
     for (size_t i = 0; i < count; i++)
@@ -77,14 +78,32 @@ int wd_message_set_signed_parts(warden_message *message, const char *const *name
         storage_used += length + 1;
     }
     csv[csv_used] = '\0';
-    free(message->signed_parts);
-    free(message->signed_part_storage);
-    free(message->signed_part_items);
-    message->signed_parts = csv;
-    message->signed_part_storage = storage;
-    message->signed_part_items = items;
-    message->signed_part_count = count;
+    free(list->text);
+    free(list->storage);
+    free(list->items);
+    list->text = csv;
+    list->storage = storage;
+    list->items = items;
+    list->count = count;
     return 0;
+}
+
+int wd_message_set_signed_parts(warden_message *message, const char *const *names, size_t count)
+{
+    wd_part_list list = { message->signed_parts, message->signed_part_items, message->signed_part_count,
+                          message->signed_part_storage };
+    if (make_part_list(&list, names, count) != 0)
+        return -1;
+    message->signed_parts = list.text;
+    message->signed_part_items = list.items;
+    message->signed_part_count = list.count;
+    message->signed_part_storage = list.storage;
+    return 0;
+}
+
+int wd_message_set_encrypted_parts(warden_message *message, const char *const *names, size_t count)
+{
+    return make_part_list(&message->encrypted, names, count);
 }
 
 int wd_message_set_attrs(warden_message *message, const warden_attr *attrs, size_t count)
@@ -145,6 +164,12 @@ static char *make_serialized_xml(const warden_token *token)
     return text;
 }
 
+static char *make_saml_xml(const warden_token *token)
+{
+    size_t length = 0;
+    return token->saml != NULL ? wd_saml_serialize_element(token->saml->element, &length) : NULL;
+}
+
 static char *format_text(const char *format, const char *a, const char *b)
 {
     int length = snprintf(NULL, 0, format, a, b);
@@ -180,8 +205,28 @@ static char *escape_attribute(const char *value)
     return out;
 }
 
+/* SAML Token Profile 1.1, 3.4.2: a SAML V2.0 assertion is referenced by its ID through a
+** KeyIdentifier, from inside the message and from outside alike. */
+static char *make_saml_reference(const warden_token *token)
+{
+    char *escaped = escape_attribute(token->saml->id);
+    if (escaped == NULL)
+        return NULL;
+    char *text = format_text("<wsse:SecurityTokenReference xmlns:wsse=\"" WD_NS_WSSE "\" xmlns:wsse11=\"" WD_NS_WSSE11
+                             "\" wsse11:TokenType=\"%s#SAMLV2.0\"><wsse:KeyIdentifier ValueType=\"%s#SAMLID\">",
+                             WD_WSS_SAML_PROFILE, WD_WSS_SAML_PROFILE);
+    char *tail = format_text("%s%s</wsse:KeyIdentifier></wsse:SecurityTokenReference>", escaped, "");
+    char *joined = text != NULL && tail != NULL ? format_text("%s%s", text, tail) : NULL;
+    free(text);
+    free(tail);
+    free(escaped);
+    return joined;
+}
+
 static char *make_attached_reference(const warden_token *token)
 {
+    if (token->kind == WD_TOKEN_SAML && token->saml != NULL)
+        return make_saml_reference(token);
     if (token->element == NULL)
         return NULL;
     const char *id = wd_ids_of(token->element);
@@ -201,6 +246,8 @@ static char *make_attached_reference(const warden_token *token)
 
 static char *make_unattached_reference(const warden_token *token)
 {
+    if (token->kind == WD_TOKEN_SAML && token->saml != NULL)
+        return make_saml_reference(token);
     if (token->kind != WD_TOKEN_X509 || token->cert == NULL)
         return NULL;
     char *thumbprint = wd_base64_encode(token->cert->sha1, sizeof token->cert->sha1);
@@ -295,6 +342,14 @@ int warden_message_get_property(const warden_message *m, warden_message_property
         ((warden_string_list *)value)->items = m->signed_part_items;
         ((warden_string_list *)value)->count = m->signed_part_count;
         return WARDEN_OK;
+    case WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PARTS:
+        return put_text(m->encrypted.text != NULL ? m->encrypted.text : "", value, value_size);
+    case WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PART_LIST:
+        if (value_size != sizeof(warden_string_list))
+            return WARDEN_E_INVALID_ARG;
+        ((warden_string_list *)value)->items = m->encrypted.items;
+        ((warden_string_list *)value)->count = m->encrypted.count;
+        return WARDEN_OK;
     case WARDEN_MESSAGE_PROPERTY_SOAP_VERSION:
         return put_text(m->soap_version == 12 ? "1.2" : "1.1", value, value_size);
     case WARDEN_MESSAGE_PROPERTY_ATTRS:
@@ -306,7 +361,20 @@ int warden_message_get_property(const warden_message *m, warden_message_property
     case WARDEN_MESSAGE_PROPERTY_NOW:
         PUT(int64_t, m->now);
     case WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION:
-        return value_size == sizeof(warden_string) ? WARDEN_E_NOT_APPLICABLE : WARDEN_E_INVALID_ARG;
+        if (value_size != sizeof(warden_string))
+            return WARDEN_E_INVALID_ARG;
+        for (size_t i = 0; i < m->token_count; i++) {
+            warden_token *token = &m->tokens[i]; /* only its lazy slot changes */
+            if (token->kind != WD_TOKEN_SAML || token->saml == NULL)
+                continue;
+            if (token->saml->xml != NULL) {
+                ((warden_string *)value)->data = token->saml->xml;
+                ((warden_string *)value)->length = token->saml->xml_length;
+                return WARDEN_OK;
+            }
+            return put_text(lazy_get(&token->saml_xml, token, make_saml_xml), value, value_size);
+        }
+        return WARDEN_E_NOT_APPLICABLE;
     }
     return WARDEN_E_INVALID_ARG;
 }
@@ -350,6 +418,44 @@ static int put_attrs(const warden_token *t, const warden_attr_list *list, void *
     return WARDEN_OK;
 }
 
+static int put_saml_text(const warden_token *t, const char *text, void *value, size_t value_size)
+{
+    if (value_size != sizeof(warden_string))
+        return WARDEN_E_INVALID_ARG;
+    return t->saml != NULL ? put_text(text, value, value_size) : WARDEN_E_NOT_APPLICABLE;
+}
+
+static int put_saml_time(const warden_token *t, bool present, int64_t time, void *value, size_t value_size)
+{
+    if (value_size != sizeof(int64_t))
+        return WARDEN_E_INVALID_ARG;
+    if (t->saml == NULL || !present)
+        return WARDEN_E_NOT_APPLICABLE;
+    *(int64_t *)value = time;
+    return WARDEN_OK;
+}
+
+static const char *token_kind_name(const warden_token *t)
+{
+    switch (t->kind) {
+    case WD_TOKEN_X509: return "x509";
+    case WD_TOKEN_USERNAME: return "username";
+    case WD_TOKEN_TRANSPORT: return "transport";
+    case WD_TOKEN_SAML: return "saml";
+    }
+    return NULL;
+}
+
+static int token_key_type(const warden_token *t)
+{
+    if (t->kind == WD_TOKEN_USERNAME)
+        return WARDEN_KEY_TYPE_NONE;
+    if (t->kind == WD_TOKEN_SAML)
+        return t->saml != NULL && t->saml->confirmation == WD_SAML_HOLDER_OF_KEY ? WARDEN_KEY_TYPE_ASYMMETRIC
+                                                                                 : WARDEN_KEY_TYPE_NONE;
+    return WARDEN_KEY_TYPE_ASYMMETRIC;
+}
+
 int warden_token_get_property(const warden_token *t, warden_token_property_id id, void *value,
                               size_t value_size)
 {
@@ -357,9 +463,10 @@ int warden_token_get_property(const warden_token *t, warden_token_property_id id
         return WARDEN_E_INVALID_ARG;
     warden_token *mutable_token = (warden_token *)t; /* only its lazy slots change */
     const wd_cert *cert = t->cert;
+    const wd_saml_assertion *saml = t->saml;
     switch (id) {
     case WARDEN_TOKEN_PROPERTY_KEY_TYPE:
-        PUT(int, t->kind != WD_TOKEN_USERNAME ? WARDEN_KEY_TYPE_ASYMMETRIC : WARDEN_KEY_TYPE_NONE);
+        PUT(int, token_key_type(t));
     case WARDEN_TOKEN_PROPERTY_VALID_FROM_TIME:
         PUT(int64_t, t->valid_from);
     case WARDEN_TOKEN_PROPERTY_VALID_TILL_TIME:
@@ -379,8 +486,7 @@ int warden_token_get_property(const warden_token *t, warden_token_property_id id
     case WARDEN_TOKEN_PROPERTY_SYMMETRIC_KEY:
         return value_size == sizeof(warden_bytes) ? WARDEN_E_NOT_APPLICABLE : WARDEN_E_INVALID_ARG;
     case WARDEN_TOKEN_PROPERTY_KIND:
-        return put_text(t->kind == WD_TOKEN_X509 ? "x509" : t->kind == WD_TOKEN_TRANSPORT ? "transport" : "username",
-                        value, value_size);
+        return put_text(token_kind_name(t), value, value_size);
     case WARDEN_TOKEN_PROPERTY_ROLE:
         return put_text(t->kind == WD_TOKEN_TRANSPORT ? "transport" : t->signing ? "signing" : "supporting", value,
                         value_size);
@@ -425,6 +531,43 @@ int warden_token_get_property(const warden_token *t, warden_token_property_id id
         return put_list(t, cert ? &cert->san_ip : NULL, value, value_size);
     case WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE:
         return put_text(t->password_type, value, value_size);
+    case WARDEN_TOKEN_PROPERTY_SAML_VERSION:
+        return put_saml_text(t, saml ? saml->version : NULL, value, value_size);
+    case WARDEN_TOKEN_PROPERTY_SAML_ID:
+        return put_saml_text(t, saml ? saml->id : NULL, value, value_size);
+    case WARDEN_TOKEN_PROPERTY_SAML_ISSUER:
+        return put_saml_text(t, saml ? saml->issuer : NULL, value, value_size);
+    case WARDEN_TOKEN_PROPERTY_SAML_SUBJECT:
+        return put_saml_text(t, saml ? saml->subject : NULL, value, value_size);
+    case WARDEN_TOKEN_PROPERTY_SAML_NAME_ID_FORMAT:
+        return put_saml_text(t, saml ? saml->name_id_format : NULL, value, value_size);
+    case WARDEN_TOKEN_PROPERTY_SAML_CONFIRMATION:
+        return put_saml_text(t, saml ? wd_saml_confirmation_name(saml->confirmation) : NULL, value, value_size);
+    case WARDEN_TOKEN_PROPERTY_SAML_AUTHN_CONTEXT:
+        return put_saml_text(t, saml ? saml->authn_context : NULL, value, value_size);
+    case WARDEN_TOKEN_PROPERTY_SAML_AUDIENCES:
+        if (value_size != sizeof(warden_string_list))
+            return WARDEN_E_INVALID_ARG;
+        if (saml == NULL)
+            return WARDEN_E_NOT_APPLICABLE;
+        ((warden_string_list *)value)->items = saml->audience_items;
+        ((warden_string_list *)value)->count = saml->audience_count;
+        return WARDEN_OK;
+    case WARDEN_TOKEN_PROPERTY_SAML_ATTRIBUTES:
+        if (value_size != sizeof(warden_attr_list))
+            return WARDEN_E_INVALID_ARG;
+        if (saml == NULL)
+            return WARDEN_E_NOT_APPLICABLE;
+        ((warden_attr_list *)value)->items = saml->attribute_pairs;
+        ((warden_attr_list *)value)->count = saml->attribute_pair_count;
+        return WARDEN_OK;
+    case WARDEN_TOKEN_PROPERTY_SAML_NOT_BEFORE:
+        return put_saml_time(t, saml != NULL && saml->has_not_before, saml ? saml->not_before : 0, value, value_size);
+    case WARDEN_TOKEN_PROPERTY_SAML_NOT_ON_OR_AFTER:
+        return put_saml_time(t, saml != NULL && saml->has_not_on_or_after, saml ? saml->not_on_or_after : 0, value,
+                             value_size);
+    case WARDEN_TOKEN_PROPERTY_SAML_ISSUE_INSTANT:
+        return put_saml_time(t, saml != NULL, saml ? saml->issue_instant : 0, value, value_size);
     }
     return WARDEN_E_INVALID_ARG;
 }
@@ -436,10 +579,15 @@ void warden_message_free(warden_message *m)
     for (size_t i = 0; i < m->token_count; i++) {
         warden_token *t = &m->tokens[i];
         wd_cert_unref(t->cert);
+        if (t->saml != NULL) {
+            wd_saml_clear(t->saml);
+            free(t->saml);
+        }
         free((char *)t->username.data);
         lazy_free(&t->serialized_xml);
         lazy_free(&t->attached_reference);
         lazy_free(&t->unattached_reference);
+        lazy_free(&t->saml_xml);
     }
     free(m->tokens);
     for (size_t i = 0; i < m->attr_count; i++) {
@@ -455,6 +603,9 @@ void warden_message_free(warden_message *m)
     free(m->signed_parts);
     free(m->signed_part_items);
     free(m->signed_part_storage);
+    free(m->encrypted.text);
+    free(m->encrypted.items);
+    free(m->encrypted.storage);
     if (m->document != NULL)
         xmlFreeDoc(m->document);
     free(m);

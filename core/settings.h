@@ -37,6 +37,11 @@ typedef struct wd_settings {
     int64_t                  future_ttl;          /* default 60 */
     int64_t                  skew;                /* default 300 */
     const char              *actor;               /* NULL: the Security header without actor/role */
+    const char *const       *require_encrypted;   /* part names that must arrive encrypted; default none */
+    size_t                   require_encrypted_count;
+    bool                     allow_cbc;           /* decrypt.allow_cbc: AES-CBC data; default false */
+    bool                     allow_rsa15;         /* decrypt.allow_rsa15: RSA PKCS#1 v1.5 key
+                                                  ** transport; default false */
     bool                     require_nonce;       /* username.require_nonce: a UsernameToken must
                                                   ** carry Nonce and Created; default true */
     wd_limits                limits;              /* defaults 4194304, 64, 256, 1048576, 4, 32, 4 */

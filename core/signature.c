@@ -243,6 +243,19 @@ static int read_reference(xmlNode *element, const wd_signature_context *context,
                        reference->id);
     reference->digest_value = digest_value;
     reference->excluded = enveloped && is_within(signature, reference->target) ? signature : NULL;
+    /* An assertion's signature vouches for its assertion and nothing else: the Reference must
+    ** name that very element (node identity, not "some element with this ID"), and enveloped
+    ** must be what cuts the signature out of it. */
+    if (context->enveloping != NULL) {
+        if (reference->target != context->enveloping)
+            return wd_fail(failure, WD_REASON_REFERENCE_INVALID,
+                           "the assertion's Reference \"%.100s\" points at another element, not the assertion",
+                           reference->id);
+        if (reference->excluded != signature || signature->parent != reference->target)
+            return wd_fail(failure, WD_REASON_REFERENCE_INVALID,
+                           "the assertion's signature is not enveloped (enveloped-signature transform, "
+                           "signature a child of the assertion)");
+    }
     plan->reference_count++;
     return 0;
 }
@@ -293,6 +306,9 @@ static int read_signed_info(const xmlNode *signature, const wd_signature_context
     }
     if (count == 0)
         return wd_fail(failure, WD_REASON_REFERENCE_INVALID, "SignedInfo has no Reference");
+    if (context->enveloping != NULL && count != 1)
+        return wd_fail(failure, WD_REASON_REFERENCE_INVALID, "the assertion's signature has %zu References, not one",
+                       count);
     plan->references = calloc(count, sizeof *plan->references);
     if (plan->references == NULL)
         return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory reading SignedInfo");
@@ -442,9 +458,15 @@ int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
     if (decode_signature_value(plan.signature_value, &signature_value, &signature_value_length, failure) != 0)
         goto done;
 
-    if (wd_key_reference_resolve(plan.key_info, context->trust, context->ids, context->security, context->tokens,
-                                 context->token_count, &cert, &token, failure) != 0)
+    if (context->enveloping != NULL) {
+        if (plan.key_info == NULL && context->default_cert != NULL)
+            cert = wd_cert_ref(context->default_cert);
+        else if (wd_key_reference_resolve_x509_data(plan.key_info, context->trust, &cert, failure) != 0)
+            goto done;
+    } else if (wd_key_reference_resolve(plan.key_info, context->trust, context->ids, context->security,
+                                        context->tokens, context->token_count, &cert, &token, failure) != 0) {
         goto done;
+    }
     if (wd_crypto_check_key(plan.algorithm, cert->key, context->settings->min_rsa_bits, failure) != 0)
         goto done;
     /* Before anything is canonicalized or verified: the chain cache makes this cheap, and a

@@ -32,6 +32,12 @@ typedef struct wd_signature_context {
     wd_c14n_memo      *c14n_memo;  /* namespace URIs found good in this message (c14n.h); NULL: none */
     const wd_read_token *tokens;  /* the Security header's BinarySecurityTokens already read (NULL: none) */
     size_t             token_count;
+    /* Assertion mode (saml_check.c): the element whose enveloped signature this is, or NULL
+    ** for a message signature. Then SignedInfo must hold exactly one Reference, to this very
+    ** element, with the enveloped-signature transform; the key comes from a ds:X509Data in
+    ** KeyInfo (no SecurityTokenReference), or is default_cert when there is no KeyInfo. */
+    const xmlNode     *enveloping;
+    wd_cert           *default_cert;  /* borrowed; NULL: a KeyInfo is required */
 } wd_signature_context;
 
 typedef struct wd_signature_result {
@@ -66,7 +72,9 @@ typedef struct wd_signature_result {
 **                      supported form (direct Reference, KeyIdentifier SKI / ThumbprintSHA1 /
 **                      X509v3, ds:X509Data with X509IssuerSerial or X509Certificate)
 **   cert-untrusted, cert-expired  from chain validation; an SKI, thumbprint or IssuerSerial
-**                      that no known certificate has is cert-untrusted */
+**                      that no known certificate has is cert-untrusted
+** In assertion mode (context->enveloping set) also reference-invalid for a second Reference,
+** a Reference to any other element, or one without the enveloped-signature transform. */
 int wd_signature_verify(xmlNode *signature, const wd_signature_context *context,
                         wd_signature_result *out, wd_failure *failure);
 

@@ -154,6 +154,11 @@ size_t wd_trust_store_anchor_count(const wd_trust_store *store)
     return store != NULL ? store->anchor_count : 0;
 }
 
+wd_cert *wd_trust_store_sole_known(wd_trust_store *store)
+{
+    return store != NULL && store->known_count == 1 ? wd_cert_ref(store->known[0].cert) : NULL;
+}
+
 size_t wd_trust_store_known_count(const wd_trust_store *store)
 {
     return store != NULL ? store->known_count : 0;

@@ -90,6 +90,10 @@ wd_cert *wd_trust_store_find_thumbprint(wd_trust_store *store, const unsigned ch
 wd_cert *wd_trust_store_find_issuer_serial(wd_trust_store *store, const char *issuer,
                                            const char *serial_decimal);
 
+/* The one known certificate when the store holds exactly one (a new reference, caller
+** unrefs), else NULL: the key of a SAML issuer that signs without KeyInfo. */
+wd_cert *wd_trust_store_sole_known(wd_trust_store *store);
+
 /* Number of trust anchors, known certificates, CRLs. */
 size_t wd_trust_store_anchor_count(const wd_trust_store *store);
 size_t wd_trust_store_known_count(const wd_trust_store *store);

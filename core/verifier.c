@@ -24,11 +24,15 @@ struct wd_verifier {
     wd_settings     settings;
     char           *actor;                 /* owned copy behind settings.actor */
     char          **require_signed;        /* owned copies behind settings.require_signed */
+    char          **require_encrypted;     /* owned copies behind settings.require_encrypted */
+    wd_recipient   *recipient;             /* our key pair, or NULL */
     wd_crypto       crypto;
     wd_trust_store *trust;
     wd_users       *users;
     wd_credentials  credentials;
     wd_replay_cache *replay;               /* borrowed: outlives verifiers, so reloads keep it */
+    wd_saml_context saml;                  /* issuers and audiences owned; now and skew set per message */
+    char          **saml_audiences;        /* owned copies behind saml.audiences */
 };
 
 void wd_verifier_free(wd_verifier *verifier)
@@ -38,35 +42,85 @@ void wd_verifier_free(wd_verifier *verifier)
     for (size_t i = 0; i < verifier->settings.require_signed_count; i++)
         free(verifier->require_signed[i]);
     free(verifier->require_signed);
+    for (size_t i = 0; i < verifier->settings.require_encrypted_count; i++)
+        free(verifier->require_encrypted[i]);
+    free(verifier->require_encrypted);
+    wd_recipient_free(verifier->recipient);
     free(verifier->actor);
     wd_crypto_clear(&verifier->crypto);
     wd_trust_store_free(verifier->trust);
     wd_users_free(verifier->users);
+    wd_trust_store_free(verifier->saml.issuers);
+    for (size_t i = 0; i < verifier->saml.audience_count; i++)
+        free(verifier->saml_audiences[i]);
+    free(verifier->saml_audiences);
     free(verifier);
+}
+
+/* Copies a list of names into *copies; *copied counts those made, so that a failure half
+** way frees exactly what exists. */
+static int copy_names(const char *const *names, size_t count, char ***copies, size_t *copied)
+{
+    *copied = 0;
+    *copies = calloc(count + 1, sizeof(char *));
+    if (*copies == NULL)
+        return -1;
+    for (size_t i = 0; i < count; i++) {
+        (*copies)[i] = strdup(names[i]);
+        if ((*copies)[i] == NULL)
+            return -1;
+        *copied = i + 1;
+    }
+    return 0;
+}
+
+int wd_verifier_set_saml(wd_verifier *verifier, wd_trust_store *issuers, const char *const *audiences,
+                         size_t audience_count, int64_t max_age, warden_saml_validate_fn validate,
+                         void *validate_context)
+{
+    wd_trust_store_free(verifier->saml.issuers);
+    verifier->saml.issuers = issuers;
+    verifier->saml.max_age = max_age;
+    verifier->saml.validate = validate;
+    verifier->saml.validate_context = validate_context;
+    verifier->saml_audiences = calloc(audience_count + 1, sizeof(char *));
+    if (verifier->saml_audiences == NULL)
+        return WARDEN_E_NOMEM;
+    for (size_t i = 0; i < audience_count; i++) {
+        verifier->saml_audiences[i] = strdup(audiences[i]);
+        if (verifier->saml_audiences[i] == NULL)
+            return WARDEN_E_NOMEM;
+        verifier->saml.audience_count = i + 1;
+    }
+    verifier->saml.audiences = (const char *const *)verifier->saml_audiences;
+    return WARDEN_OK;
 }
 
 static int copy_settings(wd_verifier *verifier, const wd_settings *settings)
 {
     verifier->settings = *settings;
+    verifier->settings.require_signed_count = 0;
+    verifier->settings.require_encrypted_count = 0;
     if (settings->actor != NULL) {
         verifier->actor = strdup(settings->actor);
         if (verifier->actor == NULL)
             return -1;
     }
     verifier->settings.actor = verifier->actor;
-    size_t count = settings->require_signed_count;
-    verifier->require_signed = calloc(count + 1, sizeof(char *));
-    if (verifier->require_signed == NULL)
+    if (copy_names(settings->require_signed, settings->require_signed_count, &verifier->require_signed,
+                   &verifier->settings.require_signed_count) != 0 ||
+        copy_names(settings->require_encrypted, settings->require_encrypted_count, &verifier->require_encrypted,
+                   &verifier->settings.require_encrypted_count) != 0)
         return -1;
-    verifier->settings.require_signed_count = 0;
-    for (size_t i = 0; i < count; i++) {
-        verifier->require_signed[i] = strdup(settings->require_signed[i]);
-        if (verifier->require_signed[i] == NULL)
-            return -1;
-        verifier->settings.require_signed_count = i + 1;
-    }
     verifier->settings.require_signed = (const char *const *)verifier->require_signed;
+    verifier->settings.require_encrypted = (const char *const *)verifier->require_encrypted;
     return 0;
+}
+
+void wd_verifier_set_recipient(wd_verifier *verifier, wd_recipient *recipient)
+{
+    wd_recipient_free(verifier->recipient);
+    verifier->recipient = recipient;
 }
 
 int wd_verifier_new(const wd_settings *settings, wd_trust_store *trust, wd_users *users,
@@ -93,6 +147,7 @@ int wd_verifier_new(const wd_settings *settings, wd_trust_store *trust, wd_users
     verifier->credentials.users = users;
     verifier->credentials.callback = password_callback;
     verifier->credentials.callback_context = password_context;
+    verifier->saml.max_age = 3600;
     *out = verifier;
     return WARDEN_OK;
 }
@@ -189,11 +244,6 @@ int wd_verifier_receive(wd_verifier *verifier, const void *bytes, size_t length,
     message->now = now;
     message->soap_version = envelope.soap_version;
     message->body = envelope.body;
-    if (copy_header_text(&message->action, envelope.action, failure) != 0 ||
-        copy_header_text(&message->to, envelope.to, failure) != 0 ||
-        copy_header_text(&message->message_id, envelope.message_id, failure) != 0 ||
-        copy_operation(message, envelope.operation, failure) != 0)
-        goto done;
     const char *http_action = OPTION(options, http_action, NULL);
     if (http_action != NULL && wd_message_set_string(&message->http_action, http_action, strlen(http_action)) != 0) {
         wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
@@ -206,12 +256,35 @@ int wd_verifier_receive(wd_verifier *verifier, const void *bytes, size_t length,
         goto done;
     }
 
+    wd_saml_context saml = verifier->saml;
+    saml.now = now;
+    saml.skew = verifier->settings.skew;
     wd_wssec_context context = {
         .settings = &verifier->settings, .crypto = &verifier->crypto, .trust = verifier->trust,
         .credentials = &verifier->credentials, .replay = verifier->replay, .now = now,
-        .message_bytes = length,
+        .message_bytes = length, .saml = &saml, .recipient = verifier->recipient,
     };
     if (wd_wssec_process(&context, &envelope, ids, message, failure) != 0)
+        goto done;
+    /* Decrypted headers and Body content are read as the envelope now is: the same envelope
+    ** rules hold for them (a second Security header for us, a mustUnderstand header nobody
+    ** understands, a misplaced Body), and the Envelope, Header, Body and our Security header
+    ** must be the very elements everything above was decided on. */
+    if (message->decrypted) {
+        wd_envelope again;
+        if (wd_envelope_read(document, verifier->settings.actor, &again, failure) != 0)
+            goto done;
+        if (again.envelope != envelope.envelope || again.header != envelope.header || again.body != envelope.body ||
+            again.security != envelope.security) {
+            wd_fail(failure, WD_REASON_NOT_SOAP, "the decrypted content changed the envelope's structure");
+            goto done;
+        }
+        envelope = again;
+    }
+    if (copy_header_text(&message->action, envelope.action, failure) != 0 ||
+        copy_header_text(&message->to, envelope.to, failure) != 0 ||
+        copy_header_text(&message->message_id, envelope.message_id, failure) != 0 ||
+        copy_operation(message, envelope.operation, failure) != 0)
         goto done;
     warden_bytes transport = OPTION(options, transport_cert, ((warden_bytes){ NULL, 0 }));
     if (transport.data != NULL && transport.length > 0 && add_transport_token(message, transport, failure) != 0)

@@ -77,12 +77,20 @@ static const wd_config_key schema[] = {
     { "require.token", WD_CONFIG_BOOL, FIELD(require_token), 0, 0, NULL, NULL },
     { "require.signed", WD_CONFIG_NAME_LIST, FIELD(require_signed), 0, 0, NULL, NULL },
     { "require.timestamp", WD_CONFIG_CHOICE, 0, 0, 0, timestamp_choices, set_require_timestamp },
+    { "require.encrypted", WD_CONFIG_NAME_LIST, FIELD(require_encrypted), 0, 0, NULL, NULL },
+    { "decrypt.key", WD_CONFIG_PATH, FIELD(decrypt_key), 0, 0, NULL, NULL },
+    { "decrypt.cert", WD_CONFIG_PATH, FIELD(decrypt_cert), 0, 0, NULL, NULL },
+    { "decrypt.allow_cbc", WD_CONFIG_BOOL, FIELD(decrypt_allow_cbc), 0, 0, NULL, NULL },
+    { "decrypt.allow_rsa15", WD_CONFIG_BOOL, FIELD(decrypt_allow_rsa15), 0, 0, NULL, NULL },
     { "algorithms.allow_sha1", WD_CONFIG_BOOL, FIELD(allow_sha1), 0, 0, NULL, NULL },
     { "algorithms.min_rsa_bits", WD_CONFIG_INT, FIELD(min_rsa_bits), 1024, INT_MAX, NULL, NULL },
     { "clock.ttl", WD_CONFIG_INT, FIELD(ttl), 0, INT32_MAX, NULL, NULL },
     { "clock.future_ttl", WD_CONFIG_INT, FIELD(future_ttl), 0, INT32_MAX, NULL, NULL },
     { "clock.skew", WD_CONFIG_INT, FIELD(skew), 0, INT32_MAX, NULL, NULL },
     { "username.require_nonce", WD_CONFIG_BOOL, FIELD(username_require_nonce), 0, 0, NULL, NULL },
+    { "saml.issuers", WD_CONFIG_PATH_LIST, FIELD(saml_issuers), 0, 0, NULL, NULL },
+    { "saml.audiences", WD_CONFIG_NAME_LIST, FIELD(saml_audiences), 0, 0, NULL, NULL },
+    { "saml.max_age", WD_CONFIG_INT, FIELD(saml_max_age), 1, INT32_MAX, NULL, NULL },
     { "replay.backend", WD_CONFIG_CHOICE, 0, 0, 0, backend_choices, set_replay_backend },
     { "replay.entries", WD_CONFIG_INT, FIELD(replay_entries), 1, INT32_MAX, NULL, NULL },
     { "replay.url", WD_CONFIG_STRING, FIELD(replay_url), 0, 0, NULL, NULL },
@@ -493,6 +501,7 @@ int warden_config_new(warden_config **out)
     config->serve_drain_ms = 10000;
     config->serve_upstream_keepalive = 16;
     config->reload_tests = WD_TESTS_GATE;
+    config->saml_max_age = 3600;
     *out = config;
     config = NULL;
     rc = WARDEN_OK;
@@ -509,11 +518,16 @@ void warden_config_free(warden_config *config)
     string_array_free(&config->certs);
     string_array_free(&config->crls);
     string_array_free(&config->trust_eku);
+    string_array_free(&config->saml_issuers);
+    string_array_free(&config->saml_audiences);
     free(config->users);
     free(config->policies);
     free(config->actor);
     string_array_free(&config->require_signed);
     free(config->require_signed_view);
+    string_array_free(&config->require_encrypted);
+    free(config->decrypt_key);
+    free(config->decrypt_cert);
     free(config->replay_url);
     free(config->log_decisions);
     free(config->replay_prefix);
@@ -540,8 +554,12 @@ int wd_config_copy(const warden_config *src, warden_config **out)
     copy->certs = (wd_string_array){ NULL, 0 };
     copy->crls = (wd_string_array){ NULL, 0 };
     copy->trust_eku = (wd_string_array){ NULL, 0 };
+    copy->saml_issuers = (wd_string_array){ NULL, 0 };
+    copy->saml_audiences = (wd_string_array){ NULL, 0 };
     copy->require_signed = (wd_string_array){ NULL, 0 };
     copy->require_signed_view = NULL;
+    copy->require_encrypted = (wd_string_array){ NULL, 0 };
+    copy->decrypt_key = copy->decrypt_cert = NULL;
     copy->users = copy->policies = copy->actor = copy->replay_url = copy->log_decisions = NULL;
     copy->replay_prefix = copy->serve_tls_cert = copy->serve_tls_key = copy->serve_tls_client_ca = NULL;
     copy->serve_upstream = NULL;
@@ -550,7 +568,12 @@ int wd_config_copy(const warden_config *src, warden_config **out)
         || string_array_copy(&src->certs, &copy->certs) != WARDEN_OK
         || string_array_copy(&src->crls, &copy->crls) != WARDEN_OK
         || string_array_copy(&src->trust_eku, &copy->trust_eku) != WARDEN_OK
+        || string_array_copy(&src->saml_issuers, &copy->saml_issuers) != WARDEN_OK
+        || string_array_copy(&src->saml_audiences, &copy->saml_audiences) != WARDEN_OK
         || string_array_copy(&src->require_signed, &copy->require_signed) != WARDEN_OK
+        || string_array_copy(&src->require_encrypted, &copy->require_encrypted) != WARDEN_OK
+        || strdup_optional(src->decrypt_key, &copy->decrypt_key) != WARDEN_OK
+        || strdup_optional(src->decrypt_cert, &copy->decrypt_cert) != WARDEN_OK
         || strdup_optional(src->users, &copy->users) != WARDEN_OK
         || strdup_optional(src->policies, &copy->policies) != WARDEN_OK
         || strdup_optional(src->actor, &copy->actor) != WARDEN_OK
@@ -580,6 +603,15 @@ int warden_config_set_password_callback(warden_config *config, warden_password_f
         return WARDEN_E_INVALID_ARG;
     config->password_callback = fn;
     config->password_context = context;
+    return WARDEN_OK;
+}
+
+int warden_config_set_saml_validator(warden_config *config, warden_saml_validate_fn fn, void *context)
+{
+    if (config == NULL)
+        return WARDEN_E_INVALID_ARG;
+    config->saml_validate = fn;
+    config->saml_validate_context = fn != NULL ? context : NULL;
     return WARDEN_OK;
 }
 
@@ -841,6 +873,10 @@ void wd_config_to_settings(const warden_config *config, wd_settings *settings)
     settings->require_signed = config->require_signed_view;
     settings->require_signed_count = config->require_signed.count;
     settings->require_timestamp = config->require_timestamp;
+    settings->require_encrypted = (const char *const *)config->require_encrypted.items;
+    settings->require_encrypted_count = config->require_encrypted.count;
+    settings->allow_cbc = config->decrypt_allow_cbc;
+    settings->allow_rsa15 = config->decrypt_allow_rsa15;
     settings->allow_sha1 = config->allow_sha1;
     settings->min_rsa_bits = (int)config->min_rsa_bits;
     settings->ttl = config->ttl;

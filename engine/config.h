@@ -37,6 +37,10 @@ struct warden_config {
     const char    **require_signed_view; /* the same strings, NULL-terminated, for wd_settings;
                                         ** rebuilt by config.c whenever require_signed changes */
     wd_timestamp_requirement require_timestamp;
+    wd_string_array require_encrypted; /* part names that must arrive encrypted */
+    /* decrypt: our key pair (paths, or NULL) and the weaker algorithms allowed */
+    char           *decrypt_key, *decrypt_cert;
+    bool            decrypt_allow_cbc, decrypt_allow_rsa15;
     /* algorithms */
     bool            allow_sha1;
     int64_t         min_rsa_bits;
@@ -44,6 +48,10 @@ struct warden_config {
     int64_t         ttl, future_ttl, skew;
     /* username */
     bool            username_require_nonce;
+    /* saml */
+    wd_string_array saml_issuers;     /* certificate / CA bundle paths trusted to sign assertions */
+    wd_string_array saml_audiences;   /* an AudienceRestriction must name one; empty = any */
+    int64_t         saml_max_age;     /* seconds an IssueInstant may be old */
     /* replay */
     wd_replay_backend_kind replay_backend;
     int64_t         replay_entries;
@@ -76,6 +84,8 @@ struct warden_config {
     /* embedder callbacks */
     warden_password_fn password_callback;
     void              *password_context;
+    warden_saml_validate_fn saml_validate;
+    void              *saml_validate_context;
     warden_log_fn      log_callback;      /* NULL: standard error */
     void              *log_context;
 };

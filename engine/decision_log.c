@@ -83,6 +83,8 @@ int wd_decision_facts_from_message(wd_decision_facts *facts, const warden_messag
             facts->cert_subject = copy_token_property(token, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT);
             facts->cert_serial = copy_token_property(token, WARDEN_TOKEN_PROPERTY_CERT_SERIAL);
         }
+        if (strcmp(kind.data, "saml") == 0 && facts->saml_subject == NULL)
+            facts->saml_subject = copy_token_property(token, WARDEN_TOKEN_PROPERTY_SAML_SUBJECT);
     }
     return WARDEN_OK;
 }

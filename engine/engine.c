@@ -104,6 +104,34 @@ failed:
     return wd_error_set(err, status, "", "%s", message);
 }
 
+/* saml.issuers: each file's certificates are trust anchors (a self-signed IdP certificate
+** anchors itself; a CA bundle anchors what it issued) and known certificates (found by an
+** X509IssuerSerial, or used when an assertion's signature has no KeyInfo and there is one).
+** NULL when none are configured. */
+static int load_saml_issuers(const warden_config *config, wd_trust_store **out, warden_error *err)
+{
+    wd_trust_store *issuers = NULL;
+    char message[256] = "";
+    int status;
+
+    *out = NULL;
+    if (config->saml_issuers.count == 0)
+        return WARDEN_OK;
+    if ((status = wd_trust_store_new(&issuers)) != WARDEN_OK)
+        return wd_error_set(err, status, "", "cannot make the SAML issuer trust store");
+    for (size_t i = 0; i < config->saml_issuers.count; i++) {
+        status = wd_trust_store_add_anchors(issuers, config->saml_issuers.items[i], message, sizeof message);
+        if (status == WARDEN_OK)
+            status = wd_trust_store_add_known(issuers, config->saml_issuers.items[i], message, sizeof message);
+        if (status != WARDEN_OK) {
+            wd_trust_store_free(issuers);
+            return wd_error_set(err, status, "", "saml.issuers: %s", message);
+        }
+    }
+    *out = issuers;
+    return WARDEN_OK;
+}
+
 int wd_engine_build_verifier(const warden_config *config, wd_replay_cache *replay, wd_verifier **out,
                              warden_error *err)
 {
@@ -123,12 +151,43 @@ int wd_engine_build_verifier(const warden_config *config, wd_replay_cache *repla
             return wd_error_set(err, status, "", "%s", message);
         }
     }
+    wd_recipient *recipient = NULL;
+    if (config->decrypt_key != NULL || config->decrypt_cert != NULL) {
+        char message[512] = "";
+        if (config->decrypt_key == NULL || config->decrypt_cert == NULL)
+            status = wd_error_set(err, WARDEN_E_CONFIG, "config", "decrypt.key and decrypt.cert go together");
+        else if ((status = wd_recipient_load(config->decrypt_key, config->decrypt_cert, &recipient, message,
+                                             sizeof message)) != WARDEN_OK)
+            wd_error_set(err, status, status == WARDEN_E_CONFIG ? "config" : "", "%s", message);
+        if (status != WARDEN_OK) {
+            wd_trust_store_free(trust);
+            wd_users_free(users);
+            return status;
+        }
+    }
     wd_config_to_settings(config, &settings);
     /* the verifier takes over trust and users, even when it fails */
     status = wd_verifier_new(&settings, trust, users, config->password_callback, config->password_context,
                              replay, out, &failure);
-    if (status != WARDEN_OK)
+    if (status != WARDEN_OK) {
+        wd_recipient_free(recipient);
         wd_error_from_failure(err, &failure);
+        return status;
+    }
+    wd_verifier_set_recipient(*out, recipient);
+    wd_trust_store *issuers = NULL;
+    if ((status = load_saml_issuers(config, &issuers, err)) == WARDEN_OK) {
+        /* the verifier takes over issuers, even when it fails */
+        status = wd_verifier_set_saml(*out, issuers, (const char *const *)config->saml_audiences.items,
+                                      config->saml_audiences.count, config->saml_max_age, config->saml_validate,
+                                      config->saml_validate_context);
+        if (status != WARDEN_OK)
+            wd_error_set(err, status, "", "out of memory");
+    }
+    if (status != WARDEN_OK) {
+        wd_verifier_free(*out);
+        *out = NULL;
+    }
     return status;
 }
 
@@ -387,6 +446,9 @@ int warden_engine_receive(warden_engine *engine, const void *bytes, size_t len,
     if (err == NULL)
         err = &local;
     status = wd_error_from_failure(err, &failure);
+    /* why a decryption failed: for the operator, never for the sender (decrypt.h) */
+    if (failure.cause[0] != '\0')
+        wd_engine_log(engine, WARDEN_LOG_WARNING, "%s: %s", err->reason, failure.cause);
     if (engine->decision_log != NULL && status == WARDEN_E_SECURITY)
         log_rejection(engine, err, &started);
     return status;

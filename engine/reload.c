@@ -111,7 +111,7 @@ int wd_engine_watch_start(warden_engine *engine, warden_error *err)
     const warden_config *config = engine->config;
     if (!config->reload_watch || config->policies == NULL)
         return WARDEN_OK;
-    const char *files[512];
+    const char *files[516]; /* 510 listed files at most, then the users file and the key pair */
     size_t file_count = 0;
     for (size_t i = 0; i < config->trust.count && file_count < 500; i++)
         files[file_count++] = config->trust.items[i];
@@ -119,8 +119,14 @@ int wd_engine_watch_start(warden_engine *engine, warden_error *err)
         files[file_count++] = config->certs.items[i];
     for (size_t i = 0; i < config->crls.count && file_count < 510; i++)
         files[file_count++] = config->crls.items[i];
+    for (size_t i = 0; i < config->saml_issuers.count && file_count < 510; i++)
+        files[file_count++] = config->saml_issuers.items[i];
     if (config->users != NULL)
         files[file_count++] = config->users;
+    if (config->decrypt_key != NULL)
+        files[file_count++] = config->decrypt_key;
+    if (config->decrypt_cert != NULL)
+        files[file_count++] = config->decrypt_cert;
     const char *directories[1] = { config->policies };
     wd_watch_options options = {
         .directories = directories, .directory_count = 1,

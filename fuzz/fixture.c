@@ -57,7 +57,11 @@ warden_engine *fz_engine_new(const char *const *settings)
     set_pki(config, "trust", "ca.pem");
     set_pki(config, "certs", "known.pem");
     set_pki(config, "users", "users.txt");
+    set_pki(config, "saml.issuers", "idp.pem");
     set(config, "reload.watch", "false");
+    /* the service's key pair: encrypted seeds decrypt, and the decryption code is reached */
+    set_pki(config, "decrypt.key", "server-enc.key");
+    set_pki(config, "decrypt.cert", "server-enc.pem");
     for (size_t i = 0; settings != NULL && settings[i] != NULL; i += 2)
         set(config, settings[i], settings[i + 1]);
     if (warden_engine_new(config, &engine, &err) != WARDEN_OK)
@@ -103,22 +107,28 @@ static void exercise_token(const warden_token *token)
 {
     static const warden_token_property_id ints[] = { WARDEN_TOKEN_PROPERTY_KEY_TYPE,
                                                      WARDEN_TOKEN_PROPERTY_CERT_KEY_BITS };
-    static const warden_token_property_id times[] = { WARDEN_TOKEN_PROPERTY_VALID_FROM_TIME,
-                                                      WARDEN_TOKEN_PROPERTY_VALID_TILL_TIME };
+    static const warden_token_property_id times[] = {
+        WARDEN_TOKEN_PROPERTY_VALID_FROM_TIME, WARDEN_TOKEN_PROPERTY_VALID_TILL_TIME,
+        WARDEN_TOKEN_PROPERTY_SAML_NOT_BEFORE, WARDEN_TOKEN_PROPERTY_SAML_NOT_ON_OR_AFTER,
+        WARDEN_TOKEN_PROPERTY_SAML_ISSUE_INSTANT };
     static const warden_token_property_id strings[] = {
         WARDEN_TOKEN_PROPERTY_SERIALIZED_XML, WARDEN_TOKEN_PROPERTY_ATTACHED_REFERENCE_XML,
         WARDEN_TOKEN_PROPERTY_UNATTACHED_REFERENCE_XML, WARDEN_TOKEN_PROPERTY_KIND,
         WARDEN_TOKEN_PROPERTY_ROLE, WARDEN_TOKEN_PROPERTY_USERNAME, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT,
         WARDEN_TOKEN_PROPERTY_CERT_ISSUER, WARDEN_TOKEN_PROPERTY_CERT_SERIAL,
         WARDEN_TOKEN_PROPERTY_CERT_SHA256, WARDEN_TOKEN_PROPERTY_CERT_KEY_TYPE,
-        WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE };
+        WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE, WARDEN_TOKEN_PROPERTY_SAML_VERSION, WARDEN_TOKEN_PROPERTY_SAML_ID,
+        WARDEN_TOKEN_PROPERTY_SAML_ISSUER, WARDEN_TOKEN_PROPERTY_SAML_SUBJECT,
+        WARDEN_TOKEN_PROPERTY_SAML_NAME_ID_FORMAT, WARDEN_TOKEN_PROPERTY_SAML_CONFIRMATION,
+        WARDEN_TOKEN_PROPERTY_SAML_AUTHN_CONTEXT };
     static const warden_token_property_id bytes[] = { WARDEN_TOKEN_PROPERTY_SYMMETRIC_KEY,
                                                       WARDEN_TOKEN_PROPERTY_CERT_DER };
     static const warden_token_property_id attr_lists[] = { WARDEN_TOKEN_PROPERTY_CERT_SUBJECT_ATTRS,
                                                            WARDEN_TOKEN_PROPERTY_CERT_ISSUER_ATTRS };
     static const warden_token_property_id string_lists[] = {
         WARDEN_TOKEN_PROPERTY_CERT_SAN_DNS, WARDEN_TOKEN_PROPERTY_CERT_SAN_EMAIL,
-        WARDEN_TOKEN_PROPERTY_CERT_SAN_URI, WARDEN_TOKEN_PROPERTY_CERT_SAN_IP };
+        WARDEN_TOKEN_PROPERTY_CERT_SAN_URI, WARDEN_TOKEN_PROPERTY_CERT_SAN_IP,
+        WARDEN_TOKEN_PROPERTY_SAML_AUDIENCES };
 
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
         int v = 0;
@@ -150,6 +160,16 @@ static void exercise_token(const warden_token *token)
         warden_string_list v = { 0 };
         if (got(warden_token_get_property(token, string_lists[i], &v, sizeof v), "token list"))
             check_string_list(v, "token list");
+    }
+    /* SAML attributes: (Name, value) pairs; the value is NULL for an Attribute without values */
+    warden_attr_list saml_attributes = { 0 };
+    if (got(warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_SAML_ATTRIBUTES, &saml_attributes,
+                                      sizeof saml_attributes), "saml attributes")) {
+        if (saml_attributes.count > 0 && saml_attributes.items == NULL)
+            fz_fail("saml attributes: %zu items but no array", saml_attributes.count);
+        for (size_t i = 0; i < saml_attributes.count; i++)
+            if (saml_attributes.items[i].name == NULL)
+                fz_fail("saml attributes: item %zu has a NULL name", i);
     }
     int wrong = 0;
     if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_KIND, &wrong, sizeof wrong) != WARDEN_E_INVALID_ARG)

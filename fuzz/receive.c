@@ -1,7 +1,7 @@
 /*
 ** receive.c — fuzzes warden_engine_receive on raw bytes: the safe parse, the envelope, the ID
 ** table and all WS-Security processing (timestamps, username tokens, X.509 tokens, XML
-** signatures, chain validation, replay detection), with a real config over the test PKI and a
+** signatures, chain validation, XML Encryption, replay detection), with a real config over the test PKI and a
 ** fixed evaluation time. A delivered message goes through every property getter; a rejection
 ** must carry a reason code.
 */
@@ -24,7 +24,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc, (void)argv;
     /* a bounded replay cache, as a service would run it */
-    static const char *const settings[] = { "replay.entries", "4096", NULL };
+    static const char *const settings[] = { "replay.entries", "4096", "decrypt.allow_cbc", "true",
+                                            "decrypt.allow_rsa15", "true", NULL };
     engine = fz_engine_new(settings);
     atexit(free_engine);
     return 0;

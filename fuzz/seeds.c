@@ -2,14 +2,17 @@
 ** seeds.c — the signed seed messages of seeds.h: SOAP 1.1 and 1.2, signers with a root- and an
 ** intermediate-issued certificate (RSA) and an EC one, every KeyInfo form the test signer
 ** knows, and Reference sets from the Body alone to Body + Timestamp + WS-Addressing headers;
-** plus UsernameToken and plain requests for the receive target.
+** plus UsernameToken, SAML bearer, plain and encrypted (xmlenc11 rsa-oaep, AES-GCM) requests for
+** the receive target.
 */
 #include "seeds.h"
 
+#include <libxml/parser.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fixture.h"
+#include "tests/support/test_encryptor.h"
 #include "tests/support/test_messages.h"
 #include "tests/support/test_signer.h"
 
@@ -81,6 +84,43 @@ static fz_seed sign_variant(const variant *v)
     return seed;
 }
 
+/* An unsigned request authenticated by a bearer assertion the test IdP signed (saml.issuers of
+** the fuzz fixture), with attributes and an audience for the reader to chew on. */
+static fz_seed saml_seed(void)
+{
+    static const char assertion_text[] =
+        "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" Version=\"2.0\" ID=\"_fz1\""
+        " IssueInstant=\"" FZ_SEED_CREATED "\"><saml:Issuer>https://idp.example.com</saml:Issuer>"
+        "<saml:Subject><saml:NameID Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress\">"
+        "carol@example.com</saml:NameID><saml:SubjectConfirmation Method=\"urn:oasis:names:tc:SAML:2.0:cm:bearer\">"
+        "<saml:SubjectConfirmationData NotOnOrAfter=\"" FZ_SEED_EXPIRES "\"/></saml:SubjectConfirmation>"
+        "</saml:Subject><saml:Conditions NotBefore=\"" FZ_SEED_CREATED "\" NotOnOrAfter=\"" FZ_SEED_EXPIRES "\">"
+        "<saml:AudienceRestriction><saml:Audience>urn:example:orders</saml:Audience></saml:AudienceRestriction>"
+        "<saml:OneTimeUse/></saml:Conditions><saml:AuthnStatement AuthnInstant=\"" FZ_SEED_CREATED "\">"
+        "<saml:AuthnContext><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Password"
+        "</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement><saml:AttributeStatement>"
+        "<saml:Attribute Name=\"role\"><saml:AttributeValue>clerk</saml:AttributeValue>"
+        "<saml:AttributeValue>auditor</saml:AttributeValue></saml:Attribute><saml:Attribute Name=\"none\"/>"
+        "</saml:AttributeStatement></saml:Assertion>";
+    char *key = tm_pki_path("idp.key"), *cert = tm_pki_path("idp.pem");
+    xmlDoc *doc = ts_envelope_new(11, order_body, FZ_SEED_CREATED, FZ_SEED_EXPIRES);
+    xmlDoc *fragment = xmlReadMemory(assertion_text, (int)sizeof assertion_text - 1, "a.xml", NULL, XML_PARSE_NONET);
+    if (key == NULL || cert == NULL || doc == NULL || fragment == NULL)
+        fz_fail("seeds: cannot make the SAML seed (is WARDEN_TEST_PKI set?)");
+    xmlNode *assertion = xmlDocCopyNode(xmlDocGetRootElement(fragment), doc, 1);
+    xmlFreeDoc(fragment);
+    xmlNode *security = ts_security(doc);
+    if (assertion == NULL || security == NULL || xmlAddPrevSibling(xmlFirstElementChild(security), assertion) == NULL ||
+        ts_sign_assertion(doc, assertion, key, cert) != 0)
+        fz_fail("seeds: cannot sign the SAML seed");
+    fz_seed seed = { .name = "saml-bearer-11.xml" };
+    seed.bytes = ts_serialize(doc, &seed.length);
+    xmlFreeDoc(doc);
+    free(key);
+    free(cert);
+    return seed;
+}
+
 static fz_seed text_seed(const char *name, char *text)
 {
     return (fz_seed){ .bytes = text, .length = text != NULL ? strlen(text) : 0, .name = name };
@@ -99,6 +139,9 @@ void fz_seeds_make(fz_seed **out, size_t *count)
     add(out, count, text_seed("username-digest-11.xml", tm_username_message(&digest)));
     add(out, count, text_seed("username-text-12.xml", tm_username_message(&text)));
     add(out, count, text_seed("plain-11.xml", tm_plain_message()));
+    add(out, count, saml_seed());
+    add(out, count, text_seed("encrypted-oaep-label-11.xml", tx_encrypted_message("label", tx_order, NULL)));
+    add(out, count, text_seed("encrypted-oaep-11.xml", tx_encrypted_message(NULL, tx_order, NULL)));
 }
 
 void fz_seeds_free(fz_seed *seeds, size_t count)

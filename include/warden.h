@@ -111,8 +111,8 @@ WARDEN_API int warden_config_new(warden_config **out);
 /* Reads a config file: a Lua file returning a table, evaluated in an empty sandbox under fixed
 ** limits (1 MiB file, 1,000,000 instructions, 8 MiB, 1 s, 64 KiB strings; docs/operations.md).
 ** Relative paths in it are taken from the file's folder. Keys it sets
-** replace the config's values, except the lists "trust", "certs" and "crls", which are
-** appended to. "trust" is a list of files that may also hold the key "eku":
+** replace the config's values, except the lists "trust", "certs", "crls" and "saml.issuers",
+** which are appended to. "trust" is a list of files that may also hold the key "eku":
 ** trust = { "ca.pem", eku = { "clientAuth" } }.
 ** Errors: IO (unreadable), CONFIG (syntax, unknown key, wrong type: err->text names the key;
 ** a limit hit: err->text names the file and the limit). On error the config is left unchanged. */
@@ -120,8 +120,9 @@ WARDEN_API int warden_config_load(warden_config *config, const char *path, warde
 
 /* Sets one key of section 3 by its dotted name ("users", "clock.ttl",
 ** "algorithms.allow_sha1", "require.signed", ...) from text: numbers in decimal, booleans as
-** "true"/"false", lists ("trust", "certs", "crls") append one item, "require.signed" and
-** "trust.eku" take a comma-separated list (replacing the one before), the empty string sets an
+** "true"/"false", lists ("trust", "certs", "crls", "saml.issuers") append one item,
+** "require.signed", "require.encrypted", "trust.eku" and "saml.audiences" take a comma-separated
+** list (replacing the one before), the empty string sets an
 ** optional string key back to nil.
 ** Relative paths are kept as given (relative to the process's working folder).
 ** Errors: CONFIG (unknown key, or a value of the wrong type; err->text names the key). */
@@ -152,6 +153,24 @@ typedef int (*warden_password_fn)(void *context, const char *username, size_t us
 WARDEN_API int warden_config_set_password_callback(warden_config *config, warden_password_fn fn,
                                                    void *context);
 
+/* An embedder's own judgement of SAML assertions, like WWSAPI's WS_VALIDATE_SAML_CALLBACK.
+** It runs once per message that carries an assertion, after every check of the library has
+** passed (issuer signature, conditions, audiences, subject confirmation) and before the
+** OneTimeUse replay check. assertion is the verified saml2:Assertion serialized (length
+** bytes, NUL-terminated), the same text as WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION; it is
+** owned by the library and valid during the call only.
+**   - return WARDEN_OK to accept;
+**   - return anything else to reject: the message is rejected "saml-invalid" with the text the
+**     callback wrote to reason (NUL-terminated, at most capacity bytes; "" gives a generic
+**     detail).
+** The callback may be called from any thread that receives, concurrently; context is passed
+** through untouched and must outlive the engine. Passing fn = NULL removes it. Errors:
+** INVALID_ARG (config is NULL). */
+typedef int (*warden_saml_validate_fn)(void *context, const char *assertion, size_t length, char *reason,
+                                       size_t capacity);
+WARDEN_API int warden_config_set_saml_validator(warden_config *config, warden_saml_validate_fn fn,
+                                                void *context);
+
 /* Frees the config. NULL is a no-op. */
 WARDEN_API void warden_config_free(warden_config *config);
 
@@ -160,13 +179,15 @@ WARDEN_API void warden_config_free(warden_config *config);
 */
 
 /* Makes an engine from a config: loads the trust store (CA bundles, known certificates, CRLs,
-** trust.eku), the users file, and the policy set when "policies" is set (compiled, and its
-** policy tests run: an engine never starts on a set that fails either), opens log.decisions,
-** and starts watching the policy directory and trust files (reload.watch). The config is
+** trust.eku), the SAML issuers' own trust store (saml.issuers), the users file, our key
+** pair for decryption (decrypt.key and decrypt.cert), and the policy set when "policies" is
+** set (compiled, and its policy tests run: an engine never starts on a set that fails
+** either), opens log.decisions, and starts watching the policy directory and trust files (reload.watch). The config is
 ** copied; it may be freed afterwards. *out is owned by the caller (warden_engine_free).
 ** Errors: INVALID_ARG, NOMEM, IO (a file cannot be read), CONFIG (a file is not valid,
 ** including a CRL whose signature does not verify with its issuer, an unknown trust.eku
-** purpose, or replay.backend "redis", which this version does not offer), POLICY (the policy
+** purpose, a decrypt.key that is not RSA or not decrypt.cert's key, one of the two without
+** the other, or replay.backend "redis", which this version does not offer), POLICY (the policy
 ** set does not compile or a policy test fails). */
 WARDEN_API int warden_engine_new(const warden_config *config, warden_engine **out, warden_error *err);
 
@@ -185,10 +206,14 @@ WARDEN_API void warden_engine_free(warden_engine *engine);
 **   timestamp-future reference-invalid duplicate-id digest-mismatch signature-invalid
 **   unsigned-part weak-algorithm key-mismatch cert-untrusted cert-expired cert-revoked
 **   cert-usage token-unsupported password-invalid user-unknown replay replay-cache-full
+**   replay-unavailable saml-invalid decrypt-failed unencrypted-part
 ** (what triggers each: docs/reference.md, Reason codes; "cert-usage" when the certificate
 ** whose key signed is a CA, lacks the digitalSignature/nonRepudiation key usage or the
-** trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA above it), and
-** err->text the detail. When the verifier itself fails (NOMEM, INTERNAL) the message is
+** trust.eku purpose; "cert-revoked" when a configured CRL revokes it or a CA above it;
+** "decrypt-failed" for every failure of a decryption — the key transport, the cipher, the
+** padding, the plaintext — with one fixed detail, the cause going only to the engine's log
+** (no padding oracle); "unencrypted-part" when a part require.encrypted names arrived in
+** plaintext), and err->text the detail. When the verifier itself fails (NOMEM, INTERNAL) the message is
 ** rejected too and err->reason is "internal-error". With log.decisions set, a rejection is
 ** logged there as a deny decision at stage "security". opt may be NULL. Thread-safe: any
 ** number of threads may receive on one engine. */
@@ -207,7 +232,7 @@ WARDEN_API int warden_engine_receive(warden_engine *engine, const void *bytes, s
 typedef enum warden_message_property_id {
     WARDEN_MESSAGE_PROPERTY_USERNAME          = 14,   /* warden_string: the UsernameToken's user */
     WARDEN_MESSAGE_PROPERTY_ENCODED_CERT      = 15,   /* warden_bytes: DER of the signing certificate */
-    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string; NOT_APPLICABLE (SAML: token-unsupported) */
+    WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION    = 19,   /* warden_string: the verified saml2:Assertion, serialized */
     WARDEN_MESSAGE_PROPERTY_PROTECTION_LEVEL  = 21,   /* int: WARDEN_PROTECTION_* */
     WARDEN_MESSAGE_PROPERTY_ACTION            = 1000, /* warden_string: WS-Addressing Action */
     WARDEN_MESSAGE_PROPERTY_OPERATION         = 1001, /* warden_string: "{ns}Name" of the Body's first child */
@@ -220,9 +245,14 @@ typedef enum warden_message_property_id {
     WARDEN_MESSAGE_PROPERTY_SOAP_VERSION      = 1008, /* warden_string: "1.1" or "1.2" */
     WARDEN_MESSAGE_PROPERTY_ATTRS             = 1009, /* warden_attr_list: the receive options' attrs (count may be 0) */
     WARDEN_MESSAGE_PROPERTY_NOW               = 1010, /* int64_t: the evaluation time the message was verified at */
-    WARDEN_MESSAGE_PROPERTY_HTTP_ACTION       = 1011  /* warden_string: the receive options' http_action */
+    WARDEN_MESSAGE_PROPERTY_HTTP_ACTION       = 1011, /* warden_string: the receive options' http_action */
+    WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PARTS   = 1012, /* warden_string: comma-separated names of the parts that
+                                                      ** arrived encrypted (named as signed parts); "" when none */
+    WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PART_LIST = 1013 /* warden_string_list: the same names, one item each */
 } warden_message_property_id;
 
+/* SIGN: a verified signature covers the Body. SIGN_AND_ENCRYPT: that, and the message
+** carried encrypted parts that were decrypted (the Body a policy reads is the plaintext). */
 #define WARDEN_PROTECTION_NONE             1
 #define WARDEN_PROTECTION_SIGN             2
 #define WARDEN_PROTECTION_SIGN_AND_ENCRYPT 3
@@ -264,7 +294,7 @@ typedef enum warden_token_property_id {
     WARDEN_TOKEN_PROPERTY_ATTACHED_REFERENCE_XML   = 5,    /* warden_string: a wsse:SecurityTokenReference to it inside this message */
     WARDEN_TOKEN_PROPERTY_UNATTACHED_REFERENCE_XML = 6,    /* warden_string: a reference usable from outside (X.509: thumbprint) */
     WARDEN_TOKEN_PROPERTY_SYMMETRIC_KEY            = 7,    /* warden_bytes; symmetric tokens only */
-    WARDEN_TOKEN_PROPERTY_KIND                     = 1000, /* warden_string: "x509", "username" */
+    WARDEN_TOKEN_PROPERTY_KIND                     = 1000, /* warden_string: "x509", "username", "saml", "transport" */
     WARDEN_TOKEN_PROPERTY_ROLE                     = 1001, /* warden_string: "signing", "supporting" */
     WARDEN_TOKEN_PROPERTY_USERNAME                 = 1002, /* warden_string */
     WARDEN_TOKEN_PROPERTY_CERT_DER                 = 1003, /* warden_bytes */
@@ -280,7 +310,24 @@ typedef enum warden_token_property_id {
     WARDEN_TOKEN_PROPERTY_CERT_SAN_EMAIL           = 1013, /* warden_string_list */
     WARDEN_TOKEN_PROPERTY_CERT_SAN_URI             = 1014, /* warden_string_list */
     WARDEN_TOKEN_PROPERTY_CERT_SAN_IP              = 1015, /* warden_string_list: textual addresses */
-    WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE            = 1016  /* warden_string: "text" or "digest" */
+    WARDEN_TOKEN_PROPERTY_PASSWORD_TYPE            = 1016, /* warden_string: "text" or "digest" */
+    /* kind "saml": the assertion's facts (docs/reference.md, SAML). Identity text is all the
+    ** text children of its element, never trimmed. */
+    WARDEN_TOKEN_PROPERTY_SAML_VERSION             = 1017, /* warden_string: "2.0" */
+    WARDEN_TOKEN_PROPERTY_SAML_ID                  = 1018, /* warden_string: the assertion's ID */
+    WARDEN_TOKEN_PROPERTY_SAML_ISSUER              = 1019, /* warden_string: Issuer */
+    WARDEN_TOKEN_PROPERTY_SAML_SUBJECT             = 1020, /* warden_string: Subject/NameID */
+    WARDEN_TOKEN_PROPERTY_SAML_NAME_ID_FORMAT      = 1021, /* warden_string: NameID's Format (NOT_APPLICABLE: none) */
+    WARDEN_TOKEN_PROPERTY_SAML_CONFIRMATION        = 1022, /* warden_string: "bearer", "holder-of-key" or
+                                                           ** "sender-vouches" */
+    WARDEN_TOKEN_PROPERTY_SAML_AUDIENCES           = 1023, /* warden_string_list: every Audience, in order */
+    WARDEN_TOKEN_PROPERTY_SAML_NOT_BEFORE          = 1024, /* int64_t: Conditions NotBefore (NOT_APPLICABLE: none) */
+    WARDEN_TOKEN_PROPERTY_SAML_NOT_ON_OR_AFTER     = 1025, /* int64_t: Conditions NotOnOrAfter (NOT_APPLICABLE: none) */
+    WARDEN_TOKEN_PROPERTY_SAML_AUTHN_CONTEXT       = 1026, /* warden_string: AuthnContextClassRef, or NOT_APPLICABLE */
+    WARDEN_TOKEN_PROPERTY_SAML_ATTRIBUTES          = 1027, /* warden_attr_list: (Name, value) per AttributeValue in
+                                                           ** document order; value NULL for an Attribute without
+                                                           ** values */
+    WARDEN_TOKEN_PROPERTY_SAML_ISSUE_INSTANT       = 1028  /* int64_t: IssueInstant */
 } warden_token_property_id;
 
 #define WARDEN_KEY_TYPE_NONE       1
@@ -389,7 +436,8 @@ typedef struct warden_status {
 ** Errors: INVALID_ARG (engine or out NULL, out->size smaller than the size field itself). */
 WARDEN_API int warden_engine_status(warden_engine *engine, warden_status *out);
 
-/* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, users file)
+/* Reloads the policy set (and the trust material: CA bundles, known certificates, CRLs, SAML
+** issuers, users file, decrypt.key and decrypt.cert)
 ** now, for embedders who manage files themselves; watching the files is automatic otherwise
 ** (reload.watch). The new revision serves only if everything compiles and every policy test
 ** passes (with reload.tests = "report", failing tests are logged and it serves anyway; the log

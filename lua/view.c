@@ -133,15 +133,26 @@ static const schema_field signed_fields[] = {
     { "FaultTo", NULL }, { "From", NULL }, { "RelatesTo", NULL }, { NULL, NULL },
 };
 static const schema signed_schema = { "m.signed", signed_fields, NULL, false };
+/* m.encrypted: the same names, for the parts that arrived encrypted. */
+static const schema encrypted_schema = { "m.encrypted", signed_fields, NULL, false };
 
 static const schema_field username_fields[] = { { "name", NULL }, { "password_type", NULL }, { NULL, NULL } };
 static const schema username_schema = { "a token's username", username_fields, NULL, false };
 
-/* saml is a documented name the engine does not fill yet: nil, not an error. transport is the
-** TLS peer's certificate that `warden serve` attaches. */
+/* m.saml and a saml token's `saml`: the assertion's facts (docs/reference.md, SAML). Attribute
+** names are the issuer's to choose, so m.saml.attributes knows every name (nil when absent). */
+static const schema saml_attributes_schema = { "m.saml.attributes", NULL, NULL, false };
+static const schema_field saml_fields[] = {
+    { "version", NULL }, { "id", NULL }, { "issuer", NULL }, { "subject", NULL }, { "name_id_format", NULL },
+    { "confirmation", NULL }, { "audiences", NULL }, { "not_before", NULL }, { "not_on_or_after", NULL },
+    { "authn_context", NULL }, { "attributes", &saml_attributes_schema }, { NULL, NULL },
+};
+static const schema saml_schema = { "m.saml", saml_fields, NULL, false };
+
+/* transport is the TLS peer's certificate that `warden serve` attaches. */
 static const schema_field token_schema_fields[] = {
     { "kind", NULL }, { "role", NULL }, { "key_type", NULL }, { "valid_from", NULL }, { "valid_till", NULL },
-    { "x509", &cert_schema }, { "username", &username_schema }, { "saml", NULL }, { "transport", &cert_schema },
+    { "x509", &cert_schema }, { "username", &username_schema }, { "saml", &saml_schema }, { "transport", &cert_schema },
     { NULL, NULL },
 };
 static const schema token_schema = { "a token", token_schema_fields, NULL, false };
@@ -153,8 +164,9 @@ static const schema transport_schema = { "m.transport", transport_fields, NULL, 
 static const schema_field view_schema_fields[] = {
     { "action", NULL }, { "to", NULL }, { "message_id", NULL }, { "soap", NULL }, { "operation", NULL },
     { "protection", NULL }, { "username", NULL }, { "timestamp", &timestamp_schema }, { "now", NULL },
-    { "signed", &signed_schema }, { "cert", &cert_schema }, { "tokens", &tokens_schema }, { "attrs", NULL },
-    { "body", NULL }, { "saml", NULL }, { "transport", &transport_schema }, { "http_action", NULL },
+    { "signed", &signed_schema }, { "encrypted", &encrypted_schema }, { "cert", &cert_schema },
+    { "tokens", &tokens_schema }, { "attrs", NULL },
+    { "body", NULL }, { "saml", &saml_schema }, { "transport", &transport_schema }, { "http_action", NULL },
     { NULL, NULL },
 };
 static const schema view_schema = { "m", view_schema_fields, NULL, false };
@@ -185,7 +197,7 @@ static bool schema_knows(const schema *s, const char *name)
         return true;
     if (s->attributes && name[0] == '{')
         return true;
-    if (s == &signed_schema && name[0] == '{')
+    if ((s == &signed_schema || s == &encrypted_schema) && name[0] == '{')
         return true;
     return schema_find(s, name) != NULL;
 }
@@ -656,6 +668,22 @@ static void message_signed_field(lua_State *L, const void *object, int id)
     remember_last_signed(L, &text);
 }
 
+/* m.encrypted: made for each decision that reads it (few messages are encrypted, and those
+** that are name one or two parts). */
+static void message_encrypted_field(lua_State *L, const void *object, int id)
+{
+    warden_string_list parts = { NULL, 0 };
+    if (warden_message_get_property(object, (warden_message_property_id)id, &parts, sizeof parts) != WARDEN_OK)
+        parts.count = 0;
+    lua_createtable(L, 0, (int)parts.count);
+    for (size_t i = 0; i < parts.count; i++) {
+        push_string(L, &parts.items[i]);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+    }
+    freeze_top_as(L, &encrypted_schema);
+}
+
 static void message_attrs_field(lua_State *L, const void *object, int id)
 {
     warden_attr_list attrs = { NULL, 0 };
@@ -811,6 +839,102 @@ static void message_transport_field(lua_State *L, const void *object, int id)
         }
     }
     lua_pushnil(L);
+}
+
+static void push_token_time(lua_State *L, const warden_token *token, warden_token_property_id id)
+{
+    int64_t t = 0;
+    if (warden_token_get_property(token, id, &t, sizeof t) == WARDEN_OK)
+        lua_pushinteger(L, (lua_Integer)t);
+    else
+        lua_pushnil(L);
+}
+
+/* The facts of a saml token as a frozen table (m.saml, token.saml). */
+static void push_saml(lua_State *L, const warden_token *token)
+{
+    static const struct { const char *name; warden_token_property_id id; } strings[] = {
+        { "version", WARDEN_TOKEN_PROPERTY_SAML_VERSION },
+        { "id", WARDEN_TOKEN_PROPERTY_SAML_ID },
+        { "issuer", WARDEN_TOKEN_PROPERTY_SAML_ISSUER },
+        { "subject", WARDEN_TOKEN_PROPERTY_SAML_SUBJECT },
+        { "name_id_format", WARDEN_TOKEN_PROPERTY_SAML_NAME_ID_FORMAT },
+        { "confirmation", WARDEN_TOKEN_PROPERTY_SAML_CONFIRMATION },
+        { "authn_context", WARDEN_TOKEN_PROPERTY_SAML_AUTHN_CONTEXT },
+    };
+    warden_string_list audiences = { NULL, 0 };
+    warden_attr_list attributes = { NULL, 0 };
+
+    lua_createtable(L, 0, 12);
+    for (size_t i = 0; i < sizeof strings / sizeof strings[0]; i++) {
+        push_token_string(L, token, strings[i].id);
+        lua_setfield(L, -2, strings[i].name);
+    }
+    push_token_time(L, token, WARDEN_TOKEN_PROPERTY_SAML_NOT_BEFORE);
+    lua_setfield(L, -2, "not_before");
+    push_token_time(L, token, WARDEN_TOKEN_PROPERTY_SAML_NOT_ON_OR_AFTER);
+    lua_setfield(L, -2, "not_on_or_after");
+    if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_SAML_AUDIENCES, &audiences, sizeof audiences) !=
+        WARDEN_OK)
+        audiences.count = 0;
+    push_string_list(L, &audiences);
+    freeze_top(L);
+    lua_setfield(L, -2, "audiences");
+
+    /* name -> list of values, in document order; an Attribute without values is an empty list */
+    if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_SAML_ATTRIBUTES, &attributes, sizeof attributes) !=
+        WARDEN_OK)
+        attributes.count = 0;
+    lua_createtable(L, 0, (int)attributes.count);
+    for (size_t i = 0; i < attributes.count; i++) {
+        if (attributes.items[i].name == NULL)
+            continue;
+        if (lua_getfield(L, -1, attributes.items[i].name) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_createtable(L, 1, 0);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, -3, attributes.items[i].name);
+        }
+        if (attributes.items[i].value != NULL) {
+            lua_pushstring(L, attributes.items[i].value);
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) {
+        freeze_top(L);
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+    freeze_top_as(L, &saml_attributes_schema);
+    lua_setfield(L, -2, "attributes");
+    freeze_top_as(L, &saml_schema);
+}
+
+/* m.saml: the assertion of the message's saml token, or nil. */
+static void message_saml_field(lua_State *L, const void *object, int id)
+{
+    size_t count = warden_message_token_count(object);
+    (void)id;
+    for (size_t i = 0; i < count; i++) {
+        const warden_token *token = warden_message_token(object, i);
+        if (token != NULL && token_kind_is(token, "saml")) {
+            push_saml(L, token);
+            return;
+        }
+    }
+    lua_pushnil(L);
+}
+
+static void token_saml_field(lua_State *L, const void *object, int id)
+{
+    (void)id;
+    if (token_kind_is(object, "saml"))
+        push_saml(L, object);
+    else
+        lua_pushnil(L);
 }
 
 static void token_string_field(lua_State *L, const void *object, int id)
@@ -976,9 +1100,11 @@ static const field view_fields[] = {
     { "timestamp", message_timestamp_field, 0 },
     { "now", message_time_field, WARDEN_MESSAGE_PROPERTY_NOW },
     { "signed", message_signed_field, WARDEN_MESSAGE_PROPERTY_SIGNED_PART_LIST },
+    { "encrypted", message_encrypted_field, WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PART_LIST },
     { "cert", message_cert_field, 0 },
     { "tokens", message_tokens_field, 0 },
     { "transport", message_transport_field, 0 },
+    { "saml", message_saml_field, 0 },
     { "attrs", message_attrs_field, WARDEN_MESSAGE_PROPERTY_ATTRS },
     { NULL, NULL, 0 },
 };
@@ -992,6 +1118,7 @@ static const field token_fields[] = {
     { "x509", token_x509_field, 0 },
     { "transport", token_transport_field, 0 },
     { "username", token_username_field, 0 },
+    { "saml", token_saml_field, 0 },
     { NULL, NULL, 0 },
 };
 
@@ -1165,7 +1292,8 @@ static void push_synthetic_default(lua_State *L, int mt, const char *name)
         lua_rawgetp(L, mt, KEY(KEY_NOW));
         return;
     }
-    if (strcmp(name, "signed") != 0 && strcmp(name, "attrs") != 0 && strcmp(name, "tokens") != 0) {
+    if (strcmp(name, "signed") != 0 && strcmp(name, "encrypted") != 0 && strcmp(name, "attrs") != 0 &&
+        strcmp(name, "tokens") != 0) {
         lua_pushnil(L);
         return;
     }
@@ -1173,7 +1301,9 @@ static void push_synthetic_default(lua_State *L, int mt, const char *name)
     if (lua_getfield(L, mt, name) == LUA_TNIL) {
         lua_pop(L, 1);
         lua_newtable(L);
-        freeze_top_as(L, strcmp(name, "signed") == 0 ? &signed_schema : NULL);
+        freeze_top_as(L, strcmp(name, "signed") == 0      ? &signed_schema
+                         : strcmp(name, "encrypted") == 0 ? &encrypted_schema
+                                                          : NULL);
         lua_pushvalue(L, -1);
         lua_setfield(L, mt, name);
     }

@@ -314,6 +314,14 @@ void serve_add_verdict_headers(struct evkeyvalq *headers, const serve_verdict *v
     if (warden_message_get_property(verdict->message, WARDEN_MESSAGE_PROPERTY_USERNAME, &username, sizeof username)
         == WARDEN_OK && username.data != NULL)
         add_header_value(headers, "x-warden-username", username.data, username.length);
+    for (size_t i = 0; i < tokens; i++) {
+        warden_string saml_subject = { NULL, 0 };
+        if (warden_token_get_property(warden_message_token(verdict->message, i), WARDEN_TOKEN_PROPERTY_SAML_SUBJECT,
+                                      &saml_subject, sizeof saml_subject) == WARDEN_OK) {
+            add_header_value(headers, "x-warden-saml-subject", saml_subject.data, saml_subject.length);
+            break;
+        }
+    }
 }
 
 /* ---- routes --------------------------------------------------------------------------- */

@@ -80,3 +80,54 @@ test "an envelope older than the policy allows is denied" {
   envelope = "fixtures/create-small.xml", now = "2026-11-25T12:03:00Z", expect = "deny", reason = "forbidden",
   rules = { "stale timestamps" },
 }
+
+-- SAML (saml.lua): assertions as the verifier delivers them in m.saml.
+local function saml_order(action, saml, fields)
+  local m = order(action, fields or {})
+  m.operation = m.operation or "{urn:example:orders}" .. action .. "Order"
+  m.saml = saml
+  return m
+end
+
+local function assertion(roles, audiences, issuer)
+  return { version = "2.0", id = "_a1", issuer = issuer or "https://idp.example.com/saml",
+           subject = "dana@example.com", confirmation = "bearer", audiences = audiences or { "urn:example:orders" },
+           authn_context = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+           attributes = { role = roles } }
+end
+
+test "SAML clerk may create a small order" {
+  message = saml_order("Create", assertion({ "clerk" }), { body = { amount = "40" } }),
+  now = NOW, expect = "allow", rules = { "SAML clerks create small orders" },
+}
+
+test "SAML clerk may not create an order above the limit" {
+  message = saml_order("Create", assertion({ "clerk" }), { body = { amount = "5000" } }),
+  now = NOW, expect = "deny", reason = "no-permit",
+}
+
+test "SAML assertion for another service does not count" {
+  message = saml_order("Create", assertion({ "clerk" }, { "urn:example:payroll" }), { body = { amount = "40" } }),
+  now = NOW, expect = "deny", reason = "no-permit",
+}
+
+test "SAML assertion of another issuer does not count" {
+  message = saml_order("Create", assertion({ "clerk" }, nil, "https://idp.evil.example"), { body = { amount = "40" } }),
+  now = NOW, expect = "deny", reason = "no-permit",
+}
+
+test "SAML approver approves orders" {
+  message = saml_order("Approve", assertion({ "auditor", "approver" }),
+                       { operation = "{urn:example:orders}ApproveOrder" }),
+  now = NOW, expect = "allow", rules = { "SAML approvers approve orders" },
+}
+
+test "SAML clerk does not approve orders" {
+  message = saml_order("Approve", assertion({ "clerk" }), { operation = "{urn:example:orders}ApproveOrder" }),
+  now = NOW, expect = "deny", reason = "no-permit",
+}
+
+test "a message without an assertion is no SAML clerk" {
+  message = order("Create", { body = { amount = "40" } }),
+  now = NOW, expect = "deny", reason = "no-permit",
+}

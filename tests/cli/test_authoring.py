@@ -223,8 +223,10 @@ def test_a_folder_with_its_own_test_config_needs_no_c(warden, tmp_path):
 
 def test_every_command_help_lists_its_options(warden):
     for command, options in {
-        "verify": ["--config", "--trust", "--certs", "--crl", "--users", "--now", "--allow-sha1", "--json"],
-        "decide": ["--config", "--trust", "--policies", "--now", "--explain", "--json"],
+        "verify": ["--config", "--trust", "--certs", "--crl", "--users", "--decrypt-key", "--decrypt-cert", "--now",
+                   "--allow-sha1", "--json"],
+        "decide": ["--config", "--trust", "--decrypt-key", "--decrypt-cert", "--policies", "--now", "--explain",
+                   "--json"],
         "check": ["--config", "--policies"],
         "test": ["--config", "--trust", "--users", "--policies", "-v", "--run", "--format", "--json", "--coverage"],
     }.items():

@@ -65,7 +65,7 @@ def test_check_reports_state_kept_between_decisions_with_file_and_line(warden, t
 def test_test_runs_the_example_tests_and_ends_with_the_count(warden):
     result = warden("test", "-c", CONFIG, POLICIES)
     assert result.returncode == 0, result.stdout
-    assert result.stdout.decode().splitlines()[-1] == "15 passed, 0 failed"
+    assert result.stdout.decode().splitlines()[-1] == "22 passed, 0 failed"
 
 
 def test_test_reports_a_failing_test_with_expected_and_actual(warden, tmp_path):

@@ -292,11 +292,92 @@ START_TEST(missing_document_is_an_internal_error)
 }
 END_TEST
 
+/* ---- decryption's changes: forgetting a subtree, adding one ---- */
+
+START_TEST(forgotten_subtree_is_no_longer_found_and_others_still_are)
+{
+    /* many IDs so that probe chains cross the forgotten slots */
+    char *text = document_with_ids(300);
+    xmlDocPtr doc = parse(text);
+    wd_id_table *table = build(doc);
+    xmlNode *root = xmlDocGetRootElement(doc);
+    xmlNode *victims[100];
+    int n = 0;
+
+    for (xmlNode *e = root->children; e != NULL && n < 100; e = e->next)
+        if (e->type == XML_ELEMENT_NODE && (n++ % 2) == 0)
+            victims[n / 2] = e;
+    for (int i = 0; i < 50; i++)
+        wd_ids_forget(table, victims[i]);
+    for (int i = 0; i < 300; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "id%d", i);
+        xmlNode *found = find(table, id);
+        if (i < 100 && i % 2 == 0)
+            ck_assert_msg(found == NULL, "%s still found", id);
+        else
+            ck_assert_msg(found != NULL && strcmp(wd_ids_of(found), id) == 0, "%s lost", id);
+    }
+    wd_ids_free(table);
+    xmlFreeDoc(doc);
+    free(text);
+}
+END_TEST
+
+START_TEST(added_subtree_is_found_and_a_repeated_value_is_duplicate_id)
+{
+    xmlDocPtr doc = parse("<r " WSU "><a wsu:Id=\"old\"/></r>");
+    xmlDocPtr other = parse("<n " WSU " wsu:Id=\"new\"><m Id=\"deeper\"/></n>");
+    xmlDocPtr clash = parse("<n " WSU " wsu:Id=\"old\"/>");
+    wd_id_table *table = build(doc);
+    wd_failure f;
+
+    memset(&f, 0, sizeof f);
+    xmlNode *added = xmlDocCopyNode(xmlDocGetRootElement(other), doc, 1);
+    xmlAddChild(xmlDocGetRootElement(doc), added);
+    ck_assert_int_eq(wd_ids_add(table, added, &f), 0);
+    ck_assert_ptr_eq(find(table, "new"), added);
+    ck_assert_ptr_nonnull(find(table, "deeper"));
+    ck_assert_ptr_nonnull(find(table, "old"));
+
+    xmlNode *again = xmlDocCopyNode(xmlDocGetRootElement(clash), doc, 1);
+    xmlAddChild(xmlDocGetRootElement(doc), again);
+    ck_assert_int_eq(wd_ids_add(table, again, &f), -1);
+    ck_assert_str_eq(wd_reason_name(f.reason), "duplicate-id");
+    wd_ids_free(table);
+    xmlFreeDoc(doc);
+    xmlFreeDoc(other);
+    xmlFreeDoc(clash);
+}
+END_TEST
+
+START_TEST(added_ids_grow_the_table_up_to_the_limit)
+{
+    xmlDocPtr doc = parse("<r " WSU "/>");
+    char *text = document_with_ids(4097);
+    xmlDocPtr many = parse(text);
+    wd_id_table *table = build(doc);
+    wd_failure f;
+
+    memset(&f, 0, sizeof f);
+    xmlNode *added = xmlDocCopyNode(xmlDocGetRootElement(many), doc, 1);
+    xmlAddChild(xmlDocGetRootElement(doc), added);
+    ck_assert_int_eq(wd_ids_add(table, added, &f), -1);
+    ck_assert_str_eq(wd_reason_name(f.reason), "limit-exceeded");
+    ck_assert_ptr_nonnull(find(table, "id4095"));
+    wd_ids_free(table);
+    xmlFreeDoc(doc);
+    xmlFreeDoc(many);
+    free(text);
+}
+END_TEST
+
 static Suite *ids_suite(void)
 {
     Suite *suite = suite_create("ids");
     TCase *lookup = tcase_create("lookup");
     TCase *duplicates = tcase_create("duplicates");
+    TCase *changes = tcase_create("changes");
     TCase *limits = tcase_create("limits");
 
     tcase_add_test(lookup, each_id_attribute_kind_is_found);
@@ -321,9 +402,14 @@ static Suite *ids_suite(void)
     tcase_add_test(limits, exactly_4096_ids_are_accepted);
     tcase_add_test(limits, more_than_4096_ids_is_limit_exceeded);
 
+    tcase_add_test(changes, forgotten_subtree_is_no_longer_found_and_others_still_are);
+    tcase_add_test(changes, added_subtree_is_found_and_a_repeated_value_is_duplicate_id);
+    tcase_add_test(changes, added_ids_grow_the_table_up_to_the_limit);
+
     suite_add_tcase(suite, lookup);
     suite_add_tcase(suite, duplicates);
     suite_add_tcase(suite, limits);
+    suite_add_tcase(suite, changes);
     return suite;
 }
 

@@ -770,7 +770,7 @@ START_TEST(unsupported_security_children_are_rejected)
 {
     static const struct { const char *ns, *name; } children[] = {
         { WD_NS_XENC, "EncryptedKey" },
-        { WD_NS_SAML2, "Assertion" },
+        { WD_NS_SAML1, "Assertion" },
         { WD_NS_WSSE, "SecurityTokenReference" },
         { "urn:unknown", "Thing" },
     };

@@ -31,7 +31,8 @@ import helpers  # noqa: E402
 PKI_FILES = ("ca.pem", "known.pem", "users.txt", "alice.pem", "alice.key", "ecuser.pem",
              "ecuser.key", "expired.pem", "expired.key", "mallory.pem", "mallory.key",
              "ca.key", "intermediate.key", "tls-server.pem", "tls-server.key", "revoked.pem",
-             "revoked.key", "crl-root.pem", "crl-intermediate.pem", "crl-root-expired.pem")
+             "revoked.key", "crl-root.pem", "crl-intermediate.pem", "crl-root-expired.pem",
+             "idp.pem", "idp.key", "idp-ca.pem", "idp-issued.pem", "idp-issued.key", "bob.key")
 
 
 def _missing_python_modules():
@@ -48,6 +49,9 @@ def _missing_python_modules():
 def pytest_configure(config):
     # zeep 4.2.1 imports the cgi module, deprecated in Python 3.11+: not our concern here
     config.addinivalue_line("filterwarnings", "ignore:'cgi' is deprecated:DeprecationWarning")
+    # pysaml2 7.0.1 reads its bundled schemas through a deprecated pathlib idiom
+    config.addinivalue_line("filterwarnings", "ignore:pathlib.Path.__enter__:DeprecationWarning")
+    config.addinivalue_line("filterwarnings", "ignore:typing.io is deprecated:DeprecationWarning")
 
 
 def pytest_report_header(config):

@@ -201,6 +201,8 @@ START_TEST(unsigned_message_fields)
     CHECK(&f, m, "m.cert == nil");
     CHECK(&f, m, "m.now == 1795608030 and math.type(m.now) == 'integer'");
     CHECK(&f, m, "type(m.signed) == 'table' and m.signed.Body == nil");
+    CHECK(&f, m, "type(m.encrypted) == 'table' and m.encrypted.Body == nil and m.encrypted['{urn:x}H'] == nil");
+    CHECK_ERROR(&f, m, "return m.encrypted.Bdy", "no field `Bdy` on m.encrypted");
     CHECK(&f, m, "type(m.tokens) == 'table' and #m.tokens == 0 and m.tokens[1] == nil");
     CHECK(&f, m, "type(m.attrs) == 'table' and next(m.attrs) == nil");
     CHECK(&f, m, "m[1] == nil and m[true] == nil"); /* only names are checked */
@@ -462,7 +464,7 @@ START_TEST(fields_are_cached_and_iterable)
                  "table.sort(s) return table.concat(s, ',') end)() == 'Body,Timestamp'");
     CHECK(&f, m, "(function() local s = {} for k in pairs(m) do s[#s + 1] = k end table.sort(s) "
                  "return table.concat(s, ',') end)() == "
-                 "'action,attrs,cert,message_id,now,operation,protection,signed,soap,timestamp,to,tokens'");
+                 "'action,attrs,cert,encrypted,message_id,now,operation,protection,signed,soap,timestamp,to,tokens'");
     CHECK(&f, m, "(function() local s = {} for k in pairs(m.tokens[1]) do s[#s + 1] = k end table.sort(s) "
                  "return table.concat(s, ',') end)() == 'key_type,kind,role,valid_from,valid_till,x509'");
     CHECK(&f, m, "(function() for k, v in pairs(m.cert.san) do if type(v) ~= 'table' then return false end "
@@ -594,7 +596,7 @@ START_TEST(synthetic_view_reads_the_test_table)
     int table = push_table(&f,
         "return { action = 'urn:example:orders/Create', username = 'alice',"
         "  cert = { subject = { CN = 'alice', OU = 'Payments' }, san = { dns = { 'a.example' } } },"
-        "  signed = { Body = true }, tokens = { { kind = 'x509', role = 'signing' } },"
+        "  signed = { Body = true }, encrypted = { Body = true }, tokens = { { kind = 'x509', role = 'signing' } },"
         "  body = { amount = '250', ['CreateOrder/amount'] = '250', count = 7, flag = true } }");
     wd_view_push_synthetic(f.L, table, TM_NOW);
     int m = lua_gettop(f.L);
@@ -604,6 +606,8 @@ START_TEST(synthetic_view_reads_the_test_table)
     CHECK(&f, m, "m.cert.san.dns[1] == 'a.example' and #m.cert.san.dns == 1");
     CHECK(&f, m, "m.signed.Body == true and m.signed.Action == nil and m.signed['{urn:x}H'] == nil");
     CHECK_ERROR(&f, m, "return m.signed.Nope", "no field `Nope` on m.signed");
+    CHECK(&f, m, "m.encrypted.Body == true and m.encrypted.Timestamp == nil");
+    CHECK_ERROR(&f, m, "return m.encrypted.Nope", "no field `Nope` on m.encrypted");
     CHECK(&f, m, "#m.tokens == 1 and m.tokens[1].kind == 'x509'");
     CHECK(&f, m, "type(m.attrs) == 'table' and next(m.attrs) == nil and m.attrs.x == nil");
     CHECK(&f, m, "m.now == 1795608030");
@@ -655,6 +659,7 @@ START_TEST(synthetic_view_defaults)
     CHECK(&f, m, "m.now == 42");
     CHECK(&f, m, "m:body('amount') == nil and m.cert == nil and m.action == nil");
     CHECK(&f, m, "type(m.signed) == 'table' and type(m.tokens) == 'table' and type(m.attrs) == 'table'");
+    CHECK(&f, m, "type(m.encrypted) == 'table' and next(m.encrypted) == nil");
     lua_settop(f.L, table - 1);
 
     /* a view of something that is not a table reads as an empty message */
@@ -723,6 +728,29 @@ START_TEST(unknown_fields_raise_with_the_nearest_name)
 }
 END_TEST
 
+/* m.saml (and a token's saml) knows the contract's fields; its attributes know any name. */
+START_TEST(saml_view_is_strict_and_its_attributes_are_open)
+{
+    lua_fixture f = fixture_new();
+    int table = push_table(&f,
+        "return { saml = { issuer = 'https://idp', subject = 'dana', audiences = { 'urn:a' },"
+        "  attributes = { role = { 'clerk', 'auditor' } } },"
+        "  tokens = { { kind = 'saml', saml = { subject = 'dana' } } } }");
+    wd_view_push_synthetic(f.L, table, TM_NOW);
+    int m = lua_gettop(f.L);
+    CHECK(&f, m, "m.saml.issuer == 'https://idp' and m.saml.subject == 'dana' and m.saml.audiences[1] == 'urn:a'");
+    CHECK(&f, m, "#m.saml.attributes.role == 2 and m.saml.attributes.role[2] == 'auditor'");
+    CHECK(&f, m, "m.saml.attributes.department == nil and m.saml.name_id_format == nil");
+    CHECK(&f, m, "m.tokens[1].saml.subject == 'dana'");
+    CHECK_ERROR(&f, m, "return m.saml.subjet", "no field `subjet` on m.saml; did you mean `subject`?");
+    CHECK_ERROR(&f, m, "return m.saml.audience", "did you mean `audiences`?");
+    CHECK_ERROR(&f, m, "return m.tokens[1].saml.isuer", "did you mean `issuer`?");
+    CHECK_ERROR(&f, m, "m.saml.attributes.role[1] = 'admin'", "the message view is read-only");
+    lua_settop(f.L, table - 1);
+    fixture_free(&f);
+}
+END_TEST
+
 START_TEST(synthetic_views_are_as_strict)
 {
     lua_fixture f = fixture_new();
@@ -785,6 +813,7 @@ int main(void)
     tcase_add_test(tc, synthetic_views_do_not_expire);
     tcase_add_test(tc, unknown_fields_raise_with_the_nearest_name);
     tcase_add_test(tc, synthetic_views_are_as_strict);
+    tcase_add_test(tc, saml_view_is_strict_and_its_attributes_are_open);
     suite_add_tcase(suite, tc);
     return tr_run_suite(suite);
 }

@@ -27,6 +27,8 @@ START_TIMEOUT = 60  # seconds a server may take to come up under a loaded saniti
 
 def pytest_configure(config):
     config.addinivalue_line("filterwarnings", "ignore:'cgi' is deprecated:DeprecationWarning")
+    config.addinivalue_line("filterwarnings", "ignore:pathlib.Path.__enter__:DeprecationWarning")
+    config.addinivalue_line("filterwarnings", "ignore:typing.io is deprecated:DeprecationWarning")
 
 
 @pytest.fixture(scope="session")

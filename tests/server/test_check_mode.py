@@ -68,6 +68,33 @@ def test_ext_authz_allow_carries_the_results_as_headers(make_server, signer):
     assert "x-warden-username" not in headers
 
 
+def test_ext_authz_allow_names_the_saml_subject(make_server, pki):
+    # an unsigned request authenticated by a fresh bearer assertion pysaml2 made and signed
+    import datetime as dt
+    import os
+    import uuid
+
+    import gen_saml
+    import gen_zeep
+    from lxml import etree
+    now = dt.datetime.utcnow().replace(microsecond=0)
+    assertion = gen_saml.pysaml2_assertion(pki, gen_saml.Spec(issued=now, subject="dana@example.com"))
+    env = gen_zeep.envelope(msgid=str(uuid.uuid4()))
+    security = gen_zeep.get_security_header(env)
+    security.append(etree.fromstring(assertion))
+    security.append(gen_zeep.timestamp(now, now + dt.timedelta(minutes=5)))
+    policy = """permit "our IdP's users" {
+  when = function(m) return m.saml ~= nil and m.saml.attributes.role[1] == "clerk" end,
+}
+"""
+    s = make_server(extra="saml = { issuers = { %r }, audiences = { %r } }," % (
+        os.path.join(pki, "idp.pem"), gen_saml.AUDIENCE), policy=policy)
+    status, headers, _ = s.post("/orders/soap", etree.tostring(env))
+    assert status == 200, headers
+    assert headers["x-warden-saml-subject"] == "dana@example.com"
+    assert "x-warden-subject" not in headers
+
+
 def test_ext_authz_deny_is_403_with_the_reason(make_server, signer):
     s = make_server()
     status, headers, _ = s.post("/any/path?x=1", signer.signed("mallory"))

@@ -18,6 +18,16 @@
 #   revoked.pem/.key  CN=revoked,O=Example                 root-signed, revoked in the root's CRLs
 #   pinned.pem/.key   CN=pinned,O=Partner                  self-signed end entity (CA:FALSE), to be
 #                                                          trusted directly
+#   idp.pem/.key      CN=Test IdP,O=Example IdP            self-signed end entity: a SAML issuer
+#                                                          (saml.issuers), trusted directly
+#   idp-ca.pem        CN=IdP CA,O=Example IdP              a CA for SAML issuers, and its leaf
+#   idp-issued.pem/.key CN=Issued IdP,O=Example IdP        (saml.issuers = { "idp-ca.pem" })
+#   server-enc.pem/.key CN=orders-enc.example.com,O=Example  the service's encryption key pair
+#                                                          (decrypt.key / decrypt.cert): root-signed,
+#                                                          RSA-2048, keyUsage keyEncipherment, SKI
+#   other-enc.pem/.key  CN=other-enc.example.com,O=Example   another recipient's, issued alike
+#   alice.p12         alice's key and certificate as PKCS#12 (password "secret", alias "client")
+#                     for the WSS4J interop program
 # CRLs (PEM unless named .der), all 2025-01-01 to 2035-01-01 unless said otherwise:
 #   crl-root-empty.pem            the root's CRL before any revocation
 #   crl-root.pem / crl-root.der   the root's CRL: revoked.pem revoked
@@ -29,7 +39,7 @@
 set -eu
 dir=${1:?usage: make_pki.sh DIR}
 # The marker names the version of this script, so that an older PKI is made again.
-if [ -f "$dir/.complete-2" ]; then exit 0; fi
+if [ -f "$dir/.complete-4" ]; then exit 0; fi
 rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
 
 start=20250101000000Z
@@ -82,6 +92,11 @@ authorityKeyIdentifier = keyid
 basicConstraints = CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ enc_ext ]
+basicConstraints = CA:FALSE
+keyUsage = critical,keyEncipherment,dataEncipherment
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 [ mailer_ext ]
@@ -174,4 +189,25 @@ cp rogue-ca.key forged.key
 gencrl forged crl-root-forged.pem $end
 rm -f forged.pem forged.key
 
-touch .complete-2
+# SAML issuers: one self-signed IdP certificate, and one issued by an IdP CA.
+rsa idp
+mkdir -p ca-idp/issued; touch ca-idp/index.txt; echo A0 > ca-idp/serial
+openssl req -new -config openssl.cnf -key idp.key -subj "/CN=Test IdP/O=Example IdP" -out idp.csr 2>/dev/null
+(cd ca-idp && openssl ca -batch -selfsign -config ../openssl.cnf -name test_ca -keyfile ../idp.key \
+    -extensions leaf_ext -extfile ../openssl.cnf -startdate $start -enddate $end -notext \
+    -in ../idp.csr -out ../idp.pem 2>/dev/null)
+rm -f idp.csr
+rsa idp-ca
+mkdir -p ca-idp-ca/issued; touch ca-idp-ca/index.txt; echo 01 > ca-idp-ca/serial
+openssl req -new -config openssl.cnf -key idp-ca.key -subj "/CN=IdP CA/O=Example IdP" -out idp-ca.csr 2>/dev/null
+(cd ca-idp-ca && openssl ca -batch -selfsign -config ../openssl.cnf -name test_ca -keyfile ../idp-ca.key \
+    -extensions ca_ext -extfile ../openssl.cnf -startdate 20240101000000Z -enddate 20450101000000Z -notext \
+    -in ../idp-ca.csr -out ../idp-ca.pem 2>/dev/null)
+rm -f idp-ca.csr
+rsa idp-issued; sign idp-issued "/CN=Issued IdP/O=Example IdP" idp-ca leaf_ext $start $end B0
+# Encryption key pairs: ours (the service) and another recipient's.
+rsa server-enc; sign server-enc "/CN=orders-enc.example.com/O=Example" ca enc_ext $start $end 91
+rsa other-enc;  sign other-enc  "/CN=other-enc.example.com/O=Example" ca enc_ext $start $end 92
+openssl pkcs12 -export -in alice.pem -inkey alice.key -name client -passout pass:secret -out alice.p12 2>/dev/null
+
+touch .complete-4

@@ -872,3 +872,37 @@ done:
     X509_free(cert);
     return result;
 }
+
+int ts_sign_assertion(xmlDoc *doc, xmlNode *assertion, const char *key_pem_path, const char *cert_pem_path)
+{
+    xmlChar *id = xmlGetProp(assertion, BAD_CAST "ID");
+    if (id == NULL)
+        return complain("ts_sign_assertion: the assertion has no ID");
+    const char *ids[] = { (const char *)id };
+    ts_options options = { .key_pem_path = key_pem_path, .cert_pem_path = cert_pem_path,
+                           .key_reference = TS_KEY_X509_DATA_CERT, .ids = ids, .id_count = 1,
+                           .enveloped_transform = true };
+    int status = ts_sign(doc, assertion, &options);
+    xmlFree(id);
+    if (status != 0)
+        return -1;
+    /* where IdPs put it: after Issuer (the enveloped transform cuts it out wherever it is),
+    ** and the certificate straight in KeyInfo rather than in a SecurityTokenReference (KeyInfo
+    ** is not signed) */
+    xmlNode *signature = ts_signature(doc);
+    xmlNode *issuer = xmlFirstElementChild(assertion);
+    if (signature == NULL || issuer == NULL)
+        return complain("ts_sign_assertion: no signature or no Issuer");
+    xmlUnlinkNode(signature);
+    xmlAddNextSibling(issuer, signature);
+    xmlNode *key_info = xmlLastElementChild(signature);
+    xmlNode *reference = key_info != NULL ? xmlFirstElementChild(key_info) : NULL;
+    xmlNode *x509_data = reference != NULL ? xmlFirstElementChild(reference) : NULL;
+    if (x509_data == NULL)
+        return complain("ts_sign_assertion: KeyInfo is not STR/X509Data");
+    xmlUnlinkNode(x509_data);
+    xmlUnlinkNode(reference);
+    xmlFreeNode(reference);
+    xmlAddChild(key_info, x509_data);
+    return 0;
+}

@@ -57,6 +57,11 @@ xmlDoc *ts_envelope_new(int soap_version, const char *body_xml, const char *crea
 ** covering opt->ids. Returns 0 or -1. */
 int ts_sign(xmlDoc *doc, xmlNode *security, const ts_options *opt);
 
+/* Signs a SAML assertion element (already in doc, with its ID attribute) as identity providers
+** do: an enveloped signature with one Reference to the assertion (enveloped-signature +
+** exc-c14n), placed right after its Issuer, the certificate in KeyInfo/X509Data. Returns 0 or -1. */
+int ts_sign_assertion(xmlDoc *doc, xmlNode *assertion, const char *key_pem_path, const char *cert_pem_path);
+
 /* Recomputes the SignatureValue of signature over its current SignedInfo with the private
 ** key in key_pem_path, using the algorithm its SignatureMethod names (as ts_sign would). For
 ** tests that edit SignedInfo and need the signature itself to stay valid. Returns 0 or -1. */

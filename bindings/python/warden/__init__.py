@@ -210,8 +210,8 @@ def _string(s: _n.String) -> str:
 
 #: Top-level sections of the config (docs/reference.md, Configuration): a keyword such as ``clock_ttl``
 #: is the key ``clock.ttl``.
-_SECTIONS = ("require", "algorithms", "clock", "username", "replay", "limits", "reload", "log")
-_LISTS = ("trust", "certs")
+_SECTIONS = ("require", "algorithms", "clock", "username", "saml", "replay", "limits", "reload", "log")
+_LISTS = ("trust", "certs", "saml.issuers")
 
 
 def _key_name(name: str) -> str:
@@ -378,6 +378,23 @@ def _password_callback(passwords: Passwords) -> Any:
     return _n.PasswordFn(callback)
 
 
+def _saml_callback(validate: Callable[[str], Optional[str]]) -> Any:
+    if not callable(validate):
+        raise TypeError("saml_validator must be a callable(assertion_xml) -> None or a reason")
+
+    def callback(context: Any, assertion: int, length: int, reason: int, capacity: int) -> int:
+        try:
+            refusal = validate(ctypes.string_at(assertion, length).decode("utf-8", "surrogateescape"))
+            if refusal is None:
+                return _n.OK
+            text = _cut(str(refusal), capacity - 1)
+            ctypes.memmove(reason, text + b"\0", len(text) + 1)
+            return _n.E_SECURITY
+        except BaseException:
+            return _n.E_INTERNAL  # a validator that fails refuses (fail closed)
+    return _n.SamlValidateFn(callback)
+
+
 # --- engine --------------------------------------------------------------------------------------
 
 
@@ -429,11 +446,14 @@ class Engine:
     Besides config keys: ``logger`` (a ``logging.Logger``, or ``callable(level, message)`` with
     ``logging`` levels) receives Warden's log lines; ``passwords`` (a mapping user -> password,
     or ``callable(user) -> password or None``) is consulted for UsernameTokens after the users
-    file. Both may be called from any thread.
+    file; ``saml_validator`` (``callable(assertion_xml) -> None or a reason``) sees every SAML
+    assertion after the library's own checks and refuses it ("saml-invalid") by returning a
+    reason (an exception refuses too). All may be called from any thread.
     """
 
     def __init__(self, config: Optional[PathLike] = None, *, logger: Optional[Logger] = None,
-                 passwords: Optional[Passwords] = None, **options: Any):
+                 passwords: Optional[Passwords] = None,
+                 saml_validator: Optional[Callable[[str], Optional[str]]] = None, **options: Any):
         self._handle: Optional[_EngineHandle] = None
         callbacks: List[Any] = []
         with _Config(config, options) as cfg:
@@ -449,6 +469,14 @@ class Engine:
                 fn = _password_callback(passwords)
                 callbacks.append(fn)
                 status = _n.warden_config_set_password_callback(cfg.ptr, fn, None)
+                if status != _n.OK:
+                    raise _error(status)
+            if saml_validator is not None:
+                if _n.warden_config_set_saml_validator is None:
+                    raise NotImplementedError("this libwarden has no warden_config_set_saml_validator")
+                fn = _saml_callback(saml_validator)
+                callbacks.append(fn)
+                status = _n.warden_config_set_saml_validator(cfg.ptr, fn, None)
                 if status != _n.OK:
                     raise _error(status)
             handle = c_void_p()
@@ -768,7 +796,7 @@ class Token:
 
     @property
     def kind(self) -> str:
-        """"x509", "username" or "transport" (later "saml")."""
+        """"x509", "username", "saml" or "transport"."""
         return self._str(_n.TOKEN_PROPERTY_KIND) or ""
 
     @property
@@ -800,6 +828,37 @@ class Token:
     def password_type(self) -> Optional[str]:
         """"text" or "digest" (UsernameTokens)."""
         return self._str(_n.TOKEN_PROPERTY_PASSWORD_TYPE)
+
+    @property
+    def saml(self) -> Optional[Dict[str, Any]]:
+        """A SAML token's facts, as policies see them in m.saml: version, id, issuer, subject,
+        name_id_format, confirmation, audiences (list), not_before, not_on_or_after (datetime or
+        None), authn_context, attributes ({name: [values]}); None for other tokens."""
+        version = self._str(_n.TOKEN_PROPERTY_SAML_VERSION)
+        if version is None:
+            return None
+        attributes: Dict[str, List[str]] = {}
+        lst = _n.AttrList()
+        if self._get(_n.TOKEN_PROPERTY_SAML_ATTRIBUTES, lst):
+            for i in range(lst.count):
+                values = attributes.setdefault(_text(lst.items[i].name), [])
+                if lst.items[i].value is not None:
+                    values.append(_text(lst.items[i].value))
+        not_before = self._int64(_n.TOKEN_PROPERTY_SAML_NOT_BEFORE)
+        not_on_or_after = self._int64(_n.TOKEN_PROPERTY_SAML_NOT_ON_OR_AFTER)
+        return {
+            "version": version,
+            "id": self._str(_n.TOKEN_PROPERTY_SAML_ID),
+            "issuer": self._str(_n.TOKEN_PROPERTY_SAML_ISSUER),
+            "subject": self._str(_n.TOKEN_PROPERTY_SAML_SUBJECT),
+            "name_id_format": self._str(_n.TOKEN_PROPERTY_SAML_NAME_ID_FORMAT),
+            "confirmation": self._str(_n.TOKEN_PROPERTY_SAML_CONFIRMATION),
+            "audiences": list(self._strings(_n.TOKEN_PROPERTY_SAML_AUDIENCES)),
+            "not_before": _time(not_before) if not_before is not None else None,
+            "not_on_or_after": _time(not_on_or_after) if not_on_or_after is not None else None,
+            "authn_context": self._str(_n.TOKEN_PROPERTY_SAML_AUTHN_CONTEXT),
+            "attributes": attributes,
+        }
 
     @property
     def serialized_xml(self) -> Optional[str]:
@@ -877,6 +936,13 @@ class Token:
             if self.password_type is not None:
                 user["password_type"] = self.password_type
             out["username"] = user
+        elif out["kind"] == "saml":
+            facts = self.saml or {}
+            saml = {k: v for k, v in facts.items() if v is not None}
+            for k in ("not_before", "not_on_or_after"):
+                if k in saml:
+                    saml[k] = _iso(saml[k])
+            out["saml"] = saml
         return out
 
     def __repr__(self) -> str:
@@ -947,6 +1013,11 @@ class Message:
         return self._str(_n.MESSAGE_PROPERTY_USERNAME)
 
     @property
+    def saml_assertion(self) -> Optional[str]:
+        """The verified SAML assertion, serialized (WARDEN_MESSAGE_PROPERTY_SAML_ASSERTION)."""
+        return self._str(_n.MESSAGE_PROPERTY_SAML_ASSERTION)
+
+    @property
     def action(self) -> Optional[str]:
         """WS-Addressing Action."""
         return self._str(_n.MESSAGE_PROPERTY_ACTION)
@@ -1006,6 +1077,19 @@ class Message:
     def signed(self) -> FrozenSet[str]:
         """The names of the signed parts: ``"Body" in message.signed``."""
         return frozenset(self.signed_parts)
+
+    @property
+    def encrypted_parts(self) -> Tuple[str, ...]:
+        """The parts that arrived encrypted, named as signed parts ("Body", "Timestamp", ...)."""
+        lst = _n.StringList()
+        if not self._get(_n.MESSAGE_PROPERTY_ENCRYPTED_PART_LIST, lst):
+            return ()
+        return tuple(_string(lst.items[i]) for i in range(lst.count))
+
+    @property
+    def encrypted(self) -> FrozenSet[str]:
+        """The names of the parts that arrived encrypted: ``"Body" in message.encrypted``."""
+        return frozenset(self.encrypted_parts)
 
     @property
     def attrs(self) -> Dict[str, str]:
@@ -1101,6 +1185,7 @@ class Message:
             if ts.expires is not None:
                 out["timestamp"]["expires"] = _iso(ts.expires)
         out["signed"] = list(self.signed_parts)
+        out["encrypted"] = list(self.encrypted_parts)
         out["tokens"] = [t.to_dict() for t in self.tokens]
         return out
 

@@ -48,6 +48,8 @@ MESSAGE_PROPERTY_SOAP_VERSION = 1008
 MESSAGE_PROPERTY_ATTRS = 1009
 MESSAGE_PROPERTY_NOW = 1010
 MESSAGE_PROPERTY_HTTP_ACTION = 1011
+MESSAGE_PROPERTY_ENCRYPTED_PARTS = 1012
+MESSAGE_PROPERTY_ENCRYPTED_PART_LIST = 1013
 
 PROTECTION_NONE = 1
 PROTECTION_SIGN = 2
@@ -77,6 +79,18 @@ TOKEN_PROPERTY_CERT_SAN_EMAIL = 1013
 TOKEN_PROPERTY_CERT_SAN_URI = 1014
 TOKEN_PROPERTY_CERT_SAN_IP = 1015
 TOKEN_PROPERTY_PASSWORD_TYPE = 1016
+TOKEN_PROPERTY_SAML_VERSION = 1017
+TOKEN_PROPERTY_SAML_ID = 1018
+TOKEN_PROPERTY_SAML_ISSUER = 1019
+TOKEN_PROPERTY_SAML_SUBJECT = 1020
+TOKEN_PROPERTY_SAML_NAME_ID_FORMAT = 1021
+TOKEN_PROPERTY_SAML_CONFIRMATION = 1022
+TOKEN_PROPERTY_SAML_AUDIENCES = 1023
+TOKEN_PROPERTY_SAML_NOT_BEFORE = 1024
+TOKEN_PROPERTY_SAML_NOT_ON_OR_AFTER = 1025
+TOKEN_PROPERTY_SAML_AUTHN_CONTEXT = 1026
+TOKEN_PROPERTY_SAML_ATTRIBUTES = 1027
+TOKEN_PROPERTY_SAML_ISSUE_INSTANT = 1028
 
 KEY_TYPE_NONE = 1
 KEY_TYPE_SYMMETRIC = 2
@@ -131,6 +145,7 @@ class Status(Structure):
 PasswordFn = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t, POINTER(c_size_t))
 ReportFn = CFUNCTYPE(None, c_void_p, c_char_p, c_int, c_int, c_char_p)
 LogFn = CFUNCTYPE(None, c_void_p, c_int, c_char_p)
+SamlValidateFn = CFUNCTYPE(c_int, c_void_p, c_void_p, c_size_t, c_void_p, c_size_t)
 
 # --- finding the library -------------------------------------------------------------------------
 
@@ -257,6 +272,8 @@ warden_config_set_password_callback = _declare("warden_config_set_password_callb
                                                [c_void_p, PasswordFn, c_void_p])
 warden_config_set_logger = _declare("warden_config_set_logger", c_int, [c_void_p, LogFn, c_void_p],
                                     required=False)
+warden_config_set_saml_validator = _declare("warden_config_set_saml_validator", c_int,
+                                            [c_void_p, SamlValidateFn, c_void_p], required=False)
 warden_config_free = _declare("warden_config_free", None, [c_void_p])
 
 warden_engine_new = _declare("warden_engine_new", c_int, [c_void_p, POINTER(c_void_p), _Error_p])
