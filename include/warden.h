@@ -187,7 +187,7 @@ WARDEN_API void warden_config_free(warden_config *config);
 ** Errors: INVALID_ARG, NOMEM, IO (a file cannot be read), CONFIG (a file is not valid,
 ** including a CRL whose signature does not verify with its issuer, an unknown trust.eku
 ** purpose, a decrypt.key that is not RSA or not decrypt.cert's key, one of the two without
-** the other, or replay.backend "redis", which this version does not offer), POLICY (the policy
+** the other, a replay.url that is not redis://, unix:// or unix:/), POLICY (the policy
 ** set does not compile or a policy test fails). */
 WARDEN_API int warden_engine_new(const warden_config *config, warden_engine **out, warden_error *err);
 
