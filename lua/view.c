@@ -532,6 +532,37 @@ static bool token_role_is(const warden_token *token, const char *role)
 }
 
 /* A plain list of the strings. */
+/* Pushes a table NAME -> list of its values in list order, each list frozen in place (the
+** table itself is left for the caller to freeze with its schema). A name whose value is NULL
+** still gets its list, empty: a SAML Attribute without values. */
+static void push_value_lists(lua_State *L, const warden_attr_list *list)
+{
+    lua_createtable(L, 0, (int)list->count);
+    for (size_t i = 0; i < list->count; i++) {
+        const warden_attr *item = &list->items[i];
+        if (item->name == NULL)
+            continue;
+        if (lua_getfield(L, -1, item->name) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_createtable(L, 1, 0);
+            lua_pushvalue(L, -1);
+            lua_setfield(L, -3, item->name);
+        }
+        if (item->value != NULL) {
+            lua_pushstring(L, item->value);
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        }
+        lua_pop(L, 1);
+    }
+    lua_pushnil(L);
+    while (lua_next(L, -2) != 0) { /* rawset of an existing key during traversal is allowed */
+        freeze_top(L);
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, -4);
+    }
+}
+
 static void push_string_list(lua_State *L, const warden_string_list *list)
 {
     lua_createtable(L, list != NULL ? (int)list->count : 0, 0);
@@ -885,29 +916,7 @@ static void push_saml(lua_State *L, const warden_token *token)
     if (warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_SAML_ATTRIBUTES, &attributes, sizeof attributes) !=
         WARDEN_OK)
         attributes.count = 0;
-    lua_createtable(L, 0, (int)attributes.count);
-    for (size_t i = 0; i < attributes.count; i++) {
-        if (attributes.items[i].name == NULL)
-            continue;
-        if (lua_getfield(L, -1, attributes.items[i].name) == LUA_TNIL) {
-            lua_pop(L, 1);
-            lua_createtable(L, 1, 0);
-            lua_pushvalue(L, -1);
-            lua_setfield(L, -3, attributes.items[i].name);
-        }
-        if (attributes.items[i].value != NULL) {
-            lua_pushstring(L, attributes.items[i].value);
-            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-        }
-        lua_pop(L, 1);
-    }
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-        freeze_top(L);
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, -4);
-    }
+    push_value_lists(L, &attributes);
     freeze_top_as(L, &saml_attributes_schema);
     lua_setfield(L, -2, "attributes");
     freeze_top_as(L, &saml_schema);
@@ -1027,29 +1036,7 @@ static void cert_attrs_all_field(lua_State *L, const void *object, int id)
         lua_pushnil(L);
         return;
     }
-    lua_createtable(L, 0, (int)attrs.count);
-    for (size_t i = 0; i < attrs.count; i++) {
-        if (attrs.items[i].name == NULL || attrs.items[i].value == NULL)
-            continue;
-        if (lua_getfield(L, -1, attrs.items[i].name) == LUA_TNIL) {
-            lua_pop(L, 1);
-            lua_createtable(L, 1, 0);
-            lua_pushvalue(L, -1);
-            lua_setfield(L, -3, attrs.items[i].name);
-        }
-        lua_pushstring(L, attrs.items[i].value);
-        lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-        lua_pop(L, 1);
-    }
-    /* freeze each list (in place, under its name) before the table that holds them */
-    lua_pushnil(L);
-    while (lua_next(L, -2) != 0) {
-        freeze_top(L);
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, -4);
-        /* rawset of an existing key during traversal is allowed */
-    }
+    push_value_lists(L, &attrs);
     freeze_top_as(L, id == WARDEN_TOKEN_PROPERTY_CERT_SUBJECT_ATTRS ? &subject_all_schema : &issuer_all_schema);
 }
 
