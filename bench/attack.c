@@ -31,6 +31,7 @@
 
 #include "core/c14n.h"
 #include "core/namespaces.h"
+#include "bench_clock.h"
 
 #define MAX_MESSAGE 4194304
 
@@ -509,25 +510,12 @@ static int make_attacks(attack *attacks, const keys *k)
 
 /* ---- measuring --------------------------------------------------------------------- */
 
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 /* CPU time of this thread: what the call costs when the machine is shared with other work. */
 static double cpu_seconds(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 typedef struct result {
@@ -548,17 +536,17 @@ static void run_receive(warden_engine *engine, const text *m, int runs, result *
         malloc_trim(0);
         size_t start = heap_now;
         heap_peak = heap_now;
-        double t0 = now_seconds(), c0 = cpu_seconds();
+        double t0 = bench_now_seconds(), c0 = cpu_seconds();
         int status = warden_engine_receive(engine, m->data, m->length, &options, &message, &err);
         warden_message_free(message);
-        times[r] = now_seconds() - t0;
+        times[r] = bench_now_seconds() - t0;
         cpu[r] = cpu_seconds() - c0;
         if (heap_peak - start > out->peak_bytes)
             out->peak_bytes = heap_peak - start;
         snprintf(out->outcome, sizeof out->outcome, "%s", status == WARDEN_OK ? "delivered" : err.reason);
     }
-    qsort(times, (size_t)runs, sizeof times[0], compare_doubles);
-    qsort(cpu, (size_t)runs, sizeof cpu[0], compare_doubles);
+    qsort(times, (size_t)runs, sizeof times[0], bench_compare_doubles);
+    qsort(cpu, (size_t)runs, sizeof cpu[0], bench_compare_doubles);
     out->median_s = times[runs / 2];
     out->median_cpu_s = cpu[runs / 2];
 }
@@ -571,17 +559,17 @@ static void run_parse(const text *m, int runs, result *out)
         malloc_trim(0);
         size_t start = heap_now;
         heap_peak = heap_now;
-        double t0 = now_seconds(), c0 = cpu_seconds();
+        double t0 = bench_now_seconds(), c0 = cpu_seconds();
         xmlDoc *doc = xmlReadMemory(m->data, (int)m->length, NULL, NULL, XML_PARSE_NONET);
         xmlFreeDoc(doc);
-        times[r] = now_seconds() - t0;
+        times[r] = bench_now_seconds() - t0;
         cpu[r] = cpu_seconds() - c0;
         if (heap_peak - start > out->peak_bytes)
             out->peak_bytes = heap_peak - start;
         snprintf(out->outcome, sizeof out->outcome, "%s", doc != NULL ? "parsed" : "refused");
     }
-    qsort(times, (size_t)runs, sizeof times[0], compare_doubles);
-    qsort(cpu, (size_t)runs, sizeof cpu[0], compare_doubles);
+    qsort(times, (size_t)runs, sizeof times[0], bench_compare_doubles);
+    qsort(cpu, (size_t)runs, sizeof cpu[0], bench_compare_doubles);
     out->median_s = times[runs / 2];
     out->median_cpu_s = cpu[runs / 2];
 }

@@ -16,24 +16,14 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <warden.h>
+
+#include "bench_clock.h"
 
 typedef struct result {
     double rate, p50_us, p99_us;
 } result;
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 typedef int (*operation)(void *context);
 
@@ -50,17 +40,17 @@ static void *measure(void *opaque)
     run *r = opaque;
     size_t capacity = 1 << 22, count = 0;
     double *latencies = malloc(capacity * sizeof *latencies);
-    double start = now_seconds(), end = start + r->seconds, t = start;
+    double start = bench_now_seconds(), end = start + r->seconds, t = start;
     while (t < end && count < capacity) {
         double before = t;
         if (r->fn(r->context) != 0) {
             r->failed = 1;
             break;
         }
-        t = now_seconds();
+        t = bench_now_seconds();
         latencies[count++] = (t - before) * 1e6;
     }
-    qsort(latencies, count, sizeof *latencies, compare_doubles);
+    qsort(latencies, count, sizeof *latencies, bench_compare_doubles);
     r->out.rate = (double)count / (t - start);
     r->out.p50_us = count ? latencies[count / 2] : 0;
     r->out.p99_us = count ? latencies[(size_t)((double)count * 0.99)] : 0;
@@ -112,7 +102,7 @@ static int floor_once(void *opaque)
 
 static double median(double *values, int n)
 {
-    qsort(values, (size_t)n, sizeof *values, compare_doubles);
+    qsort(values, (size_t)n, sizeof *values, bench_compare_doubles);
     return values[n / 2];
 }
 

@@ -41,6 +41,8 @@
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmltree.h>
 
+#include "bench_clock.h"
+
 #define MAX_MESSAGES 16
 
 typedef struct message {
@@ -61,19 +63,6 @@ typedef struct bench {
     unsigned char  wrapped[512], signature[512], data[64];
     size_t         wrapped_length, signature_length;
 } bench;
-
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static unsigned char *read_file(const char *path, size_t *length)
 {
@@ -283,17 +272,17 @@ static double p50_of(bench *b, once_fn once, const message *m, double seconds, c
 {
     size_t cap = 1 << 20, count = 0;
     double *latencies = malloc(cap * sizeof *latencies);
-    double start = now_seconds(), end = start + seconds, t = start;
+    double start = bench_now_seconds(), end = start + seconds, t = start;
     if (latencies == NULL)
         return -1;
     once(b, m, outcome, capacity);
     do {
-        double before = now_seconds();
+        double before = bench_now_seconds();
         once(b, m, NULL, 0);
-        t = now_seconds();
+        t = bench_now_seconds();
         latencies[count++] = (t - before) * 1e6;
     } while (t < end && count < cap);
-    qsort(latencies, count, sizeof *latencies, compare_doubles);
+    qsort(latencies, count, sizeof *latencies, bench_compare_doubles);
     double p50 = latencies[count / 2];
     free(latencies);
     return p50;
@@ -301,7 +290,7 @@ static double p50_of(bench *b, once_fn once, const message *m, double seconds, c
 
 static double median(double *values, int n)
 {
-    qsort(values, (size_t)n, sizeof *values, compare_doubles);
+    qsort(values, (size_t)n, sizeof *values, bench_compare_doubles);
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 

@@ -22,6 +22,8 @@
 #include <unistd.h>
 #include <warden.h>
 
+#include "bench_clock.h"
+
 #define TIME_MS 50
 
 /* Lua put before every policy: a 1 MiB string of NULs (less room for the string header). */
@@ -93,12 +95,6 @@ static double now_ms(void)
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
 }
 
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static void quiet(void *context, int level, const char *line)
 {
     (void)context;
@@ -160,7 +156,7 @@ static int run_policy(const struct policy *p, const char *instructions, int roun
                  warden_decision_error_count(decision) ? warden_decision_error(decision, 0) : "");
         warden_decision_free(decision);
     }
-    qsort(times, (size_t)rounds, sizeof *times, compare_doubles);
+    qsort(times, (size_t)rounds, sizeof *times, bench_compare_doubles);
     out.median_ms = times[rounds / 2];
     out.worst_ms = times[rounds - 1];
 done:

@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <warden.h>
 
+#include "bench_clock.h"
+
 #define DEBOUNCE_MS 100
 
 static double now_ms(void)
@@ -24,12 +26,6 @@ static double now_ms(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static void write_rule(const char *directory, int file, int version)
@@ -117,7 +113,7 @@ static void *measure_latency(void *opaque)
         warden_decision_free(decision);
         latencies[count++] = (now_ms() - started) * 1000;
     }
-    qsort(latencies, count, sizeof *latencies, compare_doubles);
+    qsort(latencies, count, sizeof *latencies, bench_compare_doubles);
     run->p50_us = latencies[count / 2];
     run->p99_us = latencies[(size_t)((double)count * 0.99)];
     run->count = count;
@@ -187,7 +183,7 @@ int main(int argc, char **argv)
             samples[i] = time_to_serve(engine, directory, i + 1);
             usleep(50 * 1000);
         }
-        qsort(samples, 5, sizeof samples[0], compare_doubles);
+        qsort(samples, 5, sizeof samples[0], bench_compare_doubles);
         printf("  %5d files: %8.1f ms\n", sizes[s], samples[2]);
         warden_engine_free(engine);
     }

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <warden.h>
 
+#include "bench_clock.h"
+
 #define MAX_MESSAGES 8
 #define MAX_ROUNDS 64
 #define MAX_SAMPLES 200000
@@ -27,15 +29,7 @@ typedef struct message {
 
 static double now_us(void)
 {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-static int compare(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    return bench_now_seconds() * 1e6;
 }
 
 static char *read_file(const char *path, size_t *length)
@@ -73,7 +67,7 @@ static double round_p50(warden_engine *engine, const message *m, int64_t now, do
         samples[count++] = now_us() - start;
         warden_message_free(out);
     }
-    qsort(samples, count, sizeof *samples, compare);
+    qsort(samples, count, sizeof *samples, bench_compare_doubles);
     return samples[count / 2];
 }
 
@@ -81,7 +75,7 @@ static double median(double *values, int count)
 {
     double copy[MAX_ROUNDS];
     memcpy(copy, values, (size_t)count * sizeof *values);
-    qsort(copy, (size_t)count, sizeof *copy, compare);
+    qsort(copy, (size_t)count, sizeof *copy, bench_compare_doubles);
     return copy[count / 2];
 }
 

@@ -14,6 +14,8 @@
 #include <time.h>
 #include <warden.h>
 
+#include "bench_clock.h"
+
 typedef struct job {
     warden_engine *engine;
     char         **bodies;
@@ -23,13 +25,6 @@ typedef struct job {
     size_t         done, allowed;
 } job;
 
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void *run(void *arg)
 {
     job *j = arg;
@@ -38,13 +33,13 @@ static void *run(void *arg)
         warden_message *message = NULL;
         warden_decision *decision = NULL;
         warden_error err;
-        double started = now_seconds();
+        double started = bench_now_seconds();
         if (warden_engine_receive(j->engine, j->bodies[i], j->lengths[i], &options, &message, &err) == WARDEN_OK
             && warden_engine_decide(j->engine, message, &decision, &err) == WARDEN_OK)
             j->allowed += (size_t)warden_decision_allowed(decision);
         warden_decision_free(decision);
         warden_message_free(message);
-        j->latency_us[j->done++] = (now_seconds() - started) * 1e6;
+        j->latency_us[j->done++] = (bench_now_seconds() - started) * 1e6;
     }
     return NULL;
 }
@@ -91,7 +86,7 @@ int main(int argc, char **argv)
     }
     struct timespec cpu_started, cpu_ended;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_started);
-    double started = now_seconds();
+    double started = bench_now_seconds();
     size_t offset = 0;
     for (size_t t = 0; t < threads; t++) {
         jobs[t] = (job){ engine, bodies, lengths, t, threads, count, latency + offset, 0, 0 };
@@ -104,7 +99,7 @@ int main(int argc, char **argv)
         done += jobs[t].done;
         allowed += jobs[t].allowed;
     }
-    double elapsed = now_seconds() - started;
+    double elapsed = bench_now_seconds() - started;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu_ended);
     double cpu_us = ((double)(cpu_ended.tv_sec - cpu_started.tv_sec) * 1e6
                      + (double)(cpu_ended.tv_nsec - cpu_started.tv_nsec) / 1e3) / (double)(done > 0 ? done : 1);

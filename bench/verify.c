@@ -37,6 +37,8 @@
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmltree.h>
 
+#include "bench_clock.h"
+
 #define MAX_MESSAGES 8
 #define MAX_ROUNDS 64
 #define DSIG_NS "http://www.w3.org/2000/09/xmldsig#"
@@ -71,22 +73,9 @@ typedef struct bench {
     pid_t          java;
 } bench;
 
-static double now_seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-static int compare_doubles(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 static double median(double *values, int n)
 {
-    qsort(values, (size_t)n, sizeof *values, compare_doubles);
+    qsort(values, (size_t)n, sizeof *values, bench_compare_doubles);
     return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
@@ -193,7 +182,7 @@ static int measure(bench *b, int kind, const message *m, double seconds, measure
 
     if (latencies == NULL)
         return -1;
-    start = now_seconds();
+    start = bench_now_seconds();
     end = start + seconds;
     t = start;
     do {
@@ -202,10 +191,10 @@ static int measure(bench *b, int kind, const message *m, double seconds, measure
             free(latencies);
             return -1;
         }
-        t = now_seconds();
+        t = bench_now_seconds();
         latencies[count++] = (t - before) * 1e6;
     } while (t < end && count < capacity);
-    qsort(latencies, count, sizeof *latencies, compare_doubles);
+    qsort(latencies, count, sizeof *latencies, bench_compare_doubles);
     out->rate = (double)count / (t - start);
     out->p50_us = latencies[count / 2];
     out->p99_us = latencies[(size_t)((double)count * 0.99)];
