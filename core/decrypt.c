@@ -613,6 +613,13 @@ static int note_inserted(wd_decryption *d, xmlNode *element, wd_failure *failure
     return 0;
 }
 
+/* Orders element pointers by address (wd_decryption_inserted searches them). */
+static int compare_nodes(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(xmlNode *const *)a, y = (uintptr_t)*(xmlNode *const *)b;
+    return (x > y) - (x < y);
+}
+
 /* Puts the wrapper's children in place of replaced (copies in the message's document, which
 ** declare the namespaces they use), moves the IDs, and keeps replaced aside. */
 static int replace_with_plaintext(wd_decryption *d, xmlNode *replaced, xmlDoc *plaintext, bool element_type,
@@ -642,10 +649,12 @@ static int replace_with_plaintext(wd_decryption *d, xmlNode *replaced, xmlDoc *p
     }
     xmlUnlinkNode(replaced);
     wd_ids_forget(d->ids, replaced);
-    d->done[d->done_count++] = (wd_decrypted){ replaced, parent, element_type ? element : NULL };
+    d->done[d->done_count++] = (wd_decrypted){ replaced, parent, element_type ? element : NULL, first,
+                                               d->inserted_count };
     for (size_t i = first; i < d->inserted_count; i++)
         if (wd_ids_add(d->ids, d->inserted[i], failure) != 0)
             return -1;
+    qsort(d->inserted + first, d->inserted_count - first, sizeof *d->inserted, compare_nodes);
     return 0;
 }
 
@@ -955,9 +964,13 @@ int wd_decrypt_check_leftovers(const wd_decryption *d, wd_failure *failure)
 
 bool wd_decryption_inserted(const wd_decryption *d, const xmlNode *element)
 {
-    for (size_t i = 0; i < d->inserted_count; i++)
-        if (d->inserted[i] == element)
+    for (size_t i = 0; i < d->done_count; i++) {
+        const wd_decrypted *done = &d->done[i];
+        if (done->inserted_end > done->inserted_first &&
+            bsearch(&element, d->inserted + done->inserted_first, done->inserted_end - done->inserted_first,
+                    sizeof *d->inserted, compare_nodes) != NULL)
             return true;
+    }
     return false;
 }
 

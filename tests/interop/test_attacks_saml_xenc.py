@@ -569,3 +569,22 @@ def test_too_many_attribute_values_are_saml_invalid(run, pki):
     env = unsigned_envelope()
     security(env).append(assertion)
     rejected(run(env, saml=True), "saml-invalid", "attribute values")
+
+
+def test_a_plaintext_of_many_body_elements_is_not_a_quadratic_cost(enc, run):
+    """760,000 elements decrypted into the Body: asking of each Body child whether a decryption
+    put it there was a linear search of every inserted element (minutes of CPU per message
+    for any user, or for anyone with require.token = false); now a binary search. The guard is
+    the verify call's 60 s timeout, far above the few seconds the message takes."""
+    env = unsigned_envelope()
+    security(env).append(username_token())
+    body = helpers.body(env)
+    for c in list(body):
+        body.remove(c)
+    body.text = None
+    ids = ["ED-%d" % i for i in range(4)]  # each CipherValue under limits.text_bytes (1 MiB)
+    for i in ids:
+        body.append(enc.encrypted_data(b"<a/>" * 190000, i, type_=CONTENT))
+    security(env).append(reference_list(*ids))
+    out = delivered(run(env, '{ require = { encrypted = { "Body" } } }'))
+    assert out["encrypted"] == ["Body"] and out["operation"] == "{}a", out
