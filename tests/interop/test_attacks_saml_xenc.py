@@ -588,3 +588,41 @@ def test_a_plaintext_of_many_body_elements_is_not_a_quadratic_cost(enc, run):
     security(env).append(reference_list(*ids))
     out = delivered(run(env, '{ require = { encrypted = { "Body" } } }'))
     assert out["encrypted"] == ["Body"] and out["operation"] == "{}a", out
+
+
+def test_one_time_use_assertion_replayed_inside_ciphertext_is_a_replay(enc, warden, pki, write):
+    assertion = signed_assertion(pki, one_time_use=True)
+    first = unsigned_envelope()
+    security(first).append(copy.deepcopy(assertion))
+    second = encrypt_into_security(enc, unsigned_envelope(), copy.deepcopy(assertion))
+    extra = ["--saml-issuer", os.path.join(pki, "idp.pem"), "--audience", G.AUDIENCE,
+             "--decrypt-key", os.path.join(pki, "server-enc.key"), "--decrypt-cert", os.path.join(pki, "server-enc.pem")]
+    proc = warden.verify(write("first.xml", etree.tostring(first)), write("second.xml", etree.tostring(second)),
+                         now=NOW, extra=extra)
+    lines = proc.json_lines()
+    assert [line["delivered"] for line in lines] == [True, False], proc
+    assert lines[1]["reason"] == "replay" and "assertion" in lines[1]["detail"], proc
+
+
+def test_attackers_encrypted_username_token_in_a_signed_message_is_unsigned_part(enc, run, pki):
+    env = gen_zeep.signed(pki, "alice")
+    encrypt_into_security(enc, env, username_token())
+    rejected(run(env), "unsigned-part", "UsernameToken")
+
+
+def test_attackers_encrypted_timestamp_in_a_signed_message_without_one_is_unsigned_part(enc, run, pki):
+    env = gen_zeep.envelope()
+    gen_zeep.BinarySignature(os.path.join(pki, "alice.key"), os.path.join(pki, "alice.pem"),
+                             signature_method=gen_zeep.xmlsec.Transform.RSA_SHA256,
+                             digest_method=gen_zeep.xmlsec.Transform.SHA256).apply(env, {})
+    encrypt_into_security(enc, env, gen_zeep.timestamp())
+    rejected(run(env, '{ require = { signed = { "Body", "Timestamp" } } }'), "unsigned-part", "Timestamp")
+
+
+def test_holder_of_key_with_two_certificates_is_saml_invalid(run, pki):
+    assertion = signed_assertion(pki, method="holder-of-key")
+    x509_data = assertion.find(".//{%s}SubjectConfirmationData//{%s}X509Data" % (G.SAML, DS))
+    x509_data.append(copy.deepcopy(x509_data[0]))
+    env = unsigned_envelope()
+    security(env).append(assertion)
+    rejected(run(env, saml=True), "saml-invalid", "exactly one ds:X509Certificate")
