@@ -626,3 +626,33 @@ def test_holder_of_key_with_two_certificates_is_saml_invalid(run, pki):
     env = unsigned_envelope()
     security(env).append(assertion)
     rejected(run(env, saml=True), "saml-invalid", "exactly one ds:X509Certificate")
+
+
+@pytest.mark.parametrize("where", ["clear", "encrypted"])
+def test_a_nul_character_reference_in_the_issuer_is_malformed_or_decrypt_failed(enc, run, pki, where):
+    text = etree.tostring(signed_assertion(pki)).replace(G.ISSUER.encode(), G.ISSUER.encode() + b"&#0;evil", 1)
+    assert b"&#0;" in text
+    env = unsigned_envelope()
+    security(env).append(etree.Element("{urn:placeholder}here", nsmap={"ph": "urn:placeholder"}))
+    data = etree.tostring(env)
+    placeholder = b'<ph:here xmlns:ph="urn:placeholder"/>'
+    assert data.count(placeholder) == 1, data
+    if where == "clear":
+        rejected(run(data.replace(placeholder, text), saml=True), "malformed")
+    else:
+        ed = etree.tostring(enc.encrypted_data(text, "ED-1")) + etree.tostring(reference_list("ED-1"))
+        rejected(run(data.replace(placeholder, ed), saml=True), "decrypt-failed")
+
+
+def test_sender_vouches_covering_the_assertion_through_an_str_transform_is_reference_invalid(run, pki):
+    import attacks as A
+    assertion = G.PRODUCERS["pysaml2"](pki, G.Spec(method="sender-vouches"))
+    msg = A.Msg(G.message(pki, assertion, signer="alice"))
+    str_transform = A.transform(A.STR_TRANSFORM, etree.fromstring(
+        ('<wsse:TransformationParameters xmlns:wsse="%s"><ds:CanonicalizationMethod xmlns:ds="%s" Algorithm="%s"/>'
+         '</wsse:TransformationParameters>' % (WSSE, DS, A.EXC_C14N)).encode()))
+    ref = A.new_reference("#" + etree.fromstring(assertion).get("ID"), transforms=(str_transform,))
+    ref.find(A.ds("DigestValue")).text = base64.b64encode(b"\0" * 32).decode()
+    A.set_references(msg, list(msg.references()) + [ref])
+    A.sign_signed_info(msg, A.Keys(pki)["alice"])
+    rejected(run(msg.bytes(), saml=True), "reference-invalid", "ransform")
