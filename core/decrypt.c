@@ -741,11 +741,27 @@ static int key_from_key_info(wd_decryption *d, xmlNode *key_info, wd_unwrapped_k
     return 0;
 }
 
-/* Where encrypted data may be: in the Body, a header block, a child of our Security header. */
+/* Namespace declarations on node and its ancestors, shadowed ones included; counting stops
+** past limit. */
+static size_t declarations_in_scope(const xmlNode *node, size_t limit)
+{
+    size_t count = 0;
+    for (; node != NULL && node->type == XML_ELEMENT_NODE && count <= limit; node = node->parent)
+        for (const xmlNs *ns = node->nsDef; ns != NULL && count <= limit; ns = ns->next)
+            count++;
+    return count;
+}
+
+/* Where encrypted data may be: in the Body, a header block, a child of our Security header;
+** and not under more namespace declarations than a plaintext's wrapper may repeat. */
 static int check_place(const wd_decryption *d, const xmlNode *replaced, bool element_type, wd_failure *failure)
 {
     const wd_envelope *envelope = d->envelope;
     const xmlNode *parent = replaced->parent;
+
+    if (parent != NULL && declarations_in_scope(parent, WD_DECRYPT_MAX_NAMESPACES) > WD_DECRYPT_MAX_NAMESPACES)
+        return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED,
+                       "encrypted data under more than %d namespace declarations", WD_DECRYPT_MAX_NAMESPACES);
 
     if (is_within(replaced, envelope->body) && replaced != envelope->body)
         return 0;

@@ -50,6 +50,10 @@ bool wd_recipient_owns(const wd_recipient *recipient, const wd_cert *cert);
 ** More is limit-exceeded. */
 #define WD_DECRYPT_MAX 64
 #define WD_DECRYPT_MAX_KEYS 8
+/* Most namespace declarations in scope where a plaintext goes: the plaintext is parsed inside
+** a wrapper that declares each of them, and both the gathering (libxml2's xmlGetNsList) and the
+** wrapper's parse cost their square. Real messages have a few dozen. More is limit-exceeded. */
+#define WD_DECRYPT_MAX_NAMESPACES 512
 
 /* One decryption done: replaced is out of the document (freed by wd_decryption_clear). */
 typedef struct wd_decrypted {

@@ -656,3 +656,31 @@ def test_sender_vouches_covering_the_assertion_through_an_str_transform_is_refer
     A.set_references(msg, list(msg.references()) + [ref])
     A.sign_signed_info(msg, A.Keys(pki)["alice"])
     rejected(run(msg.bytes(), saml=True), "reference-invalid", "ransform")
+
+
+def nested_namespaces(enc, levels, per, parts):
+    """An anonymous request: the Body holds `levels` nested elements declaring `per` namespaces
+    each, and the innermost `parts` EncryptedData under one EncryptedKey."""
+    env = unsigned_envelope()
+    parent = helpers.body(env)
+    for c in list(parent):
+        parent.remove(c)
+    for level in range(levels):
+        nsmap = {"p%d_%d" % (level, i): "urn:%d:%d" % (level, i) for i in range(per)}
+        parent = etree.SubElement(parent, "{urn:x}e", nsmap=nsmap)
+    key = os.urandom(16)
+    ids = ["ED-%d" % i for i in range(parts)]
+    for i in ids:
+        parent.append(enc.encrypted_data(b"<x:a xmlns:x='urn:x'/>", i, key=key, embed_key=False))
+    security(env).append(enc.encrypted_key(key, ids))
+    return env
+
+
+def test_encrypted_data_under_too_many_namespace_declarations_is_limit_exceeded(enc, run):
+    """Each plaintext is parsed in a wrapper that repeats every namespace in scope, at a cost
+    quadratic in their number: 50 levels of 250 declarations and 64 parts cost about half a
+    minute of CPU per message before the cap, sent by anyone (decryption comes before the
+    token check, as it must). Now more than 512 in scope is limit-exceeded before any key."""
+    rejected(run(nested_namespaces(enc, 50, 250, 64), NO_TOKEN), "limit-exceeded", "namespace declarations")
+    out = delivered(run(nested_namespaces(enc, 2, 200, 64), NO_TOKEN))
+    assert out["operation"] == "{urn:x}e", out
