@@ -684,3 +684,28 @@ def test_encrypted_data_under_too_many_namespace_declarations_is_limit_exceeded(
     rejected(run(nested_namespaces(enc, 50, 250, 64), NO_TOKEN), "limit-exceeded", "namespace declarations")
     out = delivered(run(nested_namespaces(enc, 2, 200, 64), NO_TOKEN))
     assert out["operation"] == "{urn:x}e", out
+
+
+def test_decrypted_reference_list_naming_its_own_ciphertext_is_reference_invalid(enc, run):
+    env = unsigned_envelope()
+    sec = security(env)
+    sec.append(enc.encrypted_data(etree.tostring(reference_list("ED-1")), "ED-1"))
+    sec.append(reference_list("ED-1"))
+    rejected(run(env, NO_TOKEN), "reference-invalid", "unknown id")
+
+
+def test_decrypted_encrypted_key_below_the_cursor_is_read_in_order(enc, run):
+    """An EncryptedData whose plaintext is an EncryptedKey (with its ReferenceList for the Body):
+    the second walk reaches it where the ciphertext was, and it decrypts the Body."""
+    env = unsigned_envelope()
+    body = helpers.body(env)
+    for c in list(body):
+        body.remove(c)
+    key = os.urandom(16)
+    body.append(enc.encrypted_data(b'<ord:CreateOrder xmlns:ord="urn:example:orders"/>', "ED-B", key=key,
+                                   embed_key=False))
+    sec = security(env)
+    sec.append(reference_list("ED-K"))
+    sec.append(enc.encrypted_data(etree.tostring(enc.encrypted_key(key, ["ED-B"])), "ED-K"))
+    out = delivered(run(env, NO_TOKEN))
+    assert out["operation"] == "{urn:example:orders}CreateOrder" and out["encrypted"][0] == "Body", out
