@@ -613,6 +613,13 @@ static int note_inserted(wd_decryption *d, xmlNode *element, wd_failure *failure
     return 0;
 }
 
+/* Orders element pointers by address (wd_decryption_inserted searches them). */
+static int compare_nodes(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(xmlNode *const *)a, y = (uintptr_t)*(xmlNode *const *)b;
+    return (x > y) - (x < y);
+}
+
 /* Puts the wrapper's children in place of replaced (copies in the message's document, which
 ** declare the namespaces they use), moves the IDs, and keeps replaced aside. */
 static int replace_with_plaintext(wd_decryption *d, xmlNode *replaced, xmlDoc *plaintext, bool element_type,
@@ -642,10 +649,12 @@ static int replace_with_plaintext(wd_decryption *d, xmlNode *replaced, xmlDoc *p
     }
     xmlUnlinkNode(replaced);
     wd_ids_forget(d->ids, replaced);
-    d->done[d->done_count++] = (wd_decrypted){ replaced, parent, element_type ? element : NULL };
+    d->done[d->done_count++] = (wd_decrypted){ replaced, parent, element_type ? element : NULL, first,
+                                               d->inserted_count };
     for (size_t i = first; i < d->inserted_count; i++)
         if (wd_ids_add(d->ids, d->inserted[i], failure) != 0)
             return -1;
+    qsort(d->inserted + first, d->inserted_count - first, sizeof *d->inserted, compare_nodes);
     return 0;
 }
 
@@ -732,11 +741,27 @@ static int key_from_key_info(wd_decryption *d, xmlNode *key_info, wd_unwrapped_k
     return 0;
 }
 
-/* Where encrypted data may be: in the Body, a header block, a child of our Security header. */
+/* Namespace declarations on node and its ancestors, shadowed ones included; counting stops
+** past limit. */
+static size_t declarations_in_scope(const xmlNode *node, size_t limit)
+{
+    size_t count = 0;
+    for (; node != NULL && node->type == XML_ELEMENT_NODE && count <= limit; node = node->parent)
+        for (const xmlNs *ns = node->nsDef; ns != NULL && count <= limit; ns = ns->next)
+            count++;
+    return count;
+}
+
+/* Where encrypted data may be: in the Body, a header block, a child of our Security header;
+** and not under more namespace declarations than a plaintext's wrapper may repeat. */
 static int check_place(const wd_decryption *d, const xmlNode *replaced, bool element_type, wd_failure *failure)
 {
     const wd_envelope *envelope = d->envelope;
     const xmlNode *parent = replaced->parent;
+
+    if (parent != NULL && declarations_in_scope(parent, WD_DECRYPT_MAX_NAMESPACES) > WD_DECRYPT_MAX_NAMESPACES)
+        return wd_fail(failure, WD_REASON_LIMIT_EXCEEDED,
+                       "encrypted data under more than %d namespace declarations", WD_DECRYPT_MAX_NAMESPACES);
 
     if (is_within(replaced, envelope->body) && replaced != envelope->body)
         return 0;
@@ -955,9 +980,13 @@ int wd_decrypt_check_leftovers(const wd_decryption *d, wd_failure *failure)
 
 bool wd_decryption_inserted(const wd_decryption *d, const xmlNode *element)
 {
-    for (size_t i = 0; i < d->inserted_count; i++)
-        if (d->inserted[i] == element)
+    for (size_t i = 0; i < d->done_count; i++) {
+        const wd_decrypted *done = &d->done[i];
+        if (done->inserted_end > done->inserted_first &&
+            bsearch(&element, d->inserted + done->inserted_first, done->inserted_end - done->inserted_first,
+                    sizeof *d->inserted, compare_nodes) != NULL)
             return true;
+    }
     return false;
 }
 

@@ -50,12 +50,18 @@ bool wd_recipient_owns(const wd_recipient *recipient, const wd_cert *cert);
 ** More is limit-exceeded. */
 #define WD_DECRYPT_MAX 64
 #define WD_DECRYPT_MAX_KEYS 8
+/* Most namespace declarations in scope where a plaintext goes: the plaintext is parsed inside
+** a wrapper that declares each of them, and both the gathering (libxml2's xmlGetNsList) and the
+** wrapper's parse cost their square. Real messages have a few dozen. More is limit-exceeded. */
+#define WD_DECRYPT_MAX_NAMESPACES 512
 
 /* One decryption done: replaced is out of the document (freed by wd_decryption_clear). */
 typedef struct wd_decrypted {
     xmlNode *replaced;   /* the EncryptedData, or the wsse11:EncryptedHeader around it */
     xmlNode *parent;     /* where the plaintext went */
     xmlNode *element;    /* Type Element: the decrypted element; Content: NULL */
+    size_t   inserted_first, inserted_end; /* its elements in wd_decryption.inserted, sorted by
+                                           ** address so that a look-up costs a binary search */
 } wd_decrypted;
 
 typedef struct wd_unwrapped_key wd_unwrapped_key;
@@ -97,7 +103,9 @@ int wd_decrypt_reference_list(wd_decryption *decryption, xmlNode *reference_list
 ** left with mustUnderstand for us is mustunderstand. */
 int wd_decrypt_check_leftovers(const wd_decryption *decryption, wd_failure *failure);
 
-/* Whether element is one a decryption put in the document (top-level of a plaintext). */
+/* Whether element is one a decryption put in the document (top-level of a plaintext). A
+** binary search per decryption: callers ask it for every child of the Body, which a single
+** plaintext can fill with hundreds of thousands of elements. */
 bool wd_decryption_inserted(const wd_decryption *decryption, const xmlNode *element);
 
 /* Frees what was replaced and the keys (cleansed). */

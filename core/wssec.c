@@ -486,13 +486,15 @@ static int record_results(header_state *state, warden_message *message, const wd
         return wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
 
     /* Encrypted parts, named like signed ones: the Body as a whole, and each element a
-    ** decryption put in place outside it. */
+    ** decryption put in place outside it and that is still in the document (an EncryptedData
+    ** that came out of another is itself replaced by its plaintext, which is named instead). */
     count = 0;
     if (body_encrypted(state))
         names[count++] = "Body";
     for (size_t i = 0; i < state->decryption.done_count && count < MAX_PART_NAMES; i++) {
         const xmlNode *element = state->decryption.done[i].element;
-        if (element == NULL || is_within(element, state->envelope->body))
+        if (element == NULL || !is_within(element, state->envelope->envelope) ||
+            is_within(element, state->envelope->body))
             continue;
         const char *name = part_name(state, element, storage[count], sizeof storage[count]);
         bool seen = false;

@@ -85,8 +85,9 @@ static fz_seed sign_variant(const variant *v)
 }
 
 /* An unsigned request authenticated by a bearer assertion the test IdP signed (saml.issuers of
-** the fuzz fixture), with attributes and an audience for the reader to chew on. */
-static fz_seed saml_seed(void)
+** the fuzz fixture), with attributes and an audience for the reader to chew on; into doc (NULL:
+** a plain request), whose Security header takes the assertion first. */
+static fz_seed saml_seed(xmlDoc *doc, const char *name)
 {
     static const char assertion_text[] =
         "<saml:Assertion xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" Version=\"2.0\" ID=\"_fz1\""
@@ -103,7 +104,8 @@ static fz_seed saml_seed(void)
         "<saml:AttributeValue>auditor</saml:AttributeValue></saml:Attribute><saml:Attribute Name=\"none\"/>"
         "</saml:AttributeStatement></saml:Assertion>";
     char *key = tm_pki_path("idp.key"), *cert = tm_pki_path("idp.pem");
-    xmlDoc *doc = ts_envelope_new(11, order_body, FZ_SEED_CREATED, FZ_SEED_EXPIRES);
+    if (doc == NULL)
+        doc = ts_envelope_new(11, order_body, FZ_SEED_CREATED, FZ_SEED_EXPIRES);
     xmlDoc *fragment = xmlReadMemory(assertion_text, (int)sizeof assertion_text - 1, "a.xml", NULL, XML_PARSE_NONET);
     if (key == NULL || cert == NULL || doc == NULL || fragment == NULL)
         fz_fail("seeds: cannot make the SAML seed (is WARDEN_TEST_PKI set?)");
@@ -113,7 +115,7 @@ static fz_seed saml_seed(void)
     if (assertion == NULL || security == NULL || xmlAddPrevSibling(xmlFirstElementChild(security), assertion) == NULL ||
         ts_sign_assertion(doc, assertion, key, cert) != 0)
         fz_fail("seeds: cannot sign the SAML seed");
-    fz_seed seed = { .name = "saml-bearer-11.xml" };
+    fz_seed seed = { .name = name };
     seed.bytes = ts_serialize(doc, &seed.length);
     xmlFreeDoc(doc);
     free(key);
@@ -139,9 +141,17 @@ void fz_seeds_make(fz_seed **out, size_t *count)
     add(out, count, text_seed("username-digest-11.xml", tm_username_message(&digest)));
     add(out, count, text_seed("username-text-12.xml", tm_username_message(&text)));
     add(out, count, text_seed("plain-11.xml", tm_plain_message()));
-    add(out, count, saml_seed());
+    add(out, count, saml_seed(NULL, "saml-bearer-11.xml"));
     add(out, count, text_seed("encrypted-oaep-label-11.xml", tx_encrypted_message("label", tx_order, NULL)));
     add(out, count, text_seed("encrypted-oaep-11.xml", tx_encrypted_message(NULL, tx_order, NULL)));
+    /* both features at once: the assertion beside the EncryptedKey, the Body encrypted */
+    char *encrypted = tx_encrypted_message(NULL, tx_order, NULL);
+    xmlDoc *doc = encrypted != NULL ? xmlReadMemory(encrypted, (int)strlen(encrypted), "e.xml", NULL, XML_PARSE_NONET)
+                                    : NULL;
+    free(encrypted);
+    if (doc == NULL)
+        fz_fail("seeds: cannot read the encrypted seed");
+    add(out, count, saml_seed(doc, "saml-bearer-encrypted-body-11.xml"));
 }
 
 void fz_seeds_free(fz_seed *seeds, size_t count)

@@ -93,6 +93,8 @@ static char *text_without_space(const xmlNode *node)
     return out;
 }
 
+static xmlChar *canonical_in(xmlDoc *doc, xmlNode *element, const char *prefixes, int *length);
+
 static int in_subtree(void *top, xmlNodePtr node, xmlNodePtr parent)
 {
     const xmlNode *n = node != NULL && node->type != XML_NAMESPACE_DECL ? node : parent;
@@ -102,8 +104,42 @@ static int in_subtree(void *top, xmlNodePtr node, xmlNodePtr parent)
     return 0;
 }
 
-/* Exclusive c14n of element's subtree with libxml2 (independent of core/c14n.c). */
-static xmlChar *canonical(xmlDoc *doc, xmlNode *element, const char *prefixes, int *length)
+/* Exclusive c14n of element's subtree with libxml2 (independent of core/c14n.c), done on a
+** copy of the element under shallow copies of its ancestors (the same namespaces in scope):
+** libxml2 walks the whole document and gives up on a relative namespace URI anywhere in it,
+** even in a header the Body has nothing to do with, which is no finding. */
+static xmlChar *canonical(xmlNode *element, const char *prefixes, int *length)
+{
+    xmlNode *chain[256];
+    size_t depth = 0;
+    for (xmlNode *n = element->parent; n != NULL && n->type == XML_ELEMENT_NODE; n = n->parent)
+        if (depth < sizeof chain / sizeof chain[0])
+            chain[depth++] = n;
+        else
+            return NULL;
+    xmlDoc *doc = xmlNewDoc(BAD_CAST "1.0");
+    xmlNode *parent = NULL;
+    for (size_t i = depth; doc != NULL && i-- > 0;) {
+        xmlNode *copy = xmlDocCopyNode(chain[i], doc, 2); /* attributes and namespaces, no children */
+        if (copy == NULL)
+            break;
+        if (parent == NULL)
+            xmlDocSetRootElement(doc, copy);
+        else
+            xmlAddChild(parent, copy);
+        parent = copy;
+    }
+    xmlNode *copy = doc != NULL && parent != NULL ? xmlDocCopyNode(element, doc, 1) : NULL;
+    if (copy != NULL && xmlAddChild(parent, copy) == NULL) {
+        xmlFreeNode(copy);
+        copy = NULL;
+    }
+    xmlChar *out = copy != NULL ? canonical_in(doc, copy, prefixes, length) : NULL;
+    xmlFreeDoc(doc);
+    return out;
+}
+
+static xmlChar *canonical_in(xmlDoc *doc, xmlNode *element, const char *prefixes, int *length)
 {
     char copy[128] = "";
     xmlChar *list[16] = { 0 };
@@ -191,7 +227,7 @@ static void make_originals(void)
         if (value == NULL || body == NULL)
             fz_fail("xsw: seed %s has no SignatureValue or Body", seeds[i].name);
         o->signature_value = text_without_space(value);
-        o->body_c14n = canonical(doc, body, o->inclusive_prefixes, &o->body_c14n_length);
+        o->body_c14n = canonical(body, o->inclusive_prefixes, &o->body_c14n_length);
         if (o->body_c14n == NULL)
             fz_fail("xsw: cannot canonicalize the Body of %s", seeds[i].name);
         for (size_t k = 0; k < seeds[i].id_count; k++) {
@@ -287,7 +323,7 @@ static void check_against(const warden_message *m, const original *o, const ward
         return;
     }
     int length = 0;
-    xmlChar *body = canonical(m->document, m->body, o->inclusive_prefixes, &length);
+    xmlChar *body = canonical(m->body, o->inclusive_prefixes, &length);
     if (body == NULL)
         fz_fail("xsw: cannot canonicalize the delivered Body");
     if (length != o->body_c14n_length || memcmp(body, o->body_c14n, (size_t)length) != 0)
