@@ -60,6 +60,7 @@ typedef struct header_state {
     wd_decryption           decryption;
     size_t                  decryptions_handled; /* of decryption.done, those after_decryption saw */
     xmlNode                *cursor;              /* the header child being read */
+    bool                    body_had_clear_text; /* text beside the Body's elements before decryption */
     wd_saml_assertion       saml;          /* the one saml2:Assertion, owned until recorded */
     bool                    has_saml;
     xmlNode                *saml_element;  /* the assertion's element, also once the token took it */
@@ -260,6 +261,17 @@ static bool is_covered(const header_state *state, const xmlNode *node)
     return false;
 }
 
+/* Whether the Body holds text of its own (not blank) beside its elements. Checked before any
+** decryption: a decrypted Content's text merges into its clear neighbours and cannot be told
+** apart afterwards. */
+static bool has_clear_text(const xmlNode *body)
+{
+    for (const xmlNode *child = body != NULL ? body->children : NULL; child != NULL; child = child->next)
+        if ((child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE) && !xmlIsBlankNode(child))
+            return true;
+    return false;
+}
+
 /* The Body arrived encrypted when a decryption put plaintext into it and every element it
 ** holds now came out of a decryption: an element sent in clear beside the EncryptedData is
 ** not protected by it. */
@@ -267,6 +279,8 @@ static bool body_encrypted(const header_state *state)
 {
     const xmlNode *body = state->envelope->body;
     bool decrypted_into = false;
+    if (state->body_had_clear_text)
+        return false;
     for (size_t i = 0; i < state->decryption.done_count; i++)
         decrypted_into = decrypted_into || state->decryption.done[i].parent == body;
     if (!decrypted_into)
@@ -614,6 +628,7 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
     state.context = context;
     state.envelope = envelope;
     wd_decryption_init(&state.decryption, context->recipient, settings, ids, envelope);
+    state.body_had_clear_text = has_clear_text(envelope->body);
 
     if (envelope->security == NULL) {
         if (settings->require_token)

@@ -709,3 +709,18 @@ def test_decrypted_encrypted_key_below_the_cursor_is_read_in_order(enc, run):
     sec.append(enc.encrypted_data(etree.tostring(enc.encrypted_key(key, ["ED-B"])), "ED-K"))
     out = delivered(run(env, NO_TOKEN))
     assert out["operation"] == "{urn:example:orders}CreateOrder" and out["encrypted"][0] == "Body", out
+
+
+def test_clear_text_beside_an_encrypted_body_part_is_not_an_encrypted_body(enc, run):
+    # The Body's own text travels in clear beside the EncryptedData: "Body" must not be
+    # reported encrypted, and require.encrypted refuses it.
+    env = encrypt_body(enc, unsigned_envelope())
+    helpers.body(env).text = "transfer everything to mallory"
+    security(env).append(reference_list("ED-B"))
+    out = delivered(run(env, NO_TOKEN))
+    assert out["encrypted"] == [], out
+    rejected(run(env, '{ require = { token = false, encrypted = { "Body" } } }'), "unencrypted-part")
+    # the same message without the clear text is an encrypted Body
+    helpers.body(env).text = None
+    out = delivered(run(env, NO_TOKEN))
+    assert out["encrypted"] == ["Body"], out
