@@ -352,6 +352,17 @@ static int check_recipient(const wd_decryption *d, xmlNode *key_info, wd_failure
     return 0;
 }
 
+/* Moves *cipher from a CipherData to the one CipherValue it must hold. */
+static int take_cipher_value(xmlNode **cipher, wd_failure *failure)
+{
+    xmlNode *value = wd_xml_first_element(*cipher);
+    if (!wd_xml_is(value, WD_NS_XENC, "CipherValue") || wd_xml_next_element(value) != NULL)
+        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED,
+                       "CipherData holds no CipherValue (CipherReference is not supported)");
+    *cipher = value;
+    return 0;
+}
+
 /* ---- EncryptedKey ------------------------------------------------------------------- */
 
 typedef struct encrypted_key_parts {
@@ -381,12 +392,7 @@ static int read_encrypted_key(const xmlNode *encrypted_key, encrypted_key_parts 
     }
     if (parts->method == NULL || parts->cipher_value == NULL)
         return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "EncryptedKey lacks its EncryptionMethod or CipherData");
-    xmlNode *value = wd_xml_first_element(parts->cipher_value);
-    if (!wd_xml_is(value, WD_NS_XENC, "CipherValue") || wd_xml_next_element(value) != NULL)
-        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED,
-                       "CipherData holds no CipherValue (CipherReference is not supported)");
-    parts->cipher_value = value;
-    return 0;
+    return take_cipher_value(&parts->cipher_value, failure);
 }
 
 /* Unwraps an EncryptedKey into key: the recipient and the algorithm first (public), then
@@ -695,11 +701,8 @@ static int read_encrypted_data(const wd_decryption *d, const xmlNode *encrypted_
     }
     if (parts->method == NULL || parts->cipher_value == NULL)
         return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "EncryptedData lacks its EncryptionMethod or CipherData");
-    xmlNode *value = wd_xml_first_element(parts->cipher_value);
-    if (!wd_xml_is(value, WD_NS_XENC, "CipherValue") || wd_xml_next_element(value) != NULL)
-        return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED,
-                       "CipherData holds no CipherValue (CipherReference is not supported)");
-    parts->cipher_value = value;
+    if (take_cipher_value(&parts->cipher_value, failure) != 0)
+        return -1;
     const char *uri = wd_xml_attr(parts->method, NULL, "Algorithm");
     if (uri == NULL)
         return wd_fail(failure, WD_REASON_TOKEN_UNSUPPORTED, "an EncryptedData's EncryptionMethod has no Algorithm");
