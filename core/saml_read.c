@@ -399,6 +399,28 @@ int wd_saml_read(xmlNode *assertion, wd_trust_store *trust, wd_saml_assertion *o
     return read_children(assertion, trust, out, failure);
 }
 
+/* Declares on copy every namespace in scope at element that copy does not declare itself.
+** Copying declares only the prefixes elements and attributes use; a QName inside a value
+** (xsi:type="xs:string") uses one too, and a reader of the text needs it (as inclusive
+** canonicalization keeps them all). Returns 0, or -1 when memory runs out. */
+static int declare_namespaces_in_scope(const xmlNode *element, xmlNode *copy)
+{
+    xmlNs **in_scope = xmlGetNsList(element->doc, element);
+    int status = 0;
+    for (size_t i = 0; in_scope != NULL && in_scope[i] != NULL && status == 0; i++) {
+        const xmlNs *ns = in_scope[i];
+        if (ns->prefix != NULL && xmlStrEqual(ns->prefix, BAD_CAST "xml"))
+            continue;
+        bool declared = false;
+        for (const xmlNs *own = copy->nsDef; own != NULL && !declared; own = own->next)
+            declared = xmlStrEqual(own->prefix, ns->prefix);
+        if (!declared && xmlNewNs(copy, ns->href, ns->prefix) == NULL)
+            status = -1;
+    }
+    xmlFree(in_scope);
+    return status;
+}
+
 char *wd_saml_serialize_element(const xmlNode *element, size_t *length)
 {
     char *text = NULL;
@@ -414,6 +436,9 @@ char *wd_saml_serialize_element(const xmlNode *element, size_t *length)
         xmlNode *copy = document != NULL ? xmlDocCopyNode((xmlNode *)element, document, 1) : NULL;
         if (copy != NULL) {
             xmlDocSetRootElement(document, copy);
+            status = declare_namespaces_in_scope(element, copy);
+        }
+        if (copy != NULL && status == 0) {
             xmlReconciliateNs(document, copy);
             status = xmlSaveTree(save, copy) < 0 ? -1 : 0;
         }

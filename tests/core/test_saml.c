@@ -13,6 +13,7 @@
 
 #include "core/namespaces.h"
 #include "core/saml.h"
+#include "core/xml_text.h"
 #include "include/warden.h"
 #include "test_run.h"
 
@@ -200,6 +201,34 @@ START_TEST(serialized_assertion_stands_alone)
 }
 END_TEST
 
+/* A QName inside a value (xsi:type="xs:string") names a prefix no element or attribute uses:
+** the text must still declare it, or a reader of property 19 cannot resolve the type. */
+START_TEST(serialized_assertion_keeps_every_namespace_in_scope)
+{
+    static const char text[] =
+        "<w:Security xmlns:w=\"urn:example:wrapper\" xmlns:xs=\"http://www.w3.org/2001/XMLSchema\" "
+        "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
+        OPEN(STANDARD_ATTRS) ISSUER SUBJECT("bearer")
+        "<saml:AttributeStatement><saml:Attribute Name=\"role\">"
+        "<saml:AttributeValue xsi:type=\"xs:string\">clerk</saml:AttributeValue></saml:Attribute>"
+        "</saml:AttributeStatement>" CLOSE "</w:Security>";
+    size_t length = 0;
+
+    current_document = xmlReadMemory(text, (int)strlen(text), "wrapped.xml", NULL, XML_PARSE_NONET);
+    ck_assert_ptr_nonnull(current_document);
+    xmlNode *assertion = wd_xml_first_element(xmlDocGetRootElement(current_document));
+    char *xml = wd_saml_serialize_element(assertion, &length);
+    ck_assert_ptr_nonnull(xml);
+    ck_assert_msg(strstr(xml, "xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"") != NULL, "xs undeclared: %s", xml);
+    ck_assert_msg(strncmp(xml, "<saml:Assertion", 15) == 0, "not the assertion: %s", xml);
+    /* and it parses on its own with the same type */
+    xmlDoc *alone = xmlReadMemory(xml, (int)length, "alone.xml", NULL, XML_PARSE_NONET);
+    ck_assert_ptr_nonnull(alone);
+    xmlFreeDoc(alone);
+    free(xml);
+}
+END_TEST
+
 /* ---- checks ------------------------------------------------------------------------------ */
 
 static wd_saml_context context_at(int64_t now)
@@ -354,6 +383,7 @@ static Suite *saml_suite(void)
     tcase_add_test(read, comment_in_the_issuer_is_rejected);
     tcase_add_test(read, structure_checks_name_what_failed);
     tcase_add_test(read, serialized_assertion_stands_alone);
+    tcase_add_test(read, serialized_assertion_keeps_every_namespace_in_scope);
     suite_add_tcase(suite, read);
     TCase *check = tcase_create("check");
     tcase_add_checked_fixture(check, NULL, cleanup);
