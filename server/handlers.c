@@ -9,6 +9,7 @@
 
 #include <assert.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
@@ -49,14 +50,23 @@ static void request_done(struct evhttp_request *request, void *arg)
 static void send_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
                        struct evbuffer *body)
 {
-    if (evhttp_request_get_connection(request) != NULL) {
+    struct evhttp_connection *connection = evhttp_request_get_connection(request);
+    struct bufferevent *bev = NULL;
+    if (connection != NULL) {
         evhttp_request_set_on_complete_cb(request, request_done, worker);
+        if (worker->server->tls != NULL)
+            bev = evhttp_connection_get_bufferevent(connection);
     } else {
         worker->in_flight--;
     }
     worker->replying = true; /* evhttp writes the answer now (peers.c tells it from its own) */
     evhttp_send_reply(request, code, reason, body);
     worker->replying = false;
+    /* The answer waits in the connection's output (its callbacks are deferred) as a chain of
+    ** headers and one of body; OpenSSL's bufferevent makes a TLS record, and a write, of each
+    ** chain. Made contiguous, an answer leaves in one record and one write. */
+    if (bev != NULL)
+        evbuffer_pullup(bufferevent_get_output(bev), -1);
 }
 
 void serve_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
