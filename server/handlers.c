@@ -35,6 +35,8 @@ static double monotonic_seconds(void)
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
+#define SERVE_TLS_RECORD 16384 /* the most plaintext a TLS record carries */
+
 /* The answer is written out: the request no longer holds up a drain. */
 static void request_done(struct evhttp_request *request, void *arg)
 {
@@ -64,8 +66,9 @@ static void send_reply(serve_worker *worker, struct evhttp_request *request, int
     worker->replying = false;
     /* The answer waits in the connection's output (its callbacks are deferred) as a chain of
     ** headers and one of body; OpenSSL's bufferevent makes a TLS record, and a write, of each
-    ** chain. Made contiguous, an answer leaves in one record and one write. */
-    if (bev != NULL)
+    ** chain. Made contiguous, an answer leaves in one record and one write; one larger than a
+    ** record (a forwarded upstream answer) is left as it is, not copied. */
+    if (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) <= SERVE_TLS_RECORD)
         evbuffer_pullup(bufferevent_get_output(bev), -1);
 }
 
