@@ -2,15 +2,38 @@
 ** decision_log.c — the bounded queue between the workers and the decision log's writer
 ** thread (a ring of owned lines under one mutex), and the writer: it takes the whole ring at
 ** once by swapping it with an empty one, writes the lines outside the lock, and flushes once
-** per batch (decision_log.h says when it wakes).
+** per batch (decision_log.h says when it wakes). The writer runs below the workers' priority
+** (lower_priority) so that its batch never delays a request.
 */
+#define _GNU_SOURCE /* SCHED_IDLE, gettid, pthread_setname_np */
 #include "decision_log.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
+
+/* The writer's batch (a few dozen lines and a write every SERVE_LOG_GATHER_MS) must not take a
+** worker's CPU while a request is being judged: at the workers' priority its wakeup preempts a
+** worker on the same core, and the request waits for the batch (p99 +90% in bench/serve.sh).
+** With when_full = "drop" the writer runs SCHED_IDLE: it only ever gets a CPU no worker wants,
+** and a machine too busy to give it one drops lines, which "drop" counts. With "block" a starved
+** writer would stall every request, so it runs at nice 19 instead: it never preempts a worker
+** on wakeup, yet keeps a fair (small) share of a busy CPU, and a worker waiting for room sleeps,
+** which leaves the writer its CPU. Failing to lower the priority changes nothing else. */
+static void lower_priority(bool block)
+{
+    if (!block) {
+        struct sched_param param = { .sched_priority = 0 };
+        if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &param) == 0)
+            return;
+    }
+    (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
+}
 
 /* Waits on not_empty until a batch has gathered, the queue fills or the log stops. */
 static void gather(serve_log *log)
@@ -33,6 +56,8 @@ static void gather(serve_log *log)
 static void *write_lines(void *arg)
 {
     serve_log *log = arg;
+    (void)pthread_setname_np(pthread_self(), "warden-log"); /* for top -H, perf and the tests */
+    lower_priority(log->block);
     pthread_mutex_lock(&log->lock);
     for (;;) {
         while (log->count == 0 && !log->stopping) {

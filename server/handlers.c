@@ -9,10 +9,12 @@
 
 #include <assert.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +35,8 @@ static double monotonic_seconds(void)
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
+#define SERVE_TLS_RECORD 16384 /* the most plaintext a TLS record carries */
+
 /* The answer is written out: the request no longer holds up a drain. */
 static void request_done(struct evhttp_request *request, void *arg)
 {
@@ -48,14 +52,24 @@ static void request_done(struct evhttp_request *request, void *arg)
 static void send_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
                        struct evbuffer *body)
 {
-    if (evhttp_request_get_connection(request) != NULL) {
+    struct evhttp_connection *connection = evhttp_request_get_connection(request);
+    struct bufferevent *bev = NULL;
+    if (connection != NULL) {
         evhttp_request_set_on_complete_cb(request, request_done, worker);
+        if (worker->server->tls != NULL)
+            bev = evhttp_connection_get_bufferevent(connection);
     } else {
         worker->in_flight--;
     }
     worker->replying = true; /* evhttp writes the answer now (peers.c tells it from its own) */
     evhttp_send_reply(request, code, reason, body);
     worker->replying = false;
+    /* The answer waits in the connection's output (its callbacks are deferred) as a chain of
+    ** headers and one of body; OpenSSL's bufferevent makes a TLS record, and a write, of each
+    ** chain. Made contiguous, an answer leaves in one record and one write; one larger than a
+    ** record (a forwarded upstream answer) is left as it is, not copied. */
+    if (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) <= SERVE_TLS_RECORD)
+        evbuffer_pullup(bufferevent_get_output(bev), -1);
 }
 
 void serve_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
@@ -225,31 +239,111 @@ static void verdict_clear(serve_verdict *verdict)
     verdict->message = NULL;
 }
 
-static json_t *string_list(const warden_decision *decision, size_t (*count)(const warden_decision *),
-                           const char *(*item)(const warden_decision *, size_t))
+/* ---- the decision JSON, written directly: it is the answer to every /v1/decide and
+** ext_authz request, so it avoids a JSON library's objects (jansson's compact output, keys in
+** the same order; a test compares the two) */
+
+/* Whether text is well-formed UTF-8 (no overlong forms, surrogates or code points past
+** U+10FFFF). */
+static bool utf8_valid(const unsigned char *text)
 {
-    json_t *array = json_array();
-    size_t n = decision != NULL ? count(decision) : 0;
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(array, json_string(item(decision, i)));
-    return array;
+    while (*text != '\0') {
+        unsigned c = *text, point;
+        size_t more;
+        if (c < 0x80) {
+            text++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            more = 1;
+            point = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            more = 2;
+            point = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            more = 3;
+            point = c & 0x07;
+        } else {
+            return false;
+        }
+        for (size_t i = 1; i <= more; i++) {
+            if ((text[i] & 0xc0) != 0x80)
+                return false;
+            point = (point << 6) | (text[i] & 0x3f);
+        }
+        if ((more == 2 && point < 0x800) || (more == 3 && (point < 0x10000 || point > 0x10ffff))
+            || (point >= 0xd800 && point <= 0xdfff))
+            return false;
+        text += more + 1;
+    }
+    return true;
 }
 
-/* The decision JSON of `warden decide --json`. */
-static json_t *verdict_json(const serve_verdict *verdict, const char *revision)
+/* A JSON string. Text that is not UTF-8 (a detail cut in the middle of a character, a
+** subject's bytes) keeps its field, every byte past ASCII a '?'; control characters are
+** escaped as jansson does. */
+static void put_json_string(struct evbuffer *out, const char *value)
 {
-    json_t *report = json_object();
-    json_object_set_new(report, "decision", json_string(verdict->allowed ? "allow" : "deny"));
-    json_object_set_new(report, "stage", json_string(verdict->stage));
-    json_object_set_new(report, "reason", json_string(verdict->reason));
-    if (verdict->detail[0] != '\0')
-        json_object_set_new(report, "detail", json_string(verdict->detail));
-    json_object_set_new(report, "rules",
-                        string_list(verdict->decision, warden_decision_rule_count, warden_decision_rule));
-    json_object_set_new(report, "errors",
-                        string_list(verdict->decision, warden_decision_error_count, warden_decision_error));
-    json_object_set_new(report, "revision", json_string(revision));
-    return report;
+    bool ascii_only = !utf8_valid((const unsigned char *)value);
+    evbuffer_add(out, "\"", 1);
+    const char *run = value;
+    for (const char *p = value;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !ascii_only))
+            continue;
+        evbuffer_add(out, run, (size_t)(p - run));
+        run = p + 1;
+        if (c == '\0')
+            break;
+        switch (c) {
+        case '"': evbuffer_add(out, "\\\"", 2); break;
+        case '\\': evbuffer_add(out, "\\\\", 2); break;
+        case '\b': evbuffer_add(out, "\\b", 2); break;
+        case '\f': evbuffer_add(out, "\\f", 2); break;
+        case '\n': evbuffer_add(out, "\\n", 2); break;
+        case '\r': evbuffer_add(out, "\\r", 2); break;
+        case '\t': evbuffer_add(out, "\\t", 2); break;
+        default:
+            if (c >= 0x80)
+                evbuffer_add(out, "?", 1);
+            else
+                evbuffer_add_printf(out, "\\u%04X", c);
+        }
+    }
+    evbuffer_add(out, "\"", 1);
+}
+
+static void put_json_list(struct evbuffer *out, const char *key, const warden_decision *decision,
+                          size_t (*count)(const warden_decision *),
+                          const char *(*item)(const warden_decision *, size_t))
+{
+    evbuffer_add_printf(out, ",\"%s\":[", key);
+    size_t n = decision != NULL ? count(decision) : 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *text = item(decision, i);
+        if (i > 0)
+            evbuffer_add(out, ",", 1);
+        put_json_string(out, text != NULL ? text : "");
+    }
+    evbuffer_add(out, "]", 1);
+}
+
+/* The decision JSON of `warden decide --json` and its newline, appended to out. */
+static void put_verdict_json(struct evbuffer *out, const serve_verdict *verdict, const char *revision)
+{
+    evbuffer_add_printf(out, "{\"decision\":\"%s\",\"stage\":", verdict->allowed ? "allow" : "deny");
+    put_json_string(out, verdict->stage != NULL ? verdict->stage : "");
+    evbuffer_add(out, ",\"reason\":", 10);
+    put_json_string(out, verdict->reason);
+    if (verdict->detail[0] != '\0') {
+        evbuffer_add(out, ",\"detail\":", 10);
+        put_json_string(out, verdict->detail);
+    }
+    put_json_list(out, "rules", verdict->decision, warden_decision_rule_count, warden_decision_rule);
+    put_json_list(out, "errors", verdict->decision, warden_decision_error_count, warden_decision_error);
+    evbuffer_add(out, ",\"revision\":", 12);
+    put_json_string(out, revision);
+    evbuffer_add(out, "}\n", 2);
 }
 
 static void current_revision(serve_worker *worker, const serve_verdict *verdict, char *out, size_t size)
@@ -350,11 +444,13 @@ static void handle_decide(serve_worker *worker, struct evhttp_request *request, 
         verdict_clear(&verdict);
         return;
     }
-    json_t *report = verdict_json(&verdict, revision);
+    struct evkeyvalq *headers = evhttp_request_get_output_headers(request);
     if (ext_authz)
-        serve_add_verdict_headers(evhttp_request_get_output_headers(request), &verdict, revision);
-    reply_json(worker, request, verdict.allowed ? 200 : 403, verdict.allowed ? "OK" : "Forbidden", report);
-    json_decref(report);
+        serve_add_verdict_headers(headers, &verdict, revision);
+    /* the answer is built in the request's own output buffer: evhttp sends it from there */
+    put_verdict_json(evhttp_request_get_output_buffer(request), &verdict, revision);
+    evhttp_add_header(headers, "Content-Type", "application/json");
+    serve_reply(worker, request, verdict.allowed ? 200 : 403, verdict.allowed ? "OK" : "Forbidden", NULL);
     verdict_clear(&verdict);
 }
 

@@ -250,3 +250,19 @@ def test_health_stays_200_while_failing_reloads_are_within_max_stale_s(make_serv
     assert s.request("GET", "/health")[:3:2] == (200, b"ok\n")
     status, _, body = s.post("/v1/decide", signer.signed("alice"))
     assert status == 200 and decision(body)["reason"] == "permitted"
+
+
+def test_the_decision_json_is_compact_with_its_keys_in_order(make_server, signer):
+    # the answer is written directly, not through jansson: it must stay the same compact text
+    import json
+    s = make_server()
+    answers = [s.post("/v1/decide", signer.signed("alice"))[2],
+               s.post("/v1/decide", signer.signed("alice", action="urn:example:orders/Delete"))[2],
+               s.post("/v1/decide", signer.signed("mallory"))[2],
+               s.post("/ext/authz", b"<not xml")[2]]
+    for body in answers:
+        d = json.loads(body)
+        assert body == (json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        keys = ["decision", "stage", "reason"] + (["detail"] if "detail" in d else []) + ["rules", "errors", "revision"]
+        assert list(d) == keys
+    assert "detail" in json.loads(answers[2]) and "detail" in json.loads(answers[3])

@@ -41,3 +41,37 @@ def test_the_engine_does_not_write_the_lines_a_second_time(make_server, signer, 
     assert s.stop() == 0
     with open(log) as f:
         assert len(f.read().splitlines()) == 1
+
+
+def writer_thread(pid):
+    """The decision log writer's (policy, nice) from /proc: stat fields 19 (nice) and 41 (policy)."""
+    for tid in os.listdir("/proc/%d/task" % pid):
+        with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+            if f.read().strip() != "warden-log":
+                continue
+        with open("/proc/%d/task/%s/stat" % (pid, tid)) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[38]), int(fields[16])  # fields after the name start at field 3
+    raise AssertionError("no warden-log thread")
+
+
+SCHED_IDLE = 5
+
+
+def test_the_writer_never_preempts_a_worker_and_still_writes(make_server, signer, tmp_path):
+    # "drop": the writer runs SCHED_IDLE (only on a CPU no worker wants); "block": nice 19, so a
+    # busy machine cannot starve it while requests wait for room in the queue
+    for when_full, expected in (("drop", SCHED_IDLE), ("block", 19)):
+        log = str(tmp_path / ("%s.jsonl" % when_full))
+        s = make_server('log = { decisions = %r, queue = 2, when_full = "%s" },' % (log, when_full), name=when_full)
+        for _ in range(6):
+            s.post("/v1/decide", signer.signed("alice"))
+        policy, nice = writer_thread(s.proc.pid)
+        assert (policy if when_full == "drop" else nice) == expected
+        assert s.stop() == 0
+        with open(log) as f:
+            lines = f.read().splitlines()
+        if when_full == "block":
+            assert len(lines) == 6
+        else:
+            assert 1 <= len(lines) <= 6
