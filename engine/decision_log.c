@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "decision.h"
+#include "json_text.h"
 
 static char *copy_property(const warden_message *message, warden_message_property_id id)
 {
@@ -155,77 +156,17 @@ static void put_text(line_buffer *b, const char *text)
     put(b, text, strlen(text));
 }
 
-/* Whether text is well-formed UTF-8 (no overlong forms, surrogates or code points past
-** U+10FFFF). */
-static bool utf8_valid(const unsigned char *text)
+static void line_put(void *context, const char *bytes, size_t length)
 {
-    while (*text != '\0') {
-        unsigned c = *text, point;
-        size_t more;
-        if (c < 0x80) {
-            text++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            more = 1;
-            point = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2;
-            point = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3;
-            point = c & 0x07;
-        } else {
-            return false;
-        }
-        for (size_t i = 1; i <= more; i++) {
-            if ((text[i] & 0xc0) != 0x80)
-                return false;
-            point = (point << 6) | (text[i] & 0x3f);
-        }
-        if ((more == 2 && point < 0x800) || (more == 3 && (point < 0x10000 || point > 0x10ffff))
-            || (point >= 0xd800 && point <= 0xdfff))
-            return false;
-        text += more + 1;
-    }
-    return true;
+    put(context, bytes, length);
 }
 
 /* A JSON string. A certificate subject or a message id is not trusted to be UTF-8: when it is
-** not, every byte past ASCII becomes '?' (the field is kept, never dropped). Control
-** characters are escaped, so a line never breaks. */
+** not, every byte past ASCII becomes '?' (the field is kept, never dropped); control characters
+** are escaped, so a line never breaks (json_text.h). */
 static void put_string(line_buffer *b, const char *value)
 {
-    bool ascii_only = !utf8_valid((const unsigned char *)value);
-    put(b, "\"", 1);
-    const char *run = value;
-    for (const char *p = value;; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !ascii_only))
-            continue;
-        put(b, run, (size_t)(p - run));
-        run = p + 1;
-        if (c == '\0')
-            break;
-        char escape[8];
-        switch (c) {
-        case '"': put(b, "\\\"", 2); break;
-        case '\\': put(b, "\\\\", 2); break;
-        case '\b': put(b, "\\b", 2); break;
-        case '\f': put(b, "\\f", 2); break;
-        case '\n': put(b, "\\n", 2); break;
-        case '\r': put(b, "\\r", 2); break;
-        case '\t': put(b, "\\t", 2); break;
-        default:
-            if (c >= 0x80) {
-                put(b, "?", 1);
-            } else {
-                snprintf(escape, sizeof escape, "\\u%04X", c);
-                put(b, escape, 6);
-            }
-        }
-    }
-    put(b, "\"", 1);
+    wd_json_put_string(line_put, b, value);
 }
 
 /* ,"key":"value" (without the comma for an object's first field); nothing when value is NULL. */

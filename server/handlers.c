@@ -21,6 +21,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "json_text.h"
+
 int64_t serve_monotonic_ms(void)
 {
     struct timespec now;
@@ -243,74 +245,15 @@ static void verdict_clear(serve_verdict *verdict)
 ** ext_authz request, so it avoids a JSON library's objects (jansson's compact output, keys in
 ** the same order; a test compares the two) */
 
-/* Whether text is well-formed UTF-8 (no overlong forms, surrogates or code points past
-** U+10FFFF). */
-static bool utf8_valid(const unsigned char *text)
+static void evbuffer_put(void *out, const char *bytes, size_t length)
 {
-    while (*text != '\0') {
-        unsigned c = *text, point;
-        size_t more;
-        if (c < 0x80) {
-            text++;
-            continue;
-        }
-        if (c >= 0xc2 && c <= 0xdf) {
-            more = 1;
-            point = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            more = 2;
-            point = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            more = 3;
-            point = c & 0x07;
-        } else {
-            return false;
-        }
-        for (size_t i = 1; i <= more; i++) {
-            if ((text[i] & 0xc0) != 0x80)
-                return false;
-            point = (point << 6) | (text[i] & 0x3f);
-        }
-        if ((more == 2 && point < 0x800) || (more == 3 && (point < 0x10000 || point > 0x10ffff))
-            || (point >= 0xd800 && point <= 0xdfff))
-            return false;
-        text += more + 1;
-    }
-    return true;
+    evbuffer_add(out, bytes, length);
 }
 
-/* A JSON string. Text that is not UTF-8 (a detail cut in the middle of a character, a
-** subject's bytes) keeps its field, every byte past ASCII a '?'; control characters are
-** escaped as jansson does. */
+/* A JSON string, escaped as the decision log escapes it (json_text.h). */
 static void put_json_string(struct evbuffer *out, const char *value)
 {
-    bool ascii_only = !utf8_valid((const unsigned char *)value);
-    evbuffer_add(out, "\"", 1);
-    const char *run = value;
-    for (const char *p = value;; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !ascii_only))
-            continue;
-        evbuffer_add(out, run, (size_t)(p - run));
-        run = p + 1;
-        if (c == '\0')
-            break;
-        switch (c) {
-        case '"': evbuffer_add(out, "\\\"", 2); break;
-        case '\\': evbuffer_add(out, "\\\\", 2); break;
-        case '\b': evbuffer_add(out, "\\b", 2); break;
-        case '\f': evbuffer_add(out, "\\f", 2); break;
-        case '\n': evbuffer_add(out, "\\n", 2); break;
-        case '\r': evbuffer_add(out, "\\r", 2); break;
-        case '\t': evbuffer_add(out, "\\t", 2); break;
-        default:
-            if (c >= 0x80)
-                evbuffer_add(out, "?", 1);
-            else
-                evbuffer_add_printf(out, "\\u%04X", c);
-        }
-    }
-    evbuffer_add(out, "\"", 1);
+    wd_json_put_string(evbuffer_put, out, value);
 }
 
 static void put_json_list(struct evbuffer *out, const char *key, const warden_decision *decision,

@@ -10,7 +10,7 @@
 #   lua/     include/warden.h, base/, its own headers, Lua, jansson
 #   engine/  everything above
 #   cli/     include/warden.h (as <warden.h>), its own headers, jansson, and base/file_text.h
-#            (compiled into the command); bindings use the public API only (not checked here)
+#            and base/json_text.h (compiled into the command, server/ included); bindings use the public API only (not checked here)
 set -eu
 root=${1:?usage: check_includes.sh SOURCE_DIR}
 status=0
