@@ -122,6 +122,7 @@ static const wd_config_key schema[] = {
     { "serve.upstream", WD_CONFIG_STRING, FIELD(serve_upstream), 0, 0, NULL, NULL },
     { "serve.threads", WD_CONFIG_INT, FIELD(serve_threads), 0, 1024, NULL, NULL },
     { "serve.timeouts.read_ms", WD_CONFIG_INT, FIELD(serve_read_ms), 1, INT32_MAX, NULL, NULL },
+    { "serve.timeouts.request_ms", WD_CONFIG_INT, FIELD(serve_request_ms), 1, INT32_MAX, NULL, NULL },
     { "serve.timeouts.upstream_ms", WD_CONFIG_INT, FIELD(serve_upstream_ms), 1, INT32_MAX, NULL, NULL },
     { "serve.timeouts.drain_ms", WD_CONFIG_INT, FIELD(serve_drain_ms), 0, INT32_MAX, NULL, NULL },
     { "serve.pass_get", WD_CONFIG_CHOICE, 0, 0, 0, pass_get_choices, set_serve_pass_get },
@@ -497,6 +498,7 @@ int warden_config_new(warden_config **out)
         goto done;
     config->serve_tls_require_client_cert = true;
     config->serve_read_ms = 10000;
+    config->serve_request_ms = 30000;
     config->serve_upstream_ms = 30000;
     config->serve_drain_ms = 10000;
     config->serve_upstream_keepalive = 16;

@@ -78,7 +78,7 @@ struct warden_config {
     bool            serve_tls_require_client_cert;
     char           *serve_upstream;   /* NULL: check mode */
     int64_t         serve_threads;    /* 0 = one per core */
-    int64_t         serve_read_ms, serve_upstream_ms, serve_drain_ms;
+    int64_t         serve_read_ms, serve_request_ms, serve_upstream_ms, serve_drain_ms;
     int64_t         serve_upstream_keepalive; /* idle upstream connections per worker */
     int             serve_pass_get;   /* index in "none", "wsdl", "all": GETs the gateway forwards unverified */
     /* embedder callbacks */

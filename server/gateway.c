@@ -33,6 +33,7 @@ typedef struct serve_forward forward;
 struct serve_forward {
     serve_worker             *worker;
     struct evhttp_request    *client;     /* the request we answer */
+    struct evhttp_connection *from;       /* its connection, only compared (serve_gateway_waiting) */
     struct evhttp_connection *upstream;
     bool                      timed_out;
     forward                  *prev, *next; /* the worker's forwards in flight */
@@ -198,6 +199,15 @@ static void finish(forward *f, bool reusable)
     free(f);
 }
 
+bool serve_gateway_waiting(const serve_worker *worker, const struct evhttp_connection *connection)
+{
+    for (const forward *f = worker->forwards; f != NULL; f = f->next) {
+        if (f->from == connection)
+            return true;
+    }
+    return false;
+}
+
 void serve_gateway_stop(serve_worker *worker)
 {
     while (worker->forwards != NULL) {
@@ -268,6 +278,7 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
         goto failed;
     f->worker = worker;
     f->client = request;
+    f->from = evhttp_request_get_connection(request);
     f->upstream = take_connection(worker);
     if (f->upstream == NULL)
         goto failed;

@@ -148,8 +148,8 @@ void serve_metrics_render(serve_metrics *metrics, const warden_status *status, s
             evbuffer_add_printf(out, "warden_http_requests_total{code=\"%d\"} %" PRIu64 "\n", code, n);
     }
     static const char *const why[SERVE_CLOSE_KINDS] = {
-        "done", "read_timeout", "write_timeout", "client_closed", "too_large", "malformed", "method",
-        "tls_handshake", "shutdown",
+        "done",      "read_timeout", "request_timeout", "write_timeout", "client_closed",
+        "too_large", "malformed",    "method",          "tls_handshake", "shutdown",
     };
     evbuffer_add_printf(out, "# HELP warden_http_connections_closed_total Client connections that ended, by why.\n"
                              "# TYPE warden_http_connections_closed_total counter\n");

@@ -19,6 +19,12 @@
 ** - at close, what was seen decides why: evhttp's own answer, an unfinished TLS handshake,
 **   bytes of a request not yet complete, an answer not yet delivered, and whether the client
 **   had already gone (a peek at the socket: end of stream or reset) or evhttp gave up on it.
+** - evhttp's read timeout is an idle timeout, renewed by every byte. A whole-request deadline
+**   (serve.timeouts.request_ms) is this file's timer: armed by the first byte of a request,
+**   re-armed for a pipelined one when an answer is written, and spent when it fires on a
+**   request that reached our handler (only a gateway request waiting upstream can be there
+**   then: every other handler answers before it returns). A request still incomplete then
+**   closes the connection.
 */
 #include "serve.h"
 
@@ -36,6 +42,9 @@
 typedef struct serve_peer {
     serve_worker             *worker;
     struct bufferevent       *bev;
+    struct evhttp_connection *connection; /* set by peer_link; NULL before */
+    struct event             *deadline;  /* request_ms from a request's first byte */
+    bool                      expired;   /* the deadline closed the connection */
     struct evbuffer_cb_entry *input_watch, *output_watch;
     uint64_t                  received;  /* plaintext bytes read from the client */
     uint64_t                  boundary;  /* received at the end of the last request we answered */
@@ -44,11 +53,20 @@ typedef struct serve_peer {
     bool                      refuse;    /* a TLS port whose TLS could not be set up: close at once */
 } serve_peer;
 
+static void arm_deadline(serve_peer *peer)
+{
+    int ms = peer->worker->server->settings.request_ms;
+    struct timeval deadline = { ms / 1000, (ms % 1000) * 1000 };
+    evtimer_add(peer->deadline, &deadline);
+}
+
 static void watch_input(struct evbuffer *buffer, const struct evbuffer_cb_info *info, void *arg)
 {
     serve_peer *peer = arg;
     (void)buffer;
     peer->received += info->n_added;
+    if (info->n_added > 0 && peer->received > peer->boundary && !evtimer_pending(peer->deadline, NULL))
+        arm_deadline(peer);
 }
 
 /* The status code at the start of an answer's first line ("HTTP/1.1 413 ..."), or 0. */
@@ -80,6 +98,10 @@ static void watch_output(struct evbuffer *buffer, const struct evbuffer_cb_info 
         ** input buffer belongs to the next one */
         peer->answered = true;
         peer->boundary = peer->received - evbuffer_get_length(bufferevent_get_input(peer->bev));
+        if (peer->received > peer->boundary)
+            arm_deadline(peer); /* a pipelined request: evhttp reads it from now on */
+        else
+            evtimer_del(peer->deadline);
         return;
     }
     /* evhttp's own answer (evhttp_send_error) starts with its status line, added alone;
@@ -107,6 +129,8 @@ static serve_close_why why_closed(const serve_peer *peer)
         return SERVE_CLOSE_TLS_HANDSHAKE;
     if (peer->worker->closing)
         return SERVE_CLOSE_SHUTDOWN;
+    if (peer->expired)
+        return SERVE_CLOSE_REQUEST_TIMEOUT;
     SSL *ssl = bufferevent_openssl_get_ssl(peer->bev);
     /* The handshake completed once the client's Finished was verified (SSL_is_init_finished
     ** cannot tell: an unexpected end of stream puts the connection back "in init"). A peer
@@ -133,6 +157,7 @@ static serve_close_why why_closed(const serve_peer *peer)
 
 static void peer_free(serve_peer *peer)
 {
+    event_free(peer->deadline); /* may be inside its own callback (request_expired): it is not pending */
     evbuffer_remove_cb_entry(bufferevent_get_input(peer->bev), peer->input_watch);
     evbuffer_remove_cb_entry(bufferevent_get_output(peer->bev), peer->output_watch);
     free(peer);
@@ -147,6 +172,23 @@ static void peer_closed(struct evhttp_connection *connection, void *arg)
     peer_free(peer);
 }
 
+/* request_ms after a request's first byte. A request still incomplete closes the connection
+** (peer_closed counts it and frees the peer, this timer included); one waiting upstream is
+** complete and left to upstream_ms; an answer not yet taken is left to read_ms (the write side). */
+static void request_expired(evutil_socket_t fd, short what, void *arg)
+{
+    serve_peer *peer = arg;
+    (void)fd;
+    (void)what;
+    if (peer->connection == NULL || peer->received <= peer->boundary)
+        return;
+    if (serve_gateway_waiting(peer->worker, peer->connection)
+        || evbuffer_get_length(bufferevent_get_output(peer->bev)) > 0)
+        return;
+    peer->expired = true;
+    evhttp_connection_free(peer->connection);
+}
+
 /* Right after the accept: evhttp has made the connection around our bufferevent. */
 static void peer_link(evutil_socket_t fd, short what, void *arg)
 {
@@ -157,6 +199,7 @@ static void peer_link(evutil_socket_t fd, short what, void *arg)
     (void)what;
     bufferevent_getcb(bev, NULL, NULL, NULL, &connection);
     if (connection != NULL) {
+        peer->connection = connection;
         evhttp_connection_set_closecb(connection, peer_closed, peer);
         if (peer->refuse)
             evhttp_connection_free(connection); /* nothing was read from it yet */
@@ -183,6 +226,9 @@ struct bufferevent *serve_peer_bufferevent(struct event_base *base, void *arg)
         goto uncounted;
     peer->worker = worker;
     peer->bev = bev;
+    peer->deadline = evtimer_new(base, request_expired, peer);
+    if (peer->deadline == NULL)
+        goto uncounted;
     peer->input_watch = evbuffer_add_cb(bufferevent_get_input(bev), watch_input, peer);
     peer->output_watch = evbuffer_add_cb(bufferevent_get_output(bev), watch_output, peer);
     if (peer->input_watch == NULL || peer->output_watch == NULL)
@@ -202,6 +248,8 @@ uncounted:
         if (peer->output_watch != NULL)
             evbuffer_remove_cb_entry(bufferevent_get_output(bev), peer->output_watch);
     }
+    if (peer != NULL && peer->deadline != NULL)
+        event_free(peer->deadline);
     if (peer != NULL && peer->refuse) {
         bufferevent_free(bev);
         bev = NULL;

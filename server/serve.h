@@ -26,6 +26,7 @@ struct event;
 struct evhttp;
 struct evhttp_bound_socket;
 struct evhttp_request;
+struct evhttp_connection;
 struct evkeyvalq;
 struct evbuffer;
 struct bufferevent;
@@ -53,6 +54,7 @@ typedef struct serve_settings {
     serve_upstream  upstream;
     int             threads;
     int             read_ms, upstream_ms, drain_ms;
+    int             request_ms;      /* a whole request, first byte to our handler (peers.c) */
     int             upstream_keepalive; /* idle upstream connections kept per worker (0: none) */
     serve_pass_get  pass_get;
     size_t          body_limit;      /* limits.message_bytes */
@@ -132,6 +134,10 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
 ** x-warden-* headers are removed and none are added, so the application never takes it for a
 ** verified request. */
 void serve_gateway_pass(serve_worker *worker, struct evhttp_request *request);
+
+/* Whether a request of this client connection is being forwarded upstream: complete, and
+** waiting for its answer (upstream_ms governs it, not request_ms). O(forwards in flight). */
+bool serve_gateway_waiting(const serve_worker *worker, const struct evhttp_connection *connection);
 
 /* Frees the worker's upstream connections, idle and in flight (at shutdown, after its loop). */
 void serve_gateway_stop(serve_worker *worker);

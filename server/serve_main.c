@@ -178,6 +178,9 @@ static int read_settings(const warden_config *config, char **listen_flags, size_
     if (get_int(config, "serve.timeouts.read_ms", &value) != 0)
         return -1;
     settings->read_ms = (int)value;
+    if (get_int(config, "serve.timeouts.request_ms", &value) != 0)
+        return -1;
+    settings->request_ms = (int)value;
     if (get_int(config, "serve.timeouts.upstream_ms", &value) != 0)
         return -1;
     settings->upstream_ms = (int)value;

@@ -62,6 +62,7 @@ START_TEST(defaults_read_as_text)
     assert_value(config, "log.when_full", 0, "drop");
     assert_value(config, "serve.tls.require_client_cert", 0, "true");
     assert_value(config, "serve.timeouts.read_ms", 0, "10000");
+    assert_value(config, "serve.timeouts.request_ms", 0, "30000");
     assert_value(config, "serve.timeouts.upstream_ms", 0, "30000");
     assert_value(config, "serve.timeouts.drain_ms", 0, "10000");
     assert_value(config, "serve.threads", 0, "0");
@@ -104,7 +105,7 @@ START_TEST(the_serve_section_is_read_from_a_file_with_its_nested_sections)
                       "          require_client_cert = false },\n"
                       "  upstream = 'http://127.0.0.1:8080',\n"
                       "  threads = 4,\n"
-                      "  timeouts = { read_ms = 500, upstream_ms = 2000, drain_ms = 0 },\n"
+                      "  timeouts = { read_ms = 500, request_ms = 1500, upstream_ms = 2000, drain_ms = 0 },\n"
                       "}, replay = { backend = 'redis', url = 'redis://10.0.0.5:6380/2', prefix = 'orders:',\n"
                       "              timeout_ms = 25 },\n"
                       "  log = { decisions = '-', queue = 16, when_full = 'block' } }\n",
@@ -120,6 +121,7 @@ START_TEST(the_serve_section_is_read_from_a_file_with_its_nested_sections)
     assert_value(config, "serve.upstream", 0, "http://127.0.0.1:8080");
     assert_value(config, "serve.threads", 0, "4");
     assert_value(config, "serve.timeouts.read_ms", 0, "500");
+    assert_value(config, "serve.timeouts.request_ms", 0, "1500");
     assert_value(config, "serve.timeouts.drain_ms", 0, "0");
     assert_value(config, "replay.backend", 0, "redis");
     assert_value(config, "replay.url", 0, "redis://10.0.0.5:6380/2");

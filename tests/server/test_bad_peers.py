@@ -5,6 +5,7 @@ warden_http_connections_closed_total{why}, and the server still drains and exits
 A connection is counted when the server has finished closing it, which may be just after the
 client saw the close: counters are polled until they move (bounded), never timed."""
 import socket
+import threading
 import time
 
 from conftest import decision, metric
@@ -95,6 +96,39 @@ def test_a_slow_client_is_closed_counted_and_others_are_served(make_server, sign
             rest = b""
         assert not rest.startswith(b"HTTP/1.1 200")
         eventually(s, lambda m: closed(m, "read_timeout") == 1 and closed(m, "client_closed") == 0)
+    assert s.stop() == 0
+
+
+def trickle_until_closed(server, seconds=DEADLINE):
+    """A request whose body comes a byte every 300 ms (well within read_ms) until the server
+    closes the connection; returns what the server sent, or fails after seconds."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as slow:
+        slow.sendall(b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        slow.settimeout(0.3)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                slow.sendall(b"<")
+                answer = slow.recv(65536)
+            except socket.timeout:
+                continue
+            except (ConnectionResetError, BrokenPipeError):
+                return b""
+            return answer  # b"" at the close
+        raise AssertionError("the trickling client was never closed")
+
+
+def test_a_trickling_client_is_closed_at_the_request_deadline_and_others_are_served(make_server, signer):
+    s = make_server("serve = { timeouts = { read_ms = 1000, request_ms = 1500 } },")
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(answer=trickle_until_closed(s)))
+    thread.start()
+    assert s.post("/v1/decide", signer.signed("alice"))[0] == 200  # a normal request meanwhile
+    thread.join(DEADLINE + 10)
+    assert "answer" in result
+    assert not result["answer"].startswith(b"HTTP/1.1 200")
+    eventually(s, lambda m: closed(m, "request_timeout") == 1 and closed(m, "read_timeout") == 0)
+    assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
     assert s.stop() == 0
 
 

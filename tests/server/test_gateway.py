@@ -163,6 +163,32 @@ def test_an_application_that_hangs_is_504(make_server, signer):
         app.close()
 
 
+def test_a_request_waiting_upstream_longer_than_request_ms_is_answered(make_server, signer):
+    from test_bad_peers import closed, eventually, trickle_until_closed
+    app = Application(hang=True)
+    try:
+        s = make_server('serve = { upstream = %r, timeouts = { upstream_ms = 60000, read_ms = 1000, '
+                        'request_ms = 1500 } },' % app.url())
+        result = {}
+        client = threading.Thread(target=lambda: result.update(answer=s.post("/orders/soap", signer.signed("alice"))))
+        client.start()
+        deadline = time.monotonic() + 60
+        while not app.received and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert app.received, "the request never reached the application"
+        # a request begun after this one reached the application is closed at its deadline:
+        # the forwarded one has been waiting longer than request_ms by then
+        trickle_until_closed(s)
+        eventually(s, lambda m: closed(m, "request_timeout") == 1)
+        app.release.set()
+        client.join(60)
+        assert result["answer"][0] == 200 and result["answer"][2] == ANSWER
+        assert closed(s.metrics(), "request_timeout") == 1
+        assert s.stop() == 0
+    finally:
+        app.close()
+
+
 def test_sigterm_lets_a_request_in_flight_finish(make_server, signer):
     import signal
     app = Application(hang=True)
