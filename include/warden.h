@@ -35,8 +35,8 @@ extern "C" {
 #define WARDEN_API
 #endif
 
-#define WARDEN_VERSION_STRING "0.1.0"
-#define WARDEN_VERSION_NUMBER 100 /* major * 10000 + minor * 100 + patch */
+#define WARDEN_VERSION_STRING "0.2.0"
+#define WARDEN_VERSION_NUMBER 200 /* major * 10000 + minor * 100 + patch */
 
 /* ---------------------------------------------------------------------------------------
 ** Status codes
@@ -90,7 +90,7 @@ typedef struct warden_receive_options {
 ** Library
 */
 
-/* The library's version, e.g. "0.1.0". Static string. */
+/* The library's version, e.g. "0.2.0". Static string. */
 WARDEN_API const char *warden_version(void);
 
 /* A static English description of a WARDEN_E_* code ("unknown status" for others). */

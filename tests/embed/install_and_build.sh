@@ -71,7 +71,7 @@ if "$cmake" -S "$source/examples/embed" -B "$work/cmake-build" -DCMAKE_C_COMPILE
         -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF \
         -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >"$work/cmake.log" 2>&1 \
    && "$cmake" --build "$work/cmake-build" >>"$work/cmake.log" 2>&1; then
-    grep -q "Found Warden 0.1.0 in $prefix/" "$work/cmake.log" || fail "find_package did not take Warden from the prefix"
+    grep -q "Found Warden 0.2.0 in $prefix/" "$work/cmake.log" || fail "find_package did not take Warden from the prefix"
     check_program "$work/cmake-build/warden-embed" cmake
 else
     cat "$work/cmake.log" >&2

@@ -267,8 +267,8 @@ def test_test_runs_policy_tests(tmp_path, source_dir):
 # --- the library ----------------------------------------------------------------------------------
 
 def test_library_is_the_one_asked_for():
-    assert warden.library_version == "0.1.0"
+    assert warden.library_version == "0.2.0"
     explicit = os.environ.get("WARDEN_LIBRARY")
     if explicit:
         assert warden.library_path == explicit
-    assert warden.__version__ == "0.1.0"
+    assert warden.__version__ == "0.2.0"

@@ -46,11 +46,11 @@ __all__ = [
     "library_path", "library_version", "__version__",
 ]
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 #: Where libwarden was loaded from (a path, or a name the system loader resolved).
 library_path: str = _n.library_path
-#: The loaded library's version string, e.g. "0.1.0".
+#: The loaded library's version string, e.g. "0.2.0".
 library_version: str = _n.warden_version().decode()
 
 PathLike = Union[str, "os.PathLike[str]"]
