@@ -657,6 +657,22 @@ static void message_timestamp_field(lua_State *L, const void *object, int id)
     lua_rawsetp(L, LUA_REGISTRYINDEX, KEY(KEY_TIMESTAMP));
 }
 
+/* Pushes the frozen set { [part name] = true } of a message property that lists part names
+** (signed, encrypted). */
+static void push_part_set(lua_State *L, const void *message, int id, const schema *set_schema)
+{
+    warden_string_list parts = { NULL, 0 };
+    if (warden_message_get_property(message, (warden_message_property_id)id, &parts, sizeof parts) != WARDEN_OK)
+        parts.count = 0;
+    lua_createtable(L, 0, (int)parts.count);
+    for (size_t i = 0; i < parts.count; i++) {
+        push_string(L, &parts.items[i]);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, -3);
+    }
+    freeze_top_as(L, set_schema);
+}
+
 /* Remembers the signed-parts view on top (left there) as the state's last one. */
 static void remember_last_signed(lua_State *L, const warden_string *text)
 {
@@ -685,16 +701,7 @@ static void message_signed_field(lua_State *L, const void *object, int id)
         remember_last_signed(L, &text);
         return;
     }
-    warden_string_list parts = { NULL, 0 };
-    if (warden_message_get_property(object, (warden_message_property_id)id, &parts, sizeof parts) != WARDEN_OK)
-        parts.count = 0;
-    lua_createtable(L, 0, (int)parts.count);
-    for (size_t i = 0; i < parts.count; i++) {
-        push_string(L, &parts.items[i]);
-        lua_pushboolean(L, 1);
-        lua_rawset(L, -3);
-    }
-    freeze_top_as(L, &signed_schema);
+    push_part_set(L, object, id, &signed_schema);
     keep_shared(L, 's', text.data, text.length);
     remember_last_signed(L, &text);
 }
@@ -703,16 +710,7 @@ static void message_signed_field(lua_State *L, const void *object, int id)
 ** that are name one or two parts). */
 static void message_encrypted_field(lua_State *L, const void *object, int id)
 {
-    warden_string_list parts = { NULL, 0 };
-    if (warden_message_get_property(object, (warden_message_property_id)id, &parts, sizeof parts) != WARDEN_OK)
-        parts.count = 0;
-    lua_createtable(L, 0, (int)parts.count);
-    for (size_t i = 0; i < parts.count; i++) {
-        push_string(L, &parts.items[i]);
-        lua_pushboolean(L, 1);
-        lua_rawset(L, -3);
-    }
-    freeze_top_as(L, &encrypted_schema);
+    push_part_set(L, object, id, &encrypted_schema);
 }
 
 static void message_attrs_field(lua_State *L, const void *object, int id)
