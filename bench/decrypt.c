@@ -41,6 +41,7 @@
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmltree.h>
 
+#include "bench_child.h"
 #include "bench_clock.h"
 
 #define MAX_MESSAGES 16
@@ -212,29 +213,9 @@ typedef struct jvm {
 
 static int start_java(jvm *j, const char *classpath, const char *p12, const char *ca, const char *message_path)
 {
-    int to_child[2], from_child[2];
     char *argv[] = { "java", "-cp", (char *)classpath, "Wss4jVerify", "--decrypt", (char *)p12, "secret",
                      (char *)ca, (char *)message_path, NULL };
-    if (pipe(to_child) != 0 || pipe(from_child) != 0)
-        return -1;
-    j->pid = fork();
-    if (j->pid < 0)
-        return -1;
-    if (j->pid == 0) {
-        dup2(to_child[0], STDIN_FILENO);
-        dup2(from_child[1], STDOUT_FILENO);
-        close(to_child[0]);
-        close(to_child[1]);
-        close(from_child[0]);
-        close(from_child[1]);
-        execvp("java", argv);
-        _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    j->to = fdopen(to_child[1], "w");
-    j->from = fdopen(from_child[0], "r");
-    return j->to != NULL && j->from != NULL ? 0 : -1;
+    return bench_spawn_piped(argv, &j->pid, &j->to, &j->from);
 }
 
 /* "warm" (no figure) or "measure": the p50 in µs, or -1. */

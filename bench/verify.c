@@ -37,6 +37,7 @@
 #include <xmlsec/xmlsec.h>
 #include <xmlsec/xmltree.h>
 
+#include "bench_child.h"
 #include "bench_clock.h"
 
 #define MAX_MESSAGES 8
@@ -206,12 +207,9 @@ static int measure(bench *b, int kind, const message *m, double seconds, measure
 
 static int start_java(bench *b, const char *classpath, const char *ca, message *messages, int count)
 {
-    int to_child[2], from_child[2];
     char *argv[4 + 1 + MAX_MESSAGES + 1];
     int n = 0;
 
-    if (pipe(to_child) != 0 || pipe(from_child) != 0)
-        return -1;
     argv[n++] = "java";
     argv[n++] = "-cp";
     argv[n++] = (char *)classpath;
@@ -220,25 +218,7 @@ static int start_java(bench *b, const char *classpath, const char *ca, message *
     for (int i = 0; i < count; i++)
         argv[n++] = (char *)messages[i].path;
     argv[n] = NULL;
-    b->java = fork();
-    if (b->java < 0)
-        return -1;
-    if (b->java == 0) {
-        dup2(to_child[0], STDIN_FILENO);
-        dup2(from_child[1], STDOUT_FILENO);
-        close(to_child[0]);
-        close(to_child[1]);
-        close(from_child[0]);
-        close(from_child[1]);
-        execvp("java", argv);
-        fprintf(stderr, "cannot run java: %s\n", strerror(errno));
-        _exit(127);
-    }
-    close(to_child[0]);
-    close(from_child[1]);
-    b->to_java = fdopen(to_child[1], "w");
-    b->from_java = fdopen(from_child[0], "r");
-    return b->to_java != NULL && b->from_java != NULL ? 0 : -1;
+    return bench_spawn_piped(argv, &b->java, &b->to_java, &b->from_java);
 }
 
 static int ask_java(bench *b, const char *command, int index, double seconds, measurement *out)
