@@ -628,7 +628,8 @@ int wd_wssec_process(const wd_wssec_context *context, const wd_envelope *envelop
     state.context = context;
     state.envelope = envelope;
     wd_decryption_init(&state.decryption, context->recipient, settings, ids, envelope);
-    state.body_had_clear_text = has_clear_text(envelope->body);
+    /* only a service with a decryption key can receive an encrypted Body */
+    state.body_had_clear_text = context->recipient != NULL && has_clear_text(envelope->body);
 
     if (envelope->security == NULL) {
         if (settings->require_token)
