@@ -17,8 +17,12 @@
 ** holds an answer; request_ms from the accept for a TLS handshake.
 **
 ** Hostile framing fails closed with 400 and the connection is closed: Content-Length with
-** Transfer-Encoding, two Content-Lengths, a Transfer-Encoding other than chunked, and what
-** http-parser rejects in strict mode (its lenient flags are never set).
+** Transfer-Encoding, two Content-Lengths, a Transfer-Encoding other than chunked, a header name
+** that is not a token, a control character in a header value or the target, and what
+** http-parser rejects (its lenient flags are never set). Debian builds the library with
+** HTTP_PARSER_STRICT=0, which accepts any byte where the CRLF ending the head, a chunk's size
+** line or a chunk's data belongs; those are checked here: the parser is paused where each ends
+** and the two bytes before are looked at (the last two of an earlier read are kept for that).
 */
 #include "serve.h"
 
@@ -48,6 +52,13 @@ typedef struct header_at {
 
 typedef enum phase { PHASE_IDLE, PHASE_HEAD, PHASE_BODY } phase;
 
+/* What the parser was paused for (conn_process checks it). */
+typedef enum pause_check {
+    CHECK_NONE,
+    CHECK_CRLF_BEFORE, /* the two bytes before where it stopped are CR LF */
+    CHECK_LF_AT        /* it stopped at the head's final LF, after a CR */
+} pause_check;
+
 struct serve_conn {
     serve_worker          *worker;
     serve_conn            *prev, *next;  /* the worker's connections */
@@ -63,6 +74,8 @@ struct serve_conn {
     http_parser            parser;
     phase                  phase;
     bool                   complete;     /* a whole request is parsed, not yet handed over */
+    pause_check            check;
+    char                   tail[2];      /* the last two bytes parsed before the current execute */
     int                    fail_code;    /* set by a parser callback: answer this and close */
     serve_close_why        fail_why;
 
@@ -100,6 +113,8 @@ static int on_header_value(http_parser *parser, const char *at, size_t length);
 static int on_headers_complete(http_parser *parser);
 static int on_body(http_parser *parser, const char *at, size_t length);
 static int on_message_complete(http_parser *parser);
+static int on_chunk_header(http_parser *parser);
+static int on_chunk_complete(http_parser *parser);
 
 static const http_parser_settings parser_settings = {
     .on_message_begin = on_message_begin,
@@ -109,6 +124,8 @@ static const http_parser_settings parser_settings = {
     .on_headers_complete = on_headers_complete,
     .on_body = on_body,
     .on_message_complete = on_message_complete,
+    .on_chunk_header = on_chunk_header,
+    .on_chunk_complete = on_chunk_complete,
 };
 
 static void conn_close(serve_conn *c, serve_close_why why);
@@ -201,6 +218,8 @@ static int on_url(http_parser *parser, const char *at, size_t length)
 static int on_header_field(http_parser *parser, const char *at, size_t length)
 {
     serve_conn *c = parser->data;
+    if (c->phase == PHASE_BODY)
+        return 0; /* a chunked body's trailer: not kept */
     if (c->last_piece != 1) {
         arena_end_piece(c);
         if (c->header_count == c->header_capacity) {
@@ -222,21 +241,43 @@ static int on_header_field(http_parser *parser, const char *at, size_t length)
 static int on_header_value(http_parser *parser, const char *at, size_t length)
 {
     serve_conn *c = parser->data;
+    if (c->phase == PHASE_BODY)
+        return 0;
     assert(c->header_count > 0);
     if (c->last_piece != 2) {
         arena_end_piece(c);
         c->headers[c->header_count - 1].value = c->arena_length;
         c->last_piece = 2;
     }
-    size_t start = c->arena_length;
-    if (arena_add(c, at, length) != 0)
-        return fail_in_parser(c, 500, SERVE_CLOSE_MALFORMED);
-    /* a folded line (obs-fold) is one value: its line break becomes spaces (RFC 9112 5.2) */
-    for (size_t i = start; i < c->arena_length; i++) {
-        if (c->arena[i] == '\r' || c->arena[i] == '\n')
-            c->arena[i] = ' ';
+    /* no control character but HTAB (a folded line, a NUL or a bare CR included) */
+    for (size_t i = 0; i < length; i++) {
+        unsigned char ch = (unsigned char)at[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
+            return fail_in_parser(c, 400, SERVE_CLOSE_MALFORMED);
     }
-    return 0;
+    return arena_add(c, at, length) == 0 ? 0 : fail_in_parser(c, 500, SERVE_CLOSE_MALFORMED);
+}
+
+/* A token (RFC 9110 5.6.2): what a header name and a method are made of. */
+static bool is_token(const char *text)
+{
+    if (*text == '\0')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        if (*p <= 0x20 || *p >= 0x7f || strchr("\"(),/:;<=>?@[\\]{}", *p) != NULL)
+            return false;
+    }
+    return true;
+}
+
+/* A request target: visible ASCII only (no blank, control or 8-bit byte). */
+static bool is_target(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p != '\0'; p++) {
+        if (*p <= 0x20 || *p >= 0x7f)
+            return false;
+    }
+    return *text != '\0';
 }
 
 static bool method_served(int method)
@@ -254,6 +295,12 @@ static int on_headers_complete(http_parser *parser)
     serve_conn *c = parser->data;
     size_t limit = c->worker->server->settings.body_limit;
     arena_end_piece(c);
+    if (!is_target(c->arena))
+        return fail_in_parser(c, 400, SERVE_CLOSE_MALFORMED);
+    for (size_t i = 0; i < c->header_count; i++) {
+        if (!is_token(c->arena + c->headers[i].name))
+            return fail_in_parser(c, 400, SERVE_CLOSE_MALFORMED);
+    }
     if (!method_served(parser->method))
         return fail_in_parser(c, 501, SERVE_CLOSE_METHOD);
     /* framing: one Content-Length, or Transfer-Encoding: chunked alone; anything else could be
@@ -285,6 +332,8 @@ static int on_headers_complete(http_parser *parser)
             evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25); /* conn_process sends it */
     }
     c->phase = PHASE_BODY;
+    c->check = CHECK_LF_AT;
+    http_parser_pause(parser, 1);
     return 0;
 }
 
@@ -312,8 +361,53 @@ static int on_message_complete(http_parser *parser)
 {
     serve_conn *c = parser->data;
     c->complete = true;
+    /* a chunked body ends with its trailer's CRLF, a request without a body with the head's */
+    c->check = c->chunked || c->body_length == 0 ? CHECK_CRLF_BEFORE : CHECK_NONE;
     http_parser_pause(parser, 1); /* one request at a time: the rest waits in `in` */
     return 0;
+}
+
+static int on_chunk_header(http_parser *parser)
+{
+    serve_conn *c = parser->data;
+    c->check = CHECK_CRLF_BEFORE; /* the size line's */
+    http_parser_pause(parser, 1);
+    return 0;
+}
+
+static int on_chunk_complete(http_parser *parser)
+{
+    serve_conn *c = parser->data;
+    if (parser->flags & F_TRAILING)
+        return 0; /* the end of the trailer: on_message_complete checks it */
+    c->check = CHECK_CRLF_BEFORE; /* the one after the chunk's data */
+    http_parser_pause(parser, 1);
+    return 0;
+}
+
+/* The k-th byte (1 or 2) before offset in `in`, where this execute began at start: the bytes
+** before start may be gone (compacted, or the buffer emptied), the last two are in tail. */
+static char byte_before(const serve_conn *c, size_t offset, size_t k, size_t start)
+{
+    assert(k >= 1 && k <= 2 && offset >= start);
+    if (offset - start >= k)
+        return c->in[offset - k];
+    size_t back = k - (offset - start); /* 1 or 2 bytes before start */
+    return c->tail[2 - back];
+}
+
+/* Whether what the parser was paused for holds: it stopped at offset; this execute began at
+** start. */
+static bool check_holds(const serve_conn *c, size_t offset, size_t start)
+{
+    switch (c->check) {
+    case CHECK_CRLF_BEFORE:
+        return byte_before(c, offset, 2, start) == '\r' && byte_before(c, offset, 1, start) == '\n';
+    case CHECK_LF_AT:
+        return offset < c->in_length && c->in[offset] == '\n' && byte_before(c, offset, 1, start) == '\r';
+    default:
+        return true;
+    }
 }
 
 /* The request's target split into path and query, in the arena (after the target). */
@@ -434,16 +528,33 @@ static void dispatch(serve_conn *c)
 static void conn_process(serve_conn *c)
 {
     while (!c->dead && !c->waiting && !c->close_after && c->in_parsed < c->in_length) {
-        size_t n = http_parser_execute(&c->parser, &parser_settings, c->in + c->in_parsed,
-                                       c->in_length - c->in_parsed);
+        size_t start = c->in_parsed;
+        c->check = CHECK_NONE;
+        size_t n = http_parser_execute(&c->parser, &parser_settings, c->in + start, c->in_length - start);
         c->in_parsed += n;
         enum http_errno error = HTTP_PARSER_ERRNO(&c->parser);
         if (c->fail_code != 0) {
             conn_fail(c, c->fail_code, c->fail_why);
             break;
         }
+        bool holds = error != HPE_PAUSED || check_holds(c, c->in_parsed, start);
+        /* the last two bytes parsed, for the next execute's checks */
+        if (n >= 2) {
+            c->tail[0] = c->in[c->in_parsed - 2];
+            c->tail[1] = c->in[c->in_parsed - 1];
+        } else if (n == 1) {
+            c->tail[0] = c->tail[1];
+            c->tail[1] = c->in[c->in_parsed - 1];
+        }
+        if (!holds) {
+            conn_fail(c, 400, SERVE_CLOSE_MALFORMED);
+            break;
+        }
         if (error == HPE_PAUSED) {
             http_parser_pause(&c->parser, 0);
+            if (c->complete)
+                dispatch(c);
+            continue; /* a pause may come before any byte of this execute was taken */
         } else if (error == HPE_HEADER_OVERFLOW) {
             conn_fail(c, 431, SERVE_CLOSE_TOO_LARGE);
             break;
