@@ -45,6 +45,7 @@
 
 #define READ_ROOM     65536 /* room offered to one read */
 #define TLS_RECORD    16384 /* the most plaintext one TLS record carries */
+#define OUT_HIGH      (1 << 20) /* answers not yet taken: no further request is parsed past this */
 
 typedef struct header_at {
     size_t name, value; /* offsets in the connection's arena */
@@ -527,7 +528,10 @@ static void dispatch(serve_conn *c)
 /* Parses what was read and answers what is complete, one request at a time. */
 static void conn_process(serve_conn *c)
 {
-    while (!c->dead && !c->waiting && !c->close_after && c->in_parsed < c->in_length) {
+    /* a client that sends requests and takes no answers is not answered without bound: its
+    ** requests wait (and reading stops once the buffer is full) until it takes some */
+    while (!c->dead && !c->waiting && !c->close_after && c->in_parsed < c->in_length
+           && evbuffer_get_length(c->out) < OUT_HIGH) {
         size_t start = c->in_parsed;
         c->check = CHECK_NONE;
         size_t n = http_parser_execute(&c->parser, &parser_settings, c->in + start, c->in_length - start);
@@ -991,8 +995,12 @@ static void leave(serve_conn *c)
             conn_close(c, c->close_why); /* frees it: counted already */
         return;
     }
-    if (!c->reading && !c->waiting && !c->close_after && event_add(c->read_event, NULL) == 0)
+    if (!c->reading && !c->waiting && !c->close_after && evbuffer_get_length(c->out) < OUT_HIGH
+        && event_add(c->read_event, NULL) == 0) {
         c->reading = true;
+        if (c->ssl != NULL && SSL_has_pending(c->ssl))
+            event_active(c->read_event, EV_READ, 0); /* records read ahead: no event tells of them */
+    }
     schedule(c);
 }
 
@@ -1018,6 +1026,11 @@ static void on_write(evutil_socket_t fd, short what, void *arg)
     }
     if (!c->dead && evbuffer_get_length(c->out) > 0)
         conn_flush(c);
+    if (!c->dead && !c->waiting && c->in_parsed < c->in_length && evbuffer_get_length(c->out) < OUT_HIGH) {
+        conn_process(c); /* requests held back while the client took its answers */
+        if (!c->dead && evbuffer_get_length(c->out) > 0)
+            conn_flush(c);
+    }
     if (!c->dead && c->write_armed && evbuffer_get_length(c->out) == 0 && !c->read_wants_write) {
         event_del(c->write_event);
         c->write_armed = false;

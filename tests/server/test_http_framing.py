@@ -311,3 +311,44 @@ def test_a_forwarded_request_holds_back_the_pipelined_one(make_server, signer):
             assert (status, body) == (200, b"ok\n")
     finally:
         app.close()
+
+
+# --- over TLS (OpenSSL driven on the socket) -------------------------------------------------
+
+def tls_server(make_server, pki, serve=""):
+    from test_tls import TRANSPORT_POLICY, client_context, tls_config
+    config = tls_config(pki)
+    assert config.startswith("serve = { ")
+    return make_server("serve = { " + serve + config[len("serve = { "):], policy=TRANSPORT_POLICY,
+                       tls=client_context(pki))
+
+
+def tls_connect(server, pki):
+    from test_tls import client_context
+    return client_context(pki).wrap_socket(connect(server), server_hostname="orders.example.com")
+
+
+def test_over_tls_pipelined_requests_and_a_body_of_many_records_are_served(make_server, pki, signer):
+    s = tls_server(make_server, pki)
+    big = b"<x>" + b"a" * 100000 + b"</x>"  # seven records: read ahead, decrypted in turn
+    with tls_connect(s, pki) as c:
+        c.sendall(post_bytes(signer.signed("alice")) + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" + post_bytes(big))
+        answers = Answers(c)
+        status, _, body = answers.next()
+        assert status == 200 and decision(body)["rules"] == ["the orders client over mutual TLS"]
+        status, _, body = answers.next()
+        assert (status, body) == (200, b"ok\n")
+        status, _, body = answers.next()
+        assert status == 403 and decision(body)["stage"] == "security"
+        c.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, _, body = answers.next()
+        assert status == 200 and b"warden_http_requests_total" in body
+
+
+def test_a_tls_handshake_that_stalls_is_closed_at_the_request_deadline(make_server, pki, signer):
+    s = tls_server(make_server, pki, "timeouts = { read_ms = 60000, request_ms = 1500 }, ")
+    with connect(s) as c:
+        c.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # the start of a ClientHello, no more
+        assert read_until_closed(c) == b""
+        eventually(s, lambda m: closed(m, "tls_handshake") == 1)
+    assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
