@@ -15,6 +15,10 @@
 ** connection alive (answer_keeps_alive); after a failure, or with the pool full, it is freed
 ** from the event loop (never inside libevent's own callback). An idle connection the
 ** upstream closes is noticed by libevent, which connects again when it is next used.
+**
+** The client's side is a serve_request (conn.c), answered from upstream_done. A client that
+** leaves first unlinks itself (serve_gateway_cancel): its forward still takes the upstream's
+** answer (so the connection can be kept) and drops it.
 */
 #include "serve.h"
 
@@ -343,6 +347,7 @@ failed:
         evhttp_connection_free(f->upstream);
     free(f);
     evbuffer_add_printf(serve_request_body_out(request), "upstream unavailable\n");
+    serve_request_add_header(request, "Content-Type", "text/plain");
     serve_reply(request, 502, "Bad Gateway", NULL);
 }
 
