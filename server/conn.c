@@ -43,7 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define READ_ROOM     65536 /* room offered to one read */
+#define READ_ROOM     16384 /* room offered to one read (a body in progress gets room for all of it) */
 #define TLS_RECORD    16384 /* the most plaintext one TLS record carries */
 #define OUT_HIGH      (1 << 20) /* answers not yet taken: no further request is parsed past this */
 
