@@ -87,7 +87,7 @@ struct serve_server {
     serve_settings   settings;
     SSL_CTX         *tls;              /* NULL: plain HTTP */
     serve_metrics    metrics;
-    serve_log        log;             /* log.ring is NULL without log.decisions */
+    serve_log        log;             /* started only with log.decisions */
     int64_t          started_at;
     int             *listeners;
     size_t           listener_count;
