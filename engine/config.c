@@ -114,6 +114,7 @@ static const wd_config_key schema[] = {
     { "log.decisions", WD_CONFIG_PATH, FIELD(log_decisions), 0, 0, NULL, NULL },
     { "log.queue", WD_CONFIG_INT, FIELD(log_queue), 1, 16777216, NULL, NULL },
     { "log.when_full", WD_CONFIG_CHOICE, 0, 0, 0, when_full_choices, set_log_when_full },
+    { "log.flush_ms", WD_CONFIG_INT, FIELD(log_flush_ms), 0, 60000, NULL, NULL },
     { "serve.listen", WD_CONFIG_NAME_LIST, FIELD(serve_listen), 0, 0, NULL, NULL },
     { "serve.tls.cert", WD_CONFIG_PATH, FIELD(serve_tls_cert), 0, 0, NULL, NULL },
     { "serve.tls.key", WD_CONFIG_PATH, FIELD(serve_tls_key), 0, 0, NULL, NULL },
@@ -493,6 +494,7 @@ int warden_config_new(warden_config **out)
     config->reload_max_stale_s = 0;
     config->replay_timeout_ms = 50;
     config->log_queue = 65536;
+    config->log_flush_ms = 100;
     config->replay_prefix = strdup("warden:");
     if (config->replay_prefix == NULL)
         goto done;

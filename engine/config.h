@@ -72,6 +72,7 @@ struct warden_config {
     char           *log_decisions;    /* path, or NULL */
     int64_t         log_queue;        /* serve: decision log lines waiting to be written, at most */
     bool            log_when_full_block; /* serve: a full queue makes requests wait (else drops) */
+    int64_t         log_flush_ms;     /* serve: how long the writer lets a batch of lines gather */
     /* serve: read by `warden serve` through warden_config_get; the library ignores them */
     wd_string_array serve_listen;     /* "host:port" entries */
     char           *serve_tls_cert, *serve_tls_key, *serve_tls_client_ca;  /* paths, or NULL */

@@ -1,30 +1,36 @@
 /*
 ** decision_log.c — the bounded queue between the workers and the decision log's writer
-** thread (a ring of owned lines under one mutex), and the writer: it takes the whole ring at
-** once by swapping it with an empty one, writes the lines outside the lock, and flushes once
-** per batch (decision_log.h says when it wakes). The writer runs below the workers' priority
-** (lower_priority) so that its batch never delays a request.
+** thread (a buffer of whole lines under one mutex), and the writer: it takes the whole queue
+** at once by swapping it with its empty spare, writes the batch outside the lock, and waits
+** for the next (decision_log.h says when it wakes). The writer runs below the workers'
+** priority (lower_priority) so that its batch never delays a request.
 */
 #define _GNU_SOURCE /* SCHED_IDLE, gettid, pthread_setname_np */
 #include "decision_log.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
-/* The writer's batch (a few dozen lines and a write every SERVE_LOG_GATHER_MS) must not take a
-** worker's CPU while a request is being judged: at the workers' priority its wakeup preempts a
-** worker on the same core, and the request waits for the batch (p99 +90% in bench/serve.sh).
-** With when_full = "drop" the writer runs SCHED_IDLE: it only ever gets a CPU no worker wants,
-** and a machine too busy to give it one drops lines, which "drop" counts. With "block" a starved
-** writer would stall every request, so it runs at nice 19 instead: it never preempts a worker
-** on wakeup, yet keeps a fair (small) share of a busy CPU, and a worker waiting for room sleeps,
-** which leaves the writer its CPU. Failing to lower the priority changes nothing else. */
+/* A batch buffer that grew past this for a burst is given back once a batch uses less than a
+** quarter of it, so a quiet server does not keep the burst's memory. */
+#define SERVE_LOG_KEEP_BYTES (4u << 20)
+
+/* The writer's batch must not take a worker's CPU while a request is being judged: at the
+** workers' priority its wakeup preempts a worker on the same core, and the request waits for
+** the batch (p99 +90% in bench/serve.sh). With when_full = "drop" the writer runs SCHED_IDLE:
+** it only ever gets a CPU no worker wants, and a machine too busy to give it one drops lines,
+** which "drop" counts. With "block" a starved writer would stall every request, so it runs at
+** nice 19 instead: it never preempts a worker on wakeup, yet keeps a fair (small) share of a
+** busy CPU, and a worker waiting for room sleeps, which leaves the writer its CPU. Failing to
+** lower the priority changes nothing else. */
 static void lower_priority(bool block)
 {
     if (!block) {
@@ -35,22 +41,58 @@ static void lower_priority(bool block)
     (void)setpriority(PRIO_PROCESS, (id_t)gettid(), 19);
 }
 
-/* Waits on not_empty until a batch has gathered, the queue fills or the log stops. */
+/* Waits on not_empty until a batch has gathered for flush_ms, the queue is half full or the
+** log stops. */
 static void gather(serve_log *log)
 {
+    if (log->flush_ms == 0)
+        return;
     struct timespec until;
     clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += SERVE_LOG_GATHER_MS * 1000000L;
+    until.tv_sec += log->flush_ms / 1000;
+    until.tv_nsec += (long)(log->flush_ms % 1000) * 1000000L;
     if (until.tv_nsec >= 1000000000L) {
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
     log->gathering = true;
-    while (!log->stopping && log->count < log->capacity / 2) {
+    while (!log->stopping && log->queue.lines < log->capacity / 2) {
         if (pthread_cond_timedwait(&log->not_empty, &log->lock, &until) == ETIMEDOUT)
             break;
     }
     log->gathering = false;
+}
+
+static size_t lines_in(const char *bytes, size_t length)
+{
+    size_t lines = 0;
+    for (const char *p = bytes, *end = bytes + length; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        lines++;
+    return lines;
+}
+
+/* Writes the batch; what cannot be written (a full disk, a closed pipe) is counted as
+** dropped, and said once on stderr until a write succeeds again. Runs outside the lock. */
+static void write_batch(serve_log *log, const serve_log_buffer *batch)
+{
+    size_t done = 0;
+    while (done < batch->length) {
+        ssize_t n = write(log->fd, batch->bytes + done, batch->length - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            int error = n < 0 ? errno : EIO;
+            size_t lost = lines_in(batch->bytes + done, batch->length - done);
+            atomic_fetch_add(log->dropped, (uint64_t)lost);
+            if (!log->failing)
+                fprintf(stderr, "warden serve: decision log: write failed (%s): %zu lines lost, counted in "
+                                "warden_decision_log_dropped_total\n", strerror(error), lost);
+            log->failing = true;
+            return;
+        }
+        done += (size_t)n;
+    }
+    log->failing = false;
 }
 
 static void *write_lines(void *arg)
@@ -60,66 +102,48 @@ static void *write_lines(void *arg)
     lower_priority(log->block);
     pthread_mutex_lock(&log->lock);
     for (;;) {
-        while (log->count == 0 && !log->stopping) {
+        while (log->queue.lines == 0 && !log->stopping) {
             log->idle = true;
             pthread_cond_wait(&log->not_empty, &log->lock);
             log->idle = false;
         }
-        if (log->count == 0 && log->stopping)
+        if (log->queue.lines == 0 && log->stopping)
             break;
         gather(log);
-        /* take the queue: the workers go on with the empty spare ring */
-        char **batch = log->ring;
-        size_t head = log->head, count = log->count;
-        log->ring = log->spare;
-        log->spare = NULL;
-        log->head = 0;
-        log->count = 0;
+        /* take the queue: the workers go on with the empty spare */
+        assert(log->spare.length == 0 && log->spare.lines == 0);
+        serve_log_buffer batch = log->queue;
+        log->queue = log->spare;
+        log->spare = (serve_log_buffer){ 0 };
         pthread_cond_broadcast(&log->not_full);
         pthread_mutex_unlock(&log->lock);
-        for (size_t i = 0; i < count; i++) {
-            size_t slot = (head + i) % log->capacity;
-            fputs(batch[slot], log->out);
-            fputc('\n', log->out);
-            free(batch[slot]);
-            batch[slot] = NULL;
+        write_batch(log, &batch);
+        if (batch.size > SERVE_LOG_KEEP_BYTES && batch.length < batch.size / 4) {
+            free(batch.bytes);
+            batch = (serve_log_buffer){ 0 };
         }
-        fflush(log->out);
+        batch.length = 0;
+        batch.lines = 0;
         pthread_mutex_lock(&log->lock);
-        assert(log->spare == NULL);
-        log->spare = batch; /* every slot NULL again */
+        log->spare = batch;
     }
     pthread_mutex_unlock(&log->lock);
-    fflush(log->out);
     return NULL;
 }
 
-int serve_log_start(serve_log *log, const char *path, size_t capacity, bool block, _Atomic uint64_t *dropped,
-                    char *message, size_t size)
+int serve_log_start(serve_log *log, const char *path, size_t capacity, int flush_ms, bool block,
+                    _Atomic uint64_t *dropped, char *message, size_t size)
 {
     memset(log, 0, sizeof *log);
     log->capacity = capacity > 0 ? capacity : 1;
+    log->flush_ms = flush_ms > 0 ? flush_ms : 0;
     log->block = block;
     log->dropped = dropped;
-    log->ring = calloc(log->capacity, sizeof *log->ring);
-    log->spare = calloc(log->capacity, sizeof *log->spare);
-    if (log->ring == NULL || log->spare == NULL) {
-        snprintf(message, size, "log.queue: cannot allocate %zu slots", log->capacity);
-        free(log->ring);
-        free(log->spare);
-        log->ring = NULL;
-        return -1;
-    }
-    log->out = strcmp(path, "-") == 0 ? stdout : fopen(path, "a");
-    if (log->out == NULL) {
+    log->fd = strcmp(path, "-") == 0 ? STDOUT_FILENO : open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+    if (log->fd < 0) {
         snprintf(message, size, "log.decisions: cannot open %s: %s", path, strerror(errno));
-        free(log->ring);
-        free(log->spare);
-        log->ring = NULL;
         return -1;
     }
-    /* a batch leaves in one write, not one per stdio buffer of 4 KiB */
-    setvbuf(log->out, NULL, _IOFBF, 1 << 18);
     pthread_condattr_t monotonic;
     pthread_condattr_init(&monotonic);
     pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
@@ -129,57 +153,81 @@ int serve_log_start(serve_log *log, const char *path, size_t capacity, bool bloc
     pthread_condattr_destroy(&monotonic);
     if (pthread_create(&log->writer, NULL, write_lines, log) != 0) {
         snprintf(message, size, "log.decisions: cannot start the writer thread");
-        serve_log_stop(log);
+        if (log->fd != STDOUT_FILENO)
+            close(log->fd);
+        pthread_mutex_destroy(&log->lock);
+        pthread_cond_destroy(&log->not_empty);
+        pthread_cond_destroy(&log->not_full);
         return -1;
     }
     log->started = true;
     return 0;
 }
 
-void serve_log_push(serve_log *log, char *line)
+bool serve_log_active(const serve_log *log)
 {
-    if (log == NULL || log->ring == NULL || line == NULL) {
-        free(line);
-        return;
+    return log->started;
+}
+
+/* Room for length more bytes in buffer (doubling), or -1 when memory runs out. */
+static int make_room(serve_log_buffer *buffer, size_t length)
+{
+    if (buffer->size - buffer->length >= length)
+        return 0;
+    size_t size = buffer->size > 0 ? buffer->size : 65536;
+    while (size - buffer->length < length) {
+        if (size > SIZE_MAX / 2)
+            return -1;
+        size *= 2;
     }
+    char *bytes = realloc(buffer->bytes, size);
+    if (bytes == NULL)
+        return -1;
+    buffer->bytes = bytes;
+    buffer->size = size;
+    return 0;
+}
+
+void serve_log_push(serve_log *log, const char *line, size_t length)
+{
+    if (!serve_log_active(log) || line == NULL)
+        return;
     pthread_mutex_lock(&log->lock);
-    while (log->count == log->capacity && log->block && !log->stopping)
+    while (log->queue.lines >= log->capacity && log->block && !log->stopping)
         pthread_cond_wait(&log->not_full, &log->lock);
-    if (log->count == log->capacity || log->stopping) {
+    if (log->queue.lines >= log->capacity || log->stopping || make_room(&log->queue, length + 1) != 0) {
         pthread_mutex_unlock(&log->lock);
         atomic_fetch_add(log->dropped, 1);
-        free(line);
         return;
     }
-    log->ring[(log->head + log->count) % log->capacity] = line;
-    log->count++;
+    memcpy(log->queue.bytes + log->queue.length, line, length);
+    log->queue.bytes[log->queue.length + length] = '\n';
+    log->queue.length += length + 1;
+    log->queue.lines++;
     /* wake the writer for a first line, or when a batch must not wait for its time */
-    if (log->idle || (log->gathering && log->count >= log->capacity / 2))
+    if (log->idle || (log->gathering && log->queue.lines >= log->capacity / 2))
         pthread_cond_signal(&log->not_empty);
     pthread_mutex_unlock(&log->lock);
 }
 
 void serve_log_stop(serve_log *log)
 {
-    if (log->ring == NULL)
+    if (!serve_log_active(log))
         return;
-    if (log->started) {
-        pthread_mutex_lock(&log->lock);
-        log->stopping = true;
-        pthread_cond_broadcast(&log->not_empty);
-        pthread_cond_broadcast(&log->not_full);
-        pthread_mutex_unlock(&log->lock);
-        pthread_join(log->writer, NULL);
-    }
-    for (size_t i = 0; i < log->capacity; i++)
-        free(log->ring[i]);
-    free(log->ring);
-    free(log->spare);
-    log->ring = NULL;
-    log->spare = NULL;
-    if (log->out != NULL && log->out != stdout)
-        fclose(log->out);
+    pthread_mutex_lock(&log->lock);
+    log->stopping = true;
+    pthread_cond_broadcast(&log->not_empty);
+    pthread_cond_broadcast(&log->not_full);
+    pthread_mutex_unlock(&log->lock);
+    pthread_join(log->writer, NULL);
+    free(log->queue.bytes);
+    free(log->spare.bytes);
+    log->queue = log->spare = (serve_log_buffer){ 0 };
+    if (log->fd != STDOUT_FILENO)
+        close(log->fd);
+    log->fd = -1;
     pthread_mutex_destroy(&log->lock);
     pthread_cond_destroy(&log->not_empty);
     pthread_cond_destroy(&log->not_full);
+    log->started = false;
 }

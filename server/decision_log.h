@@ -4,11 +4,13 @@
 ** waits for the disk. When the queue is full, log.when_full decides: "drop" (the line is
 ** counted in warden_decision_log_dropped_total) or "block" (the request waits for room).
 **
-** The writer wakes for batches, not lines: a worker signals it only when it sleeps idle (the
-** first line after a quiet spell) or when the queue is half full; once awake it lets lines
-** gather for SERVE_LOG_GATHER_MS, then takes them all at once (two rings swapped under the
-** lock) and writes them with one flush. A line thus reaches the file within a few
-** milliseconds, and a busy server pays a few hundred wakeups a second, not one per decision.
+** The queue is one growing byte buffer of whole lines, appended to under a mutex by the
+** workers (a copy of the line; its owner frees it on its own thread). The writer wakes for
+** batches, not lines: a worker signals it only when it sleeps idle (the first line after a
+** quiet spell) or when the queue is half full; once awake it lets lines gather for
+** log.flush_ms, then swaps the buffer for its empty spare under the lock and writes the batch
+** with as few write calls as the kernel allows. A line thus reaches the file within flush_ms,
+** and a busy server pays a wakeup and a write every flush_ms, not one per decision.
 */
 #ifndef WARDEN_SERVE_DECISION_LOG_H
 #define WARDEN_SERVE_DECISION_LOG_H
@@ -16,35 +18,45 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
-#define SERVE_LOG_GATHER_MS 2
+typedef struct serve_log_buffer {
+    char  *bytes;
+    size_t length, size;
+    size_t lines;
+} serve_log_buffer;
 
 typedef struct serve_log {
     pthread_mutex_t   lock;
     pthread_cond_t    not_empty, not_full;
-    char            **ring;      /* capacity slots; owned lines: the queue */
-    char            **spare;     /* capacity empty slots: the writer's, swapped with ring */
-    size_t            capacity, head, count;
+    serve_log_buffer  queue;     /* whole lines, each ending in '\n': the workers append here */
+    serve_log_buffer  spare;     /* empty: the writer's, swapped with queue */
+    size_t            capacity;  /* lines the queue holds at most (log.queue) */
+    int               flush_ms;  /* how long the writer lets a batch gather (log.flush_ms) */
     bool              idle;      /* the writer waits for a first line */
     bool              gathering; /* the writer waits for a batch to gather */
     bool              block;     /* when_full = "block" */
     bool              stopping;
-    FILE             *out;       /* owned unless it is stdout */
+    bool              failing;   /* the last write failed (said once on stderr, not per batch) */
+    int               fd;        /* owned unless it is standard output; -1 when stopped */
     pthread_t         writer;
     bool              started;
-    _Atomic uint64_t *dropped;   /* the metrics counter */
+    _Atomic uint64_t *dropped;   /* the metrics counter: lines dropped or not written */
 } serve_log;
 
-/* Opens path ("-" for standard output, else appended to) and starts the writer. Returns 0, or
-** -1 with why in message. */
-int serve_log_start(serve_log *log, const char *path, size_t capacity, bool block, _Atomic uint64_t *dropped,
-                    char *message, size_t size);
+/* Opens path ("-" for standard output, else appended to) and starts the writer, which lets a
+** batch gather for flush_ms (0: writes as soon as it wakes). Returns 0, or -1 with why in
+** message. */
+int serve_log_start(serve_log *log, const char *path, size_t capacity, int flush_ms, bool block,
+                    _Atomic uint64_t *dropped, char *message, size_t size);
 
-/* Queues line (taken over: freed by the log). Thread-safe. A NULL log (no log.decisions)
-** frees line and returns. */
-void serve_log_push(serve_log *log, char *line);
+/* Whether the log was started (log.decisions set). */
+bool serve_log_active(const serve_log *log);
+
+/* Queues a copy of line (length bytes, no newline; the caller keeps it). Thread-safe. A
+** log not started ignores it. */
+void serve_log_push(serve_log *log, const char *line, size_t length);
 
 /* Writes what is queued, stops the writer and closes the file. */
 void serve_log_stop(serve_log *log);

@@ -28,6 +28,7 @@
 #include <event2/http.h>
 #include <event2/http_struct.h> /* the answer's HTTP version (no accessor in 2.1) */
 #include <event2/keyvalq_struct.h>
+#include <ctype.h>
 #include <http_parser.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,11 +49,25 @@ static const char *const hop_by_hop[] = {
     "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", NULL,
 };
 
-/* Whether a header must not cross the gateway: hop-by-hop, x-warden-*, or named in the
-** message's Connection header. */
+/* Whether name is one of ours in any spelling an application could read as ours: letter case
+** aside, CGI and WSGI servers (and many frameworks) turn '-' into '_', so X_Warden_Subject
+** arrives as HTTP_X_WARDEN_SUBJECT exactly like x-warden-subject. */
+static bool is_warden_header(const char *name)
+{
+    static const char prefix[] = "x-warden-";
+    for (size_t i = 0; i < sizeof prefix - 1; i++) {
+        char c = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+        if (c != prefix[i])
+            return false;
+    }
+    return true;
+}
+
+/* Whether a header must not cross the gateway: hop-by-hop, x-warden-* (is_warden_header), or
+** named in the message's Connection header. */
 static bool is_dropped(const char *name, const char *connection)
 {
-    if (strncasecmp(name, "x-warden-", 9) == 0)
+    if (is_warden_header(name))
         return true;
     for (size_t i = 0; hop_by_hop[i] != NULL; i++) {
         if (strcasecmp(name, hop_by_hop[i]) == 0)
@@ -173,11 +188,22 @@ void serve_gateway_deny(serve_request *request, const serve_verdict *verdict)
 
 /* ---- forwarding ----------------------------------------------------------------------- */
 
+/* A finished forward's upstream connection, freed from the event loop; until then the forward
+** waits on the worker's reaping list, which serve_gateway_stop empties (the loop may end first). */
 static void free_connection(evutil_socket_t fd, short what, void *arg)
 {
+    forward *f = arg;
+    serve_worker *worker = f->worker;
     (void)fd;
     (void)what;
-    evhttp_connection_free(arg);
+    if (f->prev != NULL)
+        f->prev->next = f->next;
+    else
+        worker->reaping = f->next;
+    if (f->next != NULL)
+        f->next->prev = f->prev;
+    evhttp_connection_free(f->upstream);
+    free(f);
 }
 
 /* An idle connection to the upstream, or a new one (connected when first used). */
@@ -214,8 +240,17 @@ static void finish(forward *f, bool reusable)
     } else {
         /* libevent is still inside the upstream connection's callback: free it on the next turn */
         struct timeval now = { 0, 0 };
-        if (event_base_once(worker->base, -1, EV_TIMEOUT, free_connection, f->upstream, &now) != 0)
-            evhttp_connection_free_on_completion(f->upstream);
+        f->prev = NULL;
+        f->next = worker->reaping;
+        if (f->next != NULL)
+            f->next->prev = f;
+        worker->reaping = f;
+        if (event_base_once(worker->base, -1, EV_TIMEOUT, free_connection, f, &now) == 0)
+            return;
+        worker->reaping = f->next;
+        if (f->next != NULL)
+            f->next->prev = NULL;
+        evhttp_connection_free_on_completion(f->upstream);
     }
     free(f);
 }
@@ -231,6 +266,12 @@ void serve_gateway_stop(serve_worker *worker)
         forward *f = worker->forwards;
         worker->forwards = f->next;
         evhttp_connection_free(f->upstream); /* frees its request without calling back */
+        free(f);
+    }
+    while (worker->reaping != NULL) {
+        forward *f = worker->reaping;
+        worker->reaping = f->next;
+        evhttp_connection_free(f->upstream); /* its free_connection never ran: the loop had ended */
         free(f);
     }
     while (worker->upstream_idle_count > 0)

@@ -67,11 +67,13 @@ static int content_type_soap_version(const serve_request *request)
 ** queued for the writer thread. */
 static void log_verdict(serve_worker *worker, const serve_request *request, const serve_verdict *verdict)
 {
-    if (worker->server->log.ring == NULL || verdict->decision == NULL)
+    if (!serve_log_active(&worker->server->log) || verdict->decision == NULL)
         return;
     const char *remote = serve_request_peer(request);
     char *line = warden_decision_log_line(verdict->decision, remote[0] != '\0' ? remote : NULL);
-    serve_log_push(&worker->server->log, line);
+    if (line != NULL)
+        serve_log_push(&worker->server->log, line, strlen(line));
+    free(line);
 }
 
 /* The HTTP-level action: SOAPAction (quotes removed), else the action parameter of a SOAP 1.2
@@ -141,7 +143,7 @@ static void judge(serve_worker *worker, const serve_request *request, const unsi
         snprintf(verdict->reason, sizeof verdict->reason, "%s", err.reason[0] != '\0' ? err.reason : "internal-error");
         snprintf(verdict->detail, sizeof verdict->detail, "%s", err.text);
         /* a rejection is a deny decision too: its log line comes from the library's builder */
-        if (worker->server->log.ring != NULL)
+        if (serve_log_active(&worker->server->log))
             warden_engine_rejection(engine, &err, (int64_t)((monotonic_seconds() - started) * 1e6), &verdict->decision);
         goto done;
     }

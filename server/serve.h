@@ -79,6 +79,7 @@ struct serve_worker {
     struct evhttp_connection   **upstream_idle; /* serve.upstream_keepalive slots: kept-alive, unused */
     size_t                       upstream_idle_count;
     struct serve_forward        *forwards;    /* requests in flight upstream (gateway.c) */
+    struct serve_forward        *reaping;     /* finished, their upstream connection freed next turn */
 };
 
 struct serve_server {
@@ -86,7 +87,7 @@ struct serve_server {
     serve_settings   settings;
     SSL_CTX         *tls;              /* NULL: plain HTTP */
     serve_metrics    metrics;
-    serve_log        log;             /* log.ring is NULL without log.decisions */
+    serve_log        log;             /* started only with log.decisions */
     int64_t          started_at;
     int             *listeners;
     size_t           listener_count;

@@ -409,9 +409,10 @@ int cli_serve(int argc, char **argv)
     if (read_settings(config, listen_flags, listen_flag_count, &server.settings) != 0)
         goto done;
     /* The server writes the decision log itself, off the request path: the engine must not. */
-    char log_path[4096], queue[32], when_full[16];
+    char log_path[4096], queue[32], when_full[16], flush_ms[32];
     if (get_text(config, "log.decisions", log_path, sizeof log_path) != 0
         || get_text(config, "log.queue", queue, sizeof queue) != 0
+        || get_text(config, "log.flush_ms", flush_ms, sizeof flush_ms) != 0
         || get_text(config, "log.when_full", when_full, sizeof when_full) != 0
         || warden_config_set(config, "log.decisions", "", &err) != WARDEN_OK)
         goto done;
@@ -438,7 +439,8 @@ int cli_serve(int argc, char **argv)
         }
     }
     if (log_path[0] != '\0'
-        && serve_log_start(&server.log, log_path, (size_t)strtoull(queue, NULL, 10), strcmp(when_full, "block") == 0,
+        && serve_log_start(&server.log, log_path, (size_t)strtoull(queue, NULL, 10), atoi(flush_ms),
+                           strcmp(when_full, "block") == 0,
                            &server.metrics.decision_log_dropped, message, sizeof message) != 0) {
         fprintf(stderr, "warden serve: %s\n", message);
         goto done;

@@ -60,6 +60,7 @@ START_TEST(defaults_read_as_text)
     assert_value(config, "require.timestamp", 0, "when-signed");
     assert_value(config, "log.queue", 0, "65536");
     assert_value(config, "log.when_full", 0, "drop");
+    assert_value(config, "log.flush_ms", 0, "100");
     assert_value(config, "serve.tls.require_client_cert", 0, "true");
     assert_value(config, "serve.timeouts.read_ms", 0, "10000");
     assert_value(config, "serve.timeouts.request_ms", 0, "30000");
@@ -108,7 +109,7 @@ START_TEST(the_serve_section_is_read_from_a_file_with_its_nested_sections)
                       "  timeouts = { read_ms = 500, request_ms = 1500, upstream_ms = 2000, drain_ms = 0 },\n"
                       "}, replay = { backend = 'redis', url = 'redis://10.0.0.5:6380/2', prefix = 'orders:',\n"
                       "              timeout_ms = 25 },\n"
-                      "  log = { decisions = '-', queue = 16, when_full = 'block' } }\n",
+                      "  log = { decisions = '-', queue = 16, when_full = 'block', flush_ms = 0 } }\n",
                       &err);
     ck_assert_msg(status == WARDEN_OK, "%s", err.text);
     assert_value(config, "serve.listen", 0, "127.0.0.1:8181");
@@ -129,6 +130,7 @@ START_TEST(the_serve_section_is_read_from_a_file_with_its_nested_sections)
     assert_value(config, "replay.timeout_ms", 0, "25");
     assert_value(config, "log.queue", 0, "16");
     assert_value(config, "log.when_full", 0, "block");
+    assert_value(config, "log.flush_ms", 0, "0");
     warden_config_free(config);
 }
 END_TEST
@@ -146,6 +148,7 @@ START_TEST(unknown_and_mistyped_keys_in_nested_sections_are_named)
         { "return { ['serve.tls'] = { cert = 'x.pem' } }", "serve.tls: unknown key" },
         { "return { serve = { threads = -1 } }", "serve.threads" },
         { "return { log = { when_full = 'wait' } }", "log.when_full" },
+        { "return { log = { flush_ms = 60001 } }", "log.flush_ms" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         warden_config *config = NULL;

@@ -3,6 +3,7 @@ included, with the peer address, written off the request path; all written by th
 the server has drained."""
 import json
 import os
+import time
 
 from conftest import metric
 
@@ -75,3 +76,37 @@ def test_the_writer_never_preempts_a_worker_and_still_writes(make_server, signer
             assert len(lines) == 6
         else:
             assert 1 <= len(lines) <= 6
+
+
+def test_lines_reach_the_file_within_the_flush_interval_while_serving(make_server, signer, tmp_path):
+    # the writer lets a batch gather for log.flush_ms, then writes it: the lines are in the
+    # file while the server still runs, not only once it has drained
+    log = str(tmp_path / "decisions.jsonl")
+    s = make_server('log = { decisions = %r, flush_ms = 20 },' % log)
+    for _ in range(3):
+        s.post("/v1/decide", signer.signed("alice"))
+    deadline = time.monotonic() + 30
+    lines = []
+    while time.monotonic() < deadline:
+        with open(log) as f:
+            lines = f.read().splitlines()
+        if len(lines) == 3:
+            break
+        time.sleep(0.02)
+    assert [json.loads(l)["decision"] for l in lines] == ["allow"] * 3
+    assert s.stop() == 0
+
+
+def test_lines_the_disk_refuses_are_counted_as_dropped_and_said_once(make_server, signer):
+    # /dev/full fails every write with ENOSPC: the server keeps deciding, the lost lines are
+    # counted, and the failure is said once, not per batch
+    s = make_server('log = { decisions = "/dev/full", flush_ms = 0 },')
+    for _ in range(4):
+        assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and metric(s.metrics(), "warden_decision_log_dropped_total") < 4:
+        time.sleep(0.02)
+    assert metric(s.metrics(), "warden_decision_log_dropped_total") == 4
+    assert s.stop() == 0
+    said = [l for l in s.output().splitlines() if "decision log: write failed" in l]
+    assert len(said) == 1 and "No space left on device" in said[0]

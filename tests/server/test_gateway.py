@@ -114,6 +114,23 @@ def test_a_permitted_request_reaches_the_application_with_the_results(make_serve
     assert "x-secret" not in got  # named by Connection: hop-by-hop
 
 
+def test_forged_results_in_another_spelling_never_reach_the_application(make_server, app, signer):
+    # CGI and WSGI servers read X_Warden_Username and x-warden-username alike (HTTP_X_WARDEN_USERNAME):
+    # a client sending the underscore spelling of a result Warden does not set this time (no
+    # UsernameToken here) must not have it arrive as if Warden had set it
+    s = gateway(make_server, app.url())
+    status, _, body = s.post("/orders", signer.signed("alice"),
+                             headers={"X_Warden_Username": "admin", "x_warden_saml_subject": "admin",
+                                      "X-WARDEN_subject": "CN=admin", "x-wardenx": "kept"})
+    assert status == 200, body
+    _, got, _ = app.received[0]
+    ours = {k: v for k, v in got.items() if k.replace("_", "-").startswith("x-warden-")}
+    assert sorted(ours) == ["x-warden-decision", "x-warden-reason", "x-warden-revision", "x-warden-rules",
+                            "x-warden-subject"]
+    assert ours["x-warden-subject"] == "CN=alice,OU=Payments,O=Example"
+    assert got["x-wardenx"] == "kept"  # not one of ours
+
+
 def test_a_forbidden_request_is_a_soap_fault_and_never_reaches_the_application(make_server, app, signer):
     s = gateway(make_server, app.url())
     status, headers, body = s.post("/orders/soap", signer.signed("alice", action="urn:example:orders/Delete"))
