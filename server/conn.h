@@ -1,6 +1,6 @@
 /*
 ** conn.h — the serving side of `warden serve`'s HTTP/1.1: one serve_conn per accepted client
-** connection (conn.c) and the serve_request its handlers answer. Requests are parsed by
+** connection (conn.c) and the serve_request its handlers answer (parsed by request.c). Requests are parsed by
 ** http-parser; answers are written into the connection's output and sent at once.
 **
 ** A request lives in its connection: one at a time is handed to serve_handle. A handler
