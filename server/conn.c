@@ -201,11 +201,13 @@ static void answer(serve_request *r, int code, const char *reason, struct evbuff
     evbuffer_add(c->out, line, n > 0 && (size_t)n < sizeof line ? (size_t)n : 0);
     evbuffer_add(c->out, c->answer_head, c->answer_head_length);
     c->answer_head_length = 0;
+    const char *connection = !keep                                           ? "Connection: close\r\n"
+                             : r->http_major == 1 && r->http_minor == 0 ? "Connection: keep-alive\r\n"
+                                                                        : "";
     if (!no_body)
-        n = snprintf(line, sizeof line, "Content-Length: %zu\r\n%s\r\n", length,
-                     !keep ? "Connection: close\r\n" : r->http_minor == 0 ? "Connection: keep-alive\r\n" : "");
+        n = snprintf(line, sizeof line, "Content-Length: %zu\r\n%s\r\n", length, connection);
     else
-        n = snprintf(line, sizeof line, "%s\r\n", !keep ? "Connection: close\r\n" : "");
+        n = snprintf(line, sizeof line, "%s\r\n", connection);
     evbuffer_add(c->out, line, (size_t)n);
     if (r->method != HTTP_HEAD && !no_body)
         evbuffer_add_buffer(c->out, body);
