@@ -15,6 +15,10 @@
 ** connection alive (answer_keeps_alive); after a failure, or with the pool full, it is freed
 ** from the event loop (never inside libevent's own callback). An idle connection the
 ** upstream closes is noticed by libevent, which connects again when it is next used.
+**
+** The client's side is a serve_request (conn.c), answered from upstream_done. A client that
+** leaves first unlinks itself (serve_gateway_cancel): its forward still takes the upstream's
+** answer (so the connection can be kept) and drops it.
 */
 #include "serve.h"
 
@@ -25,6 +29,7 @@
 #include <event2/http_struct.h> /* the answer's HTTP version (no accessor in 2.1) */
 #include <event2/keyvalq_struct.h>
 #include <ctype.h>
+#include <http_parser.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,8 +38,7 @@
 typedef struct serve_forward forward;
 struct serve_forward {
     serve_worker             *worker;
-    struct evhttp_request    *client;     /* the request we answer */
-    struct evhttp_connection *from;       /* its connection, only compared (serve_gateway_waiting) */
+    serve_request            *client;     /* the request we answer; NULL once its client has gone */
     struct evhttp_connection *upstream;
     bool                      timed_out;
     forward                  *prev, *next; /* the worker's forwards in flight */
@@ -84,13 +88,32 @@ static bool is_dropped(const char *name, const char *connection)
     return false;
 }
 
-static void copy_headers(struct evkeyvalq *from, struct evkeyvalq *to)
+/* The client's request headers to the upstream request. */
+static void copy_request_headers(const serve_request *from, struct evkeyvalq *to)
+{
+    const char *connection = serve_request_header(from, "Connection");
+    size_t count = serve_request_header_count(from);
+    for (size_t i = 0; i < count; i++) {
+        const char *name, *value;
+        serve_request_header_at(from, i, &name, &value);
+        if (!is_dropped(name, connection))
+            evhttp_add_header(to, name, value);
+    }
+}
+
+/* The upstream answer's headers to the client's answer. */
+static void copy_answer_headers(struct evkeyvalq *from, serve_request *to)
 {
     const char *connection = evhttp_find_header(from, "Connection");
     for (struct evkeyval *header = from->tqh_first; header != NULL; header = header->next.tqe_next) {
         if (!is_dropped(header->key, connection))
-            evhttp_add_header(to, header->key, header->value);
+            serve_request_add_header(to, header->key, header->value);
     }
+}
+
+static void add_to_upstream(void *target, const char *name, const char *value)
+{
+    evhttp_add_header(target, name, value);
 }
 
 /* ---- the SOAP Fault of a denied request ---------------------------------------------- */
@@ -125,10 +148,9 @@ static const char *wsse_fault_code(const char *reason)
 
 #define WSSE_NS "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
-void serve_gateway_deny(serve_worker *worker, struct evhttp_request *request, const serve_verdict *verdict)
+void serve_gateway_deny(serve_request *request, const serve_verdict *verdict)
 {
-    struct evbuffer *body = evbuffer_new();
-    struct evkeyvalq *headers = evhttp_request_get_output_headers(request);
+    struct evbuffer *body = serve_request_body_out(request);
     bool security = strcmp(verdict->stage, "security") == 0;
     char text[320];
 
@@ -146,7 +168,7 @@ void serve_gateway_deny(serve_worker *worker, struct evhttp_request *request, co
         evbuffer_add_printf(body, "</env:Text></env:Reason><env:Detail><reason>");
         add_escaped(body, verdict->reason);
         evbuffer_add_printf(body, "</reason></env:Detail></env:Fault></env:Body></env:Envelope>\n");
-        evhttp_add_header(headers, "Content-Type", "application/soap+xml; charset=utf-8");
+        serve_request_add_header(request, "Content-Type", "application/soap+xml; charset=utf-8");
     } else {
         evbuffer_add_printf(body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                                   "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
@@ -157,21 +179,31 @@ void serve_gateway_deny(serve_worker *worker, struct evhttp_request *request, co
         evbuffer_add_printf(body, "</faultstring><detail><reason>");
         add_escaped(body, verdict->reason);
         evbuffer_add_printf(body, "</reason></detail></soap:Fault></soap:Body></soap:Envelope>\n");
-        evhttp_add_header(headers, "Content-Type", "text/xml; charset=utf-8");
+        serve_request_add_header(request, "Content-Type", "text/xml; charset=utf-8");
     }
-    evhttp_add_header(headers, "x-warden-decision", "deny");
-    evhttp_add_header(headers, "x-warden-reason", verdict->reason);
-    serve_reply(worker, request, 403, "Forbidden", body);
-    evbuffer_free(body);
+    serve_request_add_header(request, "x-warden-decision", "deny");
+    serve_request_add_header(request, "x-warden-reason", verdict->reason);
+    serve_reply(request, 403, "Forbidden", NULL);
 }
 
 /* ---- forwarding ----------------------------------------------------------------------- */
 
+/* A finished forward's upstream connection, freed from the event loop; until then the forward
+** waits on the worker's reaping list, which serve_gateway_stop empties (the loop may end first). */
 static void free_connection(evutil_socket_t fd, short what, void *arg)
 {
+    forward *f = arg;
+    serve_worker *worker = f->worker;
     (void)fd;
     (void)what;
-    evhttp_connection_free(arg);
+    if (f->prev != NULL)
+        f->prev->next = f->next;
+    else
+        worker->reaping = f->next;
+    if (f->next != NULL)
+        f->next->prev = f->prev;
+    evhttp_connection_free(f->upstream);
+    free(f);
 }
 
 /* An idle connection to the upstream, or a new one (connected when first used). */
@@ -208,19 +240,24 @@ static void finish(forward *f, bool reusable)
     } else {
         /* libevent is still inside the upstream connection's callback: free it on the next turn */
         struct timeval now = { 0, 0 };
-        if (event_base_once(worker->base, -1, EV_TIMEOUT, free_connection, f->upstream, &now) != 0)
-            evhttp_connection_free_on_completion(f->upstream);
+        f->prev = NULL;
+        f->next = worker->reaping;
+        if (f->next != NULL)
+            f->next->prev = f;
+        worker->reaping = f;
+        if (event_base_once(worker->base, -1, EV_TIMEOUT, free_connection, f, &now) == 0)
+            return;
+        worker->reaping = f->next;
+        if (f->next != NULL)
+            f->next->prev = NULL;
+        evhttp_connection_free_on_completion(f->upstream);
     }
     free(f);
 }
 
-bool serve_gateway_waiting(const serve_worker *worker, const struct evhttp_connection *connection)
+void serve_gateway_cancel(struct serve_forward *f)
 {
-    for (const forward *f = worker->forwards; f != NULL; f = f->next) {
-        if (f->from == connection)
-            return true;
-    }
-    return false;
+    f->client = NULL;
 }
 
 void serve_gateway_stop(serve_worker *worker)
@@ -229,6 +266,12 @@ void serve_gateway_stop(serve_worker *worker)
         forward *f = worker->forwards;
         worker->forwards = f->next;
         evhttp_connection_free(f->upstream); /* frees its request without calling back */
+        free(f);
+    }
+    while (worker->reaping != NULL) {
+        forward *f = worker->reaping;
+        worker->reaping = f->next;
+        evhttp_connection_free(f->upstream); /* its free_connection never ran: the loop had ended */
         free(f);
     }
     while (worker->upstream_idle_count > 0)
@@ -257,31 +300,49 @@ static void upstream_error(enum evhttp_request_error error, void *arg)
 static void upstream_done(struct evhttp_request *answer, void *arg)
 {
     forward *f = arg;
-    serve_worker *worker = f->worker;
+    serve_request *client = f->client;
     int code = answer != NULL ? evhttp_request_get_response_code(answer) : 0;
 
     if (code == 0) {
-        struct evbuffer *body = evbuffer_new();
-        evbuffer_add_printf(body, "%s\n", f->timed_out ? "upstream timed out" : "upstream unavailable");
-        evhttp_add_header(evhttp_request_get_output_headers(f->client), "Content-Type", "text/plain");
-        serve_reply(worker, f->client, f->timed_out ? 504 : 502, f->timed_out ? "Gateway Timeout" : "Bad Gateway",
-                    body);
-        evbuffer_free(body);
+        bool timed_out = f->timed_out;
+        if (client != NULL) {
+            evbuffer_add_printf(serve_request_body_out(client), "%s\n",
+                                f->timed_out ? "upstream timed out" : "upstream unavailable");
+            serve_request_add_header(client, "Content-Type", "text/plain");
+        }
         finish(f, false);
+        if (client != NULL)
+            serve_reply(client, timed_out ? 504 : 502, timed_out ? "Gateway Timeout" : "Bad Gateway", NULL);
         return;
     }
-    copy_headers(evhttp_request_get_input_headers(answer), evhttp_request_get_output_headers(f->client));
-    struct evbuffer *body = evbuffer_new();
-    evbuffer_add_buffer(body, evhttp_request_get_input_buffer(answer));
     bool keep = answer_keeps_alive(answer);
-    serve_reply(worker, f->client, code, evhttp_request_get_response_code_line(answer), body);
-    evbuffer_free(body);
+    if (client == NULL) {
+        finish(f, keep); /* the client has gone: the answer is dropped */
+        return;
+    }
+    copy_answer_headers(evhttp_request_get_input_headers(answer), client);
+    evbuffer_add_buffer(serve_request_body_out(client), evhttp_request_get_input_buffer(answer));
+    serve_reply(client, code, evhttp_request_get_response_code_line(answer), NULL);
     finish(f, keep);
 }
 
-void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request, serve_verdict *verdict,
-                           const unsigned char *body, size_t length)
+/* The evhttp command of a method conn.c lets through (method_served). */
+static enum evhttp_cmd_type command_of(int method)
 {
+    switch (method) {
+    case HTTP_GET: return EVHTTP_REQ_GET;
+    case HTTP_HEAD: return EVHTTP_REQ_HEAD;
+    case HTTP_PUT: return EVHTTP_REQ_PUT;
+    case HTTP_DELETE: return EVHTTP_REQ_DELETE;
+    case HTTP_OPTIONS: return EVHTTP_REQ_OPTIONS;
+    case HTTP_PATCH: return EVHTTP_REQ_PATCH;
+    default: return EVHTTP_REQ_POST;
+    }
+}
+
+void serve_gateway_forward(serve_request *request, serve_verdict *verdict, const unsigned char *body, size_t length)
+{
+    serve_worker *worker = request->worker;
     const serve_upstream *upstream = &worker->server->settings.upstream;
     char revision[96];
     char target[4096];
@@ -293,7 +354,6 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
         goto failed;
     f->worker = worker;
     f->client = request;
-    f->from = evhttp_request_get_connection(request);
     f->upstream = take_connection(worker);
     if (f->upstream == NULL)
         goto failed;
@@ -303,36 +363,36 @@ void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request,
         goto failed;
     evhttp_request_set_error_cb(out, upstream_error);
     struct evkeyvalq *headers = evhttp_request_get_output_headers(out);
-    copy_headers(evhttp_request_get_input_headers(request), headers);
+    copy_request_headers(request, headers);
     char host[300];
     snprintf(host, sizeof host, "%s:%u", upstream->host, (unsigned)upstream->port);
     evhttp_add_header(headers, "Host", host);
     if (verdict != NULL)
-        serve_add_verdict_headers(headers, verdict, revision);
+        serve_add_verdict_headers(add_to_upstream, headers, verdict, revision);
     if (length > 0)
         evbuffer_add(evhttp_request_get_output_buffer(out), body, length);
 
-    const char *uri = evhttp_request_get_uri(request);
-    snprintf(target, sizeof target, "%s%s", upstream->prefix, uri != NULL && uri[0] == '/' ? uri : "/");
-    if (evhttp_make_request(f->upstream, out, evhttp_request_get_command(request), target) != 0)
+    const char *uri = request->target;
+    snprintf(target, sizeof target, "%s%s", upstream->prefix, uri[0] == '/' ? uri : "/");
+    if (evhttp_make_request(f->upstream, out, command_of(request->method), target) != 0)
         goto failed; /* evhttp_make_request freed out */
     f->next = worker->forwards;
     if (f->next != NULL)
         f->next->prev = f;
     worker->forwards = f;
+    serve_request_defer(request, f); /* answered in upstream_done */
     return;
 
 failed:
     if (f != NULL && f->upstream != NULL)
         evhttp_connection_free(f->upstream);
     free(f);
-    struct evbuffer *text = evbuffer_new();
-    evbuffer_add_printf(text, "upstream unavailable\n");
-    serve_reply(worker, request, 502, "Bad Gateway", text);
-    evbuffer_free(text);
+    evbuffer_add_printf(serve_request_body_out(request), "upstream unavailable\n");
+    serve_request_add_header(request, "Content-Type", "text/plain");
+    serve_reply(request, 502, "Bad Gateway", NULL);
 }
 
-void serve_gateway_pass(serve_worker *worker, struct evhttp_request *request)
+void serve_gateway_pass(serve_request *request)
 {
-    serve_gateway_forward(worker, request, NULL, NULL, 0);
+    serve_gateway_forward(request, NULL, NULL, 0);
 }

@@ -7,12 +7,8 @@
 */
 #include "serve.h"
 
-#include <assert.h>
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/event.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
+#include <http_parser.h>
 #include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -37,103 +33,43 @@ static double monotonic_seconds(void)
     return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
 }
 
-#define SERVE_TLS_RECORD 16384 /* the most plaintext a TLS record carries */
-
-/* The answer is written out: the request no longer holds up a drain. */
-static void request_done(struct evhttp_request *request, void *arg)
+static void reply_text(serve_request *request, int code, const char *reason, const char *content_type,
+                       const char *text)
 {
-    serve_worker *worker = arg;
-    (void)request;
-    worker->in_flight--;
-    assert(worker->in_flight >= 0);
+    evbuffer_add(serve_request_body_out(request), text, strlen(text));
+    serve_request_add_header(request, "Content-Type", content_type);
+    serve_reply(request, code, reason, NULL);
 }
 
-/* Sends the answer; the request counts as in flight until libevent has written it (a drain
-** that closed the connection before would lose it). A client already gone frees the request
-** without writing: it stops counting now. */
-static void send_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
-                       struct evbuffer *body)
-{
-    struct evhttp_connection *connection = evhttp_request_get_connection(request);
-    struct bufferevent *bev = NULL;
-    if (connection != NULL) {
-        evhttp_request_set_on_complete_cb(request, request_done, worker);
-        if (worker->server->tls != NULL)
-            bev = evhttp_connection_get_bufferevent(connection);
-    } else {
-        worker->in_flight--;
-    }
-    worker->replying = true; /* evhttp writes the answer now (peers.c tells it from its own) */
-    evhttp_send_reply(request, code, reason, body);
-    worker->replying = false;
-    /* The answer waits in the connection's output (its callbacks are deferred) as a chain of
-    ** headers and one of body; OpenSSL's bufferevent makes a TLS record, and a write, of each
-    ** chain. Made contiguous, an answer leaves in one record and one write; one larger than a
-    ** record (a forwarded upstream answer) is left as it is, not copied. */
-    if (bev != NULL && evbuffer_get_length(bufferevent_get_output(bev)) <= SERVE_TLS_RECORD)
-        evbuffer_pullup(bufferevent_get_output(bev), -1);
-}
-
-void serve_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
-                 struct evbuffer *body)
-{
-    serve_metrics_http(&worker->server->metrics, code);
-    send_reply(worker, request, code, reason, body);
-}
-
-static void reply_text(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
-                       const char *content_type, const char *text)
-{
-    struct evbuffer *body = evbuffer_new();
-    if (body != NULL && text != NULL)
-        evbuffer_add(body, text, strlen(text));
-    evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", content_type);
-    serve_reply(worker, request, code, reason, body);
-    if (body != NULL)
-        evbuffer_free(body);
-}
-
-static void reply_json(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
-                       json_t *object)
+static void reply_json(serve_request *request, int code, const char *reason, json_t *object)
 {
     char *text = json_dumps(object, JSON_COMPACT);
-    struct evbuffer *body = evbuffer_new();
-    if (body != NULL && text != NULL) {
+    struct evbuffer *body = serve_request_body_out(request);
+    if (text != NULL) {
         evbuffer_add(body, text, strlen(text));
         evbuffer_add(body, "\n", 1);
     }
     free(text);
-    evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", "application/json");
-    serve_reply(worker, request, code, reason, body);
-    if (body != NULL)
-        evbuffer_free(body);
+    serve_request_add_header(request, "Content-Type", "application/json");
+    serve_reply(request, code, reason, NULL);
 }
 
 /* ---- judging a request ---------------------------------------------------------------- */
 
 /* The request's SOAP version before (or without) parsing: SOAP 1.2 is application/soap+xml. */
-static int content_type_soap_version(struct evhttp_request *request)
+static int content_type_soap_version(const serve_request *request)
 {
-    const char *type = evhttp_find_header(evhttp_request_get_input_headers(request), "Content-Type");
+    const char *type = serve_request_header(request, "Content-Type");
     return type != NULL && strncasecmp(type, "application/soap+xml", 20) == 0 ? 12 : 11;
 }
 
 /* The decision's log line (the library's builder, the same line `warden decide` writes),
 ** queued for the writer thread. */
-static void log_verdict(serve_worker *worker, struct evhttp_request *request, const serve_verdict *verdict)
+static void log_verdict(serve_worker *worker, const serve_request *request, const serve_verdict *verdict)
 {
     if (!serve_log_active(&worker->server->log) || verdict->decision == NULL)
         return;
-    char remote[80] = "";
-    struct evhttp_connection *connection = evhttp_request_get_connection(request);
-    if (connection != NULL) {
-        char *address = NULL;
-        ev_uint16_t port = 0;
-        evhttp_connection_get_peer(connection, &address, &port);
-        if (address != NULL)
-            snprintf(remote, sizeof remote, strchr(address, ':') != NULL ? "[%s]:%u" : "%s:%u", address,
-                     (unsigned)port);
-    }
+    const char *remote = serve_request_peer(request);
     char *line = warden_decision_log_line(verdict->decision, remote[0] != '\0' ? remote : NULL);
     if (line != NULL)
         serve_log_push(&worker->server->log, line, strlen(line));
@@ -142,14 +78,13 @@ static void log_verdict(serve_worker *worker, struct evhttp_request *request, co
 
 /* The HTTP-level action: SOAPAction (quotes removed), else the action parameter of a SOAP 1.2
 ** Content-Type. Written to out ("" when there is none). */
-static void http_action(struct evhttp_request *request, char *out, size_t size)
+static void http_action(const serve_request *request, char *out, size_t size)
 {
-    struct evkeyvalq *headers = evhttp_request_get_input_headers(request);
-    const char *value = evhttp_find_header(headers, "SOAPAction");
+    const char *value = serve_request_header(request, "SOAPAction");
     size_t length = 0;
     out[0] = '\0';
     if (value == NULL) {
-        const char *type = evhttp_find_header(headers, "Content-Type");
+        const char *type = serve_request_header(request, "Content-Type");
         for (const char *p = type; p != NULL && (p = strchr(p, ';')) != NULL; p++) {
             const char *q = p + 1;
             while (*q == ' ' || *q == '\t')
@@ -178,7 +113,7 @@ static void http_action(struct evhttp_request *request, char *out, size_t size)
 }
 
 /* Verifies and decides the request's body. The verdict owns the message and decision. */
-static void judge(serve_worker *worker, struct evhttp_request *request, const unsigned char *body, size_t length,
+static void judge(serve_worker *worker, const serve_request *request, const unsigned char *body, size_t length,
                   serve_verdict *verdict)
 {
     warden_engine *engine = worker->server->engine;
@@ -189,7 +124,7 @@ static void judge(serve_worker *worker, struct evhttp_request *request, const un
 
     memset(verdict, 0, sizeof *verdict);
     verdict->soap_version = content_type_soap_version(request);
-    serve_tls_peer_cert(request, &peer, &peer_length);
+    serve_tls_peer_cert(serve_request_tls(request), &peer, &peer_length);
 
     warden_receive_options options;
     memset(&options, 0, sizeof options);
@@ -304,8 +239,10 @@ static void current_revision(serve_worker *worker, const serve_verdict *verdict,
         out[0] = '\0';
 }
 
+typedef void (*add_fn)(void *target, const char *name, const char *value);
+
 /* A header value: control characters (which could end the header) become '?'. */
-static void add_header_value(struct evkeyvalq *headers, const char *name, const char *value, size_t length)
+static void add_header_value(add_fn add, void *target, const char *name, const char *value, size_t length)
 {
     char text[1024];
     size_t n = length < sizeof text - 1 ? length : sizeof text - 1;
@@ -314,10 +251,10 @@ static void add_header_value(struct evkeyvalq *headers, const char *name, const 
         text[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
     }
     text[n] = '\0';
-    evhttp_add_header(headers, name, text);
+    add(target, name, text);
 }
 
-void serve_add_verdict_headers(struct evkeyvalq *headers, const serve_verdict *verdict, const char *revision)
+void serve_add_verdict_headers(add_fn add, void *target, const serve_verdict *verdict, const char *revision)
 {
     char rules[1024] = "";
     size_t used = 0;
@@ -329,10 +266,10 @@ void serve_add_verdict_headers(struct evkeyvalq *headers, const serve_verdict *v
             break;
         used += (size_t)n;
     }
-    evhttp_add_header(headers, "x-warden-decision", verdict->allowed ? "allow" : "deny");
-    add_header_value(headers, "x-warden-reason", verdict->reason, strlen(verdict->reason));
-    add_header_value(headers, "x-warden-rules", rules, strlen(rules));
-    add_header_value(headers, "x-warden-revision", revision, strlen(revision));
+    add(target, "x-warden-decision", verdict->allowed ? "allow" : "deny");
+    add_header_value(add, target, "x-warden-reason", verdict->reason, strlen(verdict->reason));
+    add_header_value(add, target, "x-warden-rules", rules, strlen(rules));
+    add_header_value(add, target, "x-warden-revision", revision, strlen(revision));
     if (!verdict->allowed || verdict->message == NULL)
         return;
     size_t tokens = warden_message_token_count(verdict->message);
@@ -345,19 +282,19 @@ void serve_add_verdict_headers(struct evkeyvalq *headers, const serve_verdict *v
             && memcmp(kind.data, "x509", 4) == 0
             && warden_token_get_property(token, WARDEN_TOKEN_PROPERTY_CERT_SUBJECT, &subject, sizeof subject)
                    == WARDEN_OK) {
-            add_header_value(headers, "x-warden-subject", subject.data, subject.length);
+            add_header_value(add, target, "x-warden-subject", subject.data, subject.length);
             break;
         }
     }
     warden_string username = { NULL, 0 };
     if (warden_message_get_property(verdict->message, WARDEN_MESSAGE_PROPERTY_USERNAME, &username, sizeof username)
         == WARDEN_OK && username.data != NULL)
-        add_header_value(headers, "x-warden-username", username.data, username.length);
+        add_header_value(add, target, "x-warden-username", username.data, username.length);
     for (size_t i = 0; i < tokens; i++) {
         warden_string saml_subject = { NULL, 0 };
         if (warden_token_get_property(warden_message_token(verdict->message, i), WARDEN_TOKEN_PROPERTY_SAML_SUBJECT,
                                       &saml_subject, sizeof saml_subject) == WARDEN_OK) {
-            add_header_value(headers, "x-warden-saml-subject", saml_subject.data, saml_subject.length);
+            add_header_value(add, target, "x-warden-saml-subject", saml_subject.data, saml_subject.length);
             break;
         }
     }
@@ -365,45 +302,48 @@ void serve_add_verdict_headers(struct evkeyvalq *headers, const serve_verdict *v
 
 /* ---- routes --------------------------------------------------------------------------- */
 
-static void handle_decide(serve_worker *worker, struct evhttp_request *request, bool ext_authz)
+static void add_to_answer(void *target, const char *name, const char *value)
 {
-    struct evbuffer *input = evhttp_request_get_input_buffer(request);
-    size_t length = evbuffer_get_length(input);
+    serve_request_add_header(target, name, value);
+}
+
+static void handle_decide(serve_request *request, bool ext_authz)
+{
+    serve_worker *worker = request->worker;
+    size_t length = request->body_length;
+    const unsigned char *body = request->body;
     serve_verdict verdict;
     char revision[96];
 
-    /* evhttp answers a larger body itself (evhttp_set_max_body_size); this is the backstop */
+    /* conn.c answers a larger body itself (413 before reading it); this is the backstop */
     if (length > worker->server->settings.body_limit) {
-        reply_text(worker, request, 413, "Payload Too Large", "text/plain", "message over limits.message_bytes\n");
+        reply_text(request, 413, "Payload Too Large", "text/plain", "message over limits.message_bytes\n");
         return;
     }
-    const unsigned char *body = length > 0 ? evbuffer_pullup(input, -1) : (const unsigned char *)"";
     judge(worker, request, body, length, &verdict);
     current_revision(worker, &verdict, revision, sizeof revision);
     if (worker->server->settings.gateway && ext_authz) {
         if (verdict.allowed) {
-            serve_gateway_forward(worker, request, &verdict, body, length);
+            serve_gateway_forward(request, &verdict, body, length);
         } else {
-            serve_gateway_deny(worker, request, &verdict);
+            serve_gateway_deny(request, &verdict);
         }
         verdict_clear(&verdict);
         return;
     }
-    struct evkeyvalq *headers = evhttp_request_get_output_headers(request);
     if (ext_authz)
-        serve_add_verdict_headers(headers, &verdict, revision);
-    /* the answer is built in the request's own output buffer: evhttp sends it from there */
-    put_verdict_json(evhttp_request_get_output_buffer(request), &verdict, revision);
-    evhttp_add_header(headers, "Content-Type", "application/json");
-    serve_reply(worker, request, verdict.allowed ? 200 : 403, verdict.allowed ? "OK" : "Forbidden", NULL);
+        serve_add_verdict_headers(add_to_answer, request, &verdict, revision);
+    put_verdict_json(serve_request_body_out(request), &verdict, revision);
+    serve_request_add_header(request, "Content-Type", "application/json");
+    serve_reply(request, verdict.allowed ? 200 : 403, verdict.allowed ? "OK" : "Forbidden", NULL);
     verdict_clear(&verdict);
 }
 
-static void handle_health(serve_worker *worker, struct evhttp_request *request)
+static void handle_health(serve_request *request)
 {
     warden_status status = { .size = sizeof(warden_status) };
-    if (warden_engine_status(worker->server->engine, &status) != WARDEN_OK || status.revision[0] == '\0') {
-        reply_text(worker, request, 503, "Service Unavailable", "text/plain", "no policy revision serves\n");
+    if (warden_engine_status(request->worker->server->engine, &status) != WARDEN_OK || status.revision[0] == '\0') {
+        reply_text(request, 503, "Service Unavailable", "text/plain", "no policy revision serves\n");
         return;
     }
     if (status.stale) {
@@ -411,17 +351,18 @@ static void handle_health(serve_worker *worker, struct evhttp_request *request)
         char text[400];
         snprintf(text, sizeof text, "policy-stale: reloads failing since %lld: %s\n", (long long)status.failing_since,
                  status.last_error[0] != '\0' ? status.last_error : "unknown error");
-        reply_text(worker, request, 503, "Service Unavailable", "text/plain", text);
+        reply_text(request, 503, "Service Unavailable", "text/plain", text);
         return;
     }
-    reply_text(worker, request, 200, "OK", "text/plain", "ok\n");
+    reply_text(request, 200, "OK", "text/plain", "ok\n");
 }
 
-static void handle_status(serve_worker *worker, struct evhttp_request *request)
+static void handle_status(serve_request *request)
 {
+    serve_server *server = request->worker->server;
     warden_status status = { .size = sizeof(warden_status) };
-    if (warden_engine_status(worker->server->engine, &status) != WARDEN_OK) {
-        reply_text(worker, request, 500, "Internal Server Error", "text/plain", "no status\n");
+    if (warden_engine_status(server->engine, &status) != WARDEN_OK) {
+        reply_text(request, 500, "Internal Server Error", "text/plain", "no status\n");
         return;
     }
     json_t *report = json_object();
@@ -432,32 +373,29 @@ static void handle_status(serve_worker *worker, struct evhttp_request *request)
     json_object_set_new(report, "last_error", json_string(status.last_error));
     json_object_set_new(report, "failing_since", json_integer(status.failing_since));
     json_object_set_new(report, "stale", json_boolean(status.stale));
-    json_object_set_new(report, "uptime_s", json_integer((json_int_t)(time(NULL) - worker->server->started_at)));
+    json_object_set_new(report, "uptime_s", json_integer((json_int_t)(time(NULL) - server->started_at)));
     json_t *replay = json_object();
     json_object_set_new(replay, "backend", json_string(status.replay_backend));
     json_object_set_new(replay, "entries", json_integer((json_int_t)status.replay_entries));
     json_object_set_new(report, "replay", replay);
-    json_object_set_new(report, "mode", json_string(worker->server->settings.gateway ? "gateway" : "check"));
-    reply_json(worker, request, 200, "OK", report);
+    json_object_set_new(report, "mode", json_string(server->settings.gateway ? "gateway" : "check"));
+    reply_json(request, 200, "OK", report);
     json_decref(report);
 }
 
-static void handle_metrics(serve_worker *worker, struct evhttp_request *request)
+static void handle_metrics(serve_request *request)
 {
+    serve_server *server = request->worker->server;
     warden_status status = { .size = sizeof(warden_status) };
-    struct evbuffer *body = evbuffer_new();
-    if (body == NULL || warden_engine_status(worker->server->engine, &status) != WARDEN_OK) {
-        if (body != NULL)
-            evbuffer_free(body);
-        reply_text(worker, request, 500, "Internal Server Error", "text/plain", "no metrics\n");
+    if (warden_engine_status(server->engine, &status) != WARDEN_OK) {
+        reply_text(request, 500, "Internal Server Error", "text/plain", "no metrics\n");
         return;
     }
     /* count this answer before rendering, so a scrape sees itself */
-    serve_metrics_http(&worker->server->metrics, 200);
-    serve_metrics_render(&worker->server->metrics, &status, body);
-    evhttp_add_header(evhttp_request_get_output_headers(request), "Content-Type", "text/plain; version=0.0.4");
-    send_reply(worker, request, 200, "OK", body);
-    evbuffer_free(body);
+    serve_metrics_http(&server->metrics, 200);
+    serve_metrics_render(&server->metrics, &status, serve_request_body_out(request));
+    serve_request_add_header(request, "Content-Type", "text/plain; version=0.0.4");
+    serve_send(request, 200, "OK", NULL);
 }
 
 /* Whether a query asks for the service's metadata: wsdl, wsdl=NAME, xsd=NAME, singleWsdl
@@ -473,62 +411,53 @@ static bool is_metadata_query(const char *query)
 /* A GET or HEAD in gateway mode carries no SOAP message to verify: it is forwarded unverified
 ** only when serve.pass_get allows it (and it has no body a lenient application might read);
 ** otherwise it is HTTP misuse for a SOAP endpoint, 405. */
-static void handle_get(serve_worker *worker, struct evhttp_request *request)
+static void handle_get(serve_request *request)
 {
-    serve_pass_get pass = worker->server->settings.pass_get;
-    const char *query = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(request));
-    bool empty = evbuffer_get_length(evhttp_request_get_input_buffer(request)) == 0;
-    if (empty && (pass == SERVE_PASS_GET_ALL || (pass == SERVE_PASS_GET_WSDL && is_metadata_query(query)))) {
-        serve_gateway_pass(worker, request);
+    serve_pass_get pass = request->worker->server->settings.pass_get;
+    bool empty = request->body_length == 0;
+    if (empty && (pass == SERVE_PASS_GET_ALL || (pass == SERVE_PASS_GET_WSDL && is_metadata_query(request->query)))) {
+        serve_gateway_pass(request);
         return;
     }
-    evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", "POST");
-    reply_text(worker, request, 405, "Method Not Allowed", "text/plain",
+    serve_request_add_header(request, "Allow", "POST");
+    reply_text(request, 405, "Method Not Allowed", "text/plain",
                "this gateway forwards verified SOAP requests (POST); GET is not forwarded (serve.pass_get)\n");
 }
 
-static void handle_request(struct evhttp_request *request, void *arg)
+void serve_handle(serve_request *request)
 {
-    serve_worker *worker = arg;
-    const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(request));
-    enum evhttp_cmd_type method = evhttp_request_get_command(request);
+    const serve_settings *settings = &request->worker->server->settings;
+    const char *path = request->path;
+    int method = request->method;
 
-    worker->in_flight++; /* until its answer is written (send_reply) */
-    if (path == NULL)
-        path = "/";
-    if (!worker->server->settings.gateway || strncmp(path, "/v1/", 4) == 0 || strcmp(path, "/health") == 0
+    if (!settings->gateway || strncmp(path, "/v1/", 4) == 0 || strcmp(path, "/health") == 0
         || strcmp(path, "/metrics") == 0) {
-        if (strcmp(path, "/health") == 0 && method == EVHTTP_REQ_GET) {
-            handle_health(worker, request);
+        if (strcmp(path, "/health") == 0 && method == HTTP_GET) {
+            handle_health(request);
             return;
         }
-        if (strcmp(path, "/v1/status") == 0 && method == EVHTTP_REQ_GET) {
-            handle_status(worker, request);
+        if (strcmp(path, "/v1/status") == 0 && method == HTTP_GET) {
+            handle_status(request);
             return;
         }
-        if (strcmp(path, "/metrics") == 0 && method == EVHTTP_REQ_GET) {
-            handle_metrics(worker, request);
+        if (strcmp(path, "/metrics") == 0 && method == HTTP_GET) {
+            handle_metrics(request);
             return;
         }
         if (strcmp(path, "/v1/decide") == 0) {
-            if (method != EVHTTP_REQ_POST) {
-                evhttp_add_header(evhttp_request_get_output_headers(request), "Allow", "POST");
-                reply_text(worker, request, 405, "Method Not Allowed", "text/plain", "POST a SOAP envelope\n");
+            if (method != HTTP_POST) {
+                serve_request_add_header(request, "Allow", "POST");
+                reply_text(request, 405, "Method Not Allowed", "text/plain", "POST a SOAP envelope\n");
                 return;
             }
-            handle_decide(worker, request, false);
+            handle_decide(request, false);
             return;
         }
     }
     /* every other path: ext_authz in check mode, the gateway with an upstream */
-    if (worker->server->settings.gateway && (method == EVHTTP_REQ_GET || method == EVHTTP_REQ_HEAD)) {
-        handle_get(worker, request);
+    if (settings->gateway && (method == HTTP_GET || method == HTTP_HEAD)) {
+        handle_get(request);
         return;
     }
-    handle_decide(worker, request, true);
-}
-
-void serve_handlers_install(serve_worker *worker)
-{
-    evhttp_set_gencb(worker->http, handle_request, worker);
+    handle_decide(request, true);
 }

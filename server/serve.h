@@ -1,10 +1,11 @@
 /*
 ** serve.h — `warden serve`: an HTTP(S) decision service and gateway over the public API
 ** (include/warden.h), on libevent. One engine is shared by every worker thread; each worker
-** has its own event base and evhttp, accepting on the same listening sockets.
+** has its own event base, accepting on the same listening sockets.
 **
-** The server's state is one serve_server made by serve_main.c; handlers.c answers requests,
-** gateway.c forwards permitted ones upstream, metrics.c counts, tls.c holds the TLS context.
+** The server's state is one serve_server made by serve_main.c; conn.c serves each client
+** connection's HTTP (conn.h), handlers.c answers requests, gateway.c forwards permitted ones
+** upstream (as an evhttp client), metrics.c counts, tls.c holds the TLS context.
 */
 #ifndef WARDEN_SERVE_H
 #define WARDEN_SERVE_H
@@ -18,18 +19,15 @@
 
 #include <warden.h>
 
+#include "conn.h"
 #include "decision_log.h"
 #include "metrics.h"
 
 struct event_base;
 struct event;
-struct evhttp;
-struct evhttp_bound_socket;
-struct evhttp_request;
+struct evconnlistener;
 struct evhttp_connection;
-struct evkeyvalq;
 struct evbuffer;
-struct bufferevent;
 
 typedef struct serve_upstream {
     char     host[256];    /* as configured: the Host header */
@@ -54,7 +52,7 @@ typedef struct serve_settings {
     serve_upstream  upstream;
     int             threads;
     int             read_ms, upstream_ms, drain_ms;
-    int             request_ms;      /* a whole request, first byte to our handler (peers.c) */
+    int             request_ms;      /* a whole request, first byte to our handler; an answer's delivery (conn.c) */
     int             upstream_keepalive; /* idle upstream connections kept per worker (0: none) */
     serve_pass_get  pass_get;
     size_t          body_limit;      /* limits.message_bytes */
@@ -63,24 +61,26 @@ typedef struct serve_settings {
 
 typedef struct serve_server serve_server;
 
-typedef struct serve_worker {
+struct serve_worker {
     serve_server                *server;
     pthread_t                    thread;
     bool                         started;
     struct event_base           *base;
-    struct evhttp               *http;
-    struct evhttp_bound_socket **bound;       /* one per listening socket; NULL once stopped */
-    size_t                       bound_count;
+    struct evconnlistener      **listeners;   /* one per listening socket; NULL once stopped */
+    size_t                       listener_count;
+    serve_conn                  *conns;       /* the client connections (conn.c) */
     struct event                *stop_event;  /* activated by the main thread on SIGTERM */
     struct event                *drain_timer;
     int64_t                      drain_deadline_ms;
-    int                          in_flight;   /* requests handed to us whose answer is not yet written */
-    bool                         replying;    /* inside serve_reply: writes are ours, not evhttp's */
+    bool                         draining;
+    int                          in_flight;   /* requests handed to a handler and not yet answered */
+    char                         date[40];    /* the Date header of this second */
+    int64_t                      date_at;
     struct evhttp_connection   **upstream_idle; /* serve.upstream_keepalive slots: kept-alive, unused */
     size_t                       upstream_idle_count;
     struct serve_forward        *forwards;    /* requests in flight upstream (gateway.c) */
-    bool                         closing;     /* evhttp_free is closing the remaining connections */
-} serve_worker;
+    struct serve_forward        *reaping;     /* finished, their upstream connection freed next turn */
+};
 
 struct serve_server {
     warden_engine   *engine;
@@ -98,8 +98,9 @@ struct serve_server {
 /* The `warden serve` command: argv after the command word. Returns the exit code. */
 int cli_serve(int argc, char **argv);
 
-/* Installs the request handler on a worker's evhttp. */
-void serve_handlers_install(serve_worker *worker);
+/* Answers a complete request (conn.c hands each one over): before it returns, or later
+** through serve_request_defer (the gateway). */
+void serve_handle(serve_request *request);
 
 /* Milliseconds of a monotonic clock. */
 int64_t serve_monotonic_ms(void);
@@ -118,40 +119,28 @@ typedef struct serve_verdict {
 } serve_verdict;
 
 /* Adds x-warden-decision, -reason, -rules, -revision and, when allowed, -subject and
-** -username to headers. */
-void serve_add_verdict_headers(struct evkeyvalq *headers, const serve_verdict *verdict, const char *revision);
+** -username through add (a request's answer or an upstream request's headers). */
+void serve_add_verdict_headers(void (*add)(void *target, const char *name, const char *value), void *target,
+                               const serve_verdict *verdict, const char *revision);
 
 /* Answers a denied gateway request: 403 with a SOAP Fault of the request's version. */
-void serve_gateway_deny(serve_worker *worker, struct evhttp_request *request, const serve_verdict *verdict);
+void serve_gateway_deny(serve_request *request, const serve_verdict *verdict);
 
-/* Forwards an allowed request upstream and relays the answer (502/504 on upstream failure).
-** The x-warden-* headers are made before it returns; the caller still owns verdict. With
-** verdict NULL (serve_gateway_pass) no x-warden-* header is added. */
-void serve_gateway_forward(serve_worker *worker, struct evhttp_request *request, serve_verdict *verdict,
-                           const unsigned char *body, size_t length);
+/* Forwards an allowed request upstream and relays the answer later (502/504 on upstream
+** failure). The x-warden-* headers are made before it returns; the caller still owns verdict.
+** With verdict NULL (serve_gateway_pass) no x-warden-* header is added. */
+void serve_gateway_forward(serve_request *request, serve_verdict *verdict, const unsigned char *body, size_t length);
 
 /* Forwards a GET or HEAD without a body upstream unverified (serve.pass_get): incoming
 ** x-warden-* headers are removed and none are added, so the application never takes it for a
 ** verified request. */
-void serve_gateway_pass(serve_worker *worker, struct evhttp_request *request);
+void serve_gateway_pass(serve_request *request);
 
-/* Whether a request of this client connection is being forwarded upstream: complete, and
-** waiting for its answer (upstream_ms governs it, not request_ms). O(forwards in flight). */
-bool serve_gateway_waiting(const serve_worker *worker, const struct evhttp_connection *connection);
+/* The client of a forward has gone: its answer, when it comes, is dropped (conn.c). */
+void serve_gateway_cancel(struct serve_forward *forward);
 
 /* Frees the worker's upstream connections, idle and in flight (at shutdown, after its loop). */
 void serve_gateway_stop(serve_worker *worker);
-
-/* Sends a reply and counts it. */
-void serve_reply(serve_worker *worker, struct evhttp_request *request, int code, const char *reason,
-                 struct evbuffer *body);
-
-/* ---- peers.c ---- */
-
-/* The evhttp_set_bevcb callback (arg: the serve_worker): the bufferevent of an accepted
-** connection (TLS when serve.tls is set), watched so that the answers evhttp writes itself and
-** the way the connection ends are counted (warden_http_connections_closed_total). */
-struct bufferevent *serve_peer_bufferevent(struct event_base *base, void *worker);
 
 /* ---- tls.c ---- */
 
@@ -159,11 +148,8 @@ struct bufferevent *serve_peer_bufferevent(struct event_base *base, void *worker
 ** message. */
 SSL_CTX *serve_tls_context(const serve_settings *settings, serve_metrics *metrics, char *message, size_t size);
 
-/* The bufferevent callback that wraps each accepted connection in TLS (evhttp_set_bevcb). */
-struct bufferevent *serve_tls_bufferevent(struct event_base *base, void *server);
-
-/* The DER of the verified TLS peer certificate of request's connection: *der is malloc'd
-** (caller frees) or NULL when there is none. */
-void serve_tls_peer_cert(struct evhttp_request *request, unsigned char **der, size_t *length);
+/* The DER of the verified TLS peer certificate of a connection (ssl NULL: plain HTTP): *der is
+** malloc'd (caller frees) or NULL when there is none. */
+void serve_tls_peer_cert(SSL *ssl, unsigned char **der, size_t *length);
 
 #endif

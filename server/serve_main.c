@@ -5,16 +5,17 @@
 ** reloads, SIGTERM or SIGINT stop accepting, let requests in flight finish within
 ** timeouts.drain_ms, and exit 0.
 **
-** Every worker accepts on every listening socket (each through its own dup, which its evhttp
-** closes), so the kernel spreads connections over the workers' event bases.
+** Every worker accepts on every listening socket (each through its own dup, which its
+** listener closes), so the kernel spreads connections over the workers' event bases.
 */
 #include "serve.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <event2/event.h>
-#include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/thread.h>
+#include <http_parser.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -271,22 +272,25 @@ static void drain_tick(evutil_socket_t fd, short what, void *arg)
     serve_worker *worker = arg;
     (void)fd;
     (void)what;
-    if (worker->in_flight <= 0 || serve_monotonic_ms() >= worker->drain_deadline_ms)
+    if ((worker->in_flight <= 0 && !serve_conn_writing(worker)) || serve_monotonic_ms() >= worker->drain_deadline_ms)
         event_base_loopbreak(worker->base);
 }
 
-/* On the worker's thread: stop accepting, then wait for requests in flight. */
+/* On the worker's thread: stop accepting, close the connections between requests, then wait
+** for requests in flight. */
 static void stop_worker(evutil_socket_t fd, short what, void *arg)
 {
     serve_worker *worker = arg;
     (void)fd;
     (void)what;
-    for (size_t i = 0; i < worker->bound_count; i++) {
-        if (worker->bound[i] != NULL) {
-            evhttp_del_accept_socket(worker->http, worker->bound[i]);
-            worker->bound[i] = NULL;
+    for (size_t i = 0; i < worker->listener_count; i++) {
+        if (worker->listeners[i] != NULL) {
+            evconnlistener_free(worker->listeners[i]);
+            worker->listeners[i] = NULL;
         }
     }
+    worker->draining = true;
+    serve_conn_drain(worker);
     worker->drain_deadline_ms = serve_monotonic_ms() + worker->server->settings.drain_ms;
     struct timeval tick = { 0, 20000 };
     event_add(worker->drain_timer, &tick);
@@ -313,33 +317,21 @@ static int make_worker(serve_server *server, serve_worker *worker)
     event_config_free(options);
     if (worker->base == NULL)
         return -1;
-    worker->http = evhttp_new(worker->base);
-    worker->bound = calloc(server->listener_count, sizeof *worker->bound);
-    worker->bound_count = server->listener_count;
+    worker->listeners = calloc(server->listener_count, sizeof *worker->listeners);
+    worker->listener_count = server->listener_count;
     worker->stop_event = event_new(worker->base, -1, 0, stop_worker, worker);
     worker->drain_timer = event_new(worker->base, -1, EV_PERSIST, drain_tick, worker);
     if (server->settings.upstream_keepalive > 0)
         worker->upstream_idle = calloc((size_t)server->settings.upstream_keepalive, sizeof *worker->upstream_idle);
     bool pool_missing = server->settings.upstream_keepalive > 0 && worker->upstream_idle == NULL;
-    if (pool_missing || worker->http == NULL || worker->bound == NULL || worker->stop_event == NULL
-        || worker->drain_timer == NULL)
+    if (pool_missing || worker->listeners == NULL || worker->stop_event == NULL || worker->drain_timer == NULL)
         return -1;
-    /* evhttp answers 413 itself from Content-Length (or as a chunked body grows), before the
-    ** body is read; peers.c counts it */
-    evhttp_set_max_body_size(worker->http, (ev_ssize_t)server->settings.body_limit);
-    evhttp_set_max_headers_size(worker->http, 65536);
-    struct timeval read_timeout = { server->settings.read_ms / 1000, (server->settings.read_ms % 1000) * 1000 };
-    evhttp_set_timeout_tv(worker->http, &read_timeout);
-    evhttp_set_allowed_methods(worker->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE
-                                                 | EVHTTP_REQ_HEAD | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-    evhttp_set_bevcb(worker->http, serve_peer_bufferevent, worker);
-    serve_handlers_install(worker);
     for (size_t i = 0; i < server->listener_count; i++) {
         int fd = dup(server->listeners[i]);
         if (fd < 0)
             return -1;
-        worker->bound[i] = evhttp_accept_socket_with_handle(worker->http, fd);
-        if (worker->bound[i] == NULL) {
+        worker->listeners[i] = serve_conn_listen(worker, fd);
+        if (worker->listeners[i] == NULL) {
             close(fd);
             return -1;
         }
@@ -349,16 +341,18 @@ static int make_worker(serve_server *server, serve_worker *worker)
 
 static void free_worker(serve_worker *worker)
 {
-    worker->closing = true;
+    for (size_t i = 0; worker->listeners != NULL && i < worker->listener_count; i++) {
+        if (worker->listeners[i] != NULL)
+            evconnlistener_free(worker->listeners[i]);
+    }
+    serve_conn_close_all(worker); /* before the gateway's forwards: it tells them their client has gone */
     serve_gateway_stop(worker);
     free(worker->upstream_idle);
-    if (worker->http != NULL)
-        evhttp_free(worker->http); /* closes the remaining connections and accept sockets */
     if (worker->stop_event != NULL)
         event_free(worker->stop_event);
     if (worker->drain_timer != NULL)
         event_free(worker->drain_timer);
-    free(worker->bound);
+    free(worker->listeners);
     if (worker->base != NULL)
         event_base_free(worker->base);
 }
@@ -462,6 +456,8 @@ int cli_serve(int argc, char **argv)
     }
     if (evthread_use_pthreads() != 0)
         goto done;
+    /* the request line and headers together (http-parser's limit is one for the process) */
+    http_parser_set_max_header_size(SERVE_HEAD_LIMIT);
     server.worker_count = (size_t)server.settings.threads;
     server.workers = calloc(server.worker_count, sizeof *server.workers);
     if (server.workers == NULL)

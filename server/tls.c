@@ -1,7 +1,7 @@
 /*
-** tls.c — the server's TLS: one SSL_CTX (TLS 1.2 or later) made at start, an OpenSSL
-** bufferevent per accepted connection, and the verified peer certificate of a request's
-** connection. With tls.client_ca the peer must present a certificate that chains to it
+** tls.c — the server's TLS: one SSL_CTX (TLS 1.2 or later) made at start (conn.c makes an
+** SSL of it per accepted connection and drives it on the socket), and the verified peer
+** certificate of a connection. With tls.client_ca the peer must present a certificate that chains to it
 ** (unless require_client_cert is false, when one is verified if presented).
 **
 ** Handshake failures are counted from the info callback: a fatal alert sent or received
@@ -10,9 +10,6 @@
 */
 #include "serve.h"
 
-#include <event2/bufferevent.h>
-#include <event2/bufferevent_ssl.h>
-#include <event2/http.h>
 #include <openssl/err.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +52,8 @@ SSL_CTX *serve_tls_context(const serve_settings *settings, serve_metrics *metric
     SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
     SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     SSL_CTX_set_info_callback(ctx, info_callback);
+    /* a record is read in one read(2) with what follows it, not header then body */
+    SSL_CTX_set_read_ahead(ctx, 1);
     if (SSL_CTX_use_certificate_chain_file(ctx, settings->tls_cert) != 1) {
         openssl_error(message, size, "serve.tls.cert: cannot use", settings->tls_cert);
         goto failed;
@@ -86,32 +85,10 @@ failed:
     return NULL;
 }
 
-struct bufferevent *serve_tls_bufferevent(struct event_base *base, void *arg)
-{
-    serve_server *server = arg;
-    SSL *ssl = SSL_new(server->tls);
-    if (ssl == NULL)
-        return NULL;
-    struct bufferevent *bev = bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                                             BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
-    if (bev == NULL) {
-        SSL_free(ssl);
-        return NULL;
-    }
-    /* a peer that closes without close_notify ends its connection, not an error to log */
-    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-    return bev;
-}
-
-void serve_tls_peer_cert(struct evhttp_request *request, unsigned char **der, size_t *length)
+void serve_tls_peer_cert(SSL *ssl, unsigned char **der, size_t *length)
 {
     *der = NULL;
     *length = 0;
-    struct evhttp_connection *connection = evhttp_request_get_connection(request);
-    if (connection == NULL)
-        return;
-    struct bufferevent *bev = evhttp_connection_get_bufferevent(connection);
-    SSL *ssl = bev != NULL ? bufferevent_openssl_get_ssl(bev) : NULL;
     if (ssl == NULL)
         return;
     X509 *peer = SSL_get1_peer_certificate(ssl);

@@ -1,5 +1,5 @@
 """Bad input and bad peers: each is answered or closed without disturbing other clients, counted
-in warden_http_requests_total{code} (answers libevent writes itself included) and
+in warden_http_requests_total{code} (answers written before any handler included) and
 warden_http_connections_closed_total{why}, and the server still drains and exits 0 afterwards.
 
 A connection is counted when the server has finished closing it, which may be just after the
