@@ -79,6 +79,10 @@ struct evconnlistener *serve_conn_listen(serve_worker *worker, int fd);
 ** are closed after their answer. */
 void serve_conn_drain(serve_worker *worker);
 
+/* Writes the answers made during the loop turn that just ended (each connection's output in one
+** write); the worker calls it after every turn, before it waits for events again. */
+void serve_conn_flush_answers(serve_worker *worker);
+
 /* Whether some connection still has an answer to write. */
 bool serve_conn_writing(const serve_worker *worker);
 

@@ -69,6 +69,8 @@ struct serve_conn {
     int64_t                timer_at_ms;  /* when the timer fires; 0 when not armed */
     int                    busy;         /* inside one of our callbacks: freeing waits */
     bool                   dead;
+    bool                   flush_queued; /* on the worker's list of answers written at the turn's end */
+    serve_conn            *flush_prev, *flush_next;
 };
 
 /* Where parsing what `in` holds stopped (serve_request_parse). */

@@ -69,6 +69,7 @@ struct serve_worker {
     struct evconnlistener      **listeners;   /* one per listening socket; NULL once stopped */
     size_t                       listener_count;
     serve_conn                  *conns;       /* the client connections (conn.c) */
+    serve_conn                  *to_flush;    /* answers made this loop turn, written at its end (conn.c) */
     struct event                *stop_event;  /* activated by the main thread on SIGTERM */
     struct event                *drain_timer;
     int64_t                      drain_deadline_ms;

@@ -299,7 +299,14 @@ static void stop_worker(evutil_socket_t fd, short what, void *arg)
 static void *run_worker(void *arg)
 {
     serve_worker *worker = arg;
-    event_base_dispatch(worker->base);
+    /* one turn of the loop at a time: the answers its callbacks made are written together at
+    ** its end (conn.c says why) */
+    for (;;) {
+        int status = event_base_loop(worker->base, EVLOOP_ONCE);
+        serve_conn_flush_answers(worker);
+        if (status != 0 || event_base_got_break(worker->base) || event_base_got_exit(worker->base))
+            break;
+    }
     return NULL;
 }
 

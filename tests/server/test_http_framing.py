@@ -352,3 +352,35 @@ def test_a_tls_handshake_that_stalls_is_closed_at_the_request_deadline(make_serv
         assert read_until_closed(c) == b""
         eventually(s, lambda m: closed(m, "tls_handshake") == 1)
     assert s.post("/v1/decide", signer.signed("alice"))[0] == 200
+
+
+def test_a_client_that_ends_its_side_after_the_request_still_gets_the_answer(make_server, signer):
+    # answers are written at the end of the worker's loop turn; a client that has shut down its
+    # sending side is written to before the connection closes, not dropped with it
+    s = make_server()
+    with connect(s) as c:
+        c.sendall(post_bytes(signer.signed("alice"), b"Connection: close\r\n"))
+        c.shutdown(socket.SHUT_WR)
+        data = read_until_closed(c)
+    assert data.startswith(b"HTTP/1.1 200 "), data[:80]
+    assert b'"decision":"allow"' in data
+
+
+def test_answers_made_in_one_loop_turn_each_reach_their_own_client(make_server, signer):
+    # many clients' requests are read in one turn and their answers written together at its end:
+    # each client gets the answer to its own request (alice allowed, mallory rejected, in turn)
+    s = make_server()
+    names = ["alice" if i % 2 == 0 else "mallory" for i in range(12)]
+    requests = [post_bytes(signer.signed(name)) for name in names]
+    sockets = [connect(s) for _ in names]
+    try:
+        for sock, request in zip(sockets, requests):
+            sock.sendall(request)
+        got = [Answers(sock).next() for sock in sockets]
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert [(status, decision(body)["decision"]) for status, _, body in got] == [
+        (200, "allow") if name == "alice" else (403, "deny") for name in names]
+    assert [decision(body).get("reason") for _, _, body in got] == [
+        "permitted" if name == "alice" else "cert-untrusted" for name in names]
