@@ -28,7 +28,6 @@
 #include <event2/http.h>
 #include <event2/http_struct.h> /* the answer's HTTP version (no accessor in 2.1) */
 #include <event2/keyvalq_struct.h>
-#include <ctype.h>
 #include <http_parser.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,25 +48,11 @@ static const char *const hop_by_hop[] = {
     "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", NULL,
 };
 
-/* Whether name is one of ours in any spelling an application could read as ours: letter case
-** aside, CGI and WSGI servers (and many frameworks) turn '-' into '_', so X_Warden_Subject
-** arrives as HTTP_X_WARDEN_SUBJECT exactly like x-warden-subject. */
-static bool is_warden_header(const char *name)
-{
-    static const char prefix[] = "x-warden-";
-    for (size_t i = 0; i < sizeof prefix - 1; i++) {
-        char c = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
-        if (c != prefix[i])
-            return false;
-    }
-    return true;
-}
-
-/* Whether a header must not cross the gateway: hop-by-hop, x-warden-* (is_warden_header), or
+/* Whether a header must not cross the gateway: hop-by-hop, x-warden-* (serve_is_warden_header), or
 ** named in the message's Connection header. */
 static bool is_dropped(const char *name, const char *connection)
 {
-    if (is_warden_header(name))
+    if (serve_is_warden_header(name))
         return true;
     for (size_t i = 0; hop_by_hop[i] != NULL; i++) {
         if (strcasecmp(name, hop_by_hop[i]) == 0)

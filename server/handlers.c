@@ -7,6 +7,8 @@
 */
 #include "serve.h"
 
+#include <assert.h>
+#include <ctype.h>
 #include <event2/buffer.h>
 #include <http_parser.h>
 #include <jansson.h>
@@ -254,6 +256,17 @@ static void add_header_value(add_fn add, void *target, const char *name, const c
     add(target, name, text);
 }
 
+bool serve_is_warden_header(const char *name)
+{
+    static const char prefix[] = "x-warden-";
+    for (size_t i = 0; i < sizeof prefix - 1; i++) {
+        char c = name[i] == '_' ? '-' : (char)tolower((unsigned char)name[i]);
+        if (c != prefix[i])
+            return false;
+    }
+    return true;
+}
+
 void serve_add_verdict_headers(add_fn add, void *target, const serve_verdict *verdict, const char *revision)
 {
     char rules[1024] = "";
@@ -302,9 +315,87 @@ void serve_add_verdict_headers(add_fn add, void *target, const serve_verdict *ve
 
 /* ---- routes --------------------------------------------------------------------------- */
 
+/* The results an allowed ext_authz answer may leave out. Envoy puts the x-warden-* headers an
+** answer carries on the request it forwards (allowed_upstream_headers, replacing the client's
+** own of the same name), but one the answer leaves out would arrive as the client sent it:
+** those, and every other spelling of ours the client sent, are named in
+** x-envoy-auth-headers-to-remove, which Envoy's HTTP service removes from the request. */
+static const char *const optional_results[] = { "x-warden-subject", "x-warden-username", "x-warden-saml-subject" };
+#define OPTIONAL_RESULTS (sizeof optional_results / sizeof optional_results[0])
+
+typedef struct answer_headers {
+    serve_request *request;
+    bool           sent[OPTIONAL_RESULTS];
+} answer_headers;
+
 static void add_to_answer(void *target, const char *name, const char *value)
 {
-    serve_request_add_header(target, name, value);
+    answer_headers *answer = target;
+    for (size_t i = 0; i < OPTIONAL_RESULTS; i++) {
+        if (strcmp(name, optional_results[i]) == 0)
+            answer->sent[i] = true;
+    }
+    serve_request_add_header(answer->request, name, value);
+}
+
+static void add_name(char *list, size_t *used, const char *name)
+{
+    size_t length = strlen(name);
+    if (*used > 0) {
+        memcpy(list + *used, ", ", 2);
+        *used += 2;
+    }
+    memcpy(list + *used, name, length + 1);
+    *used += length;
+}
+
+/* Whether name is, in any letter case, a result an answer sends or leaves out by name. */
+static bool is_result_name(const char *name)
+{
+    static const char *const always[] = { "x-warden-decision", "x-warden-reason", "x-warden-rules",
+                                          "x-warden-revision" };
+    for (size_t i = 0; i < sizeof always / sizeof always[0]; i++) {
+        if (strcasecmp(name, always[i]) == 0)
+            return true;
+    }
+    for (size_t i = 0; i < OPTIONAL_RESULTS; i++) {
+        if (strcasecmp(name, optional_results[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* -1 when memory runs out: the caller must not allow then. */
+static int add_headers_to_remove(answer_headers *answer)
+{
+    size_t count = serve_request_header_count(answer->request), size = 1;
+    for (size_t i = 0; i < OPTIONAL_RESULTS; i++)
+        size += strlen(optional_results[i]) + 2;
+    for (size_t i = 0; i < count; i++) {
+        const char *name, *value;
+        serve_request_header_at(answer->request, i, &name, &value);
+        size += strlen(name) + 2;
+    }
+    char *list = malloc(size); /* every name fits: a client cannot push one out of the list */
+    if (list == NULL)
+        return -1;
+    size_t used = 0;
+    list[0] = '\0';
+    for (size_t i = 0; i < OPTIONAL_RESULTS; i++) {
+        if (!answer->sent[i])
+            add_name(list, &used, optional_results[i]);
+    }
+    for (size_t i = 0; i < count; i++) {
+        const char *name, *value;
+        serve_request_header_at(answer->request, i, &name, &value);
+        if (serve_is_warden_header(name) && !is_result_name(name))
+            add_name(list, &used, name); /* another spelling of ours the client sent */
+    }
+    assert(used < size);
+    if (used > 0)
+        serve_request_add_header(answer->request, "x-envoy-auth-headers-to-remove", list);
+    free(list);
+    return 0;
 }
 
 static void handle_decide(serve_request *request, bool ext_authz)
@@ -331,8 +422,15 @@ static void handle_decide(serve_request *request, bool ext_authz)
         verdict_clear(&verdict);
         return;
     }
-    if (ext_authz)
-        serve_add_verdict_headers(add_to_answer, request, &verdict, revision);
+    if (ext_authz) {
+        answer_headers answer = { .request = request };
+        serve_add_verdict_headers(add_to_answer, &answer, &verdict, revision);
+        if (verdict.allowed && add_headers_to_remove(&answer) != 0) {
+            reply_text(request, 403, "Forbidden", "text/plain", "internal-error: out of memory\n");
+            verdict_clear(&verdict);
+            return;
+        }
+    }
     put_verdict_json(serve_request_body_out(request), &verdict, revision);
     serve_request_add_header(request, "Content-Type", "application/json");
     serve_reply(request, verdict.allowed ? 200 : 403, verdict.allowed ? "OK" : "Forbidden", NULL);
@@ -398,14 +496,29 @@ static void handle_metrics(serve_request *request)
     serve_send(request, 200, "OK", NULL);
 }
 
+/* Whether NAME of wsdl=NAME or xsd=NAME names a document and nothing more: no second parameter
+** ('&', ';') that an application serving operations on GET might read as its arguments. */
+static bool is_document_name(const char *name)
+{
+    for (; *name != '\0'; name++) {
+        unsigned char c = (unsigned char)*name;
+        if (!isalnum(c) && c != '.' && c != '-' && c != '_' && c != '/' && c != '%')
+            return false;
+    }
+    return true;
+}
+
 /* Whether a query asks for the service's metadata: wsdl, wsdl=NAME, xsd=NAME, singleWsdl
 ** (the forms of JAX-WS, Axis2, CXF and WCF), in any letter case. */
 static bool is_metadata_query(const char *query)
 {
     if (query == NULL)
         return false;
-    return strcasecmp(query, "wsdl") == 0 || strcasecmp(query, "singlewsdl") == 0
-           || strncasecmp(query, "wsdl=", 5) == 0 || strncasecmp(query, "xsd=", 4) == 0;
+    if (strcasecmp(query, "wsdl") == 0 || strcasecmp(query, "singlewsdl") == 0)
+        return true;
+    if (strncasecmp(query, "wsdl=", 5) == 0)
+        return is_document_name(query + 5);
+    return strncasecmp(query, "xsd=", 4) == 0 && is_document_name(query + 4);
 }
 
 /* A GET or HEAD in gateway mode carries no SOAP message to verify: it is forwarded unverified

@@ -119,8 +119,14 @@ typedef struct serve_verdict {
     int               soap_version;   /* 11 or 12 */
 } serve_verdict;
 
-/* Adds x-warden-decision, -reason, -rules, -revision and, when allowed, -subject and
-** -username through add (a request's answer or an upstream request's headers). */
+/* Whether name is one of ours in any spelling an application could read as ours: letter case
+** aside, CGI and WSGI servers (and many frameworks) turn '-' into '_', so X_Warden_Subject
+** arrives as HTTP_X_WARDEN_SUBJECT exactly like x-warden-subject. */
+bool serve_is_warden_header(const char *name);
+
+/* Adds x-warden-decision, -reason, -rules, -revision and, when allowed, -subject, -username
+** and -saml-subject when known, through add (a request's answer or an upstream request's
+** headers). */
 void serve_add_verdict_headers(void (*add)(void *target, const char *name, const char *value), void *target,
                                const serve_verdict *verdict, const char *revision);
 

@@ -66,6 +66,23 @@ def test_ext_authz_allow_carries_the_results_as_headers(make_server, signer):
     assert headers["x-warden-revision"].startswith("sha256:")
     assert headers["x-warden-subject"] == "CN=alice,OU=Payments,O=Example"
     assert "x-warden-username" not in headers
+    # what this answer leaves out, Envoy must remove from the request it forwards
+    assert headers["x-envoy-auth-headers-to-remove"] == "x-warden-username, x-warden-saml-subject"
+
+
+def test_ext_authz_allow_has_envoy_remove_forged_results_in_every_spelling(make_server, signer):
+    # Envoy forwards the client's own headers; those the answer carries replace the client's of
+    # the same name (allowed_upstream_headers), the rest must be removed, in the client's spelling
+    s = make_server()
+    status, headers, _ = s.post("/orders/soap", signer.signed("alice"),
+                                headers={"X-Warden-Username": "admin", "X_Warden_Subject": "CN=admin",
+                                         "x-warden_saml_subject": "admin", "X-Warden-Decision": "allow",
+                                         "X-Warden-Role": "root", "X-Wardenx": "not ours"})
+    assert status == 200
+    removed = headers["x-envoy-auth-headers-to-remove"].split(", ")
+    assert removed == ["x-warden-username", "x-warden-saml-subject", "X_Warden_Subject", "x-warden_saml_subject",
+                       "X-Warden-Role"]
+    assert headers["x-warden-subject"] == "CN=alice,OU=Payments,O=Example"  # replaces X-Warden-Subject
 
 
 def test_ext_authz_allow_names_the_saml_subject(make_server, pki):
@@ -102,6 +119,7 @@ def test_ext_authz_deny_is_403_with_the_reason(make_server, signer):
     assert headers["x-warden-decision"] == "deny"
     assert headers["x-warden-reason"] == "cert-untrusted"
     assert "x-warden-subject" not in headers
+    assert "x-envoy-auth-headers-to-remove" not in headers  # a deny forwards nothing
 
 
 def test_health_and_status(make_server, signer):

@@ -355,7 +355,11 @@ def test_pass_get_wsdl_forwards_metadata_requests_unverified_and_nothing_else(ma
     assert s.request("GET", "/orders/soap")[0] == 405
     assert s.request("GET", "/orders/soap?op=CreateOrder")[0] == 405
     assert s.request("GET", "/orders/soap?wsdl", body=b"<Envelope/>")[0] == 405  # a body is never passed
-    assert len(app.received) == 5
+    # a document name and nothing more: no arguments an application might read on a GET
+    for query in ("wsdl=x&op=DeleteOrder", "xsd=1;id=7", "wsdl&id=7", "wsdl=a=b", "xsd=1%26id=7&x", "wsdl=a+b"):
+        assert s.request("GET", "/orders/soap?" + query)[0] == 405, query
+    assert s.request("GET", "/orders/soap?wsdl=sub/Orders_v2-1.wsdl")[0] == 200
+    assert len(app.received) == 6
 
 
 def test_pass_get_all_forwards_any_get(make_server, app):
