@@ -90,6 +90,7 @@ one() {
     > "$out.$round.wrk"
   after=$(cpu_ticks "$pid")
   kill -TERM "$pid"; wait "$pid" || true
+  rm -f "${log_dir:-$work}/decisions-$kind-$round.jsonl"
   local done_requests
   done_requests=$(awk '/requests in/ { print $1 }' "$out.$round.wrk")
   if [ "$done_requests" -ge $((count - c)) ]; then
@@ -101,7 +102,8 @@ one() {
   awk '$1 == "50.000%" || $1 == "50%" { print $2 }' "$out.$round.wrk" | to_us >> "$out.p50"
   awk '$1 == "99.000%" || $1 == "99%" { print $2 }' "$out.$round.wrk" | to_us >> "$out.p99"
   awk -v t=$((after - before)) -v n="$done_requests" -v hz="$ticks_per_s" 'BEGIN { print t * 1e6 / hz / n }' >> "$out.cpu"
-  printf "  round %s %-26s %-10s %s req/s\n" "$round" "$name" "$kind" "$(tail -1 "$out.rate")"
+  printf "  round %s %-26s %-10s %9s req/s  p50 %6s us  p99 %6s us  cpu %5.1f us\n" "$round" "$name" "$kind" \
+    "$(tail -1 "$out.rate")" "$(tail -1 "$out.p50")" "$(tail -1 "$out.p99")" "$(tail -1 "$out.cpu")"
 }
 
 # Redis and the upstream are started once; the rounds interleave the cases, so that a change in
@@ -144,7 +146,11 @@ NGINX
   wait_port "$upstream_port"
 fi
 tls="tls = { cert = \"$work/pki/tls-server.pem\", key = \"$work/pki/tls-server.key\" }"
-decision_log="log = { decisions = \"$work/decisions.jsonl\" },"
+# each run logs to a file of its own, deleted once its server has stopped: the kernel's writeback
+# of earlier runs' lines (30 s after they were written, on whichever core) is the disk's cost,
+# not the server's, and would land on whichever case runs then. LOG_DIR puts the files elsewhere.
+log_dir=${LOG_DIR:-$work}
+decision_log="log = { decisions = \"$log_dir/decisions-ROUND.jsonl\" },"
 redis="replay = { backend = \"redis\", url = \"redis://127.0.0.1:${redis_port:-0}/0\", prefix = \"bench-ROUND-\", timeout_ms = 200 },"
 
 echo "warden serve ($threads threads, pinned: $pin; wrk -t1 -c$connections and -c$latency_connections, ${seconds}s, $rounds rounds):"

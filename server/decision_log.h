@@ -4,13 +4,14 @@
 ** waits for the disk. When the queue is full, log.when_full decides: "drop" (the line is
 ** counted in warden_decision_log_dropped_total) or "block" (the request waits for room).
 **
-** The queue is one growing byte buffer of whole lines, appended to under a mutex by the
-** workers (a copy of the line; its owner frees it on its own thread). The writer wakes for
-** batches, not lines: a worker signals it only when it sleeps idle (the first line after a
-** quiet spell) or when the queue is half full; once awake it lets lines gather for
-** log.flush_ms, then swaps the buffer for its empty spare under the lock and writes the batch
-** with as few write calls as the kernel allows. A line thus reaches the file within flush_ms,
-** and a busy server pays a wakeup and a write every flush_ms, not one per decision.
+** The queue is a chain of byte blocks holding whole lines, appended to under a mutex by the
+** workers (a copy of the line; its owner frees it on its own thread): a queue that grows takes
+** another block and never copies what it holds, so a backlog costs no worker a stall. The
+** writer wakes for batches, not lines: a worker signals it only when it sleeps idle (the first
+** line after a quiet spell) or when the queue is half full; once awake it lets lines gather for
+** log.flush_ms, then takes the whole chain under the lock, writes it a page at a time outside
+** it (decision_log.c says why) and keeps a few blocks for the workers to reuse. A line thus reaches the file within flush_ms, and
+** a busy server pays a wakeup and a write every flush_ms, not one per decision.
 */
 #ifndef WARDEN_SERVE_DECISION_LOG_H
 #define WARDEN_SERVE_DECISION_LOG_H
@@ -21,18 +22,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct serve_log_buffer {
-    char  *bytes;
-    size_t length, size;
-    size_t lines;
-} serve_log_buffer;
+typedef struct serve_log_block serve_log_block; /* decision_log.c */
 
 typedef struct serve_log {
     pthread_mutex_t   lock;
     pthread_cond_t    not_empty, not_full;
-    serve_log_buffer  queue;     /* whole lines, each ending in '\n': the workers append here */
-    serve_log_buffer  spare;     /* empty: the writer's, swapped with queue */
+    serve_log_block  *first, *last; /* the queue: whole lines, each ending in '\n' */
+    size_t            lines;     /* in the queue */
     size_t            capacity;  /* lines the queue holds at most (log.queue) */
+    serve_log_block  *reuse;     /* empty blocks kept for the workers (a few) */
+    size_t            reuse_count;
     int               flush_ms;  /* how long the writer lets a batch gather (log.flush_ms) */
     bool              idle;      /* the writer waits for a first line */
     bool              gathering; /* the writer waits for a batch to gather */

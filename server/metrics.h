@@ -29,11 +29,11 @@ typedef enum serve_close_why {
     SERVE_CLOSE_DONE,           /* between requests: keep-alive ended, by either side */
     SERVE_CLOSE_READ_TIMEOUT,   /* a request (or the first one) not complete within read_ms */
     SERVE_CLOSE_REQUEST_TIMEOUT, /* a request not complete within request_ms of its first byte */
-    SERVE_CLOSE_WRITE_TIMEOUT,  /* an answer the client did not take within read_ms */
+    SERVE_CLOSE_WRITE_TIMEOUT,  /* an answer the client did not take within request_ms */
     SERVE_CLOSE_CLIENT_CLOSED,  /* the client left mid-request or before its answer */
-    SERVE_CLOSE_TOO_LARGE,      /* 413: body over limits.message_bytes, or headers over 64 KiB */
+    SERVE_CLOSE_TOO_LARGE,      /* 413: body over limits.message_bytes; 431: headers over 64 KiB */
     SERVE_CLOSE_MALFORMED,      /* 400 (or another 4xx) from the HTTP parser */
-    SERVE_CLOSE_METHOD,         /* 501: a method evhttp does not serve */
+    SERVE_CLOSE_METHOD,         /* 501: a method the server does not serve */
     SERVE_CLOSE_TLS_HANDSHAKE,  /* the TLS handshake failed */
     SERVE_CLOSE_SHUTDOWN,       /* still open when the server stopped */
     SERVE_CLOSE_KINDS

@@ -384,6 +384,7 @@ int cli_serve(int argc, char **argv)
     sigset_t signals;
     char message[512];
     int exit_code = 2;
+    uint64_t unfinished = 0; /* connections closed at the drain's end (why="shutdown") */
 
     memset(&server, 0, sizeof server);
     serve_metrics_init(&server.metrics);
@@ -520,6 +521,8 @@ stop:
     }
     for (size_t i = 0; i < server.worker_count; i++)
         free_worker(&server.workers[i]);
+    /* the metrics are gone with the process: say what the drain could not finish */
+    unfinished = atomic_load(&server.metrics.closed[SERVE_CLOSE_SHUTDOWN]);
 done:
     free(server.workers);
     for (size_t i = 0; i < server.listener_count; i++) {
@@ -535,7 +538,10 @@ done:
     settings_clear(&server.settings);
     serve_metrics_destroy(&server.metrics);
     free(listen_flags);
-    if (exit_code == 0)
+    if (exit_code == 0 && unfinished > 0)
+        fprintf(stderr, "warden serve: stopped; the drain's end closed %llu busy connection%s\n",
+                (unsigned long long)unfinished, unfinished == 1 ? "" : "s");
+    else if (exit_code == 0)
         fprintf(stderr, "warden serve: stopped\n");
     return exit_code;
 }

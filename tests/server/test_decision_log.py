@@ -110,3 +110,26 @@ def test_lines_the_disk_refuses_are_counted_as_dropped_and_said_once(make_server
     assert s.stop() == 0
     said = [l for l in s.output().splitlines() if "decision log: write failed" in l]
     assert len(said) == 1 and "No space left on device" in said[0]
+
+
+def test_a_batch_larger_than_a_block_is_written_whole_and_in_order(make_server, signer, tmp_path):
+    # flush_ms holds every line until the drain: one batch of several 64 KiB blocks, written a
+    # page at a time, so lines cross both block and write boundaries
+    log = str(tmp_path / "decisions.jsonl")
+    s = make_server('log = { decisions = %r, flush_ms = 60000 },' % log)
+    messages = [signer.signed("alice" if i % 3 else "mallory") for i in range(240)]
+    conn = s.connection()
+    try:
+        for body in messages:
+            conn.request("POST", "/v1/decide", body=body, headers={"Content-Type": "text/xml"})
+            r = conn.getresponse()
+            r.read()
+    finally:
+        conn.close()
+    assert s.stop() == 0
+    with open(log, "rb") as f:
+        data = f.read()
+    assert len(data) > 65536 and data.endswith(b"\n")  # more than one block
+    lines = [json.loads(l) for l in data.splitlines()]
+    assert [l["decision"] for l in lines] == ["allow" if i % 3 else "deny" for i in range(240)]
+    assert len({l["id"] for l in lines}) == 240

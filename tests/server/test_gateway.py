@@ -243,6 +243,31 @@ def test_sigterm_lets_a_request_in_flight_finish(make_server, signer):
         app.close()
 
 
+def test_a_request_still_upstream_when_the_drain_ends_is_closed_and_said(make_server, signer):
+    # drain_ms bounds the drain: a forward still waiting then is closed (why="shutdown", which
+    # no scrape can see any more, so the server says it when it stops) and the exit is still 0
+    import signal
+    app = Application(hang=True)
+    try:
+        s = make_server('serve = { upstream = %r, timeouts = { upstream_ms = 60000, drain_ms = 300 } },' % app.url())
+        with socket.create_connection(("127.0.0.1", s.port), timeout=60) as c:
+            body = signer.signed("alice")
+            c.sendall(b"POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n"
+                      % len(body) + body)
+            deadline = time.monotonic() + 60
+            while not app.received and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert app.received, "the request never reached the application"
+            s.signal(signal.SIGTERM)
+            assert s.proc.wait(60) == 0
+            assert c.recv(65536) == b""  # closed without an answer
+        said = [l for l in s.output().splitlines() if "stopped" in l]
+        assert said == ["warden serve: stopped; the drain's end closed 1 busy connection"], said
+    finally:
+        app.release.set()
+        app.close()
+
+
 def test_an_application_that_closes_mid_request_is_502(make_server, signer):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
