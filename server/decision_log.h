@@ -10,8 +10,9 @@
 ** writer wakes for batches, not lines: a worker signals it only when it sleeps idle (the first
 ** line after a quiet spell) or when the queue is half full; once awake it lets lines gather for
 ** log.flush_ms, then takes the whole chain under the lock, writes it a page at a time outside
-** it (decision_log.c says why) and keeps a few blocks for the workers to reuse. A line thus reaches the file within flush_ms, and
-** a busy server pays a wakeup and a write every flush_ms, not one per decision.
+** it (decision_log.c says why) and keeps a few blocks for the workers to reuse. A line thus
+** reaches the file within flush_ms, and a busy server pays one wakeup every flush_ms, not one
+** per decision.
 */
 #ifndef WARDEN_SERVE_DECISION_LOG_H
 #define WARDEN_SERVE_DECISION_LOG_H
