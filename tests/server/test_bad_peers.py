@@ -13,21 +13,23 @@ from conftest import decision, metric
 DEADLINE = 60  # seconds a counter may take to move on a loaded machine
 
 
+def read_until_closed(s):
+    chunks = []
+    while True:
+        try:
+            chunk = s.recv(65536)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def raw(server, data, read=True, timeout=60):
     with socket.create_connection(("127.0.0.1", server.port), timeout=timeout) as s:
         s.sendall(data)
-        if not read:
-            return b""
-        chunks = []
-        while True:
-            try:
-                chunk = s.recv(65536)
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return b"".join(chunks)
+        return read_until_closed(s) if read else b""
 
 
 def closed(samples, why):

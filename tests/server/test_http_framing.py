@@ -8,25 +8,12 @@ import threading
 import time
 
 from conftest import decision, metric
-from test_bad_peers import DEADLINE, closed, eventually
+from test_bad_peers import DEADLINE, closed, eventually, read_until_closed
 from test_gateway import ANSWER, Application
 
 
 def connect(server, timeout=60):
     return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
-
-
-def read_until_closed(s):
-    chunks = []
-    while True:
-        try:
-            chunk = s.recv(65536)
-        except ConnectionResetError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class Answers:
