@@ -73,6 +73,12 @@ static bool is_dropped(const char *name, const char *connection)
     return false;
 }
 
+/* X-Forwarded-For and X-Forwarded-Proto are made here (add_forwarded), not copied. */
+static bool is_forwarded(const char *name)
+{
+    return strcasecmp(name, "x-forwarded-for") == 0 || strcasecmp(name, "x-forwarded-proto") == 0;
+}
+
 /* The client's request headers to the upstream request. */
 static void copy_request_headers(const serve_request *from, struct evkeyvalq *to)
 {
@@ -81,9 +87,44 @@ static void copy_request_headers(const serve_request *from, struct evkeyvalq *to
     for (size_t i = 0; i < count; i++) {
         const char *name, *value;
         serve_request_header_at(from, i, &name, &value);
-        if (!is_dropped(name, connection))
+        if (!is_dropped(name, connection) && !is_forwarded(name))
             evhttp_add_header(to, name, value);
     }
+}
+
+/* What a proxy tells the application of its client (as nginx's $proxy_add_x_forwarded_for and
+** Envoy do): X-Forwarded-For is the client's own list, if it sent one, with the address of the
+** client Warden saw appended (only that last entry is Warden's word); X-Forwarded-Proto is the
+** scheme the client used with Warden, never the client's claim. */
+static void add_forwarded(const serve_request *from, struct evkeyvalq *to)
+{
+    const char *peer = serve_request_peer(from);
+    size_t address_length = strlen(peer);
+    if (peer[0] == '[') {
+        const char *end = strchr(peer, ']');
+        address_length = end != NULL ? (size_t)(end - peer) - 1 : 0;
+        peer++;
+    } else if (strrchr(peer, ':') != NULL) {
+        address_length = (size_t)(strrchr(peer, ':') - peer);
+    }
+    char list[4096];
+    size_t used = 0;
+    size_t count = serve_request_header_count(from);
+    for (size_t i = 0; i < count; i++) {
+        const char *name, *value;
+        serve_request_header_at(from, i, &name, &value);
+        if (strcasecmp(name, "x-forwarded-for") != 0 || value[0] == '\0')
+            continue;
+        int n = snprintf(list + used, sizeof list - used, "%s%s", used > 0 ? ", " : "", value);
+        if (n < 0 || (size_t)n >= sizeof list - used - 64) {
+            used = 0; /* a list too long to keep (64 bytes stay for ours): only Warden's entry goes */
+            break;
+        }
+        used += (size_t)n;
+    }
+    snprintf(list + used, sizeof list - used, "%s%.*s", used > 0 ? ", " : "", (int)address_length, peer);
+    evhttp_add_header(to, "X-Forwarded-For", list);
+    evhttp_add_header(to, "X-Forwarded-Proto", serve_request_tls(from) != NULL ? "https" : "http");
 }
 
 /* The upstream answer's headers to the client's answer. */
@@ -349,6 +390,7 @@ void serve_gateway_forward(serve_request *request, serve_verdict *verdict, const
     evhttp_request_set_error_cb(out, upstream_error);
     struct evkeyvalq *headers = evhttp_request_get_output_headers(out);
     copy_request_headers(request, headers);
+    add_forwarded(request, headers);
     char host[300];
     snprintf(host, sizeof host, "%s:%u", upstream->host, (unsigned)upstream->port);
     evhttp_add_header(headers, "Host", host);

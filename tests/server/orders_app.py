@@ -39,6 +39,7 @@ def recording(app, path):
             "path": environ.get("PATH_INFO", ""),
             "query": environ.get("QUERY_STRING", ""),
             "soapaction": environ.get("HTTP_SOAPACTION"),
+            "forwarded": (environ.get("HTTP_X_FORWARDED_FOR"), environ.get("HTTP_X_FORWARDED_PROTO")),
             "warden": {k[5:].lower().replace("_", "-"): v for k, v in environ.items()
                        if k.startswith("HTTP_X_WARDEN_")},
             "body": body.decode("utf-8", "replace"),

@@ -194,6 +194,7 @@ def test_a_permitted_call_reaches_the_application_and_its_answer_the_client(pki,
         assert r["warden"]["x-warden-rules"] == "the orders client creates orders as alice"
         assert r["warden"]["x-warden-subject"] == "CN=alice,OU=Payments,O=Example"
         assert r["warden"]["x-warden-revision"].startswith("sha256:")
+        assert r["forwarded"] == ["127.0.0.1", "https"]  # the client reached Warden over mutual TLS
         assert WSSE_NS in r["body"] and "<wsa:Action>CreateOrder</wsa:Action>" in r["body"]
     assert "<ns0:amount>250</ns0:amount>" in received[0]["body"]
 

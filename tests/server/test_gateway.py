@@ -112,6 +112,19 @@ def test_a_permitted_request_reaches_the_application_with_the_results(make_serve
     assert got["x-warden-revision"].startswith("sha256:")
     assert got["soapaction"] == '"urn:example:orders/Create"'
     assert "x-secret" not in got  # named by Connection: hop-by-hop
+    assert (got["x-forwarded-for"], got["x-forwarded-proto"]) == ("127.0.0.1", "http")
+
+
+def test_the_application_is_told_the_client_address_after_the_clients_own_list(make_server, app, signer):
+    # X-Forwarded-For: the client's list with the address Warden saw appended (only that last
+    # entry is Warden's word); X-Forwarded-Proto: what the client used, never what it claims
+    s = gateway(make_server, app.url())
+    status, _, body = s.post("/orders", signer.signed("alice"),
+                             headers={"X-Forwarded-For": "10.0.0.7, 10.0.0.8", "X-Forwarded-Proto": "https"})
+    assert status == 200, body
+    _, got, _ = app.received[0]
+    assert got["x-forwarded-for"] == "10.0.0.7, 10.0.0.8, 127.0.0.1"
+    assert got["x-forwarded-proto"] == "http"
 
 
 def test_forged_results_in_another_spelling_never_reach_the_application(make_server, app, signer):
