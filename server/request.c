@@ -204,12 +204,14 @@ static int on_headers_complete(http_parser *parser)
         return fail_in_parser(c, 501, SERVE_CLOSE_METHOD);
     /* framing: one Content-Length, or Transfer-Encoding: chunked alone; anything else could be
     ** read otherwise by a proxy in front or an application behind (request smuggling) */
-    size_t lengths = 0, encodings = 0;
+    size_t lengths = 0, encodings = 0, hosts = 0;
     const char *expect = NULL;
     for (size_t i = 0; i < c->header_count; i++) {
         const char *name = c->arena + c->headers[i].name, *value = c->arena + c->headers[i].value;
         if (strcasecmp(name, "Content-Length") == 0)
             lengths++;
+        else if (strcasecmp(name, "Host") == 0)
+            hosts++;
         else if (strcasecmp(name, "Transfer-Encoding") == 0) {
             encodings++;
             if (strcasecmp(value, "chunked") != 0)
@@ -217,6 +219,11 @@ static int on_headers_complete(http_parser *parser)
         } else if (strcasecmp(name, "Expect") == 0)
             expect = value;
     }
+    /* RFC 9112 section 3.2: an HTTP/1.1 request has exactly one Host; two could name two
+    ** services to a proxy in front and the application behind */
+    bool http11 = parser->http_major > 1 || (parser->http_major == 1 && parser->http_minor >= 1);
+    if (hosts > 1 || (hosts == 0 && http11))
+        return fail_in_parser(c, 400, SERVE_CLOSE_MALFORMED);
     c->chunked = (parser->flags & F_CHUNKED) != 0;
     if (lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0) || (encodings > 0) != c->chunked)
         return fail_in_parser(c, 400, SERVE_CLOSE_MALFORMED);
@@ -227,7 +234,7 @@ static int on_headers_complete(http_parser *parser)
         if (strcasecmp(expect, "100-continue") != 0)
             return fail_in_parser(c, 417, SERVE_CLOSE_MALFORMED);
         bool body = c->chunked || (has_length && parser->content_length > 0);
-        if (body && (parser->http_major > 1 || (parser->http_major == 1 && parser->http_minor >= 1)))
+        if (body && http11)
             evbuffer_add(c->out, "HTTP/1.1 100 Continue\r\n\r\n", 25); /* conn_process sends it */
     }
     c->phase = PHASE_BODY;

@@ -371,3 +371,14 @@ def test_answers_made_in_one_loop_turn_each_reach_their_own_client(make_server, 
         (200, "allow") if name == "alice" else (403, "deny") for name in names]
     assert [decision(body).get("reason") for _, _, body in got] == [
         "permitted" if name == "alice" else "cert-untrusted" for name in names]
+
+
+def test_an_http_1_1_request_needs_exactly_one_host(make_server, signer):
+    # two Hosts could name two services to a proxy in front and the application behind
+    s = make_server()
+    refused(s, b"GET /health HTTP/1.1\r\n\r\n")
+    refused(s, b"GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")
+    refused(s, post_bytes(signer.signed("alice")).replace(b"Host: x\r\n", b"Host: x\r\nhost: y\r\n"))
+    with connect(s) as c:  # HTTP/1.0 has no Host to require
+        c.sendall(b"GET /health HTTP/1.0\r\n\r\n")
+        assert read_until_closed(c).startswith(b"HTTP/1.1 200 ")
