@@ -656,6 +656,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     serve_conn *c = calloc(1, sizeof *c);
     (void)listener;
     (void)length;
+    worker->accept_failing = false;
     if (c == NULL) {
         close(fd);
         return;
@@ -707,10 +708,58 @@ refused:
     conn_close(c, worker->server->tls != NULL ? SERVE_CLOSE_TLS_HANDSHAKE : SERVE_CLOSE_DONE);
 }
 
+#define ACCEPT_PAUSE_MS 100
+
+static void set_accepting(serve_worker *worker, bool on)
+{
+    for (size_t i = 0; i < worker->listener_count; i++) {
+        if (worker->listeners[i] != NULL)
+            (void)(on ? evconnlistener_enable(worker->listeners[i]) : evconnlistener_disable(worker->listeners[i]));
+    }
+}
+
+static void resume_accepting(evutil_socket_t fd, short what, void *arg)
+{
+    serve_worker *worker = arg;
+    (void)fd;
+    (void)what;
+    if (!worker->draining)
+        set_accepting(worker, true);
+}
+
+/* An accept that failed for want of a descriptor or memory (EMFILE, ENFILE, ENOBUFS, ENOMEM;
+** libevent retries the passing errors itself) leaves the connection in the backlog and the
+** listening socket readable: libevent would call again at once, forever, and the worker would
+** spin. Its listeners rest ACCEPT_PAUSE_MS instead (as nginx does), and the clients it serves
+** meanwhile can end and give descriptors back. */
+static void on_accept_error(struct evconnlistener *listener, void *arg)
+{
+    serve_worker *worker = arg;
+    int error = EVUTIL_SOCKET_ERROR();
+    (void)listener;
+    atomic_fetch_add(&worker->server->metrics.accept_errors, 1);
+    if (!worker->accept_failing)
+        fprintf(stderr, "warden serve: accept failed (%s); accepting pauses %d ms at a time until it works again\n",
+                strerror(error), ACCEPT_PAUSE_MS);
+    worker->accept_failing = true;
+    set_accepting(worker, false);
+    struct timeval pause = { 0, ACCEPT_PAUSE_MS * 1000 };
+    if (worker->accept_resume != NULL)
+        event_add(worker->accept_resume, &pause);
+}
+
 struct evconnlistener *serve_conn_listen(serve_worker *worker, int fd)
 {
-    return evconnlistener_new(worker->base, on_accept, worker, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
-                              fd);
+    if (worker->accept_resume == NULL) {
+        worker->accept_resume = evtimer_new(worker->base, resume_accepting, worker);
+        if (worker->accept_resume == NULL)
+            return NULL;
+    }
+    struct evconnlistener *listener = evconnlistener_new(worker->base, on_accept, worker,
+                                                         LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+    if (listener != NULL)
+        evconnlistener_set_error_cb(listener, on_accept_error);
+    return listener;
 }
 
 void serve_conn_drain(serve_worker *worker)
@@ -738,5 +787,8 @@ void serve_conn_close_all(serve_worker *worker)
 {
     while (worker->conns != NULL)
         conn_close(worker->conns, SERVE_CLOSE_SHUTDOWN);
+    if (worker->accept_resume != NULL)
+        event_free(worker->accept_resume);
+    worker->accept_resume = NULL;
 }
 

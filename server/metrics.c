@@ -164,4 +164,9 @@ void serve_metrics_render(serve_metrics *metrics, const warden_status *status, s
                              "# TYPE warden_decision_log_dropped_total counter\n"
                              "warden_decision_log_dropped_total %" PRIu64 "\n",
                         atomic_load(&metrics->decision_log_dropped));
+    evbuffer_add_printf(out, "# HELP warden_http_accept_errors_total Connections a worker could not accept (no "
+                             "descriptor or memory left); accepting then pauses 100 ms.\n"
+                             "# TYPE warden_http_accept_errors_total counter\n"
+                             "warden_http_accept_errors_total %" PRIu64 "\n",
+                        atomic_load(&metrics->accept_errors));
 }

@@ -49,6 +49,7 @@ typedef struct serve_metrics {
     _Atomic uint64_t     http[600];                 /* by status code */
     _Atomic uint64_t     tls_handshake_failures;
     _Atomic uint64_t     decision_log_dropped;
+    _Atomic uint64_t     accept_errors;      /* accepts that failed for want of descriptors or memory */
     _Atomic uint64_t     closed[SERVE_CLOSE_KINDS];  /* client connections, by why they ended */
 } serve_metrics;
 

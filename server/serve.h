@@ -72,6 +72,8 @@ struct serve_worker {
     serve_conn                  *to_flush;    /* answers made this loop turn, written at its end (conn.c) */
     struct event                *stop_event;  /* activated by the main thread on SIGTERM */
     struct event                *drain_timer;
+    struct event                *accept_resume; /* accepting paused after a failed accept (conn.c) */
+    bool                         accept_failing; /* said on stderr; reset by the next accept */
     int64_t                      drain_deadline_ms;
     bool                         draining;
     int                          in_flight;   /* requests handed to a handler and not yet answered */

@@ -160,3 +160,30 @@ def test_connections_that_end_between_requests_are_counted_as_done(make_server, 
     for why in ("read_timeout", "client_closed", "too_large", "malformed", "method", "tls_handshake"):
         assert closed(m, why) == 0, why
     assert metric(m, "warden_http_requests_total", code="200") >= 3
+
+
+def test_running_out_of_descriptors_pauses_accepting_and_recovers(make_server, signer):
+    # accept fails with EMFILE while the connections wait in the backlog: the worker must not
+    # spin on a listening socket that stays readable; it rests, says so once, counts it, and
+    # serves again once descriptors are free
+    import os
+    import resource
+    s = make_server("serve = { threads = 1 },")  # one worker: said once
+    pid = s.proc.pid
+    _, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    in_use = len(os.listdir("/proc/%d/fd" % pid))
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (in_use + 2, hard))
+    clients = [socket.create_connection(("127.0.0.1", s.port), timeout=60) for _ in range(8)]
+    try:
+        deadline = time.monotonic() + DEADLINE
+        while "accept failed" not in s.output() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        said = [l for l in s.output().splitlines() if "accept failed" in l]
+        assert len(said) == 1 and "Too many open files" in said[0], s.output()
+    finally:
+        for c in clients:
+            c.close()
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (hard, hard))
+    eventually(s, lambda m: metric(m, "warden_http_accept_errors_total") >= 1)
+    status, _, body = s.post("/v1/decide", signer.signed("alice"))
+    assert status == 200, body
