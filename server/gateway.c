@@ -371,13 +371,18 @@ void serve_gateway_forward(serve_request *request, serve_verdict *verdict, const
     serve_worker *worker = request->worker;
     const serve_upstream *upstream = &worker->server->settings.upstream;
     char revision[96];
-    char target[4096];
+    char target[SERVE_TARGET_LIMIT + sizeof upstream->prefix + 2];
     forward *f = calloc(1, sizeof *f);
 
     snprintf(revision, sizeof revision, "%s",
              verdict != NULL && verdict->decision != NULL ? warden_decision_revision(verdict->decision) : "");
     if (f == NULL)
         goto failed;
+    /* origin form as the client sent it (absolute form's path and query; a fragment dropped) */
+    int n = snprintf(target, sizeof target, "%s%s%s%s", upstream->prefix, request->path[0] == '/' ? request->path : "/",
+                     request->query != NULL ? "?" : "", request->query != NULL ? request->query : "");
+    if (n < 0 || (size_t)n >= sizeof target)
+        goto failed; /* a target too long for the upstream request: never forwarded cut short */
     f->worker = worker;
     f->client = request;
     f->upstream = take_connection(worker);
@@ -399,8 +404,6 @@ void serve_gateway_forward(serve_request *request, serve_verdict *verdict, const
     if (length > 0)
         evbuffer_add(evhttp_request_get_output_buffer(out), body, length);
 
-    const char *uri = request->target;
-    snprintf(target, sizeof target, "%s%s", upstream->prefix, uri[0] == '/' ? uri : "/");
     if (evhttp_make_request(f->upstream, out, command_of(request->method), target) != 0)
         goto failed; /* evhttp_make_request freed out */
     f->next = worker->forwards;

@@ -127,6 +127,22 @@ def test_the_application_is_told_the_client_address_after_the_clients_own_list(m
     assert got["x-forwarded-proto"] == "http"
 
 
+def test_an_absolute_form_target_is_forwarded_as_its_path_and_query(make_server, app, signer):
+    s = gateway(make_server, app.url())
+    body = signer.signed("alice")
+    with socket.create_connection(("127.0.0.1", s.port), timeout=60) as c:
+        c.sendall(b"POST http://orders.example/orders/soap?x=1#frag HTTP/1.1\r\nHost: orders.example\r\n"
+                  b"Content-Type: text/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+        answer = b""
+        while True:
+            chunk = c.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
+    assert app.received[0][0] == "/orders/soap?x=1"
+
+
 def test_forged_results_in_another_spelling_never_reach_the_application(make_server, app, signer):
     # CGI and WSGI servers read X_Warden_Username and x-warden-username alike (HTTP_X_WARDEN_USERNAME):
     # a client sending the underscore spelling of a result Warden does not set this time (no
