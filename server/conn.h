@@ -1,7 +1,8 @@
 /*
 ** conn.h — the serving side of `warden serve`'s HTTP/1.1: one serve_conn per accepted client
 ** connection (conn.c) and the serve_request its handlers answer (parsed by request.c). Requests are parsed by
-** http-parser; answers are written into the connection's output and sent at once.
+** http-parser; answers are written into the connection's output and sent at the end of the
+** loop turn that made them (serve_conn_flush_answers).
 **
 ** A request lives in its connection: one at a time is handed to serve_handle. A handler
 ** either answers before it returns (serve_reply) or takes the request over (serve_request_defer,
@@ -64,7 +65,8 @@ void serve_request_defer(serve_request *request, struct serve_forward *forward);
 
 /* Answers the request and counts the code (warden_http_requests_total): the status line,
 ** Date, the added headers, Content-Length and body (drained from body, or the request's own
-** when body is NULL); written at once when the client can take it. */
+** when body is NULL); sent at the end of this loop turn (a gateway answer, which arrives on
+** its own, at once) when the client can take it. */
 void serve_reply(serve_request *request, int code, const char *reason, struct evbuffer *body);
 
 /* serve_reply without counting (an answer counted before it was made: /metrics). */
