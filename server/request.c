@@ -179,6 +179,22 @@ static bool is_target(const char *text)
     return *text != '\0';
 }
 
+/* The target's form (RFC 9112 3.2): origin ('/' first), absolute (a URL with a scheme and a
+** host, as http-parser's URL parser reads it) or asterisk ("*", OPTIONS only). http-parser's
+** request line lets more through ("*" followed by anything, with any method; an absolute form
+** whose host its URL parser refuses), which would give the handlers a path without its '/'. */
+static bool target_form_known(const char *target, int method)
+{
+    if (target[0] == '/')
+        return true;
+    if (strcmp(target, "*") == 0)
+        return method == HTTP_OPTIONS;
+    struct http_parser_url url;
+    http_parser_url_init(&url);
+    return http_parser_parse_url(target, strlen(target), 0, &url) == 0 && (url.field_set & (1 << UF_SCHEMA))
+           && (url.field_set & (1 << UF_HOST));
+}
+
 static bool method_served(int method)
 {
     switch (method) {
@@ -194,7 +210,7 @@ static int on_headers_complete(http_parser *parser)
     serve_conn *c = parser->data;
     size_t limit = c->worker->server->settings.body_limit;
     arena_end_piece(c);
-    if (!is_target(c->arena))
+    if (!is_target(c->arena) || !target_form_known(c->arena, (int)parser->method))
         return fail_in_parser(c, 400, SERVE_CLOSE_MALFORMED);
     for (size_t i = 0; i < c->header_count; i++) {
         if (!is_token(c->arena + c->headers[i].name))
@@ -321,7 +337,9 @@ static void split_target(serve_conn *c)
     struct http_parser_url url;
     http_parser_url_init(&url);
     if (target[0] == '/' || http_parser_parse_url(target, length, 0, &url) != 0) {
-        /* origin form (or "*"): path up to '?' or '#', query up to '#' */
+        /* origin form (or "*", on_headers_complete let nothing else through): path up to '?' or
+        ** '#', query up to '#' */
+        assert(target[0] == '/' || strcmp(target, "*") == 0);
         size_t path_length = strcspn(target, "?#");
         const char *query = target[path_length] == '?' ? target + path_length + 1 : NULL;
         size_t query_length = query != NULL ? strcspn(query, "#") : 0;
@@ -435,6 +453,26 @@ serve_parse_step serve_request_parse(serve_conn *c)
         }
     }
     return SERVE_PARSE_MORE;
+}
+
+void serve_request_rewind(serve_conn *c)
+{
+    if (c->in_parsed == c->in_length && (c->phase != PHASE_BODY || c->chunked || c->body_length == 0))
+        c->in_parsed = c->in_length = c->body_start = 0;
+}
+
+void serve_request_compact(serve_conn *c)
+{
+    size_t keep = c->in_parsed;
+    if (c->phase == PHASE_BODY && !c->chunked && c->body_length > 0)
+        keep = c->body_start;
+    if (keep == 0)
+        return;
+    memmove(c->in, c->in + keep, c->in_length - keep);
+    c->in_length -= keep;
+    c->in_parsed -= keep;
+    if (c->body_length > 0 && !c->chunked)
+        c->body_start -= keep;
 }
 
 /* ---- the request's accessors ---------------------------------------------------------- */

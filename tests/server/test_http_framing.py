@@ -220,6 +220,17 @@ def test_a_target_with_a_blank_control_or_8_bit_byte_is_400(make_server):
     refused(s, b"GET /h\xc3\xa9alth HTTP/1.1\r\nHost: x\r\n\r\n")
 
 
+def test_a_target_of_no_known_form_is_400(make_server):
+    # http-parser's request line takes "*" followed by anything with any method, and an absolute
+    # form whose host its URL parser refuses: the path handed on would not start with '/'
+    s = make_server()
+    refused(s, b"GET *]x HTTP/1.1\r\nHost: x\r\n\r\n")
+    refused(s, b"POST */v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    refused(s, b"GET * HTTP/1.1\r\nHost: x\r\n\r\n")
+    refused(s, b"GET http://a@b@c/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    refused(s, b"GET http://[::1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
 def test_a_request_sent_a_byte_at_a_time_is_served(make_server):
     s = make_server()
     request = (b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\n\r\n"
