@@ -8,7 +8,8 @@
 ** flags are never set). Debian builds the library with HTTP_PARSER_STRICT=0, which accepts any
 ** byte where the CRLF ending the head, a chunk's size line or a chunk's data belongs; those are
 ** checked here: the parser is paused where each ends and the two bytes before are looked at
-** (the last two of an earlier execute are kept for that). Also the request's accessors.
+** (the last two of an earlier execute are kept for that); so is a bare LF ending a line of the
+** head or of a trailer. Also the request's accessors.
 */
 #include "conn_state.h"
 
@@ -325,6 +326,21 @@ static bool check_holds(const serve_conn *c, size_t offset, size_t start)
     }
 }
 
+/* Whether every LF among the n bytes parsed from start follows a CR. RFC 9112 2.2 lets a reader
+** take a bare LF for a line end, and lets it not: a head or a trailer with one ("X: a\n\r\n" then
+** a request) can be framed otherwise by a proxy in front, so in those it is refused. */
+static bool lines_end_in_crlf(const serve_conn *c, size_t start, size_t n)
+{
+    const char *lf = memchr(c->in + start, '\n', n);
+    while (lf != NULL) {
+        size_t at = (size_t)(lf - c->in);
+        if (byte_before(c, at, 1, start) != '\r')
+            return false;
+        lf = memchr(lf + 1, '\n', start + n - at - 1);
+    }
+    return true;
+}
+
 /* The request's target split into path and query, in the arena (after the target). */
 static void split_target(serve_conn *c)
 {
@@ -423,9 +439,19 @@ serve_parse_step serve_request_parse(serve_conn *c)
     while (c->in_parsed < c->in_length) {
         size_t start = c->in_parsed;
         c->check = CHECK_NONE;
+        /* a head or a trailer (a body's bytes are anything): every execute stops where one
+        ** ends, paused by on_headers_complete or on_message_complete */
+        bool lines = c->phase != PHASE_BODY || (c->parser.flags & F_TRAILING) != 0;
         size_t n = http_parser_execute(&c->parser, &parser_settings, c->in + start, c->in_length - start);
         c->in_parsed += n;
         enum http_errno error = HTTP_PARSER_ERRNO(&c->parser);
+        if (lines && !lines_end_in_crlf(c, start, n)) {
+            /* before what a callback refused, if one did (an Expect, a method): in pieces, the
+            ** bare LF would be found first, and the answer must not depend on the pieces */
+            c->fail_code = 400;
+            c->fail_why = SERVE_CLOSE_MALFORMED;
+            return SERVE_PARSE_FAILED;
+        }
         if (c->fail_code != 0)
             return SERVE_PARSE_FAILED;
         bool holds = error != HPE_PAUSED || check_holds(c, c->in_parsed, start);
