@@ -82,7 +82,6 @@ static void conn_fail(serve_conn *c, int code, serve_close_why why)
 }
 
 /* Hands the complete request to the handlers. */
-/* Hands the complete request to the handlers. */
 static void dispatch(serve_conn *c)
 {
     serve_request *r = &c->request;
@@ -113,9 +112,7 @@ static void conn_process(serve_conn *c)
             break;
         dispatch(c);
     }
-    /* nothing kept: the next read starts at the front */
-    if (c->in_parsed == c->in_length && (c->phase != PHASE_BODY || c->chunked || c->body_length == 0))
-        c->in_parsed = c->in_length = c->body_start = 0;
+    serve_request_rewind(c);
 }
 
 static void conn_flush(serve_conn *c)
@@ -356,22 +353,13 @@ static bool make_room(serve_conn *c)
 {
     const serve_settings *settings = &c->worker->server->settings;
     size_t cap = settings->body_limit + 2 * SERVE_HEAD_LIMIT + READ_ROOM;
-    size_t keep = c->in_parsed;
-    if (c->phase == PHASE_BODY && !c->chunked && c->body_length > 0)
-        keep = c->body_start;
     size_t want = READ_ROOM;
     if (c->phase == PHASE_BODY && !c->chunked && c->parser.content_length != ULLONG_MAX
         && c->parser.content_length > want)
         want = (size_t)c->parser.content_length; /* the rest of the body in one go */
     if (c->in_capacity - c->in_length >= want)
         return true;
-    if (keep > 0) {
-        memmove(c->in, c->in + keep, c->in_length - keep);
-        c->in_length -= keep;
-        c->in_parsed -= keep;
-        if (c->body_length > 0 && !c->chunked)
-            c->body_start -= keep;
-    }
+    serve_request_compact(c);
     size_t needed = c->in_length + want;
     if (needed > cap)
         needed = cap;

@@ -83,6 +83,14 @@ typedef enum serve_parse_step {
 /* Parses from in_parsed on, up to the end of one request. */
 serve_parse_step serve_request_parse(serve_conn *c);
 
+/* Between reads, once what could be parsed is: when every byte read is parsed and no
+** Content-Length body in progress lies in `in`, the next read starts at the front. */
+void serve_request_rewind(serve_conn *c);
+
+/* Moves what must be kept (the bytes not parsed yet, or a Content-Length body in progress from
+** its start) to the front of `in`, for room at its end. */
+void serve_request_compact(serve_conn *c);
+
 /* Room for needed bytes in a growing buffer; -1 when out of memory. */
 int serve_grow(char **data, size_t *capacity, size_t needed);
 

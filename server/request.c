@@ -8,7 +8,8 @@
 ** flags are never set). Debian builds the library with HTTP_PARSER_STRICT=0, which accepts any
 ** byte where the CRLF ending the head, a chunk's size line or a chunk's data belongs; those are
 ** checked here: the parser is paused where each ends and the two bytes before are looked at
-** (the last two of an earlier execute are kept for that). Also the request's accessors.
+** (the last two of an earlier execute are kept for that); so is a bare LF ending a line of the
+** head or of a trailer. Also the request's accessors.
 */
 #include "conn_state.h"
 
@@ -179,6 +180,22 @@ static bool is_target(const char *text)
     return *text != '\0';
 }
 
+/* The target's form (RFC 9112 3.2): origin ('/' first), absolute (a URL with a scheme and a
+** host, as http-parser's URL parser reads it) or asterisk ("*", OPTIONS only). http-parser's
+** request line lets more through ("*" followed by anything, with any method; an absolute form
+** whose host its URL parser refuses), which would give the handlers a path without its '/'. */
+static bool target_form_known(const char *target, int method)
+{
+    if (target[0] == '/')
+        return true;
+    if (strcmp(target, "*") == 0)
+        return method == HTTP_OPTIONS;
+    struct http_parser_url url;
+    http_parser_url_init(&url);
+    return http_parser_parse_url(target, strlen(target), 0, &url) == 0 && (url.field_set & (1 << UF_SCHEMA))
+           && (url.field_set & (1 << UF_HOST));
+}
+
 static bool method_served(int method)
 {
     switch (method) {
@@ -194,7 +211,7 @@ static int on_headers_complete(http_parser *parser)
     serve_conn *c = parser->data;
     size_t limit = c->worker->server->settings.body_limit;
     arena_end_piece(c);
-    if (!is_target(c->arena))
+    if (!is_target(c->arena) || !target_form_known(c->arena, (int)parser->method))
         return fail_in_parser(c, 400, SERVE_CLOSE_MALFORMED);
     for (size_t i = 0; i < c->header_count; i++) {
         if (!is_token(c->arena + c->headers[i].name))
@@ -316,6 +333,21 @@ static bool check_holds(const serve_conn *c, size_t offset, size_t start)
     }
 }
 
+/* Whether every LF among the n bytes parsed from start follows a CR. RFC 9112 2.2 lets a reader
+** take a bare LF for a line end, and lets it not: a head or a trailer with one ("X: a\n\r\n" then
+** a request) can be framed otherwise by a proxy in front, so in those it is refused. */
+static bool lines_end_in_crlf(const serve_conn *c, size_t start, size_t n)
+{
+    const char *lf = memchr(c->in + start, '\n', n);
+    while (lf != NULL) {
+        size_t at = (size_t)(lf - c->in);
+        if (byte_before(c, at, 1, start) != '\r')
+            return false;
+        lf = memchr(lf + 1, '\n', start + n - at - 1);
+    }
+    return true;
+}
+
 /* The request's target split into path and query, in the arena (after the target). */
 static void split_target(serve_conn *c)
 {
@@ -328,7 +360,9 @@ static void split_target(serve_conn *c)
     struct http_parser_url url;
     http_parser_url_init(&url);
     if (target[0] == '/' || http_parser_parse_url(target, length, 0, &url) != 0) {
-        /* origin form (or "*"): path up to '?' or '#', query up to '#' */
+        /* origin form (or "*", on_headers_complete let nothing else through): path up to '?' or
+        ** '#', query up to '#' */
+        assert(target[0] == '/' || strcmp(target, "*") == 0);
         size_t path_length = strcspn(target, "?#");
         const char *query = target[path_length] == '?' ? target + path_length + 1 : NULL;
         size_t query_length = query != NULL ? strcspn(query, "#") : 0;
@@ -412,9 +446,19 @@ serve_parse_step serve_request_parse(serve_conn *c)
     while (c->in_parsed < c->in_length) {
         size_t start = c->in_parsed;
         c->check = CHECK_NONE;
+        /* a head or a trailer (a body's bytes are anything): every execute stops where one
+        ** ends, paused by on_headers_complete or on_message_complete */
+        bool lines = c->phase != PHASE_BODY || (c->parser.flags & F_TRAILING) != 0;
         size_t n = http_parser_execute(&c->parser, &parser_settings, c->in + start, c->in_length - start);
         c->in_parsed += n;
         enum http_errno error = HTTP_PARSER_ERRNO(&c->parser);
+        if (lines && !lines_end_in_crlf(c, start, n)) {
+            /* before what a callback refused, if one did (an Expect, a method): in pieces, the
+            ** bare LF would be found first, and the answer must not depend on the pieces */
+            c->fail_code = 400;
+            c->fail_why = SERVE_CLOSE_MALFORMED;
+            return SERVE_PARSE_FAILED;
+        }
         if (c->fail_code != 0)
             return SERVE_PARSE_FAILED;
         bool holds = error != HPE_PAUSED || check_holds(c, c->in_parsed, start);
@@ -442,6 +486,26 @@ serve_parse_step serve_request_parse(serve_conn *c)
         }
     }
     return SERVE_PARSE_MORE;
+}
+
+void serve_request_rewind(serve_conn *c)
+{
+    if (c->in_parsed == c->in_length && (c->phase != PHASE_BODY || c->chunked || c->body_length == 0))
+        c->in_parsed = c->in_length = c->body_start = 0;
+}
+
+void serve_request_compact(serve_conn *c)
+{
+    size_t keep = c->in_parsed;
+    if (c->phase == PHASE_BODY && !c->chunked && c->body_length > 0)
+        keep = c->body_start;
+    if (keep == 0)
+        return;
+    memmove(c->in, c->in + keep, c->in_length - keep);
+    c->in_length -= keep;
+    c->in_parsed -= keep;
+    if (c->body_length > 0 && !c->chunked)
+        c->body_start -= keep;
 }
 
 /* ---- the request's accessors ---------------------------------------------------------- */

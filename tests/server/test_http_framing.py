@@ -214,10 +214,34 @@ def test_a_line_end_other_than_crlf_is_400(make_server):
     refused(s, b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\rX")
 
 
+def test_a_bare_lf_ending_a_line_of_the_head_or_a_trailer_is_400(make_server):
+    # a proxy that does not take a bare LF for a line end reads the request after it as more
+    # header (or trailer) lines of this one
+    s = make_server()
+    refused(s, b"GET /health HTTP/1.1\r\nHost: x\r\nX-A: a\n\r\n" + SMUGGLED)
+    refused(s, b"GET /health HTTP/1.1\nHost: x\r\n\r\n")
+    refused(s, b"GET /health HTTP/1.1\r\nHost: x\nX-A: a\r\n\r\n")
+    # 400 before what the head's end would refuse (417 here), as when the LF arrives alone
+    refused(s, b"GET /health HTTP/1.1\nHost: x\r\nExpect: x\r\n\r\n")
+    refused(s, b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-A: a\n\r\n"
+            + SMUGGLED)
+
+
 def test_a_target_with_a_blank_control_or_8_bit_byte_is_400(make_server):
     s = make_server()
     refused(s, b"GET /hea\tlth HTTP/1.1\r\nHost: x\r\n\r\n")
     refused(s, b"GET /h\xc3\xa9alth HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
+def test_a_target_of_no_known_form_is_400(make_server):
+    # http-parser's request line takes "*" followed by anything with any method, and an absolute
+    # form whose host its URL parser refuses: the path handed on would not start with '/'
+    s = make_server()
+    refused(s, b"GET *]x HTTP/1.1\r\nHost: x\r\n\r\n")
+    refused(s, b"POST */v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+    refused(s, b"GET * HTTP/1.1\r\nHost: x\r\n\r\n")
+    refused(s, b"GET http://a@b@c/health HTTP/1.1\r\nHost: x\r\n\r\n")
+    refused(s, b"GET http://[::1/health HTTP/1.1\r\nHost: x\r\n\r\n")
 
 
 def test_a_request_sent_a_byte_at_a_time_is_served(make_server):
