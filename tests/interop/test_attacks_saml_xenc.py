@@ -524,10 +524,10 @@ def test_nested_encryption_needs_a_reference_per_level_and_then_is_delivered(enc
 # --- SAML identity text -------------------------------------------------------------------------
 
 def test_name_id_split_by_cdata_is_read_whole(run, pki):
-    xml = G.pysaml2_assertion(pki, G.Spec(subject="PLACEHOLDER"))
+    xml = G.pysaml2_assertion(pki, G.Spec(subject="SUBJECT-MARK"))
     root = etree.fromstring(xml)
     root.remove(root.find("{%s}Signature" % DS))
-    text = etree.tostring(root).replace(b">PLACEHOLDER<", b">ad<![CDATA[min]]>@example.com<")
+    text = etree.tostring(root).replace(b">SUBJECT-MARK<", b">ad<![CDATA[min]]>@example.com<")
     assertion = sign_keeping_cdata(pki, text)
     assert b"CDATA" in etree.tostring(assertion)
     env = unsigned_envelope()
@@ -633,15 +633,15 @@ def test_a_nul_character_reference_in_the_issuer_is_malformed_or_decrypt_failed(
     text = etree.tostring(signed_assertion(pki)).replace(G.ISSUER.encode(), G.ISSUER.encode() + b"&#0;evil", 1)
     assert b"&#0;" in text
     env = unsigned_envelope()
-    security(env).append(etree.Element("{urn:placeholder}here", nsmap={"ph": "urn:placeholder"}))
+    security(env).append(etree.Element("{urn:marker}here", nsmap={"mk": "urn:marker"}))
     data = etree.tostring(env)
-    placeholder = b'<ph:here xmlns:ph="urn:placeholder"/>'
-    assert data.count(placeholder) == 1, data
+    marker = b'<mk:here xmlns:mk="urn:marker"/>'
+    assert data.count(marker) == 1, data
     if where == "clear":
-        rejected(run(data.replace(placeholder, text), saml=True), "malformed")
+        rejected(run(data.replace(marker, text), saml=True), "malformed")
     else:
         ed = etree.tostring(enc.encrypted_data(text, "ED-1")) + etree.tostring(reference_list("ED-1"))
-        rejected(run(data.replace(placeholder, ed), saml=True), "decrypt-failed")
+        rejected(run(data.replace(marker, ed), saml=True), "decrypt-failed")
 
 
 def test_sender_vouches_covering_the_assertion_through_an_str_transform_is_reference_invalid(run, pki):

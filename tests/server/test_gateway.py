@@ -9,6 +9,7 @@ import time
 import pytest
 
 from conftest import free_port
+from test_bad_peers import read_until_closed
 
 ANSWER = (b'<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/"><soap:Body>'
           b'<CreateOrderResponse xmlns="urn:example:orders"><id>42</id></CreateOrderResponse>'
@@ -74,6 +75,13 @@ class Application(http.server.ThreadingHTTPServer):
     def url(self):
         return "http://127.0.0.1:%d" % self.server_address[1]
 
+    def wait_received(self):
+        """Waits (bounded) until a request has reached the application."""
+        deadline = time.monotonic() + 60
+        while not self.received:
+            assert time.monotonic() < deadline, "the request never reached the application"
+            time.sleep(0.02)
+
     def close(self):
         self.release.set()
         self.shutdown()
@@ -133,12 +141,7 @@ def test_an_absolute_form_target_is_forwarded_as_its_path_and_query(make_server,
     with socket.create_connection(("127.0.0.1", s.port), timeout=60) as c:
         c.sendall(b"POST http://orders.example/orders/soap?x=1#frag HTTP/1.1\r\nHost: orders.example\r\n"
                   b"Content-Type: text/xml\r\nContent-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
-        answer = b""
-        while True:
-            chunk = c.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
+        answer = read_until_closed(c)
     assert answer.startswith(b"HTTP/1.1 200 "), answer[:200]
     assert app.received[0][0] == "/orders/soap?x=1"
 
@@ -218,10 +221,7 @@ def test_a_request_waiting_upstream_longer_than_request_ms_is_answered(make_serv
         result = {}
         client = threading.Thread(target=lambda: result.update(answer=s.post("/orders/soap", signer.signed("alice"))))
         client.start()
-        deadline = time.monotonic() + 60
-        while not app.received and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert app.received, "the request never reached the application"
+        app.wait_received()
         # a request begun after this one reached the application is closed at its deadline:
         # the forwarded one has been waiting longer than request_ms by then
         trickle_until_closed(s)
@@ -250,12 +250,10 @@ def test_sigterm_lets_a_request_in_flight_finish(make_server, signer):
 
         client = threading.Thread(target=call)
         client.start()
-        deadline = time.monotonic() + 60
-        while not app.received and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert app.received, "the request never reached the application"
+        app.wait_received()
         s.signal(signal.SIGTERM)
         # draining: the listening sockets close while the request is still in flight
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", s.port), timeout=1).close()
@@ -283,10 +281,7 @@ def test_a_request_still_upstream_when_the_drain_ends_is_closed_and_said(make_se
             body = signer.signed("alice")
             c.sendall(b"POST /orders HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nContent-Length: %d\r\n\r\n"
                       % len(body) + body)
-            deadline = time.monotonic() + 60
-            while not app.received and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert app.received, "the request never reached the application"
+            app.wait_received()
             s.signal(signal.SIGTERM)
             assert s.proc.wait(60) == 0
             assert c.recv(65536) == b""  # closed without an answer

@@ -5,10 +5,9 @@ its request waits upstream. Exact bytes go through raw sockets; outcomes are ass
 counters, what the application received), never timings."""
 import socket
 import threading
-import time
 
 from conftest import decision, metric
-from test_bad_peers import DEADLINE, closed, eventually, read_until_closed
+from test_bad_peers import closed, eventually, read_until_closed
 from test_gateway import ANSWER, Application
 
 
@@ -291,10 +290,7 @@ def test_a_client_that_leaves_while_its_request_waits_upstream_is_forgotten(make
         s = make_server('serve = { upstream = %r, timeouts = { upstream_ms = 60000 } },' % app.url())
         with connect(s) as c:
             c.sendall(post_bytes(signer.signed("alice")).replace(b"/v1/decide", b"/orders/soap"))
-            deadline = time.monotonic() + DEADLINE
-            while not app.received and time.monotonic() < deadline:
-                time.sleep(0.02)
-            assert app.received, "the request never reached the application"
+            app.wait_received()
         eventually(s, lambda m: closed(m, "client_closed") == 1)
         app.release.set()  # the answer comes now, for a client that has gone
         status, _, body = s.post("/orders/soap", signer.signed("alice"))
@@ -311,9 +307,7 @@ def test_a_forwarded_request_holds_back_the_pipelined_one(make_server, signer):
         with connect(s) as c:
             c.sendall(post_bytes(signer.signed("alice")).replace(b"/v1/decide", b"/orders/soap")
                       + b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
-            deadline = time.monotonic() + DEADLINE
-            while not app.received and time.monotonic() < deadline:
-                time.sleep(0.02)
+            app.wait_received()
             threading.Timer(0.5, app.release.set).start()
             answers = Answers(c)
             status, headers, body = answers.next()
@@ -406,3 +400,9 @@ def test_an_http_1_1_request_needs_exactly_one_host(make_server, signer):
     with connect(s) as c:  # HTTP/1.0 has no Host to require
         c.sendall(b"GET /health HTTP/1.0\r\n\r\n")
         assert read_until_closed(c).startswith(b"HTTP/1.1 200 ")
+
+
+def test_an_expectation_other_than_100_continue_is_417(make_server):
+    s = make_server()
+    refused(s, b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nExpect: 200-ok\r\nContent-Length: 5\r\n\r\nhello",
+            code=417, why="malformed")
