@@ -47,7 +47,8 @@ void wd_decision_facts_start(wd_decision_facts *facts)
     ** RAND_bytes takes (its DRBG, and a getpid of its own to notice a fork), on every decision
     ** a log keeps. OpenSSL's when the kernel's is not ready (GRND_NONBLOCK: never wait here). */
     unsigned char bytes[16];
-    if (getrandom(bytes, sizeof bytes, GRND_NONBLOCK) != (ssize_t)sizeof bytes && RAND_bytes(bytes, sizeof bytes) != 1) {
+    if (getrandom(bytes, sizeof bytes, GRND_NONBLOCK) != (ssize_t)sizeof bytes
+        && RAND_bytes(bytes, sizeof bytes) != 1) {
         /* no randomness: the clock and the decision's address still tell decisions apart */
         uintptr_t self = (uintptr_t)facts;
         int64_t stamp = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
