@@ -39,15 +39,29 @@ bool wd_utf8_valid(const unsigned char *text)
     return true;
 }
 
+/* Bytes the scan stops at: the end, what JSON escapes, and bytes past ASCII (whose text must be
+** checked as UTF-8). Every other byte is copied in runs: a decision log line is mostly such runs,
+** and it is built for every decision a log keeps. */
+static bool stops_scan(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
+
 void wd_json_put_string(wd_json_put_fn put, void *context, const char *value)
 {
-    bool ascii_only = !wd_utf8_valid((const unsigned char *)value);
+    enum { UNCHECKED, UTF8, NOT_UTF8 } text = UNCHECKED; /* checked at the first byte past ASCII */
     put(context, "\"", 1);
     const char *run = value;
     for (const char *p = value;; p++) {
         unsigned char c = (unsigned char)*p;
-        if (c >= 0x20 && c != '"' && c != '\\' && (c < 0x80 || !ascii_only))
+        if (!stops_scan(c))
             continue;
+        if (c >= 0x80) {
+            if (text == UNCHECKED)
+                text = wd_utf8_valid((const unsigned char *)value) ? UTF8 : NOT_UTF8;
+            if (text == UTF8)
+                continue;
+        }
         put(context, run, (size_t)(p - run));
         run = p + 1;
         if (c == '\0')

@@ -8,11 +8,11 @@
 ** workers (a copy of the line; its owner frees it on its own thread): a queue that grows takes
 ** another block and never copies what it holds, so a backlog costs no worker a stall. The
 ** writer wakes for batches, not lines: a worker signals it only when it sleeps idle (the first
-** line after a quiet spell) or when the queue is half full; once awake it lets lines gather for
-** log.flush_ms, then takes the whole chain under the lock, writes it a page at a time outside
-** it (decision_log.c says why) and keeps a few blocks for the workers to reuse. A line thus
-** reaches the file within flush_ms, and a busy server pays one wakeup every flush_ms, not one
-** per decision.
+** line after a quiet spell) or when the batch is complete (a block full, or the queue half
+** full); once awake it lets lines gather for log.flush_ms at most, then takes the whole chain
+** under the lock, writes it a page at a time outside it (decision_log.c says why) and keeps a
+** few blocks for the workers to reuse. A line thus reaches the file within flush_ms, and a
+** busy server pays one wakeup per block of lines, not one per decision.
 */
 #ifndef WARDEN_SERVE_DECISION_LOG_H
 #define WARDEN_SERVE_DECISION_LOG_H
@@ -36,6 +36,7 @@ typedef struct serve_log {
     int               flush_ms;  /* how long the writer lets a batch gather (log.flush_ms) */
     bool              idle;      /* the writer waits for a first line */
     bool              gathering; /* the writer waits for a batch to gather */
+    bool              woken;     /* a worker signalled the gathering writer: its batch is complete */
     bool              block;     /* when_full = "block" */
     bool              stopping;
     bool              failing;   /* the last write failed (said once on stderr, not per batch) */

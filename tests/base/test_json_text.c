@@ -54,6 +54,14 @@ START_TEST(valid_utf8_is_kept_and_invalid_text_keeps_its_field_as_ascii)
 }
 END_TEST
 
+START_TEST(escapes_after_text_past_ascii_are_still_made_whether_or_not_it_is_utf8)
+{
+    /* the scan checks the value as UTF-8 at its first byte past ASCII and goes on escaping */
+    assert_json("Jos\xc3\xa9 \"q\"\n\xe2\x82\xac\\", "\"Jos\xc3\xa9 \\\"q\\\"\\n\xe2\x82\xac\\\\\"");
+    assert_json("\xff\n\xc3\xa9\x01", "\"?\\n??\\u0001\"");
+}
+END_TEST
+
 START_TEST(overlong_forms_surrogates_and_code_points_past_the_range_are_not_utf8)
 {
     ck_assert(wd_utf8_valid((const unsigned char *)"plain"));
@@ -73,6 +81,7 @@ static Suite *json_text_suite(void)
     tcase_add_test(text, plain_text_is_quoted_as_is);
     tcase_add_test(text, quotes_backslashes_and_controls_are_escaped_so_a_line_never_breaks);
     tcase_add_test(text, valid_utf8_is_kept_and_invalid_text_keeps_its_field_as_ascii);
+    tcase_add_test(text, escapes_after_text_past_ascii_are_still_made_whether_or_not_it_is_utf8);
     tcase_add_test(text, overlong_forms_surrogates_and_code_points_past_the_range_are_not_utf8);
     suite_add_tcase(suite, text);
     return suite;

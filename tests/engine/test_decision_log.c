@@ -120,7 +120,13 @@ START_TEST(policy_and_security_decisions_each_log_one_line)
     ck_assert_uint_eq(json_array_size(json_object_get(allowed, "errors")), 0);
     ck_assert_ptr_nonnull(strstr(text_of(allowed, "revision"), "sha256:"));
     ck_assert(json_is_integer(json_object_get(allowed, "latency_us")));
-    ck_assert_uint_eq(strlen(text_of(allowed, "id")), 36);
+    const char *id = text_of(allowed, "id"); /* a random UUID, version 4, RFC 4122 variant */
+    ck_assert_uint_eq(strlen(id), 36);
+    ck_assert(id[8] == '-' && id[13] == '-' && id[18] == '-' && id[23] == '-');
+    ck_assert_int_eq(id[14], '4');
+    ck_assert_ptr_nonnull(strchr("89ab", id[19]));
+    ck_assert_uint_eq(strspn(id, "0123456789abcdef-"), 36);
+    ck_assert_str_ne(id, text_of(json_array_get(lines, 1), "id"));
     const char *when = text_of(allowed, "time");
     ck_assert_uint_eq(strlen(when), 24); /* 2026-12-05T00:01:02.345Z */
     ck_assert_int_eq(when[10], 'T');

@@ -112,9 +112,10 @@ def test_lines_the_disk_refuses_are_counted_as_dropped_and_said_once(make_server
     assert len(said) == 1 and "No space left on device" in said[0]
 
 
-def test_a_batch_larger_than_a_block_is_written_whole_and_in_order(make_server, signer, tmp_path):
-    # flush_ms holds every line until the drain: one batch of several 64 KiB blocks, written a
-    # page at a time, so lines cross both block and write boundaries
+def test_a_full_block_is_written_before_its_time_and_every_line_whole_and_in_order(make_server, signer, tmp_path):
+    # flush_ms would hold the lines for a minute, but a batch ends once a 64 KiB block is full:
+    # the first block's lines are in the file while the server runs. Written a page at a
+    # time, lines cross block and write boundaries; after the drain every line is there once.
     log = str(tmp_path / "decisions.jsonl")
     s = make_server('log = { decisions = %r, flush_ms = 60000 },' % log)
     messages = [signer.signed("alice" if i % 3 else "mallory") for i in range(240)]
@@ -126,9 +127,17 @@ def test_a_batch_larger_than_a_block_is_written_whole_and_in_order(make_server, 
             r.read()
     finally:
         conn.close()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and os.path.getsize(log) < 65536:
+        time.sleep(0.02)
+    assert s.proc.poll() is None
+    with open(log, "rb") as f:
+        written_while_serving = f.read()
+    assert len(written_while_serving) >= 65536  # a block, a minute before flush_ms
     assert s.stop() == 0
     with open(log, "rb") as f:
         data = f.read()
+    assert data.startswith(written_while_serving)
     assert len(data) > 65536 and data.endswith(b"\n")  # more than one block
     lines = [json.loads(l) for l in data.splitlines()]
     assert [l["decision"] for l in lines] == ["allow" if i % 3 else "deny" for i in range(240)]
