@@ -200,7 +200,7 @@ def test_a_hung_redis_is_backed_off_and_tried_again_later(make_server, signer, t
         # one worker, so that every message meets the same connection and back-off; a long
         # timeout makes the first back-off (never shorter) long enough for a loaded machine
         s = make_server('serve = { threads = 1 }, replay = { backend = "redis", url = "redis://127.0.0.1:%d/0", '
-                        'prefix = "warden:hung:", timeout_ms = 1000 },' % hole.port)
+                        'prefix = "warden:hung:", timeout_ms = 2000 },' % hole.port)
         messages = [signer.signed("alice") for _ in range(10)]  # signed first, then sent back to back
         answers = [s.post("/v1/decide", m) for m in messages]
         for status, _, body in answers:
