@@ -132,3 +132,34 @@ def test_a_reload_with_a_crl_file_that_no_longer_loads_keeps_the_previous_crls(m
     refused(s, signer, client_context(pki, "revoked"))
     assert transport_rule(s, signer, client_context(pki)) == ["transport client"]
     assert "TLS reload failed: serve.tls.crls" in s.output()
+
+
+def health_over(server, context, session=None):
+    """GET /health on a connection of its own: the answer, the TLS session, whether it was resumed."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as raw:
+        with context.wrap_socket(raw, session=session) as s:
+            s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            answer = b""
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                answer += chunk
+            return answer, s.session, s.session_reused
+
+
+def test_a_client_revoked_by_a_reload_cannot_resume_an_earlier_session(make_server, pki, material):
+    s = reloading_server(make_server, pki, material)
+    revoked = client_context(pki, "revoked")
+    answer, session, _ = health_over(s, revoked)
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    # resumption works, or this test would prove nothing
+    answer, session, reused = health_over(s, revoked, session)
+    assert answer.startswith(b"HTTP/1.1 200") and reused, answer
+
+    replace_in_place(material["crl"], os.path.join(pki, "crl-root.pem"))
+    s.signal(signal.SIGHUP)
+    eventually(s, lambda m: reloads(m, "success") == 1)
+    # the new context has its own session cache and ticket keys: a full handshake, which fails
+    with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
+        health_over(s, revoked, session)
