@@ -163,3 +163,45 @@ def test_a_client_revoked_by_a_reload_cannot_resume_an_earlier_session(make_serv
     # the new context has its own session cache and ticket keys: a full handshake, which fails
     with pytest.raises((ssl.SSLError, ConnectionError, OSError)):
         health_over(s, revoked, session)
+
+
+def test_reloads_while_clients_connect_serve_every_connection_with_one_whole_context(
+        make_server, pki, signer, material):
+    import threading
+    s = reloading_server(make_server, pki, material)
+    pairs = [("tls-server-next.pem", "tls-server-next.key"), ("tls-server.pem", "tls-server.key")]
+    served = {der(os.path.join(pki, cert)) for cert, _ in pairs}
+    stop, failures, seen = threading.Event(), [], []
+
+    def client():
+        context = client_context(pki)
+        while not stop.is_set():
+            try:
+                with socket.create_connection(("127.0.0.1", s.port), timeout=60) as raw:
+                    with context.wrap_socket(raw) as c:
+                        seen.append(c.getpeercert(binary_form=True))
+                        c.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                        answer = c.recv(65536)
+                        if not answer.startswith(b"HTTP/1.1 200"):
+                            failures.append(answer)
+            except OSError as e:  # ssl.SSLError included
+                failures.append(e)
+
+    clients = [threading.Thread(target=client) for _ in range(3)]
+    for t in clients:
+        t.start()
+    try:
+        for i in range(8):
+            cert, key = pairs[i % 2]
+            replace_in_place(material["cert"], os.path.join(pki, cert))
+            replace_in_place(material["key"], os.path.join(pki, key))
+            s.signal(signal.SIGHUP)
+            eventually(s, lambda m, n=i + 1: reloads(m, "success") == n)
+    finally:
+        stop.set()
+        for t in clients:
+            t.join(120)
+    assert failures == []
+    assert seen and set(seen) <= served
+    assert s.proc.poll() is None
+    assert s.stop() == 0
