@@ -166,7 +166,16 @@ static int read_settings(const warden_config *config, char **listen_flags, size_
         fprintf(stderr, "warden serve: serve.tls.client_ca needs serve.tls.cert and serve.tls.key\n");
         return -1;
     }
-    for (size_t i = 0; warden_config_get(config, "serve.tls.crls", i, text, sizeof text) == WARDEN_OK; i++) {
+    /* every entry or none: a CRL left out would be a revocation not checked */
+    for (size_t i = 0;; i++) {
+        int status = warden_config_get(config, "serve.tls.crls", i, text, sizeof text);
+        if (status == WARDEN_E_NOT_APPLICABLE)
+            break;
+        if (status != WARDEN_OK) {
+            fprintf(stderr, "warden serve: serve.tls.crls: cannot read entry %zu (a path over %zu bytes?)\n", i + 1,
+                    sizeof text - 1);
+            return -1;
+        }
         if (add_entry(&settings->tls_crls, &settings->tls_crl_count, text) != 0)
             return -1;
     }

@@ -123,7 +123,7 @@ def test_a_crl_file_that_does_not_load_stops_the_server_from_starting(warden_bin
         text = f.read()
     damaged.write_text(text.replace(text.splitlines()[3], "AAAA" * 16))
     stderr = start_fails(warden_bin, pki, tmp_path, tls_config(pki, [str(damaged)]))
-    assert "serve.tls.crls" in stderr, stderr
+    assert "serve.tls.crls: %s: a damaged PEM CRL block" % damaged in stderr, stderr
 
 
 def test_a_forged_crl_of_a_client_ca_stops_the_server_from_starting(warden_bin, pki, tmp_path):
@@ -137,3 +137,9 @@ def test_tls_crls_without_client_ca_stops_the_server_from_starting(warden_bin, p
     stderr = start_fails(warden_bin, pki, tmp_path, extra)
     assert "serve.tls.crls needs serve.tls.client_ca" in stderr, stderr
 
+
+
+def test_a_crl_path_too_long_to_read_stops_the_server_instead_of_being_left_out(warden_bin, pki, tmp_path):
+    long_path = "/" + "d" * 5000 + "/clients.crl"
+    stderr = start_fails(warden_bin, pki, tmp_path, tls_config(pki, [long_path]))
+    assert "serve.tls.crls: cannot read entry 1" in stderr, stderr
