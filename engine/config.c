@@ -119,6 +119,7 @@ static const wd_config_key schema[] = {
     { "serve.tls.cert", WD_CONFIG_PATH, FIELD(serve_tls_cert), 0, 0, NULL, NULL },
     { "serve.tls.key", WD_CONFIG_PATH, FIELD(serve_tls_key), 0, 0, NULL, NULL },
     { "serve.tls.client_ca", WD_CONFIG_PATH, FIELD(serve_tls_client_ca), 0, 0, NULL, NULL },
+    { "serve.tls.crls", WD_CONFIG_PATH_LIST, FIELD(serve_tls_crls), 0, 0, NULL, NULL },
     { "serve.tls.require_client_cert", WD_CONFIG_BOOL, FIELD(serve_tls_require_client_cert), 0, 0, NULL, NULL },
     { "serve.upstream", WD_CONFIG_STRING, FIELD(serve_upstream), 0, 0, NULL, NULL },
     { "serve.threads", WD_CONFIG_INT, FIELD(serve_threads), 0, 1024, NULL, NULL },
@@ -539,6 +540,7 @@ void warden_config_free(warden_config *config)
     free(config->serve_tls_cert);
     free(config->serve_tls_key);
     free(config->serve_tls_client_ca);
+    string_array_free(&config->serve_tls_crls);
     free(config->serve_upstream);
     free(config);
 }
@@ -568,6 +570,7 @@ int wd_config_copy(const warden_config *src, warden_config **out)
     copy->replay_prefix = copy->serve_tls_cert = copy->serve_tls_key = copy->serve_tls_client_ca = NULL;
     copy->serve_upstream = NULL;
     copy->serve_listen = (wd_string_array){ NULL, 0 };
+    copy->serve_tls_crls = (wd_string_array){ NULL, 0 };
     if (string_array_copy(&src->trust, &copy->trust) != WARDEN_OK
         || string_array_copy(&src->certs, &copy->certs) != WARDEN_OK
         || string_array_copy(&src->crls, &copy->crls) != WARDEN_OK
@@ -588,6 +591,7 @@ int wd_config_copy(const warden_config *src, warden_config **out)
         || strdup_optional(src->serve_tls_cert, &copy->serve_tls_cert) != WARDEN_OK
         || strdup_optional(src->serve_tls_key, &copy->serve_tls_key) != WARDEN_OK
         || strdup_optional(src->serve_tls_client_ca, &copy->serve_tls_client_ca) != WARDEN_OK
+        || string_array_copy(&src->serve_tls_crls, &copy->serve_tls_crls) != WARDEN_OK
         || strdup_optional(src->serve_upstream, &copy->serve_upstream) != WARDEN_OK)
         goto done;
     copy->require_signed_view = names_view(&copy->require_signed);

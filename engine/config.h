@@ -76,6 +76,7 @@ struct warden_config {
     /* serve: read by `warden serve` through warden_config_get; the library ignores them */
     wd_string_array serve_listen;     /* "host:port" entries */
     char           *serve_tls_cert, *serve_tls_key, *serve_tls_client_ca;  /* paths, or NULL */
+    wd_string_array serve_tls_crls;   /* CRL files (PEM or DER) client certificates are checked against */
     bool            serve_tls_require_client_cert;
     char           *serve_upstream;   /* NULL: check mode */
     int64_t         serve_threads;    /* 0 = one per core */

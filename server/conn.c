@@ -678,9 +678,9 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     if (c->read_event == NULL || c->write_event == NULL || c->timer == NULL || c->out == NULL
         || c->answer_body == NULL)
         goto refused;
-    if (worker->server->tls != NULL) {
+    if (worker->server->tls.enabled) {
         /* fail closed: no TLS session, no service (never plain HTTP on the TLS port) */
-        c->ssl = SSL_new(worker->server->tls);
+        c->ssl = serve_tls_session(&worker->server->tls);
         if (c->ssl == NULL || SSL_set_fd(c->ssl, fd) != 1)
             goto refused;
         SSL_set_mode(c->ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
@@ -693,7 +693,7 @@ static void on_accept(struct evconnlistener *listener, evutil_socket_t fd, struc
     return;
 
 refused:
-    conn_close(c, worker->server->tls != NULL ? SERVE_CLOSE_TLS_HANDSHAKE : SERVE_CLOSE_DONE);
+    conn_close(c, worker->server->tls.enabled ? SERVE_CLOSE_TLS_HANDSHAKE : SERVE_CLOSE_DONE);
 }
 
 #define ACCEPT_PAUSE_MS 100

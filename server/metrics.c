@@ -160,6 +160,13 @@ void serve_metrics_render(serve_metrics *metrics, const warden_status *status, s
                              "# TYPE warden_tls_handshake_failures_total counter\n"
                              "warden_tls_handshake_failures_total %" PRIu64 "\n",
                         atomic_load(&metrics->tls_handshake_failures));
+    evbuffer_add_printf(out, "# HELP warden_tls_reloads_total Reloads of the TLS certificate, key, client CA and CRLs "
+                             "(SIGHUP), by result.\n"
+                             "# TYPE warden_tls_reloads_total counter\n"
+                             "warden_tls_reloads_total{result=\"success\"} %" PRIu64 "\n"
+                             "warden_tls_reloads_total{result=\"failure\"} %" PRIu64 "\n",
+                        atomic_load(&metrics->tls_reloads[SERVE_RELOAD_SUCCESS]),
+                        atomic_load(&metrics->tls_reloads[SERVE_RELOAD_FAILURE]));
     evbuffer_add_printf(out, "# HELP warden_decision_log_dropped_total Decision log lines dropped (queue full).\n"
                              "# TYPE warden_decision_log_dropped_total counter\n"
                              "warden_decision_log_dropped_total %" PRIu64 "\n",

@@ -1,7 +1,7 @@
 /*
 ** metrics.h — the counters `warden serve` exposes at GET /metrics (Prometheus text format):
 ** decisions by (decision, stage, reason), the decision duration histogram, HTTP answers by
-** code, TLS handshake failures, dropped decision-log lines. Thread-safe: atomics, and one
+** code, TLS handshake failures and reloads, dropped decision-log lines. Thread-safe: atomics, and one
 ** lock for the decision label table.
 */
 #ifndef WARDEN_SERVE_METRICS_H
@@ -39,6 +39,13 @@ typedef enum serve_close_why {
     SERVE_CLOSE_KINDS
 } serve_close_why;
 
+/* The result of a reload of the TLS material (warden_tls_reloads_total{result}). */
+typedef enum serve_reload_result {
+    SERVE_RELOAD_SUCCESS,
+    SERVE_RELOAD_FAILURE,
+    SERVE_RELOAD_RESULTS
+} serve_reload_result;
+
 typedef struct serve_metrics {
     pthread_mutex_t      lock;     /* guards decisions[] and decision_kinds */
     serve_decision_count decisions[SERVE_DECISION_KINDS];
@@ -48,6 +55,7 @@ typedef struct serve_metrics {
     _Atomic uint64_t     duration_sum_ns;
     _Atomic uint64_t     http[600];                 /* by status code */
     _Atomic uint64_t     tls_handshake_failures;
+    _Atomic uint64_t     tls_reloads[SERVE_RELOAD_RESULTS]; /* SIGHUP's new TLS context, by result */
     _Atomic uint64_t     decision_log_dropped;
     _Atomic uint64_t     accept_errors;      /* accepts that failed for want of descriptors or memory */
     _Atomic uint64_t     closed[SERVE_CLOSE_KINDS];  /* client connections, by why they ended */

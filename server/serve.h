@@ -5,7 +5,8 @@
 **
 ** The server's state is one serve_server made by serve_main.c; conn.c serves each client
 ** connection's HTTP (conn.h), handlers.c answers requests, gateway.c forwards permitted ones
-** upstream (as an evhttp client), metrics.c counts, tls.c holds the TLS context.
+** upstream (as an evhttp client), metrics.c counts, tls.c holds the TLS context (replaced by
+** SIGHUP).
 */
 #ifndef WARDEN_SERVE_H
 #define WARDEN_SERVE_H
@@ -47,6 +48,8 @@ typedef struct serve_settings {
     char          **listen;          /* "host:port" entries, owned */
     size_t          listen_count;
     char            tls_cert[4096], tls_key[4096], tls_client_ca[4096]; /* "" when unset */
+    char          **tls_crls;        /* serve.tls.crls paths, owned */
+    size_t          tls_crl_count;
     bool            require_client_cert;
     bool            gateway;         /* serve.upstream set */
     serve_upstream  upstream;
@@ -60,6 +63,15 @@ typedef struct serve_settings {
 } serve_settings;
 
 typedef struct serve_server serve_server;
+
+/* The TLS context new connections get. The main thread replaces it on SIGHUP while workers
+** accept: ctx is read and swapped only under lock, and each SSL made of it holds its own
+** reference, so a context is freed when neither this nor any connection uses it. */
+typedef struct serve_tls {
+    pthread_mutex_t lock;    /* guards ctx */
+    SSL_CTX        *ctx;     /* our reference to the current context; NULL before the start */
+    bool            enabled; /* HTTPS: set once before the workers start, constant after */
+} serve_tls;
 
 struct serve_worker {
     serve_server                *server;
@@ -88,7 +100,7 @@ struct serve_worker {
 struct serve_server {
     warden_engine   *engine;
     serve_settings   settings;
-    SSL_CTX         *tls;              /* NULL: plain HTTP */
+    serve_tls        tls;              /* tls.enabled false: plain HTTP */
     serve_metrics    metrics;
     serve_log        log;             /* started only with log.decisions */
     int64_t          started_at;
@@ -153,9 +165,27 @@ void serve_gateway_stop(serve_worker *worker);
 
 /* ---- tls.c ---- */
 
-/* A server TLS context from settings (certificate, key, client CA), or NULL with why in
-** message. */
-SSL_CTX *serve_tls_context(const serve_settings *settings, serve_metrics *metrics, char *message, size_t size);
+/* An empty holder (plain HTTP until serve_tls_start); serve_tls_destroy frees it. */
+void serve_tls_init(serve_tls *tls);
+
+/* Makes the first context from settings (certificate, key, client CA, CRLs, read now), before
+** the workers start; handshake failures are counted in metrics. 0, or -1 with why in message. */
+int serve_tls_start(serve_tls *tls, const serve_settings *settings, serve_metrics *metrics, char *message,
+                    size_t size);
+
+/* Makes a new context from the same settings, the files read again, and swaps it in for the
+** connections accepted from then on (open ones keep theirs); counted in metrics->tls_reloads.
+** On failure the current context stays and -1 says why in message. Main thread; safe while the
+** workers accept. */
+int serve_tls_reload(serve_tls *tls, const serve_settings *settings, serve_metrics *metrics, char *message,
+                     size_t size);
+
+/* A server-side TLS session of the current context for one accepted connection (caller
+** frees), or NULL. Any thread. */
+SSL *serve_tls_session(serve_tls *tls);
+
+/* Drops our reference to the context (after the workers have ended) and the lock. */
+void serve_tls_destroy(serve_tls *tls);
 
 /* The DER of the verified TLS peer certificate of a connection (ssl NULL: plain HTTP): *der is
 ** malloc'd (caller frees) or NULL when there is none. */

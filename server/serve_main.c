@@ -2,7 +2,8 @@
 ** serve_main.c — `warden serve -c FILE [--listen HOST:PORT]...`: reads the config (the
 ** `serve` section through warden_config_get), makes the one engine, binds the listening
 ** sockets, starts the worker threads, and runs the signals on the main thread: SIGHUP
-** reloads, SIGTERM or SIGINT stop accepting, let requests in flight finish within
+** reloads the policies and trust material (warden_engine_reload) and the TLS material (tls.c),
+** SIGTERM or SIGINT stop accepting, let requests in flight finish within
 ** timeouts.drain_ms, and exit 0.
 **
 ** Every worker accepts on every listening socket (each through its own dup, which its
@@ -34,7 +35,8 @@ static const char serve_help[] =
     "Runs the HTTP(S) decision service: POST /v1/decide, the Envoy ext_authz contract on every\n"
     "other path (or, with serve.upstream, the gateway), GET /health, /v1/status, /metrics.\n"
     "Settings come from the config file's serve section; --listen replaces serve.listen.\n"
-    "SIGHUP reloads the policies; SIGTERM drains and exits 0.\n";
+    "SIGHUP reloads the policies and the TLS certificate, key, client CA and CRLs;\n"
+    "SIGTERM drains and exits 0.\n";
 
 /* ---- settings ------------------------------------------------------------------------- */
 
@@ -111,17 +113,23 @@ static int resolve_upstream(serve_upstream *upstream)
     return ok != NULL ? 0 : -1;
 }
 
-static int add_listen(serve_settings *settings, const char *entry)
+/* Appends a copy of entry to a list of owned strings. */
+static int add_entry(char ***list, size_t *count, const char *entry)
 {
-    char **grown = realloc(settings->listen, (settings->listen_count + 1) * sizeof *grown);
+    char **grown = realloc(*list, (*count + 1) * sizeof *grown);
     if (grown == NULL)
         return -1;
-    settings->listen = grown;
-    grown[settings->listen_count] = strdup(entry);
-    if (grown[settings->listen_count] == NULL)
+    *list = grown;
+    grown[*count] = strdup(entry);
+    if (grown[*count] == NULL)
         return -1;
-    settings->listen_count++;
+    (*count)++;
     return 0;
+}
+
+static int add_listen(serve_settings *settings, const char *entry)
+{
+    return add_entry(&settings->listen, &settings->listen_count, entry);
 }
 
 static int read_settings(const warden_config *config, char **listen_flags, size_t listen_flag_count,
@@ -156,6 +164,24 @@ static int read_settings(const warden_config *config, char **listen_flags, size_
     }
     if (settings->tls_client_ca[0] != '\0' && settings->tls_cert[0] == '\0') {
         fprintf(stderr, "warden serve: serve.tls.client_ca needs serve.tls.cert and serve.tls.key\n");
+        return -1;
+    }
+    /* every entry or none: a CRL left out would be a revocation not checked */
+    for (size_t i = 0;; i++) {
+        int status = warden_config_get(config, "serve.tls.crls", i, text, sizeof text);
+        if (status == WARDEN_E_NOT_APPLICABLE)
+            break;
+        if (status != WARDEN_OK) {
+            fprintf(stderr, "warden serve: serve.tls.crls: cannot read entry %zu (a path over %zu bytes?)\n", i + 1,
+                    sizeof text - 1);
+            return -1;
+        }
+        if (add_entry(&settings->tls_crls, &settings->tls_crl_count, text) != 0)
+            return -1;
+    }
+    /* CRLs without client certificates to check would be a revocation list that revokes nothing */
+    if (settings->tls_crl_count > 0 && settings->tls_client_ca[0] == '\0') {
+        fprintf(stderr, "warden serve: serve.tls.crls needs serve.tls.client_ca\n");
         return -1;
     }
     if (get_text(config, "serve.upstream", text, sizeof text) != 0)
@@ -207,6 +233,9 @@ static void settings_clear(serve_settings *settings)
     for (size_t i = 0; i < settings->listen_count; i++)
         free(settings->listen[i]);
     free(settings->listen);
+    for (size_t i = 0; i < settings->tls_crl_count; i++)
+        free(settings->tls_crls[i]);
+    free(settings->tls_crls);
 }
 
 /* ---- listening sockets ---------------------------------------------------------------- */
@@ -388,6 +417,7 @@ int cli_serve(int argc, char **argv)
 
     memset(&server, 0, sizeof server);
     serve_metrics_init(&server.metrics);
+    serve_tls_init(&server.tls);
     if (listen_flags == NULL)
         goto done;
     for (int i = 0; i < argc; i++) {
@@ -439,12 +469,10 @@ int cli_serve(int argc, char **argv)
     }
     if (log_path[0] != '\0')
         warden_engine_keep_decision_facts(server.engine, 1); /* the lines are built from the decisions */
-    if (server.settings.tls_cert[0] != '\0') {
-        server.tls = serve_tls_context(&server.settings, &server.metrics, message, sizeof message);
-        if (server.tls == NULL) {
-            fprintf(stderr, "warden serve: %s\n", message);
-            goto done;
-        }
+    if (server.settings.tls_cert[0] != '\0'
+        && serve_tls_start(&server.tls, &server.settings, &server.metrics, message, sizeof message) != 0) {
+        fprintf(stderr, "warden serve: %s\n", message);
+        goto done;
     }
     if (log_path[0] != '\0'
         && serve_log_start(&server.log, log_path, (size_t)strtoull(queue, NULL, 10), atoi(flush_ms),
@@ -485,7 +513,7 @@ int cli_serve(int argc, char **argv)
     fprintf(stderr, "warden serve: listening on");
     for (size_t i = 0; i < server.settings.listen_count; i++)
         fprintf(stderr, " %s", server.settings.listen[i]);
-    fprintf(stderr, " (%s%s, %zu threads)\n", server.tls != NULL ? "https" : "http",
+    fprintf(stderr, " (%s%s, %zu threads)\n", server.tls.enabled ? "https" : "http",
             server.settings.gateway ? ", gateway" : ", check mode", server.worker_count);
 
     for (;;) {
@@ -497,6 +525,14 @@ int cli_serve(int argc, char **argv)
                 fprintf(stderr, "warden serve: reload failed: %s\n", err.text);
             else
                 fprintf(stderr, "warden serve: reloaded\n");
+            /* certificate rotation (cert-manager, SPIFFE) writes new files in place: read them again */
+            if (server.tls.enabled) {
+                if (serve_tls_reload(&server.tls, &server.settings, &server.metrics, message, sizeof message) != 0)
+                    fprintf(stderr, "warden serve: TLS reload failed: %s; the previous certificate keeps serving\n",
+                            message);
+                else
+                    fprintf(stderr, "warden serve: TLS reloaded\n");
+            }
             continue;
         }
         fprintf(stderr, "warden serve: draining\n");
@@ -531,8 +567,7 @@ done:
     }
     free(server.listeners);
     serve_log_stop(&server.log);
-    if (server.tls != NULL)
-        SSL_CTX_free(server.tls);
+    serve_tls_destroy(&server.tls);
     warden_engine_free(server.engine);
     warden_config_free(config);
     settings_clear(&server.settings);

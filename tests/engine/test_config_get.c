@@ -70,6 +70,7 @@ START_TEST(defaults_read_as_text)
     /* unset values, items past the end, and indexes on a single value are not applicable */
     ck_assert_int_eq(warden_config_get(config, "serve.upstream", 0, out, sizeof out), WARDEN_E_NOT_APPLICABLE);
     ck_assert_int_eq(warden_config_get(config, "serve.listen", 0, out, sizeof out), WARDEN_E_NOT_APPLICABLE);
+    ck_assert_int_eq(warden_config_get(config, "serve.tls.crls", 0, out, sizeof out), WARDEN_E_NOT_APPLICABLE);
     ck_assert_int_eq(warden_config_get(config, "require.signed", 2, out, sizeof out), WARDEN_E_NOT_APPLICABLE);
     ck_assert_int_eq(warden_config_get(config, "clock.ttl", 1, out, sizeof out), WARDEN_E_NOT_APPLICABLE);
     ck_assert_int_eq(warden_config_get(config, "reload.max_stale_s", 0, out, sizeof out), WARDEN_E_NOT_APPLICABLE);
@@ -103,7 +104,7 @@ START_TEST(the_serve_section_is_read_from_a_file_with_its_nested_sections)
                       "return { serve = {\n"
                       "  listen = { '127.0.0.1:8181', '[::1]:8443' },\n"
                       "  tls = { cert = 'server.pem', key = 'server.key', client_ca = 'clients.pem',\n"
-                      "          require_client_cert = false },\n"
+                      "          crls = { 'clients.crl', 'issuing.crl' }, require_client_cert = false },\n"
                       "  upstream = 'http://127.0.0.1:8080',\n"
                       "  threads = 4,\n"
                       "  timeouts = { read_ms = 500, request_ms = 1500, upstream_ms = 2000, drain_ms = 0 },\n"
@@ -118,6 +119,12 @@ START_TEST(the_serve_section_is_read_from_a_file_with_its_nested_sections)
     assert_value(config, "serve.tls.cert", 0, expected); /* paths relative to the config file */
     snprintf(expected, sizeof expected, "%s/clients.pem", folder);
     assert_value(config, "serve.tls.client_ca", 0, expected);
+    snprintf(expected, sizeof expected, "%s/clients.crl", folder);
+    assert_value(config, "serve.tls.crls", 0, expected);
+    snprintf(expected, sizeof expected, "%s/issuing.crl", folder);
+    assert_value(config, "serve.tls.crls", 1, expected);
+    char out[16];
+    ck_assert_int_eq(warden_config_get(config, "serve.tls.crls", 2, out, sizeof out), WARDEN_E_NOT_APPLICABLE);
     assert_value(config, "serve.tls.require_client_cert", 0, "false");
     assert_value(config, "serve.upstream", 0, "http://127.0.0.1:8080");
     assert_value(config, "serve.threads", 0, "4");

@@ -13,9 +13,12 @@
 #   known.pem         alice + bob + ecuser + intermediate  (the "certs" list)
 #   tls-server.pem/.key CN=orders.example.com,O=Example    root-signed, keyUsage keyEncipherment
 #                                                          only, EKU serverAuth: may not sign
+#   tls-server-next.pem/.key  CN=orders.example.com,O=Example  issued like tls-server.pem, another
+#                                                          key: the certificate a rotation brings
 #   client.pem/.key   CN=client,OU=Payments,O=Example      root-signed, EKU clientAuth
 #   mailer.pem/.key   CN=mailer,O=Example                  root-signed, EKU emailProtection only
 #   revoked.pem/.key  CN=revoked,O=Example                 root-signed, revoked in the root's CRLs
+#                                                          (no EKU: also fits a TLS client)
 #   pinned.pem/.key   CN=pinned,O=Partner                  self-signed end entity (CA:FALSE), to be
 #                                                          trusted directly
 #   idp.pem/.key      CN=Test IdP,O=Example IdP            self-signed end entity: a SAML issuer
@@ -39,7 +42,7 @@
 set -eu
 dir=${1:?usage: make_pki.sh DIR}
 # The marker names the version of this script, so that an older PKI is made again.
-if [ -f "$dir/.complete-4" ]; then exit 0; fi
+if [ -f "$dir/.complete-5" ]; then exit 0; fi
 rm -rf "$dir"; mkdir -p "$dir"; cd "$dir"
 
 start=20250101000000Z
@@ -151,6 +154,7 @@ USERS
 
 # Certificates that chain to the root but may not sign a message, or only for some purposes.
 rsa tls-server; sign tls-server "/CN=orders.example.com/O=Example" ca tls_server_ext $start $end 80
+rsa tls-server-next; sign tls-server-next "/CN=orders.example.com/O=Example" ca tls_server_ext $start $end 83
 rsa client;  sign client  "/CN=client/OU=Payments/O=Example" ca client_ext $start $end 81
 rsa mailer;  sign mailer  "/CN=mailer/O=Example" ca mailer_ext $start $end 82
 rsa revoked; sign revoked "/CN=revoked/O=Example" ca leaf_ext $start $end 70
@@ -210,4 +214,4 @@ rsa server-enc; sign server-enc "/CN=orders-enc.example.com/O=Example" ca enc_ex
 rsa other-enc;  sign other-enc  "/CN=other-enc.example.com/O=Example" ca enc_ext $start $end 92
 openssl pkcs12 -export -in alice.pem -inkey alice.key -name client -passout pass:secret -out alice.p12 2>/dev/null
 
-touch .complete-4
+touch .complete-5
