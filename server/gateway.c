@@ -3,8 +3,8 @@
 ** results attached as x-warden-* headers; anything else is answered here with a SOAP Fault
 ** and never reaches the application.
 **
-** What Warden judged is what the application receives: the body judged, framed by its length
-** whatever the method, with the headers Warden read (request.c refused a request whose judged
+** What Warden judged is what the application receives: the body judged, framed by its length,
+** with the headers Warden read (request.c refused a request whose judged
 ** headers could be read two ways, or that has Connection name one of them). Headers a client
 ** sends named x-warden-* are dropped before ours are added, so a client cannot forge a result;
 ** hop-by-hop headers (RFC 9110 section 7.6.1, and those the Connection header names) are not
@@ -420,8 +420,9 @@ void serve_gateway_forward(serve_request *request, serve_verdict *verdict, const
     if (verdict != NULL) {
         serve_add_verdict_headers(add_to_upstream, &to, verdict, revision);
         /* the body judged, framed by its length whatever the method: libevent 2.1 adds a
-        ** Content-Length only to a POST or PUT, and would send a DELETE's, OPTIONS' or PATCH's
-        ** body after a head without one, where the application reads the next request */
+        ** Content-Length only to a POST or PUT, and sends a DELETE's, OPTIONS' or PATCH's body
+        ** after a head without one, where the application reads the next request (handlers.c
+        ** judges only POSTs in gateway mode; this does not rest on it) */
         snprintf(size, sizeof size, "%zu", length);
         if (evhttp_add_header(to.headers, "Content-Length", size) != 0)
             to.failed = true;

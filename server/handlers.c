@@ -586,5 +586,13 @@ void serve_handle(serve_request *request)
         handle_get(request);
         return;
     }
+    if (settings->gateway && method != HTTP_POST) {
+        /* SOAP's HTTP binding is POST; policies never see the method, so an application that
+        ** routes by it would run a DELETE on the strength of a permitted message */
+        serve_request_add_header(request, "Allow", "POST");
+        reply_text(request, 405, "Method Not Allowed", "text/plain",
+                   "this gateway forwards verified SOAP requests (POST) only\n");
+        return;
+    }
     handle_decide(request, true);
 }
