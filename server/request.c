@@ -4,14 +4,14 @@
 ** body left in place in the read buffer, a chunked one assembled), and the framing checks that
 ** turn hostile framing into 400 (request smuggling): Content-Length with Transfer-Encoding, two
 ** Content-Lengths, a Transfer-Encoding other than chunked, a header name that is not a token, a
-** control character in a header value or the target, a folded header line, and what http-parser
-** rejects (its lenient flags are never set); and the headers a request is judged by that an
-** application behind the gateway could read otherwise (judged_headers_hold). Debian builds
-** the library with HTTP_PARSER_STRICT=0, which accepts any byte where the CRLF ending the head,
-** a chunk's size line or a chunk's data belongs; those are checked here: the parser is paused
-** where each ends and the two bytes before are looked at (the last two of an earlier execute
-** are kept for that); so is a bare LF ending a line of the head or of a trailer. Also the
-** request's accessors.
+** control character in a header value or the target, a folded header line, a dot segment in the
+** target's path (has_dot_segment), and what http-parser rejects (its lenient flags are never
+** set); and the headers a request is judged by that an application behind the gateway could
+** read otherwise (judged_headers_hold). Debian builds the library with HTTP_PARSER_STRICT=0,
+** which accepts any byte where the CRLF ending the head, a chunk's size line or a chunk's data
+** belongs; those are checked here: the parser is paused where each ends and the two bytes
+** before are looked at (the last two of an earlier execute are kept for that); so is a bare LF
+** ending a line of the head or of a trailer. Also the request's accessors.
 */
 #include "conn_state.h"
 
@@ -240,6 +240,43 @@ static int judged_headers_hold(const serve_conn *c)
     return serve_http_action(soap_action, content_type, NULL) ? 0 : 400;
 }
 
+/* Whether the target's path holds a dot segment ("." or "..") as some server would read it:
+** '\\' for '/', %2e for '.', %2f and %5c for '/', a segment's ";parameters" dropped (Tomcat reads
+** "/..;x/" as "/../"). The gateway forwards the path as sent, after serve.upstream's prefix: an
+** application resolving "/prefix/../admin" would receive a request outside the prefix. */
+static bool has_dot_segment(const char *target)
+{
+    size_t end = strcspn(target, "?#");
+    size_t dots = 0;     /* the current segment: its dots so far ... */
+    bool other = false;  /* ... and whether anything else came */
+    bool skipping = false; /* inside a ";parameters" part */
+    for (size_t i = 0; i <= end; i++) {
+        char ch = i < end ? target[i] : '/';
+        if (ch == '%' && i + 2 < end) {
+            if (strncasecmp(target + i + 1, "2e", 2) == 0)
+                ch = '.';
+            else if (strncasecmp(target + i + 1, "2f", 2) == 0 || strncasecmp(target + i + 1, "5c", 2) == 0)
+                ch = '/';
+            if (ch != '%')
+                i += 2;
+        }
+        if (ch == '/' || ch == '\\') {
+            if (!other && (dots == 1 || dots == 2))
+                return true;
+            dots = 0;
+            other = skipping = false;
+        } else if (ch == ';') {
+            skipping = true;
+        } else if (!skipping) {
+            if (ch == '.')
+                dots++;
+            else
+                other = true;
+        }
+    }
+    return false;
+}
+
 static bool method_served(int method)
 {
     switch (method) {
@@ -255,7 +292,7 @@ static int on_headers_complete(http_parser *parser)
     serve_conn *c = parser->data;
     size_t limit = c->worker->server->settings.body_limit;
     arena_end_piece(c);
-    if (!is_target(c->arena) || !target_form_known(c->arena, (int)parser->method))
+    if (!is_target(c->arena) || !target_form_known(c->arena, (int)parser->method) || has_dot_segment(c->arena))
         return fail_in_parser(c, 400, SERVE_CLOSE_MALFORMED);
     for (size_t i = 0; i < c->header_count; i++) {
         if (!is_token(c->arena + c->headers[i].name))
