@@ -386,6 +386,14 @@ static void handle_decide(serve_request *request, bool ext_authz)
         reply_text(request, 413, "Payload Too Large", "text/plain", "message over limits.message_bytes\n");
         return;
     }
+    /* the application behind (the gateway's, or Envoy's) reads the body by its Content-Type: a
+    ** multipart body would be read part by part, and a part hidden in a comment of the signed
+    ** document could be the one it takes for the message */
+    if (ext_authz && !serve_content_type_is_xml(serve_request_header(request, "Content-Type"))) {
+        reply_text(request, 415, "Unsupported Media Type", "text/plain",
+                   "a SOAP request is text/xml or application/soap+xml\n");
+        return;
+    }
     judge(worker, request, body, length, &verdict);
     current_revision(worker, &verdict, revision, sizeof revision);
     if (worker->server->settings.gateway && ext_authz) {

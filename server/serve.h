@@ -163,6 +163,11 @@ void serve_gateway_stop(serve_worker *worker);
 ** action parameter that differ, an action of SERVE_ACTION_LIMIT bytes or more. */
 bool serve_http_action(const char *soap_action, const char *content_type, char out[SERVE_ACTION_LIMIT]);
 
+/* Whether a Content-Type (NULL or "" when there is none) says the body is one XML document:
+** text/xml, application/soap+xml, application/xml. Anything else (multipart/related, MTOM's
+** or SwA's) an application reads otherwise than as the document Warden judges. */
+bool serve_content_type_is_xml(const char *content_type);
+
 /* Whether a comma-separated list (a Connection header's value) names name, in any letter case. */
 bool serve_list_names(const char *list, const char *name);
 

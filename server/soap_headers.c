@@ -5,7 +5,9 @@
 ** headers again, with its own parser: every form two parsers could read differently (quotes
 ** inside a SOAPAction, a ';' inside a quoted parameter, a backslash escape, an action given twice
 ** or two different ways) is refused here, so the action Warden judged is the one the application
-** dispatches by.
+** dispatches by; and whether the Content-Type says the body is the one XML document Warden
+** judges (a multipart/related body is read part by part by an application, and its parts can
+** hide in a comment of the document Warden verified).
 */
 #include "serve.h"
 
@@ -157,6 +159,19 @@ bool serve_list_names(const char *list, const char *name)
         while (*p != '\0' && *p != ',' && *p != ' ' && *p != '\t')
             p++;
         if ((size_t)(p - start) == length && length > 0 && strncasecmp(start, name, length) == 0)
+            return true;
+    }
+    return false;
+}
+
+bool serve_content_type_is_xml(const char *content_type)
+{
+    static const char *const types[] = { "text/xml", "application/soap+xml", "application/xml", NULL };
+    if (content_type == NULL || content_type[0] == '\0')
+        return true;
+    size_t length = strcspn(content_type, "; \t");
+    for (size_t i = 0; types[i] != NULL; i++) {
+        if (length == strlen(types[i]) && strncasecmp(content_type, types[i], length) == 0)
             return true;
     }
     return false;

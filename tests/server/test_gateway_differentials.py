@@ -317,3 +317,33 @@ def test_a_path_with_a_dot_segment_is_400(make_server, signer):
                                                          "/app/orders/a.b.c"]
     finally:
         app.close()
+
+
+def with_hidden_part(message):
+    """message with a MIME part in a CDATA section of an unsigned header: one XML document, whose
+    signature still holds, to Warden; a Delete to an application that reads it as multipart."""
+    import re
+    header = re.search(rb"<([A-Za-z0-9_-]+:)?Header[^>]*>", message)
+    part = (b'<n:Note xmlns:n="urn:note"><![CDATA[\r\n--part\r\nContent-Type: text/xml\r\n\r\n'
+            b'<Envelope><Body><DeleteOrder/></Body></Envelope>\r\n--part--\r\n]]></n:Note>')
+    return message[:header.end()] + part + message[header.end():]
+
+
+def test_a_multipart_body_is_415_in_either_mode(make_server, signer):
+    app = Application()
+    try:
+        s = gateway_for(make_server, app)
+        check = make_server(policy=POLICY, name="check")
+        create = b'SOAPAction: "urn:example:orders/Create"\r\n'
+        for server in (s, check):
+            answer = exchange(server, request(with_hidden_part(signer.signed("alice")),
+                                              create + b'Content-Type: multipart/related; boundary=part; '
+                                              b'type="text/xml"\r\n'))
+            assert answer.startswith(b"HTTP/1.1 415 "), answer[:200]
+        assert app.received == []
+        # the same document as text/xml is one XML document to every reader: judged and forwarded
+        message = with_hidden_part(signer.signed("alice"))
+        _, _, _, body = forwarded(s, app, message, create + b"Content-Type: text/xml; charset=utf-8\r\n")
+        assert body == message
+    finally:
+        app.close()
