@@ -389,9 +389,16 @@ static void handle_decide(serve_request *request, bool ext_authz)
     /* the application behind (the gateway's, or Envoy's) reads the body by its Content-Type: a
     ** multipart body would be read part by part, and a part hidden in a comment of the signed
     ** document could be the one it takes for the message */
-    if (ext_authz && !serve_content_type_is_xml(serve_request_header(request, "Content-Type"))) {
+    const char *content_type = serve_request_header(request, "Content-Type");
+    if (ext_authz && !serve_content_type_is_xml(content_type)) {
         reply_text(request, 415, "Unsupported Media Type", "text/plain",
                    "a SOAP request is text/xml or application/soap+xml\n");
+        return;
+    }
+    /* and decodes it by the charset parameter, where Warden reads the document's own encoding */
+    if (ext_authz && !serve_charset_agrees(content_type, body, length)) {
+        reply_text(request, 415, "Unsupported Media Type", "text/plain",
+                   "the Content-Type's charset is not the encoding the document is in\n");
         return;
     }
     judge(worker, request, body, length, &verdict);

@@ -168,6 +168,11 @@ bool serve_http_action(const char *soap_action, const char *content_type, char o
 ** or SwA's) an application reads otherwise than as the document Warden judges. */
 bool serve_content_type_is_xml(const char *content_type);
 
+/* Whether the charset parameter of a Content-Type (when it has one) names the encoding the body
+** is in by its own account (a byte-order mark, the XML declaration, else UTF-8): an application
+** that decodes by the charset (as RFC 7303 has it) would read other text than Warden judged. */
+bool serve_charset_agrees(const char *content_type, const unsigned char *body, size_t length);
+
 /* Whether a comma-separated list (a Connection header's value) names name, in any letter case. */
 bool serve_list_names(const char *list, const char *name);
 

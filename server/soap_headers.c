@@ -51,17 +51,18 @@ static bool read_soap_action(const char *value, const char **action, size_t *len
     return true;
 }
 
-/* The action parameter of a Content-Type (RFC 9110 8.3.1: type/subtype *( OWS ";" OWS [ name
+/* The parameter wanted of a Content-Type (RFC 9110 8.3.1: type/subtype *( OWS ";" OWS [ name
 ** "=" value ] ), value a token or a quoted string), or NULL when there is none. A quoted string
 ** may hold ';' and '=' (which a naive split would cut at) but no backslash escape, which parsers
 ** undo or keep; an unquoted value holds no quote; the parameter must not be given twice. */
-static bool read_content_type_action(const char *type, const char **action, size_t *length)
+static bool read_parameter(const char *type, const char *wanted, const char **found, size_t *length)
 {
     const char *p = type;
-    *action = NULL;
+    size_t wanted_length = strlen(wanted);
+    *found = NULL;
     *length = 0;
     if (*p == '\0')
-        return true; /* an empty Content-Type: no type, no action, for any reader */
+        return true; /* an empty Content-Type: no type, no parameter, for any reader */
     /* type/subtype, one of each: a list ("text/xml, application/soap+xml") is read by some
     ** parsers as its first member, by others as its last */
     for (int part = 0; part < 2; part++) {
@@ -109,10 +110,10 @@ static bool read_content_type_action(const char *type, const char **action, size
         p = skip_blanks(p);
         if (*p != ';' && *p != '\0')
             return false;
-        if (name_length == 6 && strncasecmp(name, "action", 6) == 0) {
-            if (*action != NULL)
+        if (name_length == wanted_length && strncasecmp(name, wanted, wanted_length) == 0) {
+            if (*found != NULL)
                 return false;
-            *action = value;
+            *found = value;
             *length = value_length;
         }
     }
@@ -126,8 +127,11 @@ bool serve_http_action(const char *soap_action, const char *content_type, char o
     size_t header_length = 0, parameter_length = 0;
     if (soap_action != NULL && !read_soap_action(soap_action, &header, &header_length))
         return false;
-    if (content_type != NULL && !read_content_type_action(content_type, &parameter, &parameter_length))
-        return false;
+    const char *charset;
+    size_t charset_length;
+    if (content_type != NULL && (!read_parameter(content_type, "action", &parameter, &parameter_length)
+                                 || !read_parameter(content_type, "charset", &charset, &charset_length)))
+        return false; /* (a charset given twice is read two ways too) */
     /* the parameter is a URI too: no blank even inside its quotes */
     for (size_t i = 0; i < parameter_length; i++) {
         if (parameter[i] == ' ' || parameter[i] == '\t')
@@ -175,4 +179,68 @@ bool serve_content_type_is_xml(const char *content_type)
             return true;
     }
     return false;
+}
+
+/* Whether two encoding names name the same encoding, as far as told here: letter case aside,
+** with or without the '-' of "UTF-8" and "UTF-16". */
+static bool same_encoding(const char *a, size_t a_length, const char *b)
+{
+    static const char *const aliases[][2] = { { "utf8", "utf-8" }, { "utf16", "utf-16" } };
+    size_t b_length = strlen(b);
+    if (a_length == b_length && strncasecmp(a, b, a_length) == 0)
+        return true;
+    for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) {
+        for (int k = 0; k < 2; k++) {
+            if (a_length == strlen(aliases[i][k]) && strncasecmp(a, aliases[i][k], a_length) == 0
+                && strcasecmp(b, aliases[i][1 - k]) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool serve_charset_agrees(const char *content_type, const unsigned char *body, size_t length)
+{
+    const char *charset;
+    size_t charset_length;
+    if (content_type == NULL || !read_parameter(content_type, "charset", &charset, &charset_length))
+        return content_type == NULL;
+    if (charset == NULL)
+        return true;
+    /* the document's own encoding, as the core reads it (a byte-order mark, else the XML
+    ** declaration's, else UTF-8); the core refuses a mark and a declaration that disagree */
+    if (length >= 2 && ((body[0] == 0xff && body[1] == 0xfe) || (body[0] == 0xfe && body[1] == 0xff))) {
+        bool little = body[0] == 0xff;
+        return same_encoding(charset, charset_length, "utf-16")
+               || same_encoding(charset, charset_length, little ? "utf-16le" : "utf-16be");
+    }
+    size_t at = length >= 3 && body[0] == 0xef && body[1] == 0xbb && body[2] == 0xbf ? 3 : 0;
+    const char *declared = "utf-8";
+    char name[64];
+    if (length - at >= 5 && memcmp(body + at, "<?xml", 5) == 0) {
+        const unsigned char *end = memchr(body + at, '>', length - at);
+        size_t span = end != NULL ? (size_t)(end - (body + at)) : length - at;
+        for (size_t i = at + 5; i + 9 < at + span; i++) {
+            if (memcmp(body + i, "encoding", 8) != 0)
+                continue;
+            size_t k = i + 8;
+            while (k < at + span && (body[k] == ' ' || body[k] == '\t' || body[k] == '\r' || body[k] == '\n'))
+                k++;
+            if (k >= at + span || body[k] != '=')
+                break;
+            k++;
+            while (k < at + span && (body[k] == ' ' || body[k] == '\t' || body[k] == '\r' || body[k] == '\n'))
+                k++;
+            if (k >= at + span || (body[k] != '"' && body[k] != '\''))
+                break;
+            unsigned char quote = body[k++];
+            size_t n = 0;
+            while (k < at + span && body[k] != quote && n + 1 < sizeof name)
+                name[n++] = (char)body[k++];
+            name[n] = '\0';
+            declared = name;
+            break;
+        }
+    }
+    return same_encoding(charset, charset_length, declared);
 }

@@ -347,3 +347,33 @@ def test_a_multipart_body_is_415_in_either_mode(make_server, signer):
         assert body == message
     finally:
         app.close()
+
+
+def test_a_charset_other_than_the_documents_own_is_415(make_server, signer):
+    # Warden reads the encoding the document gives itself (a byte-order mark, its declaration,
+    # else UTF-8); an application that decodes by the charset parameter (RFC 7303) would read
+    # other text: "+ADw-" is text to Warden and '<' in UTF-7
+    app = Application()
+    try:
+        s = gateway_for(make_server, app)
+        create = b'SOAPAction: "urn:example:orders/Create"\r\n'
+        for charset in (b"utf-7", b"UTF-16", b"iso-8859-1", b'"ebcdic-cp-us"'):
+            answer = exchange(s, request(signer.signed("alice"), create + b"Content-Type: text/xml; charset="
+                                         + charset + b"\r\n"))
+            assert answer.startswith(b"HTTP/1.1 415 "), (charset, answer[:200])
+        declared = b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+        answer = exchange(s, request(declared + signer.signed("alice"), create + b"Content-Type: text/xml; "
+                                     b"charset=utf-8\r\n"))
+        assert answer.startswith(b"HTTP/1.1 415 "), answer[:200]
+        refused(s, request(signer.signed("alice"), create + b"Content-Type: text/xml; charset=utf-8; "
+                           b"charset=utf-7\r\n"))
+        assert app.received == []
+        for content_type, prefix in ((b'text/xml; charset="UTF8"', b""), (b"text/xml; charset=utf-8", b""),
+                                     (b"text/xml; charset=iso-8859-1", declared),
+                                     (b"application/soap+xml; charset=Utf-8; action=urn:example:orders/Create",
+                                      b"\xef\xbb\xbf")):
+            message = prefix + signer.signed("alice")
+            _, _, got, body = forwarded(s, app, message, create + b"Content-Type: " + content_type + b"\r\n")
+            assert (got["content-type"].encode(), body) == (content_type, message)
+    finally:
+        app.close()
