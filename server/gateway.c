@@ -4,8 +4,8 @@
 ** and never reaches the application.
 **
 ** What Warden judged is what the application receives: the body judged, framed by its length,
-** with the headers Warden read (request.c refused a request whose judged
-** headers could be read two ways, or that has Connection name one of them). Headers a client
+** with the headers Warden read (request.c refused a request whose judged headers could be read
+** two ways, or that has Connection name one of them). Headers a client
 ** sends named x-warden-* are dropped before ours are added, so a client cannot forge a result;
 ** hop-by-hop headers (RFC 9110 section 7.6.1, and those the Connection header names) are not
 ** forwarded either way, nor is Expect. Upstream failures are 502, an upstream that does not

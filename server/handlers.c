@@ -387,8 +387,8 @@ static void handle_decide(serve_request *request, bool ext_authz)
         return;
     }
     /* the application behind (the gateway's, or Envoy's) reads the body by its Content-Type: a
-    ** multipart body would be read part by part, and a part hidden in a comment of the signed
-    ** document could be the one it takes for the message */
+    ** multipart body would be read part by part, and a part hidden in a CDATA section of the
+    ** signed document could be the one it takes for the message */
     const char *content_type = serve_request_header(request, "Content-Type");
     if (ext_authz && !serve_content_type_is_xml(content_type)) {
         reply_text(request, 415, "Unsupported Media Type", "text/plain",
