@@ -165,7 +165,7 @@ static void store(memory_table *table, size_t index, const unsigned char key[KEY
 /* An entry is alive while now <= expires_at: a token accepted up to and including its last
 ** second must still be remembered in that second. */
 static wd_replay_verdict memory_remember(void *self, const unsigned char key[KEY_LENGTH], int64_t expires_at,
-                                         int64_t now)
+                                         int64_t now, char *why, size_t why_size)
 {
     memory_table     *table = self;
     wd_replay_verdict verdict = WD_REPLAY_FRESH;
@@ -229,7 +229,7 @@ static void memory_destroy(void *self)
 static const wd_replay_backend memory_backend = { memory_remember, memory_destroy };
 
 static wd_replay_verdict none_remember(void *self, const unsigned char key[KEY_LENGTH], int64_t expires_at,
-                                       int64_t now)
+                                       int64_t now, char *why, size_t why_size)
 {
     return WD_REPLAY_FRESH;
 }
@@ -315,14 +315,22 @@ int wd_replay_cache_new_none(wd_replay_cache **out)
 }
 
 wd_replay_verdict wd_replay_cache_remember(wd_replay_cache *cache, const char *kind, const void *value,
-                                           size_t length, int64_t expires_at, int64_t now)
+                                           size_t length, int64_t expires_at, int64_t now, char *why,
+                                           size_t why_size)
 {
     static const unsigned char separator = 0;
     unsigned char              key[EVP_MAX_MD_SIZE];
     unsigned int               key_length = 0;
     EVP_MD_CTX                *context = NULL;
     wd_replay_verdict          verdict = WD_REPLAY_ERROR;
+    char                       unused[1];
 
+    /* backends always get a buffer, so they need not test for one */
+    if (why == NULL || why_size == 0) {
+        why = unused;
+        why_size = sizeof unused;
+    }
+    why[0] = '\0';
     if (cache == NULL || kind == NULL || (value == NULL && length > 0))
         return WD_REPLAY_ERROR;
     context = EVP_MD_CTX_new();
@@ -332,7 +340,7 @@ wd_replay_verdict wd_replay_cache_remember(wd_replay_cache *cache, const char *k
         || !EVP_DigestUpdate(context, &separator, 1) || !EVP_DigestUpdate(context, value, length)
         || !EVP_DigestFinal_ex(context, key, &key_length) || key_length != KEY_LENGTH)
         goto done;
-    verdict = cache->backend.remember(cache->self, key, expires_at, now);
+    verdict = cache->backend.remember(cache->self, key, expires_at, now, why, why_size);
 
 done:
     EVP_MD_CTX_free(context);

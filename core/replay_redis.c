@@ -11,23 +11,45 @@
 ** Every connection is also on the backend's list, so destroying the backend frees the
 ** connections of threads that are still alive. A Redis is reached by host and port or by a
 ** unix socket (unix:///PATH); TLS (rediss://) is refused: Debian's hiredis has none.
+**
+** Back-off (a circuit breaker per thread, kept in the same slot): a Redis that hangs or is
+** black-holed costs every message the whole timeout, so a worker would fall to 1000/timeout_ms
+** messages a second with its clients queued behind it. One failure alone is taken for a blip
+** and the next message reconnects. From the second failure in a row on, the thread does not
+** try Redis again until a back-off has passed, and rejects the messages of that time at once
+** (still UNAVAILABLE: fail closed); the first message after it is a probe, whose success ends
+** the back-off and whose failure doubles it. The back-off starts at the larger of 100 ms and
+** the timeout and ends at the larger of 1 s and 4 timeouts, so that probing a hung Redis
+** costs a worker at most half of its time at first and a fifth once backed off fully. Times
+** come from CLOCK_MONOTONIC, which a wall clock step cannot move. Each thread backs off by
+** itself (no shared state, no lock): a thread that has not yet failed still tries at once.
 */
 #include "replay_cache.h"
 
 #include <hiredis.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../include/warden.h"
+#include "invariant.h"
+
+#define BACKOFF_FIRST_MS    100  /* or the timeout, if longer */
+#define BACKOFF_LONGEST_MS  1000 /* or 4 timeouts, if longer */
+#define BACKOFF_TIMEOUTS    4
 
 typedef struct redis_backend redis_backend;
 
 typedef struct connection {
     redis_backend     *owner;
     redisContext      *context;   /* NULL until connected, and after a failure */
+    unsigned           failures;  /* failures in a row; 0 after an answer */
+    int64_t            retry_at;  /* with failures >= 2: CLOCK_MONOTONIC ms before which Redis
+                                  ** is not tried */
     struct connection *next;      /* on owner->connections */
 } connection;
 
@@ -39,6 +61,8 @@ struct redis_backend {
     char            password[256]; /* "" for none */
     char            prefix[128];
     struct timeval  timeout;
+    int64_t         backoff_first_ms;   /* after the second failure in a row */
+    int64_t         backoff_longest_ms; /* doubling stops here */
     pthread_key_t   slot;          /* this thread's connection */
     pthread_mutex_t lock;          /* guards connections */
     connection     *connections;
@@ -97,6 +121,53 @@ failed:
     return false;
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec now;
+    /* cannot fail with CLOCK_MONOTONIC on Linux; if it did, 0 keeps a back-off on (fail closed) */
+    if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+        return 0;
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* The back-off after `failures` (>= 2) failures in a row: the first one, doubled per further
+** failure, up to the longest. */
+static int64_t backoff_ms(const redis_backend *backend, unsigned failures)
+{
+    int64_t delay = backend->backoff_first_ms;
+    WD_ASSERT(failures >= 2);
+    for (unsigned i = 2; i < failures && delay < backend->backoff_longest_ms; i++)
+        delay *= 2;
+    return delay < backend->backoff_longest_ms ? delay : backend->backoff_longest_ms;
+}
+
+/* An attempt failed (what says how): the connection goes, since a timeout leaves it out of step
+** with its replies, and from the second failure in a row the thread backs off. */
+static void attempt_failed(redis_backend *backend, connection *c, const char *what, char *why, size_t why_size)
+{
+    if (c->context != NULL)
+        redisFree(c->context);
+    c->context = NULL;
+    if (c->failures < UINT_MAX)
+        c->failures++;
+    if (c->failures < 2) {
+        snprintf(why, why_size, "%s", what);
+        return;
+    }
+    /* timed from the end of this attempt, which may itself have taken the whole timeout */
+    int64_t delay = backoff_ms(backend, c->failures);
+    c->retry_at = monotonic_ms() + delay;
+    snprintf(why, why_size, "%s (%u failures in a row: backed off, tried again in %lld ms)", what, c->failures,
+             (long long)delay);
+}
+
+/* Redis answered: whatever failed before was passing. */
+static void attempt_answered(connection *c)
+{
+    c->failures = 0;
+    c->retry_at = 0;
+}
+
 static connection *this_thread(redis_backend *backend)
 {
     connection *c = pthread_getspecific(backend->slot);
@@ -117,7 +188,8 @@ static connection *this_thread(redis_backend *backend)
     return c;
 }
 
-static wd_replay_verdict redis_remember(void *self, const unsigned char key[32], int64_t expires_at, int64_t now)
+static wd_replay_verdict redis_remember(void *self, const unsigned char key[32], int64_t expires_at, int64_t now,
+                                        char *why, size_t why_size)
 {
     redis_backend *backend = self;
     static const char hex[] = "0123456789abcdef";
@@ -131,19 +203,32 @@ static wd_replay_verdict redis_remember(void *self, const unsigned char key[32],
     connection *c = this_thread(backend);
     if (c == NULL)
         return WD_REPLAY_ERROR;
-    if (c->context == NULL && !connect_to_redis(backend, c))
+    if (c->failures >= 2) {
+        /* backed off: refuse now rather than spend a timeout on a Redis that just failed twice */
+        int64_t wait = c->retry_at - monotonic_ms();
+        if (wait > 0) {
+            snprintf(why, why_size, "(Redis) is backed off after %u failures in a row; it is tried again in %lld ms",
+                     c->failures, (long long)wait);
+            return WD_REPLAY_UNAVAILABLE;
+        }
+        WD_ASSERT(c->context == NULL); /* the probe connects afresh */
+    }
+    if (c->context == NULL && !connect_to_redis(backend, c)) {
+        attempt_failed(backend, c, "(Redis) could not be reached", why, why_size);
         return WD_REPLAY_UNAVAILABLE;
+    }
     redisReply *reply = redisCommand(c->context, "SET %s%b 1 NX PX %lld", backend->prefix, name, sizeof name, ttl_ms);
     wd_replay_verdict verdict = WD_REPLAY_UNAVAILABLE;
     if (reply != NULL && reply->type == REDIS_REPLY_STATUS && strcmp(reply->str, "OK") == 0)
         verdict = WD_REPLAY_FRESH;
     else if (reply != NULL && reply->type == REDIS_REPLY_NIL)
         verdict = WD_REPLAY_SEEN;
-    if (reply == NULL || verdict == WD_REPLAY_UNAVAILABLE) {
-        /* a timeout leaves the connection out of step with its replies: start over */
-        redisFree(c->context);
-        c->context = NULL;
-    }
+    if (verdict != WD_REPLAY_UNAVAILABLE)
+        attempt_answered(c);
+    else if (reply == NULL)
+        attempt_failed(backend, c, "(Redis) did not answer in time or dropped the connection", why, why_size);
+    else /* an error (MOVED, READONLY, OOM...): not shown, it may name internal addresses */
+        attempt_failed(backend, c, "(Redis) answered with an error", why, why_size);
     freeReplyObject(reply);
     return verdict;
 }
@@ -271,6 +356,10 @@ int wd_replay_cache_new_redis(const char *url, const char *prefix, int timeout_m
         timeout_ms = 1;
     backend->timeout.tv_sec = timeout_ms / 1000;
     backend->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+    backend->backoff_first_ms = timeout_ms > BACKOFF_FIRST_MS ? timeout_ms : BACKOFF_FIRST_MS;
+    backend->backoff_longest_ms = (int64_t)timeout_ms * BACKOFF_TIMEOUTS > BACKOFF_LONGEST_MS
+                                      ? (int64_t)timeout_ms * BACKOFF_TIMEOUTS
+                                      : BACKOFF_LONGEST_MS;
     if (pthread_key_create(&backend->slot, thread_exit) != 0) {
         free(backend);
         return WARDEN_E_NOMEM;

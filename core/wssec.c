@@ -536,9 +536,10 @@ static int record_results(header_state *state, warden_message *message, const wd
 static int remember(const wd_wssec_context *context, const char *kind, const void *value, size_t length,
                     int64_t until, wd_failure *failure)
 {
+    char why[160];
     if (until <= context->now)
         until = context->now + 1;
-    switch (wd_replay_cache_remember(context->replay, kind, value, length, until, context->now)) {
+    switch (wd_replay_cache_remember(context->replay, kind, value, length, until, context->now, why, sizeof why)) {
     case WD_REPLAY_FRESH:
         return 0;
     case WD_REPLAY_SEEN:
@@ -547,7 +548,8 @@ static int remember(const wd_wssec_context *context, const char *kind, const voi
         return wd_fail(failure, WD_REASON_REPLAY_CACHE_FULL, "the replay cache is full; refusing new messages");
     case WD_REPLAY_UNAVAILABLE:
         return wd_fail(failure, WD_REASON_REPLAY_UNAVAILABLE,
-                       "the shared replay store did not answer; refusing the message (fail closed)");
+                       "the shared replay store %s; refusing the message (fail closed)",
+                       why[0] != '\0' ? why : "did not answer");
     case WD_REPLAY_ERROR:
         break;
     }

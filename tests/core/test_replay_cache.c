@@ -25,7 +25,7 @@ static wd_replay_cache *new_memory(size_t entries)
 
 static wd_replay_verdict remember_text(wd_replay_cache *cache, const char *value, int64_t expires_at, int64_t now)
 {
-    return wd_replay_cache_remember(cache, "nonce", value, strlen(value), expires_at, now);
+    return wd_replay_cache_remember(cache, "nonce", value, strlen(value), expires_at, now, NULL, 0);
 }
 
 static wd_replay_verdict remember_number(wd_replay_cache *cache, int number, int64_t expires_at, int64_t now)
@@ -51,11 +51,11 @@ END_TEST
 START_TEST(kinds_never_collide)
 {
     wd_replay_cache *cache = new_memory(16);
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "abc", 3, NOW + 300, NOW), WD_REPLAY_FRESH);
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "signature", "abc", 3, NOW + 300, NOW), WD_REPLAY_FRESH);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "abc", 3, NOW + 300, NOW, NULL, 0), WD_REPLAY_FRESH);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "signature", "abc", 3, NOW + 300, NOW, NULL, 0), WD_REPLAY_FRESH);
     /* kind ‖ 0 ‖ value: "no" + "nceabc" is not "nonce" + "abc". */
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "no", "nceabc", 6, NOW + 300, NOW), WD_REPLAY_FRESH);
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "abc", 3, NOW + 300, NOW), WD_REPLAY_SEEN);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "no", "nceabc", 6, NOW + 300, NOW, NULL, 0), WD_REPLAY_FRESH);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "abc", 3, NOW + 300, NOW, NULL, 0), WD_REPLAY_SEEN);
     wd_replay_cache_free(cache);
 }
 END_TEST
@@ -64,11 +64,11 @@ START_TEST(binary_and_empty_values_are_remembered)
 {
     wd_replay_cache    *cache = new_memory(16);
     const unsigned char bytes[] = { 0, 1, 0, 2 };
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", bytes, 4, NOW + 10, NOW), WD_REPLAY_FRESH);
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", bytes, 3, NOW + 10, NOW), WD_REPLAY_FRESH);
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", bytes, 4, NOW + 10, NOW), WD_REPLAY_SEEN);
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", NULL, 0, NOW + 10, NOW), WD_REPLAY_FRESH);
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "", 0, NOW + 10, NOW), WD_REPLAY_SEEN);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", bytes, 4, NOW + 10, NOW, NULL, 0), WD_REPLAY_FRESH);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", bytes, 3, NOW + 10, NOW, NULL, 0), WD_REPLAY_FRESH);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", bytes, 4, NOW + 10, NOW, NULL, 0), WD_REPLAY_SEEN);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", NULL, 0, NOW + 10, NOW, NULL, 0), WD_REPLAY_FRESH);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "", 0, NOW + 10, NOW, NULL, 0), WD_REPLAY_SEEN);
     wd_replay_cache_free(cache);
 }
 END_TEST
@@ -192,9 +192,9 @@ END_TEST
 START_TEST(misuse_is_an_error_verdict)
 {
     wd_replay_cache *cache = new_memory(4);
-    ck_assert_int_eq(wd_replay_cache_remember(NULL, "nonce", "abc", 3, NOW, NOW), WD_REPLAY_ERROR);
-    ck_assert_int_eq(wd_replay_cache_remember(cache, NULL, "abc", 3, NOW, NOW), WD_REPLAY_ERROR);
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", NULL, 3, NOW, NOW), WD_REPLAY_ERROR);
+    ck_assert_int_eq(wd_replay_cache_remember(NULL, "nonce", "abc", 3, NOW, NOW, NULL, 0), WD_REPLAY_ERROR);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, NULL, "abc", 3, NOW, NOW, NULL, 0), WD_REPLAY_ERROR);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", NULL, 3, NOW, NOW, NULL, 0), WD_REPLAY_ERROR);
     ck_assert_uint_eq(wd_replay_cache_size(NULL), 0);
     wd_replay_cache_free(cache);
     wd_replay_cache_free(NULL);
@@ -275,9 +275,13 @@ typedef struct recording_backend {
     int              *destroyed;
 } recording_backend;
 
-static wd_replay_verdict recording_remember(void *self, const unsigned char key[32], int64_t expires_at, int64_t now)
+static wd_replay_verdict recording_remember(void *self, const unsigned char key[32], int64_t expires_at, int64_t now,
+                                            char *why, size_t why_size)
 {
     recording_backend *backend = self;
+    ck_assert(why != NULL && why_size >= 1 && why[0] == '\0');
+    if (backend->answer == WD_REPLAY_UNAVAILABLE)
+        snprintf(why, why_size, "is asleep");
     memcpy(backend->last_key, key, 32);
     backend->last_expires_at = expires_at;
     backend->last_now = now;
@@ -310,7 +314,7 @@ START_TEST(custom_backend_gets_sha256_of_kind_zero_value)
     wd_replay_cache   *cache = NULL;
     ck_assert_int_eq(wd_replay_cache_new_backend(&recording, backend, &cache), WARDEN_OK);
 
-    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "abc", 3, NOW + 300, NOW), WD_REPLAY_SEEN);
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "abc", 3, NOW + 300, NOW, NULL, 0), WD_REPLAY_SEEN);
     unsigned char expected[EVP_MAX_MD_SIZE];
     unsigned int  expected_length = 0;
     ck_assert(EVP_Digest("nonce\0abc", 9, expected, &expected_length, EVP_sha256(), NULL));
@@ -324,6 +328,25 @@ START_TEST(custom_backend_gets_sha256_of_kind_zero_value)
     ck_assert_int_eq(remember_text(cache, "abc", NOW + 300, NOW), WD_REPLAY_ERROR);
     backend->answer = WD_REPLAY_FULL;
     ck_assert_int_eq(remember_text(cache, "abc", NOW + 300, NOW), WD_REPLAY_FULL);
+
+    /* the backend's reason reaches the caller, cut to its buffer, and a caller without a
+    ** buffer still gives the backend one */
+    backend->answer = WD_REPLAY_UNAVAILABLE;
+    char why[64] = "stale";
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "abc", 3, NOW + 300, NOW, why, sizeof why),
+                     WD_REPLAY_UNAVAILABLE);
+    ck_assert_str_eq(why, "is asleep");
+    char short_why[4];
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "abc", 3, NOW + 300, NOW, short_why, sizeof short_why),
+                     WD_REPLAY_UNAVAILABLE);
+    ck_assert_str_eq(short_why, "is ");
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "abc", 3, NOW + 300, NOW, NULL, 0),
+                     WD_REPLAY_UNAVAILABLE);
+    backend->answer = WD_REPLAY_SEEN;
+    strcpy(why, "stale");
+    ck_assert_int_eq(wd_replay_cache_remember(cache, "nonce", "abc", 3, NOW + 300, NOW, why, sizeof why),
+                     WD_REPLAY_SEEN);
+    ck_assert_str_eq(why, "");
 
     wd_replay_cache_free(cache);
     ck_assert_int_eq(destroyed, 1);

@@ -1,10 +1,12 @@
 """replay.backend = "redis": replicas sharing a Redis share the replay window; with Redis
-gone, messages are rejected replay-unavailable (fail closed). A real redis-server is started
-on loopback by the test and stopped by PID."""
+gone, messages are rejected replay-unavailable (fail closed); a Redis that hangs is backed off
+rather than waited for on every message. A real redis-server is started on loopback by the
+test and stopped by PID."""
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -13,12 +15,12 @@ from conftest import decision, free_port
 
 
 class Redis:
-    def __init__(self, directory, unix_socket=None):
+    def __init__(self, directory, unix_socket=None, port=None):
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail("redis-server is not installed (Debian package redis-server; scripts/setup)",
                         pytrace=False)
-        self.port = free_port()
+        self.port = port or free_port()
         self.unix_socket = unix_socket
         extra = ["--unixsocket", unix_socket, "--unixsocketperm", "700"] if unix_socket else []
         self.proc = subprocess.Popen([binary, "--port", str(self.port), "--bind", "127.0.0.1",
@@ -152,3 +154,86 @@ def test_replicas_share_a_redis_through_its_unix_socket(make_server, signer, tmp
         assert (status, decision(body)["reason"]) == (403, "replay-unavailable")
     finally:
         r.stop()
+
+
+class BlackHole:
+    """A hung Redis: accepts TCP connections on loopback, counts them, never reads or answers."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(64)
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.accepted = []
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stopping.is_set():
+            try:
+                self.accepted.append(self.listener.accept()[0])
+            except socket.timeout:
+                pass
+        self.listener.setblocking(False)
+        while True:  # the connections the kernel completed but not yet accepted count too
+            try:
+                self.accepted.append(self.listener.accept()[0])
+            except OSError:
+                break
+
+    def stop(self):
+        """Closes everything; returns how many connections were made to it."""
+        if not self.stopping.is_set():
+            self.stopping.set()
+            self.thread.join(timeout=60)
+            for c in self.accepted:
+                c.close()
+            self.listener.close()
+        return len(self.accepted)
+
+
+def test_a_hung_redis_is_backed_off_and_tried_again_later(make_server, signer, tmp_path):
+    hole = BlackHole()
+    try:
+        # one worker, so that every message meets the same connection and back-off; a long
+        # timeout makes the first back-off (never shorter) long enough for a loaded machine
+        s = make_server('serve = { threads = 1 }, replay = { backend = "redis", url = "redis://127.0.0.1:%d/0", '
+                        'prefix = "warden:hung:", timeout_ms = 2000 },' % hole.port)
+        messages = [signer.signed("alice") for _ in range(10)]  # signed first, then sent back to back
+        answers = [s.post("/v1/decide", m) for m in messages]
+        for status, _, body in answers:
+            d = decision(body)
+            assert (status, d["stage"], d["reason"]) == (403, "security", "replay-unavailable"), body
+        # the first failure is a blip; from the second on, Redis is backed off and the messages
+        # meanwhile are refused at once, saying when Redis is tried next
+        assert "backed off" not in decision(answers[0][2])["detail"]
+        for _, _, body in answers[2:]:
+            detail = decision(body)["detail"]
+            assert "backed off" in detail and "tried again in" in detail, detail
+        connections = hole.stop()
+        assert 2 <= connections <= 3, connections  # without the back-off: one per message
+
+        # a real Redis where the hung one was: once the back-off has passed, messages pass again
+        redis = Redis(tmp_path, port=hole.port)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                status, _, body = s.post("/v1/decide", signer.signed("alice"))
+                if status == 200 or time.monotonic() > deadline:
+                    break
+                assert decision(body)["reason"] == "replay-unavailable", body
+                time.sleep(0.2)
+            assert status == 200, body
+            # and Redis is used again: the accepted message is a replay for a second replica
+            status, _, body = s.post("/v1/decide", messages[0])
+            assert status == 200, body
+            b = make_server(redis_config(redis, "warden:hung:"), name="b")
+            status, _, body = b.post("/v1/decide", messages[0])
+            assert (status, decision(body)["reason"]) == (403, "replay"), body
+        finally:
+            redis.stop()
+        assert s.stop() == 0
+    finally:
+        hole.stop()
