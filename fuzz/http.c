@@ -12,8 +12,9 @@
 ** then the bytes sent. The stream is parsed twice: once in one read, once in those reads.
 ** Oracles, beyond the sanitizers:
 **   - each request holds what the handlers rely on (a served method, a visible-ASCII target, a
-**     path that starts with '/', header names that are tokens and values without control
-**     characters, one framing header at most, a Content-Length body of exactly that length);
+**     path that starts with '/' and has no dot segment, header names that are tokens and values
+**     without control characters, one framing header at most, a Content-Length body of exactly
+**     that length, one Content-Type and SOAPAction at most, whose action reads (serve_http_action));
 **   - framing does not depend on how the bytes arrived: both parses give the same requests
 **     (method, version, keep-alive, target, path, query, headers, body, a 100 Continue or not),
 **     then end the same way (the same answer code, or the same wait for more bytes). Where a
@@ -107,7 +108,13 @@ static void check_request(const serve_conn *c, const serve_request *r)
     if (r->query != NULL && strchr(r->target, '?') == NULL)
         fail("a query without '?' in the target");
 
-    size_t count = serve_request_header_count(r), lengths = 0, encodings = 0;
+    for (const char *p = r->path; *p != '\0'; p++) {
+        size_t dots = p[0] == '/' ? strspn(p + 1, ".") : 0;
+        if ((dots == 1 || dots == 2) && (p[1 + dots] == '/' || p[1 + dots] == '\0'))
+            fail("a dot segment in the path");
+    }
+
+    size_t count = serve_request_header_count(r), lengths = 0, encodings = 0, types = 0, actions = 0;
     const char *length_value = NULL;
     for (size_t i = 0; i < count; i++) {
         const char *name, *value;
@@ -128,7 +135,15 @@ static void check_request(const serve_conn *c, const serve_request *r)
                 length_value = value;
         } else if (strcasecmp(name, "Transfer-Encoding") == 0)
             encodings++;
+        else if (strcasecmp(name, "Content-Type") == 0)
+            types++;
+        else if (strcasecmp(name, "SOAPAction") == 0)
+            actions++;
     }
+    char action[SERVE_ACTION_LIMIT];
+    if (types > 1 || actions > 1
+        || !serve_http_action(serve_request_header(r, "SOAPAction"), serve_request_header(r, "Content-Type"), action))
+        fail("a Content-Type or SOAPAction that reads two ways reached a handler");
     if (lengths > 1 || encodings > 1 || (lengths > 0 && encodings > 0))
         fail("ambiguous framing reached a handler");
     if (serve_request_header(r, "Content-Length") != length_value)

@@ -3,10 +3,13 @@
 ** results attached as x-warden-* headers; anything else is answered here with a SOAP Fault
 ** and never reaches the application.
 **
-** Headers a client sends named x-warden-* are dropped before ours are added, so a client
-** cannot forge a result; hop-by-hop headers (RFC 9110 section 7.6.1, and those the
-** Connection header names) are not forwarded either way. Upstream failures are 502, an
-** upstream that does not answer within timeouts.upstream_ms is 504; neither leaks the request.
+** What Warden judged is what the application receives: the body judged, framed by its length,
+** with the headers Warden read (request.c refused a request whose judged headers could be read
+** two ways, or that has Connection name one of them). Headers a client
+** sends named x-warden-* are dropped before ours are added, so a client cannot forge a result;
+** hop-by-hop headers (RFC 9110 section 7.6.1, and those the Connection header names) are not
+** forwarded either way, nor is Expect. Upstream failures are 502, an upstream that does not
+** answer within timeouts.upstream_ms is 504; neither leaks the request.
 **
 ** Upstream connections are kept alive: each worker keeps up to serve.upstream_keepalive idle
 ** ones and takes one for each forwarded request, which has it alone until its answer is in.
@@ -43,14 +46,15 @@ struct serve_forward {
     forward                  *prev, *next; /* the worker's forwards in flight */
 };
 
+/* Expect too: Warden answered it (100 Continue) and holds the whole body; the application
+** must not answer it again (a 100 first, or 417). */
 static const char *const hop_by_hop[] = {
     "connection", "keep-alive", "proxy-connection", "proxy-authenticate", "proxy-authorization",
-    "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", NULL,
+    "te", "trailer", "transfer-encoding", "upgrade", "host", "content-length", "expect", NULL,
 };
 
-/* Whether a header must not cross the gateway: hop-by-hop, x-warden-* (serve_is_warden_header), or
-** named in the message's Connection header. */
-static bool is_dropped(const char *name, const char *connection)
+/* Whether a header must not cross the gateway: hop-by-hop, or x-warden-* (serve_is_warden_header). */
+static bool is_dropped(const char *name)
 {
     if (serve_is_warden_header(name))
         return true;
@@ -58,17 +62,20 @@ static bool is_dropped(const char *name, const char *connection)
         if (strcasecmp(name, hop_by_hop[i]) == 0)
             return true;
     }
-    if (connection != NULL) {
-        size_t length = strlen(name);
-        for (const char *p = connection; *p != '\0';) {
-            while (*p == ' ' || *p == '\t' || *p == ',')
-                p++;
-            const char *start = p;
-            while (*p != '\0' && *p != ',' && *p != ' ' && *p != '\t')
-                p++;
-            if ((size_t)(p - start) == length && length > 0 && strncasecmp(start, name, length) == 0)
-                return true;
-        }
+    return false;
+}
+
+/* Whether one of the request's Connection headers names name: hop-by-hop for this request.
+** request.c refused a request naming a header Warden judged it by (Content-Type, SOAPAction,
+** ...); the headers Warden adds are added after, so naming them removes only the client's own. */
+static bool named_by_connection(const serve_request *request, const char *name)
+{
+    size_t count = serve_request_header_count(request);
+    for (size_t i = 0; i < count; i++) {
+        const char *header, *value;
+        serve_request_header_at(request, i, &header, &value);
+        if (strcasecmp(header, "Connection") == 0 && serve_list_names(value, name))
+            return true;
     }
     return false;
 }
@@ -79,24 +86,26 @@ static bool is_forwarded(const char *name)
     return strcasecmp(name, "x-forwarded-for") == 0 || strcasecmp(name, "x-forwarded-proto") == 0;
 }
 
-/* The client's request headers to the upstream request. */
-static void copy_request_headers(const serve_request *from, struct evkeyvalq *to)
+/* The client's request headers to the upstream request; -1 when one could not be added (out
+** of memory): never forwarded without it. */
+static int copy_request_headers(const serve_request *from, struct evkeyvalq *to)
 {
-    const char *connection = serve_request_header(from, "Connection");
     size_t count = serve_request_header_count(from);
     for (size_t i = 0; i < count; i++) {
         const char *name, *value;
         serve_request_header_at(from, i, &name, &value);
-        if (!is_dropped(name, connection) && !is_forwarded(name))
-            evhttp_add_header(to, name, value);
+        if (!is_dropped(name) && !is_forwarded(name) && !named_by_connection(from, name)
+            && evhttp_add_header(to, name, value) != 0)
+            return -1;
     }
+    return 0;
 }
 
 /* What a proxy tells the application of its client (as nginx's $proxy_add_x_forwarded_for and
 ** Envoy do): X-Forwarded-For is the client's own list, if it sent one, with the address of the
 ** client Warden saw appended (only that last entry is Warden's word); X-Forwarded-Proto is the
 ** scheme the client used with Warden, never the client's claim. */
-static void add_forwarded(const serve_request *from, struct evkeyvalq *to)
+static int add_forwarded(const serve_request *from, struct evkeyvalq *to)
 {
     const char *peer = serve_request_peer(from);
     size_t address_length = strlen(peer);
@@ -123,8 +132,9 @@ static void add_forwarded(const serve_request *from, struct evkeyvalq *to)
         used += (size_t)n;
     }
     snprintf(list + used, sizeof list - used, "%s%.*s", used > 0 ? ", " : "", (int)address_length, peer);
-    evhttp_add_header(to, "X-Forwarded-For", list);
-    evhttp_add_header(to, "X-Forwarded-Proto", serve_request_tls(from) != NULL ? "https" : "http");
+    if (evhttp_add_header(to, "X-Forwarded-For", list) != 0)
+        return -1;
+    return evhttp_add_header(to, "X-Forwarded-Proto", serve_request_tls(from) != NULL ? "https" : "http");
 }
 
 /* The upstream answer's headers to the client's answer. */
@@ -132,14 +142,21 @@ static void copy_answer_headers(struct evkeyvalq *from, serve_request *to)
 {
     const char *connection = evhttp_find_header(from, "Connection");
     for (struct evkeyval *header = from->tqh_first; header != NULL; header = header->next.tqe_next) {
-        if (!is_dropped(header->key, connection))
+        if (!is_dropped(header->key) && (connection == NULL || !serve_list_names(connection, header->key)))
             serve_request_add_header(to, header->key, header->value);
     }
 }
 
+typedef struct upstream_headers {
+    struct evkeyvalq *headers;
+    bool              failed; /* a header could not be added: the request is not forwarded */
+} upstream_headers;
+
 static void add_to_upstream(void *target, const char *name, const char *value)
 {
-    evhttp_add_header(target, name, value);
+    upstream_headers *to = target;
+    if (evhttp_add_header(to->headers, name, value) != 0)
+        to->failed = true;
 }
 
 /* ---- the SOAP Fault of a denied request ---------------------------------------------- */
@@ -372,6 +389,7 @@ void serve_gateway_forward(serve_request *request, serve_verdict *verdict, const
     const serve_upstream *upstream = &worker->server->settings.upstream;
     char revision[96];
     char target[SERVE_TARGET_LIMIT + sizeof upstream->prefix + 2];
+    struct evhttp_request *out = NULL;
     forward *f = calloc(1, sizeof *f);
 
     snprintf(revision, sizeof revision, "%s",
@@ -389,23 +407,33 @@ void serve_gateway_forward(serve_request *request, serve_verdict *verdict, const
     if (f->upstream == NULL)
         goto failed;
 
-    struct evhttp_request *out = evhttp_request_new(upstream_done, f);
+    out = evhttp_request_new(upstream_done, f);
     if (out == NULL)
         goto failed;
     evhttp_request_set_error_cb(out, upstream_error);
-    struct evkeyvalq *headers = evhttp_request_get_output_headers(out);
-    copy_request_headers(request, headers);
-    add_forwarded(request, headers);
-    char host[300];
+    upstream_headers to = { evhttp_request_get_output_headers(out), false };
+    char host[300], size[32];
     snprintf(host, sizeof host, "%s:%u", upstream->host, (unsigned)upstream->port);
-    evhttp_add_header(headers, "Host", host);
-    if (verdict != NULL)
-        serve_add_verdict_headers(add_to_upstream, headers, verdict, revision);
-    if (length > 0)
-        evbuffer_add(evhttp_request_get_output_buffer(out), body, length);
+    if (copy_request_headers(request, to.headers) != 0 || add_forwarded(request, to.headers) != 0
+        || evhttp_add_header(to.headers, "Host", host) != 0)
+        goto failed;
+    if (verdict != NULL) {
+        serve_add_verdict_headers(add_to_upstream, &to, verdict, revision);
+        /* the body judged, framed by its length whatever the method: libevent 2.1 adds a
+        ** Content-Length only to a POST or PUT, and sends a DELETE's, OPTIONS' or PATCH's body
+        ** after a head without one, where the application reads the next request (handlers.c
+        ** judges only POSTs in gateway mode; this does not rest on it) */
+        snprintf(size, sizeof size, "%zu", length);
+        if (evhttp_add_header(to.headers, "Content-Length", size) != 0)
+            to.failed = true;
+    }
+    if (to.failed || (length > 0 && evbuffer_add(evhttp_request_get_output_buffer(out), body, length) != 0))
+        goto failed;
 
-    if (evhttp_make_request(f->upstream, out, command_of(request->method), target) != 0)
-        goto failed; /* evhttp_make_request freed out */
+    struct evhttp_request *made = out;
+    out = NULL; /* evhttp_make_request frees it when it fails */
+    if (evhttp_make_request(f->upstream, made, command_of(request->method), target) != 0)
+        goto failed;
     f->next = worker->forwards;
     if (f->next != NULL)
         f->next->prev = f;
@@ -414,6 +442,8 @@ void serve_gateway_forward(serve_request *request, serve_verdict *verdict, const
     return;
 
 failed:
+    if (out != NULL)
+        evhttp_request_free(out);
     if (f != NULL && f->upstream != NULL)
         evhttp_connection_free(f->upstream);
     free(f);

@@ -78,40 +78,15 @@ static void log_verdict(serve_worker *worker, const serve_request *request, cons
     free(line);
 }
 
-/* The HTTP-level action: SOAPAction (quotes removed), else the action parameter of a SOAP 1.2
-** Content-Type. Written to out ("" when there is none). */
-static void http_action(const serve_request *request, char *out, size_t size)
+/* The HTTP-level action (soap_headers.c): request.c refused a request whose headers read it
+** more than one way, so it reads. Written to out ("" when there is none). */
+static void http_action(const serve_request *request, char out[SERVE_ACTION_LIMIT])
 {
-    const char *value = serve_request_header(request, "SOAPAction");
-    size_t length = 0;
     out[0] = '\0';
-    if (value == NULL) {
-        const char *type = serve_request_header(request, "Content-Type");
-        for (const char *p = type; p != NULL && (p = strchr(p, ';')) != NULL; p++) {
-            const char *q = p + 1;
-            while (*q == ' ' || *q == '\t')
-                q++;
-            if (strncasecmp(q, "action=", 7) == 0) {
-                value = q + 7;
-                length = strcspn(value, ";");
-                break;
-            }
-        }
-        if (value == NULL)
-            return;
-    } else {
-        length = strlen(value);
-    }
-    while (length > 0 && (value[length - 1] == ' ' || value[length - 1] == '\t'))
-        length--;
-    if (length >= 2 && value[0] == '"' && value[length - 1] == '"') {
-        value++;
-        length -= 2;
-    }
-    if (length >= size)
-        length = size - 1;
-    memcpy(out, value, length);
-    out[length] = '\0';
+    bool read = serve_http_action(serve_request_header(request, "SOAPAction"),
+                                  serve_request_header(request, "Content-Type"), out);
+    assert(read);
+    (void)read;
 }
 
 /* Verifies and decides the request's body. The verdict owns the message and decision. */
@@ -133,8 +108,8 @@ static void judge(serve_worker *worker, const serve_request *request, const unsi
     options.size = sizeof options;
     options.transport_cert.data = peer;
     options.transport_cert.length = peer_length;
-    char action[1024];
-    http_action(request, action, sizeof action);
+    char action[SERVE_ACTION_LIMIT];
+    http_action(request, action);
     if (action[0] != '\0')
         options.http_action = action;
 
@@ -411,6 +386,21 @@ static void handle_decide(serve_request *request, bool ext_authz)
         reply_text(request, 413, "Payload Too Large", "text/plain", "message over limits.message_bytes\n");
         return;
     }
+    /* the application behind (the gateway's, or Envoy's) reads the body by its Content-Type: a
+    ** multipart body would be read part by part, and a part hidden in a CDATA section of the
+    ** signed document could be the one it takes for the message */
+    const char *content_type = serve_request_header(request, "Content-Type");
+    if (ext_authz && !serve_content_type_is_xml(content_type)) {
+        reply_text(request, 415, "Unsupported Media Type", "text/plain",
+                   "a SOAP request is text/xml or application/soap+xml\n");
+        return;
+    }
+    /* and decodes it by the charset parameter, where Warden reads the document's own encoding */
+    if (ext_authz && !serve_charset_agrees(content_type, body, length)) {
+        reply_text(request, 415, "Unsupported Media Type", "text/plain",
+                   "the Content-Type's charset is not the encoding the document is in\n");
+        return;
+    }
     judge(worker, request, body, length, &verdict);
     current_revision(worker, &verdict, revision, sizeof revision);
     if (worker->server->settings.gateway && ext_authz) {
@@ -497,13 +487,25 @@ static void handle_metrics(serve_request *request)
 }
 
 /* Whether NAME of wsdl=NAME or xsd=NAME names a document and nothing more: no second parameter
-** ('&', ';') that an application serving operations on GET might read as its arguments. */
+** ('&', ';') that an application serving operations on GET might read as its arguments, not
+** even percent-encoded (an application that decodes the query before splitting it reads
+** "%26id%3D7" as "&id=7"): an escape is two hex digits and none of '#', '%', '&', ';', '=', '?'. */
 static bool is_document_name(const char *name)
 {
     for (; *name != '\0'; name++) {
         unsigned char c = (unsigned char)*name;
-        if (!isalnum(c) && c != '.' && c != '-' && c != '_' && c != '/' && c != '%')
+        if (c == '%') {
+            if (!isxdigit((unsigned char)name[1]) || !isxdigit((unsigned char)name[2]))
+                return false;
+            static const char *const delimiters[] = { "23", "25", "26", "3b", "3d", "3f" };
+            for (size_t i = 0; i < sizeof delimiters / sizeof delimiters[0]; i++) {
+                if (strncasecmp(name + 1, delimiters[i], 2) == 0)
+                    return false;
+            }
+            name += 2;
+        } else if (!isalnum(c) && c != '.' && c != '-' && c != '_' && c != '/') {
             return false;
+        }
     }
     return true;
 }
@@ -521,14 +523,41 @@ static bool is_metadata_query(const char *query)
     return strncasecmp(query, "xsd=", 4) == 0 && is_document_name(query + 4);
 }
 
+/* Whether a path reads one way to every application: segments of letters, digits and "-._~"
+** only, none of them "." or "..", none empty. A '%' could be decoded into a '?' (then the
+** application reads a query of its own choosing), a ';' carries path parameters (matrix
+** parameters an application may read as arguments), dot segments and "//" are resolved by
+** some servers and not others. */
+static bool is_plain_path(const char *path)
+{
+    if (path[0] != '/')
+        return false;
+    for (const char *segment = path + 1;; ) {
+        size_t length = strcspn(segment, "/");
+        if ((length == 0 && segment[length] == '/') || (length == 1 && segment[0] == '.')
+            || (length == 2 && segment[0] == '.' && segment[1] == '.'))
+            return false;
+        for (size_t i = 0; i < length; i++) {
+            unsigned char c = (unsigned char)segment[i];
+            if (!isalnum(c) && c != '-' && c != '.' && c != '_' && c != '~')
+                return false;
+        }
+        if (segment[length] == '\0')
+            return true;
+        segment += length + 1;
+    }
+}
+
 /* A GET or HEAD in gateway mode carries no SOAP message to verify: it is forwarded unverified
 ** only when serve.pass_get allows it (and it has no body a lenient application might read);
-** otherwise it is HTTP misuse for a SOAP endpoint, 405. */
+** otherwise it is HTTP misuse for a SOAP endpoint, 405. pass_get = "wsdl" asks the path to be
+** plain too (is_plain_path): the application must read the query Warden read. */
 static void handle_get(serve_request *request)
 {
     serve_pass_get pass = request->worker->server->settings.pass_get;
     bool empty = request->body_length == 0;
-    if (empty && (pass == SERVE_PASS_GET_ALL || (pass == SERVE_PASS_GET_WSDL && is_metadata_query(request->query)))) {
+    bool metadata = is_metadata_query(request->query) && is_plain_path(request->path);
+    if (empty && (pass == SERVE_PASS_GET_ALL || (pass == SERVE_PASS_GET_WSDL && metadata))) {
         serve_gateway_pass(request);
         return;
     }
@@ -570,6 +599,14 @@ void serve_handle(serve_request *request)
     /* every other path: ext_authz in check mode, the gateway with an upstream */
     if (settings->gateway && (method == HTTP_GET || method == HTTP_HEAD)) {
         handle_get(request);
+        return;
+    }
+    if (settings->gateway && method != HTTP_POST) {
+        /* SOAP's HTTP binding is POST; policies never see the method, so an application that
+        ** routes by it would run a DELETE on the strength of a permitted message */
+        serve_request_add_header(request, "Allow", "POST");
+        reply_text(request, 405, "Method Not Allowed", "text/plain",
+                   "this gateway forwards verified SOAP requests (POST) only\n");
         return;
     }
     handle_decide(request, true);

@@ -4,12 +4,14 @@
 ** body left in place in the read buffer, a chunked one assembled), and the framing checks that
 ** turn hostile framing into 400 (request smuggling): Content-Length with Transfer-Encoding, two
 ** Content-Lengths, a Transfer-Encoding other than chunked, a header name that is not a token, a
-** control character in a header value or the target, and what http-parser rejects (its lenient
-** flags are never set). Debian builds the library with HTTP_PARSER_STRICT=0, which accepts any
-** byte where the CRLF ending the head, a chunk's size line or a chunk's data belongs; those are
-** checked here: the parser is paused where each ends and the two bytes before are looked at
-** (the last two of an earlier execute are kept for that); so is a bare LF ending a line of the
-** head or of a trailer. Also the request's accessors.
+** control character in a header value or the target, a folded header line, a dot segment in the
+** target's path (has_dot_segment), and what http-parser rejects (its lenient flags are never
+** set); and the headers a request is judged by that an application behind the gateway could
+** read otherwise (judged_headers_hold). Debian builds the library with HTTP_PARSER_STRICT=0,
+** which accepts any byte where the CRLF ending the head, a chunk's size line or a chunk's data
+** belongs; those are checked here: the parser is paused where each ends and the two bytes
+** before are looked at (the last two of an earlier execute are kept for that); so is a bare LF
+** ending a line of the head or of a trailer. Also the request's accessors.
 */
 #include "conn_state.h"
 
@@ -196,6 +198,85 @@ static bool target_form_known(const char *target, int method)
            && (url.field_set & (1 << UF_HOST));
 }
 
+/* Headers the gateway must forward as Warden read them (they say what the body is, or what
+** it asks for), which a Connection header must not name: the gateway would drop them, and the
+** application would read the body it receives without them (RFC 9110 7.6.1: a sender must not
+** name a header meant for every recipient). */
+static const char *const judged_headers[] = {
+    "content-type", "content-length", "content-encoding", "soapaction", NULL,
+};
+
+/* 0 when the headers Warden judges a request by can be read only one way; else the answer's
+** code. Each may be given once (two Content-Types or SOAPActions: Warden reads the first, an
+** application perhaps the last); none may be named by Connection; the action must read one way
+** (serve_http_action); a body with a Content-Encoding is refused (415): Warden never decodes
+** one, and would judge the encoded bytes while the application decodes them into another. */
+static int judged_headers_hold(const serve_conn *c)
+{
+    const char *soap_action = NULL, *content_type = NULL;
+    size_t soap_actions = 0, content_types = 0, content_encodings = 0;
+    for (size_t i = 0; i < c->header_count; i++) {
+        const char *name = c->arena + c->headers[i].name, *value = c->arena + c->headers[i].value;
+        if (strcasecmp(name, "Content-Type") == 0) {
+            content_type = value;
+            content_types++;
+        } else if (strcasecmp(name, "SOAPAction") == 0) {
+            soap_action = value;
+            soap_actions++;
+        } else if (strcasecmp(name, "Content-Encoding") == 0) {
+            if (strcasecmp(value, "identity") != 0)
+                return 415;
+            content_encodings++;
+        } else if (strcasecmp(name, "Connection") == 0) {
+            for (size_t k = 0; judged_headers[k] != NULL; k++) {
+                if (serve_list_names(value, judged_headers[k]))
+                    return 400;
+            }
+        }
+    }
+    /* (two Content-Lengths are the framing's to refuse) */
+    if (content_types > 1 || soap_actions > 1 || content_encodings > 1)
+        return 400;
+    return serve_http_action(soap_action, content_type, NULL) ? 0 : 400;
+}
+
+/* Whether the target's path holds a dot segment ("." or "..") as some server would read it:
+** '\\' for '/', %2e for '.', %2f and %5c for '/', a segment's ";parameters" dropped (Tomcat reads
+** "/..;x/" as "/../"). The gateway forwards the path as sent, after serve.upstream's prefix: an
+** application resolving "/prefix/../admin" would receive a request outside the prefix. */
+static bool has_dot_segment(const char *target)
+{
+    size_t end = strcspn(target, "?#");
+    size_t dots = 0;     /* the current segment: its dots so far ... */
+    bool other = false;  /* ... and whether anything else came */
+    bool skipping = false; /* inside a ";parameters" part */
+    for (size_t i = 0; i <= end; i++) {
+        char ch = i < end ? target[i] : '/';
+        if (ch == '%' && i + 2 < end) {
+            if (strncasecmp(target + i + 1, "2e", 2) == 0)
+                ch = '.';
+            else if (strncasecmp(target + i + 1, "2f", 2) == 0 || strncasecmp(target + i + 1, "5c", 2) == 0)
+                ch = '/';
+            if (ch != '%')
+                i += 2;
+        }
+        if (ch == '/' || ch == '\\') {
+            if (!other && (dots == 1 || dots == 2))
+                return true;
+            dots = 0;
+            other = skipping = false;
+        } else if (ch == ';') {
+            skipping = true;
+        } else if (!skipping) {
+            if (ch == '.')
+                dots++;
+            else
+                other = true;
+        }
+    }
+    return false;
+}
+
 static bool method_served(int method)
 {
     switch (method) {
@@ -211,7 +292,7 @@ static int on_headers_complete(http_parser *parser)
     serve_conn *c = parser->data;
     size_t limit = c->worker->server->settings.body_limit;
     arena_end_piece(c);
-    if (!is_target(c->arena) || !target_form_known(c->arena, (int)parser->method))
+    if (!is_target(c->arena) || !target_form_known(c->arena, (int)parser->method) || has_dot_segment(c->arena))
         return fail_in_parser(c, 400, SERVE_CLOSE_MALFORMED);
     for (size_t i = 0; i < c->header_count; i++) {
         if (!is_token(c->arena + c->headers[i].name))
@@ -236,6 +317,9 @@ static int on_headers_complete(http_parser *parser)
         } else if (strcasecmp(name, "Expect") == 0)
             expect = value;
     }
+    int judged = judged_headers_hold(c);
+    if (judged != 0)
+        return fail_in_parser(c, judged, SERVE_CLOSE_MALFORMED);
     /* RFC 9112 section 3.2: an HTTP/1.1 request has exactly one Host; two could name two
     ** services to a proxy in front and the application behind */
     bool http11 = parser->http_major > 1 || (parser->http_major == 1 && parser->http_minor >= 1);
@@ -335,13 +419,21 @@ static bool check_holds(const serve_conn *c, size_t offset, size_t start)
 
 /* Whether every LF among the n bytes parsed from start follows a CR. RFC 9112 2.2 lets a reader
 ** take a bare LF for a line end, and lets it not: a head or a trailer with one ("X: a\n\r\n" then
-** a request) can be framed otherwise by a proxy in front, so in those it is refused. */
+** a request) can be framed otherwise by a proxy in front, so in those it is refused. So is a
+** line that begins with a blank (obs-fold, RFC 9112 5.2): http-parser joins it to the value
+** before, which an application behind (or a proxy in front) may read as a header of its own,
+** keep with its line end, or refuse. The byte after the last LF of one execute is the first of
+** the next. */
 static bool lines_end_in_crlf(const serve_conn *c, size_t start, size_t n)
 {
+    if (n > 0 && (c->in[start] == ' ' || c->in[start] == '\t') && byte_before(c, start, 1, start) == '\n')
+        return false;
     const char *lf = memchr(c->in + start, '\n', n);
     while (lf != NULL) {
         size_t at = (size_t)(lf - c->in);
         if (byte_before(c, at, 1, start) != '\r')
+            return false;
+        if (at + 1 < start + n && (lf[1] == ' ' || lf[1] == '\t'))
             return false;
         lf = memchr(lf + 1, '\n', start + n - at - 1);
     }

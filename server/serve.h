@@ -163,6 +163,31 @@ void serve_gateway_cancel(struct serve_forward *forward);
 /* Frees the worker's upstream connections, idle and in flight (at shutdown, after its loop). */
 void serve_gateway_stop(serve_worker *worker);
 
+/* ---- soap_headers.c ---- */
+
+#define SERVE_ACTION_LIMIT 1024 /* an HTTP-level action this long or longer is refused */
+
+/* The HTTP-level SOAP action of a request: its SOAPAction (quotes removed), else the action
+** parameter of its Content-Type (either may be NULL), written to out ("" when there is none;
+** out may be NULL to check only). False when the two headers could be read another way by the
+** application: quotes or a blank inside a SOAPAction, an unquoted comma, a Content-Type whose
+** parameters do not parse, a backslash escape, the action parameter twice, a SOAPAction and an
+** action parameter that differ, an action of SERVE_ACTION_LIMIT bytes or more. */
+bool serve_http_action(const char *soap_action, const char *content_type, char out[SERVE_ACTION_LIMIT]);
+
+/* Whether a Content-Type (NULL or "" when there is none) says the body is one XML document:
+** text/xml, application/soap+xml, application/xml. Anything else (multipart/related, MTOM's
+** or SwA's) an application reads otherwise than as the document Warden judges. */
+bool serve_content_type_is_xml(const char *content_type);
+
+/* Whether the charset parameter of a Content-Type (when it has one) names the encoding the body
+** is in by its own account (a byte-order mark, the XML declaration, else UTF-8): an application
+** that decodes by the charset (as RFC 7303 has it) would read other text than Warden judged. */
+bool serve_charset_agrees(const char *content_type, const unsigned char *body, size_t length);
+
+/* Whether a comma-separated list (a Connection header's value) names name, in any letter case. */
+bool serve_list_names(const char *list, const char *name);
+
 /* ---- tls.c ---- */
 
 /* An empty holder (plain HTTP until serve_tls_start); serve_tls_destroy frees it. */

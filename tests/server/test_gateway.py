@@ -22,6 +22,7 @@ class Application(http.server.ThreadingHTTPServer):
 
     def __init__(self, hang=False, keep_alive=False, idle_timeout=None, extra=b""):
         self.received = []
+        self.methods = []  # the method of each request received, in the same order
         self.hang = hang
         self.release = threading.Event()
         self.connections = 0  # accepted
@@ -41,6 +42,7 @@ class Application(http.server.ThreadingHTTPServer):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 body = self.rfile.read(length)
+                app.methods.append(self.command)
                 app.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, body))
                 if app.hang:
                     app.release.wait(60)
@@ -51,7 +53,10 @@ class Application(http.server.ThreadingHTTPServer):
                 self.end_headers()
                 self.wfile.write(ANSWER + extra)  # extra: bytes past the answer (a broken upstream)
 
+            do_PUT = do_DELETE = do_OPTIONS = do_PATCH = do_POST  # a body read by its Content-Length
+
             def do_GET(self):
+                app.methods.append(self.command)
                 app.received.append((self.path, {k.lower(): v for k, v in self.headers.items()}, b""))
                 self.send_response(200)
                 self.send_header("Content-Type", "text/xml; charset=utf-8")
