@@ -145,7 +145,17 @@ static int read_settings(const warden_config *config, char **listen_flags, size_
                 return -1;
         }
     } else {
-        for (size_t i = 0; warden_config_get(config, "serve.listen", i, text, sizeof text) == WARDEN_OK; i++) {
+        /* every entry or none: an entry left out would leave its clients without a server, and a
+        ** first one left out would fall back to the default address below */
+        for (size_t i = 0;; i++) {
+            int status = warden_config_get(config, "serve.listen", i, text, sizeof text);
+            if (status == WARDEN_E_NOT_APPLICABLE)
+                break;
+            if (status != WARDEN_OK) {
+                fprintf(stderr, "warden serve: serve.listen: cannot read entry %zu (over %zu bytes?)\n", i + 1,
+                        sizeof text - 1);
+                return -1;
+            }
             if (add_listen(settings, text) != 0)
                 return -1;
         }
