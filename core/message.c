@@ -318,6 +318,10 @@ int warden_message_get_property(const warden_message *m, warden_message_property
         return put_string(&m->to, value, value_size);
     case WARDEN_MESSAGE_PROPERTY_HTTP_ACTION:
         return put_string(&m->http_action, value, value_size);
+    case WARDEN_MESSAGE_PROPERTY_HTTP_METHOD:
+        return put_string(&m->http_method, value, value_size);
+    case WARDEN_MESSAGE_PROPERTY_HTTP_PATH:
+        return put_string(&m->http_path, value, value_size);
     case WARDEN_MESSAGE_PROPERTY_MESSAGE_ID:
         return put_string(&m->message_id, value, value_size);
     case WARDEN_MESSAGE_PROPERTY_TIMESTAMP_CREATED:
@@ -598,6 +602,8 @@ void warden_message_free(warden_message *m)
     free((char *)m->action.data);
     free((char *)m->to.data);
     free((char *)m->http_action.data);
+    free((char *)m->http_method.data);
+    free((char *)m->http_path.data);
     free((char *)m->message_id.data);
     free((char *)m->operation.data);
     free(m->signed_parts);

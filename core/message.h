@@ -58,7 +58,8 @@ struct warden_message {
     int            soap_version;      /* 11 or 12 */
     int            protection;        /* WARDEN_PROTECTION_* */
     warden_string  action, to, message_id, operation;    /* owned copies; data NULL when absent */
-    warden_string  http_action;       /* owned copy of the receive option; data NULL when absent */
+    warden_string  http_action, http_method, http_path; /* owned copies of the receive options; data NULL
+                                                         ** when absent */
     warden_string  username;          /* borrowed from the username token; data NULL when none */
     bool           has_timestamp, has_expires;
     int64_t        created, expires;

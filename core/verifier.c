@@ -244,10 +244,16 @@ int wd_verifier_receive(wd_verifier *verifier, const void *bytes, size_t length,
     message->now = now;
     message->soap_version = envelope.soap_version;
     message->body = envelope.body;
-    const char *http_action = OPTION(options, http_action, NULL);
-    if (http_action != NULL && wd_message_set_string(&message->http_action, http_action, strlen(http_action)) != 0) {
-        wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
-        goto done;
+    /* what the request said at the HTTP level, copied for the policies (m.http_*); an older
+    ** caller's struct ends before http_method and http_path, which then stay absent */
+    const char *http[3] = { OPTION(options, http_action, NULL), OPTION(options, http_method, NULL),
+                            OPTION(options, http_path, NULL) };
+    warden_string *http_fields[3] = { &message->http_action, &message->http_method, &message->http_path };
+    for (size_t i = 0; i < 3; i++) {
+        if (http[i] != NULL && wd_message_set_string(http_fields[i], http[i], strlen(http[i])) != 0) {
+            wd_fail_internal(failure, WARDEN_E_NOMEM, "out of memory");
+            goto done;
+        }
     }
     const warden_attr *attrs = OPTION(options, attrs, NULL);
     size_t attr_count = OPTION(options, attr_count, 0);

@@ -84,6 +84,11 @@ typedef struct warden_receive_options {
     const char        *http_action;    /* the HTTP SOAPAction (or the SOAP 1.2 Content-Type's action
                                        ** parameter), NUL-terminated, copied; seen by policies as
                                        ** m.http_action; it never replaces the message's own Action */
+    const char        *http_method;    /* the HTTP request's method ("POST"), NUL-terminated, copied;
+                                       ** m.http_method; NULL when the message did not come over HTTP */
+    const char        *http_path;      /* the path of the HTTP request's target as received (no query
+                                       ** string, no decoding: "/orders"), NUL-terminated, copied;
+                                       ** m.http_path; NULL when the message did not come over HTTP */
 } warden_receive_options;
 
 /* ---------------------------------------------------------------------------------------
@@ -248,7 +253,9 @@ typedef enum warden_message_property_id {
     WARDEN_MESSAGE_PROPERTY_HTTP_ACTION       = 1011, /* warden_string: the receive options' http_action */
     WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PARTS   = 1012, /* warden_string: comma-separated names of the parts that
                                                       ** arrived encrypted (named as signed parts); "" when none */
-    WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PART_LIST = 1013 /* warden_string_list: the same names, one item each */
+    WARDEN_MESSAGE_PROPERTY_ENCRYPTED_PART_LIST = 1013, /* warden_string_list: the same names, one item each */
+    WARDEN_MESSAGE_PROPERTY_HTTP_METHOD       = 1014, /* warden_string: the receive options' http_method */
+    WARDEN_MESSAGE_PROPERTY_HTTP_PATH         = 1015  /* warden_string: the receive options' http_path */
 } warden_message_property_id;
 
 /* SIGN: a verified signature covers the Body. SIGN_AND_ENCRYPT: that, and the message

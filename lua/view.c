@@ -167,6 +167,7 @@ static const schema_field view_schema_fields[] = {
     { "signed", &signed_schema }, { "encrypted", &encrypted_schema }, { "cert", &cert_schema },
     { "tokens", &tokens_schema }, { "attrs", NULL },
     { "body", NULL }, { "saml", &saml_schema }, { "transport", &transport_schema }, { "http_action", NULL },
+    { "http_method", NULL }, { "http_path", NULL },
     { NULL, NULL },
 };
 static const schema view_schema = { "m", view_schema_fields, NULL, false };
@@ -1077,6 +1078,8 @@ static const field view_fields[] = {
     { "action", message_string_field, WARDEN_MESSAGE_PROPERTY_ACTION },
     { "to", message_string_field, WARDEN_MESSAGE_PROPERTY_TO },
     { "http_action", message_string_field, WARDEN_MESSAGE_PROPERTY_HTTP_ACTION },
+    { "http_method", message_string_field, WARDEN_MESSAGE_PROPERTY_HTTP_METHOD },
+    { "http_path", message_string_field, WARDEN_MESSAGE_PROPERTY_HTTP_PATH },
     { "message_id", message_string_field, WARDEN_MESSAGE_PROPERTY_MESSAGE_ID },
     { "soap", message_string_field, WARDEN_MESSAGE_PROPERTY_SOAP_VERSION },
     { "operation", message_string_field, WARDEN_MESSAGE_PROPERTY_OPERATION },

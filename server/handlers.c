@@ -89,9 +89,13 @@ static void http_action(const serve_request *request, char out[SERVE_ACTION_LIMI
     (void)read;
 }
 
-/* Verifies and decides the request's body. The verdict owns the message and decision. */
-static void judge(serve_worker *worker, const serve_request *request, const unsigned char *body, size_t length,
-                  serve_verdict *verdict)
+/* Verifies and decides the request's body. The verdict owns the message and decision.
+** application: the request is one for the application (the gateway's, or Envoy's ext_authz
+** check of one), whose method and path policies see as m.http_method and m.http_path; a
+** /v1/decide request asks Warden about a message, and its own path says nothing of the
+** application's, so they stay nil there. */
+static void judge(serve_worker *worker, const serve_request *request, bool application, const unsigned char *body,
+                  size_t length, serve_verdict *verdict)
 {
     warden_engine *engine = worker->server->engine;
     warden_error err;
@@ -112,6 +116,12 @@ static void judge(serve_worker *worker, const serve_request *request, const unsi
     http_action(request, action);
     if (action[0] != '\0')
         options.http_action = action;
+    if (application) {
+        /* the path as received, which request.c refused with a dot segment in any spelling; the
+        ** gateway forwards this very path (after serve.upstream's prefix) */
+        options.http_method = http_method_str((enum http_method)request->method);
+        options.http_path = request->path;
+    }
 
     int status = warden_engine_receive(engine, body, length, &options, &verdict->message, &err);
     free(peer);
@@ -401,7 +411,7 @@ static void handle_decide(serve_request *request, bool ext_authz)
                    "the Content-Type's charset is not the encoding the document is in\n");
         return;
     }
-    judge(worker, request, body, length, &verdict);
+    judge(worker, request, ext_authz, body, length, &verdict);
     current_revision(worker, &verdict, revision, sizeof revision);
     if (worker->server->settings.gateway && ext_authz) {
         if (verdict.allowed) {
@@ -602,8 +612,9 @@ void serve_handle(serve_request *request)
         return;
     }
     if (settings->gateway && method != HTTP_POST) {
-        /* SOAP's HTTP binding is POST; policies never see the method, so an application that
-        ** routes by it would run a DELETE on the strength of a permitted message */
+        /* SOAP's HTTP binding is POST; a policy written without m.http_method in mind would let
+        ** an application that routes by the method run a DELETE on the strength of a permitted
+        ** message, so the gateway judges POST only (m.http_method is always "POST" here) */
         serve_request_add_header(request, "Allow", "POST");
         reply_text(request, 405, "Method Not Allowed", "text/plain",
                    "this gateway forwards verified SOAP requests (POST) only\n");

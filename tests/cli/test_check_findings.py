@@ -138,18 +138,22 @@ def test_a_typo_fails_its_test_with_a_pointer_and_time_reads_plainly(warden, tmp
 
 
 def test_transport_and_http_action_are_known_to_the_check(warden, tmp_path):
-    # the facts `warden serve` attaches: the TLS peer's certificate and the HTTP SOAPAction
+    # the facts `warden serve` attaches: the TLS peer's certificate and the HTTP SOAPAction,
+    # method and path
     (tmp_path / "r.lua").write_text(
         'permit "mtls" {\n'
         '  operation = "{urn:example:orders}*",\n'
         '  when = function(m)\n'
         '    return m.transport ~= nil and m.transport.cert.subject.CN == "gw" and m.http_action ~= "x"\n'
+        '       and m.http_method == "POST" and m.http_path == "/orders"\n'
         '  end,\n'
         '}\n'
-        'permit "typo" { operation = "{urn:example:orders}*", when = function(m) return m.transport.crt end }\n')
+        'permit "typo" { operation = "{urn:example:orders}*", when = function(m) return m.transport.crt end }\n'
+        'permit "path" { operation = "{urn:example:orders}*", when = function(m) return m.http_pth == "/" end }\n')
     result = warden("check", str(tmp_path))
     assert result.stdout.decode().splitlines() == [
-        "%s/r.lua:7: no field `crt` on m.transport; did you mean `cert`?" % tmp_path,
-        "1 problem found",
+        "%s/r.lua:8: no field `crt` on m.transport; did you mean `cert`?" % tmp_path,
+        "%s/r.lua:9: no field `http_pth` on m; did you mean `http_path`?" % tmp_path,
+        "2 problems found",
     ]
     assert result.returncode == 1

@@ -302,6 +302,48 @@ START_TEST(attrs_from_the_receive_options)
 }
 END_TEST
 
+START_TEST(http_method_and_path_from_the_receive_options)
+{
+    warden_engine *engine = engine_with("false");
+    char *text = tm_plain_message();
+    warden_receive_options options = { .size = sizeof options, .now = TM_NOW, .http_method = "POST",
+                                       .http_path = "/orders" };
+    warden_message *message = NULL;
+    warden_error err;
+    ck_assert_int_eq(warden_engine_receive(engine, text, strlen(text), &options, &message, &err), WARDEN_OK);
+    lua_fixture f = fixture_new();
+    wd_view_push_message(f.L, message);
+    int m = lua_gettop(f.L);
+    CHECK(&f, m, "m.http_method == 'POST' and m.http_path == '/orders' and m.http_action == nil");
+    CHECK_ERROR(&f, m, "m.http_path = '/admin'", "the message view is read-only");
+    CHECK(&f, m, "m.http_path == '/orders'");
+    CHECK_ERROR(&f, m, "return m.http_paht", "no field `http_paht` on m; did you mean `http_path`?");
+    lua_settop(f.L, m - 1);
+    warden_message_free(message);
+
+    /* not over HTTP: nil, not an unknown field */
+    message = receive_with(engine, text, strlen(text), NULL, 0);
+    wd_view_push_message(f.L, message);
+    m = lua_gettop(f.L);
+    CHECK(&f, m, "m.http_method == nil and m.http_path == nil");
+    lua_settop(f.L, m - 1);
+    warden_message_free(message);
+
+    /* a policy test's message table may set them */
+    lua_pushnil(f.L);
+    int table = run_ok(&f, -1, "return { http_method = 'POST', http_path = '/admin' }");
+    lua_replace(f.L, -2);
+    table--;
+    wd_view_push_synthetic(f.L, table, TM_NOW);
+    m = lua_gettop(f.L);
+    CHECK(&f, m, "m.http_method == 'POST' and m.http_path == '/admin' and m.http_action == nil");
+    lua_settop(f.L, table - 1);
+    fixture_free(&f);
+    free(text);
+    warden_engine_free(engine);
+}
+END_TEST
+
 START_TEST(username_token_message_fields)
 {
     warden_engine *engine = engine_with("true");
@@ -800,6 +842,7 @@ int main(void)
     tcase_add_test(tc, body_paths);
     tcase_add_test(tc, long_body_text_is_read_whole);
     tcase_add_test(tc, attrs_from_the_receive_options);
+    tcase_add_test(tc, http_method_and_path_from_the_receive_options);
     tcase_add_test(tc, username_token_message_fields);
     tcase_add_test(tc, signed_message_certificate_fields);
     tcase_add_test(tc, every_table_is_read_only);

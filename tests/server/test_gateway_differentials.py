@@ -205,10 +205,10 @@ def test_a_body_with_a_content_encoding_is_415(make_server, signer):
 
 
 def test_only_a_post_is_judged_and_forwarded(make_server, signer):
-    # policies never see the method: a permitted Create sent as DELETE (or PUT, PATCH, OPTIONS)
-    # would reach an application that routes by method as a DELETE; and libevent 2.1 sent the
-    # body of a DELETE, OPTIONS or PATCH after a head without Content-Length, where the
-    # application read it as the start of another request
+    # a policy written for SOAP does not look at m.http_method: a permitted Create sent as DELETE
+    # (or PUT, PATCH, OPTIONS) would reach an application that routes by method as a DELETE; and
+    # libevent 2.1 sent the body of a DELETE, OPTIONS or PATCH after a head without
+    # Content-Length, where the application read it as the start of another request
     app = Application(keep_alive=True)
     try:
         s = gateway_for(make_server, app)

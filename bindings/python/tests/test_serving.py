@@ -1,6 +1,7 @@
-"""What an embedder that serves HTTP needs: the TLS peer certificate and the HTTP SOAPAction
-passed to receive (policies' m.transport.cert and m.http_action), the replay fields of the
-status, and the decision log lines of decisions and rejections."""
+"""What an embedder that serves HTTP needs: the TLS peer certificate, the HTTP SOAPAction,
+method and path passed to receive (policies' m.transport.cert, m.http_action, m.http_method,
+m.http_path), the replay fields of the status, and the decision log lines of decisions and
+rejections."""
 import json
 import os
 import ssl
@@ -75,6 +76,34 @@ def test_http_action_never_replaces_the_message_action(frontend, zeep, pki):
                           transport_cert=pem(pki, "alice")) as m:
         assert m.action == "urn:example:orders/Create"
         assert m.http_action == STATUS
+
+
+ENDPOINTS = """\
+permit "status is read at /orders/status" {
+  when = function(m) return m.http_method == "POST" and m.http_path == "/orders/status" end,
+}
+"""
+
+
+def test_http_method_and_path_reach_the_policy(engine_options, zeep, tmp_path):
+    options = dict(engine_options, policies=write_tree(tmp_path / "endpoints", {"endpoints.lua": ENDPOINTS}))
+    with warden.Engine(**options) as e:
+        with e.receive(zeep.username(action="GetStatus"), now=NOW, http_method="POST",
+                       http_path="/orders/status") as m:
+            assert (m.http_method, m.http_path, m.http_action) == ("POST", "/orders/status", None)
+            d = e.decide(m)
+            assert (d.allowed, d.rules) == (True, ("status is read at /orders/status",))
+        for case in [dict(http_method="POST", http_path="/admin"), dict(http_method="GET", http_path="/orders/status"),
+                     dict(http_path="/orders/status"), {}]:
+            with e.receive(zeep.username(action="GetStatus"), now=NOW, **case) as m:
+                assert (m.http_method, m.http_path) == (case.get("http_method"), case.get("http_path"))
+                d = e.decide(m)
+                assert (d.allowed, d.reason) == (False, "no-permit"), case
+        with pytest.raises(TypeError):
+            e.receive(zeep.username(action="GetStatus"), now=NOW, http_path=b"/orders/status")
+        # C would read "/orders/status" up to the NUL: a path the application never received
+        with pytest.raises(ValueError):
+            e.receive(zeep.username(action="GetStatus"), now=NOW, http_path="/orders/status\0/admin")
 
 
 def test_transport_cert_is_not_the_message_signature(frontend, zeep, pki):

@@ -513,6 +513,7 @@ class Engine:
 
     def receive(self, data: Union[bytes, bytearray, memoryview, str], now: Optional[TimeLike] = None,
                 attrs: Optional[Mapping[str, str]] = None, *, http_action: Optional[str] = None,
+                http_method: Optional[str] = None, http_path: Optional[str] = None,
                 transport_cert: Union[bytes, str, None] = None) -> "Message":
         """Runs security processing on one SOAP message and returns the delivered Message.
 
@@ -520,7 +521,9 @@ class Engine:
         ISO-8601 string such as "2026-11-25T12:00:30Z"); None uses the system clock. ``attrs``
         are name -> string pairs the policies see as ``m.attrs``. ``http_action`` is the
         request's HTTP SOAPAction (policies' ``m.http_action``; it never replaces the message's
-        own Action). ``transport_cert`` is the TLS peer certificate your TLS stack verified
+        own Action). ``http_method`` and ``http_path`` are the request's method ("POST") and the
+        path of its target as received, without the query string ("/orders"): policies'
+        ``m.http_method`` and ``m.http_path``. ``transport_cert`` is the TLS peer certificate your TLS stack verified
         (DER bytes, or PEM text or bytes): a token of kind and role "transport", which policies
         read as ``m.transport.cert`` (Warden does not verify its chain; it never counts as the
         message's signature).
@@ -536,10 +539,16 @@ class Engine:
         else:
             raise TypeError("data must be bytes or str, not %s" % type(data).__name__)
         cert_der = _der(transport_cert) if transport_cert is not None else None
-        if http_action is not None and not isinstance(http_action, str):
-            raise TypeError("http_action must be a str")
+        http = {"http_action": http_action, "http_method": http_method, "http_path": http_path}
+        for name, value in http.items():
+            if value is not None and not isinstance(value, str):
+                raise TypeError("%s must be a str" % name)
+            if value is not None and "\0" in value:
+                # C reads it up to the NUL: policies would judge a path the application never got
+                raise ValueError("%s must not contain NUL" % name)
+        given = {name: value for name, value in http.items() if value is not None}
         options = None
-        if now is not None or attrs or http_action is not None or cert_der is not None:
+        if now is not None or attrs or given or cert_der is not None:
             options = _n.ReceiveOptions()
             options.size = sizeof(_n.ReceiveOptions)
             if now is not None:
@@ -554,8 +563,8 @@ class Engine:
                     array[i].value = _encode(value)
                 options.attrs = array
                 options.attr_count = len(items)
-            if http_action is not None:
-                options.http_action = _encode(http_action)
+            for name, value in given.items():
+                setattr(options, name, _encode(value))
             if cert_der is not None:
                 # the buffer lives in cert_der until the call returns; libwarden copies it
                 options.transport_cert.data = ctypes.cast(ctypes.c_char_p(cert_der), c_void_p)
@@ -1103,6 +1112,16 @@ class Message:
     def http_action(self) -> Optional[str]:
         """The HTTP SOAPAction given to receive (policies' m.http_action), or None."""
         return self._str(_n.MESSAGE_PROPERTY_HTTP_ACTION)
+
+    @property
+    def http_method(self) -> Optional[str]:
+        """The HTTP method given to receive (policies' m.http_method), or None."""
+        return self._str(_n.MESSAGE_PROPERTY_HTTP_METHOD)
+
+    @property
+    def http_path(self) -> Optional[str]:
+        """The HTTP path given to receive (policies' m.http_path), or None."""
+        return self._str(_n.MESSAGE_PROPERTY_HTTP_PATH)
 
     @property
     def transport(self) -> Optional[Token]:

@@ -50,6 +50,8 @@ MESSAGE_PROPERTY_NOW = 1010
 MESSAGE_PROPERTY_HTTP_ACTION = 1011
 MESSAGE_PROPERTY_ENCRYPTED_PARTS = 1012
 MESSAGE_PROPERTY_ENCRYPTED_PART_LIST = 1013
+MESSAGE_PROPERTY_HTTP_METHOD = 1014
+MESSAGE_PROPERTY_HTTP_PATH = 1015
 
 PROTECTION_NONE = 1
 PROTECTION_SIGN = 2
@@ -132,7 +134,7 @@ class AttrList(Structure):
 class ReceiveOptions(Structure):
     _fields_ = [("size", c_size_t), ("now", c_int64), ("transport_cert", Bytes),
                 ("attrs", POINTER(Attr)), ("attr_count", c_size_t),
-                ("http_action", c_char_p)]
+                ("http_action", c_char_p), ("http_method", c_char_p), ("http_path", c_char_p)]
 
 
 class Status(Structure):
