@@ -22,7 +22,7 @@
 # the target of docs/performance.md is met:
 #   check mode over HTTP >= 75% of in-process throughput; HTTPS with keep-alive >= 60%
 #   (judged on the CPU ratio); the decision log adds <= 10% to p99 (the median ratio of
-#   LATENCY_PAIRS (default 2) pairs a round of latency runs with and without it, each pair run
+#   LATENCY_PAIRS (default 4) pairs a round of latency runs with and without it, each pair run
 #   back to back in alternating order); Redis replay adds <= 100 us to p50 (latency run).
 # The load average is printed before and after; rerun when it is high.
 # CASES (default all) is a space-separated list of the case names to run.
@@ -31,7 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup
 seconds=${1:-1} count=${2:-40000} threads=${3:-1} rounds=${4:-5}
-connections=${CONNECTIONS:-8} latency_connections=${LATENCY_CONNECTIONS:-1} latency_pairs=${LATENCY_PAIRS:-2}
+connections=${CONNECTIONS:-8} latency_connections=${LATENCY_CONNECTIONS:-1} latency_pairs=${LATENCY_PAIRS:-4}
 cases=${CASES:-check-http check-https-keepalive check-http-decision-log check-http-redis-replay gateway-http}
 wanted() { case " $cases " in *" $1 "*) return 0 ;; esac; return 1; }
 pin=${PIN:-$([ "$(nproc)" -ge 2 ] && echo 1 || echo 0)}
