@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "../include/warden.h"
+#include "crl_status.h"
 #include "file_text.h"
 #include "say.h"
 
@@ -1151,49 +1152,6 @@ static int crl_window(const wd_trust_store *store, STACK_OF(X509) *chain, int64_
     return 0;
 }
 
-/* Verification errors that mean "the revocation status cannot be established". */
-static bool is_crl_error(int error)
-{
-    switch (error) {
-    case X509_V_ERR_UNABLE_TO_GET_CRL:
-    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
-    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
-    case X509_V_ERR_CRL_NOT_YET_VALID:
-    case X509_V_ERR_CRL_HAS_EXPIRED:
-    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
-    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
-    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
-    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
-    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
-    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
-    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* OpenSSL's CRL_CHECK_ALL asks for the revocation status of every member of the chain, the
-** trust anchor included. But an anchor is trusted because the configuration says so, not
-** because of a path (RFC 5280 leaves it out of path validation): a self-signed one has no
-** issuer that could revoke it (a root CA, a partner's pinned certificate), and for one that
-** is not self-signed OpenSSL cannot verify its issuer's CRL, the issuer being outside the
-** chain. So for the anchor alone an unknown status is waived; it is revoked by removing it
-** from trust. A CRL that does list the anchor still rejects it, and every certificate an anchor
-** issued still needs a current CRL. The chain's top is the anchor: revocation is checked only
-** once the chain is trusted. */
-static int waive_anchor_revocation_status(int ok, X509_STORE_CTX *context)
-{
-    if (ok || !is_crl_error(X509_STORE_CTX_get_error(context)))
-        return ok;
-    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(context);
-    int depth = X509_STORE_CTX_get_error_depth(context);
-    if (chain == NULL || depth != sk_X509_num(chain) - 1)
-        return ok;
-    X509_STORE_CTX_set_error(context, X509_V_OK);
-    return 1;
-}
-
 int wd_trust_store_validate(wd_trust_store *store, wd_cert *cert, int64_t now, wd_failure *failure)
 {
     int result = -1;
@@ -1219,10 +1177,10 @@ int wd_trust_store_validate(wd_trust_store *store, wd_cert *cert, int64_t now, w
     X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_PARTIAL_CHAIN);
     /* With CRLs configured, every member of the chain below the anchor needs a current CRL of
     ** its issuer that does not list it; no such CRL fails the chain (fail closed). See
-    ** waive_anchor_revocation_status for the anchor. */
+    ** wd_crl_waive_anchor_status (base/crl_status.c) for the anchor. */
     if (sk_X509_CRL_num(store->crls) > 0) {
         X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-        X509_STORE_CTX_set_verify_cb(context, waive_anchor_revocation_status);
+        X509_STORE_CTX_set_verify_cb(context, wd_crl_waive_anchor_status);
     }
     X509_STORE_CTX_set_purpose(context, X509_PURPOSE_ANY);
 
@@ -1238,7 +1196,7 @@ int wd_trust_store_validate(wd_trust_store *store, wd_cert *cert, int64_t now, w
 
     error = X509_STORE_CTX_get_error(context);
     depth = X509_STORE_CTX_get_error_depth(context);
-    if (error == X509_V_ERR_CERT_REVOKED || is_crl_error(error)) {
+    if (error == X509_V_ERR_CERT_REVOKED || wd_crl_status_unknown(error)) {
         /* Below the signer, name the member the verdict is about. */
         char member[160] = "";
         X509 *current = X509_STORE_CTX_get_current_cert(context);

@@ -27,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crl_status.h"
+
 #define CRL_FILE_LIMIT (64 << 20) /* a CRL file larger than this is refused, not read */
 
 static void info_callback(const SSL *ssl, int where, int value)
@@ -52,44 +54,6 @@ static void openssl_error(char *message, size_t size, const char *what, const ch
 }
 
 /* ---- revocation ----------------------------------------------------------------------- */
-
-/* Verification errors that mean "the revocation status cannot be established". */
-static bool is_crl_error(int error)
-{
-    switch (error) {
-    case X509_V_ERR_UNABLE_TO_GET_CRL:
-    case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
-    case X509_V_ERR_CRL_SIGNATURE_FAILURE:
-    case X509_V_ERR_CRL_NOT_YET_VALID:
-    case X509_V_ERR_CRL_HAS_EXPIRED:
-    case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
-    case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
-    case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
-    case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
-    case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
-    case X509_V_ERR_DIFFERENT_CRL_SCOPE:
-    case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
-        return true;
-    default:
-        return false;
-    }
-}
-
-/* CRL_CHECK_ALL asks for the revocation status of the trust anchor too, but a CA of
-** tls.client_ca is trusted because the configuration says so (RFC 5280 leaves the anchor out of
-** path validation): for the chain's top alone an unknown status is waived, as the engine does.
-** A CRL that does list it still refuses it, and every certificate it issued still needs a
-** current CRL. Any other failure stays a failure. */
-static int verify_callback(int ok, X509_STORE_CTX *context)
-{
-    if (ok || !is_crl_error(X509_STORE_CTX_get_error(context)))
-        return ok;
-    STACK_OF(X509) *chain = X509_STORE_CTX_get0_chain(context);
-    if (chain == NULL || X509_STORE_CTX_get_error_depth(context) != sk_X509_num(chain) - 1)
-        return ok;
-    X509_STORE_CTX_set_error(context, X509_V_OK);
-    return 1;
-}
 
 /* Reads a whole file (at most CRL_FILE_LIMIT bytes): *data malloc'd, or -1 with why in message. */
 static int read_file(const char *path, unsigned char **data, size_t *length, char *message, size_t size)
@@ -292,7 +256,7 @@ static SSL_CTX *make_context(const serve_settings *settings, serve_metrics *metr
         if (add_crls(ctx, settings, message, size) != 0)
             goto failed;
         int mode = SSL_VERIFY_PEER | (settings->require_client_cert ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0);
-        SSL_CTX_set_verify(ctx, mode, settings->tls_crl_count > 0 ? verify_callback : NULL);
+        SSL_CTX_set_verify(ctx, mode, settings->tls_crl_count > 0 ? wd_crl_waive_anchor_status : NULL);
         SSL_CTX_set_verify_depth(ctx, 8);
         /* sessions are not resumed across the client-certificate requirement */
         static const unsigned char context_id[] = "warden-serve";
