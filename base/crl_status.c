@@ -1,7 +1,69 @@
 /*
-** crl_status.c — the revocation check's waiver for trust anchors (crl_status.h).
+** crl_status.c — CRL files and the revocation check's waiver for trust anchors (crl_status.h).
 */
 #include "crl_status.h"
+
+#include <limits.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <stdio.h>
+
+int wd_crl_parse(const unsigned char *data, size_t length, STACK_OF(X509_CRL) **out, char *why, size_t why_size)
+{
+    int result = -1;
+    BIO *bio = NULL;
+    X509_CRL *crl = NULL;
+    STACK_OF(X509_CRL) *crls = sk_X509_CRL_new_null();
+
+    *out = NULL;
+    if (crls == NULL || length > INT_MAX)
+        goto done;
+    ERR_clear_error();
+    if (length > 0 && data[0] == 0x30) {
+        /* DER: one CRL (an ASN.1 SEQUENCE) filling the whole file */
+        const unsigned char *cursor = data;
+        crl = d2i_X509_CRL(NULL, &cursor, (long)length);
+        if (crl == NULL || cursor != data + length) {
+            snprintf(why, why_size, "not a valid DER or PEM CRL");
+            result = 1;
+            goto done;
+        }
+        if (sk_X509_CRL_push(crls, crl) <= 0)
+            goto done;
+        crl = NULL;
+    } else {
+        if ((bio = BIO_new_mem_buf(data, (int)length)) == NULL)
+            goto done;
+        while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
+            if (sk_X509_CRL_push(crls, crl) <= 0)
+                goto done;
+            crl = NULL;
+        }
+        /* the end of the blocks is "no start line"; anything else is a damaged block */
+        unsigned long error = ERR_peek_last_error();
+        if (error != 0 && !(ERR_GET_LIB(error) == ERR_LIB_PEM && ERR_GET_REASON(error) == PEM_R_NO_START_LINE)) {
+            char reason[160];
+            ERR_error_string_n(error, reason, sizeof reason);
+            snprintf(why, why_size, "not a valid PEM CRL (%s)", reason);
+            result = 1;
+            goto done;
+        }
+    }
+    if (sk_X509_CRL_num(crls) == 0) {
+        snprintf(why, why_size, "no CRL in it (PEM \"X509 CRL\" blocks or one DER CRL)");
+        result = 1;
+        goto done;
+    }
+    *out = crls;
+    crls = NULL;
+    result = 0;
+done:
+    ERR_clear_error();
+    X509_CRL_free(crl);
+    sk_X509_CRL_pop_free(crls, X509_CRL_free);
+    BIO_free(bio);
+    return result;
+}
 
 bool wd_crl_status_unknown(int x509_error)
 {

@@ -563,76 +563,30 @@ int wd_trust_store_add_known(wd_trust_store *store, const char *pem_path, char *
 
 /* ----- CRLs ----- */
 
-/* Every CRL of a file: the "X509 CRL" blocks of a PEM file, or one DER CRL. *out owned by the
-** caller. */
+/* Every CRL of a file: the "X509 CRL" blocks of a PEM file, or one DER CRL (wd_crl_parse, the
+** format `warden serve`'s tls.crls reads too). *out owned by the caller. */
 static int load_crls(const char *path, STACK_OF(X509_CRL) **out, char *message, size_t capacity)
 {
-    int result;
     unsigned char *data = NULL;
     size_t length = 0;
-    BIO *bio = NULL;
-    STACK_OF(X509_CRL) *crls = NULL;
-    X509_CRL *crl = NULL;
+    char why[200];
 
     *out = NULL;
-    result = read_file(path, &data, &length, message, capacity);
+    int result = read_file(path, &data, &length, message, capacity);
     if (result != WARDEN_OK)
         return result;
-    result = WARDEN_E_NOMEM;
-    crls = sk_X509_CRL_new_null();
-    if (crls == NULL) {
-        set_message(message, capacity, "%s: %s", path, "out of memory");
-        goto done;
-    }
-    ERR_clear_error();
-    if (length > 0 && data[0] == 0x30) {
-        /* DER: one CRL (an ASN.1 SEQUENCE) filling the whole file */
-        const unsigned char *cursor = data;
-        crl = d2i_X509_CRL(NULL, &cursor, (long)length);
-        if (crl == NULL || cursor != data + length) {
-            set_message(message, capacity, "%s: %s", path, "not a valid DER or PEM CRL");
-            result = WARDEN_E_CONFIG;
-            goto done;
-        }
-        if (sk_X509_CRL_push(crls, crl) <= 0) {
-            set_message(message, capacity, "%s: %s", path, "out of memory");
-            goto done;
-        }
-        crl = NULL;
-    } else {
-        bio = BIO_new_mem_buf(data, (int)length);
-        if (bio == NULL) {
-            set_message(message, capacity, "%s: %s", path, "out of memory");
-            goto done;
-        }
-        for (;;) {
-            crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL);
-            if (crl == NULL) {
-                if (!pem_read_failed(path, "CRL", message, capacity))
-                    break; /* no further block: the normal end */
-                result = WARDEN_E_CONFIG;
-                goto done;
-            }
-            if (sk_X509_CRL_push(crls, crl) <= 0) {
-                set_message(message, capacity, "%s: %s", path, "out of memory");
-                goto done;
-            }
-            crl = NULL;
-        }
-    }
-    if (sk_X509_CRL_num(crls) == 0) {
-        set_message(message, capacity, "%s: %s", path, "no CRL in it (PEM \"X509 CRL\" blocks or one DER CRL)");
+    switch (wd_crl_parse(data, length, out, why, sizeof why)) {
+    case 0:
+        result = WARDEN_OK;
+        break;
+    case 1:
+        set_message(message, capacity, "%s: %s", path, why);
         result = WARDEN_E_CONFIG;
-        goto done;
+        break;
+    default:
+        set_message(message, capacity, "%s: %s", path, "out of memory");
+        result = WARDEN_E_NOMEM;
     }
-    *out = crls;
-    crls = NULL;
-    result = WARDEN_OK;
-done:
-    ERR_clear_error();
-    X509_CRL_free(crl);
-    sk_X509_CRL_pop_free(crls, X509_CRL_free);
-    BIO_free(bio);
     free(data);
     return result;
 }

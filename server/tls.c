@@ -21,13 +21,13 @@
 #include <assert.h>
 #include <errno.h>
 #include <openssl/err.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "crl_status.h"
+#include "file_text.h"
 
 #define CRL_FILE_LIMIT (64 << 20) /* a CRL file larger than this is refused, not read */
 
@@ -55,113 +55,40 @@ static void openssl_error(char *message, size_t size, const char *what, const ch
 
 /* ---- revocation ----------------------------------------------------------------------- */
 
-/* Reads a whole file (at most CRL_FILE_LIMIT bytes): *data malloc'd, or -1 with why in message. */
-static int read_file(const char *path, unsigned char **data, size_t *length, char *message, size_t size)
-{
-    int result = -1;
-    FILE *file = fopen(path, "rb");
-    unsigned char *buffer = NULL;
-    size_t used = 0, capacity = 0;
-
-    *data = NULL;
-    *length = 0;
-    if (file == NULL) {
-        snprintf(message, size, "serve.tls.crls: cannot read %s: %s", path, strerror(errno));
-        return -1;
-    }
-    for (;;) {
-        if (used == capacity) {
-            if (capacity >= CRL_FILE_LIMIT) {
-                snprintf(message, size, "serve.tls.crls: %s: larger than %d MiB", path, CRL_FILE_LIMIT >> 20);
-                goto done;
-            }
-            capacity = capacity == 0 ? 65536 : capacity * 2;
-            unsigned char *grown = realloc(buffer, capacity);
-            if (grown == NULL) {
-                snprintf(message, size, "serve.tls.crls: %s: out of memory", path);
-                goto done;
-            }
-            buffer = grown;
-        }
-        size_t n = fread(buffer + used, 1, capacity - used, file);
-        used += n;
-        if (n == 0)
-            break;
-    }
-    if (ferror(file)) {
-        snprintf(message, size, "serve.tls.crls: cannot read %s", path);
-        goto done;
-    }
-    *data = buffer;
-    *length = used;
-    buffer = NULL;
-    result = 0;
-done:
-    free(buffer);
-    fclose(file);
-    return result;
-}
-
-/* The CRLs of one file: one DER CRL filling it, or PEM "X509 CRL" blocks (at least one, and
-** no damaged block). NULL with why in message. */
+/* The CRLs of one tls.crls file, in the format the engine's crls read (wd_crl_parse): one DER
+** CRL filling it, or PEM "X509 CRL" blocks (at least one, and no damaged block). NULL with why
+** in message. */
 static STACK_OF(X509_CRL) *load_crls(const char *path, char *message, size_t size)
 {
-    unsigned char *data = NULL;
+    char *data = NULL;
     size_t length = 0;
-    BIO *bio = NULL;
-    X509_CRL *crl = NULL;
-    STACK_OF(X509_CRL) *crls = NULL, *result = NULL;
+    STACK_OF(X509_CRL) *crls = NULL;
+    char why[200];
 
-    if (read_file(path, &data, &length, message, size) != 0)
+    switch (wd_file_read(path, CRL_FILE_LIMIT, 0, &data, &length)) {
+    case WD_FILE_OK:
+        break;
+    case WD_FILE_TOO_LARGE:
+        snprintf(message, size, "serve.tls.crls: %s: larger than %d MiB", path, CRL_FILE_LIMIT >> 20);
         return NULL;
-    crls = sk_X509_CRL_new_null();
-    if (crls == NULL || length > INT32_MAX) {
+    case WD_FILE_NOMEM:
         snprintf(message, size, "serve.tls.crls: %s: out of memory", path);
-        goto done;
+        return NULL;
+    default:
+        snprintf(message, size, "serve.tls.crls: cannot read %s: %s", path, strerror(errno));
+        return NULL;
     }
-    ERR_clear_error();
-    if (length > 0 && data[0] == 0x30) {
-        const unsigned char *cursor = data;
-        crl = d2i_X509_CRL(NULL, &cursor, (long)length);
-        if (crl == NULL || cursor != data + length) {
-            snprintf(message, size, "serve.tls.crls: %s: not a valid DER or PEM CRL", path);
-            goto done;
-        }
-        if (sk_X509_CRL_push(crls, crl) <= 0)
-            goto nomem;
-        crl = NULL;
-    } else {
-        bio = BIO_new_mem_buf(data, (int)length);
-        if (bio == NULL)
-            goto nomem;
-        while ((crl = PEM_read_bio_X509_CRL(bio, NULL, NULL, NULL)) != NULL) {
-            if (sk_X509_CRL_push(crls, crl) <= 0)
-                goto nomem;
-            crl = NULL;
-        }
-        /* the end of the blocks is "no start line"; anything else is a damaged block */
-        unsigned long code = ERR_peek_last_error();
-        if (code != 0 && !(ERR_GET_LIB(code) == ERR_LIB_PEM && ERR_GET_REASON(code) == PEM_R_NO_START_LINE)) {
-            snprintf(message, size, "serve.tls.crls: %s: a damaged PEM CRL block", path);
-            goto done;
-        }
+    switch (wd_crl_parse((const unsigned char *)data, length, &crls, why, sizeof why)) {
+    case 0:
+        break;
+    case 1:
+        snprintf(message, size, "serve.tls.crls: %s: %s", path, why);
+        break;
+    default:
+        snprintf(message, size, "serve.tls.crls: %s: out of memory", path);
     }
-    if (sk_X509_CRL_num(crls) == 0) {
-        snprintf(message, size, "serve.tls.crls: %s: no CRL in it (PEM \"X509 CRL\" blocks or one DER CRL)", path);
-        goto done;
-    }
-    result = crls;
-    crls = NULL;
-    goto done;
-nomem:
-    snprintf(message, size, "serve.tls.crls: %s: out of memory", path);
-done:
-    ERR_clear_error();
-    X509_CRL_free(crl);
-    sk_X509_CRL_pop_free(crls, X509_CRL_free);
-    BIO_free(bio);
     free(data);
-    return result;
+    return crls;
 }
 
 /* A CRL whose issuer is a CA of tls.client_ca must verify with its key: a damaged or forged CRL

@@ -123,7 +123,7 @@ def test_a_crl_file_that_does_not_load_stops_the_server_from_starting(warden_bin
         text = f.read()
     damaged.write_text(text.replace(text.splitlines()[3], "AAAA" * 16))
     stderr = start_fails(warden_bin, pki, tmp_path, tls_config(pki, [str(damaged)]))
-    assert "serve.tls.crls: %s: a damaged PEM CRL block" % damaged in stderr, stderr
+    assert "serve.tls.crls: %s: not a valid PEM CRL" % damaged in stderr, stderr
 
 
 def test_a_forged_crl_of_a_client_ca_stops_the_server_from_starting(warden_bin, pki, tmp_path):
