@@ -6,8 +6,10 @@ The policy here permits only when the HTTP-level action Warden read (m.http_acti
 signed one, so a request that arrives shows which action Warden judged."""
 import socket
 
+import pytest
+
 from test_bad_peers import read_until_closed
-from test_gateway import ANSWER, WSDL, Application, gateway
+from test_gateway import ANSWER, WSDL, Application
 from test_http_framing import Answers, refused
 
 CREATE = b"urn:example:orders/Create"
@@ -25,6 +27,16 @@ permit "alice may create orders, said so over HTTP too" {
 def gateway_for(make_server, app, serve=""):
     return make_server('serve = { upstream = %r, timeouts = { upstream_ms = 30000 }, %s },' % (app.url(), serve),
                        policy=POLICY)
+
+
+@pytest.fixture
+def gateway(make_server):
+    """A gateway in front of a fresh recording Application: (server, application)."""
+    app = Application()
+    try:
+        yield gateway_for(make_server, app), app
+    finally:
+        app.close()
 
 
 def request(body, headers, method=b"POST", target=b"/orders/soap"):
@@ -48,140 +60,116 @@ def forwarded(server, app, body, headers, method=b"POST"):
     return (app.methods[-1],) + app.received[-1]
 
 
-def test_the_application_receives_the_content_type_and_soapaction_warden_judged(make_server, signer):
-    app = Application()
-    try:
-        s = gateway_for(make_server, app)
-        for content_type, action in [
-                (b"text/xml; charset=utf-8", b'"urn:example:orders/Create"'),
-                (b'application/soap+xml; charset="utf-8"; action="urn:example:orders/Create"', None),
-                # a ';' inside a quoted parameter is the parameter's: Warden reads the action after it
-                (b'application/soap+xml; note="; action=urn:example:orders/Delete"; action=urn:example:orders/Create',
-                 None),
-                (b"application/soap+xml ;action=urn:example:orders/Create", b"urn:example:orders/Create")]:
-            message = signer.signed("alice")  # each once: a replay is rejected
-            headers = b"Content-Type: " + content_type + b"\r\n"
-            if action is not None:
-                headers += b"SOAPAction: " + action + b"\r\n"
-            _, _, got, body = forwarded(s, app, message, headers)
-            assert got["content-type"] == content_type.decode(), content_type
-            assert got.get("soapaction") == (action.decode() if action is not None else None)
-            assert body == message
-    finally:
-        app.close()
+def test_the_application_receives_the_content_type_and_soapaction_warden_judged(gateway, signer):
+    s, app = gateway
+    for content_type, action in [
+            (b"text/xml; charset=utf-8", b'"urn:example:orders/Create"'),
+            (b'application/soap+xml; charset="utf-8"; action="urn:example:orders/Create"', None),
+            # a ';' inside a quoted parameter is the parameter's: Warden reads the action after it
+            (b'application/soap+xml; note="; action=urn:example:orders/Delete"; action=urn:example:orders/Create',
+             None),
+            (b"application/soap+xml ;action=urn:example:orders/Create", b"urn:example:orders/Create")]:
+        message = signer.signed("alice")  # each once: a replay is rejected
+        headers = b"Content-Type: " + content_type + b"\r\n"
+        if action is not None:
+            headers += b"SOAPAction: " + action + b"\r\n"
+        _, _, got, body = forwarded(s, app, message, headers)
+        assert got["content-type"] == content_type.decode(), content_type
+        assert got.get("soapaction") == (action.decode() if action is not None else None)
+        assert body == message
 
 
-def test_a_connection_header_cannot_remove_a_header_warden_judged(make_server, signer):
+def test_a_connection_header_cannot_remove_a_header_warden_judged(gateway, signer):
     # RFC 9110 7.6.1 has a proxy drop the headers Connection names: naming SOAPAction or
     # Content-Type would have Warden judge with them and the application receive the request
     # without them (CVE-2022-31813 is Apache's case of the same): refused before it is judged
-    app = Application()
-    try:
-        s = gateway_for(make_server, app)
-        message = signer.signed("alice")
-        judged = b'Content-Type: text/xml\r\nSOAPAction: "urn:example:orders/Create"\r\n'
-        for connection in (b"Connection: SOAPAction\r\n", b"Connection: keep-alive, content-type\r\n",
-                           b"Connection: keep-alive\r\nConnection: Content-Length\r\n",
-                           b"Connection: Content-Encoding,x\r\n"):
-            refused(s, request(message, judged + connection).replace(b"Connection: close\r\n", b""))
-        assert app.received == []
-    finally:
-        app.close()
+    s, app = gateway
+    message = signer.signed("alice")
+    judged = b'Content-Type: text/xml\r\nSOAPAction: "urn:example:orders/Create"\r\n'
+    for connection in (b"Connection: SOAPAction\r\n", b"Connection: keep-alive, content-type\r\n",
+                       b"Connection: keep-alive\r\nConnection: Content-Length\r\n",
+                       b"Connection: Content-Encoding,x\r\n"):
+        refused(s, request(message, judged + connection).replace(b"Connection: close\r\n", b""))
+    assert app.received == []
 
 
-def test_naming_forwarded_or_warden_headers_in_connection_removes_only_the_clients_own(make_server, signer):
-    app = Application()
-    try:
-        s = gateway_for(make_server, app)
-        _, _, got, _ = forwarded(s, app, signer.signed("alice"),
-                                 b'Content-Type: text/xml\r\nSOAPAction: "urn:example:orders/Create"\r\n'
-                                 b"X-Forwarded-For: 10.0.0.9\r\nX-Warden-Decision: deny\r\nX-Other: hop\r\n"
-                                 b"Connection: X-Forwarded-For, X-Forwarded-Proto, x-warden-decision, "
-                                 b"X-Warden-Subject, X-Other\r\n")
-        assert got["x-forwarded-for"].endswith("127.0.0.1") and got["x-forwarded-proto"] == "http"
-        assert (got["x-warden-decision"], got["x-warden-subject"]) == ("allow", "CN=alice,OU=Payments,O=Example")
-        assert "x-other" not in got
-    finally:
-        app.close()
+def test_naming_forwarded_or_warden_headers_in_connection_removes_only_the_clients_own(gateway, signer):
+    s, app = gateway
+    _, _, got, _ = forwarded(s, app, signer.signed("alice"),
+                             b'Content-Type: text/xml\r\nSOAPAction: "urn:example:orders/Create"\r\n'
+                             b"X-Forwarded-For: 10.0.0.9\r\nX-Warden-Decision: deny\r\nX-Other: hop\r\n"
+                             b"Connection: X-Forwarded-For, X-Forwarded-Proto, x-warden-decision, "
+                             b"X-Warden-Subject, X-Other\r\n")
+    assert got["x-forwarded-for"].endswith("127.0.0.1") and got["x-forwarded-proto"] == "http"
+    assert (got["x-warden-decision"], got["x-warden-subject"]) == ("allow", "CN=alice,OU=Payments,O=Example")
+    assert "x-other" not in got
 
 
-def test_two_content_types_soapactions_or_content_encodings_are_400(make_server, signer):
+def test_two_content_types_soapactions_or_content_encodings_are_400(gateway, signer):
     # Warden reads the first; an application may read the last (the application here does)
-    app = Application()
-    try:
-        s = gateway_for(make_server, app)
-        message = signer.signed("alice")
-        create = b'SOAPAction: "urn:example:orders/Create"\r\n'
-        refused(s, request(message, b"Content-Type: text/xml\r\n" + create + b'SOAPAction: "urn:example:orders/Delete"\r\n'))
-        refused(s, request(message, b"Content-Type: text/xml\r\n" + create
-                           + b"content-type: application/soap+xml; action=urn:example:orders/Delete\r\n"))
-        refused(s, request(message, b"Content-Type: text/xml\r\n" + create
-                           + b"Content-Encoding: identity\r\nContent-Encoding: identity\r\n"))
-        assert app.received == []
-    finally:
-        app.close()
+    s, app = gateway
+    message = signer.signed("alice")
+    create = b'SOAPAction: "urn:example:orders/Create"\r\n'
+    refused(s, request(message, b"Content-Type: text/xml\r\n" + create + b'SOAPAction: "urn:example:orders/Delete"\r\n'))
+    refused(s, request(message, b"Content-Type: text/xml\r\n" + create
+                       + b"content-type: application/soap+xml; action=urn:example:orders/Delete\r\n"))
+    refused(s, request(message, b"Content-Type: text/xml\r\n" + create
+                       + b"Content-Encoding: identity\r\nContent-Encoding: identity\r\n"))
+    assert app.received == []
 
 
-def test_a_soapaction_or_action_parameter_that_reads_two_ways_is_400(make_server, signer):
-    app = Application()
-    try:
-        s = gateway_for(make_server, app)
-        message = signer.signed("alice")
-        for headers in [b'SOAPAction: "urn:example:orders/Create\r\n',        # quotes unbalanced
-                        b'SOAPAction: urn:example:orders/Create"\r\n',
-                        b'SOAPAction: "urn:example:orders/Create"x"\r\n',     # a quote inside
-                        b'SOAPAction: "urn:example:orders/Create\\"x"\r\n',   # an escape
-                        b"SOAPAction: urn:example:orders/Create, urn:x\r\n",  # a list, to some
-                        b"SOAPAction: urn:example:orders/Create x\r\n",        # a blank
-                        b'SOAPAction: "' + b"u" * 1024 + b'"\r\n',            # past what is judged
-                        # two actions two ways: SOAP 1.1 stacks read one, SOAP 1.2 stacks the other
-                        b'SOAPAction: "urn:example:orders/Create"\r\n'
-                        b"Content-Type: application/soap+xml; action=urn:example:orders/Delete\r\n",
-                        b"Content-Type: application/soap+xml; action=urn:a; action=urn:example:orders/Create\r\n",
-                        b'Content-Type: application/soap+xml; action="urn:example:orders/Create\r\n',
-                        b'Content-Type: application/soap+xml; action="urn:\\"x"\r\n',
-                        b"Content-Type: application/soap+xml; action=urn:example:orders/Create x\r\n",
-                        b'Content-Type: application/soap+xml; action="urn:example:orders/Create x"\r\n',
-                        b'Content-Type: application/soap+xml; x"=y; action=urn:example:orders/Create\r\n',
-                        b'Content-Type: application/"soap+xml"; action=urn:example:orders/Create\r\n',
-                        b"Content-Type: application/soap+xml; action\r\n",
-                        # a list: its first member to one parser, its last to another
-                        b"Content-Type: text/xml, application/soap+xml; action=urn:example:orders/Create\r\n"]:
-            refused(s, request(message, headers))
-        assert app.received == []
-        # the forms SOAP stacks send: quoted, unquoted, the empty "", none
-        for action in (b'"urn:example:orders/Create"', b"urn:example:orders/Create"):
-            forwarded(s, app, signer.signed("alice"), b"Content-Type: text/xml\r\nSOAPAction: " + action + b"\r\n")
-        for headers in (b'SOAPAction: ""\r\n', b"SOAPAction:\r\n", b""):
-            answer = exchange(s, request(signer.signed("alice"), b"Content-Type: text/xml\r\n" + headers))
-            assert answer.startswith(b"HTTP/1.1 403 ") and b"<reason>no-permit<" in answer, answer  # no HTTP-level action
-    finally:
-        app.close()
+def test_a_soapaction_or_action_parameter_that_reads_two_ways_is_400(gateway, signer):
+    s, app = gateway
+    message = signer.signed("alice")
+    for headers in [b'SOAPAction: "urn:example:orders/Create\r\n',        # quotes unbalanced
+                    b'SOAPAction: urn:example:orders/Create"\r\n',
+                    b'SOAPAction: "urn:example:orders/Create"x"\r\n',     # a quote inside
+                    b'SOAPAction: "urn:example:orders/Create\\"x"\r\n',   # an escape
+                    b"SOAPAction: urn:example:orders/Create, urn:x\r\n",  # a list, to some
+                    b"SOAPAction: urn:example:orders/Create x\r\n",        # a blank
+                    b'SOAPAction: "' + b"u" * 1024 + b'"\r\n',            # past what is judged
+                    # two actions two ways: SOAP 1.1 stacks read one, SOAP 1.2 stacks the other
+                    b'SOAPAction: "urn:example:orders/Create"\r\n'
+                    b"Content-Type: application/soap+xml; action=urn:example:orders/Delete\r\n",
+                    b"Content-Type: application/soap+xml; action=urn:a; action=urn:example:orders/Create\r\n",
+                    b'Content-Type: application/soap+xml; action="urn:example:orders/Create\r\n',
+                    b'Content-Type: application/soap+xml; action="urn:\\"x"\r\n',
+                    b"Content-Type: application/soap+xml; action=urn:example:orders/Create x\r\n",
+                    b'Content-Type: application/soap+xml; action="urn:example:orders/Create x"\r\n',
+                    b'Content-Type: application/soap+xml; x"=y; action=urn:example:orders/Create\r\n',
+                    b'Content-Type: application/"soap+xml"; action=urn:example:orders/Create\r\n',
+                    b"Content-Type: application/soap+xml; action\r\n",
+                    # a list: its first member to one parser, its last to another
+                    b"Content-Type: text/xml, application/soap+xml; action=urn:example:orders/Create\r\n"]:
+        refused(s, request(message, headers))
+    assert app.received == []
+    # the forms SOAP stacks send: quoted, unquoted, the empty "", none
+    for action in (b'"urn:example:orders/Create"', b"urn:example:orders/Create"):
+        forwarded(s, app, signer.signed("alice"), b"Content-Type: text/xml\r\nSOAPAction: " + action + b"\r\n")
+    for headers in (b'SOAPAction: ""\r\n', b"SOAPAction:\r\n", b""):
+        answer = exchange(s, request(signer.signed("alice"), b"Content-Type: text/xml\r\n" + headers))
+        assert answer.startswith(b"HTTP/1.1 403 ") and b"<reason>no-permit<" in answer, answer  # no HTTP-level action
 
 
-def test_a_folded_header_line_is_400(make_server, signer):
+def test_a_folded_header_line_is_400(gateway, signer):
     # obs-fold: http-parser joins " b" to the line before; an application or a proxy may read it
     # as a header line of its own, keep it with its line end, or refuse it
-    app = Application()
-    try:
-        s = gateway_for(make_server, app)
-        message = signer.signed("alice")
-        refused(s, request(message, b"Content-Type: text/xml\r\nSOAPAction: urn:x\r\n urn:example:orders/Create\r\n"))
-        refused(s, request(message, b"Content-Type: text/xml\r\nX-A: a\r\n\tb\r\n"))
-        # the same, a byte at a time: the fold's blank is the first byte of a read
-        before_refusal = request(message, b"Content-Type: text/xml\r\nX-A: a\r\n b\r\n")
-        with socket.create_connection(("127.0.0.1", s.port), timeout=60) as c:
-            c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            head = before_refusal[:before_refusal.index(b"\r\n\r\n") + 4]
-            try:
-                for i in range(len(head)):
-                    c.sendall(head[i:i + 1])
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # refused before the last bytes
-            assert read_until_closed(c).startswith(b"HTTP/1.1 400 ")
-        assert app.received == []
-    finally:
-        app.close()
+    s, app = gateway
+    message = signer.signed("alice")
+    refused(s, request(message, b"Content-Type: text/xml\r\nSOAPAction: urn:x\r\n urn:example:orders/Create\r\n"))
+    refused(s, request(message, b"Content-Type: text/xml\r\nX-A: a\r\n\tb\r\n"))
+    # the same, a byte at a time: the fold's blank is the first byte of a read
+    before_refusal = request(message, b"Content-Type: text/xml\r\nX-A: a\r\n b\r\n")
+    with socket.create_connection(("127.0.0.1", s.port), timeout=60) as c:
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        head = before_refusal[:before_refusal.index(b"\r\n\r\n") + 4]
+        try:
+            for i in range(len(head)):
+                c.sendall(head[i:i + 1])
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused before the last bytes
+        assert read_until_closed(c).startswith(b"HTTP/1.1 400 ")
+    assert app.received == []
 
 
 def test_a_body_with_a_content_encoding_is_415(make_server, signer):
@@ -261,18 +249,14 @@ def test_expect_te_trailer_upgrade_and_trailers_stay_with_warden(make_server, si
         app.close()
 
 
-def test_header_values_reach_the_application_as_warden_read_them(make_server, signer):
+def test_header_values_reach_the_application_as_warden_read_them(gateway, signer):
     # 8-bit bytes pass as they are; blanks around a value are not part of it for either reader
-    app = Application()
-    try:
-        s = gateway_for(make_server, app)
-        _, _, got, _ = forwarded(s, app, signer.signed("alice"),
-                                 b'Content-Type: text/xml\r\nSOAPAction:  "urn:example:orders/Create" \t\r\n'
-                                 b"X-Note: caf\xe9\tau \xff lait  \r\n")
-        assert got["soapaction"] == '"urn:example:orders/Create"'
-        assert got["x-note"].encode("latin-1") == b"caf\xe9\tau \xff lait"
-    finally:
-        app.close()
+    s, app = gateway
+    _, _, got, _ = forwarded(s, app, signer.signed("alice"),
+                             b'Content-Type: text/xml\r\nSOAPAction:  "urn:example:orders/Create" \t\r\n'
+                             b"X-Note: caf\xe9\tau \xff lait  \r\n")
+    assert got["soapaction"] == '"urn:example:orders/Create"'
+    assert got["x-note"].encode("latin-1") == b"caf\xe9\tau \xff lait"
 
 
 def test_pass_get_wsdl_needs_a_path_and_name_every_application_reads_alike(make_server):
@@ -329,51 +313,43 @@ def with_hidden_part(message):
     return message[:header.end()] + part + message[header.end():]
 
 
-def test_a_multipart_body_is_415_in_either_mode(make_server, signer):
-    app = Application()
-    try:
-        s = gateway_for(make_server, app)
-        check = make_server(policy=POLICY, name="check")
-        create = b'SOAPAction: "urn:example:orders/Create"\r\n'
-        for server in (s, check):
-            answer = exchange(server, request(with_hidden_part(signer.signed("alice")),
-                                              create + b'Content-Type: multipart/related; boundary=part; '
-                                              b'type="text/xml"\r\n'))
-            assert answer.startswith(b"HTTP/1.1 415 "), answer[:200]
-        assert app.received == []
-        # the same document as text/xml is one XML document to every reader: judged and forwarded
-        message = with_hidden_part(signer.signed("alice"))
-        _, _, _, body = forwarded(s, app, message, create + b"Content-Type: text/xml; charset=utf-8\r\n")
-        assert body == message
-    finally:
-        app.close()
+def test_a_multipart_body_is_415_in_either_mode(gateway, make_server, signer):
+    s, app = gateway
+    check = make_server(policy=POLICY, name="check")
+    create = b'SOAPAction: "urn:example:orders/Create"\r\n'
+    for server in (s, check):
+        answer = exchange(server, request(with_hidden_part(signer.signed("alice")),
+                                          create + b'Content-Type: multipart/related; boundary=part; '
+                                          b'type="text/xml"\r\n'))
+        assert answer.startswith(b"HTTP/1.1 415 "), answer[:200]
+    assert app.received == []
+    # the same document as text/xml is one XML document to every reader: judged and forwarded
+    message = with_hidden_part(signer.signed("alice"))
+    _, _, _, body = forwarded(s, app, message, create + b"Content-Type: text/xml; charset=utf-8\r\n")
+    assert body == message
 
 
-def test_a_charset_other_than_the_documents_own_is_415(make_server, signer):
+def test_a_charset_other_than_the_documents_own_is_415(gateway, signer):
     # Warden reads the encoding the document gives itself (a byte-order mark, its declaration,
     # else UTF-8); an application that decodes by the charset parameter (RFC 7303) would read
     # other text: "+ADw-" is text to Warden and '<' in UTF-7
-    app = Application()
-    try:
-        s = gateway_for(make_server, app)
-        create = b'SOAPAction: "urn:example:orders/Create"\r\n'
-        for charset in (b"utf-7", b"UTF-16", b"iso-8859-1", b'"ebcdic-cp-us"'):
-            answer = exchange(s, request(signer.signed("alice"), create + b"Content-Type: text/xml; charset="
-                                         + charset + b"\r\n"))
-            assert answer.startswith(b"HTTP/1.1 415 "), (charset, answer[:200])
-        declared = b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'
-        answer = exchange(s, request(declared + signer.signed("alice"), create + b"Content-Type: text/xml; "
-                                     b"charset=utf-8\r\n"))
-        assert answer.startswith(b"HTTP/1.1 415 "), answer[:200]
-        refused(s, request(signer.signed("alice"), create + b"Content-Type: text/xml; charset=utf-8; "
-                           b"charset=utf-7\r\n"))
-        assert app.received == []
-        for content_type, prefix in ((b'text/xml; charset="UTF8"', b""), (b"text/xml; charset=utf-8", b""),
-                                     (b"text/xml; charset=iso-8859-1", declared),
-                                     (b"application/soap+xml; charset=Utf-8; action=urn:example:orders/Create",
-                                      b"\xef\xbb\xbf")):
-            message = prefix + signer.signed("alice")
-            _, _, got, body = forwarded(s, app, message, create + b"Content-Type: " + content_type + b"\r\n")
-            assert (got["content-type"].encode(), body) == (content_type, message)
-    finally:
-        app.close()
+    s, app = gateway
+    create = b'SOAPAction: "urn:example:orders/Create"\r\n'
+    for charset in (b"utf-7", b"UTF-16", b"iso-8859-1", b'"ebcdic-cp-us"'):
+        answer = exchange(s, request(signer.signed("alice"), create + b"Content-Type: text/xml; charset="
+                                     + charset + b"\r\n"))
+        assert answer.startswith(b"HTTP/1.1 415 "), (charset, answer[:200])
+    declared = b'<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+    answer = exchange(s, request(declared + signer.signed("alice"), create + b"Content-Type: text/xml; "
+                                 b"charset=utf-8\r\n"))
+    assert answer.startswith(b"HTTP/1.1 415 "), answer[:200]
+    refused(s, request(signer.signed("alice"), create + b"Content-Type: text/xml; charset=utf-8; "
+                       b"charset=utf-7\r\n"))
+    assert app.received == []
+    for content_type, prefix in ((b'text/xml; charset="UTF8"', b""), (b"text/xml; charset=utf-8", b""),
+                                 (b"text/xml; charset=iso-8859-1", declared),
+                                 (b"application/soap+xml; charset=Utf-8; action=urn:example:orders/Create",
+                                  b"\xef\xbb\xbf")):
+        message = prefix + signer.signed("alice")
+        _, _, got, body = forwarded(s, app, message, create + b"Content-Type: " + content_type + b"\r\n")
+        assert (got["content-type"].encode(), body) == (content_type, message)
