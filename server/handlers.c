@@ -61,8 +61,7 @@ static void reply_json(serve_request *request, int code, const char *reason, jso
 /* The request's SOAP version before (or without) parsing: SOAP 1.2 is application/soap+xml. */
 static int content_type_soap_version(const serve_request *request)
 {
-    const char *type = serve_request_header(request, "Content-Type");
-    return type != NULL && strncasecmp(type, "application/soap+xml", 20) == 0 ? 12 : 11;
+    return serve_content_type_is_soap12(serve_request_header(request, "Content-Type")) ? 12 : 11;
 }
 
 /* The decision's log line (the library's builder, the same line `warden decide` writes),

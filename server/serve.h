@@ -180,6 +180,9 @@ bool serve_http_action(const char *soap_action, const char *content_type, char o
 ** or SwA's) an application reads otherwise than as the document Warden judges. */
 bool serve_content_type_is_xml(const char *content_type);
 
+/* Whether a Content-Type (NULL when there is none) says SOAP 1.2: application/soap+xml. */
+bool serve_content_type_is_soap12(const char *content_type);
+
 /* Whether the charset parameter of a Content-Type (when it has one) names the encoding the body
 ** is in by its own account (a byte-order mark, the XML declaration, else UTF-8): an application
 ** that decodes by the charset (as RFC 7303 has it) would read other text than Warden judged. */

@@ -168,17 +168,29 @@ bool serve_list_names(const char *list, const char *name)
     return false;
 }
 
+/* Whether a Content-Type's media type (what comes before its parameters) is type, letter case
+** aside. */
+static bool media_type_is(const char *content_type, const char *type)
+{
+    size_t length = strcspn(content_type, "; \t");
+    return length == strlen(type) && strncasecmp(content_type, type, length) == 0;
+}
+
 bool serve_content_type_is_xml(const char *content_type)
 {
     static const char *const types[] = { "text/xml", "application/soap+xml", "application/xml", NULL };
     if (content_type == NULL || content_type[0] == '\0')
         return true;
-    size_t length = strcspn(content_type, "; \t");
     for (size_t i = 0; types[i] != NULL; i++) {
-        if (length == strlen(types[i]) && strncasecmp(content_type, types[i], length) == 0)
+        if (media_type_is(content_type, types[i]))
             return true;
     }
     return false;
+}
+
+bool serve_content_type_is_soap12(const char *content_type)
+{
+    return content_type != NULL && media_type_is(content_type, "application/soap+xml");
 }
 
 /* Whether two encoding names name the same encoding, as far as told here: letter case aside,

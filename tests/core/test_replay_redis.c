@@ -1,7 +1,8 @@
 /*
 ** test_replay_redis.c — the "redis" replay backend's back-off (core/replay_redis.c) against a
 ** black hole: a listener on loopback that accepts TCP connections and never answers, as a
-** hung Redis or a proxy in front of a dead one does. Outcomes only (verdicts, the detail
+** hung Redis or a proxy in front of a dead one does (or, as a replica does after a failover, answers
+** every command with an error). Outcomes only (verdicts, the detail
 ** clause, how many connections were made), never how long anything took.
 */
 #include <arpa/inet.h>
@@ -36,6 +37,7 @@ typedef struct black_hole {
     int             accepted;          /* guarded by lock */
     int             held[MAX_HELD];    /* kept open, never read or answered */
     int             held_count;
+    const char     *error_reply;       /* when set, written to each connection as it is accepted */
 } black_hole;
 
 static bool accept_one(black_hole *hole)
@@ -43,6 +45,8 @@ static bool accept_one(black_hole *hole)
     int fd = accept(hole->listener, NULL, NULL);
     if (fd < 0)
         return false;
+    if (hole->error_reply != NULL)
+        (void)!write(fd, hole->error_reply, strlen(hole->error_reply));
     pthread_mutex_lock(&hole->lock);
     hole->accepted++;
     if (hole->held_count < MAX_HELD)
@@ -72,9 +76,10 @@ static void *black_hole_run(void *opaque)
     return NULL;
 }
 
-static void black_hole_start(black_hole *hole)
+static void black_hole_start_answering(black_hole *hole, const char *error_reply)
 {
     memset(hole, 0, sizeof *hole);
+    hole->error_reply = error_reply;
     pthread_mutex_init(&hole->lock, NULL);
     hole->listener = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
     ck_assert_int_ge(hole->listener, 0);
@@ -85,6 +90,11 @@ static void black_hole_start(black_hole *hole)
     ck_assert_int_eq(getsockname(hole->listener, (struct sockaddr *)&address, &length), 0);
     hole->port = ntohs(address.sin_port);
     ck_assert_int_eq(pthread_create(&hole->thread, NULL, black_hole_run, hole), 0);
+}
+
+static void black_hole_start(black_hole *hole)
+{
+    black_hole_start_answering(hole, NULL);
 }
 
 /* Stops accepting and returns how many connections were made to it. */
@@ -207,6 +217,29 @@ START_TEST(a_refused_connection_is_backed_off_too)
 }
 END_TEST
 
+/* A Redis that answers with an error (a replica after a failover: READONLY) fails like one
+** that does not answer, and its error text, which can name internal addresses, is not passed on. */
+START_TEST(an_error_reply_fails_closed_without_its_text_and_is_backed_off)
+{
+    black_hole hole;
+    black_hole_start_answering(&hole, "-READONLY You can't write against a read only replica 10.0.0.7:6379.\r\n");
+    wd_replay_cache *cache = cache_at(hole.port);
+    char             why[160];
+
+    ck_assert_int_eq(remember(cache, 1, why, sizeof why), WD_REPLAY_UNAVAILABLE);
+    ck_assert_msg(strstr(why, "answered with an error") != NULL && strstr(why, "backed off") == NULL, "%s", why);
+    ck_assert_msg(strstr(why, "READONLY") == NULL && strstr(why, "10.0.0.7") == NULL, "%s", why);
+    ck_assert_int_eq(remember(cache, 2, why, sizeof why), WD_REPLAY_UNAVAILABLE);
+    ck_assert_msg(strstr(why, "answered with an error (2 failures in a row: backed off") != NULL, "%s", why);
+    ck_assert_int_eq(remember(cache, 3, why, sizeof why), WD_REPLAY_UNAVAILABLE);
+    ck_assert_msg(strstr(why, "backed off") != NULL && strstr(why, "tried again in") != NULL, "%s", why);
+    wd_replay_cache_free(cache);
+    int connections = black_hole_stop(&hole);
+    ck_assert_int_ge(connections, 2);
+    ck_assert_int_le(connections, 3);
+}
+END_TEST
+
 static Suite *replay_redis_suite(void)
 {
     Suite *suite = suite_create("replay_redis");
@@ -215,6 +248,7 @@ static Suite *replay_redis_suite(void)
     tcase_add_test(backoff, a_hung_redis_is_backed_off_after_two_failures);
     tcase_add_test(backoff, another_thread_is_not_backed_off_by_this_ones_failures);
     tcase_add_test(backoff, a_refused_connection_is_backed_off_too);
+    tcase_add_test(backoff, an_error_reply_fails_closed_without_its_text_and_is_backed_off);
     suite_add_tcase(suite, backoff);
     return suite;
 }
