@@ -59,9 +59,14 @@ static void lower_priority(bool block)
 
 /* Whether the gathering batch is complete before its time: a block is full (a later line
 ** started another) or the queue is half full. Under the lock. */
+static size_t half_queue(const serve_log *log)
+{
+    return log->capacity / 2 > 0 ? log->capacity / 2 : 1;
+}
+
 static bool batch_complete(const serve_log *log)
 {
-    return log->first != log->last || log->lines >= log->capacity / 2;
+    return log->first != log->last || log->lines >= half_queue(log);
 }
 
 /* Waits on not_empty until a batch has gathered for flush_ms, is complete or the log stops.
@@ -81,7 +86,6 @@ static void gather(serve_log *log)
         until.tv_nsec -= 1000000000L;
     }
     log->gathering = true;
-    log->woken = false;
     while (!log->stopping && !batch_complete(log)) {
         if (pthread_cond_timedwait(&log->not_empty, &log->lock, &until) == ETIMEDOUT)
             break;
@@ -270,7 +274,7 @@ void serve_log_push(serve_log *log, const char *line, size_t length)
     pthread_mutex_lock(&log->lock);
     while (log->lines >= log->capacity && log->block && !log->stopping)
         pthread_cond_wait(&log->not_full, &log->lock);
-    serve_log_block *block = NULL;
+    serve_log_block *block = NULL, *last_before = log->last;
     if (log->lines >= log->capacity || log->stopping || (block = room_for(log, length + 1)) == NULL) {
         pthread_mutex_unlock(&log->lock);
         atomic_fetch_add(log->dropped, 1);
@@ -280,12 +284,13 @@ void serve_log_push(serve_log *log, const char *line, size_t length)
     block->bytes[block->length + length] = '\n';
     block->length += length + 1;
     log->lines++;
-    /* wake the writer for a first line, or when a batch must not wait for its time (once: the
-    ** writer takes the chain as soon as it runs, and a gathering writer has not) */
-    if (log->idle || (log->gathering && batch_complete(log) && !log->woken)) {
-        log->woken = !log->idle;
+    /* wake the writer for a first line, or when this line completes a gathering batch before
+    ** its time (batch_complete): it started a block after the first, or brought the queue to
+    ** half full. At those moments only, not for every line after them: the writer takes the
+    ** whole chain when it runs, and a worker pays no wakeup per line meanwhile. */
+    bool completes = (block != last_before && block != log->first) || log->lines == half_queue(log);
+    if (log->idle || (log->gathering && completes))
         pthread_cond_signal(&log->not_empty);
-    }
     pthread_mutex_unlock(&log->lock);
 }
 

@@ -36,7 +36,6 @@ typedef struct serve_log {
     int               flush_ms;  /* how long the writer lets a batch gather (log.flush_ms) */
     bool              idle;      /* the writer waits for a first line */
     bool              gathering; /* the writer waits for a batch to gather */
-    bool              woken;     /* a worker signalled the gathering writer: its batch is complete */
     bool              block;     /* when_full = "block" */
     bool              stopping;
     bool              failing;   /* the last write failed (said once on stderr, not per batch) */
